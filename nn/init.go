@@ -1,0 +1,36 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Init fills every Conv2d and Linear of layers as PyTorch's reset_parameters
+// does: weight ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform_ with
+// a=sqrt(5)) and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with fan_in = C*k*k
+// for a convolution and in for a linear layer. r makes it reproducible.
+func Init(layers []Layer, r *rand.Rand) {
+	for _, l := range layers {
+		var w, b *Param
+		var fanIn int
+		switch v := l.(type) {
+		case *Conv2d:
+			w, b, fanIn = v.Weight, v.Bias, v.InChannels*v.Kernel*v.Kernel
+		case *Linear:
+			w, b, fanIn = v.Weight, v.Bias, v.InFeatures
+		default:
+			continue
+		}
+		bound := float32(1 / math.Sqrt(float64(fanIn)))
+		uniform(w.Value.Data, bound, r)
+		if b != nil {
+			uniform(b.Value.Data, bound, r)
+		}
+	}
+}
+
+func uniform(d []float32, bound float32, r *rand.Rand) {
+	for i := range d {
+		d[i] = (2*r.Float32() - 1) * bound
+	}
+}

@@ -1,0 +1,164 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/convscope/convscope/nn/kernel"
+)
+
+// Linear is PyTorch's Linear: y = x W^T + b, x (N,in), W (out,in), y (N,out).
+type Linear struct {
+	base
+	InFeatures, OutFeatures int
+	Weight, Bias            *Param
+}
+
+// NewLinear makes a fully connected layer with zero weights.
+func NewLinear(name string, in, out int, bias bool) *Linear {
+	l := &Linear{base: base{name}, InFeatures: in, OutFeatures: out}
+	l.Weight = &Param{Name: name + ".weight", Value: New(out, in)}
+	if bias {
+		l.Bias = &Param{Name: name + ".bias", Value: New(out), NoDecay: true}
+	}
+	return l
+}
+
+// Type is "Linear".
+func (l *Linear) Type() string { return "Linear" }
+
+// Params are the weight and, if present, the bias.
+func (l *Linear) Params() []*Param {
+	if l.Bias == nil {
+		return []*Param{l.Weight}
+	}
+	return []*Param{l.Weight, l.Bias}
+}
+
+// OutputShape maps (in) to (out).
+func (l *Linear) OutputShape(in []int) ([]int, error) {
+	if len(in) != 1 || in[0] != l.InFeatures {
+		return nil, shapeError(l, fmt.Sprintf("(%d)", l.InFeatures), in)
+	}
+	return []int{l.OutFeatures}, nil
+}
+
+// MACs is in*out.
+func (l *Linear) MACs([]int) int64 { return int64(l.InFeatures) * int64(l.OutFeatures) }
+
+// Forward computes x W^T + b.
+func (l *Linear) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	if len(x.Shape) != 2 || x.Shape[1] != l.InFeatures {
+		return nil, nil, shapeError(l, fmt.Sprintf("(N,%d)", l.InFeatures), x.Shape)
+	}
+	n := x.Shape[0]
+	y := New(n, l.OutFeatures)
+	if l.Bias != nil {
+		for i := 0; i < n; i++ {
+			copy(y.Data[i*l.OutFeatures:], l.Bias.Value.Data)
+		}
+	}
+	kernel.Sgemm(false, true, n, l.OutFeatures, l.InFeatures, 1, x.Data, l.InFeatures, l.Weight.Value.Data, l.InFeatures, 1, y.Data, l.OutFeatures)
+	return y, nil, nil
+}
+
+// Backward computes dx = dy W and, when g is not nil, dW += dy^T x, db += sum_n dy.
+func (l *Linear) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
+	if err := checkDy(l, dy, st); err != nil {
+		return nil, err
+	}
+	n := dy.Shape[0]
+	dx := New(st.In.Shape...)
+	kernel.Sgemm(false, false, n, l.InFeatures, l.OutFeatures, 1, dy.Data, l.OutFeatures, l.Weight.Value.Data, l.InFeatures, 0, dx.Data, l.InFeatures)
+	if g != nil {
+		kernel.Sgemm(true, false, l.OutFeatures, l.InFeatures, n, 1, dy.Data, l.OutFeatures, st.In.Data, l.InFeatures, 1, g.For(l.Weight).Data, l.InFeatures)
+		if l.Bias != nil {
+			db := g.For(l.Bias).Data
+			for i := 0; i < n; i++ {
+				for j, v := range dy.Data[i*l.OutFeatures : (i+1)*l.OutFeatures] {
+					db[j] += v
+				}
+			}
+		}
+	}
+	return dx, nil
+}
+
+// Flatten reshapes (N,C,H,W) to (N,C*H*W), as torch.flatten(x, 1).
+type Flatten struct{ base }
+
+// NewFlatten makes a flatten layer.
+func NewFlatten(name string) *Flatten { return &Flatten{base{name}} }
+
+// Type is "Flatten".
+func (*Flatten) Type() string { return "Flatten" }
+
+// OutputShape is the product of in.
+func (*Flatten) OutputShape(in []int) ([]int, error) { return []int{Numel(in)}, nil }
+
+// Forward reshapes without copying.
+func (f *Flatten) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	return x.Reshape(x.Shape[0], Numel(x.Shape[1:])), nil, nil
+}
+
+// Backward reshapes dy back to the input's shape.
+func (f *Flatten) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(f, dy, st); err != nil {
+		return nil, err
+	}
+	return dy.Reshape(st.In.Shape...), nil
+}
+
+// Dropout zeroes each element with probability P during training and scales
+// the survivors by 1/(1-P) ("inverted dropout"), so that evaluation is the
+// identity. The seed's formulation instead keeps each unit with probability
+// p_keep = 1-P and multiplies the weights by p_keep at test time; both give
+// the same expected activation, inverted dropout moves the scaling to
+// training so the trained network runs unchanged. The mask lives in the Step.
+type Dropout struct {
+	elementwise
+	P float32
+}
+
+// NewDropout makes a dropout layer with drop probability p.
+func NewDropout(name string, p float32) *Dropout { return &Dropout{elementwise{base{name}}, p} }
+
+// Type is "Dropout".
+func (*Dropout) Type() string { return "Dropout" }
+
+// Forward applies a fresh mask in training mode and is the identity otherwise.
+func (d *Dropout) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	if ctx == nil || !ctx.Train || d.P == 0 {
+		return x, nil, nil
+	}
+	r := ctx.Rand
+	if r == nil {
+		return nil, nil, fmt.Errorf("%s (Dropout): training pass without a random source", d.name)
+	}
+	keep := 1 / (1 - d.P)
+	mask := make([]float32, len(x.Data))
+	y := New(x.Shape...)
+	for i, v := range x.Data {
+		if r.Float32() >= d.P {
+			mask[i] = keep
+			y.Data[i] = v * keep
+		}
+	}
+	return y, mask, nil
+}
+
+// Backward multiplies dy by the recorded mask (identity in eval mode).
+func (d *Dropout) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(d, dy, st); err != nil {
+		return nil, err
+	}
+	mask, _ := st.Saved.([]float32)
+	if mask == nil {
+		return dy, nil
+	}
+	dx := New(dy.Shape...)
+	for i, v := range dy.Data {
+		dx.Data[i] = v * mask[i]
+	}
+	return dx, nil
+}
+

@@ -1,0 +1,150 @@
+package nn
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+)
+
+// Safetensors layout: an 8-byte little-endian header size, a JSON header
+// {"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]},
+// "__metadata__": {"key": "value"}}, then the raw little-endian data.
+
+// maxHeader bounds the JSON header so that a hostile file cannot make us
+// allocate gigabytes before the first check.
+const maxHeader = 100 << 20
+
+type stEntry struct {
+	Dtype   string   `json:"dtype"`
+	Shape   []int    `json:"shape"`
+	Offsets [2]int64 `json:"data_offsets"`
+}
+
+// EncodeSafetensors serialises tensors (F32) and string metadata.
+func EncodeSafetensors(tensors map[string]*Tensor, meta map[string]string) ([]byte, error) {
+	names := make([]string, 0, len(tensors))
+	for k := range tensors {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	header := map[string]any{}
+	if len(meta) > 0 {
+		header["__metadata__"] = meta
+	}
+	var off int64
+	for _, k := range names {
+		n := int64(len(tensors[k].Data)) * 4
+		header[k] = stEntry{Dtype: "F32", Shape: tensors[k].Shape, Offsets: [2]int64{off, off + n}}
+		off += n
+	}
+	h, err := json.Marshal(header)
+	if err != nil {
+		return nil, err
+	}
+	for len(h)%8 != 0 {
+		h = append(h, ' ')
+	}
+	buf := make([]byte, 8, 8+len(h)+int(off))
+	binary.LittleEndian.PutUint64(buf, uint64(len(h)))
+	buf = append(buf, h...)
+	for _, k := range names {
+		for _, v := range tensors[k].Data {
+			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+		}
+	}
+	return buf, nil
+}
+
+// DecodeSafetensors parses a safetensors file held in memory. Only F32
+// tensors are accepted; every offset and shape is checked against the data.
+func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) {
+	if len(b) < 8 {
+		return nil, nil, fmt.Errorf("safetensors: %d bytes, too short for a header", len(b))
+	}
+	hl := binary.LittleEndian.Uint64(b)
+	if hl > maxHeader || hl > uint64(len(b)-8) {
+		return nil, nil, fmt.Errorf("safetensors: header of %d bytes in a %d-byte file", hl, len(b))
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b[8:8+hl], &raw); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: header: %w", err)
+	}
+	data := b[8+hl:]
+	var meta map[string]string
+	out := map[string]*Tensor{}
+	for k, v := range raw {
+		if k == "__metadata__" {
+			if err := json.Unmarshal(v, &meta); err != nil {
+				return nil, nil, fmt.Errorf("safetensors: metadata: %w", err)
+			}
+			continue
+		}
+		var e stEntry
+		if err := json.Unmarshal(v, &e); err != nil {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w", k, err)
+		}
+		if e.Dtype != "F32" {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q has dtype %s; only F32 is supported", k, e.Dtype)
+		}
+		n := int64(1)
+		for _, d := range e.Shape {
+			if d < 0 || d > math.MaxInt32 {
+				return nil, nil, fmt.Errorf("safetensors: tensor %q has shape %v", k, e.Shape)
+			}
+			n *= int64(d)
+		}
+		lo, hi := e.Offsets[0], e.Offsets[1]
+		if lo < 0 || hi < lo || hi > int64(len(data)) || hi-lo != 4*n {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q of shape %v has offsets [%d,%d] in %d data bytes", k, e.Shape, lo, hi, len(data))
+		}
+		t := New(e.Shape...)
+		for i := range t.Data {
+			t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[lo+4*int64(i):]))
+		}
+		out[k] = t
+	}
+	return out, meta, nil
+}
+
+// LoadSafetensors reads a safetensors file from disk.
+func LoadSafetensors(path string) (map[string]*Tensor, map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, m, err := DecodeSafetensors(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return t, m, nil
+}
+
+// SaveSafetensors writes tensors to path atomically: a temporary file in the
+// same directory, then a rename, so a crash never leaves half a checkpoint.
+func SaveSafetensors(path string, tensors map[string]*Tensor, meta map[string]string) error {
+	b, err := EncodeSafetensors(tensors, meta)
+	if err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // no-op after a successful rename
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
