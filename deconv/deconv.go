@@ -1,0 +1,113 @@
+package deconv
+
+import (
+	"fmt"
+
+	"github.com/convscope/convscope/nn"
+)
+
+// Unit names one activation of a layer's output: channel (or feature) and,
+// for feature maps, its row and column. For a vector output Y = X = 0.
+type Unit struct {
+	Channel, Y, X int
+}
+
+// Strongest returns the unit of channel c with the largest activation in step
+// `step` of tr (sample 0), the default unit when a user clicks a whole map.
+func Strongest(tr *nn.Trace, step, c int) (Unit, error) {
+	out, err := stepOutput(tr, step)
+	if err != nil {
+		return Unit{}, err
+	}
+	ch, h, w := planes(out)
+	if c < 0 || c >= ch {
+		return Unit{}, fmt.Errorf("channel %d outside [0,%d) of %s", c, ch, tr.Steps[step].Layer.Name())
+	}
+	i := nn.ArgMax(out.Data[c*h*w : (c+1)*h*w])
+	return Unit{Channel: c, Y: i / w, X: i % w}, nil
+}
+
+// Project is the deconvnet projection of unit u of step `step` of tr back to
+// the input: a tensor shaped like tr.Input (sample 0 only). The seed signal is
+// the unit's own activation with every other activation zero.
+func Project(tr *nn.Trace, step int, u Unit) (*nn.Tensor, error) {
+	out, err := stepOutput(tr, step)
+	if err != nil {
+		return nil, err
+	}
+	ch, h, w := planes(out)
+	if u.Channel < 0 || u.Channel >= ch || u.Y < 0 || u.Y >= h || u.X < 0 || u.X >= w {
+		return nil, fmt.Errorf("unit %+v outside %s's output %s", u, tr.Steps[step].Layer.Name(), nn.ShapeString(out.Shape))
+	}
+	signal := nn.New(out.Shape...)
+	i := (u.Channel*h+u.Y)*w + u.X
+	signal.Data[i] = out.Data[i]
+	return Walk(tr, step, signal)
+}
+
+// Walk runs the deconvnet from step `from` (signal shaped like its output)
+// down to the input.
+func Walk(tr *nn.Trace, from int, signal *nn.Tensor) (*nn.Tensor, error) {
+	var err error
+	for i := from; i >= 0; i-- {
+		st := &tr.Steps[i]
+		switch l := st.Layer.(type) {
+		case *nn.MaxPool2d:
+			signal, err = Unpool(signal, st)
+		case *nn.ReLU:
+			signal = Rectify(signal)
+		case *nn.Conv2d:
+			signal, err = Filter(signal, l, st)
+		default:
+			signal, err = l.Backward(signal, st, nn.Deconvnet, nil)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("deconvnet at %s: %w", st.Layer.Name(), err)
+		}
+	}
+	return signal, nil
+}
+
+// Unpool places each value at the position its pooling window's maximum came
+// from, using the switches recorded by the forward pass.
+func Unpool(signal *nn.Tensor, st *nn.Step) (*nn.Tensor, error) {
+	sw, ok := st.Saved.(nn.Switches)
+	if !ok {
+		return nil, fmt.Errorf("%s recorded no switches", st.Layer.Name())
+	}
+	return nn.Unpool(signal, sw, st.In.Shape)
+}
+
+// Rectify is the deconvnet's ReLU: max(signal, 0), element by element.
+func Rectify(signal *nn.Tensor) *nn.Tensor {
+	out := nn.New(signal.Shape...)
+	for i, v := range signal.Data {
+		out.Data[i] = max(v, 0)
+	}
+	return out
+}
+
+// Filter is the transposed convolution with conv's own filters (no bias):
+// the convolution's backward-to-input.
+func Filter(signal *nn.Tensor, conv *nn.Conv2d, st *nn.Step) (*nn.Tensor, error) {
+	return conv.Backward(signal, st, nn.Deconvnet, nil)
+}
+
+func stepOutput(tr *nn.Trace, step int) (*nn.Tensor, error) {
+	if step < 0 || step >= len(tr.Steps) {
+		return nil, fmt.Errorf("layer index %d outside [0,%d)", step, len(tr.Steps))
+	}
+	out := tr.Steps[step].Out
+	if out.Shape[0] != 1 {
+		return nil, fmt.Errorf("deconvnet wants a single-sample trace, got batch %d", out.Shape[0])
+	}
+	return out, nil
+}
+
+// planes views a sample's (1,C,H,W) or (1,F) output as C planes of H×W.
+func planes(t *nn.Tensor) (c, h, w int) {
+	if len(t.Shape) == 4 {
+		return t.Shape[1], t.Shape[2], t.Shape[3]
+	}
+	return nn.Numel(t.Shape[1:]), 1, 1
+}

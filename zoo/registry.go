@@ -1,0 +1,96 @@
+package zoo
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/convscope/convscope/nn"
+)
+
+// Model is a built network and what it expects as input.
+type Model struct {
+	// Name is the registry name ("lenet5").
+	Name string
+	// Input is the per-sample input shape (C,H,W).
+	Input []int
+	// Classes is the number of outputs.
+	Classes int
+	// Net holds the layers and their weights.
+	Net *nn.Sequential
+}
+
+// Family describes one registered architecture.
+type Family struct {
+	Name        string
+	Description string
+	// Input and Classes are the defaults used when a caller passes none.
+	Input   []int
+	Classes int
+	build   func(input []int, classes int) ([]nn.Layer, error)
+}
+
+var families = map[string]Family{}
+
+func register(f Family) { families[f.Name] = f }
+
+// Names lists the registered model names, sorted.
+func Names() []string {
+	out := make([]string, 0, len(families))
+	for k := range families {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lookup returns the family registered under name.
+func Lookup(name string) (Family, error) {
+	f, ok := families[name]
+	if !ok {
+		return Family{}, fmt.Errorf("unknown model %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return f, nil
+}
+
+// Build makes model name for a per-sample input (C,H,W) and a class count;
+// nil input or classes 0 take the family's defaults. Weights are initialised
+// as PyTorch does, from seed.
+func Build(name string, input []int, classes int, seed uint64) (*Model, error) {
+	f, err := Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if input == nil {
+		input = f.Input
+	}
+	if classes == 0 {
+		classes = f.Classes
+	}
+	layers, err := f.build(input, classes)
+	if err != nil {
+		return nil, fmt.Errorf("%s for input %s: %w", name, nn.ShapeString(input), err)
+	}
+	m := &Model{Name: name, Input: append([]int(nil), input...), Classes: classes, Net: &nn.Sequential{Layers: layers}}
+	if _, err := Summarize(m); err != nil {
+		return nil, err
+	}
+	nn.Init(layers, rand.New(rand.NewPCG(seed, 0x5eed)))
+	return m, nil
+}
+
+// ParseShape reads "CxHxW" (e.g. "1x28x28").
+func ParseShape(s string) ([]int, error) {
+	parts := strings.Split(s, "x")
+	out := make([]int, len(parts))
+	for i, p := range parts {
+		if _, err := fmt.Sscan(p, &out[i]); err != nil || out[i] <= 0 {
+			return nil, fmt.Errorf("shape %q: want positive integers like 1x28x28", s)
+		}
+	}
+	if len(out) != 3 {
+		return nil, fmt.Errorf("shape %q: want CxHxW", s)
+	}
+	return out, nil
+}
