@@ -73,7 +73,7 @@ func (c *Conv2d) geometry(x *Tensor) (n, h, w, oh, ow int, err error) {
 	}
 	out, err := c.OutputShape(x.Shape[1:])
 	if err != nil {
-		return 0, 0, 0, 0, 0, err
+		return 0, 0, 0, 0, 0, shapeError(c, fmt.Sprintf("(N,%d,H,W) with H,W >= %d", c.InChannels, c.Kernel-2*c.Padding), x.Shape)
 	}
 	return x.Shape[0], x.Shape[2], x.Shape[3], out[1], out[2], nil
 }

@@ -128,5 +128,5 @@ func checkDy(l Layer, dy *Tensor, st *Step) error {
 // base holds a layer's name.
 type base struct{ name string }
 
-func (b base) Name() string      { return b.name }
+func (b base) Name() string     { return b.name }
 func (b base) Params() []*Param { return nil }

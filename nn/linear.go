@@ -161,4 +161,3 @@ func (d *Dropout) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, erro
 	}
 	return dx, nil
 }
-

@@ -56,7 +56,7 @@ func (m *MaxPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	}
 	out, err := m.OutputShape(x.Shape[1:])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, shapeError(m, fmt.Sprintf("(N,C,H,W) with H,W >= %d", m.Kernel-2*m.Padding), x.Shape)
 	}
 	n, c, h, w, oh, ow := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], out[1], out[2]
 	y := New(n, c, oh, ow)
@@ -170,7 +170,7 @@ func (a *AvgPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	}
 	out, err := a.OutputShape(x.Shape[1:])
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, shapeError(a, fmt.Sprintf("(N,C,H,W) with H,W >= %d", a.Kernel-2*a.Padding), x.Shape)
 	}
 	y := New(x.Shape[0], out[0], out[1], out[2])
 	inv := 1 / float32(a.Kernel*a.Kernel)

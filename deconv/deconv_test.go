@@ -1,0 +1,112 @@
+package deconv
+
+import (
+	"testing"
+
+	"github.com/convscope/convscope/nn"
+)
+
+func forward(t *testing.T, layers []nn.Layer, x *nn.Tensor) (*nn.Sequential, *nn.Trace) {
+	t.Helper()
+	net := &nn.Sequential{Layers: layers}
+	tr, err := net.Forward(x, &nn.Context{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net, tr
+}
+
+func equal(t *testing.T, what string, got *nn.Tensor, want []float32) {
+	t.Helper()
+	for i := range want {
+		if d := got.Data[i] - want[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("%s:\n got %v\nwant %v", what, got.Data, want)
+		}
+	}
+}
+
+// A conv (2x2 filter [[1,0],[0,-1]], bias 0.5) -> ReLU -> 2x2 max-pool stack
+// on a 5x5 image, worked by hand:
+//
+//	conv+bias, then ReLU          pool window of output (1,0): rows 2-3, cols 0-1
+//	 .5  .5   0  .5               values 0, .5, .5, 1.5 -> max 1.5 at (3,1)
+//	 .5  .5  .5 3.5
+//	  0  .5  .5   0               unpool: 1.5 at (3,1) of the 4x4 map
+//	 .5 1.5  .5  .5               rectify: unchanged (positive)
+//	                              transposed conv: 1.5*W placed at (3,1):
+//	                              +1.5 at (3,1), -1.5 at (4,2) of the input
+func TestProjectHandWorked(t *testing.T) {
+	conv := nn.NewConv2d("conv", 1, 1, 2, 1, 0, true)
+	copy(conv.Weight.Value.Data, []float32{1, 0, 0, -1})
+	conv.Bias.Value.Data[0] = 0.5
+	x := nn.FromData([]float32{
+		1, 0, 2, 0, 1,
+		0, 1, 0, 3, 0,
+		2, 0, 1, 0, 0,
+		0, 4, 0, 1, 2,
+		1, 0, 3, 0, 1,
+	}, 1, 1, 5, 5)
+	_, tr := forward(t, []nn.Layer{conv, nn.NewReLU("relu"), nn.NewMaxPool2d("pool", 2, 2, 0)}, x)
+	equal(t, "pooled", tr.Steps[2].Out, []float32{0.5, 3.5, 1.5, 0.5})
+
+	u, err := Strongest(tr, 2, 0)
+	if err != nil || u != (Unit{0, 0, 1}) {
+		t.Fatalf("strongest = %+v, %v; want channel 0 at (0,1)", u, err)
+	}
+	got, err := Project(tr, 2, Unit{Channel: 0, Y: 1, X: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, 25)
+	want[3*5+1], want[4*5+2] = 1.5, -1.5
+	equal(t, "projection", got, want)
+}
+
+// Two 1-channel convolutions with ReLUs. The first is the identity, so its
+// ReLU is open everywhere on a positive image; the second has the filter
+// [[1,-1],[-1,1]]. Projecting unit (0,0) of the second ReLU (value
+// 3-1-1+1 = 2) through the transposed second filter gives [[2,-2],[-2,2]]:
+// the gradient rule keeps the negatives (the forward ReLU was open), the
+// deconvnet rectifies them to zero, which is the difference between the two.
+func TestRectificationDiffersFromGradient(t *testing.T) {
+	c1 := nn.NewConv2d("c1", 1, 1, 1, 1, 0, false)
+	c1.Weight.Value.Data[0] = 1
+	c2 := nn.NewConv2d("c2", 1, 1, 2, 1, 0, false)
+	copy(c2.Weight.Value.Data, []float32{1, -1, -1, 1})
+	x := nn.FromData([]float32{3, 1, 0.5, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3)
+	net, tr := forward(t, []nn.Layer{c1, nn.NewReLU("r1"), c2, nn.NewReLU("r2")}, x)
+
+	dec, err := Project(tr, 3, Unit{0, 0, 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "deconvnet", dec, []float32{2, 0, 0, 0, 2, 0, 0, 0, 0})
+
+	seed := nn.New(tr.Steps[3].Out.Shape...)
+	seed.Data[0] = tr.Steps[3].Out.Data[0]
+	grad, err := net.Backward(tr, 3, seed, nn.Gradient, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "gradient", grad, []float32{2, -2, 0, -2, 2, 0, 0, 0, 0})
+
+	// The walk's three operations agree with nn's backward under the
+	// deconvnet rule.
+	viaNN, err := net.Backward(tr, 3, seed, nn.Deconvnet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "nn.Backward(Deconvnet)", viaNN, dec.Data)
+}
+
+func TestProjectRejectsBadUnits(t *testing.T) {
+	_, tr := forward(t, []nn.Layer{nn.NewReLU("r")}, nn.New(1, 2, 3, 3))
+	for _, u := range []Unit{{2, 0, 0}, {0, 3, 0}, {0, 0, -1}} {
+		if _, err := Project(tr, 0, u); err == nil {
+			t.Errorf("unit %+v accepted", u)
+		}
+	}
+	if _, err := Project(tr, 1, Unit{}); err == nil {
+		t.Error("layer index 1 of 1 accepted")
+	}
+}

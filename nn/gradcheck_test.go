@@ -1,0 +1,168 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// lossOf runs l on x and returns sum(y * r): its gradient with respect to
+// y is r, so Backward(r) must equal the finite-difference gradient.
+func lossOf(t *testing.T, l Layer, x, r *Tensor) float64 {
+	y, _, err := l.Forward(x, &Context{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s float64
+	for i, v := range y.Data {
+		s += float64(v) * float64(r.Data[i])
+	}
+	return s
+}
+
+func randTensor(r *rand.Rand, shape ...int) *Tensor {
+	t := New(shape...)
+	for i := range t.Data {
+		t.Data[i] = float32(r.NormFloat64())
+	}
+	return t
+}
+
+// gradCheck compares a layer's analytic gradients (input and every
+// parameter) with central differences. float32 forward passes with eps=1e-2
+// carry about 1e-3 of rounding noise relative to the largest gradient, hence
+// the tolerance of 1e-2 relative to that largest value. Piecewise-linear
+// layers (pooling, ReLU) use eps=1e-3 so that no step crosses a tie between
+// two window entries, where the derivative jumps.
+func gradCheck(t *testing.T, l Layer, eps float32, inShape ...int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	Init([]Layer{l}, rng)
+	x := randTensor(rng, inShape...)
+	y, saved, err := l.Forward(x, &Context{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := randTensor(rng, y.Shape...)
+	g := Grads{}
+	dx, err := l.Backward(r, &Step{Layer: l, In: x, Out: y, Saved: saved}, Gradient, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, values []float32, analytic []float32) {
+		t.Helper()
+		var worst, scale float64
+		for i := range values {
+			orig := values[i]
+			values[i] = orig + eps
+			up := lossOf(t, l, x, r)
+			values[i] = orig - eps
+			down := lossOf(t, l, x, r)
+			values[i] = orig
+			num := (up - down) / (2 * float64(eps))
+			worst = max(worst, math.Abs(num-float64(analytic[i])))
+			scale = max(scale, math.Abs(num))
+		}
+		if worst > 1e-2*max(scale, 1e-3) {
+			t.Errorf("%s %s: max |analytic - numeric| = %.3g (largest gradient %.3g)", l.Name(), what, worst, scale)
+		} else {
+			t.Logf("%s %s: max diff %.2g of %.2g", l.Name(), what, worst, scale)
+		}
+	}
+	check("dx", x.Data, dx.Data)
+	for _, p := range l.Params() {
+		check("d"+p.Name, p.Value.Data, g.For(p).Data)
+	}
+}
+
+func TestGradients(t *testing.T) {
+	for _, tc := range []struct {
+		layer Layer
+		eps   float32
+		in    []int
+	}{
+		{NewConv2d("conv", 3, 4, 3, 1, 1, true), 1e-2, []int{2, 3, 5, 6}},
+		{NewConv2d("conv_s2", 2, 3, 3, 2, 0, false), 1e-2, []int{2, 2, 7, 7}},
+		{NewConv2d("conv_s3_p2", 2, 2, 2, 3, 2, true), 1e-2, []int{1, 2, 6, 5}},
+		{NewLinear("fc", 7, 5, true), 1e-2, []int{3, 7}},
+		{NewMaxPool2d("mp", 2, 2, 0), 1e-3, []int{2, 3, 4, 4}},
+		{NewMaxPool2d("mp_overlap", 3, 2, 1), 1e-3, []int{1, 2, 7, 7}},
+		{NewAvgPool2d("ap", 2, 2, 0), 1e-3, []int{2, 3, 4, 6}},
+		{NewAvgPool2d("ap_pad", 3, 2, 1), 1e-3, []int{1, 2, 5, 5}},
+		{NewReLU("relu"), 1e-3, []int{2, 3, 4, 4}},
+		{NewTanh("tanh"), 1e-2, []int{2, 3, 4, 4}},
+		{NewFlatten("flatten"), 1e-3, []int{2, 3, 2, 2}},
+	} {
+		t.Run(tc.layer.Name(), func(t *testing.T) { gradCheck(t, tc.layer, tc.eps, tc.in...) })
+	}
+}
+
+func TestCrossEntropyGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	logits := randTensor(rng, 4, 5)
+	labels := []int{0, 3, 4, 1}
+	_, d, err := CrossEntropy(logits, labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const eps = 1e-2
+	for i := range logits.Data {
+		orig := logits.Data[i]
+		logits.Data[i] = orig + eps
+		up, _, _ := CrossEntropy(logits, labels)
+		logits.Data[i] = orig - eps
+		down, _, _ := CrossEntropy(logits, labels)
+		logits.Data[i] = orig
+		if num := (float64(up) - float64(down)) / (2 * eps); math.Abs(num-float64(d.Data[i])) > 1e-3 {
+			t.Errorf("dlogits[%d] = %g, numeric %g", i, d.Data[i], num)
+		}
+	}
+	if _, _, err := CrossEntropy(logits, []int{0, 1, 2, 9}); err == nil {
+		t.Error("label 9 of 5 classes accepted")
+	}
+}
+
+func TestDropoutMaskInTrace(t *testing.T) {
+	d := NewDropout("drop", 0.5)
+	x := New(1, 1000)
+	for i := range x.Data {
+		x.Data[i] = 1
+	}
+	y, mask, err := d.Forward(x, &Context{Train: true, Rand: rand.New(rand.NewPCG(5, 6))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept int
+	for _, v := range y.Data {
+		if v == 2 {
+			kept++
+		} else if v != 0 {
+			t.Fatalf("dropout output %g, want 0 or 2", v)
+		}
+	}
+	if kept < 400 || kept > 600 {
+		t.Errorf("kept %d of 1000 with p=0.5", kept)
+	}
+	dx, _ := d.Backward(y, &Step{Layer: d, In: x, Out: y, Saved: mask}, Gradient, nil)
+	for i, v := range dx.Data {
+		if v != y.Data[i]*mask.([]float32)[i] {
+			t.Fatal("backward does not reuse the forward mask")
+		}
+	}
+	if y2, _, _ := d.Forward(x, &Context{}); y2 != x {
+		t.Error("eval-mode dropout is not the identity")
+	}
+}
+
+func TestShapeErrorsNameLayer(t *testing.T) {
+	c := NewConv2d("features.0", 3, 8, 3, 1, 1, true)
+	_, _, err := c.Forward(New(1, 1, 8, 8), &Context{})
+	if err == nil || !strings.Contains(err.Error(), "features.0") || !strings.Contains(err.Error(), "[1, 1, 8, 8]") {
+		t.Errorf("error %v does not name the layer and the shape", err)
+	}
+	l := NewLinear("fc", 10, 2, true)
+	if _, _, err := l.Forward(New(2, 9), &Context{}); err == nil || !strings.Contains(err.Error(), "fc") {
+		t.Errorf("linear error %v", err)
+	}
+}
