@@ -1,0 +1,57 @@
+package zoo
+
+import (
+	"image"
+	"testing"
+)
+
+// LeNet-5's figures by hand: c1 6*(25+1) = 156 params, 6*25*28*28 = 117,600
+// MACs; c3 16*(150+1) = 2,416 and 16*150*10*10 = 240,000; c5 120*(400+1) =
+// 48,120 and 48,000; f6 120*84+84 = 10,164 and 10,080; out 850 and 840.
+// Receptive fields: c1 5 (jump 1, start 0), s2 6 (jump 2, start 0.5),
+// c3 14 (start 4.5), s4 16 (jump 4, start 5.5), c5 32 (start 13.5).
+func TestLeNet5Summary(t *testing.T) {
+	m, err := Build("lenet5", nil, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Summarize(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Params != 61706 || s.MACs != 416520 {
+		t.Errorf("params %d, MACs %d; want 61706, 416520", s.Params, s.MACs)
+	}
+	want := map[string]struct {
+		rf, jump int
+		start    float64
+	}{"c1": {5, 1, 0}, "s2": {6, 2, 0.5}, "c3": {14, 2, 4.5}, "s4": {16, 4, 5.5}, "c5": {32, 4, 13.5}}
+	for _, l := range s.Layers {
+		if w, ok := want[l.Name]; ok && (l.RF != w.rf || l.Jump != w.jump || l.Start != w.start) {
+			t.Errorf("%s: rf %d jump %d start %g; want %+v", l.Name, l.RF, l.Jump, l.Start, w)
+		}
+	}
+	c3 := s.Layers[3]
+	// Unit (2,3) of c3: centre (4.5+2*2, 4.5+3*2) = (8.5, 10.5), 14 wide.
+	if got := c3.Box(2, 3, 28, 28); got != image.Rect(4, 2, 18, 16) {
+		t.Errorf("c3 box of unit (2,3) = %v, want (4,2)-(18,16)", got)
+	}
+	if got := c3.Box(0, 0, 28, 28); got != image.Rect(0, 0, 12, 12) {
+		t.Errorf("c3 box of unit (0,0) = %v, want clipped (0,0)-(12,12)", got)
+	}
+	if got := s.Layers[len(s.Layers)-1].Box(0, 0, 28, 28); got != image.Rect(0, 0, 28, 28) {
+		t.Errorf("output box %v, want the whole image", got)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	if _, err := Build("lenet6", nil, 10, 1); err == nil {
+		t.Error("unknown model built")
+	}
+	if _, err := Build("lenet5", []int{1, 8, 8}, 10, 1); err == nil {
+		t.Error("lenet5 built for an 8x8 input")
+	}
+	if _, err := ParseShape("1x28"); err == nil {
+		t.Error("1x28 parsed as CxHxW")
+	}
+}
