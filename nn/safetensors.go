@@ -62,18 +62,10 @@ func EncodeSafetensors(tensors map[string]*Tensor, meta map[string]string) ([]by
 // DecodeSafetensors parses a safetensors file held in memory. Only F32
 // tensors are accepted; every offset and shape is checked against the data.
 func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) {
-	if len(b) < 8 {
-		return nil, nil, fmt.Errorf("safetensors: %d bytes, too short for a header", len(b))
+	raw, data, err := splitSafetensors(b)
+	if err != nil {
+		return nil, nil, err
 	}
-	hl := binary.LittleEndian.Uint64(b)
-	if hl > maxHeader || hl > uint64(len(b)-8) {
-		return nil, nil, fmt.Errorf("safetensors: header of %d bytes in a %d-byte file", hl, len(b))
-	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(b[8:8+hl], &raw); err != nil {
-		return nil, nil, fmt.Errorf("safetensors: header: %w", err)
-	}
-	data := b[8+hl:]
 	var meta map[string]string
 	out := map[string]*Tensor{}
 	for k, v := range raw {
@@ -108,6 +100,38 @@ func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) 
 		out[k] = t
 	}
 	return out, meta, nil
+}
+
+// splitSafetensors parses the header and returns its entries and the data.
+func splitSafetensors(b []byte) (map[string]json.RawMessage, []byte, error) {
+	if len(b) < 8 {
+		return nil, nil, fmt.Errorf("safetensors: %d bytes, too short for a header", len(b))
+	}
+	hl := binary.LittleEndian.Uint64(b)
+	if hl > maxHeader || hl > uint64(len(b)-8) {
+		return nil, nil, fmt.Errorf("safetensors: header of %d bytes in a %d-byte file", hl, len(b))
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b[8:8+hl], &raw); err != nil {
+		return nil, nil, fmt.Errorf("safetensors: header: %w", err)
+	}
+	return raw, b[8+hl:], nil
+}
+
+// SafetensorsMetadata returns only the "__metadata__" strings of a file,
+// without decoding any tensor.
+func SafetensorsMetadata(b []byte) (map[string]string, error) {
+	raw, _, err := splitSafetensors(b)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]string{}
+	if m, ok := raw["__metadata__"]; ok {
+		if err := json.Unmarshal(m, &meta); err != nil {
+			return nil, fmt.Errorf("safetensors: metadata: %w", err)
+		}
+	}
+	return meta, nil
 }
 
 // LoadSafetensors reads a safetensors file from disk.

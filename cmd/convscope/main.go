@@ -1,0 +1,59 @@
+// Command convscope is the command line of convscope: model summaries,
+// training, evaluation and attribution maps, the same engine the web
+// visualizer (cmd/server) uses.
+//
+//	convscope summary   -model NAME [-input CxHxW] [-classes K] [-json]
+//	convscope train     -model NAME -data NAME -epochs N -out FILE
+//	convscope eval      -model NAME -weights FILE -data NAME
+//	convscope attribute -method deconvnet|gradient|guided -model NAME -weights FILE
+//	                    -image FILE (-layer NAME -channel K | -class K) -out FILE.png
+//	convscope samples   -data NAME -n 20 -out DIR
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+)
+
+// commands maps each subcommand to its function and a one-line help.
+var commands = map[string]struct {
+	run  func(ctx context.Context, args []string) error
+	help string
+}{
+	"summary":   {summary, "layer table: output shapes, parameters, MACs, receptive fields"},
+	"train":     {trainCmd, "train a model on a dataset and write a safetensors checkpoint"},
+	"eval":      {evalCmd, "test accuracy of a checkpoint"},
+	"attribute": {attribute, "project a unit (deconvnet) or a class (gradient) back to the input"},
+	"samples":   {samples, "write test-set images as PNG files (the web gallery)"},
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if len(os.Args) < 2 || commands[os.Args[1]].run == nil {
+		usage()
+		os.Exit(2)
+	}
+	if err := commands[os.Args[1]].run(ctx, os.Args[2:]); err != nil {
+		fmt.Fprintln(os.Stderr, "convscope "+os.Args[1]+":", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	names := make([]string, 0, len(commands))
+	for k := range commands {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("usage: convscope COMMAND [flags]   (convscope COMMAND -h for flags)\n\ncommands:\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].help)
+	}
+	fmt.Fprint(os.Stderr, b.String())
+}

@@ -1,0 +1,54 @@
+package nn
+
+import (
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSafetensorsRoundTrip(t *testing.T) {
+	in := map[string]*Tensor{"a.weight": FromData([]float32{1, -2, 3.5, 0}, 2, 2), "b": FromData([]float32{7}, 1)}
+	path := filepath.Join(t.TempDir(), "x.safetensors")
+	if err := SaveSafetensors(path, in, map[string]string{"model": "m"}); err != nil {
+		t.Fatal(err)
+	}
+	out, meta, err := LoadSafetensors(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta["model"] != "m" || len(out) != 2 || out["a.weight"].Data[2] != 3.5 || !SameShape(out["a.weight"].Shape, []int{2, 2}) {
+		t.Errorf("round trip: %v %v", out, meta)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Errorf("temporary files left behind: %v", entries)
+	}
+}
+
+func TestSafetensorsRejectsHostileFiles(t *testing.T) {
+	good, _ := EncodeSafetensors(map[string]*Tensor{"w": New(4)}, nil)
+	header := func(h string) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
+		return append(append(b, h...), make([]byte, 16)...)
+	}
+	huge := binary.LittleEndian.AppendUint64(nil, 1<<62)
+	for name, tc := range map[string]struct {
+		b    []byte
+		want string
+	}{
+		"empty":            {nil, "too short"},
+		"huge header":      {huge, "header of"},
+		"truncated":        {good[:len(good)-3], "offsets"},
+		"bad json":         {header("{"), "header"},
+		"f16":              {header(`{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`), "only F32"},
+		"offsets past end": {header(`{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}`), "offsets"},
+		"shape mismatch":   {header(`{"w":{"dtype":"F32","shape":[5],"data_offsets":[0,16]}}`), "offsets"},
+		"negative dim":     {header(`{"w":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}}`), "shape"},
+	} {
+		_, _, err := DecodeSafetensors(tc.b)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)
+		}
+	}
+}
