@@ -28,9 +28,18 @@ func Strongest(tr *nn.Trace, step, c int) (Unit, error) {
 }
 
 // Project is the deconvnet projection of unit u of step `step` of tr back to
-// the input: a tensor shaped like tr.Input (sample 0 only). The seed signal is
-// the unit's own activation with every other activation zero.
+// the input: a tensor shaped like tr.Input (sample 0 only).
 func Project(tr *nn.Trace, step int, u Unit) (*nn.Tensor, error) {
+	signal, err := Seed(tr, step, u)
+	if err != nil {
+		return nil, err
+	}
+	return Walk(tr, step, signal)
+}
+
+// Seed is the signal a projection of unit u starts from: shaped like step
+// `step`'s output, holding the unit's own activation and zero everywhere else.
+func Seed(tr *nn.Trace, step int, u Unit) (*nn.Tensor, error) {
 	out, err := stepOutput(tr, step)
 	if err != nil {
 		return nil, err
@@ -42,7 +51,7 @@ func Project(tr *nn.Trace, step int, u Unit) (*nn.Tensor, error) {
 	signal := nn.New(out.Shape...)
 	i := (u.Channel*h+u.Y)*w + u.X
 	signal.Data[i] = out.Data[i]
-	return Walk(tr, step, signal)
+	return signal, nil
 }
 
 // Walk runs the deconvnet from step `from` (signal shaped like its output)
