@@ -8,6 +8,7 @@ import (
 	"image/color"
 	_ "image/jpeg" // decoders for -image
 	_ "image/png"
+	"io"
 	"os"
 
 	"github.com/convscope/convscope/data"
@@ -17,7 +18,7 @@ import (
 	"github.com/convscope/convscope/zoo"
 )
 
-func attribute(_ context.Context, args []string) error {
+func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("attribute", flag.ContinueOnError)
 	method := fs.String("method", "deconvnet", "deconvnet, gradient or guided")
 	name := fs.String("model", "", "model name (default: the checkpoint's)")
@@ -94,7 +95,7 @@ func attribute(_ context.Context, args []string) error {
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s (%s, max |value| %.4g)\n", *out, rule, peak)
+	fmt.Fprintf(stdout, "wrote %s (%s, max |value| %.4g)\n", *out, rule, peak)
 	return nil
 }
 

@@ -13,6 +13,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"sort"
@@ -21,7 +22,7 @@ import (
 
 // commands maps each subcommand to its function and a one-line help.
 var commands = map[string]struct {
-	run  func(ctx context.Context, args []string) error
+	run  func(ctx context.Context, args []string, stdout io.Writer) error
 	help string
 }{
 	"summary":   {summary, "layer table: output shapes, parameters, MACs, receptive fields"},
@@ -38,7 +39,7 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
-	if err := commands[os.Args[1]].run(ctx, os.Args[2:]); err != nil {
+	if err := commands[os.Args[1]].run(ctx, os.Args[2:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "convscope "+os.Args[1]+":", err)
 		os.Exit(1)
 	}

@@ -18,7 +18,11 @@ type progress struct {
 	last     time.Time
 }
 
-func newProgress(f *os.File) *progress {
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	if !ok {
+		return &progress{w: w}
+	}
 	fi, err := f.Stat()
 	return &progress{w: f, terminal: err == nil && fi.Mode()&os.ModeCharDevice != 0}
 }

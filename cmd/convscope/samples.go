@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 // samples writes the first n test images whose class has not yet had its
 // share (n/classes each, round robin), as DIR/NN-classname.png.
-func samples(_ context.Context, args []string) error {
+func samples(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("samples", flag.ContinueOnError)
 	dataset := fs.String("data", "fashion-mnist", "dataset")
 	dataDir := fs.String("data-dir", "", "directory holding the dataset files (default: searched)")
@@ -45,7 +46,7 @@ func samples(_ context.Context, args []string) error {
 		}
 		per[c]++
 		h, w := set.Images.H, set.Images.W
-		img := &image.Gray{Pix: set.Images.Pixels[i*h*w : (i+1)*h*w], Stride: w, Rect: image.Rect(0, 0, w, h)}
+		img := &image.Gray{Pix: set.Images.Pix[i*h*w : (i+1)*h*w], Stride: w, Rect: image.Rect(0, 0, w, h)}
 		b, err := viz.PNG(img)
 		if err != nil {
 			return err
@@ -56,7 +57,7 @@ func samples(_ context.Context, args []string) error {
 		}
 		written++
 	}
-	fmt.Printf("wrote %d images to %s\n", written, *out)
+	fmt.Fprintf(stdout, "wrote %d images to %s\n", written, *out)
 	return nil
 }
 

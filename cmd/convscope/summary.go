@@ -5,14 +5,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
+	"io"
 	"text/tabwriter"
 
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/zoo"
 )
 
-func summary(_ context.Context, args []string) error {
+func summary(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
 	name := fs.String("model", "lenet5", "model name: "+fmt.Sprint(zoo.Names()))
 	input := fs.String("input", "", "input shape CxHxW (default: the model's)")
@@ -37,16 +37,16 @@ func summary(_ context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", " ")
 		return enc.Encode(s)
 	}
-	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "layer\ttype\toutput\tparams\tMACs\tRF\tjump\t\n")
 	for _, l := range s.Layers {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", l.Name, l.Type, nn.ShapeString(l.Output), l.Params, l.MACs, l.RF, l.Jump)
 	}
 	w.Flush()
-	fmt.Printf("input %s, total params %d, total MACs %d\n", nn.ShapeString(s.Input), s.Params, s.MACs)
+	fmt.Fprintf(stdout, "input %s, total params %d, total MACs %d\n", nn.ShapeString(s.Input), s.Params, s.MACs)
 	return nil
 }

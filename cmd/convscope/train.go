@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 	"github.com/convscope/convscope/zoo"
 )
 
-func trainCmd(ctx context.Context, args []string) error {
+func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	name := fs.String("model", "lenet5", "model name")
 	dataset := fs.String("data", "fashion-mnist", "dataset: fashion-mnist or mnist")
@@ -43,7 +44,7 @@ func trainCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	bar := newProgress(os.Stdout)
+	bar := newProgress(stdout)
 	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, LR: float32(*lr), Momentum: float32(*momentum),
 		WeightDecay: float32(*wd), Cosine: true, Seed: *seed, OnEvent: bar.event}
 	start := time.Now()
@@ -56,13 +57,13 @@ func trainCmd(ctx context.Context, args []string) error {
 		zoo.MetaDataset: *dataset, zoo.MetaMean: zoo.FormatFloats(pre.Mean), zoo.MetaStd: zoo.FormatFloats(pre.Std),
 		"test_accuracy": strconv.FormatFloat(last.TestAccuracy, 'f', 4, 64),
 		"epochs":        strconv.Itoa(*epochs), "seed": strconv.FormatUint(*seed, 10),
-		"wall_time":     time.Since(start).Round(time.Second).String(),
-		"command":       "convscope train " + strings.Join(args, " "),
+		"wall_time": time.Since(start).Round(time.Second).String(),
+		"command":   "convscope train " + strings.Join(args, " "),
 	}
 	if err := zoo.SaveCheckpoint(*out, m, meta); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s: test accuracy %.4f after %d epochs in %s\n", *out, last.TestAccuracy, *epochs, meta["wall_time"])
+	fmt.Fprintf(stdout, "wrote %s: test accuracy %.4f after %d epochs in %s\n", *out, last.TestAccuracy, *epochs, meta["wall_time"])
 	return nil
 }
 
@@ -89,12 +90,12 @@ func loadData(name, dir string) (*train.Tensors, *train.Tensors, zoo.Preprocess,
 // measure is the mean and standard deviation of all training pixels in [0,1].
 func measure(s *data.Set) zoo.Preprocess {
 	var sum, sq float64
-	for _, p := range s.Images.Pixels {
+	for _, p := range s.Images.Pix {
 		v := float64(p) / 255
 		sum += v
 		sq += v * v
 	}
-	n := float64(len(s.Images.Pixels))
+	n := float64(len(s.Images.Pix))
 	mean := sum / n
 	return zoo.Preprocess{Mean: []float32{float32(mean)}, Std: []float32{float32(math.Sqrt(sq/n - mean*mean))}}
 }
@@ -110,7 +111,7 @@ func toTensors(s *data.Set, pre zoo.Preprocess) (*train.Tensors, error) {
 	return train.NewTensors(x, labels)
 }
 
-func evalCmd(_ context.Context, args []string) error {
+func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
 	name := fs.String("model", "", "model name (default: the checkpoint's)")
 	weights := fs.String("weights", "", "checkpoint (safetensors)")
@@ -140,7 +141,7 @@ func evalCmd(_ context.Context, args []string) error {
 		return err
 	}
 	names := data.ClassNames(*dataset)
-	fmt.Printf("%s on %s test set (%d images), loss %.4f\n", m.Name, *dataset, set.Len(), ev.Loss)
+	fmt.Fprintf(stdout, "%s on %s test set (%d images), loss %.4f\n", m.Name, *dataset, set.Len(), ev.Loss)
 	for c, row := range ev.Confusion {
 		var tot int
 		for _, v := range row {
@@ -150,9 +151,9 @@ func evalCmd(_ context.Context, args []string) error {
 		if c < len(names) {
 			label = names[c]
 		}
-		fmt.Printf("  %-12s %.4f\n", label, float64(row[c])/float64(max(tot, 1)))
+		fmt.Fprintf(stdout, "  %-12s %.4f\n", label, float64(row[c])/float64(max(tot, 1)))
 	}
-	fmt.Printf("accuracy: %.4f\n", ev.Accuracy)
+	fmt.Fprintf(stdout, "accuracy: %.4f\n", ev.Accuracy)
 	return nil
 }
 

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/zoo"
+)
+
+func run(t *testing.T, cmd string, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := commands[cmd].run(context.Background(), args, &out)
+	return out.String(), err
+}
+
+// The summary's JSON is a contract other tools read:
+// {"model","input","params","macs","layers":[{"name","type","output","params","macs","rf","jump"}]}.
+func TestSummaryJSONContract(t *testing.T) {
+	out, err := run(t, "summary", "-model", "lenet5", "-input", "1x32x32", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s struct {
+		Model  string
+		Input  []int
+		Params int64
+		MACs   int64 `json:"macs"`
+		Layers []map[string]any
+	}
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if s.Model != "lenet5" || len(s.Input) != 3 || s.Input[1] != 32 || s.Params == 0 || s.MACs == 0 || len(s.Layers) == 0 {
+		t.Errorf("summary %+v", s)
+	}
+	for _, key := range []string{"name", "type", "output", "params", "macs", "rf", "jump"} {
+		if _, ok := s.Layers[0][key]; !ok {
+			t.Errorf("layer rows lack %q: %v", key, s.Layers[0])
+		}
+	}
+	if _, err := run(t, "summary", "-model", "nope"); err == nil {
+		t.Error("unknown model accepted")
+	}
+}
+
+func TestAttributeWritesPNG(t *testing.T) {
+	dir := t.TempDir()
+	m, _ := zoo.Build("lenet5", nil, 10, 7)
+	weights := filepath.Join(dir, "w.safetensors")
+	if err := zoo.SaveCheckpoint(weights, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	img := image.NewGray(image.Rect(0, 0, 28, 28))
+	for i := range img.Pix {
+		img.Pix[i] = uint8(i * 7)
+	}
+	in := filepath.Join(dir, "in.png")
+	f, _ := os.Create(in)
+	png.Encode(f, img)
+	f.Close()
+	for _, args := range [][]string{
+		{"-method", "deconvnet", "-layer", "c3", "-channel", "4"},
+		{"-method", "gradient", "-class", "3"},
+		{"-method", "guided", "-layer", "c5", "-channel", "0"},
+	} {
+		out := filepath.Join(dir, args[1]+".png")
+		msg, err := run(t, "attribute", append(args, "-model", "lenet5", "-weights", weights, "-image", in, "-out", out, "-scale", "2")...)
+		if err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		f, err := os.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pic, err := png.Decode(f)
+		f.Close()
+		if err != nil || pic.Bounds().Dx() != 56 {
+			t.Errorf("%v: %v, %v (%s)", args, pic.Bounds(), err, msg)
+		}
+	}
+	if _, err := run(t, "attribute", "-method", "deconvnet", "-weights", weights, "-image", in, "-layer", "c9", "-out", filepath.Join(dir, "x.png")); err == nil || !strings.Contains(err.Error(), "c9") {
+		t.Errorf("unknown layer: %v", err)
+	}
+	if _, err := run(t, "attribute", "-method", "deconvnet", "-weights", weights, "-image", weights, "-layer", "c1", "-out", filepath.Join(dir, "x.png")); err == nil {
+		t.Error("a safetensors file decoded as an image")
+	}
+}
+
+// Training a few hundred real images and evaluating the checkpoint goes
+// through the whole CLI path; skipped where Fashion-MNIST is not installed.
+func TestTrainThenEval(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	out := filepath.Join(t.TempDir(), "lenet.safetensors")
+	msg, err := run(t, "train", "-model", "lenet5", "-epochs", "1", "-limit", "512", "-out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(msg, "epoch 1/1") {
+		t.Errorf("no epoch line in %q", msg)
+	}
+	msg, err = run(t, "eval", "-weights", out, "-data", "fashion-mnist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	last := lines[len(lines)-1]
+	if !strings.HasPrefix(last, "accuracy: 0.") {
+		t.Errorf("last line %q, want accuracy: 0.xxxx", last)
+	}
+}
