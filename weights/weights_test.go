@@ -1,0 +1,71 @@
+package weights
+
+import (
+	"math"
+	"testing"
+
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/train"
+	"github.com/convscope/convscope/zoo"
+)
+
+func TestIndexOpens(t *testing.T) {
+	es, err := Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) == 0 {
+		t.Fatal("no embedded checkpoints")
+	}
+	for _, e := range es {
+		m, err := Open(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shape, _ := zoo.ParseShape(e.Input)
+		if m.Name != e.Model || !nn.SameShape(m.Input, shape) || len(e.Classes) != m.Classes || len(e.Mean) != shape[0] || e.Std[0] <= 0 {
+			t.Errorf("%s: model %s %v with %d classes; index says %s %s with %d names, mean %v std %v",
+				e.File, m.Name, m.Input, m.Classes, e.Model, e.Input, len(e.Classes), e.Mean, e.Std)
+		}
+	}
+}
+
+// TestEmbeddedAccuracy re-checks each embedded checkpoint on its test set,
+// as `convscope eval` does, against the accuracy index.json claims; it skips
+// where the dataset is not installed.
+func TestEmbeddedAccuracy(t *testing.T) {
+	es, err := Index()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		set, err := data.Open(e.Dataset, "", false)
+		if err != nil {
+			t.Skipf("%s: %s test set not available: %v", e.File, e.Dataset, err)
+		}
+		m, err := Open(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, w := set.Images.H, set.Images.W
+		x := nn.New(set.Len(), 1, h, w)
+		labels := make([]int, set.Len())
+		for i := range labels {
+			copy(x.Data[i*h*w:], set.Float(i, e.Mean[0], e.Std[0]))
+			labels[i] = int(set.Labels[i])
+		}
+		src, err := train.NewTensors(x, labels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := train.Evaluate(m, src, 500)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: test accuracy %.4f (index.json: %.4f)", e.File, ev.Accuracy, e.TestAccuracy)
+		if math.Abs(ev.Accuracy-e.TestAccuracy) > 0.00005 {
+			t.Errorf("%s: measured %.4f, index.json claims %.4f", e.File, ev.Accuracy, e.TestAccuracy)
+		}
+	}
+}
