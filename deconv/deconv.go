@@ -63,8 +63,12 @@ func Walk(tr *nn.Trace, from int, signal *nn.Tensor) (*nn.Tensor, error) {
 		switch l := st.Layer.(type) {
 		case *nn.MaxPool2d:
 			signal, err = Unpool(signal, st)
-		case *nn.ReLU:
-			signal = Rectify(signal)
+		case *nn.Activation:
+			if l.Rectifies() {
+				signal = Rectify(signal)
+			} else {
+				signal, err = l.Backward(signal, st, nn.Deconvnet, nil)
+			}
 		case *nn.Conv2d:
 			signal, err = Filter(signal, l, st)
 		default:

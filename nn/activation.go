@@ -8,94 +8,156 @@ type elementwise struct{ base }
 // OutputShape is the identity.
 func (elementwise) OutputShape(in []int) ([]int, error) { return append([]int(nil), in...), nil }
 
-// ReLU is y = max(x, 0). Its backward is where the rules differ:
+// Activation is an elementwise function y = f(x) with derivative f'(x).
+// Its backward is where the rules differ:
 //
-//	Gradient:  dx = dy * 1[x > 0]
-//	Deconvnet: dx = max(dy, 0)              (Zeiler & Fergus' "ReLU inversion")
-//	Guided:    dx = max(dy, 0) * 1[x > 0]
-type ReLU struct{ elementwise }
-
-// NewReLU makes a ReLU layer.
-func NewReLU(name string) *ReLU { return &ReLU{elementwise{base{name}}} }
-
-// Type is "ReLU".
-func (*ReLU) Type() string { return "ReLU" }
-
-// Forward rectifies x.
-func (r *ReLU) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
-	y := New(x.Shape...)
-	for i, v := range x.Data {
-		if v > 0 {
-			y.Data[i] = v
-		}
-	}
-	return y, nil, nil
+//	Gradient:  dx = dy * f'(x)
+//	Deconvnet: dx = max(dy, 0) for rectifiers (ReLU and its smooth or capped
+//	           kin), dx = dy for squashing functions (tanh, sigmoid), which
+//	           rectify nothing (Zeiler & Fergus define only the ReLU case)
+//	Guided:    dx = max(dy, 0) * f'(x)
+//
+// For ReLU these are backprop, the deconvnet's "ReLU inversion" and guided
+// backpropagation exactly.
+type Activation struct {
+	elementwise
+	kind      string
+	rectifier bool
+	f         func(x float32) float32
+	df        func(x, y float32) float32
 }
 
-// Backward applies the rule (see the type's comment); y > 0 iff x > 0.
-func (r *ReLU) Backward(dy *Tensor, st *Step, rule Rule, _ Grads) (*Tensor, error) {
-	if err := checkDy(r, dy, st); err != nil {
-		return nil, err
-	}
-	dx := New(dy.Shape...)
-	for i, d := range dy.Data {
-		open := st.Out.Data[i] > 0
-		switch rule {
-		case Gradient:
-			if open {
-				dx.Data[i] = d
-			}
-		case Deconvnet:
-			dx.Data[i] = max(d, 0)
-		case Guided:
-			if open {
-				dx.Data[i] = max(d, 0)
-			}
-		}
-	}
-	return dx, nil
-}
+// Type is PyTorch's class name ("ReLU", "GELU", ...).
+func (a *Activation) Type() string { return a.kind }
 
-// Tanh is y = tanh(x), LeNet-5's squashing function.
-//
-//	Gradient:  dx = dy * (1 - y²)
-//	Deconvnet: dx = dy. Zeiler & Fergus define the inversion for ReLU only;
-//	           tanh rectifies nothing and keeps the sign, so the
-//	           reconstruction passes through it unchanged.
-//	Guided:    dx = max(dy, 0) * (1 - y²)
-type Tanh struct{ elementwise }
+// Rectifies reports whether the deconvnet rectifies the signal here.
+func (a *Activation) Rectifies() bool { return a.rectifier }
 
-// NewTanh makes a Tanh layer.
-func NewTanh(name string) *Tanh { return &Tanh{elementwise{base{name}}} }
-
-// Type is "Tanh".
-func (*Tanh) Type() string { return "Tanh" }
-
-// Forward squashes x.
-func (t *Tanh) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+// Forward applies f to every element.
+func (a *Activation) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	y := New(x.Shape...)
 	for i, v := range x.Data {
-		y.Data[i] = float32(math.Tanh(float64(v)))
+		y.Data[i] = a.f(v)
 	}
 	return y, nil, nil
 }
 
 // Backward applies the rule (see the type's comment).
-func (t *Tanh) Backward(dy *Tensor, st *Step, rule Rule, _ Grads) (*Tensor, error) {
-	if err := checkDy(t, dy, st); err != nil {
+func (a *Activation) Backward(dy *Tensor, st *Step, rule Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(a, dy, st); err != nil {
 		return nil, err
 	}
 	dx := New(dy.Shape...)
+	x, y := st.In.Data, st.Out.Data
 	for i, d := range dy.Data {
-		y := st.Out.Data[i]
 		switch rule {
 		case Gradient:
-			dx.Data[i] = d * (1 - y*y)
+			dx.Data[i] = d * a.df(x[i], y[i])
 		case Deconvnet:
+			if a.rectifier {
+				d = max(d, 0)
+			}
 			dx.Data[i] = d
 		case Guided:
-			dx.Data[i] = max(d, 0) * (1 - y*y)
+			dx.Data[i] = max(d, 0) * a.df(x[i], y[i])
 		}
 	}
 	return dx, nil
 }
+
+func newActivation(name, kind string, rectifier bool, f func(float32) float32, df func(x, y float32) float32) *Activation {
+	return &Activation{elementwise{base{name}}, kind, rectifier, f, df}
+}
+
+func step01(c bool) float32 {
+	if c {
+		return 1
+	}
+	return 0
+}
+
+// NewReLU is y = max(x, 0); f'(x) = 1[x > 0].
+func NewReLU(name string) *Activation {
+	return newActivation(name, "ReLU", true, func(x float32) float32 { return max(x, 0) },
+		func(x, _ float32) float32 { return step01(x > 0) })
+}
+
+// NewReLU6 is y = min(max(x, 0), 6) (MobileNet v2); f'(x) = 1[0 < x < 6].
+func NewReLU6(name string) *Activation {
+	return newActivation(name, "ReLU6", true, func(x float32) float32 { return min(max(x, 0), 6) },
+		func(x, _ float32) float32 { return step01(x > 0 && x < 6) })
+}
+
+// NewLeakyReLU is y = x for x > 0, slope*x otherwise (PyTorch's default
+// slope is 0.01).
+func NewLeakyReLU(name string, slope float32) *Activation {
+	return newActivation(name, "LeakyReLU", true,
+		func(x float32) float32 {
+			if x > 0 {
+				return x
+			}
+			return slope * x
+		},
+		func(x, _ float32) float32 {
+			if x > 0 {
+				return 1
+			}
+			return slope
+		})
+}
+
+// NewGELU is the exact GELU (ConvNeXt): y = x*Φ(x) = 0.5x(1 + erf(x/√2));
+// f'(x) = Φ(x) + x*φ(x).
+func NewGELU(name string) *Activation {
+	return newActivation(name, "GELU", true,
+		func(x float32) float32 { return float32(0.5 * float64(x) * (1 + math.Erf(float64(x)/math.Sqrt2))) },
+		func(x, _ float32) float32 {
+			v := float64(x)
+			cdf := 0.5 * (1 + math.Erf(v/math.Sqrt2))
+			pdf := math.Exp(-0.5*v*v) / math.Sqrt(2*math.Pi)
+			return float32(cdf + v*pdf)
+		})
+}
+
+// NewSiLU is y = x*σ(x) (swish); f'(x) = σ(x)(1 + x(1 - σ(x))).
+func NewSiLU(name string) *Activation {
+	return newActivation(name, "SiLU", true,
+		func(x float32) float32 { return x * sigmoid(x) },
+		func(x, _ float32) float32 { s := sigmoid(x); return s * (1 + x*(1-s)) })
+}
+
+// NewHardswish is y = x*relu6(x+3)/6 (MobileNet v3); f'(x) = 0 below -3,
+// x/3 + 1/2 on [-3, 3], 1 above, as PyTorch's backward.
+func NewHardswish(name string) *Activation {
+	return newActivation(name, "Hardswish", true,
+		func(x float32) float32 { return x * min(max(x+3, 0), 6) / 6 },
+		func(x, _ float32) float32 {
+			switch {
+			case x < -3:
+				return 0
+			case x <= 3:
+				return x/3 + 0.5
+			}
+			return 1
+		})
+}
+
+// NewHardsigmoid is y = relu6(x+3)/6; f'(x) = 1/6 on (-3, 3), 0 elsewhere.
+func NewHardsigmoid(name string) *Activation {
+	return newActivation(name, "Hardsigmoid", false,
+		func(x float32) float32 { return min(max(x+3, 0), 6) / 6 },
+		func(x, _ float32) float32 { return step01(x > -3 && x < 3) / 6 })
+}
+
+// NewSigmoid is y = 1/(1+e^-x); f'(x) = y(1-y).
+func NewSigmoid(name string) *Activation {
+	return newActivation(name, "Sigmoid", false, sigmoid, func(_, y float32) float32 { return y * (1 - y) })
+}
+
+// NewTanh is y = tanh(x), LeNet-5's squashing function; f'(x) = 1 - y².
+func NewTanh(name string) *Activation {
+	return newActivation(name, "Tanh", false, func(x float32) float32 { return float32(math.Tanh(float64(x))) },
+		func(_, y float32) float32 { return 1 - y*y })
+}
+
+func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }

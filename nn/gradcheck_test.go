@@ -92,6 +92,13 @@ func TestGradients(t *testing.T) {
 		{NewAvgPool2d("ap_pad", 3, 2, 1), 1e-3, []int{1, 2, 5, 5}},
 		{NewReLU("relu"), 1e-3, []int{2, 3, 4, 4}},
 		{NewTanh("tanh"), 1e-2, []int{2, 3, 4, 4}},
+		{NewReLU6("relu6"), 1e-3, []int{2, 3, 4, 4}},
+		{NewLeakyReLU("leaky", 0.1), 1e-3, []int{2, 3, 4, 4}},
+		{NewGELU("gelu"), 1e-2, []int{2, 3, 4, 4}},
+		{NewSiLU("silu"), 1e-2, []int{2, 3, 4, 4}},
+		{NewHardswish("hardswish"), 1e-3, []int{2, 3, 4, 4}},
+		{NewHardsigmoid("hardsigmoid"), 1e-3, []int{2, 3, 4, 4}},
+		{NewSigmoid("sigmoid"), 1e-2, []int{2, 3, 4, 4}},
 		{NewFlatten("flatten"), 1e-3, []int{2, 3, 2, 2}},
 	} {
 		t.Run(tc.layer.Name(), func(t *testing.T) { gradCheck(t, tc.layer, tc.eps, tc.in...) })
