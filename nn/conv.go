@@ -6,25 +6,45 @@ import (
 	"github.com/convscope/convscope/nn/kernel"
 )
 
-// Conv2d is PyTorch's Conv2d with square kernels, stride and zero padding:
+// Conv2d is PyTorch's Conv2d with square kernels, stride, zero padding,
+// dilation and groups:
 //
-//	y[n,k,oy,ox] = b[k] + sum_{c,ky,kx} W[k,c,ky,kx] * x[n,c,oy*s-p+ky,ox*s-p+kx]
+//	y[n,k,oy,ox] = b[k] + sum_{c in group(k), ky, kx} W[k,c,ky,kx] * x[n,c,oy*s-p+ky*d,ox*s-p+kx*d]
 //
-// x is (N,C,H,W); y is (N,K,H',W') with H' = (H+2p-k)/s + 1. Weight is
-// (K,C,k,k), Bias is (K) or nil. It runs as im2col + SGEMM per sample.
+// x is (N,C,H,W); y is (N,K,H',W') with H' = (H+2p-d(k-1)-1)/s + 1. Weight is
+// (K,C/G,k,k), Bias is (K) or nil. Groups G split C and K into G independent
+// convolutions (G = C is a depthwise convolution). It runs as im2col + SGEMM
+// per sample and group.
 type Conv2d struct {
 	base
-	InChannels, OutChannels, Kernel, Stride, Padding int
-	Weight, Bias                                     *Param
+	ConvConfig
+	Weight, Bias *Param
 }
 
-// NewConv2d makes a convolution with zero weights; call Init (or load a
-// checkpoint) before use.
+// ConvConfig holds a convolution's hyper-parameters, as Conv2d's arguments.
+// Zero Stride, Dilation and Groups mean 1.
+type ConvConfig struct {
+	In, Out, Kernel, Stride, Padding, Dilation, Groups int
+	Bias                                               bool
+}
+
+// NewConv2d makes a plain convolution (dilation 1, groups 1) with zero
+// weights; call Init (or load a checkpoint) before use.
 func NewConv2d(name string, in, out, kernel, stride, padding int, bias bool) *Conv2d {
-	c := &Conv2d{base: base{name}, InChannels: in, OutChannels: out, Kernel: kernel, Stride: stride, Padding: padding}
-	c.Weight = &Param{Name: name + ".weight", Value: New(out, in, kernel, kernel)}
-	if bias {
-		c.Bias = &Param{Name: name + ".bias", Value: New(out), NoDecay: true}
+	return NewConv(name, ConvConfig{In: in, Out: out, Kernel: kernel, Stride: stride, Padding: padding, Bias: bias})
+}
+
+// NewConv makes a convolution from a full configuration. It panics when
+// Groups does not divide In and Out: model definitions are code.
+func NewConv(name string, cfg ConvConfig) *Conv2d {
+	cfg.Stride, cfg.Dilation, cfg.Groups = max(cfg.Stride, 1), max(cfg.Dilation, 1), max(cfg.Groups, 1)
+	if cfg.In%cfg.Groups != 0 || cfg.Out%cfg.Groups != 0 {
+		panic(fmt.Sprintf("nn.NewConv %s: %d groups do not divide %d in and %d out channels", name, cfg.Groups, cfg.In, cfg.Out))
+	}
+	c := &Conv2d{base: base{name}, ConvConfig: cfg}
+	c.Weight = &Param{Name: name + ".weight", Value: New(cfg.Out, cfg.In/cfg.Groups, cfg.Kernel, cfg.Kernel)}
+	if cfg.Bias {
+		c.Bias = &Param{Name: name + ".bias", Value: New(cfg.Out), NoDecay: true}
 	}
 	return c
 }
@@ -40,65 +60,87 @@ func (c *Conv2d) Params() []*Param {
 	return []*Param{c.Weight, c.Bias}
 }
 
-// Window is (k, s, p).
-func (c *Conv2d) Window() (int, int, int) { return c.Kernel, c.Stride, c.Padding }
+// extent is the span of the dilated kernel: d(k-1)+1.
+func (c *Conv2d) extent() int { return c.Dilation*(c.Kernel-1) + 1 }
+
+// Window is (d(k-1)+1, s, p): a dilated kernel sees as far as a dense one
+// of its extent.
+func (c *Conv2d) Window() (int, int, int) { return c.extent(), c.Stride, c.Padding }
 
 // OutputShape maps (C,H,W) to (K,H',W').
 func (c *Conv2d) OutputShape(in []int) ([]int, error) {
-	want := fmt.Sprintf("(%d,H,W) with H,W >= %d", c.InChannels, c.Kernel-2*c.Padding)
-	if len(in) != 3 || in[0] != c.InChannels {
-		return nil, shapeError(c, want, in)
+	if len(in) != 3 || in[0] != c.In || in[1]+2*c.Padding < c.extent() || in[2]+2*c.Padding < c.extent() {
+		return nil, shapeError(c, c.wantShape(false), in)
 	}
-	oh := (in[1]+2*c.Padding-c.Kernel)/c.Stride + 1
-	ow := (in[2]+2*c.Padding-c.Kernel)/c.Stride + 1
-	if in[1]+2*c.Padding < c.Kernel || in[2]+2*c.Padding < c.Kernel {
-		return nil, shapeError(c, want, in)
-	}
-	return []int{c.OutChannels, oh, ow}, nil
+	return []int{c.Out, (in[1]+2*c.Padding-c.extent())/c.Stride + 1, (in[2]+2*c.Padding-c.extent())/c.Stride + 1}, nil
 }
 
-// MACs is K*C*k*k*H'*W'.
+func (c *Conv2d) wantShape(batched bool) string {
+	n := ""
+	if batched {
+		n = "N,"
+	}
+	return fmt.Sprintf("(%s%d,H,W) with H,W >= %d", n, c.In, c.extent()-2*c.Padding)
+}
+
+// MACs is K*(C/G)*k*k*H'*W'.
 func (c *Conv2d) MACs(in []int) int64 {
 	out, err := c.OutputShape(in)
 	if err != nil {
 		return 0
 	}
-	return int64(c.OutChannels) * int64(c.InChannels*c.Kernel*c.Kernel) * int64(out[1]*out[2])
+	return int64(c.Out) * int64(c.In/c.Groups*c.Kernel*c.Kernel) * int64(out[1]*out[2])
 }
 
-// geometry returns the per-sample sizes of one pass over x.
-func (c *Conv2d) geometry(x *Tensor) (n, h, w, oh, ow int, err error) {
+// convGeometry is one pass's sizes: per group, the im2col matrix has rows
+// (C/G)*k*k and cols H'*W'; the group's filters are kg = K/G rows of W.
+type convGeometry struct {
+	n, h, w, oh, ow, cg, kg, rows, cols int
+}
+
+func (c *Conv2d) geometry(x *Tensor) (convGeometry, error) {
 	if len(x.Shape) != 4 {
-		return 0, 0, 0, 0, 0, shapeError(c, fmt.Sprintf("(N,%d,H,W)", c.InChannels), x.Shape)
+		return convGeometry{}, shapeError(c, c.wantShape(true), x.Shape)
 	}
 	out, err := c.OutputShape(x.Shape[1:])
 	if err != nil {
-		return 0, 0, 0, 0, 0, shapeError(c, fmt.Sprintf("(N,%d,H,W) with H,W >= %d", c.InChannels, c.Kernel-2*c.Padding), x.Shape)
+		return convGeometry{}, shapeError(c, c.wantShape(true), x.Shape)
 	}
-	return x.Shape[0], x.Shape[2], x.Shape[3], out[1], out[2], nil
+	g := convGeometry{n: x.Shape[0], h: x.Shape[2], w: x.Shape[3], oh: out[1], ow: out[2],
+		cg: c.In / c.Groups, kg: c.Out / c.Groups}
+	g.rows, g.cols = g.cg*c.Kernel*c.Kernel, g.oh*g.ow
+	return g, nil
+}
+
+// im2col unrolls group gi of sample xi.
+func (c *Conv2d) im2col(g convGeometry, xi []float32, gi int, col []float32) {
+	plane := g.h * g.w
+	kernel.Im2col(xi[gi*g.cg*plane:(gi+1)*g.cg*plane], g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, col)
 }
 
 // Forward computes y = conv(x, W) + b.
 func (c *Conv2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
-	n, h, w, oh, ow, err := c.geometry(x)
+	g, err := c.geometry(x)
 	if err != nil {
 		return nil, nil, err
 	}
-	y := New(n, c.OutChannels, oh, ow)
-	rows, cols := c.InChannels*c.Kernel*c.Kernel, oh*ow
+	y := New(g.n, c.Out, g.oh, g.ow)
 	scratch := make([][]float32, kernel.Workers())
-	kernel.ParallelFor(n, func(wk, i int) {
+	kernel.ParallelFor(g.n, func(wk, i int) {
 		if scratch[wk] == nil {
-			scratch[wk] = make([]float32, rows*cols)
+			scratch[wk] = make([]float32, g.rows*g.cols)
 		}
 		col := scratch[wk]
-		xi := x.Data[i*c.InChannels*h*w : (i+1)*c.InChannels*h*w]
-		yi := y.Data[i*c.OutChannels*cols : (i+1)*c.OutChannels*cols]
-		kernel.Im2col(xi, c.InChannels, h, w, c.Kernel, c.Stride, c.Padding, oh, ow, col)
-		kernel.Sgemm(false, false, c.OutChannels, cols, rows, 1, c.Weight.Value.Data, rows, col, cols, 0, yi, cols)
+		xi := x.Data[i*c.In*g.h*g.w : (i+1)*c.In*g.h*g.w]
+		yi := y.Data[i*c.Out*g.cols : (i+1)*c.Out*g.cols]
+		for gi := 0; gi < c.Groups; gi++ {
+			c.im2col(g, xi, gi, col)
+			w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
+			kernel.Sgemm(false, false, g.kg, g.cols, g.rows, 1, w, g.rows, col, g.cols, 0, yi[gi*g.kg*g.cols:], g.cols)
+		}
 		if c.Bias != nil {
 			for k, b := range c.Bias.Value.Data {
-				plane := yi[k*cols : (k+1)*cols]
+				plane := yi[k*g.cols : (k+1)*g.cols]
 				for j := range plane {
 					plane[j] += b
 				}
@@ -110,51 +152,57 @@ func (c *Conv2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 
 // Backward computes dx = conv_transpose(dy, W) (the same for every rule) and,
 // when g is not nil, dW += dy · im2col(x)^T and db += sum of dy over N,H',W'.
-func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
+func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, error) {
 	if err := checkDy(c, dy, st); err != nil {
 		return nil, err
 	}
 	x := st.In
-	n, h, w, oh, ow, err := c.geometry(x)
+	g, err := c.geometry(x)
 	if err != nil {
 		return nil, err
 	}
 	dx := New(x.Shape...)
-	rows, cols := c.InChannels*c.Kernel*c.Kernel, oh*ow
-	workers := kernel.Workers()
 	type scratch struct{ col, dcol, dw, db []float32 }
-	sc := make([]*scratch, workers)
-	kernel.ParallelFor(n, func(wk, i int) {
+	sc := make([]*scratch, kernel.Workers())
+	plane := g.h * g.w
+	kernel.ParallelFor(g.n, func(wk, i int) {
 		s := sc[wk]
 		if s == nil {
-			s = &scratch{col: make([]float32, rows*cols), dcol: make([]float32, rows*cols)}
-			if g != nil {
-				s.dw = make([]float32, c.OutChannels*rows)
-				s.db = make([]float32, c.OutChannels)
+			s = &scratch{col: make([]float32, g.rows*g.cols), dcol: make([]float32, g.rows*g.cols)}
+			if grads != nil {
+				s.dw = make([]float32, c.Weight.Value.Len())
+				s.db = make([]float32, c.Out)
 			}
 			sc[wk] = s
 		}
-		dyi := dy.Data[i*c.OutChannels*cols : (i+1)*c.OutChannels*cols]
-		if g != nil {
-			xi := x.Data[i*c.InChannels*h*w : (i+1)*c.InChannels*h*w]
-			kernel.Im2col(xi, c.InChannels, h, w, c.Kernel, c.Stride, c.Padding, oh, ow, s.col)
-			kernel.Sgemm(false, true, c.OutChannels, rows, cols, 1, dyi, cols, s.col, cols, 1, s.dw, rows)
+		xi := x.Data[i*c.In*plane : (i+1)*c.In*plane]
+		dyi := dy.Data[i*c.Out*g.cols : (i+1)*c.Out*g.cols]
+		dxi := dx.Data[i*c.In*plane : (i+1)*c.In*plane]
+		for gi := 0; gi < c.Groups; gi++ {
+			dyg := dyi[gi*g.kg*g.cols : (gi+1)*g.kg*g.cols]
+			wlo, whi := gi*g.kg*g.rows, (gi+1)*g.kg*g.rows
+			if grads != nil {
+				c.im2col(g, xi, gi, s.col)
+				kernel.Sgemm(false, true, g.kg, g.rows, g.cols, 1, dyg, g.cols, s.col, g.cols, 1, s.dw[wlo:whi], g.rows)
+			}
+			kernel.Sgemm(true, false, g.rows, g.cols, g.kg, 1, c.Weight.Value.Data[wlo:whi], g.rows, dyg, g.cols, 0, s.dcol, g.cols)
+			kernel.Col2im(s.dcol, g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxi[gi*g.cg*plane:(gi+1)*g.cg*plane])
+		}
+		if grads != nil {
 			for k := range s.db {
 				var sum float32
-				for _, v := range dyi[k*cols : (k+1)*cols] {
+				for _, v := range dyi[k*g.cols : (k+1)*g.cols] {
 					sum += v
 				}
 				s.db[k] += sum
 			}
 		}
-		kernel.Sgemm(true, false, rows, cols, c.OutChannels, 1, c.Weight.Value.Data, rows, dyi, cols, 0, s.dcol, cols)
-		kernel.Col2im(s.dcol, c.InChannels, h, w, c.Kernel, c.Stride, c.Padding, oh, ow, dx.Data[i*c.InChannels*h*w:(i+1)*c.InChannels*h*w])
 	})
-	if g != nil {
-		dW := g.For(c.Weight).Data
+	if grads != nil {
+		dW := grads.For(c.Weight).Data
 		var db []float32
 		if c.Bias != nil {
-			db = g.For(c.Bias).Data
+			db = grads.For(c.Bias).Data
 		}
 		for _, s := range sc {
 			if s == nil {

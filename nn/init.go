@@ -8,14 +8,14 @@ import (
 // Init fills every Conv2d and Linear of layers as PyTorch's reset_parameters
 // does: weight ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) (kaiming_uniform_ with
 // a=sqrt(5)) and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), with fan_in = C*k*k
-// for a convolution and in for a linear layer. r makes it reproducible.
+// for a convolution (C per group) and in for a linear layer. r makes it reproducible.
 func Init(layers []Layer, r *rand.Rand) {
 	for _, l := range layers {
 		var w, b *Param
 		var fanIn int
 		switch v := l.(type) {
 		case *Conv2d:
-			w, b, fanIn = v.Weight, v.Bias, v.InChannels*v.Kernel*v.Kernel
+			w, b, fanIn = v.Weight, v.Bias, v.In/v.Groups*v.Kernel*v.Kernel
 		case *Linear:
 			w, b, fanIn = v.Weight, v.Bias, v.InFeatures
 		default:

@@ -1,0 +1,93 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64())
+	}
+	return s
+}
+
+// Sgemm equals the naive triple loop for every transpose combination, odd
+// sizes and non-trivial alpha, beta and leading dimensions.
+func TestSgemmMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, sz := range [][3]int{{1, 1, 1}, {3, 5, 7}, {17, 33, 65}, {64, 130, 9}, {6, 784, 25}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		for _, ta := range []bool{false, true} {
+			for _, tb := range []bool{false, true} {
+				lda, ldb, ldc := k+1, n+2, n+3
+				if ta {
+					lda = m + 1
+				}
+				if tb {
+					ldb = k + 2
+				}
+				a, b := randSlice(r, 200+max(m, k)*lda), randSlice(r, 200+max(k, n)*ldb)
+				c1 := randSlice(r, m*ldc)
+				c2 := append([]float32(nil), c1...)
+				Sgemm(ta, tb, m, n, k, 0.5, a, lda, b, ldb, 0.25, c1, ldc)
+				SgemmNaive(ta, tb, m, n, k, 0.5, a, lda, b, ldb, 0.25, c2, ldc)
+				for i := range c1 {
+					if d := math.Abs(float64(c1[i] - c2[i])); d > 1e-4*float64(k) {
+						t.Fatalf("%dx%dx%d ta=%v tb=%v: c[%d] = %g, naive %g", m, n, k, ta, tb, i, c1[i], c2[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2im is the adjoint of Im2col: <Im2col(x), c> = <x, Col2im(c)> for any x
+// and c, which is exactly what convolution's backward needs.
+func TestCol2imIsAdjoint(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, g := range [][6]int{{2, 5, 6, 3, 1, 1}, {3, 7, 7, 3, 2, 0}, {1, 8, 5, 2, 3, 2}} {
+		for _, d := range []int{1, 2} {
+			c, h, w, k, s, p := g[0], g[1], g[2], g[3], g[4], g[5]
+			oh, ow := (h+2*p-d*(k-1)-1)/s+1, (w+2*p-d*(k-1)-1)/s+1
+			if oh <= 0 || ow <= 0 {
+				continue
+			}
+			x := randSlice(r, c*h*w)
+			cols := randSlice(r, c*k*k*oh*ow)
+			got := make([]float32, len(cols))
+			Im2col(x, c, h, w, k, s, p, d, oh, ow, got)
+			back := make([]float32, len(x))
+			Col2im(cols, c, h, w, k, s, p, d, oh, ow, back)
+			var lhs, rhs float64
+			for i := range cols {
+				lhs += float64(got[i]) * float64(cols[i])
+			}
+			for i := range x {
+				rhs += float64(x[i]) * float64(back[i])
+			}
+			if math.Abs(lhs-rhs) > 1e-3*math.Max(1, math.Abs(lhs)) {
+				t.Errorf("%v d=%d: <im2col x, c> = %g, <x, col2im c> = %g", g, d, lhs, rhs)
+			}
+		}
+	}
+}
+
+func TestParallelForCoversRange(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 100} {
+		seen := make([]int, n)
+		ParallelFor(n, func(w, i int) {
+			if w < 0 || w >= Workers() {
+				t.Errorf("worker %d", w)
+			}
+			seen[i]++
+		})
+		for i, v := range seen {
+			if v != 1 {
+				t.Fatalf("n=%d: index %d ran %d times", n, i, v)
+			}
+		}
+	}
+}
