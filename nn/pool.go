@@ -5,26 +5,83 @@ import (
 	"math"
 )
 
-// poolShape is the output shape of a k×k window with stride s and padding p
-// (floor mode, as PyTorch's default ceil_mode=False).
-func poolShape(l Layer, in []int, k, s, p int) ([]int, error) {
-	if len(in) != 3 || in[1]+2*p < k || in[2]+2*p < k {
-		return nil, shapeError(l, fmt.Sprintf("(C,H,W) with H,W >= %d", k-2*p), in)
-	}
-	return []int{in[0], (in[1]+2*p-k)/s + 1, (in[2]+2*p-k)/s + 1}, nil
+// PoolConfig holds a pooling window's hyper-parameters, as PyTorch's
+// MaxPool2d/AvgPool2d arguments. Zero Stride means Stride = Kernel.
+type PoolConfig struct {
+	Kernel, Stride, Padding int
+	// CeilMode rounds the output size up instead of down; a last window
+	// that would start in the right or bottom padding is dropped, as PyTorch.
+	CeilMode bool
+	// ExcludePad divides an average by the taps inside the image only
+	// (PyTorch's count_include_pad=False). Max-pooling ignores it.
+	ExcludePad bool
 }
 
-// MaxPool2d is PyTorch's MaxPool2d (square window, floor mode):
+// pooledSize is PyTorch's pooling output size along one axis.
+func pooledSize(in int, c PoolConfig) int {
+	span := in + 2*c.Padding - c.Kernel
+	out := span/c.Stride + 1
+	if c.CeilMode {
+		out = (span+c.Stride-1)/c.Stride + 1
+		if (out-1)*c.Stride >= in+c.Padding {
+			out--
+		}
+	}
+	return out
+}
+
+// pool is what max and average pooling share: the window geometry.
+type pool struct {
+	base
+	PoolConfig
+}
+
+func newPool(name string, c PoolConfig) pool {
+	if c.Stride == 0 {
+		c.Stride = c.Kernel
+	}
+	return pool{base{name}, c}
+}
+
+// Window is (k, s, p).
+func (p *pool) Window() (int, int, int) { return p.Kernel, p.Stride, p.Padding }
+
+func (p *pool) outputShape(l Layer, in []int) ([]int, error) {
+	if len(in) != 3 || in[1]+2*p.Padding < p.Kernel || in[2]+2*p.Padding < p.Kernel || 2*p.Padding > p.Kernel {
+		return nil, shapeError(l, fmt.Sprintf("(C,H,W) with H,W >= %d (and padding at most half the kernel)", p.Kernel-2*p.Padding), in)
+	}
+	return []int{in[0], pooledSize(in[1], p.PoolConfig), pooledSize(in[2], p.PoolConfig)}, nil
+}
+
+func (p *pool) batchShape(l Layer, x *Tensor) ([]int, error) {
+	if len(x.Shape) != 4 {
+		return nil, shapeError(l, "(N,C,H,W)", x.Shape)
+	}
+	out, err := p.outputShape(l, x.Shape[1:])
+	if err != nil {
+		return nil, shapeError(l, fmt.Sprintf("(N,C,H,W) with H,W >= %d", p.Kernel-2*p.Padding), x.Shape)
+	}
+	return []int{x.Shape[0], out[0], out[1], out[2]}, nil
+}
+
+// span is one window's extent along an axis: [lo, hi) inside the image and
+// the padded size PyTorch's average divides by when padding counts.
+func (p *pool) span(o, in int) (lo, hi, padded int) {
+	lo = o*p.Stride - p.Padding
+	hi = min(lo+p.Kernel, in+p.Padding)
+	padded = hi - lo
+	return max(lo, 0), min(hi, in), padded
+}
+
+// MaxPool2d is PyTorch's MaxPool2d (square window, padding with -inf,
+// optional ceil mode):
 //
-//	y[n,c,oy,ox] = max_{ky,kx} x[n,c,oy*s-p+ky,ox*s-p+kx]   (padding is -inf)
+//	y[n,c,oy,ox] = max_{ky,kx} x[n,c,oy*s-p+ky,ox*s-p+kx]
 //
 // The forward pass records the switches, the position of each maximum within
 // its (H,W) plane, in the Step; backward and the deconvnet's unpooling route
 // through them and never recompute them.
-type MaxPool2d struct {
-	base
-	Kernel, Stride, Padding int
-}
+type MaxPool2d struct{ pool }
 
 // Switches are the positions (iy*W+ix within the sample's channel plane) of
 // each max-pool output's maximum, in the output's NCHW order.
@@ -32,52 +89,39 @@ type Switches []int32
 
 // NewMaxPool2d makes a max-pooling layer; stride 0 means stride = kernel.
 func NewMaxPool2d(name string, kernel, stride, padding int) *MaxPool2d {
-	if stride == 0 {
-		stride = kernel
-	}
-	return &MaxPool2d{base: base{name}, Kernel: kernel, Stride: stride, Padding: padding}
+	return NewMaxPool(name, PoolConfig{Kernel: kernel, Stride: stride, Padding: padding})
 }
+
+// NewMaxPool makes a max-pooling layer from a full configuration.
+func NewMaxPool(name string, c PoolConfig) *MaxPool2d { return &MaxPool2d{newPool(name, c)} }
 
 // Type is "MaxPool2d".
 func (m *MaxPool2d) Type() string { return "MaxPool2d" }
 
-// Window is (k, s, p).
-func (m *MaxPool2d) Window() (int, int, int) { return m.Kernel, m.Stride, m.Padding }
-
 // OutputShape maps (C,H,W) to (C,H',W').
-func (m *MaxPool2d) OutputShape(in []int) ([]int, error) {
-	return poolShape(m, in, m.Kernel, m.Stride, m.Padding)
-}
+func (m *MaxPool2d) OutputShape(in []int) ([]int, error) { return m.outputShape(m, in) }
 
-// Forward takes window maxima and returns the Switches as saved state.
+// Forward takes window maxima and returns the Switches as saved state. The
+// first maximum in row-major window order wins ties.
 func (m *MaxPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
-	if len(x.Shape) != 4 {
-		return nil, nil, shapeError(m, "(N,C,H,W)", x.Shape)
-	}
-	out, err := m.OutputShape(x.Shape[1:])
+	out, err := m.batchShape(m, x)
 	if err != nil {
-		return nil, nil, shapeError(m, fmt.Sprintf("(N,C,H,W) with H,W >= %d", m.Kernel-2*m.Padding), x.Shape)
+		return nil, nil, err
 	}
-	n, c, h, w, oh, ow := x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], out[1], out[2]
-	y := New(n, c, oh, ow)
+	h, w, oh, ow := x.Shape[2], x.Shape[3], out[2], out[3]
+	y := New(out...)
 	sw := make(Switches, len(y.Data))
-	for pl := 0; pl < n*c; pl++ {
+	for pl := 0; pl < out[0]*out[1]; pl++ {
 		src := x.Data[pl*h*w : (pl+1)*h*w]
 		o := pl * oh * ow
 		for oy := 0; oy < oh; oy++ {
+			y0, y1, _ := m.span(oy, h)
 			for ox := 0; ox < ow; ox++ {
+				x0, x1, _ := m.span(ox, w)
 				best, at := float32(math.Inf(-1)), int32(-1)
-				for ky := 0; ky < m.Kernel; ky++ {
-					iy := oy*m.Stride - m.Padding + ky
-					if iy < 0 || iy >= h {
-						continue
-					}
-					for kx := 0; kx < m.Kernel; kx++ {
-						ix := ox*m.Stride - m.Padding + kx
-						if ix < 0 || ix >= w {
-							continue
-						}
-						if v := src[iy*w+ix]; v > best || at < 0 {
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						if v := src[iy*w+ix]; v > best || at < 0 || v != v {
 							best, at = v, int32(iy*w+ix)
 						}
 					}
@@ -102,60 +146,57 @@ func (m *MaxPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 // Unpool is MaxUnpool2d: it places each value of y (N,C,H',W') at its switch
 // position in a zero tensor of shape in (N,C,H,W) and adds coinciding ones.
 func Unpool(y *Tensor, sw Switches, in []int) (*Tensor, error) {
-	if len(sw) != len(y.Data) || len(in) != 4 || in[0]*in[1] != y.Shape[0]*y.Shape[1] {
+	if len(sw) != len(y.Data) || len(in) != 4 || len(y.Shape) != 4 || in[0]*in[1] != y.Shape[0]*y.Shape[1] {
 		return nil, fmt.Errorf("unpool: %d switches for signal %s into %s", len(sw), ShapeString(y.Shape), ShapeString(in))
 	}
 	x := New(in...)
 	hw, ohw := in[2]*in[3], y.Shape[2]*y.Shape[3]
 	for i, v := range y.Data {
-		pl := i / ohw
-		x.Data[pl*hw+int(sw[i])] += v
+		if s := int(sw[i]); s >= 0 && s < hw {
+			x.Data[(i/ohw)*hw+s] += v
+		}
 	}
 	return x, nil
 }
 
-// AvgPool2d is PyTorch's AvgPool2d with count_include_pad=True:
+// AvgPool2d is PyTorch's AvgPool2d:
 //
-//	y[n,c,oy,ox] = (1/k²) * sum_{ky,kx} x[n,c,oy*s-p+ky,ox*s-p+kx]
-type AvgPool2d struct {
-	base
-	Kernel, Stride, Padding int
-}
+//	y[n,c,oy,ox] = (1/count) * sum_{taps inside the image} x[n,c,iy,ix]
+//
+// where count is the window's size clipped to the padded image
+// (count_include_pad=True, the default) or to the image (ExcludePad).
+type AvgPool2d struct{ pool }
 
 // NewAvgPool2d makes an average-pooling layer; stride 0 means stride = kernel.
 func NewAvgPool2d(name string, kernel, stride, padding int) *AvgPool2d {
-	if stride == 0 {
-		stride = kernel
-	}
-	return &AvgPool2d{base: base{name}, Kernel: kernel, Stride: stride, Padding: padding}
+	return NewAvgPool(name, PoolConfig{Kernel: kernel, Stride: stride, Padding: padding})
 }
+
+// NewAvgPool makes an average-pooling layer from a full configuration.
+func NewAvgPool(name string, c PoolConfig) *AvgPool2d { return &AvgPool2d{newPool(name, c)} }
 
 // Type is "AvgPool2d".
 func (a *AvgPool2d) Type() string { return "AvgPool2d" }
 
-// Window is (k, s, p).
-func (a *AvgPool2d) Window() (int, int, int) { return a.Kernel, a.Stride, a.Padding }
-
 // OutputShape maps (C,H,W) to (C,H',W').
-func (a *AvgPool2d) OutputShape(in []int) ([]int, error) {
-	return poolShape(a, in, a.Kernel, a.Stride, a.Padding)
-}
+func (a *AvgPool2d) OutputShape(in []int) ([]int, error) { return a.outputShape(a, in) }
 
-// each calls fn(input index, output index) for every window tap inside the image.
-func (a *AvgPool2d) each(n, c, h, w, oh, ow int, fn func(i, o int)) {
-	for pl := 0; pl < n*c; pl++ {
+// each calls fn(input index, output index, 1/count) for every tap.
+func (a *AvgPool2d) each(planes, h, w, oh, ow int, fn func(i, o int, inv float32)) {
+	for pl := 0; pl < planes; pl++ {
 		for oy := 0; oy < oh; oy++ {
+			y0, y1, py := a.span(oy, h)
 			for ox := 0; ox < ow; ox++ {
+				x0, x1, px := a.span(ox, w)
+				count := py * px
+				if a.ExcludePad {
+					count = (y1 - y0) * (x1 - x0)
+				}
+				inv := 1 / float32(max(count, 1))
 				o := (pl*oh+oy)*ow + ox
-				for ky := 0; ky < a.Kernel; ky++ {
-					iy := oy*a.Stride - a.Padding + ky
-					if iy < 0 || iy >= h {
-						continue
-					}
-					for kx := 0; kx < a.Kernel; kx++ {
-						if ix := ox*a.Stride - a.Padding + kx; ix >= 0 && ix < w {
-							fn((pl*h+iy)*w+ix, o)
-						}
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						fn((pl*h+iy)*w+ix, o, inv)
 					}
 				}
 			}
@@ -165,27 +206,86 @@ func (a *AvgPool2d) each(n, c, h, w, oh, ow int, fn func(i, o int)) {
 
 // Forward averages each window.
 func (a *AvgPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
-	if len(x.Shape) != 4 {
-		return nil, nil, shapeError(a, "(N,C,H,W)", x.Shape)
-	}
-	out, err := a.OutputShape(x.Shape[1:])
+	out, err := a.batchShape(a, x)
 	if err != nil {
-		return nil, nil, shapeError(a, fmt.Sprintf("(N,C,H,W) with H,W >= %d", a.Kernel-2*a.Padding), x.Shape)
+		return nil, nil, err
 	}
-	y := New(x.Shape[0], out[0], out[1], out[2])
-	inv := 1 / float32(a.Kernel*a.Kernel)
-	a.each(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], out[1], out[2], func(i, o int) { y.Data[o] += x.Data[i] * inv })
+	y := New(out...)
+	a.each(out[0]*out[1], x.Shape[2], x.Shape[3], out[2], out[3], func(i, o int, inv float32) { y.Data[o] += x.Data[i] * inv })
 	return y, nil, nil
 }
 
-// Backward spreads dy evenly over each window: dx[tap] += dy/k² (every rule).
+// Backward spreads dy evenly over each window: dx[tap] += dy/count (every rule).
 func (a *AvgPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
 	if err := checkDy(a, dy, st); err != nil {
 		return nil, err
 	}
 	x := st.In
 	dx := New(x.Shape...)
-	inv := 1 / float32(a.Kernel*a.Kernel)
-	a.each(x.Shape[0], x.Shape[1], x.Shape[2], x.Shape[3], dy.Shape[2], dy.Shape[3], func(i, o int) { dx.Data[i] += dy.Data[o] * inv })
+	a.each(dy.Shape[0]*dy.Shape[1], x.Shape[2], x.Shape[3], dy.Shape[2], dy.Shape[3], func(i, o int, inv float32) { dx.Data[i] += dy.Data[o] * inv })
+	return dx, nil
+}
+
+// AdaptiveAvgPool2d is PyTorch's AdaptiveAvgPool2d: output (OH,OW) whatever
+// the input, output cell (oy,ox) averaging rows [floor(oy*H/OH),
+// ceil((oy+1)*H/OH)) and the same for columns. (1,1) is global average pooling.
+type AdaptiveAvgPool2d struct {
+	base
+	OutH, OutW int
+}
+
+// NewAdaptiveAvgPool2d makes an adaptive average pool with output (oh, ow).
+func NewAdaptiveAvgPool2d(name string, oh, ow int) *AdaptiveAvgPool2d {
+	return &AdaptiveAvgPool2d{base{name}, oh, ow}
+}
+
+// Type is "AdaptiveAvgPool2d".
+func (a *AdaptiveAvgPool2d) Type() string { return "AdaptiveAvgPool2d" }
+
+// OutputShape maps (C,H,W) to (C,OH,OW).
+func (a *AdaptiveAvgPool2d) OutputShape(in []int) ([]int, error) {
+	if len(in) != 3 {
+		return nil, shapeError(a, "(C,H,W)", in)
+	}
+	return []int{in[0], a.OutH, a.OutW}, nil
+}
+
+func adaptiveSpan(o, in, out int) (int, int) { return o * in / out, ((o+1)*in + out - 1) / out }
+
+func (a *AdaptiveAvgPool2d) each(planes, h, w int, fn func(i, o int, inv float32)) {
+	for pl := 0; pl < planes; pl++ {
+		for oy := 0; oy < a.OutH; oy++ {
+			y0, y1 := adaptiveSpan(oy, h, a.OutH)
+			for ox := 0; ox < a.OutW; ox++ {
+				x0, x1 := adaptiveSpan(ox, w, a.OutW)
+				inv := 1 / float32((y1-y0)*(x1-x0))
+				o := (pl*a.OutH+oy)*a.OutW + ox
+				for iy := y0; iy < y1; iy++ {
+					for ix := x0; ix < x1; ix++ {
+						fn((pl*h+iy)*w+ix, o, inv)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Forward averages each adaptive window.
+func (a *AdaptiveAvgPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	if len(x.Shape) != 4 {
+		return nil, nil, shapeError(a, "(N,C,H,W)", x.Shape)
+	}
+	y := New(x.Shape[0], x.Shape[1], a.OutH, a.OutW)
+	a.each(x.Shape[0]*x.Shape[1], x.Shape[2], x.Shape[3], func(i, o int, inv float32) { y.Data[o] += x.Data[i] * inv })
+	return y, nil, nil
+}
+
+// Backward spreads dy evenly over each window (every rule).
+func (a *AdaptiveAvgPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(a, dy, st); err != nil {
+		return nil, err
+	}
+	dx := New(st.In.Shape...)
+	a.each(dy.Shape[0]*dy.Shape[1], st.In.Shape[2], st.In.Shape[3], func(i, o int, inv float32) { dx.Data[i] += dy.Data[o] * inv })
 	return dx, nil
 }
