@@ -9,8 +9,8 @@ import (
 
 // lossOf runs l on x and returns sum(y * r): its gradient with respect to
 // y is r, so Backward(r) must equal the finite-difference gradient.
-func lossOf(t *testing.T, l Layer, x, r *Tensor) float64 {
-	y, _, err := l.Forward(x, &Context{})
+func lossOf(t *testing.T, l Layer, ctx *Context, x, r *Tensor) float64 {
+	y, _, err := l.Forward(x, ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,12 +35,19 @@ func randTensor(r *rand.Rand, shape ...int) *Tensor {
 // the tolerance of 1e-2 relative to that largest value. Piecewise-linear
 // layers (pooling, ReLU) use eps=1e-3 so that no step crosses a tie between
 // two window entries, where the derivative jumps.
-func gradCheck(t *testing.T, l Layer, eps float32, inShape ...int) {
+func gradCheck(t *testing.T, l Layer, ctx *Context, eps float32, inShape ...int) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	Init([]Layer{l}, rng)
+	switch l.(type) {
+	case *Conv2d, *Linear:
+	default: // norms start at gamma 1, beta 0: make them generic
+		for _, p := range l.Params() {
+			copy(p.Value.Data, randTensor(rng, p.Value.Shape...).Data)
+		}
+	}
 	x := randTensor(rng, inShape...)
-	y, saved, err := l.Forward(x, &Context{})
+	y, saved, err := l.Forward(x, ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +63,9 @@ func gradCheck(t *testing.T, l Layer, eps float32, inShape ...int) {
 		for i := range values {
 			orig := values[i]
 			values[i] = orig + eps
-			up := lossOf(t, l, x, r)
+			up := lossOf(t, l, ctx, x, r)
 			values[i] = orig - eps
-			down := lossOf(t, l, x, r)
+			down := lossOf(t, l, ctx, x, r)
 			values[i] = orig
 			num := (up - down) / (2 * float64(eps))
 			worst = max(worst, math.Abs(num-float64(analytic[i])))
@@ -97,6 +104,8 @@ func TestGradients(t *testing.T) {
 		{NewAvgPool("ap_ceil_excl", PoolConfig{Kernel: 3, Stride: 2, Padding: 1, CeilMode: true, ExcludePad: true}), 1e-3, []int{1, 2, 6, 7}},
 		{NewAdaptiveAvgPool2d("adaptive", 3, 2), 1e-3, []int{2, 2, 7, 5}},
 		{NewReLU("relu"), 1e-3, []int{2, 3, 4, 4}},
+		{NewLayerNorm("ln_last", 5, 1e-5, false), 1e-2, []int{3, 5}},
+		{NewLayerNorm("ln_channels_first", 4, 1e-6, true), 1e-2, []int{2, 4, 3, 2}},
 		{NewTanh("tanh"), 1e-2, []int{2, 3, 4, 4}},
 		{NewReLU6("relu6"), 1e-3, []int{2, 3, 4, 4}},
 		{NewLeakyReLU("leaky", 0.1), 1e-3, []int{2, 3, 4, 4}},
@@ -107,7 +116,26 @@ func TestGradients(t *testing.T) {
 		{NewSigmoid("sigmoid"), 1e-2, []int{2, 3, 4, 4}},
 		{NewFlatten("flatten"), 1e-3, []int{2, 3, 2, 2}},
 	} {
-		t.Run(tc.layer.Name(), func(t *testing.T) { gradCheck(t, tc.layer, tc.eps, tc.in...) })
+		t.Run(tc.layer.Name(), func(t *testing.T) { gradCheck(t, tc.layer, &Context{}, tc.eps, tc.in...) })
+	}
+}
+
+// Layers whose training pass differs: batch statistics depend on x.
+func TestGradientsTrainMode(t *testing.T) {
+	train := &Context{Train: true}
+	bn := NewBatchNorm2d("bn", 3)
+	gradCheck(t, bn, train, 1e-2, 4, 3, 3, 2)
+	gradCheck(t, bn, &Context{}, 1e-2, 2, 3, 3, 2)
+}
+
+func TestBatchNormRunningStatistics(t *testing.T) {
+	bn := NewBatchNorm2d("bn", 1)
+	x := FromData([]float32{1, 2, 3, 6}, 4, 1, 1, 1) // mean 3, biased var 3.5, unbiased 14/3
+	if _, _, err := bn.Forward(x, &Context{Train: true}); err != nil {
+		t.Fatal(err)
+	}
+	if m, v := bn.RunningMean.Value.Data[0], bn.RunningVar.Value.Data[0]; math.Abs(float64(m-0.3)) > 1e-6 || math.Abs(float64(v-(0.9+0.1*14.0/3))) > 1e-6 {
+		t.Errorf("running mean %g var %g; want 0.3 and %g", m, v, 0.9+0.1*14.0/3)
 	}
 }
 

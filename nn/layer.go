@@ -100,6 +100,12 @@ type Layer interface {
 	Params() []*Param
 }
 
+// Buffered is implemented by layers with state that is saved and loaded
+// but not learned (BatchNorm's running statistics).
+type Buffered interface {
+	Buffers() []*Param
+}
+
 // Windowed is implemented by layers that slide a window over H and W
 // (convolution, pooling); receptive-field arithmetic reads it.
 type Windowed interface {

@@ -83,22 +83,38 @@ func (s *Sequential) Params() []*Param {
 	return ps
 }
 
-// State returns the state_dict: parameter name to tensor (shared, not copied).
+// Buffers lists every non-learned state tensor (running statistics).
+func (s *Sequential) Buffers() []*Param {
+	var bs []*Param
+	for _, l := range s.Layers {
+		if b, ok := l.(Buffered); ok {
+			bs = append(bs, b.Buffers()...)
+		}
+	}
+	return bs
+}
+
+// stateEntries is every tensor of the state_dict: parameters, then buffers.
+func (s *Sequential) stateEntries() []*Param { return append(s.Params(), s.Buffers()...) }
+
+// State returns the state_dict: name to tensor (shared, not copied), the
+// parameters and buffers under PyTorch's keys.
 func (s *Sequential) State() map[string]*Tensor {
 	m := map[string]*Tensor{}
-	for _, p := range s.Params() {
+	for _, p := range s.stateEntries() {
 		m[p.Name] = p.Value
 	}
 	return m
 }
 
-// Load copies a state_dict into the model's parameters. Every missing,
-// unexpected or wrong-shaped key is listed in the error, and on error nothing
-// is changed.
+// Load copies a state_dict into the model's parameters and buffers. Every
+// missing, unexpected or wrong-shaped key is listed in the error, and on
+// error nothing is changed. BatchNorm's num_batches_tracked counters, which
+// PyTorch saves and convscope does not use, are ignored.
 func (s *Sequential) Load(state map[string]*Tensor) error {
 	var problems []string
 	seen := map[string]bool{}
-	for _, p := range s.Params() {
+	for _, p := range s.stateEntries() {
 		seen[p.Name] = true
 		t, ok := state[p.Name]
 		switch {
@@ -110,7 +126,7 @@ func (s *Sequential) Load(state map[string]*Tensor) error {
 	}
 	var extra []string
 	for k := range state {
-		if !seen[k] {
+		if !seen[k] && !strings.HasSuffix(k, ".num_batches_tracked") {
 			extra = append(extra, "unexpected "+k)
 		}
 	}
@@ -119,7 +135,7 @@ func (s *Sequential) Load(state map[string]*Tensor) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("state_dict does not fit the model: %s", strings.Join(problems, "; "))
 	}
-	for _, p := range s.Params() {
+	for _, p := range s.stateEntries() {
 		copy(p.Value.Data, state[p.Name].Data)
 	}
 	return nil

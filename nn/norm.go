@@ -1,0 +1,291 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// BatchNorm2d is PyTorch's BatchNorm2d over (N,C,H,W), per channel c:
+//
+//	train: y = (x - mean_B) / sqrt(var_B + eps) * gamma + beta, then
+//	       running = (1-momentum)*running + momentum*batch (var unbiased)
+//	eval:  y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta
+//
+// A training pass updates the running statistics in place: the one place a
+// forward pass writes to a layer, and only the trainer runs those. Serving
+// runs eval passes, which write nothing.
+type BatchNorm2d struct {
+	base
+	Features      int
+	Eps, Momentum float32
+	Weight, Bias  *Param
+	RunningMean   *Param
+	RunningVar    *Param
+}
+
+// NewBatchNorm2d makes a batch norm with PyTorch's defaults: gamma 1, beta
+// 0, running mean 0 and variance 1, eps 1e-5, momentum 0.1.
+func NewBatchNorm2d(name string, features int) *BatchNorm2d {
+	b := &BatchNorm2d{base: base{name}, Features: features, Eps: 1e-5, Momentum: 0.1,
+		Weight:      &Param{Name: name + ".weight", Value: New(features), NoDecay: true},
+		Bias:        &Param{Name: name + ".bias", Value: New(features), NoDecay: true},
+		RunningMean: &Param{Name: name + ".running_mean", Value: New(features)},
+		RunningVar:  &Param{Name: name + ".running_var", Value: New(features)},
+	}
+	fill(b.Weight.Value.Data, 1)
+	fill(b.RunningVar.Value.Data, 1)
+	return b
+}
+
+func fill(d []float32, v float32) {
+	for i := range d {
+		d[i] = v
+	}
+}
+
+// Type is "BatchNorm2d".
+func (b *BatchNorm2d) Type() string { return "BatchNorm2d" }
+
+// Params are gamma and beta.
+func (b *BatchNorm2d) Params() []*Param { return []*Param{b.Weight, b.Bias} }
+
+// Buffers are the running mean and variance (state, not learned).
+func (b *BatchNorm2d) Buffers() []*Param { return []*Param{b.RunningMean, b.RunningVar} }
+
+// OutputShape is the identity on (C,H,W).
+func (b *BatchNorm2d) OutputShape(in []int) ([]int, error) {
+	if len(in) != 3 || in[0] != b.Features {
+		return nil, shapeError(b, fmt.Sprintf("(%d,H,W)", b.Features), in)
+	}
+	return append([]int(nil), in...), nil
+}
+
+// bnSaved is what a pass's backward needs: the normalised input and the
+// inverse standard deviation per channel.
+type bnSaved struct {
+	xhat   []float32
+	invstd []float32
+	train  bool
+}
+
+// Forward normalises with batch statistics in training, running ones otherwise.
+func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	if len(x.Shape) != 4 || x.Shape[1] != b.Features {
+		return nil, nil, shapeError(b, fmt.Sprintf("(N,%d,H,W)", b.Features), x.Shape)
+	}
+	n, c, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
+	train := ctx != nil && ctx.Train
+	s := bnSaved{xhat: make([]float32, len(x.Data)), invstd: make([]float32, c), train: train}
+	y := New(x.Shape...)
+	m := float64(n * hw)
+	for ch := 0; ch < c; ch++ {
+		var mean, variance float64
+		if train {
+			for i := 0; i < n; i++ {
+				for _, v := range x.Data[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					mean += float64(v)
+				}
+			}
+			mean /= m
+			for i := 0; i < n; i++ {
+				for _, v := range x.Data[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					variance += (float64(v) - mean) * (float64(v) - mean)
+				}
+			}
+			variance /= m
+			mom := float64(b.Momentum)
+			rm, rv := &b.RunningMean.Value.Data[ch], &b.RunningVar.Value.Data[ch]
+			*rm = float32((1-mom)*float64(*rm) + mom*mean)
+			*rv = float32((1-mom)*float64(*rv) + mom*variance*m/max(m-1, 1))
+		} else {
+			mean, variance = float64(b.RunningMean.Value.Data[ch]), float64(b.RunningVar.Value.Data[ch])
+		}
+		inv := float32(1 / math.Sqrt(variance+float64(b.Eps)))
+		s.invstd[ch] = inv
+		g, be, mu := b.Weight.Value.Data[ch], b.Bias.Value.Data[ch], float32(mean)
+		for i := 0; i < n; i++ {
+			lo := (i*c + ch) * hw
+			for j, v := range x.Data[lo : lo+hw] {
+				xh := (v - mu) * inv
+				s.xhat[lo+j] = xh
+				y.Data[lo+j] = xh*g + be
+			}
+		}
+	}
+	return y, s, nil
+}
+
+// Backward is the same for every rule. In training mode the batch
+// statistics depend on x:
+//
+//	dx = gamma*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat))
+//
+// in eval mode dx = dy*gamma*invstd. dgamma += sum(dy*xhat), dbeta += sum(dy).
+func (b *BatchNorm2d) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
+	if err := checkDy(b, dy, st); err != nil {
+		return nil, err
+	}
+	s := st.Saved.(bnSaved)
+	n, c, hw := dy.Shape[0], dy.Shape[1], dy.Shape[2]*dy.Shape[3]
+	dx := New(dy.Shape...)
+	m := float32(n * hw)
+	for ch := 0; ch < c; ch++ {
+		var sdy, sdyx float32
+		for i := 0; i < n; i++ {
+			lo := (i*c + ch) * hw
+			for j, d := range dy.Data[lo : lo+hw] {
+				sdy += d
+				sdyx += d * s.xhat[lo+j]
+			}
+		}
+		if g != nil {
+			g.For(b.Weight).Data[ch] += sdyx
+			g.For(b.Bias).Data[ch] += sdy
+		}
+		k := b.Weight.Value.Data[ch] * s.invstd[ch]
+		for i := 0; i < n; i++ {
+			lo := (i*c + ch) * hw
+			for j, d := range dy.Data[lo : lo+hw] {
+				if s.train {
+					dx.Data[lo+j] = k / m * (m*d - sdy - s.xhat[lo+j]*sdyx)
+				} else {
+					dx.Data[lo+j] = k * d
+				}
+			}
+		}
+	}
+	return dx, nil
+}
+
+// LayerNorm is PyTorch's LayerNorm over the last dimension D, or, with
+// ChannelsFirst, over the channels of an (N,C,H,W) tensor at each pixel (the
+// "channels first" LayerNorm of ConvNeXt's downsampling layers):
+//
+//	y = (x - mean) / sqrt(var + eps) * gamma + beta   (biased var, per group of D)
+type LayerNorm struct {
+	base
+	Features      int
+	Eps           float32
+	ChannelsFirst bool
+	Weight, Bias  *Param
+}
+
+// NewLayerNorm makes a layer norm over features values with gamma 1, beta 0.
+func NewLayerNorm(name string, features int, eps float32, channelsFirst bool) *LayerNorm {
+	l := &LayerNorm{base: base{name}, Features: features, Eps: eps, ChannelsFirst: channelsFirst,
+		Weight: &Param{Name: name + ".weight", Value: New(features), NoDecay: true},
+		Bias:   &Param{Name: name + ".bias", Value: New(features), NoDecay: true}}
+	fill(l.Weight.Value.Data, 1)
+	return l
+}
+
+// Type is "LayerNorm".
+func (l *LayerNorm) Type() string { return "LayerNorm" }
+
+// Params are gamma and beta.
+func (l *LayerNorm) Params() []*Param { return []*Param{l.Weight, l.Bias} }
+
+// OutputShape is the identity.
+func (l *LayerNorm) OutputShape(in []int) ([]int, error) {
+	if (l.ChannelsFirst && (len(in) != 3 || in[0] != l.Features)) || (!l.ChannelsFirst && (len(in) == 0 || in[len(in)-1] != l.Features)) {
+		return nil, shapeError(l, l.want(), in)
+	}
+	return append([]int(nil), in...), nil
+}
+
+func (l *LayerNorm) want() string {
+	if l.ChannelsFirst {
+		return fmt.Sprintf("(%d,H,W)", l.Features)
+	}
+	return fmt.Sprintf("(...,%d)", l.Features)
+}
+
+// groups calls fn(base, stride) for each normalised group of D values,
+// element j of the group being at base + j*stride.
+func (l *LayerNorm) groups(shape []int, fn func(base, stride int)) {
+	if !l.ChannelsFirst {
+		for g := 0; g < Numel(shape)/l.Features; g++ {
+			fn(g*l.Features, 1)
+		}
+		return
+	}
+	hw := shape[2] * shape[3]
+	for n := 0; n < shape[0]; n++ {
+		for p := 0; p < hw; p++ {
+			fn(n*l.Features*hw+p, hw)
+		}
+	}
+}
+
+type lnSaved struct{ xhat, invstd []float32 }
+
+// Forward normalises each group.
+func (l *LayerNorm) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	if len(x.Shape) < 2 {
+		return nil, nil, shapeError(l, "(N,"+l.want()[1:], x.Shape)
+	}
+	if _, err := l.OutputShape(x.Shape[1:]); err != nil {
+		return nil, nil, shapeError(l, "(N,"+l.want()[1:], x.Shape)
+	}
+	y := New(x.Shape...)
+	s := lnSaved{xhat: make([]float32, len(x.Data))}
+	d := float64(l.Features)
+	l.groups(x.Shape, func(b, st int) {
+		var mean, variance float64
+		for j := 0; j < l.Features; j++ {
+			mean += float64(x.Data[b+j*st])
+		}
+		mean /= d
+		for j := 0; j < l.Features; j++ {
+			v := float64(x.Data[b+j*st]) - mean
+			variance += v * v
+		}
+		inv := float32(1 / math.Sqrt(variance/d+float64(l.Eps)))
+		s.invstd = append(s.invstd, inv)
+		for j := 0; j < l.Features; j++ {
+			i := b + j*st
+			s.xhat[i] = (x.Data[i] - float32(mean)) * inv
+			y.Data[i] = s.xhat[i]*l.Weight.Value.Data[j] + l.Bias.Value.Data[j]
+		}
+	})
+	return y, s, nil
+}
+
+// Backward (every rule), per group with dxhat = dy*gamma:
+//
+//	dx = invstd/D * (D*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat))
+//
+// dgamma += dy*xhat, dbeta += dy.
+func (l *LayerNorm) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
+	if err := checkDy(l, dy, st); err != nil {
+		return nil, err
+	}
+	s := st.Saved.(lnSaved)
+	dx := New(dy.Shape...)
+	var dw, db []float32
+	if g != nil {
+		dw, db = g.For(l.Weight).Data, g.For(l.Bias).Data
+	}
+	d := float32(l.Features)
+	gi := 0
+	l.groups(dy.Shape, func(b, stride int) {
+		var sum, sumx float32
+		for j := 0; j < l.Features; j++ {
+			i := b + j*stride
+			dxh := dy.Data[i] * l.Weight.Value.Data[j]
+			sum += dxh
+			sumx += dxh * s.xhat[i]
+			if g != nil {
+				dw[j] += dy.Data[i] * s.xhat[i]
+				db[j] += dy.Data[i]
+			}
+		}
+		inv := s.invstd[gi]
+		gi++
+		for j := 0; j < l.Features; j++ {
+			i := b + j*stride
+			dx.Data[i] = inv / d * (d*dy.Data[i]*l.Weight.Value.Data[j] - sum - s.xhat[i]*sumx)
+		}
+	})
+	return dx, nil
+}
