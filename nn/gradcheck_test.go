@@ -162,6 +162,19 @@ func TestCrossEntropyGradient(t *testing.T) {
 			t.Errorf("dlogits[%d] = %g, numeric %g", i, d.Data[i], num)
 		}
 	}
+	weighted := CrossEntropyLoss{Smoothing: 0.1, Weights: []float32{1, 2, 0.5, 1, 3}}
+	_, d, _ = weighted.Compute(logits, labels)
+	for i := range logits.Data {
+		orig := logits.Data[i]
+		logits.Data[i] = orig + eps
+		up, _, _ := weighted.Compute(logits, labels)
+		logits.Data[i] = orig - eps
+		down, _, _ := weighted.Compute(logits, labels)
+		logits.Data[i] = orig
+		if num := (float64(up) - float64(down)) / (2 * eps); math.Abs(num-float64(d.Data[i])) > 1e-3 {
+			t.Errorf("smoothed weighted dlogits[%d] = %g, numeric %g", i, d.Data[i], num)
+		}
+	}
 	if _, _, err := CrossEntropy(logits, []int{0, 1, 2, 9}); err == nil {
 		t.Error("label 9 of 5 classes accepted")
 	}

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -57,6 +56,10 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 	opt := nn.NewSGD(cfg.LR, cfg.Momentum, cfg.WeightDecay)
 	steps := (trainSet.Len() + cfg.BatchSize - 1) / cfg.BatchSize
 	total := steps * cfg.Epochs
+	var schedule nn.Schedule
+	if cfg.Cosine {
+		schedule = nn.CosineLR(cfg.LR, 0, total)
+	}
 	start := time.Now()
 	var results []EpochResult
 	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
@@ -69,8 +72,8 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 				return results, err
 			}
 			done := (epoch-1)*steps + s
-			if cfg.Cosine {
-				opt.LR = float32(float64(cfg.LR) * 0.5 * (1 + math.Cos(math.Pi*float64(done)/float64(total))))
+			if schedule != nil {
+				opt.SetLR(schedule(done))
 			}
 			idx := order[s*cfg.BatchSize : min((s+1)*cfg.BatchSize, len(order))]
 			x, labels := batch(trainSet, idx)
@@ -85,7 +88,7 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 				el := time.Since(start)
 				ips := float64(seen) / time.Since(epochStart).Seconds()
 				cfg.OnEvent(Event{Phase: "train", Epoch: epoch, Epochs: cfg.Epochs, Step: s + 1, Steps: steps,
-					Loss: lossSum / float64(seen), Accuracy: float64(correct) / float64(seen), LR: float64(opt.LR),
+					Loss: lossSum / float64(seen), Accuracy: float64(correct) / float64(seen), LR: float64(opt.LR()),
 					ImagesPerSec: ips, Elapsed: el, ETA: time.Duration(float64(el) / float64(done+1) * float64(total-done-1))})
 			}
 		}
@@ -99,7 +102,7 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 		results = append(results, r)
 		if cfg.OnEvent != nil {
 			cfg.OnEvent(Event{Phase: "epoch", Epoch: epoch, Epochs: cfg.Epochs, Step: steps, Steps: steps,
-				Loss: r.Loss, Accuracy: r.Accuracy, LR: float64(opt.LR), ImagesPerSec: r.ImagesPerSec,
+				Loss: r.Loss, Accuracy: r.Accuracy, LR: float64(opt.LR()), ImagesPerSec: r.ImagesPerSec,
 				Elapsed: r.Elapsed, TestLoss: r.TestLoss, TestAccuracy: r.TestAccuracy})
 		}
 	}
@@ -108,7 +111,7 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 
 // step runs forward, cross-entropy, backward and one SGD update on a batch,
 // returning the batch loss and the number of correct predictions.
-func step(m *zoo.Model, x *nn.Tensor, labels []int, opt *nn.SGD, rng *rand.Rand) (float64, int, error) {
+func step(m *zoo.Model, x *nn.Tensor, labels []int, opt nn.Optimizer, rng *rand.Rand) (float64, int, error) {
 	tr, err := m.Net.Forward(x, &nn.Context{Train: true, Rand: rng}, nil)
 	if err != nil {
 		return 0, 0, err
