@@ -96,6 +96,8 @@ func TestGradients(t *testing.T) {
 		{NewConv("conv_groups", ConvConfig{In: 4, Out: 6, Kernel: 3, Stride: 2, Padding: 1, Groups: 2}), 1e-2, []int{2, 4, 5, 5}},
 		{NewConv("conv_depthwise", ConvConfig{In: 3, Out: 3, Kernel: 3, Padding: 1, Groups: 3, Bias: true}), 1e-2, []int{2, 3, 4, 5}},
 		{NewLinear("fc", 7, 5, true), 1e-2, []int{3, 7}},
+		{NewConvTranspose2d("deconv", 3, 2, 3, 2, 1, 1, true), 1e-2, []int{2, 3, 3, 4}},
+		{NewConvTranspose2d("deconv_k4", 2, 3, 4, 2, 1, 0, false), 1e-2, []int{1, 2, 3, 3}},
 		{NewMaxPool2d("mp", 2, 2, 0), 1e-3, []int{2, 3, 4, 4}},
 		{NewMaxPool2d("mp_overlap", 3, 2, 1), 1e-3, []int{1, 2, 7, 7}},
 		{NewAvgPool2d("ap", 2, 2, 0), 1e-3, []int{2, 3, 4, 6}},

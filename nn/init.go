@@ -18,6 +18,8 @@ func Init(layers []Layer, r *rand.Rand) {
 			w, b, fanIn = v.Weight, v.Bias, v.In/v.Groups*v.Kernel*v.Kernel
 		case *Linear:
 			w, b, fanIn = v.Weight, v.Bias, v.InFeatures
+		case *ConvTranspose2d: // PyTorch's fan_in of a (C,K,k,k) weight is K*k*k
+			w, b, fanIn = v.Weight, v.Bias, v.Out*v.Kernel*v.Kernel
 		default:
 			continue
 		}
