@@ -106,6 +106,21 @@ type Buffered interface {
 	Buffers() []*Param
 }
 
+// Container is implemented by layers made of other layers (blocks).
+type Container interface {
+	Children() []Layer
+}
+
+// Walk calls fn for every layer of the tree under layers, parents first.
+func Walk(layers []Layer, fn func(Layer)) {
+	for _, l := range layers {
+		fn(l)
+		if c, ok := l.(Container); ok {
+			Walk(c.Children(), fn)
+		}
+	}
+}
+
 // Windowed is implemented by layers that slide a window over H and W
 // (convolution, pooling); receptive-field arithmetic reads it.
 type Windowed interface {

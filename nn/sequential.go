@@ -39,60 +39,21 @@ type StepFunc func(i int, st *Step) error
 // Forward runs x (N,...) through every layer and returns the Trace. onStep,
 // if not nil, sees each step as soon as it is computed.
 func (s *Sequential) Forward(x *Tensor, ctx *Context, onStep StepFunc) (*Trace, error) {
-	tr := &Trace{Input: x, Steps: make([]Step, 0, len(s.Layers))}
-	cur := x
-	for i, l := range s.Layers {
-		y, saved, err := l.Forward(cur, ctx)
-		if err != nil {
-			return nil, err
-		}
-		tr.Steps = append(tr.Steps, Step{Layer: l, In: cur, Out: y, Saved: saved})
-		if onStep != nil {
-			if err := onStep(i, &tr.Steps[i]); err != nil {
-				return nil, err
-			}
-		}
-		cur = y
-	}
-	return tr, nil
+	return runChain(s.Layers, x, ctx, onStep)
 }
 
 // Backward walks the trace from step `from` down to the input: dy is shaped
 // like Steps[from].Out and the result like the trace's input. Parameter
 // gradients are added to g when it is not nil.
 func (s *Sequential) Backward(tr *Trace, from int, dy *Tensor, rule Rule, g Grads) (*Tensor, error) {
-	if from < 0 || from >= len(tr.Steps) {
-		return nil, fmt.Errorf("backward from step %d of %d", from, len(tr.Steps))
-	}
-	var err error
-	for i := from; i >= 0; i-- {
-		st := &tr.Steps[i]
-		if dy, err = st.Layer.Backward(dy, st, rule, g); err != nil {
-			return nil, err
-		}
-	}
-	return dy, nil
+	return backChain(tr, from, dy, rule, g)
 }
 
 // Params lists every learnable tensor in layer order.
-func (s *Sequential) Params() []*Param {
-	var ps []*Param
-	for _, l := range s.Layers {
-		ps = append(ps, l.Params()...)
-	}
-	return ps
-}
+func (s *Sequential) Params() []*Param { return chainParams(s.Layers) }
 
 // Buffers lists every non-learned state tensor (running statistics).
-func (s *Sequential) Buffers() []*Param {
-	var bs []*Param
-	for _, l := range s.Layers {
-		if b, ok := l.(Buffered); ok {
-			bs = append(bs, b.Buffers()...)
-		}
-	}
-	return bs
-}
+func (s *Sequential) Buffers() []*Param { return chainBuffers(s.Layers) }
 
 // stateEntries is every tensor of the state_dict: parameters, then buffers.
 func (s *Sequential) stateEntries() []*Param { return append(s.Params(), s.Buffers()...) }

@@ -1,0 +1,353 @@
+package nn
+
+import "fmt"
+
+// Blocks: layers built from other layers, for the networks that are not a
+// plain chain. Each keeps its sub-traces in its Step's Saved, so the
+// one-reader-many-passes rule holds inside them too.
+
+// runChain runs layers in order from x and records every step.
+func runChain(layers []Layer, x *Tensor, ctx *Context, onStep StepFunc) (*Trace, error) {
+	tr := &Trace{Input: x, Steps: make([]Step, 0, len(layers))}
+	cur := x
+	for i, l := range layers {
+		y, saved, err := l.Forward(cur, ctx)
+		if err != nil {
+			return nil, err
+		}
+		tr.Steps = append(tr.Steps, Step{Layer: l, In: cur, Out: y, Saved: saved})
+		if onStep != nil {
+			if err := onStep(i, &tr.Steps[i]); err != nil {
+				return nil, err
+			}
+		}
+		cur = y
+	}
+	return tr, nil
+}
+
+// backChain walks tr's steps from `from` down to its input.
+func backChain(tr *Trace, from int, dy *Tensor, rule Rule, g Grads) (*Tensor, error) {
+	if from < 0 || from >= len(tr.Steps) {
+		return nil, fmt.Errorf("backward from step %d of %d", from, len(tr.Steps))
+	}
+	var err error
+	for i := from; i >= 0; i-- {
+		st := &tr.Steps[i]
+		if dy, err = st.Layer.Backward(dy, st, rule, g); err != nil {
+			return nil, err
+		}
+	}
+	return dy, nil
+}
+
+// chainShape is the output shape of layers for a per-sample input shape.
+func chainShape(layers []Layer, in []int) ([]int, error) {
+	shape := in
+	for _, l := range layers {
+		var err error
+		if shape, err = l.OutputShape(shape); err != nil {
+			return nil, err
+		}
+	}
+	return shape, nil
+}
+
+// chainParams lists layers' parameters, and with buffers also their buffers.
+func chainParams(layers []Layer) []*Param {
+	var ps []*Param
+	for _, l := range layers {
+		ps = append(ps, l.Params()...)
+	}
+	return ps
+}
+
+func chainBuffers(layers []Layer) []*Param {
+	var bs []*Param
+	for _, l := range layers {
+		if b, ok := l.(Buffered); ok {
+			bs = append(bs, b.Buffers()...)
+		}
+	}
+	return bs
+}
+
+// Chain is a named sequence of layers used inside a block (a ResNet stage's
+// body, an Inception branch). As a Layer its Saved is its sub-Trace.
+type Chain struct {
+	base
+	Layers []Layer
+}
+
+// NewChain makes a chain; its name is the state_dict prefix of its layers
+// (the layers carry their full names themselves).
+func NewChain(name string, layers ...Layer) *Chain { return &Chain{base{name}, layers} }
+
+// Children are the sub-layers.
+func (c *Chain) Children() []Layer { return c.Layers }
+
+// Type is "Sequential", as PyTorch's container.
+func (c *Chain) Type() string { return "Sequential" }
+
+// Params lists the sub-layers' parameters.
+func (c *Chain) Params() []*Param { return chainParams(c.Layers) }
+
+// Buffers lists the sub-layers' buffers.
+func (c *Chain) Buffers() []*Param { return chainBuffers(c.Layers) }
+
+// OutputShape chains the sub-layers' shapes.
+func (c *Chain) OutputShape(in []int) ([]int, error) { return chainShape(c.Layers, in) }
+
+// Forward runs the sub-layers; Saved is the sub-Trace.
+func (c *Chain) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	if len(c.Layers) == 0 {
+		return x, &Trace{Input: x}, nil
+	}
+	tr, err := runChain(c.Layers, x, ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr.Output(), tr, nil
+}
+
+// Backward walks the sub-Trace.
+func (c *Chain) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, error) {
+	tr := st.Saved.(*Trace)
+	if len(tr.Steps) == 0 {
+		return dy, nil
+	}
+	return backChain(tr, len(tr.Steps)-1, dy, rule, g)
+}
+
+// Residual is a residual block (He et al. 2015): y = After(Body(x) + Shortcut(x)),
+// with Shortcut nil for the identity and After nil for none (ResNet puts a
+// ReLU there). Saved holds the sub-traces.
+type Residual struct {
+	base
+	Body, Shortcut *Chain
+	After          Layer
+}
+
+// NewResidual makes a residual block; shortcut and after may be nil.
+func NewResidual(name string, body, shortcut *Chain, after Layer) *Residual {
+	return &Residual{base{name}, body, shortcut, after}
+}
+
+// Type is "Residual".
+func (r *Residual) Type() string { return "Residual" }
+
+func (r *Residual) parts() []Layer {
+	ls := []Layer{r.Body}
+	if r.Shortcut != nil {
+		ls = append(ls, r.Shortcut)
+	}
+	if r.After != nil {
+		ls = append(ls, r.After)
+	}
+	return ls
+}
+
+// Children are the body, the shortcut and the layer after the sum.
+func (r *Residual) Children() []Layer { return r.parts() }
+
+// Params lists the body's, shortcut's and after's parameters.
+func (r *Residual) Params() []*Param { return chainParams(r.parts()) }
+
+// Buffers lists their buffers.
+func (r *Residual) Buffers() []*Param { return chainBuffers(r.parts()) }
+
+// OutputShape is the body's, which must equal the shortcut's.
+func (r *Residual) OutputShape(in []int) ([]int, error) {
+	body, err := r.Body.OutputShape(in)
+	if err != nil {
+		return nil, err
+	}
+	short := in
+	if r.Shortcut != nil {
+		if short, err = r.Shortcut.OutputShape(in); err != nil {
+			return nil, err
+		}
+	}
+	if !SameShape(body, short) {
+		return nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(body), ShapeString(short))
+	}
+	if r.After != nil {
+		return r.After.OutputShape(body)
+	}
+	return body, nil
+}
+
+type residualSaved struct {
+	body, short Step
+	after       *Step
+}
+
+// Forward computes the sum and the optional activation after it.
+func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	var s residualSaved
+	var err error
+	if s.body, err = stepOf(r.Body, x, ctx); err != nil {
+		return nil, nil, err
+	}
+	short := x
+	if r.Shortcut != nil {
+		if s.short, err = stepOf(r.Shortcut, x, ctx); err != nil {
+			return nil, nil, err
+		}
+		short = s.short.Out
+	}
+	if !SameShape(s.body.Out.Shape, short.Shape) {
+		return nil, nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(s.body.Out.Shape), ShapeString(short.Shape))
+	}
+	sum := New(short.Shape...)
+	for i, v := range s.body.Out.Data {
+		sum.Data[i] = v + short.Data[i]
+	}
+	if r.After == nil {
+		return sum, s, nil
+	}
+	after, err := stepOf(r.After, sum, ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.after = &after
+	return after.Out, s, nil
+}
+
+// Backward sends the signal through After, then into both paths, and adds
+// the two input signals: dx = dBody + dShortcut (dShortcut = dsum for the identity).
+func (r *Residual) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, error) {
+	s := st.Saved.(residualSaved)
+	var err error
+	if s.after != nil {
+		if dy, err = r.After.Backward(dy, s.after, rule, g); err != nil {
+			return nil, err
+		}
+	}
+	dx, err := r.Body.Backward(dy, &s.body, rule, g)
+	if err != nil {
+		return nil, err
+	}
+	dshort := dy
+	if r.Shortcut != nil {
+		if dshort, err = r.Shortcut.Backward(dy, &s.short, rule, g); err != nil {
+			return nil, err
+		}
+	}
+	out := New(dx.Shape...)
+	for i, v := range dx.Data {
+		out.Data[i] = v + dshort.Data[i]
+	}
+	return out, nil
+}
+
+// stepOf runs one layer and records its step.
+func stepOf(l Layer, x *Tensor, ctx *Context) (Step, error) {
+	y, saved, err := l.Forward(x, ctx)
+	return Step{Layer: l, In: x, Out: y, Saved: saved}, err
+}
+
+// Concat runs branches on the same input and concatenates their outputs
+// along the channels, as an Inception module (torch.cat(outputs, 1)).
+type Concat struct {
+	base
+	Branches []*Chain
+}
+
+// NewConcat makes a concatenation of branches.
+func NewConcat(name string, branches ...*Chain) *Concat { return &Concat{base{name}, branches} }
+
+// Type is "Concat".
+func (c *Concat) Type() string { return "Concat" }
+
+func (c *Concat) parts() []Layer {
+	ls := make([]Layer, len(c.Branches))
+	for i, b := range c.Branches {
+		ls[i] = b
+	}
+	return ls
+}
+
+// Children are the branches.
+func (c *Concat) Children() []Layer { return c.parts() }
+
+// Params lists the branches' parameters.
+func (c *Concat) Params() []*Param { return chainParams(c.parts()) }
+
+// Buffers lists the branches' buffers.
+func (c *Concat) Buffers() []*Param { return chainBuffers(c.parts()) }
+
+// OutputShape sums the branches' channels; their H and W must agree.
+func (c *Concat) OutputShape(in []int) ([]int, error) {
+	var out []int
+	for _, b := range c.Branches {
+		s, err := b.OutputShape(in)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			out = append([]int(nil), s...)
+			continue
+		}
+		if len(s) != len(out) || !SameShape(s[1:], out[1:]) {
+			return nil, fmt.Errorf("%s (Concat): branch %s gives %s, others %s", c.name, b.name, ShapeString(s), ShapeString(out))
+		}
+		out[0] += s[0]
+	}
+	if out == nil {
+		return nil, fmt.Errorf("%s (Concat): no branches", c.name)
+	}
+	return out, nil
+}
+
+// Forward runs every branch and stacks the outputs' channels per sample.
+func (c *Concat) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	steps := make([]Step, len(c.Branches))
+	channels := 0
+	for i, b := range c.Branches {
+		var err error
+		if steps[i], err = stepOf(b, x, ctx); err != nil {
+			return nil, nil, err
+		}
+		if i > 0 && !SameShape(steps[i].Out.Shape[2:], steps[0].Out.Shape[2:]) {
+			return nil, nil, fmt.Errorf("%s (Concat): branch %s gives %s, branch %s %s", c.name, b.name, ShapeString(steps[i].Out.Shape), c.Branches[0].name, ShapeString(steps[0].Out.Shape))
+		}
+		channels += steps[i].Out.Shape[1]
+	}
+	first := steps[0].Out.Shape
+	y := New(append([]int{first[0], channels}, first[2:]...)...)
+	hw := Numel(first[2:])
+	for n := 0; n < first[0]; n++ {
+		at := n * channels * hw
+		for _, s := range steps {
+			per := s.Out.Shape[1] * hw
+			at += copy(y.Data[at:], s.Out.Data[n*per:(n+1)*per])
+		}
+	}
+	return y, steps, nil
+}
+
+// Backward splits dy by channels, walks each branch and adds the signals.
+func (c *Concat) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, error) {
+	steps := st.Saved.([]Step)
+	channels, hw := dy.Shape[1], Numel(dy.Shape[2:])
+	dx := New(st.In.Shape...)
+	offset := 0
+	for i, b := range c.Branches {
+		s := &steps[i]
+		part := New(s.Out.Shape...)
+		per := s.Out.Shape[1] * hw
+		for n := 0; n < dy.Shape[0]; n++ {
+			copy(part.Data[n*per:(n+1)*per], dy.Data[n*channels*hw+offset:])
+		}
+		offset += per
+		d, err := b.Backward(part, s, rule, g)
+		if err != nil {
+			return nil, err
+		}
+		for j, v := range d.Data {
+			dx.Data[j] += v
+		}
+	}
+	return dx, nil
+}
