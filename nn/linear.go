@@ -6,7 +6,8 @@ import (
 	"github.com/convscope/convscope/nn/kernel"
 )
 
-// Linear is PyTorch's Linear: y = x W^T + b, x (N,in), W (out,in), y (N,out).
+// Linear is PyTorch's Linear: y = x W^T + b over the last axis, x (N,...,in),
+// W (out,in), y (N,...,out); the leading axes are rows of one product.
 type Linear struct {
 	base
 	InFeatures, OutFeatures int
@@ -34,24 +35,30 @@ func (l *Linear) Params() []*Param {
 	return []*Param{l.Weight, l.Bias}
 }
 
-// OutputShape maps (in) to (out).
+// OutputShape maps (...,in) to (...,out).
 func (l *Linear) OutputShape(in []int) ([]int, error) {
-	if len(in) != 1 || in[0] != l.InFeatures {
-		return nil, shapeError(l, fmt.Sprintf("(%d)", l.InFeatures), in)
+	if len(in) == 0 || in[len(in)-1] != l.InFeatures {
+		return nil, shapeError(l, fmt.Sprintf("(...,%d)", l.InFeatures), in)
 	}
-	return []int{l.OutFeatures}, nil
+	out := append([]int(nil), in...)
+	out[len(out)-1] = l.OutFeatures
+	return out, nil
 }
 
-// MACs is in*out.
-func (l *Linear) MACs([]int) int64 { return int64(l.InFeatures) * int64(l.OutFeatures) }
+// MACs is in*out per row.
+func (l *Linear) MACs(in []int) int64 {
+	return int64(Numel(in)/l.InFeatures) * int64(l.InFeatures) * int64(l.OutFeatures)
+}
 
 // Forward computes x W^T + b.
 func (l *Linear) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
-	if len(x.Shape) != 2 || x.Shape[1] != l.InFeatures {
-		return nil, nil, shapeError(l, fmt.Sprintf("(N,%d)", l.InFeatures), x.Shape)
+	if len(x.Shape) < 2 || x.Shape[len(x.Shape)-1] != l.InFeatures {
+		return nil, nil, shapeError(l, fmt.Sprintf("(N,...,%d)", l.InFeatures), x.Shape)
 	}
-	n := x.Shape[0]
-	y := New(n, l.OutFeatures)
+	n := len(x.Data) / l.InFeatures
+	outShape := append([]int(nil), x.Shape...)
+	outShape[len(outShape)-1] = l.OutFeatures
+	y := New(outShape...)
 	if l.Bias != nil {
 		for i := 0; i < n; i++ {
 			copy(y.Data[i*l.OutFeatures:], l.Bias.Value.Data)
@@ -66,7 +73,7 @@ func (l *Linear) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error
 	if err := checkDy(l, dy, st); err != nil {
 		return nil, err
 	}
-	n := dy.Shape[0]
+	n := len(dy.Data) / l.OutFeatures
 	dx := New(st.In.Shape...)
 	kernel.Sgemm(false, false, n, l.InFeatures, l.OutFeatures, 1, dy.Data, l.OutFeatures, l.Weight.Value.Data, l.InFeatures, 0, dx.Data, l.InFeatures)
 	if g != nil {

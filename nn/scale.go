@@ -1,0 +1,212 @@
+package nn
+
+import "fmt"
+
+// LayerScale multiplies each channel by a learned gamma (ConvNeXt, CaiT):
+// y[n,c,...] = gamma[c] * x[n,c,...]. Its parameter is named exactly as the
+// layer (torchvision's "features.1.0.layer_scale") with shape (C,1,1).
+type LayerScale struct {
+	elementwise
+	Gamma *Param
+}
+
+// NewLayerScale makes a layer scale over c channels starting at init
+// (ConvNeXt uses 1e-6).
+func NewLayerScale(name string, c int, init float32) *LayerScale {
+	l := &LayerScale{elementwise{base{name}}, &Param{Name: name, Value: New(c, 1, 1), NoDecay: true}}
+	fill(l.Gamma.Value.Data, init)
+	return l
+}
+
+// Type is "LayerScale".
+func (*LayerScale) Type() string { return "LayerScale" }
+
+// Params is gamma.
+func (l *LayerScale) Params() []*Param { return []*Param{l.Gamma} }
+
+func (l *LayerScale) check(x *Tensor) error {
+	if len(x.Shape) < 2 || x.Shape[1] != l.Gamma.Value.Len() {
+		return shapeError(l, fmt.Sprintf("(N,%d,...)", l.Gamma.Value.Len()), x.Shape)
+	}
+	return nil
+}
+
+// Forward scales each channel.
+func (l *LayerScale) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	if err := l.check(x); err != nil {
+		return nil, nil, err
+	}
+	y := New(x.Shape...)
+	c, plane := x.Shape[1], Numel(x.Shape[2:])
+	for i, v := range x.Data {
+		y.Data[i] = v * l.Gamma.Value.Data[(i/plane)%c]
+	}
+	return y, nil, nil
+}
+
+// Backward (every rule): dx = gamma*dy, dgamma[c] += sum over n and pixels of dy*x.
+func (l *LayerScale) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
+	if err := checkDy(l, dy, st); err != nil {
+		return nil, err
+	}
+	dx := New(dy.Shape...)
+	c, plane := dy.Shape[1], Numel(dy.Shape[2:])
+	var dg []float32
+	if g != nil {
+		dg = g.For(l.Gamma).Data
+	}
+	for i, d := range dy.Data {
+		ch := (i / plane) % c
+		dx.Data[i] = d * l.Gamma.Value.Data[ch]
+		if dg != nil {
+			dg[ch] += d * st.In.Data[i]
+		}
+	}
+	return dx, nil
+}
+
+// StochasticDepth drops a residual branch for whole samples (torchvision's
+// StochasticDepth, mode "row"): in training each sample's input is zeroed
+// with probability P and kept ones are scaled by 1/(1-P); evaluation is the
+// identity. Put it last in a residual body. The per-sample mask is in the Step.
+type StochasticDepth struct {
+	elementwise
+	P float32
+}
+
+// NewStochasticDepth makes a drop-path layer with drop probability p.
+func NewStochasticDepth(name string, p float32) *StochasticDepth {
+	return &StochasticDepth{elementwise{base{name}}, p}
+}
+
+// Type is "StochasticDepth".
+func (*StochasticDepth) Type() string { return "StochasticDepth" }
+
+// Forward draws one keep/drop per sample in training.
+func (s *StochasticDepth) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	if ctx == nil || !ctx.Train || s.P == 0 {
+		return x, nil, nil
+	}
+	if ctx.Rand == nil {
+		return nil, nil, fmt.Errorf("%s (StochasticDepth): training pass without a random source", s.name)
+	}
+	n := x.Shape[0]
+	per := len(x.Data) / n
+	mask := make([]float32, n)
+	y := New(x.Shape...)
+	for i := range mask {
+		if ctx.Rand.Float32() >= s.P {
+			mask[i] = 1 / (1 - s.P)
+			for j := i * per; j < (i+1)*per; j++ {
+				y.Data[j] = x.Data[j] * mask[i]
+			}
+		}
+	}
+	return y, mask, nil
+}
+
+// Backward multiplies dy by the recorded per-sample mask.
+func (s *StochasticDepth) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(s, dy, st); err != nil {
+		return nil, err
+	}
+	mask, _ := st.Saved.([]float32)
+	if mask == nil {
+		return dy, nil
+	}
+	dx := New(dy.Shape...)
+	per := len(dy.Data) / len(mask)
+	for i, v := range dy.Data {
+		dx.Data[i] = v * mask[i/per]
+	}
+	return dx, nil
+}
+
+// Permute reorders the axes of each sample, as torch.permute with the batch
+// axis fixed: Order lists the input's sample axes (0-based, without N) in
+// output order. ConvNeXt's block uses (1,2,0) to go from (C,H,W) to (H,W,C)
+// for its Linear layers and (2,0,1) to come back.
+type Permute struct {
+	base
+	Order []int
+}
+
+// NewPermute makes a permutation of the sample axes.
+func NewPermute(name string, order ...int) *Permute { return &Permute{base{name}, order} }
+
+// Type is "Permute".
+func (*Permute) Type() string { return "Permute" }
+
+// OutputShape permutes in.
+func (p *Permute) OutputShape(in []int) ([]int, error) {
+	if len(in) != len(p.Order) {
+		return nil, shapeError(p, fmt.Sprintf("%d axes", len(p.Order)), in)
+	}
+	out := make([]int, len(in))
+	for i, a := range p.Order {
+		out[i] = in[a]
+	}
+	return out, nil
+}
+
+// permute moves x (N, in...) to y (N, out...); inverse goes the other way.
+func (p *Permute) permute(x *Tensor, inShape []int, inverse bool) *Tensor {
+	out, _ := p.OutputShape(inShape)
+	k := len(inShape)
+	inStride := make([]int, k)
+	for i, s := k-1, 1; i >= 0; i-- {
+		inStride[i] = s
+		s *= inShape[i]
+	}
+	// outStride[i] is the input stride of output axis i.
+	outStride := make([]int, k)
+	for i, a := range p.Order {
+		outStride[i] = inStride[a]
+	}
+	per := Numel(inShape)
+	n := len(x.Data) / per
+	y := New(x.Shape...)
+	idx := make([]int, k)
+	for s := 0; s < n; s++ {
+		clear(idx)
+		for o := 0; o < per; o++ {
+			src := 0
+			for i := range idx {
+				src += idx[i] * outStride[i]
+			}
+			if inverse {
+				y.Data[s*per+src] = x.Data[s*per+o]
+			} else {
+				y.Data[s*per+o] = x.Data[s*per+src]
+			}
+			for i := k - 1; i >= 0; i-- {
+				if idx[i]++; idx[i] < out[i] {
+					break
+				}
+				idx[i] = 0
+			}
+		}
+	}
+	return y
+}
+
+// Forward permutes the axes.
+func (p *Permute) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	out, err := p.OutputShape(x.Shape[1:])
+	if err != nil {
+		return nil, nil, shapeError(p, fmt.Sprintf("(N, %d axes)", len(p.Order)), x.Shape)
+	}
+	y := p.permute(x, x.Shape[1:], false)
+	y.Shape = append([]int{x.Shape[0]}, out...)
+	return y, nil, nil
+}
+
+// Backward applies the inverse permutation (every rule).
+func (p *Permute) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(p, dy, st); err != nil {
+		return nil, err
+	}
+	dx := p.permute(dy, st.In.Shape[1:], true)
+	dx.Shape = append([]int(nil), st.In.Shape...)
+	return dx, nil
+}

@@ -1,0 +1,71 @@
+package nn
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+func TestPermuteMovesChannelsLast(t *testing.T) {
+	x := New(2, 3, 2, 4) // x[n,c,h,w] = 1000n + 100c + 10h + w
+	for n := 0; n < 2; n++ {
+		for c := 0; c < 3; c++ {
+			for h := 0; h < 2; h++ {
+				for w := 0; w < 4; w++ {
+					x.Data[((n*3+c)*2+h)*4+w] = float32(1000*n + 100*c + 10*h + w)
+				}
+			}
+		}
+	}
+	y, _, err := NewPermute("p", 1, 2, 0).Forward(x, &Context{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !SameShape(y.Shape, []int{2, 2, 4, 3}) {
+		t.Fatalf("shape %v", y.Shape)
+	}
+	// y[1,1,2,0] = x[1,0,1,2] = 1012; y[0,0,3,2] = x[0,2,0,3] = 203.
+	if got := y.Data[((1*2+1)*4+2)*3+0]; got != 1012 {
+		t.Errorf("y[1,1,2,0] = %g, want 1012", got)
+	}
+	if got := y.Data[((0*2+0)*4+3)*3+2]; got != 203 {
+		t.Errorf("y[0,0,3,2] = %g, want 203", got)
+	}
+	back, _, _ := NewPermute("q", 2, 0, 1).Forward(y, &Context{})
+	for i, v := range back.Data {
+		if v != x.Data[i] {
+			t.Fatal("permuting back does not restore the input")
+		}
+	}
+}
+
+func TestStochasticDepthDropsWholeSamples(t *testing.T) {
+	s := NewStochasticDepth("drop_path", 0.5)
+	x := New(200, 2, 2, 2)
+	fill(x.Data, 1)
+	y, mask, err := s.Forward(x, &Context{Train: true, Rand: rand.New(rand.NewPCG(1, 1))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept int
+	for n := 0; n < 200; n++ {
+		first := y.Data[n*8]
+		for _, v := range y.Data[n*8 : (n+1)*8] {
+			if v != first || (v != 0 && v != 2) {
+				t.Fatalf("sample %d mixes values: %v", n, y.Data[n*8:(n+1)*8])
+			}
+		}
+		if first == 2 {
+			kept++
+		}
+	}
+	if kept < 70 || kept > 130 {
+		t.Errorf("kept %d of 200 with p=0.5", kept)
+	}
+	dx, _ := s.Backward(y, &Step{Layer: s, In: x, Out: y, Saved: mask}, Gradient, nil)
+	if dx.Data[0] != y.Data[0]*mask.([]float32)[0] {
+		t.Error("backward ignores the mask")
+	}
+	if y2, _, _ := s.Forward(x, &Context{}); y2 != x {
+		t.Error("eval-mode stochastic depth is not the identity")
+	}
+}
