@@ -351,3 +351,96 @@ func (c *Concat) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, er
 	}
 	return dx, nil
 }
+
+// composeWindows folds a chain of windows (k_i, s_i, p_i) into the single
+// window with the same receptive field: with J_i the product of the strides
+// before layer i, K = 1 + sum (k_i-1) J_i, S = prod s_i, P = sum p_i J_i.
+// Layers without a window count as (1, 1, 0).
+func composeWindows(layers []Layer) (k, s, p int) {
+	k, s = 1, 1
+	for _, l := range layers {
+		w, ok := l.(Windowed)
+		if !ok {
+			continue
+		}
+		lk, ls, lp := w.Window()
+		k += (lk - 1) * s
+		p += lp * s
+		s *= ls
+	}
+	return k, s, p
+}
+
+// widest returns the window of the path that sees the most.
+func widest(paths ...[]Layer) (k, s, p int) {
+	for _, path := range paths {
+		if pk, ps, pp := composeWindows(path); pk > k {
+			k, s, p = pk, ps, pp
+		}
+	}
+	return k, s, p
+}
+
+// Window is the chain's composed window.
+func (c *Chain) Window() (int, int, int) { return composeWindows(c.Layers) }
+
+// Window is the wider of the body's and the shortcut's composed windows.
+func (r *Residual) Window() (int, int, int) {
+	paths := [][]Layer{r.Body.Layers}
+	if r.Shortcut != nil {
+		paths = append(paths, r.Shortcut.Layers)
+	}
+	return widest(paths...)
+}
+
+// Window is the widest branch's composed window.
+func (c *Concat) Window() (int, int, int) {
+	paths := make([][]Layer, len(c.Branches))
+	for i, b := range c.Branches {
+		paths[i] = b.Layers
+	}
+	return widest(paths...)
+}
+
+// chainMACs sums the MACs of layers for a per-sample input shape.
+func chainMACs(layers []Layer, in []int) int64 {
+	var total int64
+	shape := in
+	for _, l := range layers {
+		if c, ok := l.(Coster); ok {
+			total += c.MACs(shape)
+		}
+		next, err := l.OutputShape(shape)
+		if err != nil {
+			return total
+		}
+		shape = next
+	}
+	return total
+}
+
+// MACs sums the sub-layers'.
+func (c *Chain) MACs(in []int) int64 { return chainMACs(c.Layers, in) }
+
+// MACs sums the body's, the shortcut's and the after layer's.
+func (r *Residual) MACs(in []int) int64 {
+	total := r.Body.MACs(in)
+	if r.Shortcut != nil {
+		total += r.Shortcut.MACs(in)
+	}
+	if c, ok := r.After.(Coster); ok {
+		if out, err := r.Body.OutputShape(in); err == nil {
+			total += c.MACs(out)
+		}
+	}
+	return total
+}
+
+// MACs sums the branches'.
+func (c *Concat) MACs(in []int) int64 {
+	var total int64
+	for _, b := range c.Branches {
+		total += b.MACs(in)
+	}
+	return total
+}

@@ -97,6 +97,7 @@ func TestGradients(t *testing.T) {
 		{NewConv("conv_depthwise", ConvConfig{In: 3, Out: 3, Kernel: 3, Padding: 1, Groups: 3, Bias: true}), 1e-2, []int{2, 3, 4, 5}},
 		{NewLinear("fc", 7, 5, true), 1e-2, []int{3, 7}},
 		{NewLinear("fc_channels_last", 4, 3, true), 1e-2, []int{2, 2, 3, 4}},
+		{NewShortcutA("shortcut_a", 2, 4, 2), 1e-2, []int{2, 2, 5, 4}},
 		{NewLayerScale("layer_scale", 3, 1e-6), 1e-2, []int{2, 3, 2, 2}},
 		{NewPermute("to_channels_last", 1, 2, 0), 1e-2, []int{2, 3, 2, 4}},
 		{NewPermute("to_channels_first", 2, 0, 1), 1e-2, []int{2, 2, 4, 3}},

@@ -210,3 +210,68 @@ func (p *Permute) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, erro
 	dx.Shape = append([]int(nil), st.In.Shape...)
 	return dx, nil
 }
+
+// ShortcutA is the parameter-free shortcut of the CIFAR ResNets (He et al.
+// 2015, option A): subsample by Stride (x[:, :, ::s, ::s]) and pad the
+// channels with zeros from In to Out, so y[n,c] = x[n,c,::s,::s] for c < In
+// and 0 above.
+type ShortcutA struct {
+	base
+	In, Out, Stride int
+}
+
+// NewShortcutA makes an option-A shortcut.
+func NewShortcutA(name string, in, out, stride int) *ShortcutA {
+	return &ShortcutA{base{name}, in, out, max(stride, 1)}
+}
+
+// Type is "ShortcutA".
+func (*ShortcutA) Type() string { return "ShortcutA" }
+
+// Window is (1, s, 0).
+func (s *ShortcutA) Window() (int, int, int) { return 1, s.Stride, 0 }
+
+// OutputShape maps (In,H,W) to (Out, ceil(H/s), ceil(W/s)).
+func (s *ShortcutA) OutputShape(in []int) ([]int, error) {
+	if len(in) != 3 || in[0] != s.In || s.Out < s.In {
+		return nil, shapeError(s, fmt.Sprintf("(%d,H,W)", s.In), in)
+	}
+	return []int{s.Out, (in[1] + s.Stride - 1) / s.Stride, (in[2] + s.Stride - 1) / s.Stride}, nil
+}
+
+// each calls fn(input index, output index) for every copied element.
+func (s *ShortcutA) each(n, h, w, oh, ow int, fn func(i, o int)) {
+	for b := 0; b < n; b++ {
+		for c := 0; c < s.In; c++ {
+			for y := 0; y < oh; y++ {
+				for x := 0; x < ow; x++ {
+					fn(((b*s.In+c)*h+y*s.Stride)*w+x*s.Stride, ((b*s.Out+c)*oh+y)*ow+x)
+				}
+			}
+		}
+	}
+}
+
+// Forward subsamples and zero-pads.
+func (s *ShortcutA) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	if len(x.Shape) != 4 {
+		return nil, nil, shapeError(s, fmt.Sprintf("(N,%d,H,W)", s.In), x.Shape)
+	}
+	out, err := s.OutputShape(x.Shape[1:])
+	if err != nil {
+		return nil, nil, shapeError(s, fmt.Sprintf("(N,%d,H,W)", s.In), x.Shape)
+	}
+	y := New(x.Shape[0], out[0], out[1], out[2])
+	s.each(x.Shape[0], x.Shape[2], x.Shape[3], out[1], out[2], func(i, o int) { y.Data[o] = x.Data[i] })
+	return y, nil, nil
+}
+
+// Backward routes the kept channels' signal back to the sampled pixels.
+func (s *ShortcutA) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(s, dy, st); err != nil {
+		return nil, err
+	}
+	dx := New(st.In.Shape...)
+	s.each(dy.Shape[0], st.In.Shape[2], st.In.Shape[3], dy.Shape[2], dy.Shape[3], func(i, o int) { dx.Data[i] = dy.Data[o] })
+	return dx, nil
+}

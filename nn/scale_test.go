@@ -69,3 +69,23 @@ func TestStochasticDepthDropsWholeSamples(t *testing.T) {
 		t.Error("eval-mode stochastic depth is not the identity")
 	}
 }
+
+// A chain of two 3x3 convolutions sees 5x5 (VGG's argument); with a stride-2
+// pool between them it sees 3 + 1 + 2*2 = 8 pixels, jump 2.
+func TestComposedWindows(t *testing.T) {
+	two := NewChain("two", NewConv2d("a", 1, 1, 3, 1, 1, false), NewReLU("r"), NewConv2d("b", 1, 1, 3, 1, 1, false))
+	if k, s, p := two.Window(); k != 5 || s != 1 || p != 2 {
+		t.Errorf("two 3x3: window (%d,%d,%d), want (5,1,2)", k, s, p)
+	}
+	pooled := NewChain("pooled", NewConv2d("a", 1, 1, 3, 1, 1, false), NewMaxPool2d("m", 2, 2, 0), NewConv2d("b", 1, 1, 3, 1, 1, false))
+	if k, s, p := pooled.Window(); k != 8 || s != 2 || p != 3 {
+		t.Errorf("conv-pool-conv: window (%d,%d,%d), want (8,2,3)", k, s, p)
+	}
+	res := NewResidual("res", two, NewChain("short", NewConv2d("s", 1, 1, 1, 1, 0, false)), nil)
+	if k, _, _ := res.Window(); k != 5 {
+		t.Errorf("residual window %d, want the body's 5", k)
+	}
+	if m := res.MACs([]int{1, 4, 4}); m != 9*16+9*16+16 {
+		t.Errorf("residual MACs %d, want %d", m, 9*16+9*16+16)
+	}
+}
