@@ -71,7 +71,7 @@ func zfnet(in []int, classes int) ([]nn.Layer, error) {
 	f := &numbered{prefix: "features"}
 	f.convReLU(in[0], 96, 7, 2, 1) // 224 -> 110
 	f.add(nn.NewMaxPool2d(f.next(), 3, 2, 1))
-	f.add(lrn(f.next())) // 110 -> 55
+	f.add(lrn(f.next()))         // 110 -> 55
 	f.convReLU(96, 256, 5, 2, 0) // 55 -> 26
 	f.add(nn.NewMaxPool2d(f.next(), 3, 2, 1))
 	f.add(lrn(f.next())) // 26 -> 13
