@@ -127,7 +127,9 @@ func NewSiLU(name string) *Activation {
 }
 
 // NewHardswish is y = x*relu6(x+3)/6 (MobileNet v3); f'(x) = 0 below -3,
-// x/3 + 1/2 on [-3, 3], 1 above, as PyTorch's backward.
+// x/3 + 1/2 on [-3, 3), 1 from 3 on. At x = 3 PyTorch 1.13's CPU kernel is
+// not self-consistent (its vector loop says 1, its scalar tail 1.5); convscope
+// takes the vector loop's answer, which almost every element of a real tensor gets.
 func NewHardswish(name string) *Activation {
 	return newActivation(name, "Hardswish", true,
 		func(x float32) float32 { return x * min(max(x+3, 0), 6) / 6 },
@@ -135,7 +137,7 @@ func NewHardswish(name string) *Activation {
 			switch {
 			case x < -3:
 				return 0
-			case x <= 3:
+			case x < 3:
 				return x/3 + 0.5
 			}
 			return 1
