@@ -1,0 +1,134 @@
+// Package catalog is the web server's list of models a user can look at:
+// what each one is (architecture, input, dataset, class names,
+// normalisation) and, once opened, the shared read-only network and its
+// summary. It knows nothing of where weights come from: cmd/server hands it
+// an Opener (the embedded trained checkpoints of package weights, or
+// zoo.Build's random initialisation in tests).
+package catalog
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/convscope/convscope/zoo"
+)
+
+// Entry describes one model the server offers.
+type Entry struct {
+	// Name identifies the entry in URLs and in the websocket protocol
+	// ("lenet5-fashion-mnist"); it is unique within a catalog.
+	Name string
+	// Model is the zoo architecture ("lenet5").
+	Model string
+	// Input is the per-sample input shape (C,H,W).
+	Input []int
+	// Dataset names the data the weights were trained on ("fashion-mnist");
+	// it also picks the sample gallery static/samples/<Dataset>/.
+	Dataset string
+	// Classes are the output labels, in output order.
+	Classes []string
+	// Mean and Std normalise a [0,1] input per channel (empty: none).
+	Mean, Std []float32
+	// Trained is false for randomly initialised weights.
+	Trained bool
+	// TestAccuracy is the accuracy on the dataset's test split, in [0,1]
+	// (0 when untrained or unknown).
+	TestAccuracy float64
+	// Command is how the weights were trained, for the model page.
+	Command string
+}
+
+// Model is an opened entry: the network (weights shared, read-only) and its
+// summary. Many sessions use one Model at once.
+type Model struct {
+	Entry
+	Net     *zoo.Model
+	Summary *zoo.Summary
+}
+
+// Opener builds the network of an entry.
+type Opener func(Entry) (*zoo.Model, error)
+
+// Catalog is a fixed list of entries whose networks are opened on first use
+// and then kept. It is safe for concurrent use.
+type Catalog struct {
+	entries []Entry
+	open    Opener
+
+	mu     sync.Mutex
+	loaded map[string]*Model
+}
+
+// New makes a catalog of entries opened with open. The first entry is the
+// default model.
+func New(entries []Entry, open Opener) *Catalog {
+	return &Catalog{entries: entries, open: open, loaded: map[string]*Model{}}
+}
+
+// Entries lists the models in catalog order.
+func (c *Catalog) Entries() []Entry { return append([]Entry(nil), c.entries...) }
+
+// Lookup returns the entry called name; an empty name is the default entry.
+func (c *Catalog) Lookup(name string) (Entry, error) {
+	if len(c.entries) == 0 {
+		return Entry{}, fmt.Errorf("no models in the catalog")
+	}
+	if name == "" {
+		return c.entries[0], nil
+	}
+	for _, e := range c.entries {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return Entry{}, fmt.Errorf("unknown model %q", name)
+}
+
+// Open returns the opened model called name (empty: the default), building
+// it on first use.
+func (c *Catalog) Open(name string) (*Model, error) {
+	e, err := c.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if m, ok := c.loaded[e.Name]; ok {
+		return m, nil
+	}
+	net, err := c.open(e)
+	if err != nil {
+		return nil, fmt.Errorf("open model %s: %w", e.Name, err)
+	}
+	sum, err := zoo.Summarize(net)
+	if err != nil {
+		return nil, fmt.Errorf("summarize model %s: %w", e.Name, err)
+	}
+	m := &Model{Entry: e, Net: net, Summary: sum}
+	c.loaded[e.Name] = m
+	return m, nil
+}
+
+// FashionMNIST lists Fashion-MNIST's class names in label order.
+var FashionMNIST = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
+
+// Untrained is a catalog of one randomly initialised zoo model (default
+// input and classes) labelled as Fashion-MNIST: for tests, and for a server
+// built before any trained weights exist.
+func Untrained(model string, seed uint64) (*Catalog, error) {
+	f, err := zoo.Lookup(model)
+	if err != nil {
+		return nil, err
+	}
+	classes := make([]string, f.Classes)
+	for i := range classes {
+		classes[i] = fmt.Sprintf("class %d", i)
+	}
+	if f.Classes == len(FashionMNIST) && f.Input[0] == 1 {
+		copy(classes, FashionMNIST)
+	}
+	e := Entry{Name: model + "-untrained", Model: model, Input: f.Input, Dataset: "fashion-mnist", Classes: classes}
+	return New([]Entry{e}, func(e Entry) (*zoo.Model, error) {
+		return zoo.Build(e.Model, e.Input, len(e.Classes), seed)
+	}), nil
+}

@@ -1,0 +1,62 @@
+package catalog
+
+import (
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/convscope/convscope/zoo"
+)
+
+func TestCatalog(t *testing.T) {
+	opened := 0
+	var mu sync.Mutex
+	c := New([]Entry{{Name: "a", Model: "lenet5"}, {Name: "b", Model: "nope"}}, func(e Entry) (*zoo.Model, error) {
+		mu.Lock()
+		opened++
+		mu.Unlock()
+		if e.Model == "nope" {
+			return nil, errors.New("no such architecture")
+		}
+		return zoo.Build(e.Model, nil, 0, 1)
+	})
+	var wg sync.WaitGroup
+	models := make([]*Model, 8)
+	for i := range models {
+		wg.Go(func() {
+			m, err := c.Open("")
+			if err != nil {
+				t.Error(err)
+			}
+			models[i] = m
+		})
+	}
+	wg.Wait()
+	if opened != 1 || models[0] == nil || models[0] != models[7] || models[0].Name != "a" || len(models[0].Summary.Layers) != 12 {
+		t.Fatalf("opened %d times; model %+v", opened, models[0])
+	}
+	if _, err := c.Open("b"); err == nil || !strings.Contains(err.Error(), "open model b") {
+		t.Fatalf("opening a broken entry: %v", err)
+	}
+	if _, err := c.Open("zzz"); err == nil || !strings.Contains(err.Error(), `unknown model "zzz"`) {
+		t.Fatalf("opening an unknown entry: %v", err)
+	}
+	if _, err := New(nil, nil).Lookup(""); err == nil {
+		t.Fatal("an empty catalog has a default")
+	}
+}
+
+func TestUntrained(t *testing.T) {
+	c, err := Untrained("lenet5", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := c.Entries()[0]
+	if e.Trained || e.Dataset != "fashion-mnist" || e.Classes[9] != "Ankle boot" || e.Input[1] != 28 {
+		t.Fatalf("entry %+v", e)
+	}
+	if _, err := Untrained("nope", 1); err == nil {
+		t.Fatal("an unknown architecture gave a catalog")
+	}
+}

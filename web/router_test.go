@@ -1,0 +1,240 @@
+package web_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"encoding/json"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/convscope/convscope/static"
+	"github.com/convscope/convscope/web"
+	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/samples"
+	"github.com/convscope/convscope/web/upload"
+)
+
+// newRouter is the whole web side over an untrained LeNet-5, the embedded
+// assets and the embedded sample gallery.
+func newRouter(t testing.TB) (http.Handler, *upload.Store) {
+	t.Helper()
+	models, err := catalog.Untrained("lenet5", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sampleFS, err := fs.Sub(static.FS, "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := upload.NewStore(16, time.Hour)
+	return web.NewRouter(web.Deps{
+		Catalog: models,
+		Gallery: samples.New(sampleFS),
+		Uploads: store,
+		Static:  static.FS,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}), store
+}
+
+func serve(h http.Handler, method, path string, body io.Reader) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, body))
+	return rec
+}
+
+func pngBytes(t testing.TB, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// hugePNG writes a valid, fully black w×h grey PNG without holding its
+// pixels: rows are streamed through zlib, so 10000x10000 is about 100 KB.
+func hugePNG(t testing.TB, w, h int) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		var n [4]byte
+		binary.BigEndian.PutUint32(n[:], uint32(len(data)))
+		out.Write(n[:])
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(typ))
+		crc.Write(data)
+		out.WriteString(typ)
+		out.Write(data)
+		binary.BigEndian.PutUint32(n[:], crc.Sum32())
+		out.Write(n[:])
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], uint32(w))
+	binary.BigEndian.PutUint32(ihdr[4:], uint32(h))
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	bw := bufio.NewWriter(zw)
+	row := make([]byte, w+1) // filter byte 0, then black pixels
+	for range h {
+		bw.Write(row)
+	}
+	bw.Flush()
+	zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return out.Bytes()
+}
+
+// zeros is an endless reader of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+func decodeError(t *testing.T, rec *httptest.ResponseRecorder) string {
+	t.Helper()
+	var e struct{ Error string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &e); err != nil || e.Error == "" {
+		t.Fatalf("error body %q is not {\"error\": ...}", rec.Body.String())
+	}
+	return e.Error
+}
+
+func TestUploadLimits(t *testing.T) {
+	h, store := newRouter(t)
+	good := func() {
+		t.Helper()
+		rec := serve(h, "POST", "/upload", bytes.NewReader(pngBytes(t, image.NewGray(image.Rect(0, 0, 40, 30)))))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("a normal upload after a bad one: %d %s", rec.Code, rec.Body)
+		}
+	}
+	big := hugePNG(t, 10000, 10000)
+	if len(big) > 1<<20 {
+		t.Fatalf("the 10000x10000 PNG is %d bytes; it should be small on disk", len(big))
+	}
+	if cfg, err := png.DecodeConfig(bytes.NewReader(big)); err != nil || cfg.Width != 10000 {
+		t.Fatalf("hugePNG is not a PNG: %v %v", cfg, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		body   io.Reader
+		status int
+		msg    string
+	}{
+		{"not an image", strings.NewReader("hello, I am a text file\n"), http.StatusUnsupportedMediaType, "not a PNG or JPEG"},
+		{"a GIF", strings.NewReader("GIF89a\x01\x00\x01\x00\x00\x00\x00;"), http.StatusUnsupportedMediaType, "not a PNG or JPEG"},
+		{"20 MB body", io.LimitReader(zeros{}, 20<<20), http.StatusRequestEntityTooLarge, "larger than 5 MB"},
+		{"10000x10000 PNG", bytes.NewReader(big), http.StatusUnprocessableEntity, "10000x10000 pixels; the limit is 4096x4096"},
+		{"truncated PNG", bytes.NewReader(pngBytes(t, image.NewGray(image.Rect(0, 0, 50, 50)))[:60]), http.StatusUnprocessableEntity, "damaged"},
+		{"empty body", strings.NewReader(""), http.StatusBadRequest, "empty"},
+	} {
+		rec := serve(h, "POST", "/upload", tc.body)
+		if rec.Code != tc.status {
+			t.Errorf("%s: status %d, want %d (%s)", tc.name, rec.Code, tc.status, rec.Body)
+		} else if msg := decodeError(t, rec); !strings.Contains(msg, tc.msg) {
+			t.Errorf("%s: message %q, want it to mention %q", tc.name, msg, tc.msg)
+		}
+		good()
+	}
+	if rec := serve(h, "GET", "/upload", nil); rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /upload: %d, want 405", rec.Code)
+	}
+	if store.Len() != 6 {
+		t.Errorf("store holds %d pictures, want the 6 good ones", store.Len())
+	}
+}
+
+func TestUploadStoresShrunkAndInvertsPaper(t *testing.T) {
+	h, store := newRouter(t)
+	// A dark shoe on white paper, as a JPEG photo: stored inverted.
+	photo := image.NewRGBA(image.Rect(0, 0, 600, 400))
+	for y := range 400 {
+		for x := range 600 {
+			c := color.RGBA{250, 250, 245, 255}
+			if x > 150 && x < 450 && y > 150 && y < 300 {
+				c = color.RGBA{30, 30, 40, 255}
+			}
+			photo.SetRGBA(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, photo, nil); err != nil {
+		t.Fatal(err)
+	}
+	rec := serve(h, "POST", "/upload", &b)
+	var res upload.Result
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || rec.Code != 200 {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	if !res.Inverted || res.Width != 600 || res.Height != 400 || len(res.ID) != 32 {
+		t.Fatalf("result %+v, want an inverted 600x400 picture", res)
+	}
+	img, inverted, ok := store.Get(res.ID)
+	if !ok || !inverted || img.Bounds().Dx() != upload.KeepSide || img.Bounds().Dy() != 85 {
+		t.Fatalf("stored %v inverted=%v ok=%v, want 128x85 inverted", img.Bounds(), inverted, ok)
+	}
+	if r, _, _, _ := img.At(0, 0).RGBA(); r>>8 > 20 {
+		t.Fatalf("the paper became %d, want near black after inversion", r>>8)
+	}
+	// A drawing (white strokes on black) is kept as it is.
+	d := image.NewGray(image.Rect(0, 0, 280, 280))
+	for i := 60; i < 220; i++ {
+		d.SetGray(i, i, color.Gray{255})
+	}
+	rec = serve(h, "POST", "/upload", bytes.NewReader(pngBytes(t, d)))
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res.Inverted {
+		t.Fatalf("drawing upload: %s", rec.Body)
+	}
+}
+
+func TestPagesAndAssets(t *testing.T) {
+	h, _ := newRouter(t)
+	for _, tc := range []struct {
+		path, want string
+		status     int
+	}{
+		{"/", `data-testid="layers"`, 200},
+		{"/?model=lenet5-untrained", `data-model="lenet5-untrained"`, 200},
+		{"/?model=nope", "unknown model", 404},
+		{"/model", `data-testid="summary-table"`, 200},
+		{"/model/lenet5-untrained", "61,706", 200},
+		{"/model/nope", "unknown model", 404},
+		{"/static/js/main.js", "import", 200},
+		{"/static/css/app.css", ".explorer", 200},
+		{"/static/embed.go", "", 404},
+		{"/healthz", "ok", 200},
+		{"/nowhere", "", 404},
+	} {
+		rec := serve(h, "GET", tc.path, nil)
+		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("GET %s: %d, want %d with %q", tc.path, rec.Code, tc.status, tc.want)
+		}
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("GET %s: CSP %q", tc.path, csp)
+		}
+	}
+	// Every gallery picture the page links is served.
+	page := serve(h, "GET", "/", nil).Body.String()
+	for _, part := range strings.Split(page, `src="/samples/`)[1:] {
+		path := "/samples/" + part[:strings.IndexByte(part, '"')]
+		if rec := serve(h, "GET", path, nil); rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
+			t.Errorf("GET %s: %d %s", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+}

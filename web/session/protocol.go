@@ -1,0 +1,211 @@
+package session
+
+// The wire format of the websocket, documented message by message in
+// docs/PROTOCOL.md. Client messages are JSON text; server metadata is JSON
+// text; pictures (input, feature maps, projections) are binary frames with a
+// fixed 32-byte header. Nothing here computes: it only names and encodes.
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/convscope/convscope/zoo"
+)
+
+// Version is the protocol version announced in the hello message and in
+// every binary header.
+const Version = 1
+
+// Request is any client message. Type selects which other fields count.
+type Request struct {
+	// Type is "run" or "project".
+	Type string `json:"type"`
+
+	// Model names a catalog entry; empty is the default (run).
+	Model string `json:"model,omitempty"`
+	// Sample is a gallery file of the model's dataset, e.g. "07-sneaker.png"
+	// (run; exactly one of Sample and Upload).
+	Sample string `json:"sample,omitempty"`
+	// Upload is an id returned by POST /upload (run).
+	Upload string `json:"upload,omitempty"`
+
+	// Run, if set, must be the number of the session's latest run (project).
+	Run *int `json:"run,omitempty"`
+	// Layer is the layer index, 0-based in summary order (project).
+	Layer *int `json:"layer,omitempty"`
+	// Channel is the feature map (or the vector element) (project).
+	Channel *int `json:"channel,omitempty"`
+	// Y and X pick a unit of the map; both absent means its strongest
+	// activation (project).
+	Y *int `json:"y,omitempty"`
+	X *int `json:"x,omitempty"`
+}
+
+// ModelRef describes a catalog entry in the hello message.
+type ModelRef struct {
+	Name     string   `json:"name"`
+	Model    string   `json:"model"`
+	Dataset  string   `json:"dataset"`
+	Input    []int    `json:"input"`
+	Classes  []string `json:"classes"`
+	Trained  bool     `json:"trained"`
+	Accuracy float64  `json:"accuracy"`
+}
+
+// Hello is the first message of every connection.
+type Hello struct {
+	Type    string     `json:"type"` // "hello"
+	Version int        `json:"version"`
+	Models  []ModelRef `json:"models"`
+}
+
+// Start opens a run: the model and the plan of layers whose maps follow.
+type Start struct {
+	Type    string          `json:"type"` // "start"
+	Run     int             `json:"run"`
+	Model   string          `json:"model"`
+	Input   []int           `json:"input"`
+	Classes []string        `json:"classes"`
+	Layers  []zoo.LayerInfo `json:"layers"`
+}
+
+// Input announces the picture the model reads; a binary frame of kind
+// KindInput follows.
+type Input struct {
+	Type     string `json:"type"` // "input"
+	Run      int    `json:"run"`
+	Source   string `json:"source"` // "sample" or "upload"
+	Name     string `json:"name"`
+	Inverted bool   `json:"inverted"`
+	Shape    []int  `json:"shape"`
+}
+
+// Layer announces one layer's output; a binary frame of kind KindMaps with
+// the same run and index follows.
+type Layer struct {
+	Type  string  `json:"type"` // "layer"
+	Run   int     `json:"run"`
+	Index int     `json:"index"`
+	Name  string  `json:"name"`
+	Kind  string  `json:"kind"`
+	Shape []int   `json:"shape"`
+	Min   float32 `json:"min"`
+	Max   float32 `json:"max"`
+	// Ms is the time the layer took to compute, in milliseconds.
+	Ms float64 `json:"ms"`
+}
+
+// Prediction ends a run with the class probabilities.
+type Prediction struct {
+	Type    string    `json:"type"` // "prediction"
+	Run     int       `json:"run"`
+	Classes []string  `json:"classes"`
+	Probs   []float32 `json:"probs"`
+	Top     int       `json:"top"`
+	// Ms is the whole forward pass, in milliseconds.
+	Ms float64 `json:"ms"`
+}
+
+// Unit names one activation in a projection message.
+type Unit struct {
+	Channel int `json:"channel"`
+	Y       int `json:"y"`
+	X       int `json:"x"`
+}
+
+// Projection describes a deconvnet projection; a binary frame of kind
+// KindProjection (a PNG) follows.
+type Projection struct {
+	Type       string  `json:"type"` // "projection"
+	Run        int     `json:"run"`
+	Layer      int     `json:"layer"`
+	Name       string  `json:"name"`
+	Unit       Unit    `json:"unit"`
+	Strongest  bool    `json:"strongest"`
+	Activation float32 `json:"activation"`
+	// RF is the receptive field's side in input pixels; Box is the field of
+	// the unit clipped to the input, [x0, y0, x1, y1) in input pixels.
+	RF  int    `json:"rf"`
+	Box [4]int `json:"box"`
+	// Peak is max|v| of the projection: mid grey is 0, white +Peak.
+	Peak float32 `json:"peak"`
+}
+
+// Error answers a message the server could not act on. The connection
+// stays open.
+type Error struct {
+	Type    string `json:"type"` // "error"
+	Request string `json:"request,omitempty"`
+	Message string `json:"message"`
+}
+
+// Binary frame kinds (byte 0 of the header).
+const (
+	// KindMaps carries a layer's C*H*W 8-bit maps (CHW order).
+	KindMaps = 1
+	// KindInput carries the model's input as C*H*W bytes, 0..255 for
+	// [0,1] before normalisation.
+	KindInput = 2
+	// KindProjection carries a PNG of the deconvnet projection.
+	KindProjection = 3
+)
+
+// HeaderSize is the length of a binary frame's header.
+const HeaderSize = 32
+
+// Header is a binary frame's header, little-endian:
+//
+//	offset size  field
+//	0      1     kind (KindMaps, KindInput, KindProjection)
+//	1      1     version (Version)
+//	2      2     reserved, 0
+//	4      4     run      uint32
+//	8      4     index    int32 (layer index; -1 for the input)
+//	12     4     C        uint32
+//	16     4     H        uint32
+//	20     4     W        uint32
+//	24     4     min      float32 (value of byte 0)
+//	28     4     max      float32 (value of byte 255)
+//	32     ...   payload
+type Header struct {
+	Kind     uint8
+	Run      int
+	Index    int
+	C, H, W  int
+	Min, Max float32
+}
+
+// Frame returns the header followed by payload.
+func (h Header) Frame(payload []byte) []byte {
+	b := make([]byte, HeaderSize, HeaderSize+len(payload))
+	b[0], b[1] = h.Kind, Version
+	le := binary.LittleEndian
+	le.PutUint32(b[4:], uint32(h.Run))
+	le.PutUint32(b[8:], uint32(int32(h.Index)))
+	le.PutUint32(b[12:], uint32(h.C))
+	le.PutUint32(b[16:], uint32(h.H))
+	le.PutUint32(b[20:], uint32(h.W))
+	le.PutUint32(b[24:], math.Float32bits(h.Min))
+	le.PutUint32(b[28:], math.Float32bits(h.Max))
+	return append(b, payload...)
+}
+
+// ParseHeader reads a frame's header and returns it with the payload; ok is
+// false for a frame shorter than HeaderSize. (Used by tests and Go clients.)
+func ParseHeader(frame []byte) (h Header, payload []byte, ok bool) {
+	if len(frame) < HeaderSize {
+		return Header{}, nil, false
+	}
+	le := binary.LittleEndian
+	h = Header{
+		Kind:  frame[0],
+		Run:   int(le.Uint32(frame[4:])),
+		Index: int(int32(le.Uint32(frame[8:]))),
+		C:     int(le.Uint32(frame[12:])),
+		H:     int(le.Uint32(frame[16:])),
+		W:     int(le.Uint32(frame[20:])),
+		Min:   math.Float32frombits(le.Uint32(frame[24:])),
+		Max:   math.Float32frombits(le.Uint32(frame[28:])),
+	}
+	return h, frame[HeaderSize:], true
+}

@@ -1,0 +1,352 @@
+package session
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/deconv"
+	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/viz"
+	"github.com/convscope/convscope/web/catalog"
+)
+
+// Timing and size limits of a connection.
+const (
+	// writeWait is the time allowed to write one message.
+	writeWait = 10 * time.Second
+	// pongWait is the time allowed between two messages (a pong counts)
+	// from the client; the read deadline is reset after each.
+	pongWait = 60 * time.Second
+	// pingPeriod is how often the writer pings; less than pongWait.
+	pingPeriod = pongWait * 9 / 10
+	// maxMessage is the largest client message acted on; a larger one is
+	// drained and answered with an error, the connection stays open.
+	maxMessage = 64 << 10
+	// hardLimit is the largest client message read at all; past it the
+	// connection is closed (1009, message too big).
+	hardLimit = 1 << 20
+	// sendQueue is how many frames may wait for the writer.
+	sendQueue = 64
+)
+
+// errClosed reports that the writer has stopped, so nothing more can be sent.
+var errClosed = errors.New("connection closed")
+
+// frame is one queued websocket message.
+type frame struct {
+	kind int // websocket.TextMessage or websocket.BinaryMessage
+	data []byte
+}
+
+// session is one websocket's state. Only the reader goroutine touches the
+// fields below send; the writer touches conn's write side only.
+type session struct {
+	conn *websocket.Conn
+	h    *Handler
+	log  *slog.Logger
+	send chan frame
+	done chan struct{} // closed when the writer exits
+
+	runs  int            // runs started, the latest run's number
+	model *catalog.Model // model of the kept trace
+	trace *nn.Trace      // the latest complete forward pass, or nil
+}
+
+func newSession(conn *websocket.Conn, h *Handler, log *slog.Logger) *session {
+	return &session{conn: conn, h: h, log: log, send: make(chan frame, sendQueue), done: make(chan struct{})}
+}
+
+// writeLoop is the connection's only writer. It stops when the send queue
+// is closed (the reader is done), when a write fails, or when stop
+// is closed (server shutdown), and closes the connection on its way out.
+func (s *session) writeLoop(stop <-chan struct{}) {
+	ticker := time.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		s.conn.Close()
+		close(s.done)
+	}()
+	for {
+		select {
+		case f, ok := <-s.send:
+			_ = s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if !ok {
+				_ = s.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+				return
+			}
+			if err := s.conn.WriteMessage(f.kind, f.data); err != nil {
+				s.log.Debug("write failed", "err", err)
+				return
+			}
+		case <-ticker.C:
+			_ = s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			if err := s.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				return
+			}
+		case <-stop:
+			_ = s.conn.SetWriteDeadline(time.Now().Add(writeWait))
+			_ = s.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"))
+			return
+		}
+	}
+}
+
+// readLoop is the connection's only reader: it reads one client message at
+// a time and handles it before reading the next.
+func (s *session) readLoop() {
+	s.conn.SetReadLimit(hardLimit)
+	_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
+	s.conn.SetPongHandler(func(string) error { return s.conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	if err := s.pushJSON(s.hello()); err != nil {
+		return
+	}
+	for {
+		kind, r, err := s.conn.NextReader()
+		if err != nil {
+			if websocket.IsUnexpectedCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+				s.log.Info("read failed", "err", err)
+			}
+			return
+		}
+		msg, err := io.ReadAll(io.LimitReader(r, maxMessage+1))
+		if err != nil {
+			return
+		}
+		switch {
+		case len(msg) > maxMessage:
+			if _, err := io.Copy(io.Discard, r); err != nil {
+				s.log.Info("message over the hard limit, closing", "err", err)
+				return
+			}
+			err = s.pushJSON(Error{Type: "error", Message: fmt.Sprintf("message larger than %d KiB", maxMessage>>10)})
+		case kind != websocket.TextMessage:
+			err = s.pushJSON(Error{Type: "error", Message: "binary messages are not accepted; send JSON text"})
+		default:
+			err = s.handle(msg)
+		}
+		if errors.Is(err, errClosed) {
+			return
+		}
+		_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
+	}
+}
+
+// handle acts on one message. Every failure except a closed connection is
+// answered with an error message; a panic is too, so that one bad request
+// never ends the connection or the server.
+func (s *session) handle(msg []byte) (err error) {
+	var req Request
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic handling a message", "panic", p, "type", req.Type)
+			err = fmt.Errorf("internal error handling %q", req.Type)
+		}
+		if err != nil && !errors.Is(err, errClosed) {
+			s.log.Debug("request failed", "type", req.Type, "err", err)
+			err = s.pushJSON(Error{Type: "error", Request: req.Type, Message: err.Error()})
+		}
+	}()
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		req = Request{}
+		return fmt.Errorf("bad JSON message: %v", err)
+	}
+	switch req.Type {
+	case "run":
+		return s.run(req)
+	case "project":
+		return s.project(req)
+	case "":
+		return errors.New(`message has no "type"`)
+	}
+	return fmt.Errorf("unknown message type %q (want run or project)", req.Type)
+}
+
+func (s *session) hello() Hello {
+	h := Hello{Type: "hello", Version: Version}
+	for _, e := range s.h.models.Entries() {
+		h.Models = append(h.Models, ModelRef{Name: e.Name, Model: e.Model, Dataset: e.Dataset, Input: e.Input, Classes: e.Classes, Trained: e.Trained, Accuracy: e.TestAccuracy})
+	}
+	return h
+}
+
+// picture finds the run's input: a gallery sample of the model's dataset or
+// a stored upload.
+func (s *session) picture(m *catalog.Model, req Request) (img image.Image, in Input, err error) {
+	switch {
+	case req.Sample != "" && req.Upload != "":
+		return nil, in, errors.New(`give "sample" or "upload", not both`)
+	case req.Sample != "":
+		img, err = s.h.samples.Open(m.Dataset, req.Sample)
+		return img, Input{Source: "sample", Name: req.Sample}, err
+	case req.Upload != "":
+		img, inverted, ok := s.h.uploads.Get(req.Upload)
+		if !ok {
+			return nil, in, fmt.Errorf("no upload %q (uploads are kept for a while only; upload again)", req.Upload)
+		}
+		return img, Input{Source: "upload", Name: req.Upload, Inverted: inverted}, nil
+	}
+	return nil, in, errors.New(`a run needs "sample" or "upload"`)
+}
+
+// run streams one forward pass: start, input, then one layer message and
+// one maps frame per layer as each is computed, then the prediction. The
+// pass becomes the session's trace for projections.
+func (s *session) run(req Request) error {
+	if req.Layer != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil {
+		return errors.New("a run takes model and sample or upload only")
+	}
+	m, err := s.h.models.Open(req.Model)
+	if err != nil {
+		return err
+	}
+	img, in, err := s.picture(m, req)
+	if err != nil {
+		return err
+	}
+	s.runs++
+	run := s.runs
+	s.trace, s.model = nil, nil
+
+	c, h, w := m.Net.Input[0], m.Net.Input[1], m.Net.Input[2]
+	pixels := data.ToPixels(img, c, h, w)
+	x := data.Standardize(pixels, m.Mean, m.Std)
+
+	if err := s.pushJSON(Start{Type: "start", Run: run, Model: m.Name, Input: m.Net.Input, Classes: m.Classes, Layers: m.Summary.Layers}); err != nil {
+		return err
+	}
+	in.Type, in.Run, in.Shape = "input", run, m.Net.Input
+	if err := s.pushJSON(in); err != nil {
+		return err
+	}
+	hdr := Header{Kind: KindInput, Run: run, Index: -1, C: c, H: h, W: w, Min: 0, Max: 1}
+	if err := s.push(frame{websocket.BinaryMessage, hdr.Frame(data.PixelBytes(pixels))}); err != nil {
+		return err
+	}
+
+	begin := time.Now()
+	last := begin
+	tr, err := m.Net.Net.Forward(x, &nn.Context{}, func(i int, st *nn.Step) error {
+		took := time.Since(last)
+		maps, err := viz.Quantize(st.Out)
+		if err != nil {
+			return err
+		}
+		meta := Layer{Type: "layer", Run: run, Index: i, Name: st.Layer.Name(), Kind: st.Layer.Type(),
+			Shape: st.Out.Shape[1:], Min: maps.Min, Max: maps.Max, Ms: ms(took)}
+		if err := s.pushJSON(meta); err != nil {
+			return err
+		}
+		hdr := Header{Kind: KindMaps, Run: run, Index: i, C: maps.C, H: maps.H, W: maps.W, Min: maps.Min, Max: maps.Max}
+		if err := s.push(frame{websocket.BinaryMessage, hdr.Frame(maps.Pixels)}); err != nil {
+			return err
+		}
+		last = time.Now()
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, errClosed) {
+			return err
+		}
+		return fmt.Errorf("run %d: %w", run, err)
+	}
+	probs := nn.Softmax(tr.Output())
+	s.trace, s.model = tr, m
+	return s.pushJSON(Prediction{Type: "prediction", Run: run, Classes: m.Classes, Probs: probs.Data,
+		Top: nn.ArgMax(probs.Data), Ms: ms(time.Since(begin))})
+}
+
+// project answers a projection request from the kept trace: the deconvnet
+// projection of one unit, its receptive field and its activation.
+func (s *session) project(req Request) error {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" {
+		return errors.New("a projection takes run, layer, channel, y and x only")
+	}
+	if s.trace == nil {
+		return errors.New("nothing to project yet: run a picture first")
+	}
+	if req.Run != nil && *req.Run != s.runs {
+		return fmt.Errorf("run %d is gone; the latest run is %d", *req.Run, s.runs)
+	}
+	layers := s.model.Summary.Layers
+	if req.Layer == nil || *req.Layer < 0 || *req.Layer >= len(layers) {
+		return fmt.Errorf("layer must be an index in [0,%d)", len(layers))
+	}
+	li := *req.Layer
+	info := layers[li]
+	mc, mh, mw := info.Output[0], 1, 1
+	if len(info.Output) == 3 {
+		mh, mw = info.Output[1], info.Output[2]
+	}
+	if req.Channel == nil || *req.Channel < 0 || *req.Channel >= mc {
+		return fmt.Errorf("channel must be in [0,%d) for layer %s", mc, info.Name)
+	}
+	var u deconv.Unit
+	strongest := req.Y == nil && req.X == nil
+	switch {
+	case strongest:
+		var err error
+		if u, err = deconv.Strongest(s.trace, li, *req.Channel); err != nil {
+			return err
+		}
+	case req.Y == nil || req.X == nil:
+		return errors.New("give both y and x, or neither for the strongest unit")
+	case *req.Y < 0 || *req.Y >= mh || *req.X < 0 || *req.X >= mw:
+		return fmt.Errorf("unit (y=%d, x=%d) outside layer %s's %dx%d maps", *req.Y, *req.X, info.Name, mh, mw)
+	default:
+		u = deconv.Unit{Channel: *req.Channel, Y: *req.Y, X: *req.X}
+	}
+	proj, err := deconv.Project(s.trace, li, u)
+	if err != nil {
+		return err
+	}
+	img, peak, err := viz.Signed(proj)
+	if err != nil {
+		return err
+	}
+	png, err := viz.PNG(img)
+	if err != nil {
+		return err
+	}
+	in := s.model.Net.Input
+	box := info.Box(u.Y, u.X, in[1], in[2])
+	meta := Projection{Type: "projection", Run: s.runs, Layer: li, Name: info.Name, Unit: Unit(u), Strongest: strongest,
+		Activation: s.trace.Steps[li].Out.Data[(u.Channel*mh+u.Y)*mw+u.X], RF: info.RF,
+		Box: [4]int{box.Min.X, box.Min.Y, box.Max.X, box.Max.Y}, Peak: peak}
+	if err := s.pushJSON(meta); err != nil {
+		return err
+	}
+	hdr := Header{Kind: KindProjection, Run: s.runs, Index: li, C: in[0], H: in[1], W: in[2], Min: -peak, Max: peak}
+	return s.push(frame{websocket.BinaryMessage, hdr.Frame(png)})
+}
+
+// push queues a frame for the writer; errClosed once the writer is gone.
+func (s *session) push(f frame) error {
+	select {
+	case s.send <- f:
+		return nil
+	case <-s.done:
+		return errClosed
+	}
+}
+
+// pushJSON queues v as a JSON text message.
+func (s *session) pushJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %T: %w", v, err)
+	}
+	return s.push(frame{websocket.TextMessage, b})
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

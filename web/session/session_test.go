@@ -1,0 +1,380 @@
+package session_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/samples"
+	"github.com/convscope/convscope/web/session"
+	"github.com/convscope/convscope/web/upload"
+	"github.com/convscope/convscope/zoo"
+)
+
+// fixture is a session server over an untrained LeNet-5, one sample and one
+// stored upload.
+type fixture struct {
+	srv      *httptest.Server
+	models   *catalog.Catalog
+	uploadID string
+	stop     chan struct{}
+}
+
+func sampleImage() *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, 28, 28))
+	for y := 6; y < 22; y++ {
+		for x := 9; x < 19; x++ {
+			g.SetGray(x, y, color.Gray{200})
+		}
+	}
+	return g
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	models, err := catalog.Untrained("lenet5", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, sampleImage()); err != nil {
+		t.Fatal(err)
+	}
+	gallery := samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: b.Bytes()}})
+	store := upload.NewStore(8, time.Hour)
+	f := &fixture{models: models, uploadID: store.Put(sampleImage(), false), stop: make(chan struct{})}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.srv = httptest.NewServer(session.New(models, store, gallery, log, f.stop).Routes())
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// client is a test's end of the websocket.
+type client struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func (f *fixture) dial(t *testing.T) *client {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(f.srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	c := &client{t: t, conn: conn}
+	var hello session.Hello
+	c.json("hello", &hello)
+	if hello.Version != session.Version || len(hello.Models) != 1 || hello.Models[0].Model != "lenet5" {
+		t.Fatalf("hello = %+v", hello)
+	}
+	return c
+}
+
+func (c *client) send(msg string) {
+	c.t.Helper()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(msg)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *client) next() (int, []byte) {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	kind, b, err := c.conn.ReadMessage()
+	if err != nil {
+		c.t.Fatalf("read: %v", err)
+	}
+	return kind, b
+}
+
+// json reads the next message, which must be JSON text of type typ, into v.
+func (c *client) json(typ string, v any) {
+	c.t.Helper()
+	kind, b := c.next()
+	if kind != websocket.TextMessage {
+		c.t.Fatalf("got a binary message, want %q", typ)
+	}
+	var head struct{ Type string }
+	if err := json.Unmarshal(b, &head); err != nil {
+		c.t.Fatalf("bad JSON %q: %v", b, err)
+	}
+	if head.Type != typ {
+		c.t.Fatalf("got %s, want type %q", b, typ)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// frame reads the next message, which must be binary, and parses its header.
+func (c *client) frame(kind uint8) (session.Header, []byte) {
+	c.t.Helper()
+	k, b := c.next()
+	if k != websocket.BinaryMessage {
+		c.t.Fatalf("got text %s, want a binary frame", b)
+	}
+	h, payload, ok := session.ParseHeader(b)
+	if !ok || h.Kind != kind {
+		c.t.Fatalf("frame header %+v, want kind %d", h, kind)
+	}
+	return h, payload
+}
+
+// errorFor sends msg and expects an error answer that mentions want.
+func (c *client) errorFor(msg, want string) {
+	c.t.Helper()
+	c.send(msg)
+	var e session.Error
+	c.json("error", &e)
+	if !strings.Contains(e.Message, want) {
+		c.t.Fatalf("message %.80q: error %q, want it to mention %q", msg, e.Message, want)
+	}
+}
+
+// run sends a run request and checks the whole stream: start, input, one
+// layer message and maps frame per layer in order (names and shapes as
+// zoo.Summarize has them), then the prediction.
+func (c *client) run(f *fixture, req string) session.Prediction {
+	c.t.Helper()
+	m, err := f.models.Open("")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	sum, err := zoo.Summarize(m.Net)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.send(req)
+	var start session.Start
+	c.json("start", &start)
+	if start.Run < 1 || len(start.Layers) != len(sum.Layers) || !slices.Equal(start.Input, []int{1, 28, 28}) {
+		c.t.Fatalf("start = %+v", start)
+	}
+	var in session.Input
+	c.json("input", &in)
+	h, pix := c.frame(session.KindInput)
+	if h.Run != start.Run || h.Index != -1 || h.C*h.H*h.W != 28*28 || len(pix) != 28*28 {
+		c.t.Fatalf("input frame %+v with %d bytes", h, len(pix))
+	}
+	for i, want := range sum.Layers {
+		var l session.Layer
+		c.json("layer", &l)
+		if l.Index != i || l.Name != want.Name || l.Kind != want.Type || !slices.Equal(l.Shape, want.Output) || l.Run != start.Run {
+			c.t.Fatalf("layer message %d = %+v, want %s %s %v", i, l, want.Name, want.Type, want.Output)
+		}
+		h, maps := c.frame(session.KindMaps)
+		if h.Index != i || h.Run != start.Run || len(maps) != h.C*h.H*h.W || h.C*h.H*h.W != zooNumel(want.Output) || h.Min != l.Min || h.Max != l.Max {
+			c.t.Fatalf("maps frame %d: %+v with %d bytes, layer %v", i, h, len(maps), want.Output)
+		}
+	}
+	var p session.Prediction
+	c.json("prediction", &p)
+	var total float32
+	for _, v := range p.Probs {
+		total += v
+	}
+	if p.Run != start.Run || len(p.Probs) != 10 || len(p.Classes) != 10 || total < 0.999 || total > 1.001 || p.Top < 0 || p.Top >= 10 {
+		c.t.Fatalf("prediction = %+v (sum %v)", p, total)
+	}
+	return p
+}
+
+func zooNumel(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+// project sends a projection request and returns the answer and its PNG.
+func (c *client) project(req string) (session.Projection, image.Image) {
+	c.t.Helper()
+	c.send(req)
+	var p session.Projection
+	c.json("projection", &p)
+	h, b := c.frame(session.KindProjection)
+	img, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		c.t.Fatalf("projection PNG: %v", err)
+	}
+	if h.Index != p.Layer || h.Run != p.Run || h.H != 28 || h.W != 28 || img.Bounds().Dx() != 28 || img.Bounds().Dy() != 28 {
+		c.t.Fatalf("projection frame %+v, picture %v", h, img.Bounds())
+	}
+	if h.Min != -p.Peak || h.Max != p.Peak {
+		c.t.Fatalf("projection frame scale [%v,%v], peak %v", h.Min, h.Max, p.Peak)
+	}
+	return p, img
+}
+
+func TestRunStreamsEveryLayerThenPrediction(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial(t)
+	c.run(f, `{"type":"run","sample":"00-coat.png"}`)
+	// The same picture stored as an upload gives the same prediction.
+	a := c.run(f, `{"type":"run","sample":"00-coat.png"}`)
+	b := c.run(f, `{"type":"run","upload":"`+f.uploadID+`"}`)
+	if !slices.Equal(a.Probs, b.Probs) {
+		t.Fatalf("sample and upload of one picture differ: %v vs %v", a.Probs, b.Probs)
+	}
+}
+
+func TestProjection(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial(t)
+	c.run(f, `{"type":"run","model":"lenet5-untrained","sample":"00-coat.png"}`)
+	m, _ := f.models.Open("")
+
+	// A whole map: the strongest unit, its field from LayerInfo.Box.
+	p, _ := c.project(`{"type":"project","run":1,"layer":3,"channel":5}`)
+	if !p.Strongest || p.Name != "c3" || p.Unit.Channel != 5 || p.RF != 14 {
+		t.Fatalf("projection = %+v", p)
+	}
+	box := m.Summary.Layers[3].Box(p.Unit.Y, p.Unit.X, 28, 28)
+	if p.Box != [4]int{box.Min.X, box.Min.Y, box.Max.X, box.Max.Y} {
+		t.Fatalf("box %v, want %v", p.Box, box)
+	}
+	// A chosen unit.
+	p, img := c.project(`{"type":"project","layer":0,"channel":2,"y":27,"x":0}`)
+	if p.Strongest || p.Unit != (session.Unit{Channel: 2, Y: 27, X: 0}) || p.Box[0] != 0 || p.Box[3] != 28 {
+		t.Fatalf("projection = %+v", p)
+	}
+	// c1's unit (27,0) sees only a 5x5 corner (3x3 inside the picture):
+	// outside it the projection is exactly zero, mid grey.
+	for y := range 28 {
+		for x := range 28 {
+			r, _, _, _ := img.At(x, y).RGBA()
+			if (x > 2 || y < 25) && r>>8 != 128 {
+				t.Fatalf("projection pixel (%d,%d) = %d outside the receptive field", x, y, r>>8)
+			}
+		}
+	}
+	// A vector unit of the classifier.
+	p, _ = c.project(`{"type":"project","layer":11,"channel":7}`)
+	if p.Name != "out" || p.Unit.Channel != 7 || p.Box != [4]int{0, 0, 28, 28} {
+		t.Fatalf("projection of a logit = %+v", p)
+	}
+}
+
+func TestHostileMessagesGetErrorsAndTheSessionGoesOn(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial(t)
+	c.errorFor(`{"type":"project","layer":0,"channel":0}`, "run a picture first")
+	c.errorFor(`{not json`, "bad JSON")
+	c.errorFor(`[1,2,3]`, "bad JSON")
+	c.errorFor(`{"type":"run","sample":"00-coat.png","evil":true}`, "unknown field")
+	c.errorFor(`{"type":"dance"}`, "unknown message type")
+	c.errorFor(`{}`, `no "type"`)
+	c.errorFor(`{"type":"run"}`, `needs "sample" or "upload"`)
+	c.errorFor(`{"type":"run","sample":"../../etc/passwd.png"}`, "no sample")
+	c.errorFor(`{"type":"run","sample":"00-coat.png","upload":"x"}`, "not both")
+	c.errorFor(`{"type":"run","upload":"feedface"}`, "no upload")
+	c.errorFor(`{"type":"run","model":"vgg99","sample":"00-coat.png"}`, "unknown model")
+	c.errorFor(`{"type":"run","sample":"00-coat.png","layer":1}`, "a run takes")
+	c.errorFor(strings.Repeat(" ", 100<<10)+`{"type":"run"}`, "larger than 64 KiB")
+	if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	var e session.Error
+	c.json("error", &e)
+
+	c.run(f, `{"type":"run","sample":"00-coat.png"}`)
+	for msg, want := range map[string]string{
+		`{"type":"project","layer":12,"channel":0}`:                 "layer must be an index in [0,12)",
+		`{"type":"project","layer":-1,"channel":0}`:                 "layer must be",
+		`{"type":"project","channel":0}`:                            "layer must be",
+		`{"type":"project","layer":0,"channel":6}`:                  "channel must be in [0,6)",
+		`{"type":"project","layer":0}`:                              "channel must be",
+		`{"type":"project","layer":0,"channel":0,"y":28,"x":0}`:     "outside layer c1's 28x28 maps",
+		`{"type":"project","layer":0,"channel":0,"y":-1,"x":0}`:     "outside",
+		`{"type":"project","layer":0,"channel":0,"y":3}`:            "both y and x",
+		`{"type":"project","layer":9,"channel":0,"y":0,"x":1}`:      "outside layer f6's 1x1 maps",
+		`{"type":"project","run":99,"layer":0,"channel":0}`:         "run 99 is gone",
+		`{"type":"project","layer":0,"channel":1e99}`:               "bad JSON",
+		`{"type":"project","layer":"0","channel":0}`:                "bad JSON",
+		`{"type":"project","layer":0,"channel":0,"sample":"a.png"}`: "a projection takes",
+	} {
+		c.errorFor(msg, want)
+	}
+	// Still alive: a projection from the kept trace, then a new run.
+	c.project(`{"type":"project","layer":2,"channel":0}`)
+	c.run(f, `{"type":"run","sample":"00-coat.png"}`)
+}
+
+func TestOverHardLimitClosesOnlyThatConnection(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial(t)
+	_ = c.conn.WriteMessage(websocket.TextMessage, bytes.Repeat([]byte("x"), 2<<20))
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, _, err := c.conn.ReadMessage(); err != nil {
+			if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) && !strings.Contains(err.Error(), "reset") && !strings.Contains(err.Error(), "EOF") {
+				t.Logf("connection ended with %v", err)
+			}
+			break
+		}
+	}
+	// Another page still works.
+	f.dial(t).run(f, `{"type":"run","sample":"00-coat.png"}`)
+}
+
+func TestShutdownClosesSessions(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial(t)
+	close(f.stop)
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err := c.conn.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Fatalf("after stop: %v, want close 1001 (going away)", err)
+	}
+}
+
+func TestHeaderRoundTrip(t *testing.T) {
+	h := session.Header{Kind: session.KindMaps, Run: 7, Index: -1, C: 3, H: 4, W: 5, Min: -1.5, Max: 2.25}
+	b := h.Frame([]byte{9, 8, 7})
+	if len(b) != session.HeaderSize+3 || b[0] != session.KindMaps || b[1] != session.Version {
+		t.Fatalf("frame % x", b)
+	}
+	// The documented layout, byte for byte.
+	want := []byte{1, 1, 0, 0, 7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0xc0, 0xbf, 0, 0, 0x10, 0x40, 9, 8, 7}
+	if !bytes.Equal(b, want) {
+		t.Fatalf("frame\n% x\nwant\n% x", b, want)
+	}
+	got, payload, ok := session.ParseHeader(b)
+	if !ok || got != h || !bytes.Equal(payload, []byte{9, 8, 7}) {
+		t.Fatalf("parsed %+v %v", got, payload)
+	}
+	if _, _, ok := session.ParseHeader(b[:31]); ok {
+		t.Fatal("a 31-byte frame parsed")
+	}
+}
+
+// TestConcurrentSessions runs several pages at once on one shared model;
+// with -race it checks that sessions share nothing but read-only weights.
+func TestConcurrentSessions(t *testing.T) {
+	f := newFixture(t)
+	for _, name := range []string{"a", "b", "c", "d"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c := f.dial(t)
+			for range 3 {
+				c.run(f, `{"type":"run","sample":"00-coat.png"}`)
+				c.project(`{"type":"project","layer":4,"channel":3}`)
+			}
+		})
+	}
+}

@@ -1,0 +1,51 @@
+package summary
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/convscope/convscope/web/catalog"
+)
+
+func TestPageIsATorchinfoTable(t *testing.T) {
+	cat, err := catalog.Untrained("lenet5", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cat.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Command = "convscope train -model lenet5"
+	var b strings.Builder
+	if err := Page(m).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, id := range []string{"model-title", "model-facts", "model-command", "summary-table", "summary-row", "summary-totals"} {
+		if !strings.Contains(html, `data-testid="`+id+`"`) {
+			t.Errorf("page has no data-testid=%q", id)
+		}
+	}
+	if n := strings.Count(html, `data-testid="summary-row"`); n != len(m.Summary.Layers) {
+		t.Errorf("%d rows, want one per layer (%d)", n, len(m.Summary.Layers))
+	}
+	// LeNet-5's figures, as torchinfo prints them.
+	for _, want := range []string{
+		`data-layer="c1"`, "[1, 6, 28, 28]", "156", "117,600", "[1, 16, 10, 10]", "2,416", "240,000",
+		"14×14", "[1, 10]", "Total params: 61,706", "Total mult-adds (M): 0.42", "untrained",
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+func TestComma(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 12: "12", 999: "999", 1000: "1,000", 61706: "61,706", 1234567: "1,234,567", -4500: "-4,500"} {
+		if got := comma(n); got != want {
+			t.Errorf("comma(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package upload
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"image"
+	"sync"
+	"time"
+)
+
+// Store keeps uploaded pictures in memory for a later run: at most capacity
+// of them (the oldest goes first) and each for at most ttl. It holds the
+// shrunk picture, never the upload's bytes. It is safe for concurrent use.
+type Store struct {
+	capacity int
+	ttl      time.Duration
+	now      func() time.Time
+
+	mu    sync.Mutex
+	items map[string]item
+	order []string // ids, oldest first
+}
+
+type item struct {
+	img      image.Image
+	inverted bool
+	added    time.Time
+}
+
+// NewStore makes a store of at most capacity pictures, each kept for ttl.
+func NewStore(capacity int, ttl time.Duration) *Store {
+	return &Store{capacity: max(1, capacity), ttl: ttl, now: time.Now, items: map[string]item{}}
+}
+
+// Put stores img and returns its id, 32 random hex digits. inverted records
+// whether the picture was inverted on the way in.
+func (s *Store) Put(img image.Image, inverted bool) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	id := hex.EncodeToString(b[:])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for len(s.order) > 0 && (len(s.order) >= s.capacity || now.Sub(s.items[s.order[0]].added) > s.ttl) {
+		delete(s.items, s.order[0])
+		s.order = s.order[1:]
+	}
+	s.items[id] = item{img: img, inverted: inverted, added: now}
+	s.order = append(s.order, id)
+	return id
+}
+
+// Get returns the picture stored under id and whether it was inverted; ok is
+// false for an unknown, evicted or expired id.
+func (s *Store) Get(id string) (img image.Image, inverted, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	it, found := s.items[id]
+	if !found || s.now().Sub(it.added) > s.ttl {
+		return nil, false, false
+	}
+	return it.img, it.inverted, true
+}
+
+// Len is the number of pictures held (expired ones included until the next
+// Put sweeps them).
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.items)
+}
