@@ -21,6 +21,7 @@ package data
 //     MD5s are those published (TestGoMNISTChecksums).
 
 import (
+	_ "embed"
 	"fmt"
 	"maps"
 	"slices"
@@ -84,8 +85,17 @@ func ClassNames(name string) []string {
 	if ds := idxDatasets[name]; ds != nil {
 		return append([]string(nil), ds.classes...)
 	}
+	if name == "imagenet" {
+		return strings.Split(strings.TrimSpace(imagenetClasses), "\n")
+	}
 	return nil
 }
+
+// imagenetClasses are ImageNet-1k's names in torchvision's order, written by
+// tools/imagenet_classes.py: what pretrained torchvision models' outputs mean.
+//
+//go:embed imagenet_classes.txt
+var imagenetClasses string
 
 func lookup(name string) (*idxDataset, error) {
 	if ds := idxDatasets[name]; ds != nil {

@@ -246,6 +246,9 @@ func TestClassNames(t *testing.T) {
 	if m := ClassNames("mnist"); len(m) != 10 || m[0] != "0" || m[9] != "9" {
 		t.Fatalf("mnist classes %q", m)
 	}
+	if in := ClassNames("imagenet"); len(in) != 1000 || in[0] != "tench" || in[999] != "toilet tissue" {
+		t.Fatalf("imagenet: %d classes, first %q", len(in), in[0])
+	}
 	if ClassNames("cifar-11") != nil {
 		t.Fatal("unknown dataset has class names")
 	}

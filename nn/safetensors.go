@@ -79,8 +79,9 @@ func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) 
 		if err := json.Unmarshal(v, &e); err != nil {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q: %w", k, err)
 		}
-		if e.Dtype != "F32" {
-			return nil, nil, fmt.Errorf("safetensors: tensor %q has dtype %s; only F32 is supported", k, e.Dtype)
+		size, ok := dtypeSize[e.Dtype]
+		if !ok {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q has dtype %s; convscope reads F32, F16, BF16, F64, I64 and I32", k, e.Dtype)
 		}
 		n := int64(1)
 		for _, d := range e.Shape {
@@ -90,16 +91,58 @@ func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) 
 			n *= int64(d)
 		}
 		lo, hi := e.Offsets[0], e.Offsets[1]
-		if lo < 0 || hi < lo || hi > int64(len(data)) || hi-lo != 4*n {
+		if lo < 0 || hi < lo || hi > int64(len(data)) || hi-lo != size*n {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q of shape %v has offsets [%d,%d] in %d data bytes", k, e.Shape, lo, hi, len(data))
 		}
 		t := New(e.Shape...)
-		for i := range t.Data {
-			t.Data[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[lo+4*int64(i):]))
-		}
+		decode(e.Dtype, data[lo:hi], t.Data)
 		out[k] = t
 	}
 	return out, meta, nil
+}
+
+// dtypeSize is the byte size of each element type DecodeSafetensors reads.
+var dtypeSize = map[string]int64{"F32": 4, "F16": 2, "BF16": 2, "F64": 8, "I64": 8, "I32": 4}
+
+// decode converts little-endian elements of dtype to float32 (integers such
+// as BatchNorm's num_batches_tracked and half floats become float32 values).
+func decode(dtype string, b []byte, out []float32) {
+	le := binary.LittleEndian
+	for i := range out {
+		switch dtype {
+		case "F32":
+			out[i] = math.Float32frombits(le.Uint32(b[4*i:]))
+		case "F64":
+			out[i] = float32(math.Float64frombits(le.Uint64(b[8*i:])))
+		case "I64":
+			out[i] = float32(int64(le.Uint64(b[8*i:])))
+		case "I32":
+			out[i] = float32(int32(le.Uint32(b[4*i:])))
+		case "BF16":
+			out[i] = math.Float32frombits(uint32(le.Uint16(b[2*i:])) << 16)
+		case "F16":
+			out[i] = halfToFloat(le.Uint16(b[2*i:]))
+		}
+	}
+}
+
+// halfToFloat converts an IEEE 754 binary16 value.
+func halfToFloat(h uint16) float32 {
+	sign := float32(1)
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp, frac := int(h>>10)&0x1f, float64(h&0x3ff)
+	switch exp {
+	case 0:
+		return sign * float32(math.Ldexp(frac, -24))
+	case 0x1f:
+		if frac != 0 {
+			return float32(math.NaN())
+		}
+		return sign * float32(math.Inf(1))
+	}
+	return sign * float32(math.Ldexp(1+frac/1024, exp-15))
 }
 
 // splitSafetensors parses the header and returns its entries and the data.

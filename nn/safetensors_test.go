@@ -2,6 +2,7 @@ package nn
 
 import (
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,8 @@ func TestSafetensorsRejectsHostileFiles(t *testing.T) {
 		"huge header":      {huge, "header of"},
 		"truncated":        {good[:len(good)-3], "offsets"},
 		"bad json":         {header("{"), "header"},
-		"f16":              {header(`{"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}`), "only F32"},
+		"u8":               {header(`{"w":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}`), "reads F32"},
+		"f16 size":         {header(`{"w":{"dtype":"F16","shape":[3],"data_offsets":[0,4]}}`), "offsets"},
 		"offsets past end": {header(`{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}`), "offsets"},
 		"shape mismatch":   {header(`{"w":{"dtype":"F32","shape":[5],"data_offsets":[0,16]}}`), "offsets"},
 		"negative dim":     {header(`{"w":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}}`), "shape"},
@@ -49,6 +51,28 @@ func TestSafetensorsRejectsHostileFiles(t *testing.T) {
 		_, _, err := DecodeSafetensors(tc.b)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want one mentioning %q", name, err, tc.want)
+		}
+	}
+}
+
+func TestSafetensorsConvertsOtherDtypes(t *testing.T) {
+	// F16 1.5 = 0x3E00, BF16 -2 = 0xC000, I64 7, F64 0.25.
+	h := `{"h":{"dtype":"F16","shape":[1],"data_offsets":[0,2]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[2,4]},` +
+		`"i":{"dtype":"I64","shape":[],"data_offsets":[8,16]},"d":{"dtype":"F64","shape":[1],"data_offsets":[16,24]}}`
+	b := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
+	b = append(b, h...)
+	b = binary.LittleEndian.AppendUint16(b, 0x3E00)
+	b = binary.LittleEndian.AppendUint16(b, 0xC000)
+	b = append(b, 0, 0, 0, 0)
+	b = binary.LittleEndian.AppendUint64(b, 7)
+	b = binary.LittleEndian.AppendUint64(b, math.Float64bits(0.25))
+	out, _, err := DecodeSafetensors(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]float32{"h": 1.5, "b": -2, "i": 7, "d": 0.25} {
+		if got := out[k].Data[0]; got != want {
+			t.Errorf("%s = %g, want %g", k, got, want)
 		}
 	}
 }

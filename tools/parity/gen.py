@@ -2,7 +2,8 @@
 """Writes PyTorch reference fixtures for convscope's Go tests.
 
 Run with Debian's python3-torch (1.13):  /usr/bin/python3 tools/parity/gen.py
-It writes zoo/testdata/lenet5_parity.safetensors: a LeNet-5 (the module tree of
+It writes zoo/testdata/lenet5.pth and layouts.pth (torch.save files for the
+.pth reader) and zoo/testdata/lenet5_parity.safetensors: a LeNet-5 (the module tree of
 zoo/lenet.go and ../shared/tools/torch_anchor.py) with PyTorch's default
 initialisation, a batch of inputs and labels, the logits, the mean
 cross-entropy loss, the gradient of that loss with respect to every parameter
@@ -73,6 +74,14 @@ def lenet5():
             out["sgd%d.%s" % (i, k)] = p.detach().clone()
     save_safetensors(os.path.join(ROOT, "zoo", "testdata", "lenet5_parity.safetensors"), out,
                      {"torch": torch.__version__, "script": "tools/parity/gen.py"})
+    # The same initial weights as torch.save writes them (zip + pickle), with a
+    # transposed (non-contiguous) extra tensor, to test convscope's .pth reader.
+    torch.manual_seed(0)
+    state = LeNet5().state_dict()
+    torch.save(state, os.path.join(ROOT, "zoo", "testdata", "lenet5.pth"))
+    odd = {"transposed": torch.arange(12.0).reshape(3, 4).t(), "offset": torch.arange(10.0)[3:7],
+           "long": torch.tensor(5), "double": torch.tensor([0.5, -1.25], dtype=torch.float64)}
+    torch.save(odd, os.path.join(ROOT, "zoo", "testdata", "layouts.pth"))
 
 
 if __name__ == "__main__":

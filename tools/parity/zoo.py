@@ -1,0 +1,94 @@
+#!/usr/bin/python3
+"""Writes torchvision reference models for convscope's zoo parity tests.
+
+Run with Debian's python3-torch and python3-torchvision:
+    /usr/bin/python3 tools/parity/zoo.py            # the three smallest (CI)
+    /usr/bin/python3 tools/parity/zoo.py --all      # every torchvision family convscope builds
+    /usr/bin/python3 tools/parity/zoo.py resnet50   # named ones
+
+For each model it writes, into zoo/testdata/torchvision/ (git-ignored; the
+files are large):
+  NAME.pth           the state_dict of torchvision's model, randomly
+                     initialised with torch.manual_seed(0), BatchNorm running
+                     statistics calibrated on random inputs, saved by torch.save
+  NAME.io.safetensors  an input (1,3,224,224), the eval-mode logits, the
+                     gradient of logit K (K = the argmax) with respect to the
+                     input, and how far that gradient moves (relative L2)
+                     when the input is perturbed by 1e-6 relative noise
+                     ("input", "logits", "grad_input", "class", "grad_noise_l2")
+zoo/parity_torchvision_test.go loads each pair that exists and compares.
+"""
+import os, sys
+import torch
+import torchvision.models as M
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen import save_safetensors, ROOT  # noqa: E402
+
+SMALL = ["mobilenet_v2", "googlenet", "resnet18"]
+ALL = SMALL + ["alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg16", "vgg16_bn", "vgg19", "resnet34", "resnet50",
+               "resnet101", "resnet152", "convnext_tiny", "convnext_small", "convnext_base"]
+OUT = os.path.join(ROOT, "zoo", "testdata", "torchvision")
+
+
+def build(name):
+    kw = dict(aux_logits=False, init_weights=True) if name == "googlenet" else {}
+    return getattr(M, name)(**kw)
+
+
+def calibrate(m):
+    """Gives BatchNorm layers the running statistics of random inputs (a
+    cumulative average over 4 batches), so that eval-mode activations keep
+    their scale through the depth instead of vanishing under the initial
+    mean 0 / variance 1, and the logits depend on the input."""
+    bns = [l for l in m.modules() if isinstance(l, torch.nn.BatchNorm2d)]
+    if not bns:
+        return
+    for b in bns:
+        b.reset_running_stats()
+        b.momentum = None
+    m.train()
+    with torch.no_grad():
+        for _ in range(4):
+            m(torch.randn(4, 3, 224, 224))
+    for b in bns:
+        b.momentum = 0.1
+
+
+def forward_backward(m, x, k):
+    """Logits, and the gradient of logit k (default: the top one) w.r.t. x."""
+    x = x.clone().requires_grad_(True)
+    logits = m(x)
+    k = int(logits.argmax()) if k is None else k
+    logits[0, k].backward()
+    return logits.detach(), x.grad, k
+
+
+def write(name):
+    torch.manual_seed(0)
+    m = build(name)
+    calibrate(m)
+    m.eval()
+    torch.save(m.state_dict(), os.path.join(OUT, name + ".pth"))
+    x = torch.randn(1, 3, 224, 224)
+    logits, grad, k = forward_backward(m, x, None)
+    # How much PyTorch's own input gradient moves when the input moves by
+    # one part in a million: a ReLU or max-pool decision within rounding of
+    # its threshold flips, and the gradient of a deep network is that
+    # sensitive. The Go test allows twice this.
+    _, moved, _ = forward_backward(m, x * (1 + 1e-6 * torch.randn_like(x)), k)
+    noise = (moved - grad).norm() / grad.norm()
+    save_safetensors(os.path.join(OUT, name + ".io.safetensors"),
+                     {"input": x, "logits": logits, "grad_input": grad,
+                      "class": torch.tensor([float(k)]), "grad_noise_l2": noise.reshape(1)},
+                     {"torch": torch.__version__, "model": name})
+    print("wrote", name, flush=True)
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    args = sys.argv[1:]
+    names = ALL if args == ["--all"] else (args or SMALL)
+    torch.set_num_threads(2)
+    for n in names:
+        write(n)
