@@ -6,12 +6,11 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // decoders for -image
-	_ "image/png"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
-	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/deconv"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
@@ -22,13 +21,15 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("attribute", flag.ContinueOnError)
 	method := fs.String("method", "deconvnet", "deconvnet, gradient or guided")
 	name := fs.String("model", "", "model name (default: the checkpoint's)")
-	weights := fs.String("weights", "", "checkpoint (safetensors)")
-	imagePath := fs.String("image", "", "input picture (PNG or JPEG)")
-	layer := fs.String("layer", "", "layer whose unit to project (deconvnet, guided)")
-	channel := fs.Int("channel", 0, "channel of -layer; its strongest unit is projected")
-	class := fs.Int("class", -1, "class whose logit to attribute (gradient; default: the predicted one)")
-	out := fs.String("out", "", "output PNG")
-	scale := fs.Int("scale", 8, "enlargement of the output picture")
+	weights := fs.String("weights", "", "convscope checkpoint or PyTorch state_dict; empty: random init")
+	seed := fs.Uint64("seed", 0, "seed of the random initialisation when -weights is empty")
+	imagePath := fs.String("image", "", "input picture (PNG, JPEG, GIF)")
+	tensorPath := fs.String("tensor", "", "input tensor: safetensors with an NCHW tensor named \"input\" (sample 0 is used)")
+	layer := fs.String("layer", "", "layer whose unit to project (its strongest unit of -channel)")
+	channel := fs.Int("channel", 0, "channel of -layer")
+	class := fs.Int("class", -1, "class whose logit to attribute when no -layer is given (default: the predicted one)")
+	out := fs.String("out", "", "output: FILE.png (a picture) or FILE.safetensors (the raw map, tensor \"attribution\")")
+	scale := fs.Int("scale", 8, "enlargement of the PNG picture")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,43 +37,44 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *out == "" || *imagePath == "" {
-		return fmt.Errorf("-image FILE and -out FILE.png are required")
+	if *out == "" {
+		return fmt.Errorf("-out FILE.png or FILE.safetensors is required")
 	}
-	m, meta, err := loadCheckpoint(*weights, *name)
+	m, meta, err := loadModel(*name, *weights, *seed)
 	if err != nil {
 		return err
 	}
-	pre, err := zoo.PreprocessOf(meta, m.Input[0])
+	x, err := loadInput(m, meta, *imagePath, *tensorPath)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(*imagePath)
-	if err != nil {
-		return err
+	if x.Shape[0] > 1 {
+		x = x.Sample(0)
 	}
-	img, _, err := image.Decode(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", *imagePath, err)
-	}
-	x := data.ToTensor(img, m.Input[0], m.Input[1], m.Input[2], pre.Mean, pre.Std)
 	tr, err := m.Net.Forward(x, &nn.Context{}, nil)
 	if err != nil {
 		return err
 	}
-	step, seed, err := seedSignal(tr, rule, *layer, *channel, *class)
+	step, unit, seedSig, err := seedSignal(tr, *layer, *channel, *class)
 	if err != nil {
 		return err
 	}
 	var att *nn.Tensor
 	if rule == nn.Deconvnet {
-		att, err = deconv.Walk(tr, step, seed)
+		att, err = deconv.Walk(tr, step, seedSig)
 	} else {
-		att, err = m.Net.Backward(tr, step, seed, rule, nil)
+		att, err = m.Net.Backward(tr, step, seedSig, rule, nil)
 	}
 	if err != nil {
 		return err
+	}
+	if strings.EqualFold(filepath.Ext(*out), ".safetensors") {
+		meta := map[string]string{"method": rule.String(), "model": m.Name, "layer": tr.Steps[step].Layer.Name()}
+		if err := nn.SaveSafetensors(*out, map[string]*nn.Tensor{"attribution": att}, meta); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (%s from %s)\n", *out, rule, tr.Steps[step].Layer.Name())
+		return nil
 	}
 	pic, peak, err := viz.Signed(att)
 	if err != nil {
@@ -84,8 +86,7 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		u, _ := deconv.Strongest(tr, step, *channel)
-		box := s.Layers[step].Box(u.Y, u.X, m.Input[1], m.Input[2])
+		box := s.Layers[step].Box(unit.Y, unit.X, m.Input[1], m.Input[2])
 		viz.DrawBox(big, image.Rect(box.Min.X**scale, box.Min.Y**scale, box.Max.X**scale, box.Max.Y**scale), color.RGBA{255, 64, 64, 255})
 	}
 	b, err := viz.PNG(big)
@@ -95,33 +96,34 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s, max |value| %.4g)\n", *out, rule, peak)
+	fmt.Fprintf(stdout, "wrote %s (%s from %s, max |value| %.4g)\n", *out, rule, tr.Steps[step].Layer.Name(), peak)
 	return nil
 }
 
 // seedSignal picks where the backward walk starts: the strongest unit of a
-// layer's channel (its own activation, all else zero), or 1 at a class logit.
-func seedSignal(tr *nn.Trace, rule nn.Rule, layer string, channel, class int) (int, *nn.Tensor, error) {
+// layer's channel (its own activation, all else zero, as Zeiler & Fergus),
+// or 1 at a class logit.
+func seedSignal(tr *nn.Trace, layer string, channel, class int) (int, deconv.Unit, *nn.Tensor, error) {
 	if layer != "" {
 		step := tr.Find(layer)
 		if step < 0 {
-			return 0, nil, fmt.Errorf("no layer %q in this model", layer)
+			return 0, deconv.Unit{}, nil, fmt.Errorf("no layer %q in this model (top-level layers only)", layer)
 		}
 		u, err := deconv.Strongest(tr, step, channel)
 		if err != nil {
-			return 0, nil, err
+			return 0, u, nil, err
 		}
-		seed, err := deconv.Seed(tr, step, u)
-		return step, seed, err
+		s, err := deconv.Seed(tr, step, u)
+		return step, u, s, err
 	}
 	logits := tr.Output()
 	if class < 0 {
 		class = nn.ArgMax(logits.Data)
 	}
 	if class >= logits.Len() {
-		return 0, nil, fmt.Errorf("class %d of %d", class, logits.Len())
+		return 0, deconv.Unit{}, nil, fmt.Errorf("class %d of %d", class, logits.Len())
 	}
-	seed := nn.New(logits.Shape...)
-	seed.Data[class] = 1
-	return len(tr.Steps) - 1, seed, nil
+	s := nn.New(logits.Shape...)
+	s.Data[class] = 1
+	return len(tr.Steps) - 1, deconv.Unit{Channel: class}, s, nil
 }

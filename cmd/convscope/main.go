@@ -5,8 +5,10 @@
 //	convscope summary   -model NAME [-input CxHxW] [-classes K] [-json]
 //	convscope train     -model NAME -data NAME -epochs N -out FILE
 //	convscope eval      -model NAME -weights FILE -data NAME
-//	convscope attribute -method deconvnet|gradient|guided -model NAME -weights FILE
-//	                    -image FILE (-layer NAME -channel K | -class K) -out FILE.png
+//	convscope infer     -model NAME [-weights FILE] (-image FILE | -tensor FILE.safetensors) [-json]
+//	convscope attribute -method deconvnet|gradient|guided -model NAME [-weights FILE]
+//	                    (-image FILE | -tensor IN.safetensors) (-layer NAME -channel K | -class K)
+//	                    -out FILE.png|FILE.safetensors
 //	convscope samples   -data NAME -n 20 -out DIR
 package main
 
@@ -30,6 +32,7 @@ var commands = map[string]struct {
 	"eval":      {evalCmd, "test accuracy of a checkpoint"},
 	"attribute": {attribute, "project a unit (deconvnet) or a class (gradient) back to the input"},
 	"samples":   {samples, "write test-set images as PNG files (the web gallery)"},
+	"infer":     {infer, "top-5 classes of a picture, or raw logits of a tensor"},
 }
 
 func main() {

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -120,5 +121,80 @@ func TestTrainThenEval(t *testing.T) {
 	last := lines[len(lines)-1]
 	if !strings.HasPrefix(last, "accuracy: 0.") {
 		t.Errorf("last line %q, want accuracy: 0.xxxx", last)
+	}
+}
+
+// infer with -tensor and -json prints the raw logits; they must equal a
+// forward pass of the same randomly initialised model.
+func TestInferTensorJSON(t *testing.T) {
+	dir := t.TempDir()
+	x := nn.New(2, 1, 28, 28)
+	for i := range x.Data {
+		x.Data[i] = float32(i%17) / 17
+	}
+	in := filepath.Join(dir, "x.safetensors")
+	if err := nn.SaveSafetensors(in, map[string]*nn.Tensor{"input": x}, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "infer", "-model", "lenet5", "-seed", "3", "-tensor", in, "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Logits [][]float32 }
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Logits) != 2 || len(got.Logits[0]) != 10 {
+		t.Fatalf("%v: %s", err, out)
+	}
+	m, _ := zoo.Build("lenet5", nil, 0, 3)
+	tr, _ := m.Net.Forward(x, &nn.Context{}, nil)
+	for i, v := range got.Logits[1] {
+		if v != tr.Output().Data[10+i] {
+			t.Fatalf("logit %d = %g, forward gives %g", i, v, tr.Output().Data[10+i])
+		}
+	}
+	top, err := run(t, "infer", "-model", "lenet5", "-tensor", in)
+	if err != nil || strings.Count(top, "\n") != 12 { // two headers, five lines each
+		t.Errorf("top-5 listing %q, %v", top, err)
+	}
+	bad := filepath.Join(dir, "bad.safetensors")
+	nn.SaveSafetensors(bad, map[string]*nn.Tensor{"input": nn.New(1, 3, 28, 28)}, nil)
+	if _, err := run(t, "infer", "-model", "lenet5", "-tensor", bad); err == nil || !strings.Contains(err.Error(), "takes") {
+		t.Errorf("wrong-shaped tensor: %v", err)
+	}
+}
+
+// attribute writes the raw map as safetensors; the gradient method's map is
+// the gradient of the chosen logit, which nn's backward gives directly.
+func TestAttributeSafetensors(t *testing.T) {
+	dir := t.TempDir()
+	x := nn.New(1, 1, 28, 28)
+	for i := range x.Data {
+		x.Data[i] = float32(i%5) / 5
+	}
+	in := filepath.Join(dir, "x.safetensors")
+	nn.SaveSafetensors(in, map[string]*nn.Tensor{"input": x}, nil)
+	out := filepath.Join(dir, "att.safetensors")
+	if _, err := run(t, "attribute", "-method", "gradient", "-model", "lenet5", "-seed", "2", "-tensor", in, "-class", "4", "-out", out); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := nn.LoadSafetensors(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := zoo.Build("lenet5", nil, 0, 2)
+	tr, _ := m.Net.Forward(x, &nn.Context{}, nil)
+	seed := nn.New(1, 10)
+	seed.Data[4] = 1
+	want, _ := m.Net.Backward(tr, len(tr.Steps)-1, seed, nn.Gradient, nil)
+	a := got["attribution"]
+	if a == nil || !nn.SameShape(a.Shape, []int{1, 1, 28, 28}) {
+		t.Fatalf("attribution %v", a)
+	}
+	for i := range want.Data {
+		if a.Data[i] != want.Data[i] {
+			t.Fatalf("attribution[%d] = %g, gradient %g", i, a.Data[i], want.Data[i])
+		}
+	}
+	if _, err := run(t, "attribute", "-method", "deconvnet", "-model", "lenet5", "-tensor", in, "-layer", "c3", "-channel", "2", "-out", out); err != nil {
+		t.Fatal(err)
 	}
 }

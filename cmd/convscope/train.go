@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -120,7 +119,10 @@ func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	m, meta, err := loadCheckpoint(*weights, *name)
+	if *weights == "" {
+		return fmt.Errorf("-weights FILE is required")
+	}
+	m, meta, err := loadModel(*name, *weights, 0)
 	if err != nil {
 		return err
 	}
@@ -155,19 +157,4 @@ func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "accuracy: %.4f\n", ev.Accuracy)
 	return nil
-}
-
-func loadCheckpoint(path, name string) (*zoo.Model, map[string]string, error) {
-	if path == "" {
-		return nil, nil, fmt.Errorf("-weights FILE is required")
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, meta, err := zoo.DecodeCheckpoint(b, name)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return m, meta, nil
 }
