@@ -206,6 +206,10 @@ func SaveSafetensors(path string, tensors map[string]*Tensor, meta map[string]st
 		f.Close()
 		return err
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		f.Close()
+		return err
+	}
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
