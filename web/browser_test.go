@@ -34,7 +34,8 @@ func chromium() string {
 // TestBrowser drives the real page in headless Chromium: pick a sample,
 // wait for every layer's maps and the prediction, click a map and see its
 // projection, click a pixel of the enlarged map, then draw and upload.
-// Set CONVSCOPE_SCREENSHOT=file.png to keep a picture of the page.
+// Set CONVSCOPE_SCREENSHOT=file.png to keep a picture of the page (the
+// README's docs/screenshot.png comes from here).
 func TestBrowser(t *testing.T) {
 	bin := chromium()
 	if bin == "" {
@@ -143,6 +144,17 @@ func TestBrowser(t *testing.T) {
 	if info := text(`[data-testid="projection-info"]`); !strings.Contains(info, "c3") || !strings.Contains(info, "map 2") || !strings.Contains(info, "strongest") {
 		t.Fatalf("projection info %q", info)
 	}
+	// The README's picture is this moment: a sample, every layer, and the
+	// projection of c3's map 2 with its receptive field.
+	if path := os.Getenv("CONVSCOPE_SCREENSHOT"); path != "" {
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// Click the top-left pixel of the enlarged 10x10 map: unit (0,0).
 	box := rect(t, ctx, `[data-testid="projection-map"]`)
@@ -173,15 +185,6 @@ func TestBrowser(t *testing.T) {
 		document.querySelector('[data-testid="app"]').dataset.done === 'true' &&
 		document.querySelector('[data-testid="upload-status"]').textContent.includes('inverted')`))
 
-	if path := os.Getenv("CONVSCOPE_SCREENSHOT"); path != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if p := said(); len(p) > 0 {
 		t.Fatalf("the browser reported: %v", p)
 	}

@@ -27,11 +27,11 @@ import (
 	"github.com/convscope/convscope/web/upload"
 )
 
-// newRouter is the whole web side over an untrained LeNet-5, the embedded
-// assets and the embedded sample gallery.
+// newRouter is the whole web side as the server wires it: the embedded
+// trained models, assets and sample gallery.
 func newRouter(t testing.TB) (http.Handler, *upload.Store) {
 	t.Helper()
-	models, err := catalog.Untrained("lenet5", 1)
+	models, err := catalog.Embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,10 +210,10 @@ func TestPagesAndAssets(t *testing.T) {
 		status     int
 	}{
 		{"/", `data-testid="layers"`, 200},
-		{"/?model=lenet5-untrained", `data-model="lenet5-untrained"`, 200},
+		{"/?model=lenet5-fashion-mnist", `data-model="lenet5-fashion-mnist"`, 200},
 		{"/?model=nope", "unknown model", 404},
 		{"/model", `data-testid="summary-table"`, 200},
-		{"/model/lenet5-untrained", "61,706", 200},
+		{"/model/lenet5-fashion-mnist", "61,706", 200},
 		{"/model/nope", "unknown model", 404},
 		{"/static/js/main.js", "import", 200},
 		{"/static/css/app.css", ".explorer", 200},
