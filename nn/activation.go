@@ -162,4 +162,13 @@ func NewTanh(name string) *Activation {
 		func(_, y float32) float32 { return 1 - y*y })
 }
 
+// NewLeCunTanh is LeNet-5's squashing function f(a) = A tanh(S a) with
+// A = 1.7159 and S = 2/3 (LeCun et al. 1998, appendix A), chosen so that
+// f(±1) = ±1; f'(a) = S (A - f²/A).
+func NewLeCunTanh(name string) *Activation {
+	const a, s = 1.7159, 2.0 / 3
+	return newActivation(name, "LeCunTanh", false, func(x float32) float32 { return float32(a * math.Tanh(s*float64(x))) },
+		func(_, y float32) float32 { return float32(s * (a - float64(y*y)/a)) })
+}
+
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }

@@ -55,3 +55,26 @@ func TestBuildErrors(t *testing.T) {
 		t.Error("1x28 parsed as CxHxW")
 	}
 }
+
+// The 1998 LeNet-5: C3's table leaves 1,516 of the full 2,416 parameters,
+// S2 and S4 have 2 per map (12 and 32): 156 + 12 + 1,516 + 32 + 48,120 +
+// 10,164 + 850 = 60,850 (the paper's RBF output has 840 where this linear
+// layer has 850).
+func TestLeNet1998Counts(t *testing.T) {
+	m, err := Build("lenet5_1998", nil, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Summarize(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Params != 60850 {
+		t.Errorf("%d parameters, want 60,850", s.Params)
+	}
+	for _, l := range s.Layers {
+		if l.Name == "c3" && (l.Params != 1516 || l.RF != 14 || l.Output[0] != 16) {
+			t.Errorf("c3: %+v", l)
+		}
+	}
+}

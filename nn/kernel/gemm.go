@@ -1,53 +1,90 @@
 package kernel
 
-import (
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/gonum"
-)
-
-var impl gonum.Implementation
-
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
 // op(A) is m×k, op(B) is k×n and C is m×n. transA/transB select transposes;
-// lda, ldb, ldc are the row strides of A, B and C as stored.
+// lda, ldb, ldc are the row strides of A, B and C as stored. When beta is 0,
+// C is only written, never read, so whatever it held (NaN included) is gone.
+//
+// It is the blocked product of gemm_blocked.go on the fastest micro-kernel
+// this CPU runs (see Path), split across cores for large enough products;
+// SgemmNaive below is the loop it must agree with.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
-	if k == 0 {
-		for i := 0; i < m; i++ {
-			row := c[i*ldc : i*ldc+n]
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	sgemmParallel(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// scaleC sets C = beta*C, writing zeros without reading C when beta is 0.
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := 0; i < m; i++ {
+		row := c[i*ldc : i*ldc+n]
+		switch beta {
+		case 0:
+			clear(row)
+		case 1:
+		default:
 			for j := range row {
 				row[j] *= beta
 			}
 		}
-		return
 	}
-	ta, tb := blas.NoTrans, blas.NoTrans
+}
+
+// checkGemm panics, as gonum's Sgemm does, on negative sizes, strides
+// shorter than a row, and slices too short for the matrices they hold; the
+// assembly kernels rely on it, since they read and write without bounds checks.
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	if m < 0 || n < 0 || k < 0 {
+		panic("kernel: Sgemm with a negative size")
+	}
+	ar, ac := m, k // A as stored: ar rows of ac floats
 	if transA {
-		ta = blas.Trans
+		ar, ac = k, m
 	}
+	br, bc := k, n
 	if transB {
-		tb = blas.Trans
+		br, bc = n, k
 	}
-	impl.Sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n) {
+		panic("kernel: Sgemm with a leading dimension shorter than a row")
+	}
+	if ar > 0 && ac > 0 && len(a) < (ar-1)*lda+ac {
+		panic("kernel: Sgemm with A too short")
+	}
+	if br > 0 && bc > 0 && len(b) < (br-1)*ldb+bc {
+		panic("kernel: Sgemm with B too short")
+	}
+	if m > 0 && n > 0 && len(c) < (m-1)*ldc+n {
+		panic("kernel: Sgemm with C too short")
+	}
 }
 
 // SgemmNaive is the reference triple loop for Sgemm, kept to test faster paths:
 //
 //	for i, j: c[i][j] = beta*c[i][j] + alpha * sum_p opA[i][p]*opB[p][j]
+//
+// Unlike Sgemm it reads C even when beta is 0.
 func SgemmNaive(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	for i := 0; i < m; i++ {
 		for j := 0; j < n; j++ {
 			var s float32
 			for p := 0; p < k; p++ {
-				av := a[i*lda+p]
+				var av, bv float32
 				if transA {
 					av = a[p*lda+i]
+				} else {
+					av = a[i*lda+p]
 				}
-				bv := b[p*ldb+j]
 				if transB {
 					bv = b[j*ldb+p]
+				} else {
+					bv = b[p*ldb+j]
 				}
 				s += av * bv
 			}
