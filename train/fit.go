@@ -109,8 +109,9 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 	return results, nil
 }
 
-// step runs forward, cross-entropy, backward and one SGD update on a batch,
-// returning the batch loss and the number of correct predictions.
+// step runs forward, cross-entropy (plus the weighted losses of any
+// auxiliary heads, as GoogLeNet's), backward and one optimizer update on a
+// batch, returning the main loss and the number of correct predictions.
 func step(m *zoo.Model, x *nn.Tensor, labels []int, opt nn.Optimizer, rng *rand.Rand) (float64, int, error) {
 	tr, err := m.Net.Forward(x, &nn.Context{Train: true, Rand: rng}, nil)
 	if err != nil {
@@ -120,6 +121,16 @@ func step(m *zoo.Model, x *nn.Tensor, labels []int, opt nn.Optimizer, rng *rand.
 	loss, dlogits, err := nn.CrossEntropy(logits, labels)
 	if err != nil {
 		return 0, 0, err
+	}
+	for _, aux := range tr.AuxOutputs() {
+		_, d, err := nn.CrossEntropy(aux.Logits, labels)
+		if err != nil {
+			return 0, 0, err
+		}
+		for i := range d.Data {
+			d.Data[i] *= aux.Weight
+		}
+		aux.SetGradient(d)
 	}
 	g := nn.Grads{}
 	if _, err := m.Net.Backward(tr, len(tr.Steps)-1, dlogits, nn.Gradient, g); err != nil {

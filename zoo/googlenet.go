@@ -19,6 +19,24 @@ import (
 func init() {
 	register(Family{Name: "googlenet", Description: "GoogLeNet / Inception v1 as torchvision (BatchNorm, no auxiliary heads)",
 		Input: []int{3, 224, 224}, Classes: 1000, build: googlenet})
+	register(Family{Name: "googlenet_aux", Description: "GoogLeNet with its two auxiliary classifiers (training losses weighted 0.3)",
+		Input: []int{3, 224, 224}, Classes: 1000, build: func(in []int, classes int) ([]nn.Layer, error) {
+			ls, err := googlenet(in, classes)
+			if err != nil {
+				return nil, err
+			}
+			var out []nn.Layer
+			for _, l := range ls {
+				out = append(out, l)
+				switch l.Name() {
+				case "inception4a":
+					out = append(out, inceptionAux("aux1", 512, classes))
+				case "inception4d":
+					out = append(out, inceptionAux("aux2", 528, classes))
+				}
+			}
+			return out, nil
+		}})
 	register(Family{Name: "googlenet_small", Description: "Inception modules at 1/4 width for small images",
 		Input: []int{1, 28, 28}, Classes: 10, build: googlenetSmall})
 }
@@ -103,4 +121,14 @@ func googlenetSmall(in []int, classes int) ([]nn.Layer, error) {
 	}
 	return append(ls, nn.NewAdaptiveAvgPool2d("avgpool", 1, 1), nn.NewFlatten("flatten"),
 		nn.NewDropout("dropout", 0.2), nn.NewLinear("fc", width, classes, true)), nil
+}
+
+// inceptionAux is torchvision's InceptionAux: average-pool to 4x4, a 1x1
+// BasicConv2d to 128 channels, fc1 (2048 -> 1024) with ReLU, dropout 0.7,
+// fc2 to the classes; its loss counts 0.3.
+func inceptionAux(name string, in, classes int) nn.Layer {
+	ls := append([]nn.Layer{nn.NewAdaptiveAvgPool2d(name+".pool", 4, 4)}, basicConv(name+".conv", in, 128, 1, 1, 0)...)
+	ls = append(ls, nn.NewFlatten(name+".flatten"), nn.NewLinear(name+".fc1", 2048, 1024, true), nn.NewReLU(name+".relu"),
+		nn.NewDropout(name+".dropout", 0.7), nn.NewLinear(name+".fc2", 1024, classes, true))
+	return nn.NewAuxHead(name, nn.NewChain(name, ls...), 0.3)
 }

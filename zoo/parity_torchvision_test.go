@@ -11,7 +11,7 @@ import (
 
 // torchvisionModels are the zoo's models that torchvision also builds, with
 // the names tools/parity/zoo.py writes them under.
-var torchvisionModels = []string{"mobilenet_v2", "googlenet", "resnet18", "alexnet", "vgg11", "vgg11_bn", "vgg13",
+var torchvisionModels = []string{"mobilenet_v2", "googlenet", "googlenet_aux", "resnet18", "alexnet", "vgg11", "vgg11_bn", "vgg13",
 	"vgg16", "vgg16_bn", "vgg19", "resnet34", "resnet50", "resnet101", "resnet152", "convnext_tiny", "convnext_small", "convnext_base"}
 
 // TestTorchvisionParity loads each randomly initialised torchvision

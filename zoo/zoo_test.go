@@ -8,7 +8,7 @@ func TestParamCountsMatchTorchvision(t *testing.T) {
 	for name, want := range map[string]int64{
 		"alexnet":   61100840,
 		"vgg11":     132863336,
-		"googlenet": 6624904, "mobilenet_v2": 3504872, "convnext_tiny": 28589128,
+		"googlenet": 6624904, "googlenet_aux": 13004888, "mobilenet_v2": 3504872, "convnext_tiny": 28589128,
 		"resnet18": 11689512, "resnet34": 21797672, "resnet50": 25557032, "vgg16": 138357544, "vgg16_bn": 138365992, "vgg19": 143667240,
 	} {
 		m, err := Build(name, nil, 0, 1)

@@ -100,6 +100,11 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 	}
 	nvec, mt := (n+ks.w-1)/ks.w, (m+ks.mr-1)/ks.mr
 	splitN := n >= m && nvec >= parts || mt < parts
+	if forceSplit == 1 {
+		splitN = true
+	} else if forceSplit == 2 {
+		splitN = false
+	}
 	if splitN {
 		parts = min(parts, nvec)
 	} else {
@@ -163,3 +168,5 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 	}
 	callPool.Put(call)
 }
+
+var forceSplit = 0 // TEMP

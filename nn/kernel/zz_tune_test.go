@@ -27,6 +27,8 @@ func TestZZTune(t *testing.T) {
 				ks.kc = v
 			case "nc":
 				ks.nc = v
+			case "split":
+				forceSplit = v
 			case "mc":
 				ks.mc = v
 			}
@@ -75,4 +77,57 @@ func TestZZProf(t *testing.T) {
 	var m, n, k int
 	fmt.Sscanf(s, "%dx%dx%d", &m, &n, &k)
 	fmt.Println(BenchSgemm(m, n, k, 400, 3))
+}
+
+func TestZZHalves(t *testing.T) {
+	s := os.Getenv("HALVES")
+	if s == "" {
+		t.Skip()
+	}
+	var m, n, k int
+	fmt.Sscanf(s, "%dx%dx%d", &m, &n, &k)
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range a {
+		a[i] = 1
+	}
+	for i := range b {
+		b[i] = 1
+	}
+	ks := avx512Kernels
+	half := n / 2
+	run := func(part int) {
+		ws := wsPool.Get().(*workspace)
+		ks.gemm(ws, false, false, m, half, k, 1, a, k, b[part*half:], n, 0, c[part*half:], n)
+		wsPool.Put(ws)
+	}
+	const iters = 200
+	best := func(f func()) float64 {
+		bt := 1e9
+		for w := 0; w < 5; w++ {
+			st := testingNow()
+			for i := 0; i < iters; i++ {
+				f()
+			}
+			bt = min(bt, testingSince(st)/iters*1e6)
+		}
+		return bt
+	}
+	alone := best(func() { run(0) })
+	both := best(func() {
+		done := make(chan bool)
+		go func() { run(1); done <- true }()
+		run(0)
+		<-done
+	})
+	// both halves concurrently in two long-running goroutines, no per-call sync
+	var conc float64
+	{
+		done := make(chan float64)
+		for p := 0; p < 2; p++ {
+			go func() { done <- best(func() { run(p) }) }()
+		}
+		conc = max(<-done, <-done)
+	}
+	full := best(func() { Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) })
+	fmt.Printf("%s: half alone %.1fus, halves concurrently (spawn per call) %.1fus, free-running %.1fus, Sgemm %.1fus\n", s, alone, both, conc, full)
 }

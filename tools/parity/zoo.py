@@ -26,14 +26,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gen import save_safetensors, ROOT  # noqa: E402
 
 SMALL = ["mobilenet_v2", "googlenet", "resnet18"]
-ALL = SMALL + ["alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg16", "vgg16_bn", "vgg19", "resnet34", "resnet50",
+ALL = SMALL + ["googlenet_aux", "alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg16", "vgg16_bn", "vgg19", "resnet34", "resnet50",
                "resnet101", "resnet152", "convnext_tiny", "convnext_small", "convnext_base"]
 OUT = os.path.join(ROOT, "zoo", "testdata", "torchvision")
 
 
 def build(name):
-    kw = dict(aux_logits=False, init_weights=True) if name == "googlenet" else {}
-    return getattr(M, name)(**kw)
+    if name.startswith("googlenet"):
+        return M.googlenet(aux_logits=name == "googlenet_aux", init_weights=True)
+    return getattr(M, name)()
 
 
 def calibrate(m):
