@@ -35,6 +35,7 @@ func newRouter(t testing.TB) (http.Handler, *upload.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	models.AddZoo()
 	sampleFS, err := fs.Sub(static.FS, "samples")
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +213,9 @@ func TestPagesAndAssets(t *testing.T) {
 		{"/", `data-testid="layers"`, 200},
 		{"/?model=lenet5-fashion-mnist", `data-model="lenet5-fashion-mnist"`, 200},
 		{"/?model=nope", "unknown model", 404},
-		{"/model", `data-testid="summary-table"`, 200},
+		{"/model", `data-testid="model-index"`, 200},
+		{"/model/resnet20", "untrained (random initialisation)", 200},
+		{"/?model=resnet20", `data-model="resnet20"`, 200},
 		{"/model/lenet5-fashion-mnist", "61,706", 200},
 		{"/model/nope", "unknown model", 404},
 		{"/static/js/main.js", "import", 200},

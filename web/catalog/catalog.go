@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -57,12 +58,19 @@ type Catalog struct {
 
 	mu     sync.Mutex
 	loaded map[string]*Model
+	// recent lists opened untrained models, oldest first: at most
+	// keepUntrained stay in memory (an untrained VGG holds 550 MB).
+	recent    []string
+	summaries map[string]*zoo.Summary
 }
+
+// keepUntrained is how many untrained models stay opened at once.
+const keepUntrained = 2
 
 // New makes a catalog of entries opened with open. The first entry is the
 // default model.
 func New(entries []Entry, open Opener) *Catalog {
-	return &Catalog{entries: entries, open: open, loaded: map[string]*Model{}}
+	return &Catalog{entries: entries, open: open, loaded: map[string]*Model{}, summaries: map[string]*zoo.Summary{}}
 }
 
 // Entries lists the models in catalog order.
@@ -106,7 +114,72 @@ func (c *Catalog) Open(name string) (*Model, error) {
 	}
 	m := &Model{Entry: e, Net: net, Summary: sum}
 	c.loaded[e.Name] = m
+	c.summaries[e.Name] = sum
+	if !e.Trained {
+		c.recent = append(c.recent, e.Name)
+		if len(c.recent) > keepUntrained {
+			delete(c.loaded, c.recent[0])
+			c.recent = c.recent[1:]
+		}
+	}
 	return m, nil
+}
+
+// Summary returns the layer table of model name (empty: the default),
+// remembering it; a model opened only for its summary is not kept.
+func (c *Catalog) Summary(name string) (Entry, *zoo.Summary, error) {
+	e, err := c.Lookup(name)
+	if err != nil {
+		return Entry{}, nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.summaries[e.Name]; ok {
+		return e, s, nil
+	}
+	net, err := c.open(e)
+	if err != nil {
+		return e, nil, fmt.Errorf("open model %s: %w", e.Name, err)
+	}
+	s, err := zoo.Summarize(net)
+	if err != nil {
+		return e, nil, err
+	}
+	c.summaries[e.Name] = s
+	return e, s, nil
+}
+
+// AddZoo appends an untrained entry for every zoo architecture that no
+// entry already names as its model: the whole zoo is listed, and the page
+// says plainly which models have no trained weights. Small forms (28x28 or
+// 32x32 input, 10 classes) are labelled with Fashion-MNIST's classes, the
+// ImageNet-size ones with ImageNet's and its normalisation.
+func (c *Catalog) AddZoo() {
+	have := map[string]bool{}
+	for _, e := range c.entries {
+		have[e.Model] = true
+	}
+	added := map[string]bool{}
+	trained := c.open
+	c.open = func(e Entry) (*zoo.Model, error) {
+		if added[e.Name] {
+			return zoo.Build(e.Model, e.Input, len(e.Classes), 0)
+		}
+		return trained(e)
+	}
+	for _, name := range zoo.Names() {
+		f, _ := zoo.Lookup(name)
+		if have[name] {
+			continue
+		}
+		e := Entry{Name: name, Model: name, Input: f.Input, Dataset: "imagenet", Classes: data.ClassNames("imagenet"),
+			Mean: data.ImageNetMean, Std: data.ImageNetStd}
+		if f.Classes != 1000 {
+			e.Dataset, e.Classes = "fashion-mnist", data.ClassNames("fashion-mnist")
+		}
+		c.entries = append(c.entries, e)
+		added[name] = true
+	}
 }
 
 // FashionMNIST lists Fashion-MNIST's class names in label order.

@@ -15,3 +15,38 @@ func TestEmbeddedOpensTheDefault(t *testing.T) {
 		t.Errorf("default model %+v", m.Entry)
 	}
 }
+
+// Untrained zoo models are built on demand and at most keepUntrained stay
+// in memory; the trained default is never evicted.
+func TestZooEntriesAreBoundedInMemory(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.AddZoo()
+	def, _ := c.Open("")
+	first, err := c.Open("resnet20")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Trained || first.Net.Name != "resnet20" || len(first.Classes) != 10 {
+		t.Fatalf("resnet20 entry %+v", first.Entry)
+	}
+	for _, name := range []string{"lenet5_seed", "alexnet_small", "resnet20"} {
+		if _, err := c.Open(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mu.Lock()
+	kept := len(c.loaded)
+	c.mu.Unlock()
+	if kept != 1+keepUntrained {
+		t.Errorf("%d models in memory, want the default and %d untrained", kept, keepUntrained)
+	}
+	if again, _ := c.Open(""); again != def {
+		t.Error("the trained default was evicted")
+	}
+	if e, err := c.Lookup("vgg16"); err != nil || e.Trained || len(e.Classes) != 1000 || e.Dataset != "imagenet" {
+		t.Errorf("vgg16 entry %+v, %v", e, err)
+	}
+}

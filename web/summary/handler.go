@@ -6,11 +6,13 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/zoo"
 )
 
-// Models opens catalog models.
+// Models lists catalog models and their summaries.
 type Models interface {
-	Open(name string) (*catalog.Model, error)
+	Entries() []catalog.Entry
+	Summary(name string) (catalog.Entry, *zoo.Summary, error)
 }
 
 // Handler serves the model page.
@@ -24,19 +26,24 @@ func New(models Models) *Handler { return &Handler{models: models} }
 // Routes mounts the room.
 func (h *Handler) Routes() chi.Router {
 	r := chi.NewRouter()
-	// GET / is the layer table of the default model.
-	r.Get("/", h.page)
+	// GET / lists every model: the trained ones first, then the zoo.
+	r.Get("/", h.index)
 	// GET /{name} is the layer table of model name.
 	r.Get("/{name}", h.page)
 	return r
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	m, err := h.models.Open(chi.URLParam(r, "name"))
+	e, s, err := h.models.Summary(chi.URLParam(r, "name"))
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusNotFound)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = Page(m).Render(r.Context(), w)
+	_ = Page(e, s).Render(r.Context(), w)
+}
+
+func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = Index(h.models.Entries()).Render(r.Context(), w)
 }

@@ -19,7 +19,7 @@ func TestPageIsATorchinfoTable(t *testing.T) {
 	}
 	m.Command = "convscope train -model lenet5"
 	var b strings.Builder
-	if err := Page(m).Render(context.Background(), &b); err != nil {
+	if err := Page(m.Entry, m.Summary).Render(context.Background(), &b); err != nil {
 		t.Fatal(err)
 	}
 	html := b.String()
@@ -39,6 +39,35 @@ func TestPageIsATorchinfoTable(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
 		}
+	}
+}
+
+// The index lists the trained models and then the whole zoo, each row
+// saying whether its weights are trained.
+func TestIndexListsTheZoo(t *testing.T) {
+	cat, err := catalog.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat.AddZoo()
+	var b strings.Builder
+	if err := Index(cat.Entries()).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{`data-model="lenet5-fashion-mnist" data-trained="true"`, `data-model="vgg16" data-trained="false"`,
+		`data-model="convnext_tiny" data-trained="false"`, "untrained (random initialisation)", "trained, 91.73% test accuracy"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("index lacks %q", want)
+		}
+	}
+	if strings.Contains(html, `data-model="lenet5" `) {
+		t.Error("the zoo's lenet5 is listed beside its trained checkpoint")
+	}
+	// A big model's summary is computed without keeping its weights.
+	e, s, err := cat.Summary("resnet50")
+	if err != nil || e.Trained || s.Params != 25557032 {
+		t.Errorf("resnet50: trained %v, %d params, %v", e.Trained, s.Params, err)
 	}
 }
 
