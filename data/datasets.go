@@ -2,7 +2,8 @@ package data
 
 // The IDX datasets convscope knows by name: their four files, where they
 // are officially served, the checksums of the .gz files as served, and the
-// class names. CIFAR and image folders are not described here.
+// class names. CIFAR is described in cifar_files.go; image folders need no
+// description.
 //
 // Where the checksums come from:
 //
@@ -80,9 +81,14 @@ func Datasets() []string { return slices.Sorted(maps.Keys(idxDatasets)) }
 
 // ClassNames returns the class names of a known dataset, indexed by label
 // ("T-shirt/top" ... "Ankle boot" for fashion-mnist, "0" ... "9" for
-// mnist), or nil for an unknown name. The slice is a copy.
+// mnist, "airplane" ... "truck" for cifar10, the 100 fine and 20 coarse
+// names for cifar100 and cifar100-coarse), or nil for an unknown name. The
+// slice is a copy.
 func ClassNames(name string) []string {
 	if ds := idxDatasets[name]; ds != nil {
+		return append([]string(nil), ds.classes...)
+	}
+	if ds := cifarDatasets[name]; ds != nil {
 		return append([]string(nil), ds.classes...)
 	}
 	if name == "imagenet" {
