@@ -127,6 +127,12 @@ type Windowed interface {
 	Window() (kernel, stride, padding int)
 }
 
+// InputWindowed is implemented by layers whose window depends on the input
+// size (adaptive pooling).
+type InputWindowed interface {
+	WindowFor(in []int) (kernel, stride, padding int)
+}
+
 // Coster is implemented by layers that do multiply-accumulates.
 type Coster interface {
 	// MACs is the multiply-accumulate count for one sample of shape in.

@@ -242,6 +242,15 @@ func NewAdaptiveAvgPool2d(name string, oh, ow int) *AdaptiveAvgPool2d {
 // Type is "AdaptiveAvgPool2d".
 func (a *AdaptiveAvgPool2d) Type() string { return "AdaptiveAvgPool2d" }
 
+// WindowFor is the window adaptive pooling uses on an input of shape in
+// (C,H,W): kernel ceil(H/OH) and stride floor(H/OH) (exact when OH divides
+// H; the whole input for global pooling). Receptive-field arithmetic reads it.
+func (a *AdaptiveAvgPool2d) WindowFor(in []int) (kernel, stride, padding int) {
+	h := max(in[1], in[2])
+	o := max(min(a.OutH, a.OutW), 1)
+	return (h + o - 1) / o, max(h/o, 1), 0
+}
+
 // OutputShape maps (C,H,W) to (C,OH,OW).
 func (a *AdaptiveAvgPool2d) OutputShape(in []int) ([]int, error) {
 	if len(in) != 3 {

@@ -56,8 +56,16 @@ func Summarize(m *Model) (*Summary, error) {
 		if c, ok := l.(nn.Coster); ok {
 			row.MACs = c.MACs(in)
 		}
+		var k, st, p int
+		windowed := false
 		if w, ok := l.(nn.Windowed); ok {
-			k, st, p := w.Window()
+			k, st, p = w.Window()
+			windowed = true
+		} else if w, ok := l.(nn.InputWindowed); ok {
+			k, st, p = w.WindowFor(in)
+			windowed = true
+		}
+		if windowed && jump > 0 {
 			start += (float64(k-1)/2 - float64(p)) * float64(jump)
 			rf += (k - 1) * jump
 			jump *= st

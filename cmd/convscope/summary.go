@@ -18,8 +18,12 @@ func summary(_ context.Context, args []string, stdout io.Writer) error {
 	input := fs.String("input", "", "input shape CxHxW (default: the model's)")
 	classes := fs.Int("classes", 0, "number of classes (default: the model's)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	all := fs.Bool("all", false, "one Markdown row per registered model (docs/ZOO.md's table)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *all {
+		return zooTable(stdout)
 	}
 	var shape []int
 	if *input != "" {
@@ -49,4 +53,41 @@ func summary(_ context.Context, args []string, stdout io.Writer) error {
 	w.Flush()
 	fmt.Fprintf(stdout, "input %s, total params %d, total MACs %d\n", nn.ShapeString(s.Input), s.Params, s.MACs)
 	return nil
+}
+
+// zooTable prints every registered model at its default input as a
+// Markdown table: parameters, MACs, and the receptive field and jump of the
+// last layer whose units still see part of the input (the last conv stage).
+func zooTable(w io.Writer) error {
+	fmt.Fprintln(w, "| model | input | params | MACs | last conv stage | its RF | its jump |")
+	fmt.Fprintln(w, "|---|---|---:|---:|---|---:|---:|")
+	for _, name := range zoo.Names() {
+		m, err := zoo.Build(name, nil, 0, 0)
+		if err != nil {
+			return err
+		}
+		s, err := zoo.Summarize(m)
+		if err != nil {
+			return err
+		}
+		var last zoo.LayerInfo
+		for _, l := range s.Layers {
+			if len(l.Output) != 3 || l.Type == "AdaptiveAvgPool2d" {
+				break
+			}
+			last = l
+		}
+		fmt.Fprintf(w, "| %s | %dx%dx%d | %s | %s | %s (%s) | %d | %d |\n", name, s.Input[0], s.Input[1], s.Input[2],
+			thousands(s.Params), thousands(s.MACs), last.Name, last.Type, last.RF, last.Jump)
+	}
+	return nil
+}
+
+// thousands prints n with commas: 61,706.
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
