@@ -1,6 +1,9 @@
 package nn
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Optimizer updates parameters from their gradients.
 type Optimizer interface {
@@ -160,4 +163,79 @@ func ClipGradNorm(g Grads, maxNorm float32) float32 {
 		}
 	}
 	return total
+}
+
+// StateOf returns an optimizer's per-parameter state for a checkpoint,
+// keyed as PyTorch's optimizer state names it with the parameter's name
+// after a dot ("momentum_buffer.c1.weight", "exp_avg.fc.bias", "step.fc.bias").
+func StateOf(o Optimizer, params []*Param) map[string]*Tensor {
+	out := map[string]*Tensor{}
+	switch o := o.(type) {
+	case *SGD:
+		for _, p := range params {
+			if b, ok := o.buf[p]; ok {
+				out["momentum_buffer."+p.Name] = FromData(append([]float32(nil), b...), p.Value.Shape...)
+			}
+		}
+	case *Adam:
+		for _, p := range params {
+			if m, ok := o.m[p]; ok {
+				out["exp_avg."+p.Name] = FromData(append([]float32(nil), m...), p.Value.Shape...)
+				out["exp_avg_sq."+p.Name] = FromData(append([]float32(nil), o.v[p]...), p.Value.Shape...)
+				out["step."+p.Name] = FromData([]float32{float32(o.t[p])}, 1)
+			}
+		}
+	}
+	return out
+}
+
+// LoadStateInto restores what StateOf saved into a fresh optimizer of the
+// same kind; a tensor of the wrong shape is an error.
+func LoadStateInto(o Optimizer, params []*Param, state map[string]*Tensor) error {
+	get := func(key string, p *Param) ([]float32, bool, error) {
+		t, ok := state[key+"."+p.Name]
+		if !ok {
+			return nil, false, nil
+		}
+		if t.Len() != p.Value.Len() {
+			return nil, false, fmt.Errorf("optimizer state %s.%s has %d values, the parameter %d", key, p.Name, t.Len(), p.Value.Len())
+		}
+		return append([]float32(nil), t.Data...), true, nil
+	}
+	switch o := o.(type) {
+	case *SGD:
+		o.buf = map[*Param][]float32{}
+		for _, p := range params {
+			b, ok, err := get("momentum_buffer", p)
+			if err != nil {
+				return err
+			}
+			if ok {
+				o.buf[p] = b
+			}
+		}
+	case *Adam:
+		o.m, o.v, o.t = map[*Param][]float32{}, map[*Param][]float32{}, map[*Param]int{}
+		for _, p := range params {
+			m, ok, err := get("exp_avg", p)
+			if err != nil || !ok {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+			v, _, err := get("exp_avg_sq", p)
+			if err != nil || v == nil {
+				return fmt.Errorf("optimizer state: exp_avg of %s without exp_avg_sq (%v)", p.Name, err)
+			}
+			st, ok := state["step."+p.Name]
+			if !ok || st.Len() != 1 {
+				return fmt.Errorf("optimizer state: no step count for %s", p.Name)
+			}
+			o.m[p], o.v[p], o.t[p] = m, v, int(st.Data[0])
+		}
+	default:
+		return fmt.Errorf("optimizer %T keeps no checkpointable state", o)
+	}
+	return nil
 }

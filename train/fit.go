@@ -12,18 +12,39 @@ import (
 
 // Config holds the hyper-parameters of one training run.
 type Config struct {
-	Epochs, BatchSize         int
+	Epochs, BatchSize int
+	// Optimizer is "sgd" (the default) or "adamw".
+	Optimizer                 string
 	LR, Momentum, WeightDecay float32
-	// Cosine decays the learning rate from LR to 0 over the run, per step.
-	Cosine bool
-	// Seed fixes the shuffling and dropout masks.
+	Nesterov                  bool
+	// Schedule is "cosine" (the default: from LR to 0 over the run, per
+	// step), "warmup-cosine" (linear warm-up over WarmupEpochs, then cosine),
+	// "onecycle", or "constant".
+	Schedule       string
+	WarmupEpochs   int
+	LabelSmoothing float32
+	// ClipNorm, when positive, clips the gradients' total L2 norm.
+	ClipNorm float32
+	// Seed fixes the shuffling, dropout and augmentation: every epoch's order
+	// and every step's random draws derive from it, so a resumed run repeats
+	// an uninterrupted one exactly.
 	Seed uint64
+	// Checkpoint, when not empty, is the file the run's full state (weights,
+	// optimizer state, position, metrics so far) is written to, atomically:
+	// at the end of every epoch, every CheckpointEvery of wall time (if
+	// positive), and when ctx is cancelled. Resume continues from it.
+	Checkpoint      string
+	CheckpointEvery time.Duration
+	Resume          bool
 	// OnEvent, if not nil, receives progress as training goes.
 	OnEvent func(Event)
+	// OnEpoch, if not nil, sees each finished epoch and its test evaluation
+	// (metrics files, best checkpoints).
+	OnEpoch func(EpochResult, Evaluation) error
 }
 
 // Event reports progress: Phase "train" every few steps, "epoch" at the end
-// of an epoch (with the test figures).
+// of an epoch (with the test figures), "checkpoint" after a state is saved.
 type Event struct {
 	Phase                  string
 	Epoch, Epochs          int
@@ -37,12 +58,20 @@ type Event struct {
 
 // EpochResult is one epoch's summary.
 type EpochResult struct {
-	Epoch                  int
-	Loss, Accuracy         float64
-	TestLoss, TestAccuracy float64
-	ImagesPerSec           float64
-	Elapsed                time.Duration
+	Epoch        int           `json:"epoch"`
+	Loss         float64       `json:"loss"`
+	Accuracy     float64       `json:"accuracy"`
+	TestLoss     float64       `json:"test_loss"`
+	TestAccuracy float64       `json:"test_accuracy"`
+	PerClass     []float64     `json:"test_per_class"`
+	LR           float64       `json:"lr"`
+	ImagesPerSec float64       `json:"images_per_s"`
+	Elapsed      time.Duration `json:"wall_ns"`
 }
+
+// epochSetter is implemented by augmented sources whose random draws
+// depend on the epoch (data.Augmented).
+type epochSetter interface{ SetEpoch(int) }
 
 // Fit trains m on trainSet and evaluates on testSet after each epoch.
 func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config) ([]EpochResult, error) {
@@ -52,78 +81,177 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 	if cfg.BatchSize <= 0 || cfg.Epochs <= 0 {
 		return nil, fmt.Errorf("train: batch size %d and epochs %d must be positive", cfg.BatchSize, cfg.Epochs)
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7a1))
-	opt := nn.NewSGD(cfg.LR, cfg.Momentum, cfg.WeightDecay)
-	steps := (trainSet.Len() + cfg.BatchSize - 1) / cfg.BatchSize
-	total := steps * cfg.Epochs
-	var schedule nn.Schedule
-	if cfg.Cosine {
-		schedule = nn.CosineLR(cfg.LR, 0, total)
+	r, err := newRun(m, trainSet, cfg)
+	if err != nil {
+		return nil, err
 	}
-	start := time.Now()
-	var results []EpochResult
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
-		order := rng.Perm(trainSet.Len())
-		var lossSum float64
-		var correct, seen int
-		epochStart := time.Now()
-		for s := 0; s < steps; s++ {
-			if err := ctx.Err(); err != nil {
-				return results, err
-			}
-			done := (epoch-1)*steps + s
-			if schedule != nil {
-				opt.SetLR(schedule(done))
-			}
-			idx := order[s*cfg.BatchSize : min((s+1)*cfg.BatchSize, len(order))]
-			x, labels := batch(trainSet, idx)
-			loss, hits, err := step(m, x, labels, opt, rng)
-			if err != nil {
-				return results, err
-			}
-			lossSum += loss * float64(len(idx))
-			correct += hits
-			seen += len(idx)
-			if cfg.OnEvent != nil && (s%10 == 9 || s == steps-1) {
-				el := time.Since(start)
-				ips := float64(seen) / time.Since(epochStart).Seconds()
-				cfg.OnEvent(Event{Phase: "train", Epoch: epoch, Epochs: cfg.Epochs, Step: s + 1, Steps: steps,
-					Loss: lossSum / float64(seen), Accuracy: float64(correct) / float64(seen), LR: float64(opt.LR()),
-					ImagesPerSec: ips, Elapsed: el, ETA: time.Duration(float64(el) / float64(done+1) * float64(total-done-1))})
-			}
-		}
-		r := EpochResult{Epoch: epoch, Loss: lossSum / float64(seen), Accuracy: float64(correct) / float64(seen),
-			ImagesPerSec: float64(seen) / time.Since(epochStart).Seconds()}
-		ev, err := Evaluate(m, testSet, 256)
-		if err != nil {
-			return results, err
-		}
-		r.TestLoss, r.TestAccuracy, r.Elapsed = ev.Loss, ev.Accuracy, time.Since(start)
-		results = append(results, r)
-		if cfg.OnEvent != nil {
-			cfg.OnEvent(Event{Phase: "epoch", Epoch: epoch, Epochs: cfg.Epochs, Step: steps, Steps: steps,
-				Loss: r.Loss, Accuracy: r.Accuracy, LR: float64(opt.LR()), ImagesPerSec: r.ImagesPerSec,
-				Elapsed: r.Elapsed, TestLoss: r.TestLoss, TestAccuracy: r.TestAccuracy})
+	if cfg.Resume && cfg.Checkpoint != "" {
+		if err := r.restore(cfg.Checkpoint); err != nil {
+			return nil, err
 		}
 	}
-	return results, nil
+	return r.loop(ctx, trainSet, testSet)
 }
 
-// step runs forward, cross-entropy (plus the weighted losses of any
-// auxiliary heads, as GoogLeNet's), backward and one optimizer update on a
+// run is one training run's mutable state: what a checkpoint holds.
+type run struct {
+	m        *zoo.Model
+	cfg      Config
+	opt      nn.Optimizer
+	schedule nn.Schedule
+	loss     nn.CrossEntropyLoss
+	steps    int // per epoch
+
+	// Position: the next step to run is step `step` of epoch `epoch`.
+	epoch, step         int
+	lossSum             float64
+	correct, seen       int
+	results             []EpochResult
+	elapsed             time.Duration // before this process
+	resumedAt           int           // global step this process started from
+	epochElapsed        time.Duration // of the current epoch, before this process
+	lastSave, procStart time.Time
+}
+
+func newRun(m *zoo.Model, trainSet Source, cfg Config) (*run, error) {
+	r := &run{m: m, cfg: cfg, epoch: 1, loss: nn.CrossEntropyLoss{Smoothing: cfg.LabelSmoothing}}
+	r.steps = (trainSet.Len() + cfg.BatchSize - 1) / cfg.BatchSize
+	total := r.steps * cfg.Epochs
+	switch cfg.Optimizer {
+	case "", "sgd":
+		sgd := nn.NewSGD(cfg.LR, cfg.Momentum, cfg.WeightDecay)
+		sgd.Nesterov = cfg.Nesterov
+		r.opt = sgd
+	case "adamw":
+		r.opt = nn.NewAdamW(cfg.LR, cfg.WeightDecay)
+	default:
+		return nil, fmt.Errorf("train: unknown optimizer %q (sgd or adamw)", cfg.Optimizer)
+	}
+	switch cfg.Schedule {
+	case "", "cosine":
+		r.schedule = nn.CosineLR(cfg.LR, 0, total)
+	case "warmup-cosine":
+		r.schedule = nn.WarmupCosineLR(cfg.LR, 0.01, 0, cfg.WarmupEpochs*r.steps, total)
+	case "onecycle":
+		r.schedule = nn.OneCycleLR(cfg.LR, total, 0.3, 25, 1e4)
+	case "constant":
+		r.schedule = func(int) float32 { return cfg.LR }
+	default:
+		return nil, fmt.Errorf("train: unknown schedule %q (cosine, warmup-cosine, onecycle, constant)", cfg.Schedule)
+	}
+	return r, nil
+}
+
+// Order is epoch e's visiting order: a permutation drawn from (seed, e).
+func Order(seed uint64, epoch, n int) []int {
+	return rand.New(rand.NewPCG(seed, uint64(epoch))).Perm(n)
+}
+
+// stepRand drives one step's dropout and drop-path masks.
+func stepRand(seed uint64, globalStep int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(globalStep)))
+}
+
+func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult, error) {
+	r.procStart, r.lastSave = time.Now(), time.Now()
+	total := r.steps * r.cfg.Epochs
+	for ; r.epoch <= r.cfg.Epochs; r.epoch, r.step = r.epoch+1, 0 {
+		if es, ok := trainSet.(epochSetter); ok {
+			es.SetEpoch(r.epoch)
+		}
+		order := Order(r.cfg.Seed, r.epoch, trainSet.Len())
+		epochStart := time.Now()
+		for ; r.step < r.steps; r.step++ {
+			if err := ctx.Err(); err != nil {
+				r.epochElapsed += time.Since(epochStart)
+				if r.cfg.Checkpoint != "" {
+					if serr := r.save(r.cfg.Checkpoint); serr != nil {
+						return r.results, fmt.Errorf("%w (and saving the state failed: %v)", err, serr)
+					}
+				}
+				return r.results, err
+			}
+			done := (r.epoch-1)*r.steps + r.step
+			r.opt.SetLR(r.schedule(done))
+			idx := order[r.step*r.cfg.BatchSize : min((r.step+1)*r.cfg.BatchSize, len(order))]
+			x, labels := batch(trainSet, idx)
+			loss, hits, err := r.update(x, labels, stepRand(r.cfg.Seed, done))
+			if err != nil {
+				return r.results, err
+			}
+			r.lossSum += loss * float64(len(idx))
+			r.correct += hits
+			r.seen += len(idx)
+			if r.cfg.OnEvent != nil && (r.step%10 == 9 || r.step == r.steps-1) {
+				el := r.wall()
+				ips := float64(r.seen) / (r.epochElapsed + time.Since(epochStart)).Seconds()
+				r.cfg.OnEvent(Event{Phase: "train", Epoch: r.epoch, Epochs: r.cfg.Epochs, Step: r.step + 1, Steps: r.steps,
+					Loss: r.lossSum / float64(r.seen), Accuracy: float64(r.correct) / float64(r.seen), LR: float64(r.opt.LR()),
+					ImagesPerSec: ips, Elapsed: el, ETA: time.Duration(float64(time.Since(r.procStart)) / float64(done+1-r.doneBefore()) * float64(total-done-1))})
+			}
+			if r.cfg.Checkpoint != "" && r.cfg.CheckpointEvery > 0 && time.Since(r.lastSave) >= r.cfg.CheckpointEvery && r.step+1 < r.steps {
+				r.step++ // the state after this step: resume runs the next one
+				r.epochElapsed += time.Since(epochStart)
+				epochStart = time.Now()
+				err := r.save(r.cfg.Checkpoint)
+				r.step--
+				if err != nil {
+					return r.results, err
+				}
+			}
+		}
+		res := EpochResult{Epoch: r.epoch, Loss: r.lossSum / float64(r.seen), Accuracy: float64(r.correct) / float64(r.seen),
+			LR: float64(r.opt.LR()), ImagesPerSec: float64(r.seen) / (r.epochElapsed + time.Since(epochStart)).Seconds()}
+		ev, err := Evaluate(r.m, testSet, 256)
+		if err != nil {
+			return r.results, err
+		}
+		res.TestLoss, res.TestAccuracy, res.PerClass, res.Elapsed = ev.Loss, ev.Accuracy, ev.PerClass(), r.wall()
+		r.results = append(r.results, res)
+		r.lossSum, r.correct, r.seen, r.epochElapsed = 0, 0, 0, 0
+		if r.cfg.OnEvent != nil {
+			r.cfg.OnEvent(Event{Phase: "epoch", Epoch: r.epoch, Epochs: r.cfg.Epochs, Step: r.steps, Steps: r.steps,
+				Loss: res.Loss, Accuracy: res.Accuracy, LR: res.LR, ImagesPerSec: res.ImagesPerSec,
+				Elapsed: res.Elapsed, TestLoss: res.TestLoss, TestAccuracy: res.TestAccuracy})
+		}
+		if r.cfg.OnEpoch != nil {
+			if err := r.cfg.OnEpoch(res, ev); err != nil {
+				return r.results, err
+			}
+		}
+		if r.cfg.Checkpoint != "" {
+			r.epoch, r.step = r.epoch+1, 0 // the state after this epoch
+			err := r.save(r.cfg.Checkpoint)
+			r.epoch--
+			if err != nil {
+				return r.results, err
+			}
+		}
+	}
+	return r.results, nil
+}
+
+// wall is the run's training time so far, across resumptions.
+func (r *run) wall() time.Duration { return r.elapsed + time.Since(r.procStart) }
+
+// doneBefore is the number of steps done before this process started.
+func (r *run) doneBefore() int { return r.resumedAt }
+
+// update runs forward, the loss (plus the weighted losses of any auxiliary
+// heads, as GoogLeNet's), backward, clipping and one optimizer step on a
 // batch, returning the main loss and the number of correct predictions.
-func step(m *zoo.Model, x *nn.Tensor, labels []int, opt nn.Optimizer, rng *rand.Rand) (float64, int, error) {
-	tr, err := m.Net.Forward(x, &nn.Context{Train: true, Rand: rng}, nil)
+func (r *run) update(x *nn.Tensor, labels []int, rng *rand.Rand) (float64, int, error) {
+	tr, err := r.m.Net.Forward(x, &nn.Context{Train: true, Rand: rng}, nil)
 	if err != nil {
 		return 0, 0, err
 	}
 	logits := tr.Output()
-	loss, dlogits, err := nn.CrossEntropy(logits, labels)
+	loss, dlogits, err := r.loss.Compute(logits, labels)
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, aux := range tr.AuxOutputs() {
-		_, d, err := nn.CrossEntropy(aux.Logits, labels)
+		_, d, err := r.loss.Compute(aux.Logits, labels)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -133,10 +261,13 @@ func step(m *zoo.Model, x *nn.Tensor, labels []int, opt nn.Optimizer, rng *rand.
 		aux.SetGradient(d)
 	}
 	g := nn.Grads{}
-	if _, err := m.Net.Backward(tr, len(tr.Steps)-1, dlogits, nn.Gradient, g); err != nil {
+	if _, err := r.m.Net.Backward(tr, len(tr.Steps)-1, dlogits, nn.Gradient, g); err != nil {
 		return 0, 0, err
 	}
-	opt.Step(g)
+	if r.cfg.ClipNorm > 0 {
+		nn.ClipGradNorm(g, r.cfg.ClipNorm)
+	}
+	r.opt.Step(g)
 	return float64(loss), hits(logits, labels), nil
 }
 
@@ -156,6 +287,21 @@ func hits(logits *nn.Tensor, labels []int) int {
 type Evaluation struct {
 	Loss, Accuracy float64
 	Confusion      [][]int
+}
+
+// PerClass is each class's accuracy (recall): the diagonal over the row sums.
+func (e Evaluation) PerClass() []float64 {
+	out := make([]float64, len(e.Confusion))
+	for c, row := range e.Confusion {
+		var n int
+		for _, v := range row {
+			n += v
+		}
+		if n > 0 {
+			out[c] = float64(row[c]) / float64(n)
+		}
+	}
+	return out
 }
 
 // Evaluate runs m in eval mode over every sample of s.

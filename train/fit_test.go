@@ -40,7 +40,7 @@ func TestFitLearnsBlobs(t *testing.T) {
 	}
 	var events int
 	res, err := Fit(context.Background(), m, blobs(512, 1), blobs(200, 2), Config{
-		Epochs: 2, BatchSize: 16, LR: 0.02, Momentum: 0.9, Cosine: true, Seed: 3,
+		Epochs: 2, BatchSize: 16, LR: 0.02, Momentum: 0.9, Seed: 3,
 		OnEvent: func(Event) { events++ },
 	})
 	if err != nil {
@@ -82,11 +82,13 @@ func BenchmarkLeNetStep(b *testing.B) {
 	m, _ := zoo.Build("lenet5", nil, 10, 1)
 	data := blobs(128, 1)
 	x, labels := batch(data, data.order())
-	opt := nn.NewSGD(0.01, 0.9, 0)
-	rng := rand.New(rand.NewPCG(1, 1))
+	r, err := newRun(m, data, Config{Epochs: 1, BatchSize: 128, LR: 0.01, Momentum: 0.9})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, _, err := step(m, x, labels, opt, rng); err != nil {
+		if _, _, err := r.update(x, labels, stepRand(1, i)); err != nil {
 			b.Fatal(err)
 		}
 	}

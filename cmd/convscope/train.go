@@ -5,109 +5,152 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/convscope/convscope/data"
-	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/train"
 	"github.com/convscope/convscope/zoo"
 )
 
 func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
-	name := fs.String("model", "lenet5", "model name")
-	dataset := fs.String("data", "fashion-mnist", "dataset: fashion-mnist or mnist")
+	name := fs.String("model", "lenet5", "model name (convscope summary -all lists them)")
+	dataset := fs.String("data", "fashion-mnist", "dataset: "+strings.Join(data.ImageDatasets(), ", "))
 	dataDir := fs.String("data-dir", "", "directory holding the dataset files (default: searched)")
 	epochs := fs.Int("epochs", 10, "passes over the training set")
 	batch := fs.Int("batch", 64, "mini-batch size")
-	lr := fs.Float64("lr", 0.05, "peak learning rate (cosine decay to 0)")
+	optimizer := fs.String("opt", "sgd", "optimizer: sgd or adamw")
+	lr := fs.Float64("lr", 0.05, "peak learning rate")
+	schedule := fs.String("schedule", "cosine", "learning-rate schedule: cosine, warmup-cosine, onecycle, constant")
+	warmup := fs.Int("warmup", 0, "warm-up epochs of warmup-cosine")
 	momentum := fs.Float64("momentum", 0.9, "SGD momentum")
-	wd := fs.Float64("wd", 5e-4, "weight decay (not on biases)")
-	seed := fs.Uint64("seed", 1, "seed for initialisation, shuffling and dropout")
+	nesterov := fs.Bool("nesterov", false, "Nesterov momentum")
+	wd := fs.Float64("wd", 5e-4, "weight decay (not on biases and norms)")
+	smoothing := fs.Float64("label-smoothing", 0, "label smoothing of the cross-entropy")
+	clip := fs.Float64("clip", 0, "clip the gradients' L2 norm to this (0: off)")
+	augment := fs.String("augment", "none", "augmentation: none, or crop-flip (RandomCrop with padding H/8, RandomHorizontalFlip)")
+	seed := fs.Uint64("seed", 1, "seed for initialisation, shuffling, dropout and augmentation")
 	limit := fs.Int("limit", 0, "use only the first N training images (0: all)")
-	out := fs.String("out", "", "checkpoint to write (safetensors)")
+	out := fs.String("out", "", "checkpoint to write at the end (safetensors)")
+	best := fs.String("best", "", "also keep the epoch with the best test accuracy here")
+	state := fs.String("state", "", "resume file (default OUT.state when -checkpoint-every or -resume is given)")
+	every := fs.Duration("checkpoint-every", 0, "save the run's state this often (and after every epoch, and on Ctrl-C)")
+	resume := fs.Bool("resume", false, "continue the run saved in the state file")
+	metrics := fs.String("metrics", "", "write per-epoch metrics to PREFIX.jsonl and PREFIX.csv (default: OUT without .safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return fmt.Errorf("-out FILE is required")
 	}
+	base := strings.TrimSuffix(*out, ".safetensors")
+	if *state == "" && (*every > 0 || *resume) {
+		*state = base + ".state"
+	}
+	if *metrics == "" {
+		*metrics = base
+	}
 	trainSet, testSet, pre, err := loadData(*dataset, *dataDir)
 	if err != nil {
 		return err
 	}
-	m, err := zoo.Build(*name, trainSet.Shape(), 10, *seed)
+	var source train.Source = train.Subset(trainSet, *limit)
+	switch *augment {
+	case "none":
+		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
+	case "crop-flip":
+		pad := max(trainSet.H/8, 1)
+		source = data.Augment(source.(data.Dataset), data.Compose{
+			data.RandomCrop{Height: trainSet.H, Width: trainSet.W, Padding: pad},
+			data.RandomHorizontalFlip{P: 0.5},
+			data.Normalize{Mean: pre.Mean, Std: pre.Std},
+		}, *seed)
+	default:
+		return fmt.Errorf("unknown -augment %q (none or crop-flip)", *augment)
+	}
+	m, err := zoo.Build(*name, trainSet.Shape(), len(trainSet.Classes), *seed)
 	if err != nil {
 		return err
 	}
-	bar := newProgress(stdout)
-	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, LR: float32(*lr), Momentum: float32(*momentum),
-		WeightDecay: float32(*wd), Cosine: true, Seed: *seed, OnEvent: bar.event}
-	start := time.Now()
-	res, err := train.Fit(ctx, m, train.Subset(trainSet, *limit), testSet, cfg)
+	meta := map[string]string{
+		zoo.MetaDataset: *dataset, zoo.MetaMean: zoo.FormatFloats(pre.Mean), zoo.MetaStd: zoo.FormatFloats(pre.Std),
+		"epochs": strconv.Itoa(*epochs), "seed": strconv.FormatUint(*seed, 10),
+		"command": "convscope train " + strings.Join(args, " "),
+	}
+	log, err := newMetricsLog(*metrics, trainSet.Classes, *resume)
 	if err != nil {
+		return err
+	}
+	defer log.Close()
+	bestAcc := -1.0
+	bar := newProgress(stdout)
+	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: *optimizer, LR: float32(*lr),
+		Momentum: float32(*momentum), Nesterov: *nesterov, WeightDecay: float32(*wd), Schedule: *schedule,
+		WarmupEpochs: *warmup, LabelSmoothing: float32(*smoothing), ClipNorm: float32(*clip), Seed: *seed,
+		Checkpoint: *state, CheckpointEvery: *every, Resume: *resume, OnEvent: bar.event,
+		OnEpoch: func(r train.EpochResult, ev train.Evaluation) error {
+			if err := log.Epoch(r); err != nil {
+				return err
+			}
+			if *best != "" && r.TestAccuracy > bestAcc {
+				bestAcc = r.TestAccuracy
+				bm := withMeta(meta, r)
+				bm["epoch"] = strconv.Itoa(r.Epoch)
+				return zoo.SaveCheckpoint(*best, m, bm)
+			}
+			return nil
+		}}
+	res, err := train.Fit(ctx, m, source, testSet, cfg)
+	if err != nil {
+		if *state != "" && ctx.Err() != nil {
+			fmt.Fprintf(stdout, "\nstopped; the run's state is in %s: add -resume to continue\n", *state)
+		}
 		return err
 	}
 	last := res[len(res)-1]
-	meta := map[string]string{
-		zoo.MetaDataset: *dataset, zoo.MetaMean: zoo.FormatFloats(pre.Mean), zoo.MetaStd: zoo.FormatFloats(pre.Std),
-		"test_accuracy": strconv.FormatFloat(last.TestAccuracy, 'f', 4, 64),
-		"epochs":        strconv.Itoa(*epochs), "seed": strconv.FormatUint(*seed, 10),
-		"wall_time": time.Since(start).Round(time.Second).String(),
-		"command":   "convscope train " + strings.Join(args, " "),
-	}
-	if err := zoo.SaveCheckpoint(*out, m, meta); err != nil {
+	ev, err := train.Evaluate(m, testSet, 256)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: test accuracy %.4f after %d epochs in %s\n", *out, last.TestAccuracy, *epochs, meta["wall_time"])
+	if err := log.Final(ev); err != nil {
+		return err
+	}
+	if err := zoo.SaveCheckpoint(*out, m, withMeta(meta, last)); err != nil {
+		return err
+	}
+	printConfusion(stdout, ev, trainSet.Classes)
+	fmt.Fprintf(stdout, "wrote %s: test accuracy %.4f after %d epochs in %s; metrics in %s.jsonl and .csv\n",
+		*out, last.TestAccuracy, *epochs, last.Elapsed.Round(time.Second), *metrics)
 	return nil
 }
 
-// loadData opens a dataset's training and test sets as normalised tensors,
-// with the normalisation measured on the training set.
-func loadData(name, dir string) (*train.Tensors, *train.Tensors, zoo.Preprocess, error) {
-	tr, err := data.Open(name, dir, true)
+// withMeta adds an epoch's figures to a checkpoint's metadata.
+func withMeta(meta map[string]string, r train.EpochResult) map[string]string {
+	out := map[string]string{}
+	for k, v := range meta {
+		out[k] = v
+	}
+	out["test_accuracy"] = strconv.FormatFloat(r.TestAccuracy, 'f', 4, 64)
+	out["wall_time"] = r.Elapsed.Round(time.Second).String()
+	return out
+}
+
+// loadData opens a dataset's training and test sets, with the per-channel
+// normalisation measured on the training set (applied to the test set).
+func loadData(name, dir string) (*data.ImageSet, *data.ImageSet, zoo.Preprocess, error) {
+	tr, err := data.OpenImages(name, dir, true)
 	if err != nil {
 		return nil, nil, zoo.Preprocess{}, err
 	}
-	te, err := data.Open(name, dir, false)
+	te, err := data.OpenImages(name, dir, false)
 	if err != nil {
 		return nil, nil, zoo.Preprocess{}, err
 	}
-	pre := measure(tr)
-	a, err := toTensors(tr, pre)
-	if err != nil {
-		return nil, nil, pre, err
-	}
-	b, err := toTensors(te, pre)
-	return a, b, pre, err
-}
-
-// measure is the mean and standard deviation of all training pixels in [0,1].
-func measure(s *data.Set) zoo.Preprocess {
-	var sum, sq float64
-	for _, p := range s.Images.Pix {
-		v := float64(p) / 255
-		sum += v
-		sq += v * v
-	}
-	n := float64(len(s.Images.Pix))
-	mean := sum / n
-	return zoo.Preprocess{Mean: []float32{float32(mean)}, Std: []float32{float32(math.Sqrt(sq/n - mean*mean))}}
-}
-
-func toTensors(s *data.Set, pre zoo.Preprocess) (*train.Tensors, error) {
-	n, h, w := s.Len(), s.Images.H, s.Images.W
-	x := nn.New(n, 1, h, w)
-	labels := make([]int, n)
-	for i := 0; i < n; i++ {
-		copy(x.Data[i*h*w:], s.Float(i, pre.Mean[0], pre.Std[0]))
-		labels[i] = int(s.Labels[i])
-	}
-	return train.NewTensors(x, labels)
+	mean, std := tr.Measure()
+	te.Mean, te.Std = mean, std
+	return tr, te, zoo.Preprocess{Mean: mean, Std: std}, nil
 }
 
 func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
@@ -130,31 +173,17 @@ func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	te, err := data.Open(*dataset, *dataDir, false)
+	set, err := data.OpenImages(*dataset, *dataDir, false)
 	if err != nil {
 		return err
 	}
-	set, err := toTensors(te, pre)
-	if err != nil {
-		return err
-	}
+	set.Mean, set.Std = pre.Mean, pre.Std
 	ev, err := train.Evaluate(m, set, 256)
 	if err != nil {
 		return err
 	}
-	names := data.ClassNames(*dataset)
 	fmt.Fprintf(stdout, "%s on %s test set (%d images), loss %.4f\n", m.Name, *dataset, set.Len(), ev.Loss)
-	for c, row := range ev.Confusion {
-		var tot int
-		for _, v := range row {
-			tot += v
-		}
-		label := strconv.Itoa(c)
-		if c < len(names) {
-			label = names[c]
-		}
-		fmt.Fprintf(stdout, "  %-12s %.4f\n", label, float64(row[c])/float64(max(tot, 1)))
-	}
+	printConfusion(stdout, ev, set.Classes)
 	fmt.Fprintf(stdout, "accuracy: %.4f\n", ev.Accuracy)
 	return nil
 }
