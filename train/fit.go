@@ -343,3 +343,32 @@ func Evaluate(m *zoo.Model, s Source, batchSize int) (Evaluation, error) {
 	ev.Accuracy = float64(correct) / float64(s.Len())
 	return ev, nil
 }
+
+// Stepper runs single training steps (forward, loss, backward, optimizer
+// update) outside Fit, for benchmarks that time steps on fixed batches.
+type Stepper struct {
+	r    *run
+	done int
+}
+
+// NewStepper prepares steps of m with cfg's optimizer and loss (the
+// learning rate stays cfg.LR).
+func NewStepper(m *zoo.Model, cfg Config) (*Stepper, error) {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1
+	}
+	cfg.Epochs = max(cfg.Epochs, 1)
+	cfg.Schedule = "constant"
+	r, err := newRun(m, &Tensors{X: nn.New(append([]int{1}, m.Input...)...), Labels: []int{0}}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Stepper{r: r}, nil
+}
+
+// Step trains on one batch x (N,C,H,W) and returns its loss.
+func (s *Stepper) Step(x *nn.Tensor, labels []int) (float64, error) {
+	s.done++
+	loss, _, err := s.r.update(x, labels, stepRand(s.r.cfg.Seed, s.done))
+	return loss, err
+}

@@ -10,6 +10,7 @@
 //	                    (-image FILE | -tensor IN.safetensors) (-layer NAME -channel K | -class K)
 //	                    -out FILE.png|FILE.safetensors
 //	convscope samples   -data NAME -n 20 -out DIR
+//	convscope bench     [-only PREFIX,...] [-json]
 package main
 
 import (
@@ -33,6 +34,7 @@ var commands = map[string]struct {
 	"attribute": {attribute, "project a unit (deconvnet) or a class (gradient) back to the input"},
 	"samples":   {samples, "write test-set images as PNG files (the web gallery)"},
 	"infer":     {infer, "top-5 classes of a picture, or raw logits of a tensor"},
+	"bench":     {bench, "speed figures named as ../shared/tools/torch_anchor.py's (ratios: tools/bench/compare.sh)"},
 }
 
 func main() {

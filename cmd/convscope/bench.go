@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/nn/kernel"
+	"github.com/convscope/convscope/train"
+	"github.com/convscope/convscope/zoo"
+)
+
+// benchJob is one figure of `convscope bench`, named as
+// ../shared/tools/torch_anchor.py names its PyTorch counterpart.
+type benchJob struct {
+	key string
+	run func() (float64, error)
+}
+
+// benchJobs are torch_anchor.py's keys, measured the same way: SGEMM best of
+// 3 windows of 20 products; training images/s best of 3 windows of SGD
+// steps (momentum 0.9) at batch 128 on random data; inference the fastest
+// of several single-image eval passes at 3x224x224, in milliseconds.
+func benchJobs() []benchJob {
+	var jobs []benchJob
+	for _, s := range [][3]int{{64, 1024, 576}, {128, 256, 1152}, {256, 196, 2304}, {512, 512, 512}, {16, 50176, 27}} {
+		jobs = append(jobs, benchJob{fmt.Sprintf("sgemm_gflops.%dx%dx%d", s[0], s[1], s[2]),
+			func() (float64, error) { return kernel.BenchSgemm(s[0], s[1], s[2], 20, 3), nil }})
+	}
+	for _, t := range []struct {
+		key, model string
+		input      []int
+		steps      int
+	}{
+		{"train_img_per_s.lenet5_1x28x28", "lenet5", []int{1, 28, 28}, 20},
+		// torch_anchor's ResNet-20 projects its shortcuts (option B).
+		{"train_img_per_s.resnet20_1x28x28", "resnet20_b", []int{1, 28, 28}, 3},
+		{"train_img_per_s.resnet20_3x32x32", "resnet20_b", []int{3, 32, 32}, 3},
+	} {
+		jobs = append(jobs, benchJob{t.key, func() (float64, error) { return trainImagesPerSecond(t.model, t.input, t.steps) }})
+	}
+	for _, name := range []string{"alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "convnext_tiny"} {
+		jobs = append(jobs, benchJob{"infer_ms_224." + name, func() (float64, error) { return inferMillis(name, 5) }})
+	}
+	return jobs
+}
+
+func bench(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print one JSON object, as torch_anchor.py --json")
+	only := fs.String("only", "", "comma-separated key prefixes to run (e.g. sgemm,infer_ms_224.resnet18)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	out := map[string]float64{}
+	var order []string
+	for _, j := range benchJobs() {
+		if *only != "" && !hasPrefix(j.key, strings.Split(*only, ",")) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		v, err := j.run()
+		if err != nil {
+			return fmt.Errorf("%s: %w", j.key, err)
+		}
+		out[j.key] = float64(int64(v*100+0.5)) / 100
+		order = append(order, j.key)
+		if !*asJSON {
+			fmt.Fprintf(stdout, "%-40s %10.2f\n", j.key, out[j.key])
+		}
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", " ")
+		return enc.Encode(out)
+	}
+	return nil
+}
+
+func hasPrefix(key string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(key, strings.TrimSpace(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// trainImagesPerSecond is the best of 3 windows of `steps` SGD steps at
+// batch 128 on random data, after 2 untimed steps.
+func trainImagesPerSecond(model string, input []int, steps int) (float64, error) {
+	m, err := zoo.Build(model, input, 10, 0)
+	if err != nil {
+		return 0, err
+	}
+	st, err := train.NewStepper(m, train.Config{BatchSize: 128, LR: 0.01, Momentum: 0.9})
+	if err != nil {
+		return 0, err
+	}
+	r := rand.New(rand.NewPCG(0, 1))
+	x := nn.New(append([]int{128}, input...)...)
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	labels := make([]int, 128)
+	for i := range labels {
+		labels[i] = r.IntN(10)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := st.Step(x, labels); err != nil {
+			return 0, err
+		}
+	}
+	best := 0.0
+	for w := 0; w < 3; w++ {
+		t := time.Now()
+		for i := 0; i < steps; i++ {
+			if _, err := st.Step(x, labels); err != nil {
+				return 0, err
+			}
+		}
+		best = max(best, float64(128*steps)/time.Since(t).Seconds())
+	}
+	return best, nil
+}
+
+// inferMillis is the fastest of reps single-image eval passes at 3x224x224.
+func inferMillis(model string, reps int) (float64, error) {
+	m, err := zoo.Build(model, []int{3, 224, 224}, 1000, 0)
+	if err != nil {
+		return 0, err
+	}
+	r := rand.New(rand.NewPCG(0, 2))
+	x := nn.New(1, 3, 224, 224)
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	if _, err := m.Net.Forward(x, &nn.Context{}, nil); err != nil {
+		return 0, err
+	}
+	best := time.Duration(1 << 62)
+	for i := 0; i < reps; i++ {
+		t := time.Now()
+		if _, err := m.Net.Forward(x, &nn.Context{}, nil); err != nil {
+			return 0, err
+		}
+		best = min(best, time.Since(t))
+	}
+	return float64(best) / 1e6, nil
+}

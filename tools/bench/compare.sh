@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs PyTorch's anchor (../shared/tools/torch_anchor.py) and `convscope bench`
+# on this machine in one go and prints convscope's figures as ratios to the
+# anchor's: for GFLOPS and images/s, convscope / anchor (higher is better);
+# for milliseconds, anchor / convscope (so above 1 is faster than PyTorch too).
+# SGEMM is also compared with OpenBLAS's AVX-512 kernels (OPENBLAS_CORETYPE=SkylakeX).
+#
+#   bash tools/bench/compare.sh [KEY-PREFIX ...]      e.g. sgemm infer_ms_224.resnet18
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+anchor=${ANCHOR:-../shared/tools/torch_anchor.py}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+only=("$@")
+go build -o "$tmp/convscope" ./cmd/convscope
+lscpu | sed -n 's/^Model name: *//p' > "$tmp/cpu"
+echo "== PyTorch / OpenBLAS (default kernels)" >&2
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$anchor" --json ${only:+--only "${only[@]}"} > "$tmp/anchor.json"
+echo "== OpenBLAS AVX-512 (SGEMM only)" >&2
+if [ ${#only[@]} -eq 0 ] || printf '%s\n' "${only[@]}" | grep -q '^sgemm'; then
+  OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 "$anchor" --json --only sgemm > "$tmp/avx512.json"
+else
+  echo '{}' > "$tmp/avx512.json"
+fi
+echo "== convscope" >&2
+prefixes=$(IFS=,; echo "${only[*]:-}")
+"$tmp/convscope" bench -json ${prefixes:+-only "$prefixes"} > "$tmp/convscope.json"
+/usr/bin/python3 - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+a, s, c = (json.load(open(f"{d}/{n}.json")) for n in ("anchor", "avx512", "convscope"))
+print("CPU:", open(f"{d}/cpu").read().strip())
+print("| key | PyTorch/OpenBLAS | OpenBLAS AVX-512 | convscope | ratio | ratio to AVX-512 |")
+print("|---|---:|---:|---:|---:|---:|")
+for k in c:
+    if k not in a:
+        continue
+    slower_is_better = k.startswith("infer_ms")
+    r = (a[k] / c[k]) if slower_is_better else (c[k] / a[k])
+    r2 = f"{c[k] / s[k]:.2f}" if k in s else ""
+    print(f"| {k} | {a[k]:.2f} | {s.get(k, '')} | {c[k]:.2f} | {r:.2f} | {r2} |")
+PY
