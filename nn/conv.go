@@ -112,10 +112,44 @@ func (c *Conv2d) geometry(x *Tensor) (convGeometry, error) {
 	return g, nil
 }
 
-// im2col unrolls group gi of sample xi.
-func (c *Conv2d) im2col(g convGeometry, xi []float32, gi int, col []float32) {
+// pointwise reports a 1x1 convolution with stride 1 and no padding: its
+// im2col matrix is the input itself, so no copy is made.
+func (c *Conv2d) pointwise() bool { return c.Kernel == 1 && c.Stride == 1 && c.Padding == 0 }
+
+// im2col returns the unrolled group gi of sample xi: col itself, filled,
+// or, for a pointwise convolution, the input's own slice. With fewer
+// samples than cores (batch 1 while serving) the channels are unrolled in
+// parallel; with more, each worker has a sample of its own.
+func (c *Conv2d) im2col(g convGeometry, xi []float32, gi int, col []float32) []float32 {
 	plane := g.h * g.w
-	kernel.Im2col(xi[gi*g.cg*plane:(gi+1)*g.cg*plane], g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, col)
+	xg := xi[gi*g.cg*plane : (gi+1)*g.cg*plane]
+	if c.pointwise() {
+		return xg
+	}
+	if g.n >= kernel.Workers() || g.cg == 1 {
+		kernel.Im2col(xg, g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, col)
+		return col
+	}
+	rows := c.Kernel * c.Kernel * g.cols
+	kernel.ParallelFor(g.cg, func(_, ci int) {
+		kernel.Im2col(xg[ci*plane:(ci+1)*plane], 1, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, col[ci*rows:(ci+1)*rows])
+	})
+	return col
+}
+
+// col2im adds the unrolled gradient dcol of group gi into sample dxi,
+// channels in parallel for small batches as im2col.
+func (c *Conv2d) col2im(g convGeometry, dcol, dxi []float32, gi int) {
+	plane := g.h * g.w
+	dxg := dxi[gi*g.cg*plane : (gi+1)*g.cg*plane]
+	if g.n >= kernel.Workers() || g.cg == 1 {
+		kernel.Col2im(dcol, g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxg)
+		return
+	}
+	rows := c.Kernel * c.Kernel * g.cols
+	kernel.ParallelFor(g.cg, func(_, ci int) {
+		kernel.Col2im(dcol[ci*rows:(ci+1)*rows], 1, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxg[ci*plane:(ci+1)*plane])
+	})
 }
 
 // Forward computes y = conv(x, W) + b.
@@ -134,9 +168,9 @@ func (c *Conv2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 		xi := x.Data[i*c.In*g.h*g.w : (i+1)*c.In*g.h*g.w]
 		yi := y.Data[i*c.Out*g.cols : (i+1)*c.Out*g.cols]
 		for gi := 0; gi < c.Groups; gi++ {
-			c.im2col(g, xi, gi, col)
+			cols := c.im2col(g, xi, gi, col)
 			w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
-			kernel.Sgemm(false, false, g.kg, g.cols, g.rows, 1, w, g.rows, col, g.cols, 0, yi[gi*g.kg*g.cols:], g.cols)
+			kernel.Sgemm(false, false, g.kg, g.cols, g.rows, 1, w, g.rows, cols, g.cols, 0, yi[gi*g.kg*g.cols:], g.cols)
 		}
 		if c.Bias != nil {
 			for k, b := range c.Bias.Value.Data {
@@ -182,11 +216,18 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			dyg := dyi[gi*g.kg*g.cols : (gi+1)*g.kg*g.cols]
 			wlo, whi := gi*g.kg*g.rows, (gi+1)*g.kg*g.rows
 			if grads != nil {
-				c.im2col(g, xi, gi, s.col)
-				kernel.Sgemm(false, true, g.kg, g.rows, g.cols, 1, dyg, g.cols, s.col, g.cols, 1, s.dw[wlo:whi], g.rows)
+				cols := c.im2col(g, xi, gi, s.col)
+				kernel.Sgemm(false, true, g.kg, g.rows, g.cols, 1, dyg, g.cols, cols, g.cols, 1, s.dw[wlo:whi], g.rows)
 			}
 			kernel.Sgemm(true, false, g.rows, g.cols, g.kg, 1, c.Weight.Value.Data[wlo:whi], g.rows, dyg, g.cols, 0, s.dcol, g.cols)
-			kernel.Col2im(s.dcol, g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxi[gi*g.cg*plane:(gi+1)*g.cg*plane])
+			if c.pointwise() { // dx is dcol itself: add it
+				dxg := dxi[gi*g.cg*plane : (gi+1)*g.cg*plane]
+				for j, v := range s.dcol[:len(dxg)] {
+					dxg[j] += v
+				}
+				continue
+			}
+			c.col2im(g, s.dcol, dxi, gi)
 		}
 		if grads != nil {
 			for k := range s.db {
