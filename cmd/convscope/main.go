@@ -34,6 +34,7 @@ var commands = map[string]struct {
 	"attribute": {attribute, "project a unit (deconvnet) or a class (gradient) back to the input"},
 	"samples":   {samples, "write test-set images as PNG files (the web gallery)"},
 	"infer":     {infer, "top-5 classes of a picture, or raw logits of a tensor"},
+	"results":   {results, "the results table (docs/RESULTS.md) from a directory of trained checkpoints and metrics"},
 	"bench":     {bench, "speed figures named as ../shared/tools/torch_anchor.py's (ratios: tools/bench/compare.sh)"},
 }
 

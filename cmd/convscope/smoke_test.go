@@ -78,6 +78,16 @@ func TestSmokeTrainEveryFamilyOnCIFARFormat(t *testing.T) {
 			t.Log(strings.TrimSpace(ev[strings.LastIndex(ev, "accuracy"):]))
 		})
 	}
+	table, err := run(t, "results", "-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(table, "| cifar10 |"); rows != 9 {
+		t.Errorf("results table has %d rows, want 9:\n%s", rows, table)
+	}
+	if !strings.Contains(table, "| resnet20 | cifar10 | 269,722 |") {
+		t.Errorf("no resnet20 row with its parameter count:\n%s", table)
+	}
 }
 
 // A finished run's state resumed with -resume reports the same epochs and
