@@ -15,7 +15,8 @@ import (
 //	    size (-input 3x192x192, 160, 128)
 //	mobilenet_v2    torchvision's (3,504,872 parameters): inverted residuals
 //	    with linear bottlenecks and ReLU6
-//	mobilenet_v1_small, mobilenet_v2_small   the same blocks for 28/32 inputs
+//	mobilenet_v1_small (width 1), mobilenet_v1_small_050 (width 0.5),
+//	mobilenet_v2_small   the same blocks for 28/32 inputs
 
 func init() {
 	for _, a := range []struct {
@@ -26,7 +27,10 @@ func init() {
 			Input: []int{3, 224, 224}, Classes: 1000,
 			build: func(in []int, classes int) ([]nn.Layer, error) { return mobilenetV1(in, classes, a.alpha, false) }})
 	}
-	register(Family{Name: "mobilenet_v1_small", Description: "MobileNet v1's separable blocks at half width with fewer strides, for small images",
+	register(Family{Name: "mobilenet_v1_small", Description: "MobileNet v1's separable blocks (width 1) with fewer strides, for small images",
+		Input: []int{1, 28, 28}, Classes: 10,
+		build: func(in []int, classes int) ([]nn.Layer, error) { return mobilenetV1(in, classes, 1, true) }})
+	register(Family{Name: "mobilenet_v1_small_050", Description: "MobileNet v1's separable blocks at width 0.5 with fewer strides, for small images",
 		Input: []int{1, 28, 28}, Classes: 10,
 		build: func(in []int, classes int) ([]nn.Layer, error) { return mobilenetV1(in, classes, 0.5, true) }})
 	register(Family{Name: "mobilenet_v2", Description: "MobileNet v2 as torchvision: inverted residuals, linear bottlenecks, ReLU6",

@@ -53,7 +53,7 @@ func TestSmokeTrainEveryFamilyOnCIFARFormat(t *testing.T) {
 	dir := t.TempDir()
 	writeCIFAR10(t, dir, 64) // 320 training images, 64 test images
 	for _, model := range []string{"lenet5", "alexnet_small", "zfnet_small", "vgg_small", "googlenet_small",
-		"resnet20", "mobilenet_v1_small", "mobilenet_v2_small", "convnext_mini"} {
+		"resnet20", "mobilenet_v1_small_050", "mobilenet_v2_small", "convnext_mini"} {
 		t.Run(model, func(t *testing.T) {
 			out := filepath.Join(dir, model+".safetensors")
 			opt := []string{"-opt", "sgd", "-lr", "0.02"}
