@@ -13,6 +13,7 @@ var avx512Kernels = &kernelSet{
 	name: "avx512", mr: 6, w: 16, nv: 4,
 	kc: 128, mc: 768, nc: 2048,
 	tile: tilesAVX512, pack: tilesAVX512P,
+	transpose: transposeAVX512, tb: 16,
 }
 
 // avx2Kernels: 6×16 tiles (6 rows × 2 ymm: 12 accumulators); a packed B
@@ -21,6 +22,7 @@ var avx2Kernels = &kernelSet{
 	name: "avx2", mr: 6, w: 8, nv: 2,
 	kc: 256, mc: 384, nc: 2048,
 	tile: tilesAVX2, pack: tilesAVX2P,
+	transpose: transposeAVX2, tb: 8,
 }
 
 // asmKernels lists the assembly paths this CPU runs, fastest first.

@@ -25,11 +25,16 @@
 //
 //	cd nn/kernel/asm && go run . -out ../sgemm_amd64.s -stubs ../stubs_amd64.go -pkg kernel -tables ../tables_amd64.go
 //
-// (that is what go generate runs). Products of at least parMin multiply-adds
-// are split across cores (pool.go): C is cut into one rectangle per core,
-// along columns when it is wide (B is then packed once in all), along rows
-// otherwise, and helper goroutines that live for the whole program compute
-// the parts. Packing buffers come from a sync.Pool, so a call allocates
+// (that is what go generate runs). A single row times a transposed B (a
+// linear layer on one sample) is left to gonum's dot products instead. B
+// needs no pass of its own to be packed where it is not transposed: the
+// first tile of each panel reads it in place and stores the packed copy;
+// transposed operands are packed with 16×16 (8×8) register transposes.
+//
+// Products of at least parMin multiply-adds are split across cores
+// (pool.go): C is cut into one rectangle per core, along columns when it is
+// wide (B is then packed once in all), along rows otherwise, and helper
+// goroutines that live for the whole program compute the parts. Packing buffers come from a sync.Pool, so a call allocates
 // nothing once warm. UsePath forces a path for tests and benchmarks;
 // BenchSgemm measures one the way the PyTorch/numpy anchor does.
 //

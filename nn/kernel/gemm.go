@@ -1,5 +1,10 @@
 package kernel
 
+import (
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
 // op(A) is m×k, op(B) is k×n and C is m×n. transA/transB select transposes;
 // lda, ldb, ldc are the row strides of A, B and C as stored. When beta is 0,
@@ -7,8 +12,19 @@ package kernel
 //
 // It is the blocked product of gemm_blocked.go on the fastest micro-kernel
 // this CPU runs (see Path), split across cores for large enough products;
-// SgemmNaive below is the loop it must agree with.
+// SgemmNaive below is the loop it must agree with. One shape goes elsewhere:
+// a single row times a transposed B (a linear layer on one sample) is n dot
+// products of contiguous rows, which gonum's Sgemm does at memory speed,
+// while the blocked product would first transpose all of B for that row.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(active, true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+var gonumBLAS gonum.Implementation
+
+// sgemm is Sgemm on path ks; without gemv, single rows take the blocked
+// path too (for tests).
+func sgemm(ks *kernelSet, gemv bool, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
 	if m == 0 || n == 0 {
 		return
@@ -17,7 +33,15 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	sgemmParallel(active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	if gemv && m == 1 && transB {
+		ta := blas.NoTrans
+		if transA {
+			ta = blas.Trans
+		}
+		gonumBLAS.Sgemm(ta, blas.Trans, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	sgemmParallel(ks, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // scaleC sets C = beta*C, writing zeros without reading C when beta is 0.

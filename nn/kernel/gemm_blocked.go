@@ -41,13 +41,17 @@ type kernelSet struct {
 	kc, mc, nc int             // block sizes (kc: k, mc: rows, nc: columns)
 	tile       [][]microKernel // tile[r-1][v-1]: r rows, v vectors
 	pack       [][]packKernel  // the same, packing B on the way; nil: pack in Go
+	// transpose sets dst[c*ld+r] = src[r*ls+c] on rows×cols, multiples of
+	// tb; nil: transposes are plain Go.
+	transpose func(rows, cols int, src *float32, ls int, dst *float32, ld int)
+	tb        int
 }
 
 func (ks *kernelSet) nr() int { return ks.nv * ks.w }
 
 // workspace holds one goroutine's packing buffers, reused across calls.
 type workspace struct {
-	b, a, t []float32
+	b, a, t, s []float32 // packed B, packed A (transA), edge tile, transpose scratch
 }
 
 func grow(s []float32, n int) []float32 {
@@ -61,9 +65,13 @@ func grow(s []float32, n int) []float32 {
 // op(A)[0][0], op(B)[0][0] and C[0][0] of the part to compute.
 func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	mr, w, nr := ks.mr, ks.w, ks.nr()
-	// Equal kc blocks, as large as allowed.
-	kc := (k + ks.kc - 1) / ks.kc
-	kc = (k + kc - 1) / kc
+	// Equal kc blocks, as large as allowed, whole transpose blocks but for
+	// the last.
+	kc := k
+	if k > ks.kc {
+		nk := (k + ks.kc - 1) / ks.kc
+		kc = ((k+nk-1)/nk + 15) / 16 * 16
+	}
 	ncb := min(ks.nc, n)
 	ws.b = grow(ws.b, kc*((ncb+nr-1)/nr*nr))
 	ws.t = grow(ws.t, mr*nr)
@@ -82,7 +90,7 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 				mb := min(ks.mc, m-ic)
 				ap, alda := a, lda
 				if transA {
-					packAT(ws.a, a, lda, ic, pc, mb, kb)
+					ks.packAT(ws.a, a, lda, ic, pc, mb, kb)
 					ap, alda = ws.a, kb
 				} else {
 					ap = a[ic*lda+pc:]
@@ -101,7 +109,7 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 							ks.pack[rows-1][v-1](kb, &ap[0], alda, &b[pc*ldb+jc+jr], ldb, &c[jc+jr], ldc, alpha, be, bp)
 							ir = rows
 						} else {
-							packPanel(ws.b[jr*kb:jr*kb+kb*v*w], transB, b, ldb, pc, jc+jr, kb, nw, v*w)
+							ks.packPanel(ws.b[jr*kb:jr*kb+kb*v*w], transB, b, ldb, pc, jc+jr, kb, nw, v*w, &ws.s)
 						}
 					}
 					row := ks.tile[mr-1][v-1]
@@ -143,7 +151,7 @@ func mergeTile(c []float32, ldc int, t []float32, ldt, rows, cols int, alpha, be
 
 // packPanel copies op(B)[pc:pc+kb, j0:j0+nw] into dst as kb rows of pw
 // floats (pw >= nw, whole vectors), padding each row with zeros.
-func packPanel(dst []float32, transB bool, b []float32, ldb, pc, j0, kb, nw, pw int) {
+func (ks *kernelSet) packPanel(dst []float32, transB bool, b []float32, ldb, pc, j0, kb, nw, pw int, scratch *[]float32) {
 	if !transB {
 		for p := 0; p < kb; p++ {
 			d := dst[p*pw : p*pw+pw]
@@ -152,32 +160,67 @@ func packPanel(dst []float32, transB bool, b []float32, ldb, pc, j0, kb, nw, pw 
 		}
 		return
 	}
-	// op(B)[p][j] = B[j][p]: each stored row of B is one column of the panel.
-	for j := 0; j < nw; j++ {
-		src := b[(j0+j)*ldb+pc:]
-		src = src[:kb]
-		for p, x := range src {
-			dst[p*pw+j] = x
-		}
-	}
-	for j := nw; j < pw; j++ {
-		for p := 0; p < kb; p++ {
-			dst[p*pw+j] = 0
+	// op(B)[p][j] = B[j][p]: the panel is the transpose of nw rows of B.
+	done := ks.transposeInto(nw, kb, b[j0*ldb+pc:], ldb, dst, pw, true, scratch)
+	if nw < pw {
+		for p := done; p < kb; p++ {
+			clear(dst[p*pw+nw : p*pw+pw])
 		}
 	}
 }
 
 // packAT copies op(A)[ic:ic+mb, pc:pc+kb] of a transposed A (stored k×m, so
 // op(A)[i][p] = A[p][i]) into dst as mb rows of kb floats.
-func packAT(dst, a []float32, lda, ic, pc, mb, kb int) {
-	dst = dst[:mb*kb]
-	for p := 0; p < kb; p++ {
-		src := a[(pc+p)*lda+ic:]
-		src = src[:mb]
-		for i, x := range src {
-			dst[i*kb+p] = x
+func (ks *kernelSet) packAT(dst, a []float32, lda, ic, pc, mb, kb int) {
+	ks.transposeInto(kb, mb, a[pc*lda+ic:], lda, dst, kb, false, nil)
+}
+
+// transposeInto sets dst[c*ld+r] = src[r*ls+c] for r < rows, c < cols:
+// whole tb×tb blocks in assembly where the path has it, the edges in Go.
+// With pad, dst has room for rows rounded up to tb, and the last, partial
+// band of rows goes through the assembly too, copied into scratch with zero
+// rows below it, so that dst gets zeros in those extra columns. It returns
+// how many rows of dst (c < done) were written that way, up to the padding.
+func (ks *kernelSet) transposeInto(rows, cols int, src []float32, ls int, dst []float32, ld int, pad bool, scratch *[]float32) (done int) {
+	r0, c0, r1 := 0, 0, 0
+	if tb := ks.tb; ks.transpose != nil && rows > 0 && cols >= tb {
+		r0, c0 = rows/tb*tb, cols/tb*tb
+		r1 = r0
+		if r0 > 0 {
+			_ = src[(r0-1)*ls+c0-1]
+			_ = dst[(c0-1)*ld+r0-1]
+			ks.transpose(r0, c0, &src[0], ls, &dst[0], ld)
+		}
+		if pad && r0 < rows {
+			s := grow(*scratch, tb*c0)
+			*scratch = s
+			for r := 0; r < tb; r++ {
+				if r0+r < rows {
+					copy(s[r*c0:(r+1)*c0], src[(r0+r)*ls:])
+				} else {
+					clear(s[r*c0 : (r+1)*c0])
+				}
+			}
+			_ = dst[(c0-1)*ld+r0+tb-1]
+			ks.transpose(tb, c0, &s[0], c0, &dst[r0], ld)
+			r1 = rows
+		}
+		if r1 == rows {
+			done = c0
 		}
 	}
+	// Columns c0.. of rows 0..r1, then every column of rows r1...
+	for r := 0; r < r1; r++ {
+		for c, x := range src[r*ls+c0 : r*ls+cols] {
+			dst[(c0+c)*ld+r] = x
+		}
+	}
+	for r := r1; r < rows; r++ {
+		for c, x := range src[r*ls : r*ls+cols] {
+			dst[c*ld+r] = x
+		}
+	}
+	return done
 }
 
 // f32s views n floats at p as a slice (for the Go kernels).

@@ -31,6 +31,7 @@ type gemmCase struct {
 	alpha, beta    float32
 	padA, padB     int
 	padC           int
+	gemv           bool // let single rows times a transposed B go to gonum, as Sgemm does
 }
 
 func (g gemmCase) String() string {
@@ -38,7 +39,8 @@ func (g gemmCase) String() string {
 		g.m, g.n, g.k, g.transA, g.transB, g.alpha, g.beta, g.padA, g.padB, g.padC)
 }
 
-// checkGemmCase runs Sgemm and SgemmNaive on the same random operands and
+// checkGemmCase runs the active path (every shape on the blocked product,
+// so that each path sees single rows too) and SgemmNaive on the same random operands and
 // fails if they differ by more than float32 rounding allows: both sums carry
 // at most about k*eps*sum|a*b| error, so the bound is twice that (plus the
 // beta term). C is padded on the right of each row and after its last row
@@ -77,7 +79,7 @@ func checkGemmCase(t *testing.T, r *rand.Rand, g gemmCase) {
 			}
 		}
 	}
-	Sgemm(g.transA, g.transB, m, n, k, g.alpha, a, lda, b, ldb, g.beta, c[:clen], ldc)
+	sgemm(active, g.gemv, g.transA, g.transB, m, n, k, g.alpha, a, lda, b, ldb, g.beta, c[:clen], ldc)
 	SgemmNaive(g.transA, g.transB, m, n, k, g.alpha, a, lda, b, ldb, g.beta, want, ldc)
 	const eps = 1.0 / (1 << 23)
 	for i := 0; i < m; i++ {
@@ -146,6 +148,53 @@ func TestSgemmPathsMatchNaive(t *testing.T) {
 	})
 }
 
+// Sgemm's single-row, transposed-B products (gonum's dot products) agree
+// with the naive loop too.
+func TestSgemmSingleRow(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, n := range []int{1, 10, 84, 130} {
+		for _, ta := range []bool{false, true} {
+			checkGemmCase(t, r, gemmCase{m: 1, n: n, k: 120, transA: ta, transB: true, alpha: 1.5, beta: 0, padA: 1, padB: 3, padC: 2, gemv: true})
+			checkGemmCase(t, r, gemmCase{m: 1, n: n, k: 33, transA: ta, transB: true, alpha: -1, beta: 0.5, gemv: true})
+		}
+	}
+}
+
+// Each path's transpose (assembly blocks, Go edges, zero padding) is exact.
+func TestTransposeInto(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, ks := range paths {
+		for _, sz := range [][2]int{{1, 1}, {3, 17}, {16, 16}, {17, 33}, {8, 8}, {40, 9}, {64, 128}, {25, 112}, {9, 40}} {
+			for _, pad := range []bool{false, true} {
+				rows, cols := sz[0], sz[1]
+				ls, ld := cols+3, rows+32
+				src := randSlice(r, rows*ls)
+				dst := make([]float32, cols*ld)
+				for i := range dst {
+					dst[i] = 7
+				}
+				var scratch []float32
+				done := ks.transposeInto(rows, cols, src, ls, dst, ld, pad, &scratch)
+				for c := 0; c < cols; c++ {
+					for rr := 0; rr < ld; rr++ {
+						got := dst[c*ld+rr]
+						want := float32(7)
+						switch {
+						case rr < rows:
+							want = src[rr*ls+c]
+						case c < done && ks.tb > 0 && rr < (rows+ks.tb-1)/ks.tb*ks.tb:
+							want = 0
+						}
+						if got != want {
+							t.Fatalf("%s %dx%d pad=%v: dst[%d][%d] = %g, want %g", ks.name, rows, cols, pad, c, rr, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // With k = 0 or alpha = 0 there is no product: C becomes beta*C, and zeros
 // (not NaN*0) when beta is 0.
 func TestSgemmNoProduct(t *testing.T) {
@@ -171,7 +220,7 @@ func TestSgemmNoProduct(t *testing.T) {
 // Several goroutines may call Sgemm at once (convolution runs one sample per
 // core, each calling it), large products then contend for the helpers.
 func TestSgemmConcurrent(t *testing.T) {
-	const m, n, k = 70, 90, 80
+	const m, n, k = 96, 100, 80 // above parMin, so each call splits
 	r := rand.New(rand.NewPCG(5, 6))
 	a, b := randSlice(r, m*k), randSlice(r, k*n)
 	want := make([]float32, m*n)
@@ -207,15 +256,13 @@ func TestSgemmNoAllocs(t *testing.T) {
 		for _, sz := range [][3]int{{6, 784, 25}, {64, 576, 64}, {130, 67, 300}} {
 			m, n, k := sz[0], sz[1], sz[2]
 			a, b, c := randSlice(r, m*k), randSlice(r, k*n), make([]float32, m*n)
-			for _, ta := range []bool{false, true} {
-				f := func() { Sgemm(ta, !ta, m, n, k, 1, a, max(m, k), b, max(n, k), 0, c, n) }
-				if ta {
-					f = func() { Sgemm(true, false, m, n, k, 1, a, m, b, n, 0, c, n) }
-				} else {
-					f = func() { Sgemm(false, true, m, n, k, 1, a, k, b, k, 0, c, n) }
-				}
+			for i, f := range []func(){
+				func() { Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n) },
+				func() { Sgemm(false, true, m, n, k, 1, a, k, b, k, 0.5, c, n) },
+				func() { Sgemm(true, false, m, n, k, 1, a, m, b, n, 1, c, n) },
+			} {
 				if allocs := testing.AllocsPerRun(20, f); allocs != 0 {
-					t.Errorf("%s %v ta=%v: %g allocations per call", path, sz, ta, allocs)
+					t.Errorf("%s %v case %d: %g allocations per call", path, sz, i, allocs)
 				}
 			}
 		}

@@ -1,33 +1,123 @@
 package kernel
 
 // Sgemm's split across cores: a persistent pool of helper goroutines, one per
-// core beyond the caller's, fed through a channel. The caller computes one
-// part itself and hands each other part to an idle helper; when no helper is
-// idle (another Sgemm holds it, as when convolution already runs one sample
-// per core) it computes that part too, so nested callers never wait on each
-// other. Each part is a rectangle of C and is computed by the blocked driver
-// with its own workspace; parts never share memory they write.
+// core beyond the caller's. The caller computes one part itself and hands
+// each other part to an idle helper; when none is idle (another Sgemm holds
+// it, as when convolution already runs one sample per core) it computes that
+// part too, so nested callers never wait on each other. Each part is a
+// rectangle of C, computed by the blocked driver with its own workspace;
+// parts never share memory they write.
+//
+// Handing work over through the Go scheduler alone is slow here: a goroutine
+// woken by a channel send waits in the sender's run queue, often until the
+// sender blocks, which costs more than 100µs a product. So a helper that has
+// just finished a part keeps polling for the next one for helperSpin (with
+// runtime.Gosched, so it gives way to any other goroutine that wants its
+// core) before it parks on a channel, and the caller polls for its helpers'
+// completion the same way before it blocks. A product stream, as in training,
+// then never parks; an idle program stops spinning after helperSpin.
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
-// parMin is the work (m*n*k multiply-adds) below which Sgemm stays on the
-// calling goroutine: handing a part to a helper costs a few microseconds.
-const parMin = 1 << 18
+const (
+	// parMin is the work (m*n*k multiply-adds) below which Sgemm stays on
+	// the calling goroutine: measured, products of half a million
+	// multiply-adds or more gain from a second core, smaller ones lose.
+	parMin = 1 << 19
+	// helperSpin is how long an idle helper, or a caller waiting for its
+	// helpers, polls before it parks.
+	helperSpin = 200 * time.Microsecond
+)
 
 var (
 	wsPool   = sync.Pool{New: func() any { return new(workspace) }}
-	callPool = sync.Pool{New: func() any { return &gemmCall{done: make(chan struct{}, 64)} }}
+	callPool = sync.Pool{New: func() any { return &gemmCall{done: make(chan struct{}, 1)} }}
 
-	helpers struct {
-		sync.Mutex
-		started int
-		idle    atomic.Int32
-		jobs    chan *gemmJob
-	}
+	helpersMu sync.Mutex
+	helpers   atomic.Pointer[[]*helper] // grows, never shrinks
 )
+
+// helper is one pool goroutine. A caller claims it by swapping its own job
+// into job (nil when the helper is free) and wakes it if it sleeps.
+type helper struct {
+	job      atomic.Pointer[gemmJob]
+	sleeping atomic.Bool
+	wake     chan struct{}
+}
+
+func (h *helper) loop() {
+	for {
+		j := h.job.Load()
+		if j == nil {
+			j = h.poll()
+		}
+		if j == nil {
+			h.sleeping.Store(true)
+			if h.job.Load() == nil { // a claim after this finds sleeping set
+				<-h.wake
+			}
+			h.sleeping.Store(false)
+			continue
+		}
+		j.run()
+		call := j.call
+		h.job.Store(nil)
+		call.finish()
+	}
+}
+
+// poll waits up to helperSpin for a job.
+func (h *helper) poll() *gemmJob {
+	start := time.Now()
+	for i := 1; ; i++ {
+		if j := h.job.Load(); j != nil {
+			return j
+		}
+		runtime.Gosched()
+		if i%16 == 0 && time.Since(start) > helperSpin {
+			return nil
+		}
+	}
+}
+
+// claim gives j to the helper if it is free.
+func (h *helper) claim(j *gemmJob) bool {
+	if !h.job.CompareAndSwap(nil, j) {
+		return false
+	}
+	if h.sleeping.Load() {
+		select {
+		case h.wake <- struct{}{}:
+		default:
+		}
+	}
+	return true
+}
+
+// startHelpers makes sure n helpers exist and returns them all.
+func startHelpers(n int) []*helper {
+	if hs := helpers.Load(); hs != nil && len(*hs) >= n {
+		return *hs
+	}
+	helpersMu.Lock()
+	defer helpersMu.Unlock()
+	var hs []*helper
+	if p := helpers.Load(); p != nil {
+		hs = *p
+	}
+	for len(hs) < n {
+		h := &helper{wake: make(chan struct{}, 1)}
+		hs = append(hs, h)
+		go h.loop()
+	}
+	helpers.Store(&hs)
+	return hs
+}
 
 // gemmJob is one part of a product: the blocked driver's arguments.
 type gemmJob struct {
@@ -37,8 +127,8 @@ type gemmJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	done           chan struct{}
-	inline         bool // computed by the caller, no helper being idle
+	call           *gemmCall
+	helped         bool // handed to a helper (else the caller computes it)
 }
 
 func (j *gemmJob) run() {
@@ -48,63 +138,46 @@ func (j *gemmJob) run() {
 }
 
 // gemmCall is one parallel Sgemm call's parts, reused through callPool.
+// pending counts parts still with helpers; the last one to finish and the
+// caller about to block race on state (0 → 1: helpers done first; 0 → 2: the
+// caller sleeps on done and the last helper must wake it).
 type gemmCall struct {
-	jobs []gemmJob
-	done chan struct{}
+	jobs    []gemmJob
+	pending atomic.Int32
+	state   atomic.Int32
+	done    chan struct{}
 }
 
-// startHelpers makes sure n helpers exist.
-func startHelpers(n int) {
-	if int(helpers.idle.Load()) >= n {
-		return
-	}
-	helpers.Lock()
-	defer helpers.Unlock()
-	if helpers.jobs == nil {
-		helpers.jobs = make(chan *gemmJob, 64)
-	}
-	for ; helpers.started < min(n, cap(helpers.jobs)); helpers.started++ {
-		helpers.idle.Add(1)
-		go func() {
-			for j := range helpers.jobs {
-				j.run()
-				helpers.idle.Add(1)
-				j.done <- struct{}{}
-			}
-		}()
+func (c *gemmCall) finish() {
+	if c.pending.Add(-1) == 0 && !c.state.CompareAndSwap(0, 1) {
+		c.done <- struct{}{}
 	}
 }
 
-// claimHelper reserves an idle helper, or reports that none is idle.
-func claimHelper() bool {
-	for {
-		n := helpers.idle.Load()
-		if n <= 0 {
-			return false
+// wait returns once every helped part is done; at least one must have been.
+func (c *gemmCall) wait() {
+	start := time.Now()
+	for i := 1; c.pending.Load() > 0; i++ {
+		runtime.Gosched()
+		if i%16 == 0 && time.Since(start) > helperSpin {
+			break
 		}
-		if helpers.idle.CompareAndSwap(n, n-1) {
-			return true
-		}
+	}
+	if c.state.CompareAndSwap(0, 2) {
+		<-c.done
 	}
 }
 
 // sgemmParallel splits C into parts, one per core for large products: whole
-// vectors of columns when C is at least as wide as it is tall (each part packs
-// its own columns of B, so B is packed once in all and A is only read), else
+// vectors of columns when C is wider than it is tall (each part packs its
+// own columns of B, so B is packed once in all and A is only read), else
 // whole tiles of rows (each part packs all of B, which is then the narrow
 // operand).
 func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	parts := 1
-	if P := Workers(); P > 1 && m*n*k >= parMin {
-		parts = P
-	}
+	// One part per core, but no part below parMin.
+	parts := min(Workers(), max(1, m*n*k/parMin))
 	nvec, mt := (n+ks.w-1)/ks.w, (m+ks.mr-1)/ks.mr
-	splitN := n >= m && nvec >= parts || mt < parts
-	if forceSplit == 1 {
-		splitN = true
-	} else if forceSplit == 2 {
-		splitN = false
-	}
+	splitN := n > m && nvec >= parts || mt < parts
 	if splitN {
 		parts = min(parts, nvec)
 	} else {
@@ -116,12 +189,14 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 		wsPool.Put(ws)
 		return
 	}
-	startHelpers(parts - 1)
+	hs := startHelpers(parts - 1)
 	call := callPool.Get().(*gemmCall)
 	if cap(call.jobs) < parts {
 		call.jobs = make([]gemmJob, parts)
 	}
 	call.jobs = call.jobs[:parts]
+	call.pending.Store(0)
+	call.state.Store(0)
 	for i := range call.jobs {
 		m0, m1, n0, n1 := 0, m, 0, n
 		if splitN {
@@ -131,7 +206,7 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 		}
 		j := &call.jobs[i]
 		*j = gemmJob{ks: ks, transA: transA, transB: transB, m: m1 - m0, n: n1 - n0, k: k,
-			alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc, done: call.done}
+			alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc, call: call}
 		if transA {
 			j.a = a[m0:]
 		} else {
@@ -144,29 +219,31 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 		}
 		j.c = c[m0*ldc+n0:]
 	}
-	// Hand parts 1.. to idle helpers; compute part 0 and the rest here.
-	sent := 0
-	for i := 1; i < parts; i++ {
+	// Hand parts 1.. to free helpers; compute part 0 and the rest here.
+	helped := 0
+	for i, h := 1, 0; i < parts && h < len(hs); h++ {
 		j := &call.jobs[i]
-		j.inline = !claimHelper()
-		if !j.inline {
-			helpers.jobs <- j
-			sent++
+		call.pending.Add(1)
+		if hs[h].claim(j) {
+			j.helped = true
+			helped++
+			i++
+		} else {
+			call.pending.Add(-1)
 		}
 	}
+
 	call.jobs[0].run()
 	for i := 1; i < parts; i++ {
-		if call.jobs[i].inline {
+		if !call.jobs[i].helped {
 			call.jobs[i].run()
 		}
 	}
-	for ; sent > 0; sent-- {
-		<-call.done
+	if helped > 0 {
+		call.wait()
 	}
 	for i := range call.jobs {
 		call.jobs[i] = gemmJob{}
 	}
 	callPool.Put(call)
 }
-
-var forceSplit = 0 // TEMP

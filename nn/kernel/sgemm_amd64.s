@@ -12837,3 +12837,267 @@ sgemmAVX2R6V2P_beta0:
 	VMOVUPS Y11, 32(DI)(BX*2)
 	VZEROUPPER
 	RET
+
+// func transposeAVX512(rows int, cols int, src *float32, ls int, dst *float32, ld int)
+// Requires: AVX, AVX512F
+TEXT ·transposeAVX512(SB), NOSPLIT, $0-48
+	MOVQ  rows+0(FP), AX
+	MOVQ  cols+8(FP), BX
+	MOVQ  src+16(FP), SI
+	MOVQ  ls+24(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  dst+32(FP), DI
+	MOVQ  ld+40(FP), DX
+	SHLQ  $0x02, DX
+	TESTQ AX, AX
+	JE    transposeAVX512_done
+	TESTQ BX, BX
+	JE    transposeAVX512_done
+
+	// For each band of bs source rows ...
+transposeAVX512_rows:
+	XORQ R8, R8
+
+	// ... and each bs×bs block in it: load, transpose, store.
+transposeAVX512_cols:
+	LEAQ       (SI)(R8*4), R9
+	MOVQ       R8, R10
+	IMULQ      DX, R10
+	ADDQ       DI, R10
+	VMOVUPS    (R9), Z0
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z1
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z2
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z3
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z4
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z5
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z6
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z7
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z8
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z9
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z10
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z11
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z12
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z13
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z14
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Z15
+	ADDQ       CX, R9
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z17
+	VUNPCKLPS  Z3, Z2, Z18
+	VUNPCKHPS  Z3, Z2, Z19
+	VUNPCKLPS  Z5, Z4, Z20
+	VUNPCKHPS  Z5, Z4, Z21
+	VUNPCKLPS  Z7, Z6, Z22
+	VUNPCKHPS  Z7, Z6, Z23
+	VUNPCKLPS  Z9, Z8, Z24
+	VUNPCKHPS  Z9, Z8, Z25
+	VUNPCKLPS  Z11, Z10, Z26
+	VUNPCKHPS  Z11, Z10, Z27
+	VUNPCKLPS  Z13, Z12, Z28
+	VUNPCKHPS  Z13, Z12, Z29
+	VUNPCKLPS  Z15, Z14, Z30
+	VUNPCKHPS  Z15, Z14, Z31
+	VUNPCKLPD  Z18, Z16, Z0
+	VUNPCKHPD  Z18, Z16, Z1
+	VUNPCKLPD  Z19, Z17, Z2
+	VUNPCKHPD  Z19, Z17, Z3
+	VUNPCKLPD  Z22, Z20, Z4
+	VUNPCKHPD  Z22, Z20, Z5
+	VUNPCKLPD  Z23, Z21, Z6
+	VUNPCKHPD  Z23, Z21, Z7
+	VUNPCKLPD  Z26, Z24, Z8
+	VUNPCKHPD  Z26, Z24, Z9
+	VUNPCKLPD  Z27, Z25, Z10
+	VUNPCKHPD  Z27, Z25, Z11
+	VUNPCKLPD  Z30, Z28, Z12
+	VUNPCKHPD  Z30, Z28, Z13
+	VUNPCKLPD  Z31, Z29, Z14
+	VUNPCKHPD  Z31, Z29, Z15
+	VSHUFF32X4 $0x88, Z4, Z0, Z16
+	VSHUFF32X4 $0xdd, Z4, Z0, Z20
+	VSHUFF32X4 $0x88, Z5, Z1, Z17
+	VSHUFF32X4 $0xdd, Z5, Z1, Z21
+	VSHUFF32X4 $0x88, Z6, Z2, Z18
+	VSHUFF32X4 $0xdd, Z6, Z2, Z22
+	VSHUFF32X4 $0x88, Z7, Z3, Z19
+	VSHUFF32X4 $0xdd, Z7, Z3, Z23
+	VSHUFF32X4 $0x88, Z12, Z8, Z24
+	VSHUFF32X4 $0xdd, Z12, Z8, Z28
+	VSHUFF32X4 $0x88, Z13, Z9, Z25
+	VSHUFF32X4 $0xdd, Z13, Z9, Z29
+	VSHUFF32X4 $0x88, Z14, Z10, Z26
+	VSHUFF32X4 $0xdd, Z14, Z10, Z30
+	VSHUFF32X4 $0x88, Z15, Z11, Z27
+	VSHUFF32X4 $0xdd, Z15, Z11, Z31
+	VSHUFF32X4 $0x88, Z24, Z16, Z0
+	VSHUFF32X4 $0xdd, Z24, Z16, Z8
+	VSHUFF32X4 $0x88, Z25, Z17, Z1
+	VSHUFF32X4 $0xdd, Z25, Z17, Z9
+	VSHUFF32X4 $0x88, Z26, Z18, Z2
+	VSHUFF32X4 $0xdd, Z26, Z18, Z10
+	VSHUFF32X4 $0x88, Z27, Z19, Z3
+	VSHUFF32X4 $0xdd, Z27, Z19, Z11
+	VSHUFF32X4 $0x88, Z28, Z20, Z4
+	VSHUFF32X4 $0xdd, Z28, Z20, Z12
+	VSHUFF32X4 $0x88, Z29, Z21, Z5
+	VSHUFF32X4 $0xdd, Z29, Z21, Z13
+	VSHUFF32X4 $0x88, Z30, Z22, Z6
+	VSHUFF32X4 $0xdd, Z30, Z22, Z14
+	VSHUFF32X4 $0x88, Z31, Z23, Z7
+	VSHUFF32X4 $0xdd, Z31, Z23, Z15
+	VMOVUPS    Z0, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z1, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z2, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z3, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z4, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z5, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z6, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z7, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z8, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z9, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z10, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z11, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z12, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z13, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z14, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Z15, (R10)
+	ADDQ       DX, R10
+	ADDQ       $0x10, R8
+	CMPQ       R8, BX
+	JL         transposeAVX512_cols
+	MOVQ       CX, R9
+	SHLQ       $0x04, R9
+	ADDQ       R9, SI
+	ADDQ       $0x40, DI
+	SUBQ       $0x10, AX
+	JNE        transposeAVX512_rows
+
+transposeAVX512_done:
+	VZEROUPPER
+	RET
+
+// func transposeAVX2(rows int, cols int, src *float32, ls int, dst *float32, ld int)
+// Requires: AVX
+TEXT ·transposeAVX2(SB), NOSPLIT, $0-48
+	MOVQ  rows+0(FP), AX
+	MOVQ  cols+8(FP), BX
+	MOVQ  src+16(FP), SI
+	MOVQ  ls+24(FP), CX
+	SHLQ  $0x02, CX
+	MOVQ  dst+32(FP), DI
+	MOVQ  ld+40(FP), DX
+	SHLQ  $0x02, DX
+	TESTQ AX, AX
+	JE    transposeAVX2_done
+	TESTQ BX, BX
+	JE    transposeAVX2_done
+
+	// For each band of bs source rows ...
+transposeAVX2_rows:
+	XORQ R8, R8
+
+	// ... and each bs×bs block in it: load, transpose, store.
+transposeAVX2_cols:
+	LEAQ       (SI)(R8*4), R9
+	MOVQ       R8, R10
+	IMULQ      DX, R10
+	ADDQ       DI, R10
+	VMOVUPS    (R9), Y0
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Y1
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Y2
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Y3
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Y4
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Y5
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Y6
+	ADDQ       CX, R9
+	VMOVUPS    (R9), Y7
+	ADDQ       CX, R9
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS    Y8, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Y9, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Y10, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Y11, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Y12, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Y13, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Y14, (R10)
+	ADDQ       DX, R10
+	VMOVUPS    Y15, (R10)
+	ADDQ       DX, R10
+	ADDQ       $0x08, R8
+	CMPQ       R8, BX
+	JL         transposeAVX2_cols
+	MOVQ       CX, R9
+	SHLQ       $0x03, R9
+	ADDQ       R9, SI
+	ADDQ       $0x20, DI
+	SUBQ       $0x08, AX
+	JNE        transposeAVX2_rows
+
+transposeAVX2_done:
+	VZEROUPPER
+	RET

@@ -219,3 +219,9 @@ func sgemmAVX2R6V1P(k int, a *float32, lda int, b *float32, ldb int, c *float32,
 
 // sgemmAVX2R6V2P computes a 6x16 tile: c = alpha*a*b + beta*c, b unpacked (ldb apart), and packs b into bp.
 func sgemmAVX2R6V2P(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// transposeAVX512 sets dst[c*ld+r] = src[r*ls+c] for r < rows, c < cols, both multiples of 16.
+func transposeAVX512(rows int, cols int, src *float32, ls int, dst *float32, ld int)
+
+// transposeAVX2 sets dst[c*ld+r] = src[r*ls+c] for r < rows, c < cols, both multiples of 8.
+func transposeAVX2(rows int, cols int, src *float32, ls int, dst *float32, ld int)

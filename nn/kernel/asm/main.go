@@ -1,10 +1,12 @@
-// Command asm generates convscope's SGEMM micro-kernels (../sgemm_amd64.s and
-// their Go declarations ../stubs_amd64.go) with avo. It is its own module so
-// that avo never becomes a dependency of convscope itself. Regenerate with
+// Command asm generates convscope's SGEMM micro-kernels with avo:
+// ../sgemm_amd64.s, their Go declarations ../stubs_amd64.go and the tables
+// that index them, ../tables_amd64.go. It is its own module so that avo never
+// becomes a dependency of convscope itself. Regenerate with
 //
-//	cd nn/kernel/asm && go run . -out ../sgemm_amd64.s -stubs ../stubs_amd64.go -pkg kernel
+//	cd nn/kernel/asm && go run . -out ../sgemm_amd64.s -stubs ../stubs_amd64.go -pkg kernel -tables ../tables_amd64.go
 //
-// Every kernel computes one register tile of C = alpha*A*B + beta*C:
+// (go generate ./nn/kernel/ runs the same). Every kernel computes one
+// register tile of C = alpha*A*B + beta*C:
 //
 //	for p := 0; p < k; p++ {
 //		for i := 0; i < R; i++ {
@@ -21,7 +23,16 @@
 // for AVX-512, 8 for AVX2) and the kernel for R rows and V vectors is named
 // sgemmAVX512R{R}V{V} or sgemmAVX2R{R}V{V}. The main loop is unrolled four
 // times; each k step loads V vectors of B, broadcasts R values of A and does
-// R*V fused multiply-adds into R*V accumulators, which never leave registers.
+// R*V fused multiply-adds into accumulators that never leave registers.
+// Tiles too small to keep 8 multiply-adds in flight (two FMA units, four
+// cycles each) use 2 or 4 sets of accumulators on alternate k steps, summed
+// at the end.
+//
+// The ...P variants read B unpacked (k rows ldb floats apart, prefetching a
+// few rows ahead) and store the packed panel as they go: the driver runs one
+// on the first tile of each panel, so packing B costs no pass of its own.
+// transposeAVX512 and transposeAVX2 transpose whole 16×16 or 8×8 blocks in
+// registers, to pack a transposed A or B.
 package main
 
 import (
@@ -78,6 +89,8 @@ func main() {
 			}
 		}
 	}
+	transpose(sets[0], 16, transpose16x16)
+	transpose(sets[1], 8, transpose8x8)
 	Generate()
 	if *tables != "" {
 		writeTables(*tables, sets)
@@ -309,4 +322,120 @@ func kernel(s isa, R, V int, pack bool) {
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// transpose emits transpose{ISA}(rows, cols, src, ls, dst, ld), which sets
+// dst[c*ld+r] = src[r*ls+c] for r < rows, c < cols, both multiples of the
+// block size bs, one bs×bs block at a time in registers. It packs
+// transposed operands (op(B) when transB, op(A) when transA).
+func transpose(s isa, bs int, block func(r []VecPhysical) []VecPhysical) {
+	name := "transpose" + s.name
+	TEXT(name, NOSPLIT, "func(rows, cols int, src *float32, ls int, dst *float32, ld int)")
+	Doc(fmt.Sprintf("%s sets dst[c*ld+r] = src[r*ls+c] for r < rows, c < cols, both multiples of %d.", name, bs))
+	rows, cols, src, ls, dst, ld := RAX, RBX, RSI, RCX, RDI, RDX
+	c, p, q := R8, R9, R10
+	Load(Param("rows"), rows)
+	Load(Param("cols"), cols)
+	Load(Param("src"), src)
+	Load(Param("ls"), ls)
+	SHLQ(U8(2), ls)
+	Load(Param("dst"), dst)
+	Load(Param("ld"), ld)
+	SHLQ(U8(2), ld)
+	TESTQ(rows, rows)
+	JE(LabelRef(name + "_done"))
+	TESTQ(cols, cols)
+	JE(LabelRef(name + "_done"))
+	r := s.regs[:2*bs]
+
+	Comment("For each band of bs source rows ...")
+	Label(name + "_rows")
+	XORQ(c, c)
+	Comment("... and each bs×bs block in it: load, transpose, store.")
+	Label(name + "_cols")
+	// p = src + c*4 (block's first row), q = dst + c*ld (block's first row in dst).
+	LEAQ(Mem{Base: src, Index: c, Scale: 4}, p)
+	MOVQ(c, q)
+	IMULQ(ld, q)
+	ADDQ(dst, q)
+	for i := 0; i < bs; i++ {
+		VMOVUPS(Mem{Base: p}, r[i])
+		ADDQ(ls, p)
+	}
+	out := block(r)
+	for i := 0; i < bs; i++ {
+		VMOVUPS(out[i], Mem{Base: q})
+		ADDQ(ld, q)
+	}
+	ADDQ(U8(bs), c)
+	CMPQ(c, cols)
+	JL(LabelRef(name + "_cols"))
+
+	// Next band: src += bs rows, dst += bs floats.
+	MOVQ(ls, p)
+	SHLQ(U8(log2(bs)), p)
+	ADDQ(p, src)
+	ADDQ(U8(4*bs), dst)
+	SUBQ(U8(bs), rows)
+	JNE(LabelRef(name + "_rows"))
+
+	Label(name + "_done")
+	VZEROUPPER()
+	RET()
+}
+
+func log2(n int) int {
+	l := 0
+	for ; n > 1; n >>= 1 {
+		l++
+	}
+	return l
+}
+
+// transpose16x16 transposes the 16 zmm rows r[0:16] in place, with r[16:32]
+// as scratch: 32-bit, then 64-bit interleaves, then two 128-bit lane shuffles.
+func transpose16x16(r []VecPhysical) []VecPhysical {
+	x, t := r[:16], r[16:32]
+	for i := 0; i < 16; i += 2 {
+		VUNPCKLPS(x[i+1], x[i], t[i])
+		VUNPCKHPS(x[i+1], x[i], t[i+1])
+	}
+	for i := 0; i < 16; i += 4 {
+		VUNPCKLPD(t[i+2], t[i], x[i])
+		VUNPCKHPD(t[i+2], t[i], x[i+1])
+		VUNPCKLPD(t[i+3], t[i+1], x[i+2])
+		VUNPCKHPD(t[i+3], t[i+1], x[i+3])
+	}
+	for h := 0; h < 16; h += 8 {
+		for i := 0; i < 4; i++ {
+			VSHUFF32X4(U8(0x88), x[h+i+4], x[h+i], t[h+i])
+			VSHUFF32X4(U8(0xdd), x[h+i+4], x[h+i], t[h+i+4])
+		}
+	}
+	for i := 0; i < 8; i++ {
+		VSHUFF32X4(U8(0x88), t[i+8], t[i], x[i])
+		VSHUFF32X4(U8(0xdd), t[i+8], t[i], x[i+8])
+	}
+	return x
+}
+
+// transpose8x8 transposes the 8 ymm rows r[0:8] into r[8:16]: 32-bit
+// interleaves, 64-bit shuffles, then 128-bit lane swaps.
+func transpose8x8(r []VecPhysical) []VecPhysical {
+	x, t := r[:8], r[8:16]
+	for i := 0; i < 8; i += 2 {
+		VUNPCKLPS(x[i+1], x[i], t[i])
+		VUNPCKHPS(x[i+1], x[i], t[i+1])
+	}
+	for i := 0; i < 8; i += 4 {
+		VSHUFPS(U8(0x44), t[i+2], t[i], x[i])
+		VSHUFPS(U8(0xee), t[i+2], t[i], x[i+1])
+		VSHUFPS(U8(0x44), t[i+3], t[i+1], x[i+2])
+		VSHUFPS(U8(0xee), t[i+3], t[i+1], x[i+3])
+	}
+	for i := 0; i < 4; i++ {
+		VPERM2F128(U8(0x20), x[i+4], x[i], t[i])
+		VPERM2F128(U8(0x31), x[i+4], x[i], t[i+4])
+	}
+	return t
 }
