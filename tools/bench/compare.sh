@@ -6,12 +6,20 @@
 # SGEMM is also compared with OpenBLAS's AVX-512 kernels (OPENBLAS_CORETYPE=SkylakeX).
 #
 #   bash tools/bench/compare.sh [KEY-PREFIX ...]      e.g. sgemm infer_ms_224.resnet18
+#
+# The anchor needs OpenBLAS: without Debian's libopenblas0-pthread, numpy and
+# PyTorch's matrix products fall back to the reference BLAS (libblas3, about
+# 6 GFLOPS here), which is no anchor at all. The script refuses to run then.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 anchor=${ANCHOR:-../shared/tools/torch_anchor.py}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 only=("$@")
+if [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
+  echo "install OpenBLAS first: apt-get install libopenblas0-pthread" >&2
+  exit 2
+fi
 go build -o "$tmp/convscope" ./cmd/convscope
 lscpu | sed -n 's/^Model name: *//p' > "$tmp/cpu"
 echo "== PyTorch / OpenBLAS (default kernels)" >&2
