@@ -19,12 +19,61 @@ func Strongest(tr *nn.Trace, step, c int) (Unit, error) {
 	if err != nil {
 		return Unit{}, err
 	}
+	return strongestIn(out, c, tr.Steps[step].Layer.Name())
+}
+
+func strongestIn(out *nn.Tensor, c int, name string) (Unit, error) {
 	ch, h, w := planes(out)
 	if c < 0 || c >= ch {
-		return Unit{}, fmt.Errorf("channel %d outside [0,%d) of %s", c, ch, tr.Steps[step].Layer.Name())
+		return Unit{}, fmt.Errorf("channel %d outside [0,%d) of %s", c, ch, name)
 	}
 	i := nn.ArgMax(out.Data[c*h*w : (c+1)*h*w])
 	return Unit{Channel: c, Y: i / w, X: i % w}, nil
+}
+
+// Target is a layer found by name anywhere in a trace, inside blocks too
+// ("layer3.1.conv2" of a ResNet).
+type Target struct {
+	Name string
+	Path []int    // nn.Trace.Locate's path
+	Step *nn.Step // its record in this pass
+}
+
+// Find locates the layer called name in tr.
+func Find(tr *nn.Trace, name string) (Target, error) {
+	path, st, ok := tr.Locate(name)
+	if !ok {
+		return Target{}, fmt.Errorf("no layer %q in this network", name)
+	}
+	if st.Out.Shape[0] != 1 {
+		return Target{}, fmt.Errorf("deconvnet wants a single-sample trace, got batch %d", st.Out.Shape[0])
+	}
+	return Target{Name: name, Path: path, Step: st}, nil
+}
+
+// StrongestAt is Strongest for a found layer.
+func StrongestAt(t Target, c int) (Unit, error) { return strongestIn(t.Step.Out, c, t.Name) }
+
+// SeedAt is Seed for a found layer.
+func SeedAt(t Target, u Unit) (*nn.Tensor, error) { return seedIn(t.Step.Out, u, t.Name) }
+
+// ProjectAt is the deconvnet projection of unit u of a found layer: inside
+// the blocks that hold it the walk uses nn's backward under the deconvnet
+// rule (the same three operations, see TestRectificationDiffersFromGradient),
+// then Walk takes over at the top level.
+func ProjectAt(tr *nn.Trace, t Target, u Unit) (*nn.Tensor, error) {
+	signal, err := SeedAt(t, u)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Path) == 1 {
+		return Walk(tr, t.Path[0], signal)
+	}
+	d, err := tr.BackToStepInput(t.Path, signal, nn.Deconvnet, nil)
+	if err != nil || t.Path[0] == 0 {
+		return d, err
+	}
+	return Walk(tr, t.Path[0]-1, d)
 }
 
 // Project is the deconvnet projection of unit u of step `step` of tr back to
@@ -44,9 +93,13 @@ func Seed(tr *nn.Trace, step int, u Unit) (*nn.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
+	return seedIn(out, u, tr.Steps[step].Layer.Name())
+}
+
+func seedIn(out *nn.Tensor, u Unit, name string) (*nn.Tensor, error) {
 	ch, h, w := planes(out)
 	if u.Channel < 0 || u.Channel >= ch || u.Y < 0 || u.Y >= h || u.X < 0 || u.X >= w {
-		return nil, fmt.Errorf("unit %+v outside %s's output %s", u, tr.Steps[step].Layer.Name(), nn.ShapeString(out.Shape))
+		return nil, fmt.Errorf("unit %+v outside %s's output %s", u, name, nn.ShapeString(out.Shape))
 	}
 	signal := nn.New(out.Shape...)
 	i := (u.Channel*h+u.Y)*w + u.X

@@ -110,3 +110,49 @@ func TestProjectRejectsBadUnits(t *testing.T) {
 		t.Error("layer index 1 of 1 accepted")
 	}
 }
+
+// A layer inside a residual block projects like the same layer would in a
+// flat network: with an identity-free body the shortcut adds nothing, so the
+// projection from "res.conv" equals the flat network's from its conv.
+func TestProjectAtNestedLayer(t *testing.T) {
+	mk := func() (*nn.Conv2d, *nn.Conv2d) {
+		a := nn.NewConv2d("a", 1, 2, 3, 1, 1, false)
+		b := nn.NewConv2d("res.conv", 2, 2, 3, 1, 1, false)
+		for i := range a.Weight.Value.Data {
+			a.Weight.Value.Data[i] = float32(i%5) - 2
+		}
+		for i := range b.Weight.Value.Data {
+			b.Weight.Value.Data[i] = float32(i%7) - 3
+		}
+		return a, b
+	}
+	x := nn.New(1, 1, 6, 6)
+	for i := range x.Data {
+		x.Data[i] = float32(i%9) / 9
+	}
+	a, b := mk()
+	_, nestedTr := forward(t, []nn.Layer{a, nn.NewReLU("r"), nn.NewResidual("res", nn.NewChain("res", b, nn.NewReLU("res.relu")), nil, nil)}, x)
+	a2, b2 := mk()
+	_, flatTr := forward(t, []nn.Layer{a2, nn.NewReLU("r"), b2, nn.NewReLU("res.relu")}, x)
+
+	target, err := Find(nestedTr, "res.relu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := StrongestAt(target, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ProjectAt(nestedTr, target, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := Project(flatTr, 3, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "nested projection", got, want.Data)
+	if _, err := Find(nestedTr, "res.nothing"); err == nil {
+		t.Error("found a missing layer")
+	}
+}

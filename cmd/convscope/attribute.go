@@ -55,25 +55,25 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	step, unit, seedSig, err := seedSignal(tr, *layer, *channel, *class)
+	target, unit, seedSig, err := seedSignal(tr, *layer, *channel, *class)
 	if err != nil {
 		return err
 	}
 	var att *nn.Tensor
 	if rule == nn.Deconvnet {
-		att, err = deconv.Walk(tr, step, seedSig)
+		att, err = deconv.ProjectAt(tr, target, unit)
 	} else {
-		att, err = m.Net.Backward(tr, step, seedSig, rule, nil)
+		att, err = m.Net.BackwardFromPath(tr, target.Path, seedSig, rule, nil)
 	}
 	if err != nil {
 		return err
 	}
 	if strings.EqualFold(filepath.Ext(*out), ".safetensors") {
-		meta := map[string]string{"method": rule.String(), "model": m.Name, "layer": tr.Steps[step].Layer.Name()}
+		meta := map[string]string{"method": rule.String(), "model": m.Name, "layer": target.Name}
 		if err := nn.SaveSafetensors(*out, map[string]*nn.Tensor{"attribution": att}, meta); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s (%s from %s)\n", *out, rule, tr.Steps[step].Layer.Name())
+		fmt.Fprintf(stdout, "wrote %s (%s from %s)\n", *out, rule, target.Name)
 		return nil
 	}
 	pic, peak, err := viz.Signed(att)
@@ -81,12 +81,12 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	big := viz.Upscale(pic, *scale)
-	if *layer != "" {
+	if *layer != "" && len(target.Path) == 1 { // receptive fields are summarised for top-level layers
 		s, err := zoo.Summarize(m)
 		if err != nil {
 			return err
 		}
-		box := s.Layers[step].Box(unit.Y, unit.X, m.Input[1], m.Input[2])
+		box := s.Layers[target.Path[0]].Box(unit.Y, unit.X, m.Input[1], m.Input[2])
 		viz.DrawBox(big, image.Rect(box.Min.X**scale, box.Min.Y**scale, box.Max.X**scale, box.Max.Y**scale), color.RGBA{255, 64, 64, 255})
 	}
 	b, err := viz.PNG(big)
@@ -96,34 +96,35 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s from %s, max |value| %.4g)\n", *out, rule, tr.Steps[step].Layer.Name(), peak)
+	fmt.Fprintf(stdout, "wrote %s (%s from %s, max |value| %.4g)\n", *out, rule, target.Name, peak)
 	return nil
 }
 
 // seedSignal picks where the backward walk starts: the strongest unit of a
 // layer's channel (its own activation, all else zero, as Zeiler & Fergus),
-// or 1 at a class logit.
-func seedSignal(tr *nn.Trace, layer string, channel, class int) (int, deconv.Unit, *nn.Tensor, error) {
+// the layer found by name anywhere in the network, or 1 at a class logit.
+func seedSignal(tr *nn.Trace, layer string, channel, class int) (deconv.Target, deconv.Unit, *nn.Tensor, error) {
 	if layer != "" {
-		step := tr.Find(layer)
-		if step < 0 {
-			return 0, deconv.Unit{}, nil, fmt.Errorf("no layer %q in this model (top-level layers only)", layer)
-		}
-		u, err := deconv.Strongest(tr, step, channel)
+		t, err := deconv.Find(tr, layer)
 		if err != nil {
-			return 0, u, nil, err
+			return t, deconv.Unit{}, nil, err
 		}
-		s, err := deconv.Seed(tr, step, u)
-		return step, u, s, err
+		u, err := deconv.StrongestAt(t, channel)
+		if err != nil {
+			return t, u, nil, err
+		}
+		s, err := deconv.SeedAt(t, u)
+		return t, u, s, err
 	}
 	logits := tr.Output()
 	if class < 0 {
 		class = nn.ArgMax(logits.Data)
 	}
 	if class >= logits.Len() {
-		return 0, deconv.Unit{}, nil, fmt.Errorf("class %d of %d", class, logits.Len())
+		return deconv.Target{}, deconv.Unit{}, nil, fmt.Errorf("class %d of %d", class, logits.Len())
 	}
 	s := nn.New(logits.Shape...)
 	s.Data[class] = 1
-	return len(tr.Steps) - 1, deconv.Unit{Channel: class}, s, nil
+	last := len(tr.Steps) - 1
+	return deconv.Target{Name: tr.Steps[last].Layer.Name(), Path: []int{last}, Step: &tr.Steps[last]}, deconv.Unit{Channel: class}, s, nil
 }

@@ -198,3 +198,25 @@ func TestAttributeSafetensors(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// -layer takes names inside blocks too: a ResNet block's second conv.
+func TestAttributeNestedLayer(t *testing.T) {
+	dir := t.TempDir()
+	x := nn.New(1, 3, 32, 32)
+	for i := range x.Data {
+		x.Data[i] = float32(i%11) / 11
+	}
+	in := filepath.Join(dir, "x.safetensors")
+	nn.SaveSafetensors(in, map[string]*nn.Tensor{"input": x}, nil)
+	for _, method := range []string{"deconvnet", "guided", "gradient"} {
+		out := filepath.Join(dir, method+".safetensors")
+		msg, err := run(t, "attribute", "-method", method, "-model", "resnet20", "-tensor", in, "-layer", "layer2.1.conv2", "-channel", "3", "-out", out)
+		if err != nil || !strings.Contains(msg, "layer2.1.conv2") {
+			t.Fatalf("%s: %v %s", method, err, msg)
+		}
+		a, _, err := nn.LoadSafetensors(out)
+		if err != nil || !nn.SameShape(a["attribution"].Shape, []int{1, 3, 32, 32}) {
+			t.Fatalf("%s: %v", method, err)
+		}
+	}
+}
