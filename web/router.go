@@ -16,6 +16,7 @@ import (
 
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/explore"
+	"github.com/convscope/convscope/web/results"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/session"
 	"github.com/convscope/convscope/web/summary"
@@ -51,6 +52,8 @@ func NewRouter(d Deps) http.Handler {
 	r.Mount("/", explore.New(d.Catalog, d.Gallery).Routes())
 	// GET /model and /model/{name} are the layer tables (torchinfo style).
 	r.Mount("/model", summary.New(d.Catalog).Routes())
+	// GET /results is the table of trained models and their accuracy.
+	r.Mount("/results", results.New(d.Catalog).Routes())
 	// POST /upload stores a PNG or JPEG for a later run and returns its id.
 	r.Mount("/upload", upload.New(d.Uploads, d.Logger).Routes())
 	// GET /ws is the page's websocket: runs, layer maps, projections.
