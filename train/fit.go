@@ -160,9 +160,11 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 			es.SetEpoch(r.epoch)
 		}
 		order := Order(r.cfg.Seed, r.epoch, trainSet.Len())
+		batches, stop := prefetch(trainSet, order, r.cfg.BatchSize, r.step, r.steps)
 		epochStart := time.Now()
 		for ; r.step < r.steps; r.step++ {
 			if err := ctx.Err(); err != nil {
+				stop()
 				r.epochElapsed += time.Since(epochStart)
 				if r.cfg.Checkpoint != "" {
 					if serr := r.save(r.cfg.Checkpoint); serr != nil {
@@ -173,15 +175,15 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 			}
 			done := (r.epoch-1)*r.steps + r.step
 			r.opt.SetLR(r.schedule(done))
-			idx := order[r.step*r.cfg.BatchSize : min((r.step+1)*r.cfg.BatchSize, len(order))]
-			x, labels := batch(trainSet, idx)
-			loss, hits, err := r.update(x, labels, stepRand(r.cfg.Seed, done))
+			b := <-batches
+			loss, hits, err := r.update(b.x, b.labels, stepRand(r.cfg.Seed, done))
 			if err != nil {
+				stop()
 				return r.results, err
 			}
-			r.lossSum += loss * float64(len(idx))
+			r.lossSum += loss * float64(len(b.labels))
 			r.correct += hits
-			r.seen += len(idx)
+			r.seen += len(b.labels)
 			if r.cfg.OnEvent != nil && (r.step%10 == 9 || r.step == r.steps-1) {
 				el := r.wall()
 				ips := float64(r.seen) / (r.epochElapsed + time.Since(epochStart)).Seconds()
@@ -196,10 +198,12 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 				err := r.save(r.cfg.Checkpoint)
 				r.step--
 				if err != nil {
+					stop()
 					return r.results, err
 				}
 			}
 		}
+		stop()
 		res := EpochResult{Epoch: r.epoch, Loss: r.lossSum / float64(r.seen), Accuracy: float64(r.correct) / float64(r.seen),
 			LR: float64(r.opt.LR()), ImagesPerSec: float64(r.seen) / (r.epochElapsed + time.Since(epochStart)).Seconds()}
 		ev, err := Evaluate(r.m, testSet, 256)
@@ -229,6 +233,41 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 		}
 	}
 	return r.results, nil
+}
+
+// prepared is one step's batch.
+type prepared struct {
+	x      *nn.Tensor
+	labels []int
+}
+
+// prefetch fills the batches of steps [from, steps) of an epoch's order on
+// another goroutine, one step ahead of training, so that reading and
+// augmenting samples overlaps with the compute; batches arrive in order and
+// each sample's augmentation depends only on (seed, epoch, index), so the
+// result is the same as filling them in line. stop ends the goroutine early.
+func prefetch(s Source, order []int, batchSize, from, steps int) (<-chan prepared, func()) {
+	out := make(chan prepared, 1)
+	quit := make(chan struct{})
+	go func() {
+		defer close(out)
+		for st := from; st < steps; st++ {
+			idx := order[st*batchSize : min((st+1)*batchSize, len(order))]
+			x, labels := batch(s, idx)
+			select {
+			case out <- prepared{x, labels}:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once bool
+	return out, func() {
+		if !once {
+			once = true
+			close(quit)
+		}
+	}
 }
 
 // wall is the run's training time so far, across resumptions.
