@@ -17,7 +17,9 @@ import (
 func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	name := fs.String("model", "lenet5", "model name (convscope summary -all lists them)")
-	dataset := fs.String("data", "fashion-mnist", "dataset: "+strings.Join(data.ImageDatasets(), ", "))
+	dataset := fs.String("data", "fashion-mnist", "dataset: "+strings.Join(data.ImageDatasets(), ", ")+", or folder:DIR (one sub-folder per class)")
+	folderInput := fs.String("input", "3x32x32", "with -data folder:DIR: the CxHxW pictures are resized and centre-cropped to")
+	valFraction := fs.Float64("val", 0.1, "with -data folder:DIR: the fraction held out for testing (stratified, from -seed)")
 	dataDir := fs.String("data-dir", "", "directory holding the dataset files (default: searched)")
 	epochs := fs.Int("epochs", 10, "passes over the training set")
 	batch := fs.Int("batch", 64, "mini-batch size")
@@ -52,7 +54,14 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if *metrics == "" {
 		*metrics = base
 	}
-	trainSet, testSet, pre, err := loadData(*dataset, *dataDir)
+	var trainSet, testSet *data.ImageSet
+	var pre zoo.Preprocess
+	var err error
+	if dir, ok := strings.CutPrefix(*dataset, "folder:"); ok {
+		trainSet, testSet, pre, err = loadFolder(dir, *folderInput, *valFraction, *seed)
+	} else {
+		trainSet, testSet, pre, err = loadData(*dataset, *dataDir)
+	}
 	if err != nil {
 		return err
 	}
@@ -135,6 +144,25 @@ func withMeta(meta map[string]string, r train.EpochResult) map[string]string {
 	out["test_accuracy"] = strconv.FormatFloat(r.TestAccuracy, 'f', 4, 64)
 	out["wall_time"] = r.Elapsed.Round(time.Second).String()
 	return out
+}
+
+// loadFolder reads an image folder at a CxHxW size and splits it into a
+// training and a held-out set, normalised with the training set's statistics.
+func loadFolder(dir, input string, val float64, seed uint64) (*data.ImageSet, *data.ImageSet, zoo.Preprocess, error) {
+	shape, err := zoo.ParseShape(input)
+	if err != nil {
+		return nil, nil, zoo.Preprocess{}, err
+	}
+	tr, te, err := data.SplitFolder(dir, data.FolderOptions{Channels: shape[0], Height: shape[1], Width: shape[2]}, val, seed)
+	if err != nil {
+		return nil, nil, zoo.Preprocess{}, err
+	}
+	if te.Len() == 0 {
+		return nil, nil, zoo.Preprocess{}, fmt.Errorf("%s: -val %g holds out no picture to test on", dir, val)
+	}
+	mean, std := tr.Measure()
+	te.Mean, te.Std = mean, std
+	return tr, te, zoo.Preprocess{Mean: mean, Std: std}, nil
 }
 
 // loadData opens a dataset's training and test sets, with the per-channel
