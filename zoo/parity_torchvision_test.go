@@ -24,7 +24,10 @@ var torchvisionModels = []string{"mobilenet_v2", "googlenet", "googlenet_aux", "
 // these networks): a pre-activation within float32 rounding of zero may fall
 // on the other side of a ReLU or max-pool decision in the two engines, which
 // moves some pixels' gradient while the map as a whole stays; a wrong
-// backward rule moves it by far more. Models whose files are absent are skipped; .ci/run writes
+// backward rule moves it by far more. Where either figure is exceeded, the
+// script's float64 run of the same network decides: convscope passes if it
+// is within twice PyTorch's own float32 error of it (deep networks such as
+// ResNet-152 carry 1e-4 of float32 error in their logits, PyTorch included). Models whose files are absent are skipped; .ci/run writes
 // the three smallest.
 func TestTorchvisionParity(t *testing.T) {
 	dir := filepath.Join("testdata", "torchvision")
@@ -52,8 +55,16 @@ func TestTorchvisionParity(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := maxRelDiff(tr.Output().Data, ref["logits"].Data)
+			logits := tr.Output().Data
+			d := maxRelDiff(logits, ref["logits"].Data)
 			t.Logf("logits (max |logit| %.3g): max relative difference %.2g", maxAbs(ref["logits"].Data), d)
+			if l64 := ref["logits_f64"]; d > 1e-4 && l64 != nil {
+				ours, theirs := maxRelDiff(logits, l64.Data), maxRelDiff(ref["logits"].Data, l64.Data)
+				t.Logf("  against float64: convscope %.2g, PyTorch float32 %.2g", ours, theirs)
+				if ours <= 2*theirs {
+					d = 0 // as accurate as PyTorch's own float32
+				}
+			}
 			if d > 1e-4 {
 				t.Errorf("logits differ from torchvision's by %.3g relative", d)
 			}
@@ -66,6 +77,13 @@ func TestTorchvisionParity(t *testing.T) {
 			d = l2RelDiff(grad.Data, ref["grad_input"].Data)
 			tol := max(2*float64(ref["grad_noise_l2"].Data[0]), 1e-4)
 			t.Logf("input gradient: relative L2 difference %.2g; PyTorch's own under 1e-6 input noise %.2g", d, ref["grad_noise_l2"].Data[0])
+			if g64 := ref["grad_input_f64"]; d > tol && g64 != nil {
+				ours, theirs := l2RelDiff(grad.Data, g64.Data), l2RelDiff(ref["grad_input"].Data, g64.Data)
+				t.Logf("  against float64: convscope %.2g, PyTorch float32 %.2g", ours, theirs)
+				if ours <= 2*theirs+1e-4 {
+					d = 0 // as accurate as PyTorch's own float32
+				}
+			}
 			if d > tol {
 				t.Errorf("input gradient differs from torchvision's by %.3g (relative L2), more than %.3g", d, tol)
 			}

@@ -13,12 +13,14 @@ files are large):
                      statistics calibrated on random inputs, saved by torch.save
   NAME.io.safetensors  an input (1,3,224,224), the eval-mode logits, the
                      gradient of logit K (K = the argmax) with respect to the
-                     input, and how far that gradient moves (relative L2)
-                     when the input is perturbed by 1e-6 relative noise
-                     ("input", "logits", "grad_input", "class", "grad_noise_l2")
+                     input, both also computed in float64 ("logits_f64",
+                     "grad_input_f64"), and how far the float32 gradient moves
+                     (relative L2) when the input is perturbed by 1e-6
+                     relative noise ("input", "logits", "grad_input",
+                     "class", "grad_noise_l2")
 zoo/parity_torchvision_test.go loads each pair that exists and compares.
 """
-import os, sys
+import copy, os, sys
 import torch
 import torchvision.models as M
 
@@ -73,6 +75,11 @@ def write(name):
     torch.save(m.state_dict(), os.path.join(OUT, name + ".pth"))
     x = torch.randn(1, 3, 224, 224)
     logits, grad, k = forward_backward(m, x, None)
+    # The same network in float64: the reference both float32 engines are
+    # measured against (a deep network's float32 logits are off by up to
+    # 1e-4 relative, its input gradient by a few percent where ReLU and
+    # max-pool decisions sit within rounding of their thresholds).
+    logits64, grad64, _ = forward_backward(copy.deepcopy(m).double(), x.double(), k)
     # How much PyTorch's own input gradient moves when the input moves by
     # one part in a million: a ReLU or max-pool decision within rounding of
     # its threshold flips, and the gradient of a deep network is that
@@ -81,7 +88,8 @@ def write(name):
     noise = (moved - grad).norm() / grad.norm()
     save_safetensors(os.path.join(OUT, name + ".io.safetensors"),
                      {"input": x, "logits": logits, "grad_input": grad,
-                      "class": torch.tensor([float(k)]), "grad_noise_l2": noise.reshape(1)},
+                      "class": torch.tensor([float(k)]), "grad_noise_l2": noise.reshape(1),
+                      "logits_f64": logits64.float(), "grad_input_f64": grad64.float()},
                      {"torch": torch.__version__, "model": name})
     print("wrote", name, flush=True)
 
