@@ -15,9 +15,9 @@ files are large):
                      gradient of logit K (K = the argmax) with respect to the
                      input, both also computed in float64 ("logits_f64",
                      "grad_input_f64"), and how far the float32 gradient moves
-                     (relative L2) when the input is perturbed by 1e-6
-                     relative noise ("input", "logits", "grad_input",
-                     "class", "grad_noise_l2")
+                     (relative L2, the largest of four draws) when the input
+                     is perturbed by 1e-6 relative noise ("input", "logits",
+                     "grad_input", "class", "grad_noise_l2")
 zoo/parity_torchvision_test.go loads each pair that exists and compares.
 """
 import copy, os, sys
@@ -83,9 +83,12 @@ def write(name):
     # How much PyTorch's own input gradient moves when the input moves by
     # one part in a million: a ReLU or max-pool decision within rounding of
     # its threshold flips, and the gradient of a deep network is that
-    # sensitive. The Go test allows twice this.
-    _, moved, _ = forward_backward(m, x * (1 + 1e-6 * torch.randn_like(x)), k)
-    noise = (moved - grad).norm() / grad.norm()
+    # sensitive. The largest of four draws (one draw can miss a flip that
+    # moves it by 1% where another moves it by 0.2%); the Go test allows twice this.
+    noise = torch.tensor(0.0)
+    for _ in range(4):
+        _, moved, _ = forward_backward(m, x * (1 + 1e-6 * torch.randn_like(x)), k)
+        noise = torch.maximum(noise, (moved - grad).norm() / grad.norm())
     save_safetensors(os.path.join(OUT, name + ".io.safetensors"),
                      {"input": x, "logits": logits, "grad_input": grad,
                       "class": torch.tensor([float(k)]), "grad_noise_l2": noise.reshape(1),
