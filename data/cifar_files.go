@@ -32,7 +32,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -311,43 +310,16 @@ func (ds *cifarDataset) verify(what string, n int64, sha, md string) error {
 
 // fetchArchive GETs the archive into dst through a temporary file beside
 // it, renamed into place only once its checksums match.
-func fetchArchive(ds *cifarDataset, dst string) (err error) {
+func fetchArchive(ds *cifarDataset, dst string) error {
 	if ds.sha256 == "" && ds.md5 == "" {
 		return fmt.Errorf("%s: no checksum known, refusing to download", ds.url)
 	}
-	resp, err := Client.Get(ds.url)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", ds.url, resp.Status)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".*.part")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	return download(ds.url, dst, maxArchive, func(n int64, sha, md string) error {
+		if err := ds.verify(ds.url, n, sha, md); err != nil {
+			return fmt.Errorf("%w (file discarded)", err)
 		}
-	}()
-	sh, md := sha256.New(), md5.New()
-	n, err := io.Copy(io.MultiWriter(tmp, sh, md), io.LimitReader(resp.Body, maxArchive+1))
-	if err != nil {
-		return fmt.Errorf("GET %s: %w", ds.url, err)
-	}
-	if err = ds.verify(ds.url, n, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(md.Sum(nil))); err != nil {
-		return fmt.Errorf("%w (file discarded)", err)
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
+		return nil
+	})
 }
 
 // extractCIFAR checks the archive at arch and extracts the dataset's

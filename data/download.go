@@ -61,10 +61,27 @@ func Download(name, dir string) error {
 }
 
 // fetchVerified GETs url into dst through a temporary file beside it.
-func fetchVerified(url, dst string, f idxFile) (err error) {
+func fetchVerified(url, dst string, f idxFile) error {
 	if f.sha256 == "" && f.md5 == "" {
 		return fmt.Errorf("%s: no checksum known, refusing to download", f.name)
 	}
+	return download(url, dst, maxDownload, func(n int64, sha, md string) error {
+		switch {
+		case n > maxDownload:
+			return fmt.Errorf("GET %s: more than %d bytes", url, maxDownload)
+		case f.sha256 != "" && sha != f.sha256:
+			return fmt.Errorf("%s: SHA-256 %s, want %s (file discarded)", url, sha, f.sha256)
+		case f.md5 != "" && md != f.md5:
+			return fmt.Errorf("%s: MD5 %s, want %s (file discarded)", url, md, f.md5)
+		}
+		return nil
+	})
+}
+
+// download GETs url into dst through a temporary file beside it, reading at
+// most limit+1 bytes, and renames it into place only when check accepts its
+// size and hex SHA-256 and MD5; otherwise nothing is left behind.
+func download(url, dst string, limit int64, check func(n int64, sha, md string) error) (err error) {
 	resp, err := Client.Get(url)
 	if err != nil {
 		return err
@@ -84,18 +101,12 @@ func fetchVerified(url, dst string, f idxFile) (err error) {
 		}
 	}()
 	sh, md := sha256.New(), md5.New()
-	n, err := io.Copy(io.MultiWriter(tmp, sh, md), io.LimitReader(resp.Body, maxDownload+1))
+	n, err := io.Copy(io.MultiWriter(tmp, sh, md), io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return fmt.Errorf("GET %s: %w", url, err)
 	}
-	if n > maxDownload {
-		return fmt.Errorf("GET %s: more than %d bytes", url, maxDownload)
-	}
-	if got := hex.EncodeToString(sh.Sum(nil)); f.sha256 != "" && got != f.sha256 {
-		return fmt.Errorf("%s: SHA-256 %s, want %s (file discarded)", url, got, f.sha256)
-	}
-	if got := hex.EncodeToString(md.Sum(nil)); f.md5 != "" && got != f.md5 {
-		return fmt.Errorf("%s: MD5 %s, want %s (file discarded)", url, got, f.md5)
+	if err = check(n, hex.EncodeToString(sh.Sum(nil)), hex.EncodeToString(md.Sum(nil))); err != nil {
+		return err
 	}
 	if err = tmp.Sync(); err != nil {
 		return err
