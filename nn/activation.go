@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/convscope/convscope/nn/kernel"
+)
 
 // elementwise is the shared shape of activations: any input shape, output alike.
 type elementwise struct{ base }
@@ -25,7 +29,20 @@ type Activation struct {
 	rectifier bool
 	f         func(x float32) float32
 	df        func(x, y float32) float32
+	// fast selects a direct loop for the hot activations (ReLU, ReLU6)
+	// instead of a call of f and df per element; the loops compute exactly
+	// what f and df do.
+	fast fastAct
 }
+
+// fastAct names the activations with a loop of their own.
+type fastAct int
+
+const (
+	actGeneric fastAct = iota
+	actReLU
+	actReLU6
+)
 
 // Type is PyTorch's class name ("ReLU", "GELU", ...).
 func (a *Activation) Type() string { return a.kind }
@@ -33,12 +50,26 @@ func (a *Activation) Type() string { return a.kind }
 // Rectifies reports whether the deconvnet rectifies the signal here.
 func (a *Activation) Rectifies() bool { return a.rectifier }
 
-// Forward applies f to every element.
+// Forward applies f to every element, in parallel pieces for large tensors.
 func (a *Activation) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	y := New(x.Shape...)
-	for i, v := range x.Data {
-		y.Data[i] = a.f(v)
-	}
+	kernel.ParallelRange(len(x.Data), func(lo, hi int) {
+		src, dst := x.Data[lo:hi], y.Data[lo:hi]
+		switch a.fast {
+		case actReLU:
+			for i, v := range src {
+				dst[i] = max(v, 0)
+			}
+		case actReLU6:
+			for i, v := range src {
+				dst[i] = min(max(v, 0), 6)
+			}
+		default:
+			for i, v := range src {
+				dst[i] = a.f(v)
+			}
+		}
+	})
 	return y, nil, nil
 }
 
@@ -48,25 +79,71 @@ func (a *Activation) Backward(dy *Tensor, st *Step, rule Rule, _ Grads) (*Tensor
 		return nil, err
 	}
 	dx := New(dy.Shape...)
-	x, y := st.In.Data, st.Out.Data
-	for i, d := range dy.Data {
-		switch rule {
-		case Gradient:
-			dx.Data[i] = d * a.df(x[i], y[i])
-		case Deconvnet:
-			if a.rectifier {
-				d = max(d, 0)
-			}
-			dx.Data[i] = d
-		case Guided:
-			dx.Data[i] = max(d, 0) * a.df(x[i], y[i])
-		}
-	}
+	kernel.ParallelRange(len(dy.Data), func(lo, hi int) {
+		a.backward(dy.Data[lo:hi], st.In.Data[lo:hi], st.Out.Data[lo:hi], dx.Data[lo:hi], rule)
+	})
 	return dx, nil
 }
 
+// backward is Backward on one piece: dx from dy, x and y.
+func (a *Activation) backward(dy, x, y, dx []float32, rule Rule) {
+	x, y, dx = x[:len(dy)], y[:len(dy)], dx[:len(dy)]
+	if rule == Deconvnet {
+		for i, d := range dy {
+			if a.rectifier {
+				d = max(d, 0)
+			}
+			dx[i] = d
+		}
+		return
+	}
+	switch {
+	case a.fast == actReLU:
+		// f'(x) = 1[x > 0], as a mask (no branch to mispredict): the
+		// signal where x > 0, else +0, as PyTorch's threshold_backward.
+		for i, d := range dy {
+			if rule == Guided {
+				d = max(d, 0)
+			}
+			var m uint32
+			if x[i] > 0 {
+				m = ^uint32(0)
+			}
+			dx[i] = math.Float32frombits(math.Float32bits(d) & m)
+		}
+	case a.fast == actReLU6:
+		for i, d := range dy {
+			if rule == Guided {
+				d = max(d, 0)
+			}
+			var lo, hi uint32
+			if x[i] > 0 {
+				lo = ^uint32(0)
+			}
+			if x[i] < 6 {
+				hi = ^uint32(0)
+			}
+			dx[i] = math.Float32frombits(math.Float32bits(d) & lo & hi)
+		}
+	default:
+		for i, d := range dy {
+			if rule == Guided {
+				d = max(d, 0)
+			}
+			dx[i] = d * a.df(x[i], y[i])
+		}
+	}
+}
+
 func newActivation(name, kind string, rectifier bool, f func(float32) float32, df func(x, y float32) float32) *Activation {
-	return &Activation{elementwise{base{name}}, kind, rectifier, f, df}
+	a := &Activation{elementwise: elementwise{base{name}}, kind: kind, rectifier: rectifier, f: f, df: df}
+	switch kind {
+	case "ReLU":
+		a.fast = actReLU
+	case "ReLU6":
+		a.fast = actReLU6
+	}
+	return a
 }
 
 func step01(c bool) float32 {
@@ -157,8 +234,9 @@ func NewSigmoid(name string) *Activation {
 }
 
 // NewTanh is y = tanh(x), LeNet-5's squashing function; f'(x) = 1 - y².
+// It is computed in float32 (kernel.Tanh, within a few ULP of math.Tanh).
 func NewTanh(name string) *Activation {
-	return newActivation(name, "Tanh", false, func(x float32) float32 { return float32(math.Tanh(float64(x))) },
+	return newActivation(name, "Tanh", false, kernel.Tanh,
 		func(_, y float32) float32 { return 1 - y*y })
 }
 
@@ -167,7 +245,7 @@ func NewTanh(name string) *Activation {
 // f(±1) = ±1; f'(a) = S (A - f²/A).
 func NewLeCunTanh(name string) *Activation {
 	const a, s = 1.7159, 2.0 / 3
-	return newActivation(name, "LeCunTanh", false, func(x float32) float32 { return float32(a * math.Tanh(s*float64(x))) },
+	return newActivation(name, "LeCunTanh", false, func(x float32) float32 { return a * kernel.Tanh(s*x) },
 		func(_, y float32) float32 { return float32(s * (a - float64(y*y)/a)) })
 }
 

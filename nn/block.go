@@ -1,6 +1,10 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/convscope/convscope/nn/kernel"
+)
 
 // Blocks: layers built from other layers, for the networks that are not a
 // plain chain. Each keeps its sub-traces in its Step's Saved, so the
@@ -200,9 +204,7 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		return nil, nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(s.body.Out.Shape), ShapeString(short.Shape))
 	}
 	sum := New(short.Shape...)
-	for i, v := range s.body.Out.Data {
-		sum.Data[i] = v + short.Data[i]
-	}
+	addInto(sum.Data, s.body.Out.Data, short.Data)
 	if r.After == nil {
 		return sum, s, nil
 	}
@@ -235,10 +237,18 @@ func (r *Residual) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, 
 		}
 	}
 	out := New(dx.Shape...)
-	for i, v := range dx.Data {
-		out.Data[i] = v + dshort.Data[i]
-	}
+	addInto(out.Data, dx.Data, dshort.Data)
 	return out, nil
+}
+
+// addInto sets dst = a + b elementwise, in parallel pieces when large.
+func addInto(dst, a, b []float32) {
+	kernel.ParallelRange(len(dst), func(lo, hi int) {
+		d, x, y := dst[lo:hi], a[lo:hi], b[lo:hi]
+		for i := range d {
+			d[i] = x[i] + y[i]
+		}
+	})
 }
 
 // stepOf runs one layer and records its step.

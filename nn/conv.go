@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/convscope/convscope/nn/kernel"
 )
@@ -14,7 +15,8 @@ import (
 // x is (N,C,H,W); y is (N,K,H',W') with H' = (H+2p-d(k-1)-1)/s + 1. Weight is
 // (K,C/G,k,k), Bias is (K) or nil. Groups G split C and K into G independent
 // convolutions (G = C is a depthwise convolution). It runs as im2col + SGEMM
-// per sample and group.
+// per sample and group; a depthwise convolution (G = C = K) runs a direct
+// kernel instead (depthwise.go), as does one with a channel multiplier (K = mC).
 type Conv2d struct {
 	base
 	ConvConfig
@@ -116,25 +118,37 @@ func (c *Conv2d) geometry(x *Tensor) (convGeometry, error) {
 // im2col matrix is the input itself, so no copy is made.
 func (c *Conv2d) pointwise() bool { return c.Kernel == 1 && c.Stride == 1 && c.Padding == 0 }
 
+// direct reports a convolution whose im2col matrix is the input itself:
+// pointwise, or a dense kernel that covers the whole unpadded input (one
+// output pixel, as LeNet-5's C5).
+func (c *Conv2d) direct(g convGeometry) bool {
+	return c.pointwise() || (c.Padding == 0 && c.Dilation == 1 && c.Kernel == g.h && c.Kernel == g.w)
+}
+
 // im2col returns the unrolled group gi of sample xi: col itself, filled,
-// or, for a pointwise convolution, the input's own slice. With fewer
-// samples than cores (batch 1 while serving) the channels are unrolled in
-// parallel; with more, each worker has a sample of its own.
+// or, for a pointwise convolution, the input's own slice.
 func (c *Conv2d) im2col(g convGeometry, xi []float32, gi int, col []float32) []float32 {
 	plane := g.h * g.w
 	xg := xi[gi*g.cg*plane : (gi+1)*g.cg*plane]
-	if c.pointwise() {
+	if c.direct(g) {
 		return xg
 	}
-	if g.n >= kernel.Workers() || g.cg == 1 {
-		kernel.Im2col(xg, g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, col)
-		return col
-	}
-	rows := c.Kernel * c.Kernel * g.cols
-	kernel.ParallelFor(g.cg, func(_, ci int) {
-		kernel.Im2col(xg[ci*plane:(ci+1)*plane], 1, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, col[ci*rows:(ci+1)*rows])
-	})
+	unroll(g.n, xg, g.cg, g.h, g.w, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, col)
 	return col
+}
+
+// unroll is kernel.Im2col of ch channels. With fewer samples n than cores
+// (batch 1 while serving) the channels are unrolled in parallel; with more,
+// each worker already has a sample of its own.
+func unroll(n int, x []float32, ch, h, w, k, s, p, d, oh, ow int, col []float32) {
+	if n >= kernel.Workers() || ch == 1 {
+		kernel.Im2col(x, ch, h, w, k, s, p, d, oh, ow, col)
+		return
+	}
+	plane, rows := h*w, k*k*oh*ow
+	kernel.ParallelFor(ch, func(_, ci int) {
+		kernel.Im2col(x[ci*plane:(ci+1)*plane], 1, h, w, k, s, p, d, oh, ow, col[ci*rows:(ci+1)*rows])
+	})
 }
 
 // col2im adds the unrolled gradient dcol of group gi into sample dxi,
@@ -152,19 +166,74 @@ func (c *Conv2d) col2im(g convGeometry, dcol, dxi []float32, gi int) {
 	})
 }
 
-// Forward computes y = conv(x, W) + b.
+// flipped reports whether backward-to-input runs as a plain convolution of
+// dy with the flipped, transposed filters: im2col of dy and one product
+// with a long inner dimension, instead of a product with an inner
+// dimension of K/G and a col2im. It does for stride-1 convolutions that
+// keep the size (padding d(k-1)/2, so the flipped padding d(k-1)-p is p):
+// where the output is smaller, the unrolled dy would be mostly padding.
+func (c *Conv2d) flipped(g convGeometry) bool {
+	return c.Stride == 1 && !c.direct(g) && g.oh == g.h && g.ow == g.w
+}
+
+// flipWeights returns, per group, the (C/G, (K/G)*k*k) filters of the
+// transposed convolution: Wf[c][kk][ky][kx] = W[kk][c][k-1-ky][k-1-kx].
+func (c *Conv2d) flipWeights(g convGeometry) []float32 {
+	k2 := c.Kernel * c.Kernel
+	w := c.Weight.Value.Data
+	wf := make([]float32, len(w))
+	for gi := 0; gi < c.Groups; gi++ {
+		for kk := 0; kk < g.kg; kk++ {
+			for ci := 0; ci < g.cg; ci++ {
+				src := w[((gi*g.kg+kk)*g.cg+ci)*k2:][:k2]
+				dst := wf[((gi*g.cg+ci)*g.kg+kk)*k2:][:k2]
+				for j, v := range src {
+					dst[k2-1-j] = v
+				}
+			}
+		}
+	}
+	return wf
+}
+
+// scratch hands out float32 buffers that outlive one call: the unrolled
+// matrices, which are overwritten before they are read, so a recycled
+// buffer needs no clearing.
+var scratch sync.Pool
+
+func getScratch(n int) *[]float32 {
+	if b, ok := scratch.Get().(*[]float32); ok && cap(*b) >= n {
+		*b = (*b)[:n]
+		return b
+	}
+	b := make([]float32, n)
+	return &b
+}
+
+func putScratch(b *[]float32) { scratch.Put(b) }
+
+// Forward computes y = conv(x, W) + b: per sample and group, im2col and one
+// product, samples split across cores. Depthwise convolutions run the
+// direct kernel instead (kernel.DepthwiseConv).
 func (c *Conv2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	g, err := c.geometry(x)
 	if err != nil {
 		return nil, nil, err
 	}
 	y := New(g.n, c.Out, g.oh, g.ow)
-	scratch := make([][]float32, kernel.Workers())
+	if c.depthwise() {
+		c.depthwiseForward(g, x, y)
+		return y, nil, nil
+	}
+	bufs := make([]*[]float32, kernel.Workers())
 	kernel.ParallelFor(g.n, func(wk, i int) {
-		if scratch[wk] == nil {
-			scratch[wk] = make([]float32, g.rows*g.cols)
+		if bufs[wk] == nil && !c.direct(g) {
+			bufs[wk] = getScratch(g.rows * g.cols)
 		}
-		col := scratch[wk]
+		var col []float32
+		if bufs[wk] != nil {
+			col = *bufs[wk]
+		}
 		xi := x.Data[i*c.In*g.h*g.w : (i+1)*c.In*g.h*g.w]
 		yi := y.Data[i*c.Out*g.cols : (i+1)*c.Out*g.cols]
 		for gi := 0; gi < c.Groups; gi++ {
@@ -173,19 +242,32 @@ func (c *Conv2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 			kernel.Sgemm(false, false, g.kg, g.cols, g.rows, 1, w, g.rows, cols, g.cols, 0, yi[gi*g.kg*g.cols:], g.cols)
 		}
 		if c.Bias != nil {
-			for k, b := range c.Bias.Value.Data {
-				plane := yi[k*g.cols : (k+1)*g.cols]
-				for j := range plane {
-					plane[j] += b
-				}
-			}
+			addBias(yi, c.Bias.Value.Data, g.cols)
 		}
 	})
+	for _, b := range bufs {
+		if b != nil {
+			putScratch(b)
+		}
+	}
 	return y, nil, nil
+}
+
+// addBias adds b[k] to plane k of y (K planes of hw values).
+func addBias(y, b []float32, hw int) {
+	for k, v := range b {
+		plane := y[k*hw : (k+1)*hw]
+		for j := range plane {
+			plane[j] += v
+		}
+	}
 }
 
 // Backward computes dx = conv_transpose(dy, W) (the same for every rule) and,
 // when g is not nil, dW += dy · im2col(x)^T and db += sum of dy over N,H',W'.
+// Each worker sums its own samples' dW and db; the workers' sums are then
+// added in worker order, and which samples a worker gets depends on N
+// alone, so the gradients are the same bits every run.
 func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, error) {
 	if err := checkDy(c, dy, st); err != nil {
 		return nil, err
@@ -196,38 +278,72 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		return nil, err
 	}
 	dx := New(x.Shape...)
-	type scratch struct{ col, dcol, dw, db []float32 }
-	sc := make([]*scratch, kernel.Workers())
+	if c.depthwise() {
+		c.depthwiseBackward(g, x, dy, dx, grads)
+		return dx, nil
+	}
+	flip := c.flipped(g)
+	var wf []float32
+	if flip {
+		wf = c.flipWeights(g)
+	}
+	k2 := c.Kernel * c.Kernel
 	plane := g.h * g.w
+	// With flip, the unrolled dy of a group is (K/G*k*k, H*W).
+	dcolLen := g.rows * g.cols
+	if flip {
+		dcolLen = g.kg * k2 * plane
+	}
+	type work struct {
+		col, dcol *[]float32
+		dw, db    []float32
+	}
+	sc := make([]*work, kernel.Workers())
 	kernel.ParallelFor(g.n, func(wk, i int) {
 		s := sc[wk]
 		if s == nil {
-			s = &scratch{col: make([]float32, g.rows*g.cols), dcol: make([]float32, g.rows*g.cols)}
+			s = &work{}
+			if !c.direct(g) {
+				s.dcol = getScratch(dcolLen)
+				if grads != nil {
+					s.col = getScratch(g.rows * g.cols)
+				}
+			}
 			if grads != nil {
 				s.dw = make([]float32, c.Weight.Value.Len())
 				s.db = make([]float32, c.Out)
 			}
 			sc[wk] = s
 		}
+		var col, dcol []float32
+		if s.col != nil {
+			col = *s.col
+		}
+		if s.dcol != nil {
+			dcol = *s.dcol
+		}
 		xi := x.Data[i*c.In*plane : (i+1)*c.In*plane]
 		dyi := dy.Data[i*c.Out*g.cols : (i+1)*c.Out*g.cols]
 		dxi := dx.Data[i*c.In*plane : (i+1)*c.In*plane]
 		for gi := 0; gi < c.Groups; gi++ {
 			dyg := dyi[gi*g.kg*g.cols : (gi+1)*g.kg*g.cols]
+			dxg := dxi[gi*g.cg*plane : (gi+1)*g.cg*plane]
 			wlo, whi := gi*g.kg*g.rows, (gi+1)*g.kg*g.rows
 			if grads != nil {
-				cols := c.im2col(g, xi, gi, s.col)
+				cols := c.im2col(g, xi, gi, col)
 				kernel.Sgemm(false, true, g.kg, g.rows, g.cols, 1, dyg, g.cols, cols, g.cols, 1, s.dw[wlo:whi], g.rows)
 			}
-			kernel.Sgemm(true, false, g.rows, g.cols, g.kg, 1, c.Weight.Value.Data[wlo:whi], g.rows, dyg, g.cols, 0, s.dcol, g.cols)
-			if c.pointwise() { // dx is dcol itself: add it
-				dxg := dxi[gi*g.cg*plane : (gi+1)*g.cg*plane]
-				for j, v := range s.dcol[:len(dxg)] {
-					dxg[j] += v
-				}
-				continue
+			switch {
+			case c.direct(g): // dx = W^T dy, written in place
+				kernel.Sgemm(true, false, g.rows, g.cols, g.kg, 1, c.Weight.Value.Data[wlo:whi], g.rows, dyg, g.cols, 0, dxg, g.cols)
+			case flip: // dx = Wf · im2col(dy), padding d(k-1)-p
+				unroll(g.n, dyg, g.kg, g.oh, g.ow, c.Kernel, 1, c.Dilation*(c.Kernel-1)-c.Padding, c.Dilation, g.h, g.w, dcol)
+				fr := g.kg * k2
+				kernel.Sgemm(false, false, g.cg, plane, fr, 1, wf[gi*g.cg*fr:(gi+1)*g.cg*fr], fr, dcol, plane, 0, dxg, plane)
+			default:
+				kernel.Sgemm(true, false, g.rows, g.cols, g.kg, 1, c.Weight.Value.Data[wlo:whi], g.rows, dyg, g.cols, 0, dcol, g.cols)
+				c.col2im(g, dcol, dxi, gi)
 			}
-			c.col2im(g, s.dcol, dxi, gi)
 		}
 		if grads != nil {
 			for k := range s.db {
@@ -254,6 +370,16 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			}
 			for j := range db {
 				db[j] += s.db[j]
+			}
+		}
+	}
+	for _, s := range sc {
+		if s == nil {
+			continue
+		}
+		for _, b := range []*[]float32{s.col, s.dcol} {
+			if b != nil {
+				putScratch(b)
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/convscope/convscope/nn/kernel"
 )
 
 // BatchNorm2d is PyTorch's BatchNorm2d over (N,C,H,W), per channel c:
@@ -60,25 +62,28 @@ func (b *BatchNorm2d) OutputShape(in []int) ([]int, error) {
 	return append([]int(nil), in...), nil
 }
 
-// bnSaved is what a pass's backward needs: the normalised input and the
-// inverse standard deviation per channel.
+// bnSaved is what a pass's backward needs: the mean and inverse standard
+// deviation per channel that normalised the input (xhat is recomputed from
+// the step's input, bit for bit what the forward pass computed).
 type bnSaved struct {
-	xhat   []float32
+	mean   []float32
 	invstd []float32
 	train  bool
 }
 
-// Forward normalises with batch statistics in training, running ones otherwise.
+// Forward normalises with batch statistics in training, running ones
+// otherwise. Channels are independent and run in parallel; each channel's
+// sums run in a fixed order, so the result does not depend on the split.
 func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if len(x.Shape) != 4 || x.Shape[1] != b.Features {
 		return nil, nil, shapeError(b, fmt.Sprintf("(N,%d,H,W)", b.Features), x.Shape)
 	}
 	n, c, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
 	train := ctx != nil && ctx.Train
-	s := bnSaved{xhat: make([]float32, len(x.Data)), invstd: make([]float32, c), train: train}
+	s := bnSaved{mean: make([]float32, c), invstd: make([]float32, c), train: train}
 	y := New(x.Shape...)
 	m := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
+	kernel.ParallelFor(c, func(_, ch int) {
 		var mean, variance float64
 		if train {
 			for i := 0; i < n; i++ {
@@ -103,15 +108,15 @@ func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		inv := float32(1 / math.Sqrt(variance+float64(b.Eps)))
 		s.invstd[ch] = inv
 		g, be, mu := b.Weight.Value.Data[ch], b.Bias.Value.Data[ch], float32(mean)
+		s.mean[ch] = mu
 		for i := 0; i < n; i++ {
 			lo := (i*c + ch) * hw
+			dst := y.Data[lo : lo+hw]
 			for j, v := range x.Data[lo : lo+hw] {
-				xh := (v - mu) * inv
-				s.xhat[lo+j] = xh
-				y.Data[lo+j] = xh*g + be
+				dst[j] = (v-mu)*inv*g + be
 			}
 		}
-	}
+	})
 	return y, s, nil
 }
 
@@ -121,6 +126,7 @@ func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 //	dx = gamma*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat))
 //
 // in eval mode dx = dy*gamma*invstd. dgamma += sum(dy*xhat), dbeta += sum(dy).
+// Channels run in parallel, each channel's sums in a fixed order.
 func (b *BatchNorm2d) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
 	if err := checkDy(b, dy, st); err != nil {
 		return nil, err
@@ -129,31 +135,44 @@ func (b *BatchNorm2d) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, 
 	n, c, hw := dy.Shape[0], dy.Shape[1], dy.Shape[2]*dy.Shape[3]
 	dx := New(dy.Shape...)
 	m := float32(n * hw)
-	for ch := 0; ch < c; ch++ {
+	x := st.In.Data
+	var dw, db []float32
+	if g != nil {
+		dw, db = g.For(b.Weight).Data, g.For(b.Bias).Data
+	}
+	kernel.ParallelFor(c, func(_, ch int) {
+		mu, inv := s.mean[ch], s.invstd[ch]
 		var sdy, sdyx float32
-		for i := 0; i < n; i++ {
-			lo := (i*c + ch) * hw
-			for j, d := range dy.Data[lo : lo+hw] {
-				sdy += d
-				sdyx += d * s.xhat[lo+j]
-			}
-		}
-		if g != nil {
-			g.For(b.Weight).Data[ch] += sdyx
-			g.For(b.Bias).Data[ch] += sdy
-		}
-		k := b.Weight.Value.Data[ch] * s.invstd[ch]
-		for i := 0; i < n; i++ {
-			lo := (i*c + ch) * hw
-			for j, d := range dy.Data[lo : lo+hw] {
-				if s.train {
-					dx.Data[lo+j] = k / m * (m*d - sdy - s.xhat[lo+j]*sdyx)
-				} else {
-					dx.Data[lo+j] = k * d
+		if g != nil || s.train {
+			for i := 0; i < n; i++ {
+				lo := (i*c + ch) * hw
+				xs := x[lo : lo+hw]
+				for j, d := range dy.Data[lo : lo+hw] {
+					sdy += d
+					sdyx += d * ((xs[j] - mu) * inv)
 				}
 			}
 		}
-	}
+		if g != nil {
+			dw[ch] += sdyx
+			db[ch] += sdy
+		}
+		k := b.Weight.Value.Data[ch] * inv
+		for i := 0; i < n; i++ {
+			lo := (i*c + ch) * hw
+			dst, xs := dx.Data[lo:lo+hw], x[lo:lo+hw]
+			if !s.train {
+				for j, d := range dy.Data[lo : lo+hw] {
+					dst[j] = k * d
+				}
+				continue
+			}
+			km := k / m
+			for j, d := range dy.Data[lo : lo+hw] {
+				dst[j] = km * (m*d - sdy - ((xs[j]-mu)*inv)*sdyx)
+			}
+		}
+	})
 	return dx, nil
 }
 

@@ -1,10 +1,137 @@
 package kernel
 
+// im2col/col2im: the unrolling that turns a convolution into a matrix
+// product, and its adjoint. Im2col and Col2im are the fast versions: each
+// row (c,ky,kx) of the unrolled matrix knows from its offsets which output
+// columns ox and rows oy read inside the image, so the padding margins are
+// zeroed (or skipped) as spans and the in-image part is a copy (stride 1) or
+// a strided loop without bounds tests. Im2colNaive and Col2imNaive are the
+// element-by-element reference loops they are tested against.
+
 // Im2col unrolls one image x (C,H,W) into cols (C*k*k, H'*W') so that a
 // convolution becomes a matrix product: row (c,ky,kx), column (oy,ox) holds
 // x[c][oy*s-p+ky*d][ox*s-p+kx*d], or 0 where that falls in the padding
-// (d is the dilation, 1 for an ordinary convolution).
+// (d is the dilation, 1 for an ordinary convolution). Every entry of cols
+// is written.
 func Im2col(x []float32, c, h, w, k, s, p, d, oh, ow int, cols []float32) {
+	n := oh * ow
+	if n == 0 || c == 0 {
+		return
+	}
+	_ = cols[c*k*k*n-1]
+	row := 0
+	for ci := 0; ci < c; ci++ {
+		plane := x[ci*h*w : (ci+1)*h*w]
+		for ky := 0; ky < k; ky++ {
+			oyLo, oyHi := validRange(ky*d-p, s, h, oh)
+			for kx := 0; kx < k; kx++ {
+				dst := cols[row*n : (row+1)*n]
+				row++
+				off := kx*d - p
+				oxLo, oxHi := validRange(off, s, w, ow)
+				if oxLo >= oxHi || oyLo >= oyHi {
+					clear(dst)
+					continue
+				}
+				clear(dst[:oyLo*ow])
+				clear(dst[oyHi*ow:])
+				if s == 1 && ow == w {
+					// Output rows as wide as input rows: the in-image
+					// entries are one contiguous run of x shifted by the
+					// tap's offset; copy it whole, then zero the margins
+					// it wrapped into.
+					lo, hi := oyLo*ow+oxLo, (oyHi-1)*ow+oxHi
+					shift := (ky*d-p)*w + off
+					copy(dst[lo:hi], plane[lo+shift:hi+shift])
+					if oxLo > 0 || oxHi < ow {
+						for oy := oyLo; oy < oyHi; oy++ {
+							out := dst[oy*ow : (oy+1)*ow]
+							clear(out[:oxLo])
+							clear(out[oxHi:])
+						}
+					}
+					continue
+				}
+				for oy := oyLo; oy < oyHi; oy++ {
+					out := dst[oy*ow : (oy+1)*ow]
+					src := plane[(oy*s+ky*d-p)*w : (oy*s+ky*d-p+1)*w]
+					clear(out[:oxLo])
+					clear(out[oxHi:])
+					ix := oxLo*s + off
+					if s == 1 {
+						copy(out[oxLo:oxHi], src[ix:])
+						continue
+					}
+					mid := out[oxLo:oxHi]
+					src = src[ix : ix+(len(mid)-1)*s+1]
+					for j := range mid {
+						mid[j] = src[j*s]
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange is the half-open range [lo, hi) of output positions o in
+// [0, on) whose input position o*s + off lies in [0, n).
+func validRange(off, s, n, on int) (lo, hi int) {
+	// o*s + off >= 0  <=>  o >= ceil(-off/s)
+	if off < 0 {
+		lo = (-off + s - 1) / s
+	}
+	// o*s + off <= n-1  <=>  o <= floor((n-1-off)/s)
+	if n-1-off < 0 {
+		return 0, 0
+	}
+	hi = min(on, (n-1-off)/s+1)
+	return min(lo, hi), hi
+}
+
+// Col2im is Im2col's adjoint: it adds each column entry back to the pixel it
+// was copied from (dx += scatter(cols)). dx is (C,H,W) and is accumulated.
+func Col2im(cols []float32, c, h, w, k, s, p, d, oh, ow int, dx []float32) {
+	n := oh * ow
+	if n == 0 || c == 0 {
+		return
+	}
+	_ = cols[c*k*k*n-1]
+	row := 0
+	for ci := 0; ci < c; ci++ {
+		plane := dx[ci*h*w : (ci+1)*h*w]
+		for ky := 0; ky < k; ky++ {
+			oyLo, oyHi := validRange(ky*d-p, s, h, oh)
+			for kx := 0; kx < k; kx++ {
+				src := cols[row*n : (row+1)*n]
+				row++
+				off := kx*d - p
+				oxLo, oxHi := validRange(off, s, w, ow)
+				if oxLo >= oxHi {
+					continue
+				}
+				for oy := oyLo; oy < oyHi; oy++ {
+					in := src[oy*ow+oxLo : oy*ow+oxHi]
+					line := plane[(oy*s+ky*d-p)*w : (oy*s+ky*d-p+1)*w]
+					ix := oxLo*s + off
+					if s == 1 {
+						line = line[ix : ix+len(in)]
+						for j, v := range in {
+							line[j] += v
+						}
+						continue
+					}
+					line = line[ix : ix+(len(in)-1)*s+1]
+					for j, v := range in {
+						line[j*s] += v
+					}
+				}
+			}
+		}
+	}
+}
+
+// Im2colNaive is the reference loop for Im2col, one bounds test per entry.
+func Im2colNaive(x []float32, c, h, w, k, s, p, d, oh, ow int, cols []float32) {
 	row := 0
 	for ci := 0; ci < c; ci++ {
 		plane := x[ci*h*w : (ci+1)*h*w]
@@ -34,9 +161,8 @@ func Im2col(x []float32, c, h, w, k, s, p, d, oh, ow int, cols []float32) {
 	}
 }
 
-// Col2im is Im2col's adjoint: it adds each column entry back to the pixel it
-// was copied from (dx += scatter(cols)). dx is (C,H,W) and is accumulated.
-func Col2im(cols []float32, c, h, w, k, s, p, d, oh, ow int, dx []float32) {
+// Col2imNaive is the reference loop for Col2im.
+func Col2imNaive(cols []float32, c, h, w, k, s, p, d, oh, ow int, dx []float32) {
 	row := 0
 	for ci := 0; ci < c; ci++ {
 		plane := dx[ci*h*w : (ci+1)*h*w]

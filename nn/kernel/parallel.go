@@ -32,3 +32,31 @@ func ParallelFor(n int, fn func(worker, i int)) {
 	}
 	wg.Wait()
 }
+
+// elemChunk is the fewest elements an elementwise pass gives a goroutine of
+// its own: below it, starting one costs more than the loop.
+const elemChunk = 1 << 15
+
+// ParallelRange calls fn(lo, hi) on contiguous pieces that cover [0, n),
+// one per worker when n is large enough to pay for the goroutines, else
+// fn(0, n) on the caller's. Which piece goes to which goroutine is fixed by
+// n alone, so an elementwise pass computes the same bits every run.
+func ParallelRange(n int, fn func(lo, hi int)) {
+	w := min(Workers(), n/elemChunk)
+	if w <= 1 {
+		if n > 0 {
+			fn(0, n)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for id := 1; id < w; id++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(id*n/w, (id+1)*n/w)
+		}()
+	}
+	fn(0, n/w)
+	wg.Wait()
+}

@@ -1,0 +1,68 @@
+package nn
+
+import "github.com/convscope/convscope/nn/kernel"
+
+// Depthwise convolutions (G = C, K = mC for a channel multiplier m, so each
+// filter sees one input channel) run kernel.Depthwise's direct loops rather
+// than im2col + a product with one output row per group. Work is split by
+// input channel, each task looping over the samples in order, so batch 1
+// uses every core and every sum runs in a fixed order.
+
+// depthwise reports a convolution whose groups each hold one input channel.
+func (c *Conv2d) depthwise() bool { return c.Groups == c.In && c.Groups > 1 }
+
+// depthwiseForward sets y = conv(x, W) + b (g.kg = m outputs per input channel).
+func (c *Conv2d) depthwiseForward(g convGeometry, x, y *Tensor) {
+	k2, plane, cols := c.Kernel*c.Kernel, g.h*g.w, g.cols
+	kernel.ParallelFor(c.In, func(_, ci int) {
+		for i := 0; i < g.n; i++ {
+			xp := x.Data[(i*c.In+ci)*plane:][:plane]
+			for m := 0; m < g.kg; m++ {
+				o := ci*g.kg + m
+				yp := y.Data[(i*c.Out+o)*cols:][:cols]
+				kernel.Depthwise(xp, g.h, g.w, c.Weight.Value.Data[o*k2:(o+1)*k2], c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, yp)
+				if c.Bias != nil {
+					b := c.Bias.Value.Data[o]
+					for j := range yp {
+						yp[j] += b
+					}
+				}
+			}
+		}
+	})
+}
+
+// depthwiseBackward sets dx (zero on entry) to the input gradient and, when
+// grads is not nil, adds the filter and bias gradients.
+func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grads) {
+	var dW, db []float32
+	if grads != nil {
+		dW = grads.For(c.Weight).Data
+		if c.Bias != nil {
+			db = grads.For(c.Bias).Data
+		}
+	}
+	k2, plane, cols := c.Kernel*c.Kernel, g.h*g.w, g.cols
+	kernel.ParallelFor(c.In, func(_, ci int) {
+		for i := 0; i < g.n; i++ {
+			xp := x.Data[(i*c.In+ci)*plane:][:plane]
+			dxp := dx.Data[(i*c.In+ci)*plane:][:plane]
+			for m := 0; m < g.kg; m++ {
+				o := ci*g.kg + m
+				dyp := dy.Data[(i*c.Out+o)*cols:][:cols]
+				wt := c.Weight.Value.Data[o*k2 : (o+1)*k2]
+				kernel.DepthwiseInputGrad(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
+				if dW != nil {
+					kernel.DepthwiseWeightGrad(xp, g.h, g.w, dyp, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dW[o*k2:(o+1)*k2])
+				}
+				if db != nil {
+					var sum float32
+					for _, v := range dyp {
+						sum += v
+					}
+					db[o] += sum
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,80 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// The depthwise loops agree with their naive versions on every geometry of
+// im2colGeometries (strides above the kernel, wide padding, dilation). The
+// forward and input-gradient loops sum in another order than the naive
+// ones, so they agree to float32 rounding of k*k terms.
+func TestDepthwiseMatchesNaive(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	close := func(what string, g [7]int, got, want []float32) {
+		t.Helper()
+		for i := range got {
+			if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {
+				t.Fatalf("%s %v: [%d] = %g, naive %g", what, g, i, got[i], want[i])
+			}
+		}
+	}
+	for _, g := range im2colGeometries() {
+		h, w, k, s, p, d := g[1], g[2], g[3], g[4], g[5], g[6]
+		if h+2*p < d*(k-1)+1 || w+2*p < d*(k-1)+1 {
+			continue
+		}
+		oh, ow := outSize(h, k, s, p, d), outSize(w, k, s, p, d)
+		x, wt, dy := randSlice(r, h*w), randSlice(r, k*k), randSlice(r, oh*ow)
+		y1, y2 := randSlice(r, oh*ow), randSlice(r, oh*ow)
+		Depthwise(x, h, w, wt, k, s, p, d, oh, ow, y1)
+		DepthwiseNaive(x, h, w, wt, k, s, p, d, oh, ow, y2)
+		close("Depthwise", g, y1, y2)
+		dx1 := randSlice(r, h*w)
+		dx2 := append([]float32(nil), dx1...)
+		DepthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx1)
+		DepthwiseInputGradNaive(dy, h, w, wt, k, s, p, d, oh, ow, dx2)
+		close("DepthwiseInputGrad", g, dx1, dx2)
+		dw1 := randSlice(r, k*k)
+		dw2 := append([]float32(nil), dw1...)
+		DepthwiseWeightGrad(x, h, w, dy, k, s, p, d, oh, ow, dw1)
+		DepthwiseWeightGradNaive(x, h, w, dy, k, s, p, d, oh, ow, dw2)
+		close("DepthwiseWeightGrad", g, dw1, dw2)
+	}
+}
+
+// BenchmarkDepthwise runs MobileNet v2's and ConvNeXt's depthwise planes,
+// (h, k, s, p), each loop beside its naive version.
+func BenchmarkDepthwise(b *testing.B) {
+	for _, g := range [][4]int{{112, 3, 1, 1}, {56, 3, 2, 1}, {14, 3, 1, 1}, {56, 7, 1, 3}} {
+		h, k, s, p := g[0], g[1], g[2], g[3]
+		o := outSize(h, k, s, p, 1)
+		x, wt, y := make([]float32, h*h), make([]float32, k*k), make([]float32, o*o)
+		for _, impl := range []struct {
+			name string
+			f    func([]float32, int, int, []float32, int, int, int, int, int, int, []float32)
+		}{{"fwd", Depthwise}, {"fwd_naive", DepthwiseNaive}, {"dx", DepthwiseInputGrad}, {"dx_naive", DepthwiseInputGradNaive}} {
+			b.Run(fmt.Sprintf("%s/%dx%d_k%ds%d", impl.name, h, h, k, s), func(b *testing.B) {
+				for b.Loop() {
+					if impl.name[:2] == "dx" {
+						impl.f(y, h, h, wt, k, s, p, 1, o, o, x)
+					} else {
+						impl.f(x, h, h, wt, k, s, p, 1, o, o, y)
+					}
+				}
+			})
+		}
+		b.Run(fmt.Sprintf("dw/%dx%d_k%ds%d", h, h, k, s), func(b *testing.B) {
+			for b.Loop() {
+				DepthwiseWeightGrad(x, h, h, y, k, s, p, 1, o, o, wt)
+			}
+		})
+		b.Run(fmt.Sprintf("dw_naive/%dx%d_k%ds%d", h, h, k, s), func(b *testing.B) {
+			for b.Loop() {
+				DepthwiseWeightGradNaive(x, h, h, y, k, s, p, 1, o, o, wt)
+			}
+		})
+	}
+}
