@@ -51,3 +51,19 @@ func BenchmarkTanh(b *testing.B) {
 		}
 	})
 }
+
+func TestErfMatchesMath(t *testing.T) {
+	var worst float64
+	for i := -600000; i <= 600000; i++ {
+		x := float32(i) / 100000 // [-6, 6] in steps of 1e-5
+		got, want := float64(Erf(x)), math.Erf(float64(x))
+		worst = max(worst, math.Abs(got-want))
+	}
+	t.Logf("max |Erf - math.Erf| = %.2g", worst)
+	if worst > 1e-6 {
+		t.Errorf("Erf is off by %.3g", worst)
+	}
+	if v := Erf(float32(math.NaN())); v == v {
+		t.Error("Erf(NaN) is not NaN")
+	}
+}
