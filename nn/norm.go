@@ -219,26 +219,23 @@ func (l *LayerNorm) want() string {
 	return fmt.Sprintf("(...,%d)", l.Features)
 }
 
-// groups calls fn(base, stride) for each normalised group of D values,
-// element j of the group being at base + j*stride.
-func (l *LayerNorm) groups(shape []int, fn func(base, stride int)) {
+// groups is the number of normalised groups of D values in a tensor of
+// shape, and at(g) the first index and the stride of group g's values.
+func (l *LayerNorm) groups(shape []int) (n int, at func(g int) (base, stride int)) {
 	if !l.ChannelsFirst {
-		for g := 0; g < Numel(shape)/l.Features; g++ {
-			fn(g*l.Features, 1)
-		}
-		return
+		return Numel(shape) / l.Features, func(g int) (int, int) { return g * l.Features, 1 }
 	}
 	hw := shape[2] * shape[3]
-	for n := 0; n < shape[0]; n++ {
-		for p := 0; p < hw; p++ {
-			fn(n*l.Features*hw+p, hw)
-		}
-	}
+	return shape[0] * hw, func(g int) (int, int) { return (g/hw)*l.Features*hw + g%hw, hw }
 }
+
+// lnChunk is how many groups one parallel piece normalises; pieces are
+// fixed by the tensor's size alone, so sums over pieces are deterministic.
+const lnChunk = 64
 
 type lnSaved struct{ xhat, invstd []float32 }
 
-// Forward normalises each group.
+// Forward normalises each group, groups in parallel pieces.
 func (l *LayerNorm) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	if len(x.Shape) < 2 {
 		return nil, nil, shapeError(l, "(N,"+l.want()[1:], x.Shape)
@@ -247,24 +244,31 @@ func (l *LayerNorm) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 		return nil, nil, shapeError(l, "(N,"+l.want()[1:], x.Shape)
 	}
 	y := New(x.Shape...)
-	s := lnSaved{xhat: make([]float32, len(x.Data))}
+	n, at := l.groups(x.Shape)
+	s := lnSaved{xhat: make([]float32, len(x.Data)), invstd: make([]float32, n)}
 	d := float64(l.Features)
-	l.groups(x.Shape, func(b, st int) {
-		var mean, variance float64
-		for j := 0; j < l.Features; j++ {
-			mean += float64(x.Data[b+j*st])
-		}
-		mean /= d
-		for j := 0; j < l.Features; j++ {
-			v := float64(x.Data[b+j*st]) - mean
-			variance += v * v
-		}
-		inv := float32(1 / math.Sqrt(variance/d+float64(l.Eps)))
-		s.invstd = append(s.invstd, inv)
-		for j := 0; j < l.Features; j++ {
-			i := b + j*st
-			s.xhat[i] = (x.Data[i] - float32(mean)) * inv
-			y.Data[i] = s.xhat[i]*l.Weight.Value.Data[j] + l.Bias.Value.Data[j]
+	w, bias := l.Weight.Value.Data, l.Bias.Value.Data
+	kernel.ParallelFor((n+lnChunk-1)/lnChunk, func(_, c int) {
+		for g := c * lnChunk; g < min((c+1)*lnChunk, n); g++ {
+			b, st := at(g)
+			var mean, variance float64
+			for j := 0; j < l.Features; j++ {
+				mean += float64(x.Data[b+j*st])
+			}
+			mean /= d
+			for j := 0; j < l.Features; j++ {
+				v := float64(x.Data[b+j*st]) - mean
+				variance += v * v
+			}
+			inv := float32(1 / math.Sqrt(variance/d+float64(l.Eps)))
+			s.invstd[g] = inv
+			m := float32(mean)
+			for j := 0; j < l.Features; j++ {
+				i := b + j*st
+				xh := (x.Data[i] - m) * inv
+				s.xhat[i] = xh
+				y.Data[i] = xh*w[j] + bias[j]
+			}
 		}
 	})
 	return y, s, nil
@@ -274,37 +278,55 @@ func (l *LayerNorm) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 //
 //	dx = invstd/D * (D*dxhat - sum(dxhat) - xhat*sum(dxhat*xhat))
 //
-// dgamma += dy*xhat, dbeta += dy.
+// dgamma += dy*xhat, dbeta += dy (summed per piece, then over pieces in order).
 func (l *LayerNorm) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
 	if err := checkDy(l, dy, st); err != nil {
 		return nil, err
 	}
 	s := st.Saved.(lnSaved)
 	dx := New(dy.Shape...)
-	var dw, db []float32
+	n, at := l.groups(dy.Shape)
+	chunks := (n + lnChunk - 1) / lnChunk
+	var partial [][]float32 // per piece: dgamma then dbeta
 	if g != nil {
-		dw, db = g.For(l.Weight).Data, g.For(l.Bias).Data
+		partial = make([][]float32, chunks)
 	}
 	d := float32(l.Features)
-	gi := 0
-	l.groups(dy.Shape, func(b, stride int) {
-		var sum, sumx float32
-		for j := 0; j < l.Features; j++ {
-			i := b + j*stride
-			dxh := dy.Data[i] * l.Weight.Value.Data[j]
-			sum += dxh
-			sumx += dxh * s.xhat[i]
-			if g != nil {
-				dw[j] += dy.Data[i] * s.xhat[i]
-				db[j] += dy.Data[i]
+	w := l.Weight.Value.Data
+	kernel.ParallelFor(chunks, func(_, c int) {
+		var acc []float32
+		if partial != nil {
+			acc = make([]float32, 2*l.Features)
+			partial[c] = acc
+		}
+		for gi := c * lnChunk; gi < min((c+1)*lnChunk, n); gi++ {
+			b, stride := at(gi)
+			var sum, sumx float32
+			for j := 0; j < l.Features; j++ {
+				i := b + j*stride
+				dxh := dy.Data[i] * w[j]
+				sum += dxh
+				sumx += dxh * s.xhat[i]
+				if acc != nil {
+					acc[j] += dy.Data[i] * s.xhat[i]
+					acc[l.Features+j] += dy.Data[i]
+				}
+			}
+			inv := s.invstd[gi]
+			for j := 0; j < l.Features; j++ {
+				i := b + j*stride
+				dx.Data[i] = inv / d * (d*dy.Data[i]*w[j] - sum - s.xhat[i]*sumx)
 			}
 		}
-		inv := s.invstd[gi]
-		gi++
-		for j := 0; j < l.Features; j++ {
-			i := b + j*stride
-			dx.Data[i] = inv / d * (d*dy.Data[i]*l.Weight.Value.Data[j] - sum - s.xhat[i]*sumx)
-		}
 	})
+	if g != nil {
+		dw, db := g.For(l.Weight).Data, g.For(l.Bias).Data
+		for _, acc := range partial {
+			for j := 0; j < l.Features; j++ {
+				dw[j] += acc[j]
+				db[j] += acc[l.Features+j]
+			}
+		}
+	}
 	return dx, nil
 }
