@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/convscope/convscope/nn/kernel"
 )
 
 // LocalResponseNorm is AlexNet's and ZFNet's local response normalisation.
@@ -81,12 +83,14 @@ func (l *LocalResponseNorm) Forward(x *Tensor, _ *Context) (*Tensor, any, error)
 	y := New(x.Shape...)
 	s := make([]float32, len(x.Data))
 	a := l.scale()
-	for i := range x.Data {
-		var sum float32
-		l.neighbours(x.Shape, i, false, func(j int) { sum += x.Data[j] * x.Data[j] })
-		s[i] = l.K + a*sum
-		y.Data[i] = x.Data[i] * float32(math.Pow(float64(s[i]), -float64(l.Beta)))
-	}
+	kernel.ParallelRange(len(x.Data), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			var sum float32
+			l.neighbours(x.Shape, i, false, func(j int) { sum += x.Data[j] * x.Data[j] })
+			s[i] = l.K + a*sum
+			y.Data[i] = x.Data[i] * float32(math.Pow(float64(s[i]), -float64(l.Beta)))
+		}
+	})
 	return y, s, nil
 }
 
@@ -101,16 +105,20 @@ func (l *LocalResponseNorm) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Te
 	}
 	x, s := st.In, st.Saved.([]float32)
 	t := make([]float32, len(x.Data)) // dy_i x_i S_i^(-beta-1)
-	for i := range t {
-		t[i] = dy.Data[i] * x.Data[i] * float32(math.Pow(float64(s[i]), -float64(l.Beta)-1))
-	}
+	kernel.ParallelRange(len(t), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			t[i] = dy.Data[i] * x.Data[i] * float32(math.Pow(float64(s[i]), -float64(l.Beta)-1))
+		}
+	})
 	dx := New(x.Shape...)
 	k := 2 * l.Beta * l.scale()
-	for j := range dx.Data {
-		var sum float32
-		l.neighbours(x.Shape, j, true, func(i int) { sum += t[i] })
-		dx.Data[j] = dy.Data[j]*float32(math.Pow(float64(s[j]), -float64(l.Beta))) - k*x.Data[j]*sum
-	}
+	kernel.ParallelRange(len(dx.Data), func(lo, hi int) {
+		for j := lo; j < hi; j++ {
+			var sum float32
+			l.neighbours(x.Shape, j, true, func(i int) { sum += t[i] })
+			dx.Data[j] = dy.Data[j]*float32(math.Pow(float64(s[j]), -float64(l.Beta))) - k*x.Data[j]*sum
+		}
+	})
 	return dx, nil
 }
 

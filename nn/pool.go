@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/convscope/convscope/nn/kernel"
 )
 
 // PoolConfig holds a pooling window's hyper-parameters, as PyTorch's
@@ -102,7 +104,7 @@ func (m *MaxPool2d) Type() string { return "MaxPool2d" }
 func (m *MaxPool2d) OutputShape(in []int) ([]int, error) { return m.outputShape(m, in) }
 
 // Forward takes window maxima and returns the Switches as saved state. The
-// first maximum in row-major window order wins ties.
+// first maximum in row-major window order wins ties. Planes run in parallel.
 func (m *MaxPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	out, err := m.batchShape(m, x)
 	if err != nil {
@@ -111,7 +113,7 @@ func (m *MaxPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	h, w, oh, ow := x.Shape[2], x.Shape[3], out[2], out[3]
 	y := New(out...)
 	sw := make(Switches, len(y.Data))
-	for pl := 0; pl < out[0]*out[1]; pl++ {
+	kernel.ParallelFor(out[0]*out[1], func(_, pl int) {
 		src := x.Data[pl*h*w : (pl+1)*h*w]
 		o := pl * oh * ow
 		for oy := 0; oy < oh; oy++ {
@@ -130,7 +132,7 @@ func (m *MaxPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 				o++
 			}
 		}
-	}
+	})
 	return y, sw, nil
 }
 
@@ -151,11 +153,14 @@ func Unpool(y *Tensor, sw Switches, in []int) (*Tensor, error) {
 	}
 	x := New(in...)
 	hw, ohw := in[2]*in[3], y.Shape[2]*y.Shape[3]
-	for i, v := range y.Data {
-		if s := int(sw[i]); s >= 0 && s < hw {
-			x.Data[(i/ohw)*hw+s] += v
+	kernel.ParallelFor(y.Shape[0]*y.Shape[1], func(_, pl int) { // planes are disjoint
+		dst := x.Data[pl*hw : (pl+1)*hw]
+		for i, v := range y.Data[pl*ohw : (pl+1)*ohw] {
+			if s := int(sw[pl*ohw+i]); s >= 0 && s < hw {
+				dst[s] += v
+			}
 		}
-	}
+	})
 	return x, nil
 }
 
