@@ -209,6 +209,11 @@ func (a *AvgPool2d) each(planes, h, w, oh, ow int, fn func(i, o int, inv float32
 	}
 }
 
+// tiled reports the common case of non-overlapping windows inside the
+// image (stride = kernel, no padding, floor mode): LeNet's subsampling and
+// most average pools, served by a direct loop.
+func (a *AvgPool2d) tiled() bool { return a.Stride == a.Kernel && a.Padding == 0 && !a.CeilMode }
+
 // Forward averages each window.
 func (a *AvgPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	out, err := a.batchShape(a, x)
@@ -216,6 +221,30 @@ func (a *AvgPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 		return nil, nil, err
 	}
 	y := New(out...)
+	if a.tiled() {
+		h, w, oh, ow, k := x.Shape[2], x.Shape[3], out[2], out[3], a.Kernel
+		inv := 1 / float32(k*k)
+		kernel.ParallelFor(out[0]*out[1], func(_, pl int) {
+			src, dst := x.Data[pl*h*w:(pl+1)*h*w], y.Data[pl*oh*ow:(pl+1)*oh*ow]
+			for oy := 0; oy < oh; oy++ {
+				for ky := 0; ky < k; ky++ {
+					row := src[(oy*k+ky)*w:]
+					d := dst[oy*ow : (oy+1)*ow]
+					for ox := range d {
+						var sum float32
+						for _, v := range row[ox*k : ox*k+k] {
+							sum += v
+						}
+						d[ox] += sum
+					}
+				}
+				for ox := range dst[oy*ow : (oy+1)*ow] {
+					dst[oy*ow+ox] *= inv
+				}
+			}
+		})
+		return y, nil, nil
+	}
 	a.each(out[0]*out[1], x.Shape[2], x.Shape[3], out[2], out[3], func(i, o int, inv float32) { y.Data[o] += x.Data[i] * inv })
 	return y, nil, nil
 }
@@ -227,6 +256,25 @@ func (a *AvgPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 	}
 	x := st.In
 	dx := New(x.Shape...)
+	if a.tiled() {
+		h, w, oh, ow, k := x.Shape[2], x.Shape[3], dy.Shape[2], dy.Shape[3], a.Kernel
+		inv := 1 / float32(k*k)
+		kernel.ParallelFor(dy.Shape[0]*dy.Shape[1], func(_, pl int) {
+			src, dst := dy.Data[pl*oh*ow:(pl+1)*oh*ow], dx.Data[pl*h*w:(pl+1)*h*w]
+			for oy := 0; oy < oh; oy++ {
+				for ky := 0; ky < k; ky++ {
+					row := dst[(oy*k+ky)*w:]
+					for ox, v := range src[oy*ow : (oy+1)*ow] {
+						g := v * inv
+						for kx := 0; kx < k; kx++ {
+							row[ox*k+kx] = g
+						}
+					}
+				}
+			}
+		})
+		return dx, nil
+	}
 	a.each(dy.Shape[0]*dy.Shape[1], x.Shape[2], x.Shape[3], dy.Shape[2], dy.Shape[3], func(i, o int, inv float32) { dx.Data[i] += dy.Data[o] * inv })
 	return dx, nil
 }
