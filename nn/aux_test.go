@@ -42,18 +42,7 @@ func TestAuxHeadGradient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const eps = 1e-2
-	for i := range x.Data {
-		orig := x.Data[i]
-		x.Data[i] = orig + eps
-		up := loss()
-		x.Data[i] = orig - eps
-		down := loss()
-		x.Data[i] = orig
-		if num := (up - down) / (2 * eps); abs(num-float64(dx.Data[i])) > 1e-2*max(1, abs(num)) {
-			t.Fatalf("dx[%d] = %g, numeric %g", i, dx.Data[i], num)
-		}
-	}
+	checkInputGradient(t, "aux net", x, dx, loss)
 	if g.For(head.Layers[2].Params()[0]).Data[0] == 0 {
 		t.Error("the head's weights got no gradient")
 	}
@@ -64,3 +53,21 @@ func TestAuxHeadGradient(t *testing.T) {
 }
 
 func abs(v float64) float64 { return max(v, -v) }
+
+// checkInputGradient compares dx with central differences (eps 1e-2) of
+// loss, a function of x's current values, within 1e-2 relative.
+func checkInputGradient(t *testing.T, what string, x, dx *Tensor, loss func() float64) {
+	t.Helper()
+	const eps = 1e-2
+	for i := range x.Data {
+		orig := x.Data[i]
+		x.Data[i] = orig + eps
+		up := loss()
+		x.Data[i] = orig - eps
+		down := loss()
+		x.Data[i] = orig
+		if num := (up - down) / (2 * eps); abs(num-float64(dx.Data[i])) > 1e-2*max(1, abs(num)) {
+			t.Fatalf("%s: dx[%d] = %g, numeric %g", what, i, dx.Data[i], num)
+		}
+	}
+}

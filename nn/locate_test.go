@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -42,18 +43,7 @@ func TestBackwardFromNestedLayer(t *testing.T) {
 			}
 			return s
 		}
-		const eps = 1e-2
-		for i := range x.Data {
-			orig := x.Data[i]
-			x.Data[i] = orig + eps
-			up := loss()
-			x.Data[i] = orig - eps
-			down := loss()
-			x.Data[i] = orig
-			if num := (up - down) / (2 * eps); abs(num-float64(dx.Data[i])) > 1e-2*max(1, abs(num)) {
-				t.Fatalf("%s (path %v): dx[%d] = %g, numeric %g", name, path, i, dx.Data[i], num)
-			}
-		}
+		checkInputGradient(t, fmt.Sprintf("%s (path %v)", name, path), x, dx, loss)
 	}
 	if _, _, ok := tr.Locate("nowhere"); ok {
 		t.Error("found a layer that is not there")
