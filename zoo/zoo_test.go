@@ -53,3 +53,18 @@ func TestEveryModelBuilds(t *testing.T) {
 		}
 	}
 }
+
+// MobileNet v1's resolution multiplier is its input size: Table 7 of the
+// paper gives 418, 290 and 186 million mult-adds at 192, 160 and 128.
+func TestMobileNetResolutionMultiplier(t *testing.T) {
+	for size, want := range map[int]int64{192: 418, 160: 290, 128: 186} {
+		m, err := Build("mobilenet_v1", []int{3, size, size}, 1000, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := Summarize(m)
+		if got := s.MACs / 1000000; got != want {
+			t.Errorf("at %d: %d M mult-adds, the paper %d M", size, got, want)
+		}
+	}
+}
