@@ -32,7 +32,7 @@ func TestZooEntriesAreBoundedInMemory(t *testing.T) {
 	if first.Trained || first.Net.Name != "resnet20" || len(first.Classes) != 10 {
 		t.Fatalf("resnet20 entry %+v", first.Entry)
 	}
-	for _, name := range []string{"lenet5_seed", "alexnet_small", "resnet20"} {
+	for _, name := range []string{"lenet5_seed", "zfnet_small", "resnet20"} {
 		if _, err := c.Open(name); err != nil {
 			t.Fatal(err)
 		}
