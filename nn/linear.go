@@ -158,13 +158,22 @@ func (d *Dropout) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, erro
 	if err := checkDy(d, dy, st); err != nil {
 		return nil, err
 	}
-	mask, _ := st.Saved.([]float32)
+	return applyMask(dy, st.Saved), nil
+}
+
+// applyMask multiplies dy by the mask a training pass of Dropout,
+// Dropout2d or StochasticDepth recorded: one value per element, channel
+// plane or sample, each covering len(dy)/len(mask) consecutive elements. No
+// mask (an evaluation pass) leaves dy as it is.
+func applyMask(dy *Tensor, saved any) *Tensor {
+	mask, _ := saved.([]float32)
 	if mask == nil {
-		return dy, nil
+		return dy
 	}
 	dx := New(dy.Shape...)
+	per := len(dy.Data) / len(mask)
 	for i, v := range dy.Data {
-		dx.Data[i] = v * mask[i]
+		dx.Data[i] = v * mask[i/per]
 	}
-	return dx, nil
+	return dx
 }

@@ -166,14 +166,5 @@ func (d *Dropout2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 	if err := checkDy(d, dy, st); err != nil {
 		return nil, err
 	}
-	mask, _ := st.Saved.([]float32)
-	if mask == nil {
-		return dy, nil
-	}
-	dx := New(dy.Shape...)
-	hw := len(dy.Data) / len(mask)
-	for i, v := range dy.Data {
-		dx.Data[i] = v * mask[i/hw]
-	}
-	return dx, nil
+	return applyMask(dy, st.Saved), nil
 }

@@ -110,16 +110,7 @@ func (s *StochasticDepth) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tens
 	if err := checkDy(s, dy, st); err != nil {
 		return nil, err
 	}
-	mask, _ := st.Saved.([]float32)
-	if mask == nil {
-		return dy, nil
-	}
-	dx := New(dy.Shape...)
-	per := len(dy.Data) / len(mask)
-	for i, v := range dy.Data {
-		dx.Data[i] = v * mask[i/per]
-	}
-	return dx, nil
+	return applyMask(dy, st.Saved), nil
 }
 
 // Permute reorders the axes of each sample, as torch.permute with the batch
