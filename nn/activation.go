@@ -57,13 +57,9 @@ func (a *Activation) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 		src, dst := x.Data[lo:hi], y.Data[lo:hi]
 		switch a.fast {
 		case actReLU:
-			for i, v := range src {
-				dst[i] = max(v, 0)
-			}
+			kernel.Clamp(dst, src, 0, float32(math.Inf(1)))
 		case actReLU6:
-			for i, v := range src {
-				dst[i] = min(max(v, 0), 6)
-			}
+			kernel.Clamp(dst, src, 0, 6)
 		default:
 			for i, v := range src {
 				dst[i] = a.f(v)
@@ -98,33 +94,18 @@ func (a *Activation) backward(dy, x, y, dx []float32, rule Rule) {
 		return
 	}
 	switch {
-	case a.fast == actReLU:
-		// f'(x) = 1[x > 0], as a mask (no branch to mispredict): the
-		// signal where x > 0, else +0, as PyTorch's threshold_backward.
-		for i, d := range dy {
-			if rule == Guided {
-				d = max(d, 0)
-			}
-			var m uint32
-			if x[i] > 0 {
-				m = ^uint32(0)
-			}
-			dx[i] = math.Float32frombits(math.Float32bits(d) & m)
+	case a.fast == actReLU || a.fast == actReLU6:
+		// f'(x) = 1[0 < x < hi] as a mask: the signal there, else +0, as
+		// PyTorch's threshold_backward and hardtanh_backward.
+		hi := float32(math.Inf(1))
+		if a.fast == actReLU6 {
+			hi = 6
 		}
-	case a.fast == actReLU6:
-		for i, d := range dy {
-			if rule == Guided {
-				d = max(d, 0)
-			}
-			var lo, hi uint32
-			if x[i] > 0 {
-				lo = ^uint32(0)
-			}
-			if x[i] < 6 {
-				hi = ^uint32(0)
-			}
-			dx[i] = math.Float32frombits(math.Float32bits(d) & lo & hi)
+		if rule == Guided {
+			kernel.Clamp(dx, dy, 0, float32(math.Inf(1)))
+			dy = dx
 		}
+		kernel.MaskBetween(dx, dy, x, 0, hi)
 	default:
 		for i, d := range dy {
 			if rule == Guided {

@@ -244,10 +244,7 @@ func (r *Residual) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, 
 // addInto sets dst = a + b elementwise, in parallel pieces when large.
 func addInto(dst, a, b []float32) {
 	kernel.ParallelRange(len(dst), func(lo, hi int) {
-		d, x, y := dst[lo:hi], a[lo:hi], b[lo:hi]
-		for i := range d {
-			d[i] = x[i] + y[i]
-		}
+		kernel.Add(dst[lo:hi], a[lo:hi], b[lo:hi])
 	})
 }
 
@@ -355,9 +352,7 @@ func (c *Concat) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, er
 		if err != nil {
 			return nil, err
 		}
-		for j, v := range d.Data {
-			dx.Data[j] += v
-		}
+		addInto(dx.Data, dx.Data, d.Data)
 	}
 	return dx, nil
 }

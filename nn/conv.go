@@ -257,9 +257,7 @@ func (c *Conv2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 func addBias(y, b []float32, hw int) {
 	for k, v := range b {
 		plane := y[k*hw : (k+1)*hw]
-		for j := range plane {
-			plane[j] += v
-		}
+		kernel.Affine(plane, plane, 1, v)
 	}
 }
 
@@ -347,11 +345,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		}
 		if grads != nil {
 			for k := range s.db {
-				var sum float32
-				for _, v := range dyi[k*g.cols : (k+1)*g.cols] {
-					sum += v
-				}
-				s.db[k] += sum
+				s.db[k] += kernel.Sum(dyi[k*g.cols : (k+1)*g.cols])
 			}
 		}
 	})
@@ -365,9 +359,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			if s == nil {
 				continue
 			}
-			for j, v := range s.dw {
-				dW[j] += v
-			}
+			kernel.Add(dW, dW, s.dw)
 			for j := range db {
 				db[j] += s.db[j]
 			}

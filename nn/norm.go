@@ -72,8 +72,9 @@ type bnSaved struct {
 }
 
 // Forward normalises with batch statistics in training, running ones
-// otherwise. Channels are independent and run in parallel; each channel's
-// sums run in a fixed order, so the result does not depend on the split.
+// otherwise. Every pass walks the planes in memory order, in parallel; the
+// per-plane sums are then added in sample order, so the result does not
+// depend on the split.
 func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if len(x.Shape) != 4 || x.Shape[1] != b.Features {
 		return nil, nil, shapeError(b, fmt.Sprintf("(N,%d,H,W)", b.Features), x.Shape)
@@ -83,50 +84,64 @@ func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	s := bnSaved{mean: make([]float32, c), invstd: make([]float32, c), train: train}
 	y := New(x.Shape...)
 	m := float64(n * hw)
-	kernel.ParallelFor(c, func(_, ch int) {
-		var mean, variance float64
-		if train {
-			for i := 0; i < n; i++ {
-				for _, v := range x.Data[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					mean += float64(v)
-				}
-			}
-			mean /= m
-			for i := 0; i < n; i++ {
-				for _, v := range x.Data[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					variance += (float64(v) - mean) * (float64(v) - mean)
-				}
-			}
-			variance /= m
-			mom := float64(b.Momentum)
+	mean, variance := make([]float64, c), make([]float64, c)
+	if train {
+		// Each plane's sum in float32 lanes, the planes' in float64, as PyTorch's CPU kernel.
+		planeSums(x.Data, n, c, hw, func(plane []float32, ch int) float32 { return kernel.Sum(plane) }, mean)
+		for ch := range mean {
+			mean[ch] /= m
+			s.mean[ch] = float32(mean[ch])
+		}
+		planeSums(x.Data, n, c, hw, func(plane []float32, ch int) float32 {
+			return kernel.SumSquaredDeviations(plane, s.mean[ch])
+		}, variance)
+		mom := float64(b.Momentum)
+		for ch := range variance {
+			variance[ch] /= m
 			rm, rv := &b.RunningMean.Value.Data[ch], &b.RunningVar.Value.Data[ch]
-			*rm = float32((1-mom)*float64(*rm) + mom*mean)
-			*rv = float32((1-mom)*float64(*rv) + mom*variance*m/max(m-1, 1))
-		} else {
-			mean, variance = float64(b.RunningMean.Value.Data[ch]), float64(b.RunningVar.Value.Data[ch])
+			*rm = float32((1-mom)*float64(*rm) + mom*mean[ch])
+			*rv = float32((1-mom)*float64(*rv) + mom*variance[ch]*m/max(m-1, 1))
 		}
-		inv := float32(1 / math.Sqrt(variance+float64(b.Eps)))
-		s.invstd[ch] = inv
-		g, be, mu := b.Weight.Value.Data[ch], b.Bias.Value.Data[ch], float32(mean)
-		s.mean[ch] = mu
-		for i := 0; i < n; i++ {
-			lo := (i*c + ch) * hw
-			dst := y.Data[lo : lo+hw]
-			for j, v := range x.Data[lo : lo+hw] {
-				dst[j] = (v-mu)*inv*g + be
-			}
+	} else {
+		for ch := range mean {
+			mean[ch], variance[ch] = float64(b.RunningMean.Value.Data[ch]), float64(b.RunningVar.Value.Data[ch])
+			s.mean[ch] = float32(mean[ch])
 		}
-	})
+	}
+	// y = (x-mean)*inv*gamma + beta = scale*x + shift
+	scale, shift := make([]float32, c), make([]float32, c)
+	for ch := range scale {
+		inv := 1 / math.Sqrt(variance[ch]+float64(b.Eps))
+		s.invstd[ch] = float32(inv)
+		sc := float64(b.Weight.Value.Data[ch]) * inv
+		scale[ch], shift[ch] = float32(sc), float32(float64(b.Bias.Value.Data[ch])-mean[ch]*sc)
+	}
+	eachPlane(n, c, hw, func(lo, hi, ch int) { kernel.Affine(y.Data[lo:hi], x.Data[lo:hi], scale[ch], shift[ch]) })
 	return y, s, nil
 }
 
-// Backward is the same for every rule. In training mode the batch
-// statistics depend on x:
-//
-//	dx = gamma*invstd/M * (M*dy - sum(dy) - xhat*sum(dy*xhat))
-//
-// in eval mode dx = dy*gamma*invstd. dgamma += sum(dy*xhat), dbeta += sum(dy).
-// Channels run in parallel, each channel's sums in a fixed order.
+// eachPlane calls fn on every (sample, channel) plane [lo, hi) of an
+// (N,C,H*W) tensor, in parallel runs of consecutive planes (so each core
+// streams through one stretch of memory, at batch 1 too).
+func eachPlane(n, c, hw int, fn func(lo, hi, ch int)) {
+	kernel.ParallelFor(n*c, func(_, p int) { fn(p*hw, (p+1)*hw, p%c) })
+}
+
+// planeSums adds sum(plane, ch) over the samples into total[ch] (float64),
+// in sample order whatever the parallel split.
+func planeSums(x []float32, n, c, hw int, sum func(plane []float32, ch int) float32, total []float64) {
+	part := make([]float32, n*c)
+	eachPlane(n, c, hw, func(lo, hi, ch int) { part[lo/hw] = sum(x[lo:hi], ch) })
+	for i := 0; i < n; i++ {
+		for ch, v := range part[i*c : (i+1)*c] {
+			total[ch] += float64(v)
+		}
+	}
+}
+
+// Backward: dx = gamma*invstd/m * (m*dy - sum(dy) - xhat*sum(dy*xhat)) in
+// training (the batch statistics depend on x), gamma*invstd*dy in eval;
+// dgamma += sum(dy*xhat), dbeta += sum(dy).
 func (b *BatchNorm2d) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error) {
 	if err := checkDy(b, dy, st); err != nil {
 		return nil, err
@@ -136,42 +151,39 @@ func (b *BatchNorm2d) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, 
 	dx := New(dy.Shape...)
 	m := float32(n * hw)
 	x := st.In.Data
-	var dw, db []float32
-	if g != nil {
-		dw, db = g.For(b.Weight).Data, g.For(b.Bias).Data
-	}
-	kernel.ParallelFor(c, func(_, ch int) {
-		mu, inv := s.mean[ch], s.invstd[ch]
-		var sdy, sdyx float32
-		if g != nil || s.train {
-			for i := 0; i < n; i++ {
-				lo := (i*c + ch) * hw
-				xs := x[lo : lo+hw]
-				for j, d := range dy.Data[lo : lo+hw] {
-					sdy += d
-					sdyx += d * ((xs[j] - mu) * inv)
-				}
-			}
-		}
-		if g != nil {
-			dw[ch] += sdyx
-			db[ch] += sdy
-		}
-		k := b.Weight.Value.Data[ch] * inv
+	sdy, sdyx := make([]float32, c), make([]float32, c) // sum(dy), sum(dy*xhat)
+	if g != nil || s.train {
+		// Each plane's two sums from one pass: sum(dy) and sum(dy*(x-mean)).
+		part := make([]float32, 2*n*c)
+		eachPlane(n, c, hw, func(lo, hi, ch int) {
+			p := 2 * (lo / hw)
+			part[p], part[p+1] = kernel.SumAndDot(dy.Data[lo:hi], x[lo:hi], s.mean[ch])
+		})
+		sd, sdx := make([]float64, c), make([]float64, c)
 		for i := 0; i < n; i++ {
-			lo := (i*c + ch) * hw
-			dst, xs := dx.Data[lo:lo+hw], x[lo:lo+hw]
-			if !s.train {
-				for j, d := range dy.Data[lo : lo+hw] {
-					dst[j] = k * d
-				}
-				continue
-			}
-			km := k / m
-			for j, d := range dy.Data[lo : lo+hw] {
-				dst[j] = km * (m*d - sdy - ((xs[j]-mu)*inv)*sdyx)
+			for ch := 0; ch < c; ch++ {
+				p := 2 * (i*c + ch)
+				sd[ch] += float64(part[p])
+				sdx[ch] += float64(part[p+1])
 			}
 		}
+		for ch := range sdy {
+			sdy[ch], sdyx[ch] = float32(sd[ch]), float32(sdx[ch]*float64(s.invstd[ch]))
+		}
+	}
+	if g != nil {
+		kernel.Add(g.For(b.Weight).Data, g.For(b.Weight).Data, sdyx)
+		kernel.Add(g.For(b.Bias).Data, g.For(b.Bias).Data, sdy)
+	}
+	eachPlane(n, c, hw, func(lo, hi, ch int) {
+		inv := s.invstd[ch]
+		k := b.Weight.Value.Data[ch] * inv
+		if !s.train {
+			kernel.Affine(dx.Data[lo:hi], dy.Data[lo:hi], k, 0)
+			return
+		}
+		km := k / m
+		kernel.LinearCombination(dx.Data[lo:hi], dy.Data[lo:hi], x[lo:hi], k, -km*inv*sdyx[ch], s.mean[ch], -km*sdy[ch])
 	})
 	return dx, nil
 }

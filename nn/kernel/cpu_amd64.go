@@ -36,3 +36,7 @@ func asmKernels() []*kernelSet {
 	}
 	return s
 }
+
+// useAVX2 selects the assembly of elementwise_amd64.s for the elementwise
+// loops (elementwise.go); tests turn it off to compare with the Go loops.
+var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA

@@ -31,10 +31,7 @@ func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []
 				out := y[oy*ow+oxLo : oy*ow+oxHi]
 				src := x[(oy*s+ky*d-p)*w+ix:]
 				if s == 1 {
-					src = src[:len(out)]
-					for j := range out {
-						out[j] += wv * src[j]
-					}
+					Axpy(out, src[:len(out)], wv)
 					continue
 				}
 				src = src[:(len(out)-1)*s+1]
@@ -65,10 +62,7 @@ func DepthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow
 				in := dy[oy*ow+oxLo : oy*ow+oxHi]
 				dst := dx[(oy*s+ky*d-p)*w+ix:]
 				if s == 1 {
-					dst = dst[:len(in)]
-					for j, v := range in {
-						dst[j] += wv * v
-					}
+					Axpy(dst[:len(in)], in, wv)
 					continue
 				}
 				dst = dst[:(len(in)-1)*s+1]
@@ -99,10 +93,7 @@ func DepthwiseWeightGrad(x []float32, h, w int, dy []float32, k, s, p, d, oh, ow
 				in := dy[oy*ow+oxLo : oy*ow+oxHi]
 				src := x[(oy*s+ky*d-p)*w+ix:]
 				if s == 1 {
-					src = src[:len(in)]
-					for j, v := range in {
-						sum += v * src[j]
-					}
+					sum += Dot(in, src)
 					continue
 				}
 				src = src[:(len(in)-1)*s+1]

@@ -45,3 +45,4 @@
 package kernel
 
 //go:generate sh -c "cd asm && go run . -out ../sgemm_amd64.s -stubs ../stubs_amd64.go -pkg kernel -tables ../tables_amd64.go"
+//go:generate sh -c "cd asm/elementwise && go run . -out ../../elementwise_amd64.s -stubs ../../elementwise_stubs_amd64.go -pkg kernel"

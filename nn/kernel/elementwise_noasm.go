@@ -1,0 +1,16 @@
+//go:build !amd64 || noasm
+
+package kernel
+
+// Without assembly the elementwise loops of elementwise.go run in Go.
+var useAVX2 = false
+
+func sumsAVX2(x *float32, n int, mu float32, out *[16]float32)             { panic("no assembly") }
+func sumDotAVX2(d, x *float32, n int, mu float32, out *[16]float32)        { panic("no assembly") }
+func affineAVX2(dst, x *float32, n int, a, b float32)                      { panic("no assembly") }
+func linearCombinationAVX2(dst, d, x *float32, n int, a, b, mu, c float32) { panic("no assembly") }
+func clampAVX2(dst, x *float32, n int, lo, hi float32)                     { panic("no assembly") }
+func maskBetweenAVX2(dst, dy, x *float32, n int, lo, hi float32)           { panic("no assembly") }
+func addAVX2(dst, a, b *float32, n int)                                    { panic("no assembly") }
+func axpyAVX2(dst, x *float32, n int, a float32)                           { panic("no assembly") }
+func dotAVX2(a, b *float32, n int, out *[8]float32)                        { panic("no assembly") }

@@ -1,0 +1,150 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// withGoLoops runs f with the assembly turned off.
+func withGoLoops(f func()) {
+	prev := useAVX2
+	useAVX2 = false
+	defer func() { useAVX2 = prev }()
+	f()
+}
+
+func randomSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(r.NormFloat64()*3 + 1)
+	}
+	return s
+}
+
+// sameUpToRounding reports whether a and b agree to a few float32 ulps of scale.
+func sameUpToRounding(a, b, scale float32) bool {
+	return math.Abs(float64(a-b)) <= 1e-5*math.Max(1, float64(scale))
+}
+
+// elementwiseLengths cover empty slices, tails of every length, the single
+// vector loop and the 4-vector main loop.
+var elementwiseLengths = []int{0, 1, 7, 8, 9, 15, 16, 31, 32, 33, 63, 64, 65, 100, 784, 1001}
+
+func TestElementwiseSumsMatchGoLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, n := range elementwiseLengths {
+		x, d := randomSlice(r, n), randomSlice(r, n)
+		s, q := Sum(x), SumSquaredDeviations(x, 0.5)
+		sd, dot := SumAndDot(d, x, 0.5)
+		xd := Dot(x, d)
+		var ws, wq, wsd, wdot, wxd float64 // float64 truth
+		for i := range x {
+			ws += float64(x[i])
+			wq += float64(x[i]-0.5) * float64(x[i]-0.5)
+			wsd += float64(d[i])
+			wdot += float64(d[i]) * float64(x[i]-0.5)
+			wxd += float64(x[i]) * float64(d[i])
+		}
+		var gs, gq, gsd, gdot, gxd float32
+		withGoLoops(func() {
+			gs, gq = Sum(x), SumSquaredDeviations(x, 0.5)
+			gsd, gdot = SumAndDot(d, x, 0.5)
+			gxd = Dot(x, d)
+		})
+		for _, c := range []struct {
+			name           string
+			got, goLoop    float32
+			want, absTotal float64
+		}{
+			{"Sum", s, gs, ws, wq}, {"SumSquaredDeviations", q, gq, wq, wq},
+			{"SumAndDot sum", sd, gsd, wsd, wq}, {"SumAndDot dot", dot, gdot, wdot, wq}, {"Dot", xd, gxd, wxd, wq},
+		} {
+			if !sameUpToRounding(c.got, float32(c.want), float32(c.absTotal)) ||
+				!sameUpToRounding(c.goLoop, float32(c.want), float32(c.absTotal)) {
+				t.Errorf("n=%d %s: vector %g, Go loop %g, float64 %g", n, c.name, c.got, c.goLoop, c.want)
+			}
+		}
+	}
+}
+
+func TestElementwiseMapsMatchGoLoops(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	nan := float32(math.NaN())
+	for _, n := range elementwiseLengths {
+		x, d := randomSlice(r, n), randomSlice(r, n)
+		if n > 9 {
+			x[3], x[9] = nan, float32(math.Copysign(0, -1))
+			x[n-1] = 6 // on ReLU6's edge
+		}
+		type out struct{ affine, comb, relu, relu6, mask, mask6, add, axpy []float32 }
+		run := func() out {
+			o := out{make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n),
+				make([]float32, n), make([]float32, n), make([]float32, n), append([]float32(nil), d...)}
+			Affine(o.affine, x, 1.5, -0.25)
+			LinearCombination(o.comb, d, x, 0.7, -1.3, 0.5, 0.125)
+			Clamp(o.relu, x, 0, float32(math.Inf(1)))
+			Clamp(o.relu6, x, 0, 6)
+			MaskBetween(o.mask, d, x, 0, float32(math.Inf(1)))
+			MaskBetween(o.mask6, d, x, 0, 6)
+			Add(o.add, x, d)
+			Axpy(o.axpy, x, -0.75)
+			return o
+		}
+		vec := run()
+		var ref out
+		withGoLoops(func() { ref = run() })
+		check := func(name string, got, want []float32, exact bool) {
+			for i := range want {
+				g, w := got[i], want[i]
+				if math.IsNaN(float64(w)) != math.IsNaN(float64(g)) ||
+					(!math.IsNaN(float64(w)) && (exact && g != w || !exact && !sameUpToRounding(g, w, w))) {
+					t.Errorf("n=%d %s[%d]: vector %g, Go loop %g (x %g)", n, name, i, g, w, x[i])
+					return
+				}
+			}
+		}
+		check("Affine", vec.affine, ref.affine, false)
+		check("LinearCombination", vec.comb, ref.comb, false)
+		check("Clamp ReLU", vec.relu, ref.relu, true)
+		check("Clamp ReLU6", vec.relu6, ref.relu6, true)
+		check("MaskBetween ReLU", vec.mask, ref.mask, true)
+		check("MaskBetween ReLU6", vec.mask6, ref.mask6, true)
+		check("Add", vec.add, ref.add, true)
+		check("Axpy", vec.axpy, ref.axpy, false)
+		if n > 9 && (!math.IsNaN(float64(vec.relu[3])) || vec.mask[3] != 0 || vec.mask6[n-1] != 0) {
+			t.Errorf("n=%d: NaN must stay NaN through Clamp and mask the gradient; x = 6 is outside ReLU6's (0, 6)", n)
+		}
+	}
+}
+
+func BenchmarkElementwise(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	x, d, dst := randomSlice(r, 1<<16), randomSlice(r, 1<<16), make([]float32, 1<<16)
+	for _, path := range []string{"vector", "go"} {
+		run := func(name string, f func()) {
+			b.Run(name+"/"+path, func(b *testing.B) {
+				b.SetBytes(int64(4 * len(x)))
+				if path == "go" {
+					withGoLoops(func() {
+						for b.Loop() {
+							f()
+						}
+					})
+					return
+				}
+				for b.Loop() {
+					f()
+				}
+			})
+		}
+		run("SumSquaredDeviations", func() { SumSquaredDeviations(x, 0.5) })
+		run("SumAndDot", func() { SumAndDot(d, x, 0.5) })
+		run("Affine", func() { Affine(dst, x, 2, 1) })
+		run("LinearCombination", func() { LinearCombination(dst, d, x, 1, 2, 3, 4) })
+		run("Clamp", func() { Clamp(dst, x, 0, 6) })
+		run("MaskBetween", func() { MaskBetween(dst, d, x, 0, 6) })
+		run("Axpy", func() { Axpy(dst, x, 0.5) })
+		run("Dot", func() { Dot(x, d) })
+	}
+}
