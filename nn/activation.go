@@ -29,10 +29,13 @@ type Activation struct {
 	rectifier bool
 	f         func(x float32) float32
 	df        func(x, y float32) float32
-	// fast selects a direct loop for the hot activations (ReLU, ReLU6)
-	// instead of a call of f and df per element; the loops compute exactly
-	// what f and df do.
+	// fast selects a vector loop of package kernel for the hot activations
+	// (ReLU, ReLU6, Tanh, LeCunTanh, and GELU's forward pass) instead of a
+	// call of f and df per element; the loops compute what f and df do, up
+	// to the rounding of fused multiply-adds.
 	fast fastAct
+	// s and a are the scales of actTanh: y = a*tanh(s*x).
+	s, a float32
 }
 
 // fastAct names the activations with a loop of their own.
@@ -42,6 +45,8 @@ const (
 	actGeneric fastAct = iota
 	actReLU
 	actReLU6
+	actTanh // a*tanh(s*x): Tanh and LeCunTanh
+	actGELU
 )
 
 // Type is PyTorch's class name ("ReLU", "GELU", ...).
@@ -60,6 +65,10 @@ func (a *Activation) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 			kernel.Clamp(dst, src, 0, float32(math.Inf(1)))
 		case actReLU6:
 			kernel.Clamp(dst, src, 0, 6)
+		case actTanh:
+			kernel.ScaledTanh(dst, src, a.s, a.a)
+		case actGELU:
+			kernel.GELU(dst, src)
 		default:
 			for i, v := range src {
 				dst[i] = a.f(v)
@@ -106,6 +115,12 @@ func (a *Activation) backward(dy, x, y, dx []float32, rule Rule) {
 			dy = dx
 		}
 		kernel.MaskBetween(dx, dy, x, 0, hi)
+	case a.fast == actTanh:
+		if rule == Guided {
+			kernel.Clamp(dx, dy, 0, float32(math.Inf(1)))
+			dy = dx
+		}
+		kernel.ScaledTanhGrad(dx, dy, y, a.a*a.s, a.s/a.a)
 	default:
 		for i, d := range dy {
 			if rule == Guided {
@@ -123,6 +138,10 @@ func newActivation(name, kind string, rectifier bool, f func(float32) float32, d
 		a.fast = actReLU
 	case "ReLU6":
 		a.fast = actReLU6
+	case "Tanh":
+		a.fast, a.s, a.a = actTanh, 1, 1
+	case "GELU":
+		a.fast = actGELU
 	}
 	return a
 }
@@ -227,8 +246,10 @@ func NewTanh(name string) *Activation {
 // f(±1) = ±1; f'(a) = S (A - f²/A).
 func NewLeCunTanh(name string) *Activation {
 	const a, s = 1.7159, 2.0 / 3
-	return newActivation(name, "LeCunTanh", false, func(x float32) float32 { return a * kernel.Tanh(s*x) },
+	l := newActivation(name, "LeCunTanh", false, func(x float32) float32 { return a * kernel.Tanh(s*x) },
 		func(_, y float32) float32 { return float32(s * (a - float64(y*y)/a)) })
+	l.fast, l.s, l.a = actTanh, s, a
+	return l
 }
 
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }

@@ -170,3 +170,47 @@ func Dot(a, b []float32) float32 {
 	}
 	return s
 }
+
+// ScaledTanh sets dst = a*tanh(s*x) (Tanh: s = a = 1; LeNet's LeCunTanh),
+// tanh as Tanh computes it; dst is at least as long as x.
+func ScaledTanh(dst, x []float32, s, a float32) {
+	dst = dst[:len(x)]
+	head := 0
+	if useAVX2 && len(x) >= lanes {
+		head = len(x) &^ (lanes - 1)
+		tanhAVX2(&dst[0], &x[0], head, s, a)
+	}
+	for i, v := range x[head:] {
+		dst[head+i] = a * Tanh(s*v)
+	}
+}
+
+// ScaledTanhGrad sets dst = dy*(c0 - c1*y²), the gradient of y = a*tanh(s*x)
+// with c0 = a*s and c1 = s/a; dst and y are at least as long as dy.
+func ScaledTanhGrad(dst, dy, y []float32, c0, c1 float32) {
+	dst, y = dst[:len(dy)], y[:len(dy)]
+	head := 0
+	if useAVX2 && len(dy) >= lanes {
+		head = len(dy) &^ (lanes - 1)
+		tanhGradAVX2(&dst[0], &dy[0], &y[0], head, c0, c1)
+	}
+	for i, d := range dy[head:] {
+		v := y[head+i]
+		dst[head+i] = d * (c0 - c1*v*v)
+	}
+}
+
+// GELU sets dst = 0.5*x*(1 + erf(x/√2)), erf as Erf computes it; dst is at
+// least as long as x.
+func GELU(dst, x []float32) {
+	const invSqrt2 = 0.7071067811865476
+	dst = dst[:len(x)]
+	head := 0
+	if useAVX2 && len(x) >= lanes {
+		head = len(x) &^ (lanes - 1)
+		geluAVX2(&dst[0], &x[0], head, invSqrt2, 1)
+	}
+	for i, v := range x[head:] {
+		dst[head+i] = 0.5 * v * (1 + Erf(v*invSqrt2))
+	}
+}

@@ -505,3 +505,532 @@ done1:
 	VMOVUPS Y0, (AX)
 	VZEROUPPER
 	RET
+
+// func tanhAVX2(dst *float32, x *float32, n int, s float32, a float32)
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·tanhAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        s+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        a+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0x40fcf84f, BX
+	MOVD         BX, X2
+	VBROADCASTSS X2, Y2
+	MOVL         $0xc0fcf84f, BX
+	MOVD         BX, X3
+	VBROADCASTSS X3, Y3
+
+loop2:
+	CMPQ        DX, $0x10
+	JL          done2
+	VMOVUPS     (CX), Y4
+	VMULPS      Y0, Y4, Y4
+	VMAXPS      Y4, Y3, Y5
+	VMINPS      Y5, Y2, Y5
+	VMULPS      Y5, Y5, Y6
+	VMOVUPS     tanhCoefficients<>+0(SB), Y7
+	VFMADD213PS tanhCoefficients<>+32(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+64(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+96(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+128(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+160(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+192(SB), Y6, Y7
+	VMULPS      Y5, Y7, Y7
+	VMOVUPS     tanhCoefficients<>+224(SB), Y5
+	VFMADD213PS tanhCoefficients<>+256(SB), Y6, Y5
+	VFMADD213PS tanhCoefficients<>+288(SB), Y6, Y5
+	VFMADD213PS tanhCoefficients<>+320(SB), Y6, Y5
+	VDIVPS      Y5, Y7, Y7
+	VANDPS      tanhCoefficients<>+448(SB), Y4, Y5
+	VCMPPS      $0x11, tanhCoefficients<>+416(SB), Y5, Y5
+	VBLENDVPS   Y5, Y4, Y7, Y7
+	VMULPS      Y1, Y7, Y7
+	VMOVUPS     Y7, (AX)
+	VMOVUPS     32(CX), Y4
+	VMULPS      Y0, Y4, Y4
+	VMAXPS      Y4, Y3, Y5
+	VMINPS      Y5, Y2, Y5
+	VMULPS      Y5, Y5, Y6
+	VMOVUPS     tanhCoefficients<>+0(SB), Y7
+	VFMADD213PS tanhCoefficients<>+32(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+64(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+96(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+128(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+160(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+192(SB), Y6, Y7
+	VMULPS      Y5, Y7, Y7
+	VMOVUPS     tanhCoefficients<>+224(SB), Y5
+	VFMADD213PS tanhCoefficients<>+256(SB), Y6, Y5
+	VFMADD213PS tanhCoefficients<>+288(SB), Y6, Y5
+	VFMADD213PS tanhCoefficients<>+320(SB), Y6, Y5
+	VDIVPS      Y5, Y7, Y7
+	VANDPS      tanhCoefficients<>+448(SB), Y4, Y5
+	VCMPPS      $0x11, tanhCoefficients<>+416(SB), Y5, Y5
+	VBLENDVPS   Y5, Y4, Y7, Y7
+	VMULPS      Y1, Y7, Y7
+	VMOVUPS     Y7, 32(AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	SUBQ        $0x10, DX
+	JMP         loop2
+
+done2:
+loop1:
+	CMPQ        DX, $0x08
+	JL          done1
+	VMOVUPS     (CX), Y4
+	VMULPS      Y0, Y4, Y4
+	VMAXPS      Y4, Y3, Y5
+	VMINPS      Y5, Y2, Y5
+	VMULPS      Y5, Y5, Y6
+	VMOVUPS     tanhCoefficients<>+0(SB), Y7
+	VFMADD213PS tanhCoefficients<>+32(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+64(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+96(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+128(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+160(SB), Y6, Y7
+	VFMADD213PS tanhCoefficients<>+192(SB), Y6, Y7
+	VMULPS      Y5, Y7, Y7
+	VMOVUPS     tanhCoefficients<>+224(SB), Y5
+	VFMADD213PS tanhCoefficients<>+256(SB), Y6, Y5
+	VFMADD213PS tanhCoefficients<>+288(SB), Y6, Y5
+	VFMADD213PS tanhCoefficients<>+320(SB), Y6, Y5
+	VDIVPS      Y5, Y7, Y7
+	VANDPS      tanhCoefficients<>+448(SB), Y4, Y5
+	VCMPPS      $0x11, tanhCoefficients<>+416(SB), Y5, Y5
+	VBLENDVPS   Y5, Y4, Y7, Y7
+	VMULPS      Y1, Y7, Y7
+	VMOVUPS     Y7, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	SUBQ        $0x08, DX
+	JMP         loop1
+
+done1:
+	VZEROUPPER
+	RET
+
+DATA tanhCoefficients<>+0(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+4(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+8(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+12(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+16(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+20(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+24(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+28(SB)/4, $0xa59f25c0
+DATA tanhCoefficients<>+32(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+36(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+40(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+44(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+48(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+52(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+56(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+60(SB)/4, $0x2a61337e
+DATA tanhCoefficients<>+64(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+68(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+72(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+76(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+80(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+84(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+88(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+92(SB)/4, $0xaebd37ff
+DATA tanhCoefficients<>+96(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+100(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+104(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+108(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+112(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+116(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+120(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+124(SB)/4, $0x335c0041
+DATA tanhCoefficients<>+128(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+132(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+136(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+140(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+144(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+148(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+152(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+156(SB)/4, $0x3779434a
+DATA tanhCoefficients<>+160(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+164(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+168(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+172(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+176(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+180(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+184(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+188(SB)/4, $0x3a270ded
+DATA tanhCoefficients<>+192(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+196(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+200(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+204(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+208(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+212(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+216(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+220(SB)/4, $0x3ba059dc
+DATA tanhCoefficients<>+224(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+228(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+232(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+236(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+240(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+244(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+248(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+252(SB)/4, $0x35a0d3d8
+DATA tanhCoefficients<>+256(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+260(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+264(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+268(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+272(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+276(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+280(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+284(SB)/4, $0x38f895d6
+DATA tanhCoefficients<>+288(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+292(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+296(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+300(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+304(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+308(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+312(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+316(SB)/4, $0x3b14aa05
+DATA tanhCoefficients<>+320(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+324(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+328(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+332(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+336(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+340(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+344(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+348(SB)/4, $0x3ba059dd
+DATA tanhCoefficients<>+352(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+356(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+360(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+364(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+368(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+372(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+376(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+380(SB)/4, $0x3f000000
+DATA tanhCoefficients<>+384(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+388(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+392(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+396(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+400(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+404(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+408(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+412(SB)/4, $0x3f800000
+DATA tanhCoefficients<>+416(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+420(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+424(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+428(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+432(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+436(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+440(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+444(SB)/4, $0x39d1b717
+DATA tanhCoefficients<>+448(SB)/4, $0x7fffffff
+DATA tanhCoefficients<>+452(SB)/4, $0x7fffffff
+DATA tanhCoefficients<>+456(SB)/4, $0x7fffffff
+DATA tanhCoefficients<>+460(SB)/4, $0x7fffffff
+DATA tanhCoefficients<>+464(SB)/4, $0x7fffffff
+DATA tanhCoefficients<>+468(SB)/4, $0x7fffffff
+DATA tanhCoefficients<>+472(SB)/4, $0x7fffffff
+DATA tanhCoefficients<>+476(SB)/4, $0x7fffffff
+GLOBL tanhCoefficients<>(SB), RODATA|NOPTR, $480
+
+// func geluAVX2(dst *float32, x *float32, n int, s float32, a float32)
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·geluAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	MOVSS        s+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        a+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0x40800000, BX
+	MOVD         BX, X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0xc0800000, BX
+	MOVD         BX, X2
+	VBROADCASTSS X2, Y2
+
+loop2:
+	CMPQ        DX, $0x10
+	JL          done2
+	VMOVUPS     (CX), Y3
+	VMULPS      Y0, Y3, Y3
+	VMAXPS      Y3, Y2, Y3
+	VMINPS      Y3, Y1, Y3
+	VMULPS      Y3, Y3, Y5
+	VMOVUPS     geluCoefficients<>+0(SB), Y4
+	VFMADD213PS geluCoefficients<>+32(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+64(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+96(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+128(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+160(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+192(SB), Y5, Y4
+	VMULPS      Y3, Y4, Y4
+	VMOVUPS     geluCoefficients<>+224(SB), Y3
+	VFMADD213PS geluCoefficients<>+256(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+288(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+320(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+352(SB), Y5, Y3
+	VDIVPS      Y3, Y4, Y4
+	VADDPS      geluCoefficients<>+416(SB), Y4, Y4
+	VMOVUPS     (CX), Y3
+	VMULPS      Y3, Y4, Y4
+	VMULPS      geluCoefficients<>+384(SB), Y4, Y4
+	VMOVUPS     Y4, (AX)
+	VMOVUPS     32(CX), Y3
+	VMULPS      Y0, Y3, Y3
+	VMAXPS      Y3, Y2, Y3
+	VMINPS      Y3, Y1, Y3
+	VMULPS      Y3, Y3, Y5
+	VMOVUPS     geluCoefficients<>+0(SB), Y4
+	VFMADD213PS geluCoefficients<>+32(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+64(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+96(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+128(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+160(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+192(SB), Y5, Y4
+	VMULPS      Y3, Y4, Y4
+	VMOVUPS     geluCoefficients<>+224(SB), Y3
+	VFMADD213PS geluCoefficients<>+256(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+288(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+320(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+352(SB), Y5, Y3
+	VDIVPS      Y3, Y4, Y4
+	VADDPS      geluCoefficients<>+416(SB), Y4, Y4
+	VMOVUPS     32(CX), Y3
+	VMULPS      Y3, Y4, Y4
+	VMULPS      geluCoefficients<>+384(SB), Y4, Y4
+	VMOVUPS     Y4, 32(AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	SUBQ        $0x10, DX
+	JMP         loop2
+
+done2:
+loop1:
+	CMPQ        DX, $0x08
+	JL          done1
+	VMOVUPS     (CX), Y3
+	VMULPS      Y0, Y3, Y3
+	VMAXPS      Y3, Y2, Y3
+	VMINPS      Y3, Y1, Y3
+	VMULPS      Y3, Y3, Y5
+	VMOVUPS     geluCoefficients<>+0(SB), Y4
+	VFMADD213PS geluCoefficients<>+32(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+64(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+96(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+128(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+160(SB), Y5, Y4
+	VFMADD213PS geluCoefficients<>+192(SB), Y5, Y4
+	VMULPS      Y3, Y4, Y4
+	VMOVUPS     geluCoefficients<>+224(SB), Y3
+	VFMADD213PS geluCoefficients<>+256(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+288(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+320(SB), Y5, Y3
+	VFMADD213PS geluCoefficients<>+352(SB), Y5, Y3
+	VDIVPS      Y3, Y4, Y4
+	VADDPS      geluCoefficients<>+416(SB), Y4, Y4
+	VMOVUPS     (CX), Y3
+	VMULPS      Y3, Y4, Y4
+	VMULPS      geluCoefficients<>+384(SB), Y4, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	SUBQ        $0x08, DX
+	JMP         loop1
+
+done1:
+	VZEROUPPER
+	RET
+
+DATA geluCoefficients<>+0(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+4(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+8(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+12(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+16(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+20(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+24(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+28(SB)/4, $0xaf95df0b
+DATA geluCoefficients<>+32(SB)/4, $0x32edffee
+DATA geluCoefficients<>+36(SB)/4, $0x32edffee
+DATA geluCoefficients<>+40(SB)/4, $0x32edffee
+DATA geluCoefficients<>+44(SB)/4, $0x32edffee
+DATA geluCoefficients<>+48(SB)/4, $0x32edffee
+DATA geluCoefficients<>+52(SB)/4, $0x32edffee
+DATA geluCoefficients<>+56(SB)/4, $0x32edffee
+DATA geluCoefficients<>+60(SB)/4, $0x32edffee
+DATA geluCoefficients<>+64(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+68(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+72(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+76(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+80(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+84(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+88(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+92(SB)/4, $0xb60cff51
+DATA geluCoefficients<>+96(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+100(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+104(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+108(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+112(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+116(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+120(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+124(SB)/4, $0xb86ec2d2
+DATA geluCoefficients<>+128(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+132(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+136(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+140(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+144(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+148(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+152(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+156(SB)/4, $0xba40ac63
+DATA geluCoefficients<>+160(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+164(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+168(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+172(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+176(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+180(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+184(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+188(SB)/4, $0xbb41a1f6
+DATA geluCoefficients<>+192(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+196(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+200(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+204(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+208(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+212(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+216(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+220(SB)/4, $0xbc83dbd4
+DATA geluCoefficients<>+224(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+228(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+232(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+236(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+240(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+244(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+248(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+252(SB)/4, $0xb77460cd
+DATA geluCoefficients<>+256(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+260(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+264(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+268(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+272(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+276(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+280(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+284(SB)/4, $0xb95fbd29
+DATA geluCoefficients<>+288(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+292(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+296(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+300(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+304(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+308(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+312(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+316(SB)/4, $0xbadc924e
+DATA geluCoefficients<>+320(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+324(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+328(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+332(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+336(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+340(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+344(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+348(SB)/4, $0xbbf19bf8
+DATA geluCoefficients<>+352(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+356(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+360(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+364(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+368(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+372(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+376(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+380(SB)/4, $0xbc69b6a7
+DATA geluCoefficients<>+384(SB)/4, $0x3f000000
+DATA geluCoefficients<>+388(SB)/4, $0x3f000000
+DATA geluCoefficients<>+392(SB)/4, $0x3f000000
+DATA geluCoefficients<>+396(SB)/4, $0x3f000000
+DATA geluCoefficients<>+400(SB)/4, $0x3f000000
+DATA geluCoefficients<>+404(SB)/4, $0x3f000000
+DATA geluCoefficients<>+408(SB)/4, $0x3f000000
+DATA geluCoefficients<>+412(SB)/4, $0x3f000000
+DATA geluCoefficients<>+416(SB)/4, $0x3f800000
+DATA geluCoefficients<>+420(SB)/4, $0x3f800000
+DATA geluCoefficients<>+424(SB)/4, $0x3f800000
+DATA geluCoefficients<>+428(SB)/4, $0x3f800000
+DATA geluCoefficients<>+432(SB)/4, $0x3f800000
+DATA geluCoefficients<>+436(SB)/4, $0x3f800000
+DATA geluCoefficients<>+440(SB)/4, $0x3f800000
+DATA geluCoefficients<>+444(SB)/4, $0x3f800000
+DATA geluCoefficients<>+448(SB)/4, $0x00000000
+DATA geluCoefficients<>+452(SB)/4, $0x00000000
+DATA geluCoefficients<>+456(SB)/4, $0x00000000
+DATA geluCoefficients<>+460(SB)/4, $0x00000000
+DATA geluCoefficients<>+464(SB)/4, $0x00000000
+DATA geluCoefficients<>+468(SB)/4, $0x00000000
+DATA geluCoefficients<>+472(SB)/4, $0x00000000
+DATA geluCoefficients<>+476(SB)/4, $0x00000000
+DATA geluCoefficients<>+480(SB)/4, $0x7fffffff
+DATA geluCoefficients<>+484(SB)/4, $0x7fffffff
+DATA geluCoefficients<>+488(SB)/4, $0x7fffffff
+DATA geluCoefficients<>+492(SB)/4, $0x7fffffff
+DATA geluCoefficients<>+496(SB)/4, $0x7fffffff
+DATA geluCoefficients<>+500(SB)/4, $0x7fffffff
+DATA geluCoefficients<>+504(SB)/4, $0x7fffffff
+DATA geluCoefficients<>+508(SB)/4, $0x7fffffff
+GLOBL geluCoefficients<>(SB), RODATA|NOPTR, $512
+
+// func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         y+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVSS        c0+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        c1+36(FP), X1
+	VBROADCASTSS X1, Y1
+
+loop4:
+	CMPQ         BX, $0x20
+	JL           done4
+	VMOVUPS      (DX), Y2
+	VMULPS       Y2, Y2, Y2
+	VFNMADD213PS Y0, Y1, Y2
+	VMULPS       (CX), Y2, Y2
+	VMOVUPS      Y2, (AX)
+	VMOVUPS      32(DX), Y2
+	VMULPS       Y2, Y2, Y2
+	VFNMADD213PS Y0, Y1, Y2
+	VMULPS       32(CX), Y2, Y2
+	VMOVUPS      Y2, 32(AX)
+	VMOVUPS      64(DX), Y2
+	VMULPS       Y2, Y2, Y2
+	VFNMADD213PS Y0, Y1, Y2
+	VMULPS       64(CX), Y2, Y2
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      96(DX), Y2
+	VMULPS       Y2, Y2, Y2
+	VFNMADD213PS Y0, Y1, Y2
+	VMULPS       96(CX), Y2, Y2
+	VMOVUPS      Y2, 96(AX)
+	ADDQ         $0x80, AX
+	ADDQ         $0x80, CX
+	ADDQ         $0x80, DX
+	SUBQ         $0x20, BX
+	JMP          loop4
+
+done4:
+loop1:
+	CMPQ         BX, $0x08
+	JL           done1
+	VMOVUPS      (DX), Y2
+	VMULPS       Y2, Y2, Y2
+	VFNMADD213PS Y0, Y1, Y2
+	VMULPS       (CX), Y2, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	SUBQ         $0x08, BX
+	JMP          loop1
+
+done1:
+	VZEROUPPER
+	RET

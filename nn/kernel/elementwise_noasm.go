@@ -14,3 +14,6 @@ func maskBetweenAVX2(dst, dy, x *float32, n int, lo, hi float32)           { pan
 func addAVX2(dst, a, b *float32, n int)                                    { panic("no assembly") }
 func axpyAVX2(dst, x *float32, n int, a float32)                           { panic("no assembly") }
 func dotAVX2(a, b *float32, n int, out *[8]float32)                        { panic("no assembly") }
+func tanhAVX2(dst, x *float32, n int, s, a float32)                        { panic("no assembly") }
+func geluAVX2(dst, x *float32, n int, s, a float32)                        { panic("no assembly") }
+func tanhGradAVX2(dst, dy, y *float32, n int, c0, c1 float32)              { panic("no assembly") }

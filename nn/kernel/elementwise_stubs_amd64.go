@@ -30,3 +30,12 @@ func axpyAVX2(dst *float32, x *float32, n int, a float32)
 
 // dotAVX2 leaves the lanes of sum(a*b) in out.
 func dotAVX2(a *float32, b *float32, n int, out *[8]float32)
+
+// tanhAVX2 sets dst = a*tanh(s*x), as kernel.Tanh (NaN stays NaN).
+func tanhAVX2(dst *float32, x *float32, n int, s float32, a float32)
+
+// geluAVX2 sets dst = 0.5*x*(1+erf(s*x)) (GELU with s = 1/√2), erf as kernel.Erf.
+func geluAVX2(dst *float32, x *float32, n int, s float32, a float32)
+
+// tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).
+func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 float32)

@@ -148,3 +148,62 @@ func BenchmarkElementwise(b *testing.B) {
 		run("Dot", func() { Dot(x, d) })
 	}
 }
+
+// TestVectorTanhAndGELU checks the vector tanh and GELU against float64
+// math over a dense grid (the tail elements take the Go path, so both are
+// checked), with NaN, infinities and the tiny and clamped ranges.
+func TestVectorTanhAndGELU(t *testing.T) {
+	var x []float32
+	for v := -12.0; v <= 12; v += 0.0007 {
+		x = append(x, float32(v))
+	}
+	for v := 1e-6; v < 1e-3; v *= 1.1 {
+		x = append(x, float32(v), float32(-v))
+	}
+	inf := float32(math.Inf(1))
+	x = append(x, 0, inf, -inf, float32(math.NaN()), 7.9, -7.91, 4, -4.01)
+	const s, a = 2.0 / 3, 1.7159
+	th, lecun, gelu := make([]float32, len(x)), make([]float32, len(x)), make([]float32, len(x))
+	ScaledTanh(th, x, 1, 1)
+	ScaledTanh(lecun, x, s, a)
+	GELU(gelu, x)
+	for i, v := range x {
+		f := float64(v)
+		for _, c := range []struct {
+			name      string
+			got       float32
+			want, tol float64
+		}{
+			{"tanh", th[i], math.Tanh(f), 4e-7},
+			{"a*tanh(s*x)", lecun[i], a * math.Tanh(float64(float32(s)*v)), 4e-7 * a},
+			// 1 + erf(x/√2) cancels for x far below 0: the error scales with |x|.
+			{"GELU", gelu[i], 0.5 * f * (1 + math.Erf(f/math.Sqrt2)), 2e-7 * math.Max(1, math.Abs(f))},
+		} {
+			if math.IsNaN(c.want) {
+				if !math.IsNaN(float64(c.got)) {
+					t.Errorf("%s(NaN) = %g, want NaN", c.name, c.got)
+				}
+				continue
+			}
+			if math.IsInf(c.want, 0) && float64(c.got) == c.want {
+				continue
+			}
+			if d := math.Abs(float64(c.got) - c.want); d > c.tol*math.Max(1, math.Abs(c.want)) || math.IsNaN(d) {
+				t.Errorf("%s(%g) = %g, want %g (off by %.2g)", c.name, v, c.got, c.want, d)
+			}
+		}
+	}
+	// The gradient from y: d/dx a*tanh(s*x) = a*s*(1 - tanh²) = c0 - c1*y².
+	dy := make([]float32, len(x))
+	for i := range dy {
+		dy[i] = 1
+	}
+	grad, ref := make([]float32, len(x)), make([]float32, len(x))
+	ScaledTanhGrad(grad, dy, lecun, a*s, s/a)
+	withGoLoops(func() { ScaledTanhGrad(ref, dy, lecun, a*s, s/a) })
+	for i := range grad {
+		if !math.IsNaN(float64(ref[i])) && !sameUpToRounding(grad[i], ref[i], 1) {
+			t.Errorf("tanh gradient at y=%g: vector %g, Go loop %g", lecun[i], grad[i], ref[i])
+		}
+	}
+}

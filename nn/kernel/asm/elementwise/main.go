@@ -14,6 +14,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -37,6 +38,9 @@ func main() {
 	add()
 	axpy()
 	dot()
+	rational(tanhFn)
+	rational(geluFn)
+	tanhGrad()
 	Generate()
 }
 
@@ -272,6 +276,149 @@ func dot() {
 		}
 	})
 	storeSum(s, pointers("out")[0], 0)
+	VZEROUPPER()
+	RET()
+}
+
+// oddRational is f(x) = x*P(x²)/Q(x²) on x clamped to ±clamp, the form of
+// Eigen's float tanh and erf that kernel.Tanh and kernel.Erf compute in Go.
+type oddRational struct {
+	name, doc string
+	clamp     float32
+	tiny      float32   // below it |x| is returned as is (0: no such branch)
+	p, q      []float64 // coefficients of P and Q, highest degree first
+	gelu      bool      // return 0.5*x*(1+f(s*x)) instead of a*f(s*x)
+}
+
+var tanhFn = oddRational{name: "tanhAVX2", doc: "tanhAVX2 sets dst = a*tanh(s*x), as kernel.Tanh (NaN stays NaN).",
+	clamp: 7.90531110763549805, tiny: 0.0004,
+	p: []float64{-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
+		1.48572235717979e-05, 6.37261928875436e-04, 4.89352455891786e-03},
+	q: []float64{1.19825839466702e-06, 1.18534705686654e-04, 2.26843463243900e-03, 4.89352518554385e-03}}
+
+// erfFn is the erf inside geluFn.
+var erfFn = oddRational{
+	clamp: 4,
+	p: []float64{-2.72614225801306e-10, 2.77068142495902e-08, -2.10102402082508e-06, -5.69250639462346e-05,
+		-7.34990630326855e-04, -2.95459980854025e-03, -1.60960333262415e-02},
+	q: []float64{-1.45660718464996e-05, -2.13374055278905e-04, -1.68282697438203e-03, -7.37332916720468e-03,
+		-1.42647390514189e-02}}
+
+var geluFn = func() oddRational {
+	g := erfFn
+	g.name, g.doc, g.gelu = "geluAVX2", "geluAVX2 sets dst = 0.5*x*(1+erf(s*x)) (GELU with s = 1/√2), erf as kernel.Erf.", true
+	return g
+}()
+
+// splat is a read-only table of constants, each repeated in 8 lanes.
+func splat(name string, values []float32) Mem {
+	m := GLOBL(name, RODATA|NOPTR)
+	for i, v := range values {
+		for l := 0; l < lanes; l++ {
+			DATA(4*(i*lanes+l), U32(math.Float32bits(v)))
+		}
+	}
+	return m
+}
+
+func rational(f oddRational) {
+	sig := "func(dst, x *float32, n int, s, a float32)"
+	TEXT(f.name, NOSPLIT, sig)
+	Doc(f.doc)
+	// Table: P's and Q's coefficients, then 0.5, 1, the tiny bound and the |x| mask.
+	var c []float32
+	for _, v := range append(append([]float64(nil), f.p...), f.q...) {
+		c = append(c, float32(v))
+	}
+	c = append(c, 0.5, 1, f.tiny, math.Float32frombits(0x7fffffff))
+	tab := splat(f.name[:len(f.name)-4]+"Coefficients", c)
+	coef := func(i int) Mem { return tab.Offset(i * vbytes) }
+	half, one, tiny, abs := coef(len(c)-4), coef(len(c)-3), coef(len(c)-2), coef(len(c)-1)
+
+	p := pointers("dst", "x")
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	sc, a := broadcast("s"), broadcast("a")
+	hi, lo := YMM(), YMM()
+	VBROADCASTSS(splatScalar(f.clamp), hi)
+	VBROADCASTSS(splatScalar(-f.clamp), lo)
+	body := func(k int) {
+		for v := 0; v < k; v++ {
+			x, xc, x2, num, den := YMM(), YMM(), YMM(), YMM(), YMM()
+			VMOVUPS(at(p[1], v), x)
+			VMULPS(sc, x, x)
+			// MAXPS/MINPS return Go's first operand when either is NaN: NaN stays NaN.
+			VMAXPS(x, lo, xc)
+			VMINPS(xc, hi, xc)
+			VMULPS(xc, xc, x2)
+			VMOVUPS(coef(0), num)
+			for i := 1; i < len(f.p); i++ {
+				VFMADD213PS(coef(i), x2, num)
+			}
+			VMULPS(xc, num, num)
+			VMOVUPS(coef(len(f.p)), den)
+			for i := 1; i < len(f.q); i++ {
+				VFMADD213PS(coef(len(f.p)+i), x2, den)
+			}
+			VDIVPS(den, num, num)
+			if f.tiny > 0 {
+				small := den
+				VANDPS(abs, x, small)
+				VCMPPS(Imm(0x11), tiny, small, small) // LT_OQ: |s*x| < tiny
+				VBLENDVPS(small, x, num, num)
+			}
+			if f.gelu {
+				VADDPS(one, num, num)
+				VMOVUPS(at(p[1], v), x)
+				VMULPS(x, num, num)
+				VMULPS(half, num, num)
+			} else {
+				VMULPS(a, num, num)
+			}
+			VMOVUPS(num, at(p[0], v))
+		}
+	}
+	for _, k := range []int{2, 1} {
+		top, done := fmt.Sprintf("loop%d", k), fmt.Sprintf("done%d", k)
+		Label(top)
+		CMPQ(n, Imm(uint64(lanes*k)))
+		JL(LabelRef(done))
+		body(k)
+		for _, q := range p {
+			ADDQ(Imm(uint64(vbytes*k)), q)
+		}
+		SUBQ(Imm(uint64(lanes*k)), n)
+		JMP(LabelRef(top))
+		Label(done)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// splatScalar is an xmm register holding v in its low lane.
+func splatScalar(v float32) VecVirtual {
+	g := GP32()
+	MOVL(U32(math.Float32bits(v)), g)
+	x := XMM()
+	MOVD(g, x)
+	return x
+}
+
+func tanhGrad() {
+	TEXT("tanhGradAVX2", NOSPLIT, "func(dst, dy, y *float32, n int, c0, c1 float32)")
+	Doc("tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).")
+	p := pointers("dst", "dy", "y")
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	c0, c1 := broadcast("c0"), broadcast("c1")
+	loops(n, p, func(k int) {
+		for v := 0; v < k; v++ {
+			y := YMM()
+			VMOVUPS(at(p[2], v), y)
+			VMULPS(y, y, y)
+			VFNMADD213PS(c0, c1, y)
+			VMULPS(at(p[1], v), y, y)
+			VMOVUPS(y, at(p[0], v))
+		}
+	})
 	VZEROUPPER()
 	RET()
 }
