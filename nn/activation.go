@@ -56,8 +56,8 @@ func (a *Activation) Type() string { return a.kind }
 func (a *Activation) Rectifies() bool { return a.rectifier }
 
 // Forward applies f to every element, in parallel pieces for large tensors.
-func (a *Activation) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
-	y := New(x.Shape...)
+func (a *Activation) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	y := ctx.arena().Uninit(x.Shape...)
 	kernel.ParallelRange(len(x.Data), func(lo, hi int) {
 		src, dst := x.Data[lo:hi], y.Data[lo:hi]
 		switch a.fast {
@@ -83,7 +83,7 @@ func (a *Activation) Backward(dy *Tensor, st *Step, rule Rule, _ Grads) (*Tensor
 	if err := checkDy(a, dy, st); err != nil {
 		return nil, err
 	}
-	dx := New(dy.Shape...)
+	dx := st.arena.Uninit(dy.Shape...)
 	kernel.ParallelRange(len(dy.Data), func(lo, hi int) {
 		a.backward(dy.Data[lo:hi], st.In.Data[lo:hi], st.Out.Data[lo:hi], dx.Data[lo:hi], rule)
 	})

@@ -19,7 +19,7 @@ func runChain(layers []Layer, x *Tensor, ctx *Context, onStep StepFunc) (*Trace,
 		if err != nil {
 			return nil, err
 		}
-		tr.Steps = append(tr.Steps, Step{Layer: l, In: cur, Out: y, Saved: saved})
+		tr.Steps = append(tr.Steps, Step{Layer: l, In: cur, Out: y, Saved: saved, arena: ctx.arena()})
 		if onStep != nil {
 			if err := onStep(i, &tr.Steps[i]); err != nil {
 				return nil, err
@@ -203,7 +203,7 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if !SameShape(s.body.Out.Shape, short.Shape) {
 		return nil, nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(s.body.Out.Shape), ShapeString(short.Shape))
 	}
-	sum := New(short.Shape...)
+	sum := ctx.arena().Uninit(short.Shape...)
 	addInto(sum.Data, s.body.Out.Data, short.Data)
 	if r.After == nil {
 		return sum, s, nil
@@ -236,7 +236,7 @@ func (r *Residual) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, 
 			return nil, err
 		}
 	}
-	out := New(dx.Shape...)
+	out := st.arena.Uninit(dx.Shape...)
 	addInto(out.Data, dx.Data, dshort.Data)
 	return out, nil
 }
@@ -251,7 +251,7 @@ func addInto(dst, a, b []float32) {
 // stepOf runs one layer and records its step.
 func stepOf(l Layer, x *Tensor, ctx *Context) (Step, error) {
 	y, saved, err := l.Forward(x, ctx)
-	return Step{Layer: l, In: x, Out: y, Saved: saved}, err
+	return Step{Layer: l, In: x, Out: y, Saved: saved, arena: ctx.arena()}, err
 }
 
 // Concat runs branches on the same input and concatenates their outputs

@@ -215,12 +215,12 @@ func putScratch(b *[]float32) { scratch.Put(b) }
 // Forward computes y = conv(x, W) + b: per sample and group, im2col and one
 // product, samples split across cores. Depthwise convolutions run the
 // direct kernel instead (kernel.DepthwiseConv).
-func (c *Conv2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (c *Conv2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	g, err := c.geometry(x)
 	if err != nil {
 		return nil, nil, err
 	}
-	y := New(g.n, c.Out, g.oh, g.ow)
+	y := ctx.arena().Uninit(g.n, c.Out, g.oh, g.ow) // every value is written (beta 0, or cleared by the depthwise kernel)
 	if c.depthwise() {
 		c.depthwiseForward(g, x, y)
 		return y, nil, nil
@@ -275,7 +275,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	dx := New(x.Shape...)
+	dx := st.arena.Zeros(x.Shape...) // Col2im and the depthwise kernel accumulate
 	if c.depthwise() {
 		c.depthwiseBackward(g, x, dy, dx, grads)
 		return dx, nil

@@ -71,6 +71,17 @@ type Context struct {
 	Train bool
 	// Rand drives dropout masks; it may be nil in eval mode.
 	Rand *rand.Rand
+	// Arena, if not nil, provides the pass's tensors, forward and backward
+	// (see Arena: its owner resets it when the pass is over).
+	Arena *Arena
+}
+
+// arena is ctx's arena, nil for a nil ctx.
+func (ctx *Context) arena() *Arena {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Arena
 }
 
 // Step is one layer's record in a Trace: its input, its output and whatever
@@ -80,6 +91,8 @@ type Step struct {
 	In    *Tensor
 	Out   *Tensor
 	Saved any
+	// arena is the forward pass's Context.Arena, for the backward's tensors.
+	arena *Arena
 }
 
 // Layer is one named operation of a model. Implementations hold only

@@ -82,7 +82,7 @@ func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	n, c, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
 	train := ctx != nil && ctx.Train
 	s := bnSaved{mean: make([]float32, c), invstd: make([]float32, c), train: train}
-	y := New(x.Shape...)
+	y := ctx.arena().Uninit(x.Shape...)
 	m := float64(n * hw)
 	mean, variance := make([]float64, c), make([]float64, c)
 	if train {
@@ -148,7 +148,7 @@ func (b *BatchNorm2d) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, 
 	}
 	s := st.Saved.(bnSaved)
 	n, c, hw := dy.Shape[0], dy.Shape[1], dy.Shape[2]*dy.Shape[3]
-	dx := New(dy.Shape...)
+	dx := st.arena.Uninit(dy.Shape...)
 	m := float32(n * hw)
 	x := st.In.Data
 	sdy, sdyx := make([]float32, c), make([]float32, c) // sum(dy), sum(dy*xhat)

@@ -105,13 +105,13 @@ func (m *MaxPool2d) OutputShape(in []int) ([]int, error) { return m.outputShape(
 
 // Forward takes window maxima and returns the Switches as saved state. The
 // first maximum in row-major window order wins ties. Planes run in parallel.
-func (m *MaxPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (m *MaxPool2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	out, err := m.batchShape(m, x)
 	if err != nil {
 		return nil, nil, err
 	}
 	h, w, oh, ow := x.Shape[2], x.Shape[3], out[2], out[3]
-	y := New(out...)
+	y := ctx.arena().Zeros(out...)
 	sw := make(Switches, len(y.Data))
 	kernel.ParallelFor(out[0]*out[1], func(_, pl int) {
 		src := x.Data[pl*h*w : (pl+1)*h*w]
@@ -215,12 +215,12 @@ func (a *AvgPool2d) each(planes, h, w, oh, ow int, fn func(i, o int, inv float32
 func (a *AvgPool2d) tiled() bool { return a.Stride == a.Kernel && a.Padding == 0 && !a.CeilMode }
 
 // Forward averages each window.
-func (a *AvgPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (a *AvgPool2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	out, err := a.batchShape(a, x)
 	if err != nil {
 		return nil, nil, err
 	}
-	y := New(out...)
+	y := ctx.arena().Zeros(out...)
 	if a.tiled() {
 		h, w, oh, ow, k := x.Shape[2], x.Shape[3], out[2], out[3], a.Kernel
 		inv := 1 / float32(k*k)
@@ -255,7 +255,7 @@ func (a *AvgPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 		return nil, err
 	}
 	x := st.In
-	dx := New(x.Shape...)
+	dx := st.arena.Zeros(x.Shape...)
 	if a.tiled() {
 		h, w, oh, ow, k := x.Shape[2], x.Shape[3], dy.Shape[2], dy.Shape[3], a.Kernel
 		inv := 1 / float32(k*k)
@@ -333,11 +333,11 @@ func (a *AdaptiveAvgPool2d) each(planes, h, w int, fn func(i, o int, inv float32
 }
 
 // Forward averages each adaptive window.
-func (a *AdaptiveAvgPool2d) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (a *AdaptiveAvgPool2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if len(x.Shape) != 4 {
 		return nil, nil, shapeError(a, "(N,C,H,W)", x.Shape)
 	}
-	y := New(x.Shape[0], x.Shape[1], a.OutH, a.OutW)
+	y := ctx.arena().Zeros(x.Shape[0], x.Shape[1], a.OutH, a.OutW)
 	a.each(x.Shape[0]*x.Shape[1], x.Shape[2], x.Shape[3], func(i, o int, inv float32) { y.Data[o] += x.Data[i] * inv })
 	return y, nil, nil
 }
@@ -347,7 +347,7 @@ func (a *AdaptiveAvgPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Te
 	if err := checkDy(a, dy, st); err != nil {
 		return nil, err
 	}
-	dx := New(st.In.Shape...)
+	dx := st.arena.Zeros(st.In.Shape...)
 	a.each(dy.Shape[0]*dy.Shape[1], st.In.Shape[2], st.In.Shape[3], func(i, o int, inv float32) { dx.Data[i] += dy.Data[o] * inv })
 	return dx, nil
 }

@@ -111,6 +111,8 @@ type run struct {
 	resumedAt           int           // global step this process started from
 	epochElapsed        time.Duration // of the current epoch, before this process
 	lastSave, procStart time.Time
+	// arena holds a step's activations and their gradients, reused by the next step.
+	arena *nn.Arena
 }
 
 func newRun(m *zoo.Model, trainSet Source, cfg Config) (*run, error) {
@@ -280,7 +282,12 @@ func (r *run) doneBefore() int { return r.resumedAt }
 // heads, as GoogLeNet's), backward, clipping and one optimizer step on a
 // batch, returning the main loss and the number of correct predictions.
 func (r *run) update(x *nn.Tensor, labels []int, rng *rand.Rand) (float64, int, error) {
-	tr, err := r.m.Net.Forward(x, &nn.Context{Train: true, Rand: rng}, nil)
+	if r.arena == nil && reuseBuffers {
+		r.arena = nn.NewArena()
+		r.arena.Poison = poisonBuffers
+	}
+	defer r.arena.Reset() // nothing of this step's trace outlives it
+	tr, err := r.m.Net.Forward(x, &nn.Context{Train: true, Rand: rng, Arena: r.arena}, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -353,13 +360,15 @@ func Evaluate(m *zoo.Model, s Source, batchSize int) (Evaluation, error) {
 		return ev, fmt.Errorf("train: empty evaluation set")
 	}
 	var correct int
+	arena := nn.NewArena() // each batch's activations are dropped before the next
 	for lo := 0; lo < s.Len(); lo += batchSize {
+		arena.Reset()
 		idx := make([]int, 0, batchSize)
 		for i := lo; i < min(lo+batchSize, s.Len()); i++ {
 			idx = append(idx, i)
 		}
 		x, labels := batch(s, idx)
-		tr, err := m.Net.Forward(x, &nn.Context{}, nil)
+		tr, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil)
 		if err != nil {
 			return ev, err
 		}
@@ -411,3 +420,8 @@ func (s *Stepper) Step(x *nn.Tensor, labels []int) (float64, error) {
 	loss, _, err := s.r.update(x, labels, stepRand(s.r.cfg.Seed, s.done))
 	return loss, err
 }
+
+// reuseBuffers makes each step take its tensors from the run's nn.Arena;
+// poisonBuffers makes the arena fill recycled buffers with NaN. Both are
+// switches for the test that steps with and without the arena agree.
+var reuseBuffers, poisonBuffers = true, false

@@ -1,0 +1,74 @@
+package nn
+
+import (
+	"math"
+	"sync"
+)
+
+// Arena recycles the tensors of a repeated pass, as a training step: the
+// layers take their outputs and gradients from it, and Reset makes every
+// buffer handed out since the last Reset available again. The next step has
+// the same shapes, so after the first it allocates nothing: no garbage for
+// the collector, no zeroing of fresh memory, and buffers that are still in
+// cache. Whoever calls Reset promises that nothing handed out before is
+// used again. A nil *Arena allocates with New, which is what a pass whose
+// trace is kept (the web's, a deconvnet projection's) wants.
+type Arena struct {
+	// Poison makes Reset fill the buffers it takes back with NaN, so that a
+	// layer that reads an Uninit value before writing it shows in tests.
+	Poison bool
+
+	mu   sync.Mutex
+	free map[int][][]float32 // by length
+	used [][]float32
+}
+
+// NewArena returns an empty arena.
+func NewArena() *Arena { return &Arena{free: map[int][][]float32{}} }
+
+// Reset takes back every buffer handed out since the last Reset.
+func (a *Arena) Reset() {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, b := range a.used {
+		if a.Poison {
+			for i := range b {
+				b[i] = float32(math.NaN())
+			}
+		}
+		a.free[len(b)] = append(a.free[len(b)], b)
+	}
+	a.used = a.used[:0]
+}
+
+// Zeros is a zero tensor of the given shape.
+func (a *Arena) Zeros(shape ...int) *Tensor {
+	t := a.Uninit(shape...)
+	if a != nil {
+		clear(t.Data)
+	}
+	return t
+}
+
+// Uninit is a tensor of the given shape whose values are left over from an
+// earlier use: for outputs that the caller overwrites entirely. From a nil
+// arena it is a zero tensor.
+func (a *Arena) Uninit(shape ...int) *Tensor {
+	if a == nil {
+		return New(shape...)
+	}
+	n := Numel(shape)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var b []float32
+	if f := a.free[n]; len(f) > 0 {
+		b, a.free[n] = f[len(f)-1], f[:len(f)-1]
+	} else {
+		b = make([]float32, n)
+	}
+	a.used = append(a.used, b)
+	return &Tensor{Shape: append([]int(nil), shape...), Data: b}
+}
