@@ -33,7 +33,15 @@ func (a *Arena) Reset() {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	for _, b := range a.used {
+	a.release(0)
+}
+
+// release takes back used[mark:]; a.mu is held.
+func (a *Arena) release(mark int) {
+	if mark < 0 || mark > len(a.used) {
+		return
+	}
+	for _, b := range a.used[mark:] {
 		if a.Poison {
 			for i := range b {
 				b[i] = float32(math.NaN())
@@ -41,7 +49,29 @@ func (a *Arena) Reset() {
 		}
 		a.free[len(b)] = append(a.free[len(b)], b)
 	}
-	a.used = a.used[:0]
+	a.used = a.used[:mark]
+}
+
+// Mark is the arena's position: ReleaseTo(Mark()) later takes back what was
+// handed out in between and keeps what was handed out before, as the web
+// keeps a forward pass and takes back each projection's tensors.
+func (a *Arena) Mark() int {
+	if a == nil {
+		return 0
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.used)
+}
+
+// ReleaseTo takes back the buffers handed out since Mark returned mark.
+func (a *Arena) ReleaseTo(mark int) {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.release(mark)
 }
 
 // Zeros is a zero tensor of the given shape.

@@ -30,7 +30,9 @@ type benchJob struct {
 // benchJobs are torch_anchor.py's keys, measured the same way: SGEMM best of
 // 3 windows of 20 products; training images/s best of 3 windows of SGD
 // steps (momentum 0.9) at batch 128 on random data; inference the fastest
-// of several single-image eval passes at 3x224x224, in milliseconds.
+// of several single-image eval passes at 3x224x224, in milliseconds, each
+// pass recycling the previous one's tensors (an nn.Arena) as a web session
+// does from one picture to the next.
 func benchJobs() []benchJob {
 	var jobs []benchJob
 	for _, s := range [][3]int{{64, 1024, 576}, {128, 256, 1152}, {256, 196, 2304}, {512, 512, 512}, {16, 50176, 27}} {
@@ -172,7 +174,8 @@ func trainImagesPerSecond(model string, input []int, steps int) (float64, error)
 	return best, nil
 }
 
-// inferMillis is the fastest of reps single-image eval passes at 3x224x224.
+// inferMillis is the fastest of reps single-image eval passes at 3x224x224,
+// recycling tensors from pass to pass as web/session does.
 func inferMillis(model string, reps int) (float64, error) {
 	m, err := zoo.Build(model, []int{3, 224, 224}, 1000, 0)
 	if err != nil {
@@ -183,13 +186,15 @@ func inferMillis(model string, reps int) (float64, error) {
 	for i := range x.Data {
 		x.Data[i] = float32(r.NormFloat64())
 	}
-	if _, err := m.Net.Forward(x, &nn.Context{}, nil); err != nil {
+	arena := nn.NewArena()
+	if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
 		return 0, err
 	}
 	best := time.Duration(1 << 62)
 	for i := 0; i < reps; i++ {
+		arena.Reset()
 		t := time.Now()
-		if _, err := m.Net.Forward(x, &nn.Context{}, nil); err != nil {
+		if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
 			return 0, err
 		}
 		best = min(best, time.Since(t))

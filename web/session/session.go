@@ -59,6 +59,12 @@ type session struct {
 	runs  int            // runs started, the latest run's number
 	model *catalog.Model // model of the kept trace
 	trace *nn.Trace      // the latest complete forward pass, or nil
+	// arena holds the kept trace's tensors (up to traceMark) and, above
+	// it, a projection's while it is computed; a run of another model
+	// starts a new one, so buffers of the old model's shapes go.
+	arena      *nn.Arena
+	arenaModel string
+	traceMark  int
 }
 
 func newSession(conn *websocket.Conn, h *Handler, log *slog.Logger) *session {
@@ -217,6 +223,10 @@ func (s *session) run(req Request) error {
 	s.runs++
 	run := s.runs
 	s.trace, s.model = nil, nil
+	if s.arena == nil || s.arenaModel != m.Name {
+		s.arena, s.arenaModel = nn.NewArena(), m.Name
+	}
+	s.arena.Reset() // the old trace is gone
 
 	c, h, w := m.Net.Input[0], m.Net.Input[1], m.Net.Input[2]
 	pixels := data.ToPixels(img, c, h, w)
@@ -236,7 +246,7 @@ func (s *session) run(req Request) error {
 
 	begin := time.Now()
 	last := begin
-	tr, err := m.Net.Net.Forward(x, &nn.Context{}, func(i int, st *nn.Step) error {
+	tr, err := m.Net.Net.Forward(x, &nn.Context{Arena: s.arena}, func(i int, st *nn.Step) error {
 		took := time.Since(last)
 		maps, err := viz.Quantize(st.Out)
 		if err != nil {
@@ -261,7 +271,7 @@ func (s *session) run(req Request) error {
 		return fmt.Errorf("run %d: %w", run, err)
 	}
 	probs := nn.Softmax(tr.Output())
-	s.trace, s.model = tr, m
+	s.trace, s.model, s.traceMark = tr, m, s.arena.Mark()
 	return s.pushJSON(Prediction{Type: "prediction", Run: run, Classes: m.Classes, Probs: probs.Data,
 		Top: nn.ArgMax(probs.Data), Ms: ms(time.Since(begin))})
 }
@@ -306,7 +316,8 @@ func (s *session) project(req Request) error {
 	default:
 		u = deconv.Unit{Channel: *req.Channel, Y: *req.Y, X: *req.X}
 	}
-	proj, err := deconv.Project(s.trace, li, u)
+	proj, err := deconv.Project(s.trace, li, u) // its tensors come from the arena, above the trace
+	defer s.arena.ReleaseTo(s.traceMark)
 	if err != nil {
 		return err
 	}

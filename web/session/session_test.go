@@ -240,7 +240,7 @@ func TestProjection(t *testing.T) {
 	m, _ := f.models.Open("")
 
 	// A whole map: the strongest unit, its field from LayerInfo.Box.
-	p, _ := c.project(`{"type":"project","run":1,"layer":3,"channel":5}`)
+	p, first := c.project(`{"type":"project","run":1,"layer":3,"channel":5}`)
 	if !p.Strongest || p.Name != "c3" || p.Unit.Channel != 5 || p.RF != 14 {
 		t.Fatalf("projection = %+v", p)
 	}
@@ -268,6 +268,24 @@ func TestProjection(t *testing.T) {
 	if p.Name != "out" || p.Unit.Channel != 7 || p.Box != [4]int{0, 0, 28, 28} {
 		t.Fatalf("projection of a logit = %+v", p)
 	}
+	// Projections reuse their buffers: asked again, the first is unchanged.
+	if _, again := c.project(`{"type":"project","run":1,"layer":3,"channel":5}`); !samePixels(first, again) {
+		t.Fatal("the same projection asked again gives another picture")
+	}
+}
+
+func samePixels(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			if a.At(x, y) != b.At(x, y) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func TestHostileMessagesGetErrorsAndTheSessionGoesOn(t *testing.T) {

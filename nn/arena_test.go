@@ -1,0 +1,41 @@
+package nn
+
+import (
+	"math"
+	"testing"
+)
+
+func TestArenaRecyclesAfterResetAndReleaseTo(t *testing.T) {
+	var none *Arena
+	if z := none.Uninit(2, 3); len(z.Data) != 6 || z.Data[0] != 0 {
+		t.Fatalf("a nil arena gives a fresh zero tensor, got %v", z.Data)
+	}
+	a := NewArena()
+	a.Poison = true
+	first := a.Uninit(4)
+	first.Data[0] = 7
+	mark := a.Mark()
+	projection := a.Uninit(4)
+	a.ReleaseTo(mark)
+	if again := a.Uninit(4); &again.Data[0] != &projection.Data[0] {
+		t.Error("ReleaseTo did not give the buffer handed out after Mark back")
+	} else if !math.IsNaN(float64(again.Data[0])) {
+		t.Error("a poisoned arena must fill taken-back buffers with NaN")
+	}
+	if first.Data[0] != 7 {
+		t.Error("ReleaseTo touched a buffer handed out before Mark")
+	}
+	a.Reset()
+	z := a.Zeros(2, 2)
+	if &z.Data[0] != &first.Data[0] && &z.Data[0] != &projection.Data[0] {
+		t.Error("Reset did not make the buffers available again")
+	}
+	for _, v := range z.Data {
+		if v != 0 {
+			t.Fatalf("Zeros gave %v", z.Data)
+		}
+	}
+	if other := a.Uninit(5); len(other.Data) != 5 {
+		t.Errorf("a new length gives a new buffer of that length, got %d", len(other.Data))
+	}
+}
