@@ -1,5 +1,7 @@
 package kernel
 
+import "sync"
+
 // Direct depthwise convolution, one channel plane at a time: the filter of
 // a depthwise convolution has one input channel, so im2col would copy every
 // input value k*k times to feed a product with a single row. These loops
@@ -16,6 +18,10 @@ package kernel
 //	y[oy][ox] = sum_{ky,kx} wt[ky][kx] * x[oy*s-p+ky*d][ox*s-p+kx*d]
 func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []float32) {
 	y = y[:oh*ow]
+	if useAVX2 && d == 1 && (s == 1 || s == 2) && ow >= lanes/2 && oh > 0 {
+		depthwisePadded(x, h, w, wt[:k*k], k, s, p, oh, ow, y)
+		return
+	}
 	clear(y)
 	for ky := 0; ky < k; ky++ {
 		oyLo, oyHi := validRange(ky*d-p, s, h, oh)
@@ -48,6 +54,22 @@ func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []
 //
 //	dx[oy*s-p+ky*d][ox*s-p+kx*d] += wt[ky][kx] * dy[oy][ox]
 func DepthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, dx []float32) {
+	if useAVX2 && s == 1 && d == 1 && p <= k-1 && w >= lanes/2 {
+		// Stride 1: the gradient is dy correlated with the flipped
+		// filter, padded k-1-p, so the forward's padded-plane loop does it.
+		bp := depthwiseScratch.Get().(*[]float32)
+		if cap(*bp) < k*k+h*w {
+			*bp = make([]float32, k*k+h*w)
+		}
+		flipped, sum := (*bp)[:k*k], (*bp)[k*k:k*k+h*w]
+		for i, v := range wt[:k*k] {
+			flipped[k*k-1-i] = v
+		}
+		depthwisePadded(dy, oh, ow, flipped, k, 1, k-1-p, h, w, sum)
+		Add(dx[:h*w], dx[:h*w], sum)
+		depthwiseScratch.Put(bp)
+		return
+	}
 	for ky := 0; ky < k; ky++ {
 		oyLo, oyHi := validRange(ky*d-p, s, h, oh)
 		for kx := 0; kx < k; kx++ {
@@ -157,3 +179,74 @@ func DepthwiseWeightGradNaive(x []float32, h, w int, dy []float32, k, s, p, d, o
 		}
 	}
 }
+
+// depthwisePadded is Depthwise for dilation 1 and stride 1 or 2 on the
+// vector path. It copies the plane into a zero-padded scratch plane, for
+// stride 2 as two planes of its even and odd columns, so that each tap of
+// an output row reads one contiguous run; every output row is then one call
+// of the taps kernel, which keeps the sum in registers (one fused
+// multiply-add a tap, in the order (ky,kx), from zero, as Depthwise's rows).
+// Rows are computed in whole vectors (the padded rows are long enough) and
+// the last vector's extra outputs dropped.
+func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y []float32) {
+	owv := (ow + lanes - 1) &^ (lanes - 1)
+	hp := h + 2*p
+	// Padded row width: the input with its padding, and room for the
+	// taps of the last whole vector of outputs.
+	wpad := max(w+2*p, s*(owv-1)+k)
+	wpad += wpad & (s - 1) // even for stride 2: halves of equal width
+	half := wpad / s       // columns of each half plane (stride 2), or of the plane
+	need := hp*wpad + owv + k*k
+	bp := depthwiseScratch.Get().(*[]float32)
+	if cap(*bp) < need {
+		*bp = make([]float32, need)
+	}
+	buf := (*bp)[:need]
+	plane, row, offs := buf[:hp*wpad], buf[hp*wpad:hp*wpad+owv], make([]int, k*k)
+	clear(plane)
+	for iy := 0; iy < h; iy++ {
+		src := x[iy*w : (iy+1)*w]
+		r := iy + p
+		if s == 1 {
+			copy(plane[r*wpad+p:], src)
+			continue
+		}
+		// Padded column c = ix+p goes to half c&1 at c>>1.
+		even, odd := plane[r*half:(r+1)*half], plane[hp*half+r*half:hp*half+(r+1)*half]
+		if p&1 == 1 {
+			even, odd = odd, even
+		}
+		for ix, o := 0, p>>1; ix+1 < w; ix, o = ix+2, o+1 {
+			even[o], odd[o+p&1] = src[ix], src[ix+1]
+		}
+		if w&1 == 1 {
+			even[(w-1+p)>>1] = src[w-1]
+		}
+	}
+	for oy := 0; oy < oh; oy++ {
+		for ky := 0; ky < k; ky++ {
+			r := oy*s + ky
+			for kx := 0; kx < k; kx++ {
+				switch {
+				case s == 1:
+					offs[ky*k+kx] = r*wpad + kx
+				case kx&1 == 0:
+					offs[ky*k+kx] = r*half + kx>>1
+				default:
+					offs[ky*k+kx] = hp*half + r*half + kx>>1
+				}
+			}
+		}
+		out := y[oy*ow : (oy+1)*ow]
+		if owv == ow {
+			depthwiseTapsAVX2(&out[0], &plane[0], &offs[0], &wt[0], k*k, ow)
+			continue
+		}
+		depthwiseTapsAVX2(&row[0], &plane[0], &offs[0], &wt[0], k*k, owv)
+		copy(out, row)
+	}
+	depthwiseScratch.Put(bp)
+}
+
+// depthwiseScratch holds depthwisePadded's padded planes between calls.
+var depthwiseScratch = sync.Pool{New: func() any { return new([]float32) }}

@@ -1034,3 +1034,88 @@ loop1:
 done1:
 	VZEROUPPER
 	RET
+
+// func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int)
+// Requires: AVX, FMA3
+TEXT ·depthwiseTapsAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), AX
+	MOVQ base+8(FP), CX
+	MOVQ offs+16(FP), DX
+	MOVQ w+24(FP), BX
+	MOVQ taps+32(FP), SI
+	MOVQ n+40(FP), DI
+
+loop4:
+	CMPQ   DI, $0x20
+	JL     done4
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   R8, R8
+
+tap4:
+	MOVQ         (DX)(R8*8), R9
+	VBROADCASTSS (BX)(R8*4), Y4
+	VFMADD231PS  (CX)(R9*4), Y4, Y0
+	VFMADD231PS  32(CX)(R9*4), Y4, Y1
+	VFMADD231PS  64(CX)(R9*4), Y4, Y2
+	VFMADD231PS  96(CX)(R9*4), Y4, Y3
+	INCQ         R8
+	CMPQ         R8, SI
+	JL           tap4
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	VMOVUPS      Y2, 64(AX)
+	VMOVUPS      Y3, 96(AX)
+	ADDQ         $0x80, AX
+	ADDQ         $0x80, CX
+	SUBQ         $0x20, DI
+	JMP          loop4
+
+done4:
+loop2:
+	CMPQ   DI, $0x10
+	JL     done2
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   R8, R8
+
+tap2:
+	MOVQ         (DX)(R8*8), R9
+	VBROADCASTSS (BX)(R8*4), Y2
+	VFMADD231PS  (CX)(R9*4), Y2, Y0
+	VFMADD231PS  32(CX)(R9*4), Y2, Y1
+	INCQ         R8
+	CMPQ         R8, SI
+	JL           tap2
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y1, 32(AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	SUBQ         $0x10, DI
+	JMP          loop2
+
+done2:
+loop1:
+	CMPQ   DI, $0x08
+	JL     done1
+	VXORPS Y0, Y0, Y0
+	XORQ   R8, R8
+
+tap1:
+	MOVQ         (DX)(R8*8), R9
+	VBROADCASTSS (BX)(R8*4), Y1
+	VFMADD231PS  (CX)(R9*4), Y1, Y0
+	INCQ         R8
+	CMPQ         R8, SI
+	JL           tap1
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	SUBQ         $0x08, DI
+	JMP          loop1
+
+done1:
+	VZEROUPPER
+	RET

@@ -39,3 +39,8 @@ func geluAVX2(dst *float32, x *float32, n int, s float32, a float32)
 
 // tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).
 func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 float32)
+
+// depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]
+// (one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise
+// convolution whose taps read rows of a zero-padded plane.
+func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int)

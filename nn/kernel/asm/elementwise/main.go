@@ -41,6 +41,7 @@ func main() {
 	rational(tanhFn)
 	rational(geluFn)
 	tanhGrad()
+	depthwiseTaps()
 	Generate()
 }
 
@@ -419,6 +420,46 @@ func tanhGrad() {
 			VMOVUPS(y, at(p[0], v))
 		}
 	})
+	VZEROUPPER()
+	RET()
+}
+
+func depthwiseTaps() {
+	TEXT("depthwiseTapsAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, n int)")
+	Doc("depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]",
+		"(one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise",
+		"convolution whose taps read rows of a zero-padded plane.")
+	ptrs := pointers("out", "base", "offs", "w")
+	out, base, offs, w := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
+	taps := Load(Param("taps"), GP64()).(GPVirtual)
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	for _, k := range []int{4, 2, 1} { // 4 vectors: 4 chains of multiply-adds in flight
+		top, done := fmt.Sprintf("loop%d", k), fmt.Sprintf("done%d", k)
+		Label(top)
+		CMPQ(n, Imm(uint64(lanes*k)))
+		JL(LabelRef(done))
+		acc := zeros(k)
+		t, off, wt := GP64(), GP64(), YMM()
+		XORQ(t, t)
+		tap := fmt.Sprintf("tap%d", k)
+		Label(tap)
+		MOVQ(Mem{Base: offs, Index: t, Scale: 8}, off)
+		VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wt)
+		for v := 0; v < k; v++ {
+			VFMADD231PS(Mem{Base: base, Index: off, Scale: 4, Disp: v * vbytes}, wt, acc[v])
+		}
+		INCQ(t)
+		CMPQ(t, taps)
+		JL(LabelRef(tap))
+		for v := 0; v < k; v++ {
+			VMOVUPS(acc[v], at(out, v))
+		}
+		ADDQ(Imm(uint64(vbytes*k)), out)
+		ADDQ(Imm(uint64(vbytes*k)), base)
+		SUBQ(Imm(uint64(lanes*k)), n)
+		JMP(LabelRef(top))
+		Label(done)
+	}
 	VZEROUPPER()
 	RET()
 }
