@@ -52,6 +52,7 @@ func (ks *kernelSet) nr() int { return ks.nv * ks.w }
 // workspace holds one goroutine's packing buffers, reused across calls.
 type workspace struct {
 	b, a, t, s []float32 // packed B, packed A (transA), edge tile, transpose scratch
+	narrow     []float32 // sgemmNarrow's transposed C
 }
 
 func grow(s []float32, n int) []float32 {
