@@ -275,8 +275,14 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	dx := st.arena.Zeros(x.Shape...) // Col2im and the depthwise kernel accumulate
-	if c.depthwise() {
+	// With SkipInputGrad (and the weights' gradients asked for) only
+	// those are computed, and dx is nil.
+	skipDx := st.SkipInputGrad && grads != nil
+	var dx *Tensor
+	if !skipDx {
+		dx = st.arena.Zeros(x.Shape...) // Col2im and the depthwise kernel accumulate
+	}
+	if c.depthwise() && !skipDx {
 		c.depthwiseBackward(g, x, dy, dx, grads)
 		return dx, nil
 	}
@@ -322,16 +328,23 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		}
 		xi := x.Data[i*c.In*plane : (i+1)*c.In*plane]
 		dyi := dy.Data[i*c.Out*g.cols : (i+1)*c.Out*g.cols]
-		dxi := dx.Data[i*c.In*plane : (i+1)*c.In*plane]
+		var dxi []float32
+		if !skipDx {
+			dxi = dx.Data[i*c.In*plane : (i+1)*c.In*plane]
+		}
 		for gi := 0; gi < c.Groups; gi++ {
 			dyg := dyi[gi*g.kg*g.cols : (gi+1)*g.kg*g.cols]
-			dxg := dxi[gi*g.cg*plane : (gi+1)*g.cg*plane]
+			var dxg []float32
+			if !skipDx {
+				dxg = dxi[gi*g.cg*plane : (gi+1)*g.cg*plane]
+			}
 			wlo, whi := gi*g.kg*g.rows, (gi+1)*g.kg*g.rows
 			if grads != nil {
 				cols := c.im2col(g, xi, gi, col)
 				kernel.Sgemm(false, true, g.kg, g.rows, g.cols, 1, dyg, g.cols, cols, g.cols, 1, s.dw[wlo:whi], g.rows)
 			}
 			switch {
+			case skipDx: // nothing consumes dx
 			case c.direct(g): // dx = W^T dy, written in place
 				kernel.Sgemm(true, false, g.rows, g.cols, g.kg, 1, c.Weight.Value.Data[wlo:whi], g.rows, dyg, g.cols, 0, dxg, g.cols)
 			case flip: // dx = Wf · im2col(dy), padding d(k-1)-p

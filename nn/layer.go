@@ -91,6 +91,11 @@ type Step struct {
 	In    *Tensor
 	Out   *Tensor
 	Saved any
+	// SkipInputGrad tells Backward that nothing needs this step's input
+	// gradient (a trainer's first layer: the images are not learned). A
+	// Conv2d then computes only its weights' gradients and returns a nil
+	// gradient; other layers ignore it.
+	SkipInputGrad bool
 	// arena is the forward pass's Context.Arena, for the backward's tensors.
 	arena *Arena
 }

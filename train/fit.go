@@ -291,6 +291,7 @@ func (r *run) update(x *nn.Tensor, labels []int, rng *rand.Rand) (float64, int, 
 	if err != nil {
 		return 0, 0, err
 	}
+	tr.Steps[0].SkipInputGrad = true // the images are not learned
 	logits := tr.Output()
 	loss, dlogits, err := r.loss.Compute(logits, labels)
 	if err != nil {
