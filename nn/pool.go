@@ -226,6 +226,16 @@ func (a *AvgPool2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		inv := 1 / float32(k*k)
 		kernel.ParallelFor(out[0]*out[1], func(_, pl int) {
 			src, dst := x.Data[pl*h*w:(pl+1)*h*w], y.Data[pl*oh*ow:(pl+1)*oh*ow]
+			if k == 2 { // LeNet's subsampling: the loop below, unrolled (same sums)
+				for oy := 0; oy < oh; oy++ {
+					r0, r1 := src[2*oy*w:][:2*ow], src[(2*oy+1)*w:][:2*ow]
+					d := dst[oy*ow : (oy+1)*ow]
+					for ox := range d {
+						d[ox] = ((r0[2*ox] + r0[2*ox+1]) + (r1[2*ox] + r1[2*ox+1])) * inv
+					}
+				}
+				return
+			}
 			for oy := 0; oy < oh; oy++ {
 				for ky := 0; ky < k; ky++ {
 					row := src[(oy*k+ky)*w:]
@@ -261,6 +271,16 @@ func (a *AvgPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 		inv := 1 / float32(k*k)
 		kernel.ParallelFor(dy.Shape[0]*dy.Shape[1], func(_, pl int) {
 			src, dst := dy.Data[pl*oh*ow:(pl+1)*oh*ow], dx.Data[pl*h*w:(pl+1)*h*w]
+			if k == 2 {
+				for oy := 0; oy < oh; oy++ {
+					r0, r1 := dst[2*oy*w:][:2*ow], dst[(2*oy+1)*w:][:2*ow]
+					for ox, v := range src[oy*ow : (oy+1)*ow] {
+						g := v * inv
+						r0[2*ox], r0[2*ox+1], r1[2*ox], r1[2*ox+1] = g, g, g, g
+					}
+				}
+				return
+			}
 			for oy := 0; oy < oh; oy++ {
 				for ky := 0; ky < k; ky++ {
 					row := dst[(oy*k+ky)*w:]
