@@ -208,7 +208,7 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 		src := x[iy*w : (iy+1)*w]
 		r := iy + p
 		if s == 1 {
-			copy(plane[r*wpad+p:], src)
+			copyShort(plane[r*wpad+p:], src)
 			continue
 		}
 		// Padded column c = ix+p goes to half c&1 at c>>1.
@@ -243,10 +243,24 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 			continue
 		}
 		depthwiseTapsAVX2(&row[0], &plane[0], &offs[0], &wt[0], k*k, owv)
-		copy(out, row)
+		copyShort(out, row)
 	}
 	depthwiseScratch.Put(bp)
 }
 
 // depthwiseScratch holds depthwisePadded's padded planes between calls.
 var depthwiseScratch = sync.Pool{New: func() any { return new([]float32) }}
+
+// copyShort is copy(dst, src) for the short rows of small planes, where a
+// loop costs less than a call of memmove.
+func copyShort(dst, src []float32) {
+	if len(src) > 16 || len(dst) > 16 {
+		copy(dst, src)
+		return
+	}
+	n := min(len(dst), len(src))
+	dst, src = dst[:n], src[:n]
+	for i, v := range src {
+		dst[i] = v
+	}
+}
