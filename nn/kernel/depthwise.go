@@ -202,7 +202,13 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 		*bp = make([]float32, need)
 	}
 	buf := (*bp)[:need]
-	plane, row, offs := buf[:hp*wpad], buf[hp*wpad:hp*wpad+owv], make([]int, k*k)
+	var offsArr [64]int // k*k tap offsets (a 7x7 filter has 49)
+	offs := offsArr[:]
+	if k*k > len(offs) {
+		offs = make([]int, k*k)
+	}
+	offs = offs[:k*k]
+	plane, row := buf[:hp*wpad], buf[hp*wpad:hp*wpad+owv]
 	clear(plane)
 	for iy := 0; iy < h; iy++ {
 		src := x[iy*w : (iy+1)*w]

@@ -5,42 +5,68 @@
 package kernel
 
 // sumsAVX2 leaves the lanes of sum(x-mu) in out[:8] and of sum((x-mu)²) in out[8:].
+//
+//go:noescape
 func sumsAVX2(x *float32, n int, mu float32, out *[16]float32)
 
 // sumDotAVX2 leaves the lanes of sum(d) in out[:8] and of sum(d*(x-mu)) in out[8:].
+//
+//go:noescape
 func sumDotAVX2(d *float32, x *float32, n int, mu float32, out *[16]float32)
 
 // affineAVX2 sets dst = a*x + b.
+//
+//go:noescape
 func affineAVX2(dst *float32, x *float32, n int, a float32, b float32)
 
 // linearCombinationAVX2 sets dst = a*d + b*(x-mu) + c.
+//
+//go:noescape
 func linearCombinationAVX2(dst *float32, d *float32, x *float32, n int, a float32, b float32, mu float32, c float32)
 
 // clampAVX2 sets dst = min(max(x, lo), hi); a NaN in x stays NaN.
+//
+//go:noescape
 func clampAVX2(dst *float32, x *float32, n int, lo float32, hi float32)
 
 // maskBetweenAVX2 sets dst = dy where lo < x < hi, else +0 (also where x is NaN).
+//
+//go:noescape
 func maskBetweenAVX2(dst *float32, dy *float32, x *float32, n int, lo float32, hi float32)
 
 // addAVX2 sets dst = a + b.
+//
+//go:noescape
 func addAVX2(dst *float32, a *float32, b *float32, n int)
 
 // axpyAVX2 sets dst += a*x (one rounding per element: a fused multiply-add).
+//
+//go:noescape
 func axpyAVX2(dst *float32, x *float32, n int, a float32)
 
 // dotAVX2 leaves the lanes of sum(a*b) in out.
+//
+//go:noescape
 func dotAVX2(a *float32, b *float32, n int, out *[8]float32)
 
 // tanhAVX2 sets dst = a*tanh(s*x), as kernel.Tanh (NaN stays NaN).
+//
+//go:noescape
 func tanhAVX2(dst *float32, x *float32, n int, s float32, a float32)
 
 // geluAVX2 sets dst = 0.5*x*(1+erf(s*x)) (GELU with s = 1/√2), erf as kernel.Erf.
+//
+//go:noescape
 func geluAVX2(dst *float32, x *float32, n int, s float32, a float32)
 
 // tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).
+//
+//go:noescape
 func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 float32)
 
 // depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]
 // (one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise
 // convolution whose taps read rows of a zero-padded plane.
+//
+//go:noescape
 func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int)

@@ -103,6 +103,7 @@ func storeSum(acc []VecVirtual, out GPVirtual, disp int) {
 
 func sums() {
 	TEXT("sumsAVX2", NOSPLIT, "func(x *float32, n int, mu float32, out *[16]float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("sumsAVX2 leaves the lanes of sum(x-mu) in out[:8] and of sum((x-mu)²) in out[8:].")
 	p := pointers("x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -126,6 +127,7 @@ func sums() {
 
 func sumDot() {
 	TEXT("sumDotAVX2", NOSPLIT, "func(d, x *float32, n int, mu float32, out *[16]float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("sumDotAVX2 leaves the lanes of sum(d) in out[:8] and of sum(d*(x-mu)) in out[8:].")
 	p := pointers("d", "x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -150,6 +152,7 @@ func sumDot() {
 
 func affine() {
 	TEXT("affineAVX2", NOSPLIT, "func(dst, x *float32, n int, a, b float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("affineAVX2 sets dst = a*x + b.")
 	p := pointers("dst", "x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -168,6 +171,7 @@ func affine() {
 
 func linearCombination() {
 	TEXT("linearCombinationAVX2", NOSPLIT, "func(dst, d, x *float32, n int, a, b, mu, c float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("linearCombinationAVX2 sets dst = a*d + b*(x-mu) + c.")
 	p := pointers("dst", "d", "x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -188,6 +192,7 @@ func linearCombination() {
 
 func clamp() {
 	TEXT("clampAVX2", NOSPLIT, "func(dst, x *float32, n int, lo, hi float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("clampAVX2 sets dst = min(max(x, lo), hi); a NaN in x stays NaN.")
 	p := pointers("dst", "x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -209,6 +214,7 @@ func clamp() {
 
 func maskBetween() {
 	TEXT("maskBetweenAVX2", NOSPLIT, "func(dst, dy, x *float32, n int, lo, hi float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("maskBetweenAVX2 sets dst = dy where lo < x < hi, else +0 (also where x is NaN).")
 	p := pointers("dst", "dy", "x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -230,6 +236,7 @@ func maskBetween() {
 
 func add() {
 	TEXT("addAVX2", NOSPLIT, "func(dst, a, b *float32, n int)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("addAVX2 sets dst = a + b.")
 	p := pointers("dst", "a", "b")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -247,6 +254,7 @@ func add() {
 
 func axpy() {
 	TEXT("axpyAVX2", NOSPLIT, "func(dst, x *float32, n int, a float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("axpyAVX2 sets dst += a*x (one rounding per element: a fused multiply-add).")
 	p := pointers("dst", "x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -265,6 +273,7 @@ func axpy() {
 
 func dot() {
 	TEXT("dotAVX2", NOSPLIT, "func(a, b *float32, n int, out *[8]float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("dotAVX2 leaves the lanes of sum(a*b) in out.")
 	p := pointers("a", "b")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -325,6 +334,7 @@ func splat(name string, values []float32) Mem {
 func rational(f oddRational) {
 	sig := "func(dst, x *float32, n int, s, a float32)"
 	TEXT(f.name, NOSPLIT, sig)
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc(f.doc)
 	// Table: P's and Q's coefficients, then 0.5, 1, the tiny bound and the |x| mask.
 	var c []float32
@@ -406,6 +416,7 @@ func splatScalar(v float32) VecVirtual {
 
 func tanhGrad() {
 	TEXT("tanhGradAVX2", NOSPLIT, "func(dst, dy, y *float32, n int, c0, c1 float32)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).")
 	p := pointers("dst", "dy", "y")
 	n := Load(Param("n"), GP64()).(GPVirtual)
@@ -426,6 +437,7 @@ func tanhGrad() {
 
 func depthwiseTaps() {
 	TEXT("depthwiseTapsAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, n int)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc("depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]",
 		"(one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise",
 		"convolution whose taps read rows of a zero-padded plane.")
