@@ -18,7 +18,7 @@ import "sync"
 //	y[oy][ox] = sum_{ky,kx} wt[ky][kx] * x[oy*s-p+ky*d][ox*s-p+kx*d]
 func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []float32) {
 	y = y[:oh*ow]
-	if useAVX2 && d == 1 && (s == 1 || s == 2) && ow >= lanes/2 && oh > 0 {
+	if useAVX2 && d == 1 && (s == 1 || s == 2 && ow >= lanes/2) && oh > 0 && ow > 0 {
 		depthwisePadded(x, h, w, wt[:k*k], k, s, p, oh, ow, y)
 		return
 	}
@@ -101,6 +101,25 @@ func DepthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow
 //
 //	dwt[ky][kx] += sum_{oy,ox} dy[oy][ox] * x[oy*s-p+ky*d][ox*s-p+kx*d]
 func DepthwiseWeightGrad(x []float32, h, w int, dy []float32, k, s, p, d, oh, ow int, dwt []float32) {
+	if useAVX2 && s == 1 && d == 1 {
+		// As in depthwisePlane: with dy laid out as wide as the padded
+		// input (zeros in the extra columns), each tap's sum is one dot
+		// product over the whole plane.
+		wp := w + 2*p
+		bp := depthwiseScratch.Get().(*[]float32)
+		plane, dyp := paddedPlane(bp, x, h, w, p, k, oh*wp)
+		clear(dyp)
+		for oy := 0; oy < oh; oy++ {
+			copyShort(dyp[oy*wp:], dy[oy*ow:(oy+1)*ow])
+		}
+		for ky := 0; ky < k; ky++ {
+			for kx := 0; kx < k; kx++ {
+				dwt[ky*k+kx] += Dot(dyp, plane[ky*wp+kx:])
+			}
+		}
+		depthwiseScratch.Put(bp)
+		return
+	}
 	for ky := 0; ky < k; ky++ {
 		oyLo, oyHi := validRange(ky*d-p, s, h, oh)
 		for kx := 0; kx < k; kx++ {
@@ -189,6 +208,10 @@ func DepthwiseWeightGradNaive(x []float32, h, w int, dy []float32, k, s, p, d, o
 // Rows are computed in whole vectors (the padded rows are long enough) and
 // the last vector's extra outputs dropped.
 func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y []float32) {
+	if s == 1 {
+		depthwisePlane(x, h, w, wt, k, p, oh, ow, y)
+		return
+	}
 	owv := (ow + lanes - 1) &^ (lanes - 1)
 	hp := h + 2*p
 	// Padded row width: the input with its padding, and room for the
@@ -252,6 +275,51 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 		copyShort(out, row)
 	}
 	depthwiseScratch.Put(bp)
+}
+
+// depthwisePlane is depthwisePadded for stride 1, where the whole plane is
+// one run: output (oy,ox) at oy*wp+ox of a plane as wide as the padded
+// input (wp) reads the padded input at the same place plus the tap's offset
+// ky*wp+kx, so one call of the taps kernel computes every row (and wp-ow
+// throwaway columns between them) however small the plane, and the rows are
+// then compacted into y.
+func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []float32) {
+	wp := w + 2*p
+	n := (oh*wp + lanes - 1) &^ (lanes - 1)
+	bp := depthwiseScratch.Get().(*[]float32)
+	plane, out := paddedPlane(bp, x, h, w, p, k, n)
+	var offsArr [64]int
+	offs := offsArr[:]
+	if k*k > len(offs) {
+		offs = make([]int, k*k)
+	}
+	for ky := 0; ky < k; ky++ {
+		for kx := 0; kx < k; kx++ {
+			offs[ky*k+kx] = ky*wp + kx
+		}
+	}
+	depthwiseTapsAVX2(&out[0], &plane[0], &offs[0], &wt[0], k*k, n)
+	for oy := 0; oy < oh; oy++ {
+		copyShort(y[oy*ow:(oy+1)*ow], out[oy*wp:])
+	}
+	depthwiseScratch.Put(bp)
+}
+
+// paddedPlane copies x (h,w) into a zero plane with p columns and rows of
+// padding on every side, from a scratch buffer; the plane has room for k
+// taps of reads of n values past any row start, and out is n more floats.
+func paddedPlane(bp *[]float32, x []float32, h, w, p, k, n int) (plane, out []float32) {
+	wp := w + 2*p
+	size := (h+2*p)*wp + k + n
+	if cap(*bp) < size+n {
+		*bp = make([]float32, size+n)
+	}
+	plane, out = (*bp)[:size], (*bp)[size:size+n]
+	clear(plane)
+	for iy := 0; iy < h; iy++ {
+		copyShort(plane[(iy+p)*wp+p:], x[iy*w:(iy+1)*w])
+	}
+	return plane, out
 }
 
 // depthwiseScratch holds depthwisePadded's padded planes between calls.
