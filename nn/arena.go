@@ -74,6 +74,31 @@ func (a *Arena) ReleaseTo(mark int) {
 	a.release(mark)
 }
 
+// Release takes back t's buffer now, before the pass ends, if the arena
+// handed it out: for a gradient the layer below has consumed. The caller
+// promises that nothing uses t (or a tensor sharing its values) again.
+func (a *Arena) Release(t *Tensor) {
+	if a == nil || t == nil || len(t.Data) == 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := len(a.used) - 1; i >= 0; i-- {
+		if b := a.used[i]; &b[0] == &t.Data[0] && len(b) == len(t.Data) {
+			if a.Poison {
+				for j := range b {
+					b[j] = float32(math.NaN())
+				}
+			}
+			last := len(a.used) - 1
+			a.used[i], a.used[last] = a.used[last], nil
+			a.used = a.used[:last]
+			a.free[len(b)] = append(a.free[len(b)], b)
+			return
+		}
+	}
+}
+
 // Zeros is a zero tensor of the given shape.
 func (a *Arena) Zeros(shape ...int) *Tensor {
 	t := a.Uninit(shape...)

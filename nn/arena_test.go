@@ -39,3 +39,16 @@ func TestArenaRecyclesAfterResetAndReleaseTo(t *testing.T) {
 		t.Errorf("a new length gives a new buffer of that length, got %d", len(other.Data))
 	}
 }
+
+func TestArenaReleaseTakesBackOnlyItsOwn(t *testing.T) {
+	a := NewArena()
+	g := a.Uninit(8)
+	a.Release(New(8)) // not the arena's: nothing happens
+	a.Release(g)
+	if again := a.Uninit(8); &again.Data[0] != &g.Data[0] {
+		t.Error("a released buffer is not handed out again")
+	}
+	if other := a.Uninit(8); &other.Data[0] == &g.Data[0] {
+		t.Error("one buffer handed out twice")
+	}
+}

@@ -35,14 +35,26 @@ func backChain(tr *Trace, from int, dy *Tensor, rule Rule, g Grads) (*Tensor, er
 	if from < 0 || from >= len(tr.Steps) {
 		return nil, fmt.Errorf("backward from step %d of %d", from, len(tr.Steps))
 	}
-	var err error
+	in := dy
 	for i := from; i >= 0; i-- {
 		st := &tr.Steps[i]
-		if dy, err = st.Layer.Backward(dy, st, rule, g); err != nil {
+		dx, err := st.Layer.Backward(dy, st, rule, g)
+		if err != nil {
 			return nil, err
 		}
+		// dy is spent: its buffer can hold a gradient further down, still
+		// in cache (unless it is the caller's or dx shares its values).
+		if dy != in && !sharesData(dx, dy) {
+			st.arena.Release(dy)
+		}
+		dy = dx
 	}
 	return dy, nil
+}
+
+// sharesData reports whether a and b are views of the same values.
+func sharesData(a, b *Tensor) bool {
+	return a != nil && b != nil && len(a.Data) > 0 && len(b.Data) > 0 && &a.Data[0] == &b.Data[0]
 }
 
 // chainShape is the output shape of layers for a per-sample input shape.
