@@ -11,8 +11,9 @@ import (
 // the same shapes, so after the first it allocates nothing: no garbage for
 // the collector, no zeroing of fresh memory, and buffers that are still in
 // cache. Whoever calls Reset promises that nothing handed out before is
-// used again. A nil *Arena allocates with New, which is what a pass whose
-// trace is kept (the web's, a deconvnet projection's) wants.
+// used again. A web session keeps its latest pass for projections: it marks
+// the arena after the pass and takes back each projection's buffers with
+// ReleaseTo. A nil *Arena allocates with New (the CLI's single passes).
 type Arena struct {
 	// Poison makes Reset fill the buffers it takes back with NaN, so that a
 	// layer that reads an Uninit value before writing it shows in tests.
@@ -42,14 +43,19 @@ func (a *Arena) release(mark int) {
 		return
 	}
 	for _, b := range a.used[mark:] {
-		if a.Poison {
-			for i := range b {
-				b[i] = float32(math.NaN())
-			}
-		}
-		a.free[len(b)] = append(a.free[len(b)], b)
+		a.takeBack(b)
 	}
 	a.used = a.used[:mark]
+}
+
+// takeBack makes b available again (poisoned if asked); a.mu is held.
+func (a *Arena) takeBack(b []float32) {
+	if a.Poison {
+		for i := range b {
+			b[i] = float32(math.NaN())
+		}
+	}
+	a.free[len(b)] = append(a.free[len(b)], b)
 }
 
 // Mark is the arena's position: ReleaseTo(Mark()) later takes back what was
@@ -84,16 +90,13 @@ func (a *Arena) Release(t *Tensor) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := len(a.used) - 1; i >= 0; i-- {
-		if b := a.used[i]; &b[0] == &t.Data[0] && len(b) == len(t.Data) {
-			if a.Poison {
-				for j := range b {
-					b[j] = float32(math.NaN())
-				}
-			}
+		if b := a.used[i]; len(b) == len(t.Data) && &b[0] == &t.Data[0] {
+			// The last buffer fills the gap: handed out after b, it is
+			// above any Mark that b is above.
 			last := len(a.used) - 1
 			a.used[i], a.used[last] = a.used[last], nil
 			a.used = a.used[:last]
-			a.free[len(b)] = append(a.free[len(b)], b)
+			a.takeBack(b)
 			return
 		}
 	}
