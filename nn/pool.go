@@ -116,6 +116,9 @@ func (m *MaxPool2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	kernel.ParallelFor(out[0]*out[1], func(_, pl int) {
 		src := x.Data[pl*h*w : (pl+1)*h*w]
 		o := pl * oh * ow
+		if kernel.MaxPool(src, h, w, m.Kernel, m.Stride, m.Padding, oh, ow, y.Data[o:o+oh*ow], sw[o:o+oh*ow]) {
+			return // the vector path, the same maxima and switches
+		}
 		for oy := 0; oy < oh; oy++ {
 			y0, y1, _ := m.span(oy, h)
 			for ox := 0; ox < ow; ox++ {

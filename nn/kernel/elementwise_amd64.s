@@ -1119,3 +1119,111 @@ tap1:
 done1:
 	VZEROUPPER
 	RET
+
+// func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n int)
+// Requires: AVX, AVX2, SSE2
+TEXT ·maxTapsAVX2(SB), NOSPLIT, $0-48
+	MOVQ         out+0(FP), AX
+	MOVQ         arg+8(FP), CX
+	MOVQ         base+16(FP), DX
+	MOVQ         offs+24(FP), BX
+	MOVQ         taps+32(FP), SI
+	MOVQ         n+40(FP), DI
+	MOVL         $0xff800000, R8
+	MOVD         R8, X0
+	VBROADCASTSS X0, Y0
+
+loop4:
+	CMPQ     DI, $0x20
+	JL       done4
+	VMOVUPS  Y0, Y1
+	VPCMPEQD Y2, Y2, Y2
+	VMOVUPS  Y0, Y3
+	VPCMPEQD Y4, Y4, Y4
+	VMOVUPS  Y0, Y5
+	VPCMPEQD Y6, Y6, Y6
+	VMOVUPS  Y0, Y7
+	VPCMPEQD Y8, Y8, Y8
+	VPXOR    Y9, Y9, Y9
+	VPCMPEQD Y10, Y10, Y10
+	VPSRLD   $0x1f, Y10, Y10
+	XORQ     R8, R8
+
+tap4:
+	MOVQ      (BX)(R8*8), R9
+	VMOVUPS   (DX)(R9*4), Y11
+	VCMPPS    $0x1e, Y1, Y11, Y12
+	VCMPPS    $0x03, Y11, Y11, Y13
+	VORPS     Y13, Y12, Y12
+	VBLENDVPS Y12, Y11, Y1, Y1
+	VBLENDVPS Y12, Y9, Y2, Y2
+	VMOVUPS   32(DX)(R9*4), Y11
+	VCMPPS    $0x1e, Y3, Y11, Y12
+	VCMPPS    $0x03, Y11, Y11, Y13
+	VORPS     Y13, Y12, Y12
+	VBLENDVPS Y12, Y11, Y3, Y3
+	VBLENDVPS Y12, Y9, Y4, Y4
+	VMOVUPS   64(DX)(R9*4), Y11
+	VCMPPS    $0x1e, Y5, Y11, Y12
+	VCMPPS    $0x03, Y11, Y11, Y13
+	VORPS     Y13, Y12, Y12
+	VBLENDVPS Y12, Y11, Y5, Y5
+	VBLENDVPS Y12, Y9, Y6, Y6
+	VMOVUPS   96(DX)(R9*4), Y11
+	VCMPPS    $0x1e, Y7, Y11, Y12
+	VCMPPS    $0x03, Y11, Y11, Y13
+	VORPS     Y13, Y12, Y12
+	VBLENDVPS Y12, Y11, Y7, Y7
+	VBLENDVPS Y12, Y9, Y8, Y8
+	VPADDD    Y10, Y9, Y9
+	INCQ      R8
+	CMPQ      R8, SI
+	JL        tap4
+	VMOVUPS   Y1, (AX)
+	VMOVUPS   Y2, (CX)
+	VMOVUPS   Y3, 32(AX)
+	VMOVUPS   Y4, 32(CX)
+	VMOVUPS   Y5, 64(AX)
+	VMOVUPS   Y6, 64(CX)
+	VMOVUPS   Y7, 96(AX)
+	VMOVUPS   Y8, 96(CX)
+	ADDQ      $0x80, AX
+	ADDQ      $0x80, CX
+	ADDQ      $0x80, DX
+	SUBQ      $0x20, DI
+	JMP       loop4
+
+done4:
+loop1:
+	CMPQ     DI, $0x08
+	JL       done1
+	VMOVUPS  Y0, Y1
+	VPCMPEQD Y2, Y2, Y2
+	VPXOR    Y3, Y3, Y3
+	VPCMPEQD Y4, Y4, Y4
+	VPSRLD   $0x1f, Y4, Y4
+	XORQ     R8, R8
+
+tap1:
+	MOVQ      (BX)(R8*8), R9
+	VMOVUPS   (DX)(R9*4), Y5
+	VCMPPS    $0x1e, Y1, Y5, Y6
+	VCMPPS    $0x03, Y5, Y5, Y7
+	VORPS     Y7, Y6, Y6
+	VBLENDVPS Y6, Y5, Y1, Y1
+	VBLENDVPS Y6, Y3, Y2, Y2
+	VPADDD    Y4, Y3, Y3
+	INCQ      R8
+	CMPQ      R8, SI
+	JL        tap1
+	VMOVUPS   Y1, (AX)
+	VMOVUPS   Y2, (CX)
+	ADDQ      $0x20, AX
+	ADDQ      $0x20, CX
+	ADDQ      $0x20, DX
+	SUBQ      $0x08, DI
+	JMP       loop1
+
+done1:
+	VZEROUPPER
+	RET

@@ -42,6 +42,7 @@ func main() {
 	rational(geluFn)
 	tanhGrad()
 	depthwiseTaps()
+	maxTaps()
 	Generate()
 }
 
@@ -467,6 +468,67 @@ func depthwiseTaps() {
 			VMOVUPS(acc[v], at(out, v))
 		}
 		ADDQ(Imm(uint64(vbytes*k)), out)
+		ADDQ(Imm(uint64(vbytes*k)), base)
+		SUBQ(Imm(uint64(lanes*k)), n)
+		JMP(LabelRef(top))
+		Label(done)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+func maxTaps() {
+	TEXT("maxTapsAVX2", NOSPLIT, "func(out *float32, arg *int32, base *float32, offs *int, taps, n int)")
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
+	Doc("maxTapsAVX2 sets out[j] to the largest of base[offs[t]+j] over t < taps, in order, and arg[j]",
+		"to the t that gave it: a later value wins only if it is larger or NaN, as PyTorch's max",
+		"pooling; -1 where no value beat -Inf. Max-pooling windows read from a padded plane.")
+	ptrs := pointers("out", "arg", "base", "offs")
+	out, arg, base, offs := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
+	taps := Load(Param("taps"), GP64()).(GPVirtual)
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	negInf := YMM()
+	VBROADCASTSS(splatScalar(float32(math.Inf(-1))), negInf)
+	for _, k := range []int{4, 1} { // 4 vectors: 4 independent compare-and-blend chains
+		top, done, tap := fmt.Sprintf("loop%d", k), fmt.Sprintf("done%d", k), fmt.Sprintf("tap%d", k)
+		Label(top)
+		CMPQ(n, Imm(uint64(lanes*k)))
+		JL(LabelRef(done))
+		best, won := make([]VecVirtual, k), make([]VecVirtual, k)
+		for v := 0; v < k; v++ {
+			best[v], won[v] = YMM(), YMM()
+			VMOVUPS(negInf, best[v])
+			VPCMPEQD(won[v], won[v], won[v]) // all ones: -1
+		}
+		// cand holds the tap number in every lane, counted up in the
+		// vector unit (a legacy-SSE move from t here, with the upper
+		// halves dirty, costs a state transition every tap).
+		t, off, cand, one := GP64(), GP64(), YMM(), YMM()
+		VPXOR(cand, cand, cand)
+		VPCMPEQD(one, one, one)
+		VPSRLD(Imm(31), one, one) // 1 in every lane
+		XORQ(t, t)
+		Label(tap)
+		MOVQ(Mem{Base: offs, Index: t, Scale: 8}, off)
+		for v := 0; v < k; v++ {
+			x, gt, nan := YMM(), YMM(), YMM()
+			VMOVUPS(Mem{Base: base, Index: off, Scale: 4, Disp: v * vbytes}, x)
+			VCMPPS(Imm(0x1e), best[v], x, gt) // GT_OQ: x > best
+			VCMPPS(Imm(0x03), x, x, nan)      // UNORD_Q: x is NaN
+			VORPS(nan, gt, gt)
+			VBLENDVPS(gt, x, best[v], best[v])
+			VBLENDVPS(gt, cand, won[v], won[v])
+		}
+		VPADDD(one, cand, cand)
+		INCQ(t)
+		CMPQ(t, taps)
+		JL(LabelRef(tap))
+		for v := 0; v < k; v++ {
+			VMOVUPS(best[v], at(out, v))
+			VMOVUPS(won[v], Mem{Base: arg, Disp: v * vbytes})
+		}
+		ADDQ(Imm(uint64(vbytes*k)), out)
+		ADDQ(Imm(uint64(vbytes*k)), arg)
 		ADDQ(Imm(uint64(vbytes*k)), base)
 		SUBQ(Imm(uint64(lanes*k)), n)
 		JMP(LabelRef(top))
