@@ -18,7 +18,7 @@ import "sync"
 //	y[oy][ox] = sum_{ky,kx} wt[ky][kx] * x[oy*s-p+ky*d][ox*s-p+kx*d]
 func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []float32) {
 	y = y[:oh*ow]
-	if useAVX2 && d == 1 && (s == 1 || s == 2 && ow >= lanes/2) && oh > 0 && ow > 0 {
+	if useAVX2 && d == 1 && (s == 1 || s == 2 && ow >= lanes/2) && oh > 0 && ow > 0 && k*k <= 64 {
 		depthwisePadded(x, h, w, wt[:k*k], k, s, p, oh, ow, y)
 		return
 	}
@@ -54,14 +54,12 @@ func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []
 //
 //	dx[oy*s-p+ky*d][ox*s-p+kx*d] += wt[ky][kx] * dy[oy][ox]
 func DepthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, dx []float32) {
-	if useAVX2 && s == 1 && d == 1 && p <= k-1 && w >= lanes/2 {
+	if useAVX2 && s == 1 && d == 1 && p <= k-1 && w >= lanes/2 && k*k <= 64 {
 		// Stride 1: the gradient is dy correlated with the flipped
 		// filter, padded k-1-p, so the forward's padded-plane loop does it.
 		bp := depthwiseScratch.Get().(*[]float32)
-		if cap(*bp) < k*k+h*w {
-			*bp = make([]float32, k*k+h*w)
-		}
-		flipped, sum := (*bp)[:k*k], (*bp)[k*k:k*k+h*w]
+		*bp = grow(*bp, k*k+h*w)
+		flipped, sum := (*bp)[:k*k], (*bp)[k*k:]
 		for i, v := range wt[:k*k] {
 			flipped[k*k-1-i] = v
 		}
@@ -105,9 +103,9 @@ func DepthwiseWeightGrad(x []float32, h, w int, dy []float32, k, s, p, d, oh, ow
 		// As in depthwisePlane: with dy laid out as wide as the padded
 		// input (zeros in the extra columns), each tap's sum is one dot
 		// product over the whole plane.
-		wp := w + 2*p
 		bp := depthwiseScratch.Get().(*[]float32)
-		plane, dyp := paddedPlane(bp, x, h, w, p, k, oh*wp)
+		plane, wp := paddedPlane(bp, x, h, w, p, k, oh*(w+2*p), 0)
+		dyp := (*bp)[len(plane) : len(plane)+oh*wp]
 		clear(dyp)
 		for oy := 0; oy < oh; oy++ {
 			copyShort(dyp[oy*wp:], dy[oy*ow:(oy+1)*ow])
@@ -200,104 +198,45 @@ func DepthwiseWeightGradNaive(x []float32, h, w int, dy []float32, k, s, p, d, o
 }
 
 // depthwisePadded is Depthwise for dilation 1 and stride 1 or 2 on the
-// vector path. It copies the plane into a zero-padded scratch plane, for
-// stride 2 as two planes of its even and odd columns, so that each tap of
-// an output row reads one contiguous run; every output row is then one call
-// of the taps kernel, which keeps the sum in registers (one fused
-// multiply-add a tap, in the order (ky,kx), from zero, as Depthwise's rows).
-// Rows are computed in whole vectors (the padded rows are long enough) and
-// the last vector's extra outputs dropped.
+// vector path. It copies the plane into a zero-padded scratch plane
+// (padded.go), so that each tap reads one contiguous run, and the taps
+// kernel keeps each output's sum in registers (one fused multiply-add a
+// tap, in the order (ky,kx), from zero, as Depthwise's rows).
 func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y []float32) {
 	if s == 1 {
 		depthwisePlane(x, h, w, wt, k, p, oh, ow, y)
 		return
 	}
+	// Stride 2: one call per output row, over the even/odd halves, in
+	// whole vectors; the last vector's extra outputs are dropped.
 	owv := (ow + lanes - 1) &^ (lanes - 1)
-	hp := h + 2*p
-	// Padded row width: the input with its padding, and room for the
-	// taps of the last whole vector of outputs.
-	wpad := max(w+2*p, s*(owv-1)+k)
-	wpad += wpad & (s - 1) // even for stride 2: halves of equal width
-	half := wpad / s       // columns of each half plane (stride 2), or of the plane
-	need := hp*wpad + owv + k*k
 	bp := depthwiseScratch.Get().(*[]float32)
-	if cap(*bp) < need {
-		*bp = make([]float32, need)
-	}
-	buf := (*bp)[:need]
-	var offsArr [64]int // k*k tap offsets (a 7x7 filter has 49)
-	offs := offsArr[:]
-	if k*k > len(offs) {
-		offs = make([]int, k*k)
-	}
-	offs = offs[:k*k]
-	plane, row := buf[:hp*wpad], buf[hp*wpad:hp*wpad+owv]
-	clear(plane)
-	for iy := 0; iy < h; iy++ {
-		src := x[iy*w : (iy+1)*w]
-		r := iy + p
-		if s == 1 {
-			copyShort(plane[r*wpad+p:], src)
-			continue
-		}
-		// Padded column c = ix+p goes to half c&1 at c>>1.
-		even, odd := plane[r*half:(r+1)*half], plane[hp*half+r*half:hp*half+(r+1)*half]
-		if p&1 == 1 {
-			even, odd = odd, even
-		}
-		for ix, o := 0, p>>1; ix+1 < w; ix, o = ix+2, o+1 {
-			even[o], odd[o+p&1] = src[ix], src[ix+1]
-		}
-		if w&1 == 1 {
-			even[(w-1+p)>>1] = src[w-1]
-		}
-	}
+	pl := evenOddPlane(bp, x, h, w, k, p, oh, owv, 0)
+	row := (*bp)[len(pl.plane) : len(pl.plane)+owv]
+	var offs [64]int
 	for oy := 0; oy < oh; oy++ {
-		for ky := 0; ky < k; ky++ {
-			r := oy*s + ky
-			for kx := 0; kx < k; kx++ {
-				switch {
-				case s == 1:
-					offs[ky*k+kx] = r*wpad + kx
-				case kx&1 == 0:
-					offs[ky*k+kx] = r*half + kx>>1
-				default:
-					offs[ky*k+kx] = hp*half + r*half + kx>>1
-				}
-			}
-		}
+		pl.rowOffsets(offs[:k*k], oy, k)
 		out := y[oy*ow : (oy+1)*ow]
 		if owv == ow {
-			depthwiseTapsAVX2(&out[0], &plane[0], &offs[0], &wt[0], k*k, ow)
+			depthwiseTapsAVX2(&out[0], &pl.plane[0], &offs[0], &wt[0], k*k, ow)
 			continue
 		}
-		depthwiseTapsAVX2(&row[0], &plane[0], &offs[0], &wt[0], k*k, owv)
+		depthwiseTapsAVX2(&row[0], &pl.plane[0], &offs[0], &wt[0], k*k, owv)
 		copyShort(out, row)
 	}
 	depthwiseScratch.Put(bp)
 }
 
-// depthwisePlane is depthwisePadded for stride 1, where the whole plane is
-// one run: output (oy,ox) at oy*wp+ox of a plane as wide as the padded
-// input (wp) reads the padded input at the same place plus the tap's offset
-// ky*wp+kx, so one call of the taps kernel computes every row (and wp-ow
-// throwaway columns between them) however small the plane, and the rows are
-// then compacted into y.
+// depthwisePlane is depthwisePadded for stride 1: the whole padded plane in
+// one call of the taps kernel (see paddedPlane), the rows then compacted
+// into y.
 func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []float32) {
-	wp := w + 2*p
-	n := (oh*wp + lanes - 1) &^ (lanes - 1)
+	n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
 	bp := depthwiseScratch.Get().(*[]float32)
-	plane, out := paddedPlane(bp, x, h, w, p, k, n)
-	var offsArr [64]int
-	offs := offsArr[:]
-	if k*k > len(offs) {
-		offs = make([]int, k*k)
-	}
-	for ky := 0; ky < k; ky++ {
-		for kx := 0; kx < k; kx++ {
-			offs[ky*k+kx] = ky*wp + kx
-		}
-	}
+	plane, wp := paddedPlane(bp, x, h, w, p, k, n, 0)
+	out := (*bp)[len(plane) : len(plane)+n]
+	var offs [64]int
+	planeOffsets(offs[:k*k], k, wp)
 	depthwiseTapsAVX2(&out[0], &plane[0], &offs[0], &wt[0], k*k, n)
 	for oy := 0; oy < oh; oy++ {
 		copyShort(y[oy*ow:(oy+1)*ow], out[oy*wp:])
@@ -305,24 +244,8 @@ func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []f
 	depthwiseScratch.Put(bp)
 }
 
-// paddedPlane copies x (h,w) into a zero plane with p columns and rows of
-// padding on every side, from a scratch buffer; the plane has room for k
-// taps of reads of n values past any row start, and out is n more floats.
-func paddedPlane(bp *[]float32, x []float32, h, w, p, k, n int) (plane, out []float32) {
-	wp := w + 2*p
-	size := (h+2*p)*wp + k + n
-	if cap(*bp) < size+n {
-		*bp = make([]float32, size+n)
-	}
-	plane, out = (*bp)[:size], (*bp)[size:size+n]
-	clear(plane)
-	for iy := 0; iy < h; iy++ {
-		copyShort(plane[(iy+p)*wp+p:], x[iy*w:(iy+1)*w])
-	}
-	return plane, out
-}
-
-// depthwiseScratch holds depthwisePadded's padded planes between calls.
+// depthwiseScratch holds the padded planes of the depthwise and pooling
+// kernels between calls.
 var depthwiseScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 // copyShort is copy(dst, src) for the short rows of small planes, where a

@@ -22,9 +22,8 @@ func SumSquaredDeviations(x []float32, mu float32) float32 {
 
 // sums is sum(x-mu) and sum((x-mu)²).
 func sums(x []float32, mu float32) (s, q float32) {
-	head := 0
-	if useAVX2 && len(x) >= lanes {
-		head = len(x) &^ (lanes - 1)
+	head := vectorHead(len(x))
+	if head > 0 {
 		var out [2 * lanes]float32
 		sumsAVX2(&x[0], head, mu, &out)
 		s, q = addLanes(out[:lanes]), addLanes(out[lanes:])
@@ -40,9 +39,8 @@ func sums(x []float32, mu float32) (s, q float32) {
 // SumAndDot is sum(d) and sum(d*(x-mu)); x is at least as long as d.
 func SumAndDot(d, x []float32, mu float32) (sumD, dot float32) {
 	x = x[:len(d)]
-	head := 0
-	if useAVX2 && len(d) >= lanes {
-		head = len(d) &^ (lanes - 1)
+	head := vectorHead(len(d))
+	if head > 0 {
 		var out [2 * lanes]float32
 		sumDotAVX2(&d[0], &x[0], head, mu, &out)
 		sumD, dot = addLanes(out[:lanes]), addLanes(out[lanes:])
@@ -57,9 +55,8 @@ func SumAndDot(d, x []float32, mu float32) (sumD, dot float32) {
 // Affine sets dst = a*x + b; dst is at least as long as x.
 func Affine(dst, x []float32, a, b float32) {
 	dst = dst[:len(x)]
-	head := 0
-	if useAVX2 && len(x) >= lanes {
-		head = len(x) &^ (lanes - 1)
+	head := vectorHead(len(x))
+	if head > 0 {
 		affineAVX2(&dst[0], &x[0], head, a, b)
 	}
 	for i, v := range x[head:] {
@@ -71,9 +68,8 @@ func Affine(dst, x []float32, a, b float32) {
 // batch normalisation); dst and x are at least as long as d.
 func LinearCombination(dst, d, x []float32, a, b, mu, c float32) {
 	dst, x = dst[:len(d)], x[:len(d)]
-	head := 0
-	if useAVX2 && len(d) >= lanes {
-		head = len(d) &^ (lanes - 1)
+	head := vectorHead(len(d))
+	if head > 0 {
 		linearCombinationAVX2(&dst[0], &d[0], &x[0], head, a, b, mu, c)
 	}
 	for i, v := range d[head:] {
@@ -85,9 +81,8 @@ func LinearCombination(dst, d, x []float32, a, b, mu, c float32) {
 // 6); a NaN stays NaN, as in PyTorch. dst is at least as long as x.
 func Clamp(dst, x []float32, lo, hi float32) {
 	dst = dst[:len(x)]
-	head := 0
-	if useAVX2 && len(x) >= lanes {
-		head = len(x) &^ (lanes - 1)
+	head := vectorHead(len(x))
+	if head > 0 {
 		clampAVX2(&dst[0], &x[0], head, lo, hi)
 	}
 	for i, v := range x[head:] {
@@ -106,9 +101,8 @@ func Clamp(dst, x []float32, lo, hi float32) {
 // hardtanh_backward compute it. dst and x are at least as long as dy.
 func MaskBetween(dst, dy, x []float32, lo, hi float32) {
 	dst, x = dst[:len(dy)], x[:len(dy)]
-	head := 0
-	if useAVX2 && len(dy) >= lanes {
-		head = len(dy) &^ (lanes - 1)
+	head := vectorHead(len(dy))
+	if head > 0 {
 		maskBetweenAVX2(&dst[0], &dy[0], &x[0], head, lo, hi)
 	}
 	for i, d := range dy[head:] {
@@ -122,9 +116,8 @@ func MaskBetween(dst, dy, x []float32, lo, hi float32) {
 // Add sets dst = a + b; dst and b are at least as long as a.
 func Add(dst, a, b []float32) {
 	dst, b = dst[:len(a)], b[:len(a)]
-	head := 0
-	if useAVX2 && len(a) >= lanes {
-		head = len(a) &^ (lanes - 1)
+	head := vectorHead(len(a))
+	if head > 0 {
 		addAVX2(&dst[0], &a[0], &b[0], head)
 	}
 	for i, v := range a[head:] {
@@ -135,6 +128,15 @@ func Add(dst, a, b []float32) {
 // lanes is the number of floats the vector kernels take at a time.
 const lanes = 8
 
+// vectorHead is how many of n values the assembly takes (whole vectors),
+// 0 where there is none; the Go loops do the rest.
+func vectorHead(n int) int {
+	if !useAVX2 {
+		return 0
+	}
+	return n &^ (lanes - 1)
+}
+
 // addLanes is the sum of one register's lanes, pairwise.
 func addLanes(l []float32) float32 {
 	return ((l[0] + l[4]) + (l[1] + l[5])) + ((l[2] + l[6]) + (l[3] + l[7]))
@@ -144,9 +146,8 @@ func addLanes(l []float32) float32 {
 // rounds once per element (a fused multiply-add), the Go loop twice.
 func Axpy(dst, x []float32, a float32) {
 	dst = dst[:len(x)]
-	head := 0
-	if useAVX2 && len(x) >= lanes {
-		head = len(x) &^ (lanes - 1)
+	head := vectorHead(len(x))
+	if head > 0 {
 		axpyAVX2(&dst[0], &x[0], head, a)
 	}
 	for i, v := range x[head:] {
@@ -175,9 +176,8 @@ func Dot(a, b []float32) float32 {
 // tanh as Tanh computes it; dst is at least as long as x.
 func ScaledTanh(dst, x []float32, s, a float32) {
 	dst = dst[:len(x)]
-	head := 0
-	if useAVX2 && len(x) >= lanes {
-		head = len(x) &^ (lanes - 1)
+	head := vectorHead(len(x))
+	if head > 0 {
 		tanhAVX2(&dst[0], &x[0], head, s, a)
 	}
 	for i, v := range x[head:] {
@@ -189,9 +189,8 @@ func ScaledTanh(dst, x []float32, s, a float32) {
 // with c0 = a*s and c1 = s/a; dst and y are at least as long as dy.
 func ScaledTanhGrad(dst, dy, y []float32, c0, c1 float32) {
 	dst, y = dst[:len(dy)], y[:len(dy)]
-	head := 0
-	if useAVX2 && len(dy) >= lanes {
-		head = len(dy) &^ (lanes - 1)
+	head := vectorHead(len(dy))
+	if head > 0 {
 		tanhGradAVX2(&dst[0], &dy[0], &y[0], head, c0, c1)
 	}
 	for i, d := range dy[head:] {
@@ -205,9 +204,8 @@ func ScaledTanhGrad(dst, dy, y []float32, c0, c1 float32) {
 func GELU(dst, x []float32) {
 	const invSqrt2 = 0.7071067811865476
 	dst = dst[:len(x)]
-	head := 0
-	if useAVX2 && len(x) >= lanes {
-		head = len(x) &^ (lanes - 1)
+	head := vectorHead(len(x))
+	if head > 0 {
 		geluAVX2(&dst[0], &x[0], head, invSqrt2, 1)
 	}
 	for i, v := range x[head:] {

@@ -55,9 +55,10 @@ type workspace struct {
 	narrow     []float32 // sgemmNarrow's transposed C
 }
 
-func grow(s []float32, n int) []float32 {
+// grow is s resized to n values, reallocated (not copied) if too small.
+func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }

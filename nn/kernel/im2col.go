@@ -65,17 +65,8 @@ func Im2col(x []float32, c, h, w, k, s, p, d, oh, ow int, cols []float32) {
 					clear(out[oxHi:])
 					ix := oxLo*s + off
 					if s == 1 {
-						mid := out[oxLo:oxHi]
-						if len(mid) > 16 {
-							copy(mid, src[ix:])
-							continue
-						}
-						// Short rows (LeNet's 10-wide maps): a loop
-						// costs less than a memmove call.
-						src = src[ix : ix+len(mid)]
-						for j, v := range src {
-							mid[j] = v
-						}
+						// Short rows (LeNet's 10-wide maps) in a loop.
+						copyShort(out[oxLo:oxHi], src[ix:ix+oxHi-oxLo])
 						continue
 					}
 					mid := out[oxLo:oxHi]

@@ -18,43 +18,10 @@ func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bo
 	if !useAVX2 || (s != 1 && s != 2) || oh <= 0 || ow <= 0 || k*k > 64 {
 		return false
 	}
-	owv := (ow + lanes - 1) &^ (lanes - 1)
-	hp := max(h+2*p, (oh-1)*s+k)
-	wpad := max(w+2*p, s*(owv-1)+k)
-	wpad += wpad & (s - 1)
-	half := wpad / s
-	need := hp*wpad + lanes + 2*owv // slack: the whole-plane call reads up to 7 values past the last row
-	bp := depthwiseScratch.Get().(*[]float32)
-	if cap(*bp) < need {
-		*bp = make([]float32, need)
-	}
-	buf := (*bp)[:need]
-	plane, row := buf[:hp*wpad+lanes], buf[hp*wpad+lanes:hp*wpad+lanes+owv]
-	ip := tapScratch.Get().(*[]int32)
+	bp, ip := depthwiseScratch.Get().(*[]float32), tapScratch.Get().(*[]int32)
+	defer depthwiseScratch.Put(bp)
 	defer tapScratch.Put(ip)
 	negInf := float32(math.Inf(-1))
-	for i := range plane {
-		plane[i] = negInf
-	}
-	for iy := 0; iy < h; iy++ {
-		src, r := x[iy*w:(iy+1)*w], iy+p
-		if s == 1 {
-			copyShort(plane[r*wpad+p:], src)
-			continue
-		}
-		even, odd := plane[r*half:(r+1)*half], plane[hp*half+r*half:hp*half+(r+1)*half]
-		if p&1 == 1 {
-			even, odd = odd, even
-		}
-		for ix, o := 0, p>>1; ix+1 < w; ix, o = ix+2, o+1 {
-			even[o], odd[o+p&1] = src[ix], src[ix+1]
-		}
-		if w&1 == 1 {
-			even[(w-1+p)>>1] = src[w-1]
-		}
-	}
-	var offsArr [64]int
-	offs := offsArr[:k*k]
 	// emit copies a row of maxima and turns winning tap numbers into
 	// positions; a window where nothing beat -Inf takes its first in-image
 	// value, as the loop does.
@@ -70,59 +37,31 @@ func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bo
 			at[ox] = int32((oy*s-p+int(t)/k)*w + ox*s - p + int(t)%k)
 		}
 	}
+	var offs [64]int
 	if s == 1 {
-		// The whole plane in one call: output (oy,ox) at oy*wpad+ox reads
-		// the padded plane there plus the tap's offset.
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				offs[ky*k+kx] = ky*wpad + kx
-			}
-		}
-		n := (oh*wpad + lanes - 1) &^ (lanes - 1)
-		rows, taps := growFloats(bp, need, n), growInts(ip, n)
-		plane = (*bp)[:hp*wpad+lanes] // growFloats may have moved the buffer
+		// The whole plane in one call (padded.go).
+		n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
+		plane, wp := paddedPlane(bp, x, h, w, p, k, n, negInf)
+		*ip = grow(*ip, n)
+		rows, taps := (*bp)[len(plane):len(plane)+n], *ip
+		planeOffsets(offs[:k*k], k, wp)
 		maxTapsAVX2(&rows[0], &taps[0], &plane[0], &offs[0], k*k, n)
 		for oy := 0; oy < oh; oy++ {
-			emit(oy, rows[oy*wpad:oy*wpad+ow], taps[oy*wpad:oy*wpad+ow])
+			emit(oy, rows[oy*wp:oy*wp+ow], taps[oy*wp:oy*wp+ow])
 		}
-	} else {
-		for oy := 0; oy < oh; oy++ {
-			for ky := 0; ky < k; ky++ {
-				r := oy*s + ky
-				for kx := 0; kx < k; kx++ {
-					if kx&1 == 0 {
-						offs[ky*k+kx] = r*half + kx>>1
-					} else {
-						offs[ky*k+kx] = hp*half + r*half + kx>>1
-					}
-				}
-			}
-			args := growInts(ip, owv)
-			maxTapsAVX2(&row[0], &args[0], &plane[0], &offs[0], k*k, owv)
-			emit(oy, row, args)
-		}
+		return true
 	}
-	depthwiseScratch.Put(bp)
+	owv := (ow + lanes - 1) &^ (lanes - 1)
+	pl := evenOddPlane(bp, x, h, w, k, p, oh, owv, negInf)
+	*ip = grow(*ip, owv)
+	row, args := (*bp)[len(pl.plane):len(pl.plane)+owv], *ip
+	for oy := 0; oy < oh; oy++ {
+		pl.rowOffsets(offs[:k*k], oy, k)
+		maxTapsAVX2(&row[0], &args[0], &pl.plane[0], &offs[0], k*k, owv)
+		emit(oy, row, args)
+	}
 	return true
 }
 
 // tapScratch holds MaxPool's winning tap numbers between calls.
 var tapScratch = sync.Pool{New: func() any { return new([]int32) }}
-
-// growInts is the first n values of *p, grown if needed.
-func growInts(p *[]int32, n int) []int32 {
-	if cap(*p) < n {
-		*p = make([]int32, n)
-	}
-	return (*p)[:n]
-}
-
-// growFloats is n values of *p past its first `from`, keeping those.
-func growFloats(p *[]float32, from, n int) []float32 {
-	if cap(*p) < from+n {
-		b := make([]float32, from+n)
-		copy(b, (*p)[:from])
-		*p = b
-	}
-	return (*p)[from : from+n]
-}

@@ -1,0 +1,100 @@
+package kernel
+
+// Padded copies of a plane for the tap kernels (depthwise convolution and
+// max pooling). With the padding in memory every tap of a window reads a
+// contiguous run at a fixed offset, so the kernels need no bounds tests.
+//
+// Stride 1 (paddedPlane): output (oy,ox) sits at oy*wp+ox of a plane as
+// wide as the padded input (wp), and tap (ky,kx) reads the padded input at
+// the same place plus ky*wp+kx, so one kernel call covers every row (and
+// wp-ow throwaway columns between them).
+//
+// Stride 2 (evenOddPlane): the padded plane's even and odd columns go to
+// two half planes, so that the taps of consecutive outputs are consecutive
+// again; the kernels then run one output row at a time.
+
+// paddedPlane copies x (h,w) into a plane of rows w+2p wide with p rows and
+// columns of fill around it, in *bp, with room for a kernel that reads n
+// values from each of k*k taps, and n more floats of capacity after it (for
+// the kernel's output: (*bp)[len(plane):len(plane)+n]). It returns the plane
+// and its row width.
+func paddedPlane(bp *[]float32, x []float32, h, w, p, k, n int, fill float32) (plane []float32, wp int) {
+	wp = w + 2*p
+	size := (h+2*p)*wp + k + n
+	*bp = grow(*bp, size+n)
+	plane = (*bp)[:size]
+	fillWith(plane, fill)
+	for iy := 0; iy < h; iy++ {
+		copyShort(plane[(iy+p)*wp+p:], x[iy*w:(iy+1)*w])
+	}
+	return plane, wp
+}
+
+// planeOffsets sets the k*k tap offsets of a stride-1 padded plane.
+func planeOffsets(offs []int, k, wp int) {
+	for ky := 0; ky < k; ky++ {
+		for kx := 0; kx < k; kx++ {
+			offs[ky*k+kx] = ky*wp + kx
+		}
+	}
+}
+
+// halves is a stride-2 padded plane: the even columns of its hp rows, then
+// the odd ones, each half `half` columns wide.
+type halves struct {
+	plane    []float32
+	hp, half int
+}
+
+// evenOddPlane copies x (h,w) padded by p (with fill) into halves in *bp,
+// tall enough for oh output rows of a k×k window at stride 2 and wide
+// enough for owv outputs a row, with owv floats of capacity after it.
+func evenOddPlane(bp *[]float32, x []float32, h, w, k, p, oh, owv int, fill float32) halves {
+	hp := max(h+2*p, 2*(oh-1)+k)
+	wpad := max(w+2*p, 2*(owv-1)+k)
+	wpad += wpad & 1
+	*bp = grow(*bp, hp*wpad+owv)
+	hv := halves{plane: (*bp)[:hp*wpad], hp: hp, half: wpad / 2}
+	fillWith(hv.plane, fill)
+	for iy := 0; iy < h; iy++ {
+		src, r := x[iy*w:(iy+1)*w], iy+p
+		// Padded column c = ix+p goes to half c&1 at c>>1.
+		even := hv.plane[r*hv.half : (r+1)*hv.half]
+		odd := hv.plane[(hp+r)*hv.half : (hp+r+1)*hv.half]
+		if p&1 == 1 {
+			even, odd = odd, even
+		}
+		for ix, o := 0, p>>1; ix+1 < w; ix, o = ix+2, o+1 {
+			even[o], odd[o+p&1] = src[ix], src[ix+1]
+		}
+		if w&1 == 1 {
+			even[(w-1+p)>>1] = src[w-1]
+		}
+	}
+	return hv
+}
+
+// rowOffsets sets the k*k tap offsets of output row oy.
+func (hv halves) rowOffsets(offs []int, oy, k int) {
+	for ky := 0; ky < k; ky++ {
+		r := 2*oy + ky
+		for kx := 0; kx < k; kx++ {
+			if kx&1 == 0 {
+				offs[ky*k+kx] = r*hv.half + kx>>1
+			} else {
+				offs[ky*k+kx] = (hv.hp+r)*hv.half + kx>>1
+			}
+		}
+	}
+}
+
+// fillWith sets every value of s to v.
+func fillWith(s []float32, v float32) {
+	if v == 0 {
+		clear(s)
+		return
+	}
+	for i := range s {
+		s[i] = v
+	}
+}
