@@ -84,6 +84,28 @@ func loops(n GPVirtual, ptrs []GPVirtual, body func(k int)) {
 	}
 }
 
+// mapKernel emits an elementwise kernel with signature sig over n floats of
+// the named pointer arguments, with the named float32 arguments broadcast:
+// body handles vector v from the current pointers (the loops of loops).
+func mapKernel(name, sig, doc string, ptrs, scalars []string, body func(p []GPVirtual, c []VecVirtual, v int)) {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
+	Doc(doc)
+	p := pointers(ptrs...)
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	c := make([]VecVirtual, len(scalars))
+	for i, name := range scalars {
+		c[i] = broadcast(name)
+	}
+	loops(n, p, func(k int) {
+		for v := 0; v < k; v++ {
+			body(p, c, v)
+		}
+	})
+	VZEROUPPER()
+	RET()
+}
+
 // zeros returns k zeroed accumulators.
 func zeros(k int) []VecVirtual {
 	acc := make([]VecVirtual, k)
@@ -152,124 +174,76 @@ func sumDot() {
 }
 
 func affine() {
-	TEXT("affineAVX2", NOSPLIT, "func(dst, x *float32, n int, a, b float32)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("affineAVX2 sets dst = a*x + b.")
-	p := pointers("dst", "x")
-	n := Load(Param("n"), GP64()).(GPVirtual)
-	a, b := broadcast("a"), broadcast("b")
-	loops(n, p, func(k int) {
-		for v := 0; v < k; v++ {
+	mapKernel("affineAVX2", "func(dst, x *float32, n int, a, b float32)", "affineAVX2 sets dst = a*x + b.",
+		[]string{"dst", "x"}, []string{"a", "b"}, func(p []GPVirtual, c []VecVirtual, v int) {
 			x := YMM()
 			VMOVUPS(at(p[1], v), x)
-			VFMADD213PS(b, a, x)
+			VFMADD213PS(c[1], c[0], x)
 			VMOVUPS(x, at(p[0], v))
-		}
-	})
-	VZEROUPPER()
-	RET()
+		})
 }
 
 func linearCombination() {
-	TEXT("linearCombinationAVX2", NOSPLIT, "func(dst, d, x *float32, n int, a, b, mu, c float32)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("linearCombinationAVX2 sets dst = a*d + b*(x-mu) + c.")
-	p := pointers("dst", "d", "x")
-	n := Load(Param("n"), GP64()).(GPVirtual)
-	a, b, mu, c := broadcast("a"), broadcast("b"), broadcast("mu"), broadcast("c")
-	loops(n, p, func(k int) {
-		for v := 0; v < k; v++ {
+	mapKernel("linearCombinationAVX2", "func(dst, d, x *float32, n int, a, b, mu, c float32)",
+		"linearCombinationAVX2 sets dst = a*d + b*(x-mu) + c.",
+		[]string{"dst", "d", "x"}, []string{"a", "b", "mu", "c"}, func(p []GPVirtual, c []VecVirtual, v int) {
+			a, b, mu, cc := c[0], c[1], c[2], c[3]
 			x := YMM()
 			VMOVUPS(at(p[2], v), x)
 			VSUBPS(mu, x, x)
-			VFMADD213PS(c, b, x)
+			VFMADD213PS(cc, b, x)
 			VFMADD231PS(at(p[1], v), a, x)
 			VMOVUPS(x, at(p[0], v))
-		}
-	})
-	VZEROUPPER()
-	RET()
+		})
 }
 
 func clamp() {
-	TEXT("clampAVX2", NOSPLIT, "func(dst, x *float32, n int, lo, hi float32)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("clampAVX2 sets dst = min(max(x, lo), hi); a NaN in x stays NaN.")
-	p := pointers("dst", "x")
-	n := Load(Param("n"), GP64()).(GPVirtual)
-	lo, hi := broadcast("lo"), broadcast("hi")
-	loops(n, p, func(k int) {
-		for v := 0; v < k; v++ {
+	mapKernel("clampAVX2", "func(dst, x *float32, n int, lo, hi float32)",
+		"clampAVX2 sets dst = min(max(x, lo), hi); a NaN in x stays NaN.",
+		[]string{"dst", "x"}, []string{"lo", "hi"}, func(p []GPVirtual, c []VecVirtual, v int) {
 			x, y := YMM(), YMM()
 			VMOVUPS(at(p[1], v), x)
 			// MAXPS and MINPS return their second source operand (Go's
 			// first) when either is NaN: x, so NaN propagates.
-			VMAXPS(x, lo, y)
-			VMINPS(y, hi, y)
+			VMAXPS(x, c[0], y)
+			VMINPS(y, c[1], y)
 			VMOVUPS(y, at(p[0], v))
-		}
-	})
-	VZEROUPPER()
-	RET()
+		})
 }
 
 func maskBetween() {
-	TEXT("maskBetweenAVX2", NOSPLIT, "func(dst, dy, x *float32, n int, lo, hi float32)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("maskBetweenAVX2 sets dst = dy where lo < x < hi, else +0 (also where x is NaN).")
-	p := pointers("dst", "dy", "x")
-	n := Load(Param("n"), GP64()).(GPVirtual)
-	lo, hi := broadcast("lo"), broadcast("hi")
-	loops(n, p, func(k int) {
-		for v := 0; v < k; v++ {
+	mapKernel("maskBetweenAVX2", "func(dst, dy, x *float32, n int, lo, hi float32)",
+		"maskBetweenAVX2 sets dst = dy where lo < x < hi, else +0 (also where x is NaN).",
+		[]string{"dst", "dy", "x"}, []string{"lo", "hi"}, func(p []GPVirtual, c []VecVirtual, v int) {
 			x, above, below := YMM(), YMM(), YMM()
 			VMOVUPS(at(p[2], v), x)
-			VCMPPS(Imm(0x1e), lo, x, above) // GT_OQ: x > lo
-			VCMPPS(Imm(0x11), hi, x, below) // LT_OQ: x < hi
+			VCMPPS(Imm(0x1e), c[0], x, above) // GT_OQ: x > lo
+			VCMPPS(Imm(0x11), c[1], x, below) // LT_OQ: x < hi
 			VANDPS(above, below, below)
 			VANDPS(at(p[1], v), below, below)
 			VMOVUPS(below, at(p[0], v))
-		}
-	})
-	VZEROUPPER()
-	RET()
+		})
 }
 
 func add() {
-	TEXT("addAVX2", NOSPLIT, "func(dst, a, b *float32, n int)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("addAVX2 sets dst = a + b.")
-	p := pointers("dst", "a", "b")
-	n := Load(Param("n"), GP64()).(GPVirtual)
-	loops(n, p, func(k int) {
-		for v := 0; v < k; v++ {
+	mapKernel("addAVX2", "func(dst, a, b *float32, n int)", "addAVX2 sets dst = a + b.",
+		[]string{"dst", "a", "b"}, nil, func(p []GPVirtual, _ []VecVirtual, v int) {
 			x := YMM()
 			VMOVUPS(at(p[1], v), x)
 			VADDPS(at(p[2], v), x, x)
 			VMOVUPS(x, at(p[0], v))
-		}
-	})
-	VZEROUPPER()
-	RET()
+		})
 }
 
 func axpy() {
-	TEXT("axpyAVX2", NOSPLIT, "func(dst, x *float32, n int, a float32)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("axpyAVX2 sets dst += a*x (one rounding per element: a fused multiply-add).")
-	p := pointers("dst", "x")
-	n := Load(Param("n"), GP64()).(GPVirtual)
-	a := broadcast("a")
-	loops(n, p, func(k int) {
-		for v := 0; v < k; v++ {
+	mapKernel("axpyAVX2", "func(dst, x *float32, n int, a float32)",
+		"axpyAVX2 sets dst += a*x (one rounding per element: a fused multiply-add).",
+		[]string{"dst", "x"}, []string{"a"}, func(p []GPVirtual, c []VecVirtual, v int) {
 			y := YMM()
 			VMOVUPS(at(p[0], v), y)
-			VFMADD231PS(at(p[1], v), a, y)
+			VFMADD231PS(at(p[1], v), c[0], y)
 			VMOVUPS(y, at(p[0], v))
-		}
-	})
-	VZEROUPPER()
-	RET()
+		})
 }
 
 func dot() {
@@ -416,24 +390,16 @@ func splatScalar(v float32) VecVirtual {
 }
 
 func tanhGrad() {
-	TEXT("tanhGradAVX2", NOSPLIT, "func(dst, dy, y *float32, n int, c0, c1 float32)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).")
-	p := pointers("dst", "dy", "y")
-	n := Load(Param("n"), GP64()).(GPVirtual)
-	c0, c1 := broadcast("c0"), broadcast("c1")
-	loops(n, p, func(k int) {
-		for v := 0; v < k; v++ {
+	mapKernel("tanhGradAVX2", "func(dst, dy, y *float32, n int, c0, c1 float32)",
+		"tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).",
+		[]string{"dst", "dy", "y"}, []string{"c0", "c1"}, func(p []GPVirtual, c []VecVirtual, v int) {
 			y := YMM()
 			VMOVUPS(at(p[2], v), y)
 			VMULPS(y, y, y)
-			VFNMADD213PS(c0, c1, y)
+			VFNMADD213PS(c[0], c[1], y)
 			VMULPS(at(p[1], v), y, y)
 			VMOVUPS(y, at(p[0], v))
-		}
-	})
-	VZEROUPPER()
-	RET()
+		})
 }
 
 func depthwiseTaps() {
