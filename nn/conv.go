@@ -288,7 +288,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	}
 	flip := c.flipped(g)
 	var wf []float32
-	if flip {
+	if flip && !skipDx {
 		wf = c.flipWeights(g)
 	}
 	k2 := c.Kernel * c.Kernel
@@ -308,7 +308,9 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		if s == nil {
 			s = &work{}
 			if !c.direct(g) {
-				s.dcol = getScratch(dcolLen)
+				if !skipDx {
+					s.dcol = getScratch(dcolLen)
+				}
 				if grads != nil {
 					s.col = getScratch(g.rows * g.cols)
 				}
