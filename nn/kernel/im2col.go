@@ -14,18 +14,25 @@ package kernel
 // (d is the dilation, 1 for an ordinary convolution). Every entry of cols
 // is written.
 func Im2col(x []float32, c, h, w, k, s, p, d, oh, ow int, cols []float32) {
+	Im2colLd(x, c, h, w, k, s, p, d, oh, ow, cols, oh*ow)
+}
+
+// Im2colLd is Im2col into rows ld floats apart (ld >= H'*W'): several
+// images unrolled side by side into one wider matrix, each at its own
+// column offset. Only the image's H'*W' columns of each row are written.
+func Im2colLd(x []float32, c, h, w, k, s, p, d, oh, ow int, cols []float32, ld int) {
 	n := oh * ow
 	if n == 0 || c == 0 {
 		return
 	}
-	_ = cols[c*k*k*n-1]
+	_ = cols[(c*k*k-1)*ld+n-1]
 	row := 0
 	for ci := 0; ci < c; ci++ {
 		plane := x[ci*h*w : (ci+1)*h*w]
 		for ky := 0; ky < k; ky++ {
 			oyLo, oyHi := validRange(ky*d-p, s, h, oh)
 			for kx := 0; kx < k; kx++ {
-				dst := cols[row*n : (row+1)*n]
+				dst := cols[row*ld : row*ld+n]
 				row++
 				off := kx*d - p
 				oxLo, oxHi := validRange(off, s, w, ow)

@@ -64,6 +64,35 @@ func TestIm2colCol2imMatchNaive(t *testing.T) {
 	}
 }
 
+// Im2colLd writes the same rows as Im2col at a column offset of a wider
+// matrix and leaves the other columns alone.
+func TestIm2colLdWritesItsColumnsOnly(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, g := range [][7]int{{3, 7, 7, 3, 1, 1, 1}, {2, 8, 5, 3, 2, 1, 1}, {4, 14, 14, 1, 1, 0, 1}} {
+		c, h, w, k, s, p, d := g[0], g[1], g[2], g[3], g[4], g[5], g[6]
+		oh, ow := outSize(h, k, s, p, d), outSize(w, k, s, p, d)
+		n, rows := oh*ow, c*k*k
+		ld, at := 3*n+1, n+1 // the image's block starts at column n+1 of 3n+1
+		x := randSlice(r, c*h*w)
+		want := make([]float32, rows*n)
+		Im2col(x, c, h, w, k, s, p, d, oh, ow, want)
+		wide := randSlice(r, rows*ld)
+		before := append([]float32(nil), wide...)
+		Im2colLd(x, c, h, w, k, s, p, d, oh, ow, wide[at:], ld)
+		for row := 0; row < rows; row++ {
+			for j := 0; j < ld; j++ {
+				got, exp := wide[row*ld+j], before[row*ld+j]
+				if j >= at && j < at+n {
+					exp = want[row*n+j-at]
+				}
+				if got != exp {
+					t.Fatalf("Im2colLd %v: row %d column %d = %g, want %g", g, row, j, got, exp)
+				}
+			}
+		}
+	}
+}
+
 // im2colBenchShapes are ResNet-20's and a 224 network's convolutions:
 // (c, h, w, k, s, p).
 var im2colBenchShapes = [][6]int{{16, 32, 32, 3, 1, 1}, {64, 8, 8, 3, 1, 1}, {32, 16, 16, 3, 2, 1}, {64, 56, 56, 3, 1, 1}, {3, 224, 224, 7, 2, 3}}
