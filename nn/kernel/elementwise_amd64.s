@@ -5,12 +5,11 @@
 #include "textflag.h"
 
 // func sumsAVX2(x *float32, n int, mu float32, out *[16]float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·sumsAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+0(FP), AX
 	MOVQ         n+8(FP), CX
-	MOVSS        mu+16(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS mu+16(FP), Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -69,13 +68,12 @@ done1:
 	RET
 
 // func sumDotAVX2(d *float32, x *float32, n int, mu float32, out *[16]float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·sumDotAVX2(SB), NOSPLIT, $0-40
 	MOVQ         d+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        mu+24(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS mu+24(FP), Y0
 	VXORPS       Y1, Y1, Y1
 	VXORPS       Y2, Y2, Y2
 	VXORPS       Y3, Y3, Y3
@@ -141,15 +139,13 @@ done1:
 	RET
 
 // func affineAVX2(dst *float32, x *float32, n int, a float32, b float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·affineAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        a+24(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        b+28(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS a+24(FP), Y0
+	VBROADCASTSS b+28(FP), Y1
 
 loop4:
 	CMPQ        DX, $0x20
@@ -188,20 +184,16 @@ done1:
 	RET
 
 // func linearCombinationAVX2(dst *float32, d *float32, x *float32, n int, a float32, b float32, mu float32, c float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·linearCombinationAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         d+8(FP), CX
 	MOVQ         x+16(FP), DX
 	MOVQ         n+24(FP), BX
-	MOVSS        a+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        b+36(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        mu+40(FP), X2
-	VBROADCASTSS X2, Y2
-	MOVSS        c+44(FP), X3
-	VBROADCASTSS X3, Y3
+	VBROADCASTSS a+32(FP), Y0
+	VBROADCASTSS b+36(FP), Y1
+	VBROADCASTSS mu+40(FP), Y2
+	VBROADCASTSS c+44(FP), Y3
 
 loop4:
 	CMPQ        BX, $0x20
@@ -252,15 +244,13 @@ done1:
 	RET
 
 // func clampAVX2(dst *float32, x *float32, n int, lo float32, hi float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·clampAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        lo+24(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        hi+28(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS lo+24(FP), Y0
+	VBROADCASTSS hi+28(FP), Y1
 
 loop4:
 	CMPQ    DX, $0x20
@@ -304,16 +294,14 @@ done1:
 	RET
 
 // func maskBetweenAVX2(dst *float32, dy *float32, x *float32, n int, lo float32, hi float32)
-// Requires: AVX, AVX2, SSE
+// Requires: AVX
 TEXT ·maskBetweenAVX2(SB), NOSPLIT, $0-40
 	MOVQ         dst+0(FP), AX
 	MOVQ         dy+8(FP), CX
 	MOVQ         x+16(FP), DX
 	MOVQ         n+24(FP), BX
-	MOVSS        lo+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        hi+36(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS lo+32(FP), Y0
+	VBROADCASTSS hi+36(FP), Y1
 
 loop4:
 	CMPQ    BX, $0x20
@@ -415,13 +403,12 @@ done1:
 	RET
 
 // func axpyAVX2(dst *float32, x *float32, n int, a float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-28
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        a+24(FP), X0
-	VBROADCASTSS X0, Y0
+	VBROADCASTSS a+24(FP), Y0
 
 loop4:
 	CMPQ        DX, $0x20
@@ -507,20 +494,18 @@ done1:
 	RET
 
 // func tanhAVX2(dst *float32, x *float32, n int, s float32, a float32)
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        s+24(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        a+28(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS s+24(FP), Y0
+	VBROADCASTSS a+28(FP), Y1
 	MOVL         $0x40fcf84f, BX
-	MOVD         BX, X2
+	VMOVD        BX, X2
 	VBROADCASTSS X2, Y2
 	MOVL         $0xc0fcf84f, BX
-	MOVD         BX, X3
+	VMOVD        BX, X3
 	VBROADCASTSS X3, Y3
 
 loop2:
@@ -736,20 +721,18 @@ DATA tanhCoefficients<>+476(SB)/4, $0x7fffffff
 GLOBL tanhCoefficients<>(SB), RODATA|NOPTR, $480
 
 // func geluAVX2(dst *float32, x *float32, n int, s float32, a float32)
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3
 TEXT ·geluAVX2(SB), NOSPLIT, $0-32
 	MOVQ         dst+0(FP), AX
 	MOVQ         x+8(FP), CX
 	MOVQ         n+16(FP), DX
-	MOVSS        s+24(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        a+28(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS s+24(FP), Y0
+	VBROADCASTSS a+28(FP), Y1
 	MOVL         $0x40800000, BX
-	MOVD         BX, X1
+	VMOVD        BX, X1
 	VBROADCASTSS X1, Y1
 	MOVL         $0xc0800000, BX
-	MOVD         BX, X2
+	VMOVD        BX, X2
 	VBROADCASTSS X2, Y2
 
 loop2:
@@ -976,16 +959,14 @@ DATA geluCoefficients<>+508(SB)/4, $0x7fffffff
 GLOBL geluCoefficients<>(SB), RODATA|NOPTR, $512
 
 // func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, FMA3
 TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-40
 	MOVQ         dst+0(FP), AX
 	MOVQ         dy+8(FP), CX
 	MOVQ         y+16(FP), DX
 	MOVQ         n+24(FP), BX
-	MOVSS        c0+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        c1+36(FP), X1
-	VBROADCASTSS X1, Y1
+	VBROADCASTSS c0+32(FP), Y0
+	VBROADCASTSS c1+36(FP), Y1
 
 loop4:
 	CMPQ         BX, $0x20
@@ -1121,7 +1102,7 @@ done1:
 	RET
 
 // func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n int)
-// Requires: AVX, AVX2, SSE2
+// Requires: AVX, AVX2
 TEXT ·maxTapsAVX2(SB), NOSPLIT, $0-48
 	MOVQ         out+0(FP), AX
 	MOVQ         arg+8(FP), CX
@@ -1130,7 +1111,7 @@ TEXT ·maxTapsAVX2(SB), NOSPLIT, $0-48
 	MOVQ         taps+32(FP), SI
 	MOVQ         n+40(FP), DI
 	MOVL         $0xff800000, R8
-	MOVD         R8, X0
+	VMOVD        R8, X0
 	VBROADCASTSS X0, Y0
 
 loop4:
