@@ -369,7 +369,13 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	skipDx := st.SkipInputGrad && grads != nil
 	var dx *Tensor
 	if !skipDx {
-		dx = st.arena.Zeros(x.Shape...) // Col2im and the depthwise kernel accumulate
+		// Col2im and the depthwise kernel accumulate into dx; the other
+		// paths write every value of it with their products.
+		if c.depthwise() || !(c.flipped(g) || c.direct(g)) {
+			dx = st.arena.Zeros(x.Shape...)
+		} else {
+			dx = st.arena.Uninit(x.Shape...)
+		}
 	}
 	if c.depthwise() && !skipDx {
 		c.depthwiseBackward(g, x, dy, dx, grads)
