@@ -91,3 +91,41 @@ func TestParallelForCoversRange(t *testing.T) {
 		}
 	}
 }
+
+// While a ParallelFor keeps every core busy, products inside it stay on
+// their goroutine (saturating); a product inside one that leaves a core
+// free, and any product after it returns, may split again. The products
+// still match the naive loop.
+func TestParallelForSaturatesCores(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one core: nothing to saturate")
+	}
+	const m, n, k = 96, 128, 160 // large enough to split (m*n*k >= parMin)
+	r := rand.New(rand.NewPCG(9, 10))
+	a, b := randSlice(r, m*k), randSlice(r, k*n)
+	want := make([]float32, m*n)
+	SgemmNaive(false, false, m, n, k, 1, a, k, b, n, 0, want, n)
+	got := make([][]float32, Workers())
+	ParallelFor(Workers(), func(w, _ int) {
+		if saturating.Load() == 0 {
+			t.Error("ParallelFor over every core does not mark the cores busy")
+		}
+		got[w] = make([]float32, m*n)
+		Sgemm(false, false, m, n, k, 1, a, k, b, n, 0, got[w], n)
+	})
+	ParallelFor(1, func(int, int) {
+		if saturating.Load() != 0 {
+			t.Error("ParallelFor on one goroutine marks the cores busy")
+		}
+	})
+	if saturating.Load() != 0 {
+		t.Fatalf("saturating = %d after ParallelFor returned", saturating.Load())
+	}
+	for w, g := range got {
+		for i := range g {
+			if d := g[i] - want[i]; d > 1e-3 || d < -1e-3 {
+				t.Fatalf("worker %d: C[%d] = %g, naive %g", w, i, g[i], want[i])
+			}
+		}
+	}
+}

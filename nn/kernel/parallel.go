@@ -3,7 +3,25 @@ package kernel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
+
+// saturating counts the ParallelFor and ParallelRange calls now running a
+// goroutine on every core. While one does, a product started inside it
+// stays on its goroutine (the other cores are busy with its siblings) and
+// Sgemm's idle helpers park instead of polling, which would take turns on
+// the busy cores: in ResNet-20's training step the polling cost 6%.
+var saturating atomic.Int32
+
+// saturate marks a parallel call that uses w goroutines; the returned
+// function unmarks it.
+func saturate(w int) func() {
+	if w < Workers() {
+		return func() {}
+	}
+	saturating.Add(1)
+	return func() { saturating.Add(-1) }
+}
 
 // Workers is the number of goroutines ParallelFor uses: one per core.
 func Workers() int { return runtime.GOMAXPROCS(0) }
@@ -19,6 +37,7 @@ func ParallelFor(n int, fn func(worker, i int)) {
 		}
 		return
 	}
+	defer saturate(w)()
 	var wg sync.WaitGroup
 	for id := 0; id < w; id++ {
 		lo, hi := id*n/w, (id+1)*n/w
@@ -49,6 +68,7 @@ func ParallelRange(n int, fn func(lo, hi int)) {
 		}
 		return
 	}
+	defer saturate(w)()
 	var wg sync.WaitGroup
 	for id := 1; id < w; id++ {
 		wg.Add(1)

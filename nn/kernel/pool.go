@@ -78,6 +78,9 @@ func (h *helper) poll() *gemmJob {
 		if j := h.job.Load(); j != nil {
 			return j
 		}
+		if saturating.Load() > 0 {
+			return nil // every core is busy: park until claimed
+		}
 		runtime.Gosched()
 		if i%16 == 0 && time.Since(start) > helperSpin {
 			return nil
@@ -174,8 +177,12 @@ func (c *gemmCall) wait() {
 // whole tiles of rows (each part packs all of B, which is then the narrow
 // operand).
 func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	// One part per core, but no part below parMin.
+	// One part per core, but no part below parMin, and one part when the
+	// cores are already busy with the caller's siblings (saturating).
 	parts := min(Workers(), max(1, m*n*k/parMin))
+	if saturating.Load() > 0 {
+		parts = 1
+	}
 	nvec, mt := (n+ks.w-1)/ks.w, (m+ks.mr-1)/ks.mr
 	splitN := n > m && nvec >= parts || mt < parts
 	if splitN {
