@@ -251,11 +251,11 @@ var depthwiseScratch = sync.Pool{New: func() any { return new([]float32) }}
 // copyShort is copy(dst, src) for the short rows of small planes, where a
 // loop costs less than a call of memmove.
 func copyShort(dst, src []float32) {
-	if len(src) > 16 || len(dst) > 16 {
+	n := min(len(dst), len(src))
+	if n > 16 {
 		copy(dst, src)
 		return
 	}
-	n := min(len(dst), len(src))
 	dst, src = dst[:n], src[:n]
 	for i, v := range src {
 		dst[i] = v
