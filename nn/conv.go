@@ -125,6 +125,11 @@ func (c *Conv2d) direct(g convGeometry) bool {
 	return c.pointwise() || (c.Padding == 0 && c.Dilation == 1 && c.Kernel == g.h && c.Kernel == g.w)
 }
 
+// dense reports a direct convolution with one output pixel (LeNet-5's C5):
+// over a batch it is a linear layer, one product for many samples, with
+// no unrolling and no per-sample products of one column.
+func (c *Conv2d) dense(g convGeometry) bool { return c.direct(g) && g.cols == 1 }
+
 // im2col returns the unrolled group gi of sample xi: col itself, filled,
 // or, for a pointwise convolution, the input's own slice.
 func (c *Conv2d) im2col(g convGeometry, xi []float32, gi int, col []float32) []float32 {
@@ -283,6 +288,10 @@ func (c *Conv2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	sc := make([]work, kernel.Workers())
 	kernel.ParallelFor(count, func(wk, ci int) {
 		lo, hi := span(ci)
+		if c.dense(g) {
+			c.denseForward(g, x, y, lo, hi)
+			return
+		}
 		s := &sc[wk]
 		if s.col == nil && (!c.direct(g) || widest > g.cols) {
 			s.col = getScratch(g.rows * widest)
@@ -328,6 +337,22 @@ func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *
 	if c.Bias != nil {
 		for i := lo; i < hi; i++ {
 			addBias(y.Data[i*c.Out*g.cols:(i+1)*c.Out*g.cols], c.Bias.Value.Data, g.cols)
+		}
+	}
+}
+
+// denseForward computes samples [lo, hi) of a dense convolution: per
+// group, y = x · W^T over the samples' rows, as a linear layer.
+func (c *Conv2d) denseForward(g convGeometry, x, y *Tensor, lo, hi int) {
+	in := c.In * g.h * g.w
+	for gi := 0; gi < c.Groups; gi++ {
+		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
+		kernel.Sgemm(false, true, hi-lo, g.kg, g.rows, 1, x.Data[lo*in+gi*g.rows:], in, w, g.rows, 0, y.Data[lo*c.Out+gi*g.kg:], c.Out)
+	}
+	if c.Bias != nil {
+		for i := lo; i < hi; i++ {
+			yi := y.Data[i*c.Out : (i+1)*c.Out]
+			kernel.Add(yi, yi, c.Bias.Value.Data)
 		}
 	}
 }
@@ -437,6 +462,12 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 				c.flipRun(g, dy, dx, wf, gi, lo, hi, s.dcol, s.out)
 				continue
 			}
+			if c.dense(g) { // dx = dy · W over the run's samples
+				in := c.In * plane
+				w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
+				kernel.Sgemm(false, false, hi-lo, g.rows, g.kg, 1, dy.Data[lo*c.Out+gi*g.kg:], c.Out, w, g.rows, 0, dx.Data[lo*in+gi*g.rows:], in)
+				continue
+			}
 			for i := lo; i < hi; i++ {
 				c.inputGradSample(g, dy, dx, gi, i, s.dcol)
 			}
@@ -479,6 +510,15 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 // unrolled input in place and transposes only the short dy into panels.
 func (c *Conv2d) weightGradRun(g convGeometry, x, dy *Tensor, lo, hi int, col *[]float32, dwT, db []float32) {
 	in := c.In * g.h * g.w
+	if c.dense(g) { // dW^T += x^T · dy over the run's samples
+		for gi := 0; gi < c.Groups; gi++ {
+			kernel.Sgemm(true, false, g.rows, g.kg, hi-lo, 1, x.Data[lo*in+gi*g.rows:], in, dy.Data[lo*c.Out+gi*g.kg:], c.Out, 1, dwT[gi*g.kg*g.rows:(gi+1)*g.kg*g.rows], g.kg)
+		}
+		for i := lo; i < hi; i++ {
+			kernel.Add(db, db, dy.Data[i*c.Out:(i+1)*c.Out])
+		}
+		return
+	}
 	var buf []float32
 	if col != nil {
 		buf = *col

@@ -96,6 +96,7 @@ func TestGradients(t *testing.T) {
 		{NewConv("conv_groups", ConvConfig{In: 4, Out: 6, Kernel: 3, Stride: 2, Padding: 1, Groups: 2}), 1e-2, []int{2, 4, 5, 5}},
 		{NewConv("conv_depthwise", ConvConfig{In: 3, Out: 3, Kernel: 3, Padding: 1, Groups: 3, Bias: true}), 1e-2, []int{2, 3, 4, 5}},
 		{NewConv("conv_whole_input", ConvConfig{In: 2, Out: 3, Kernel: 4, Bias: true}), 1e-2, []int{2, 2, 4, 4}},
+		{NewConv("conv_whole_input_groups", ConvConfig{In: 4, Out: 6, Kernel: 3, Groups: 2, Bias: true}), 1e-2, []int{3, 4, 3, 3}},
 		{NewConv("conv_same_dilated", ConvConfig{In: 2, Out: 3, Kernel: 3, Padding: 2, Dilation: 2, Groups: 1}), 1e-2, []int{2, 2, 6, 7}},
 		{NewConv("conv_depthwise_x2_s2", ConvConfig{In: 2, Out: 4, Kernel: 3, Stride: 2, Padding: 1, Groups: 2, Bias: true}), 1e-2, []int{2, 2, 5, 6}},
 		{NewLinear("fc", 7, 5, true), 1e-2, []int{3, 7}},

@@ -44,15 +44,15 @@ func benchJobs() []benchJob {
 		input      []int
 		steps      int
 	}{
-		{"train_img_per_s.lenet5_1x28x28", "lenet5", []int{1, 28, 28}, 20},
+		{"train_img_per_s.lenet5_1x28x28", "lenet5", []int{1, 28, 28}, 100},
 		// torch_anchor's ResNet-20 projects its shortcuts (option B).
-		{"train_img_per_s.resnet20_1x28x28", "resnet20_b", []int{1, 28, 28}, 3},
-		{"train_img_per_s.resnet20_3x32x32", "resnet20_b", []int{3, 32, 32}, 3},
+		{"train_img_per_s.resnet20_1x28x28", "resnet20_b", []int{1, 28, 28}, 10},
+		{"train_img_per_s.resnet20_3x32x32", "resnet20_b", []int{3, 32, 32}, 10},
 	} {
 		jobs = append(jobs, benchJob{key: t.key, run: func() (float64, error) { return trainImagesPerSecond(t.model, t.input, t.steps) }})
 	}
 	for _, name := range []string{"alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "convnext_tiny"} {
-		jobs = append(jobs, benchJob{key: "infer_ms_224." + name, run: func() (float64, error) { return inferMillis(name, 5) }})
+		jobs = append(jobs, benchJob{key: "infer_ms_224." + name, run: func() (float64, error) { return inferMillis(name, 10) }})
 	}
 	// The small forms of docs/RESULTS.md, at batch 128 on 1x28x28, for
 	// finding what slows a recipe down (with -cpuprofile).
@@ -137,7 +137,8 @@ func hasPrefix(key string, prefixes []string) bool {
 }
 
 // trainImagesPerSecond is the best of 3 windows of `steps` SGD steps at
-// batch 128 on random data, after 2 untimed steps.
+// batch 128 on random data, after 3 untimed steps: torch_anchor.py's
+// train_ips, with its step counts (100 for LeNet-5, 10 for ResNet-20).
 func trainImagesPerSecond(model string, input []int, steps int) (float64, error) {
 	m, err := zoo.Build(model, input, 10, 0)
 	if err != nil {
@@ -156,7 +157,7 @@ func trainImagesPerSecond(model string, input []int, steps int) (float64, error)
 	for i := range labels {
 		labels[i] = r.IntN(10)
 	}
-	for i := 0; i < 2; i++ {
+	for i := 0; i < 3; i++ {
 		if _, err := st.Step(x, labels); err != nil {
 			return 0, err
 		}
@@ -174,7 +175,8 @@ func trainImagesPerSecond(model string, input []int, steps int) (float64, error)
 	return best, nil
 }
 
-// inferMillis is the fastest of reps single-image eval passes at 3x224x224,
+// inferMillis is the fastest of reps single-image eval passes at 3x224x224
+// after one untimed pass (torch_anchor.py's infer_ms, reps 10),
 // recycling tensors from pass to pass as web/session does.
 func inferMillis(model string, reps int) (float64, error) {
 	m, err := zoo.Build(model, []int{3, 224, 224}, 1000, 0)
