@@ -8,6 +8,8 @@ package kernel
 // The sums accumulate in 8 lanes (4 sets in the main loop), so their
 // rounding differs from a sequential loop's by a few ulps of the total.
 
+import "math"
+
 // Sum is the sum of x.
 func Sum(x []float32) float32 {
 	s, _ := sums(x, 0)
@@ -197,6 +199,29 @@ func ScaledTanhGrad(dst, dy, y []float32, c0, c1 float32) {
 		v := y[head+i]
 		dst[head+i] = d * (c0 - c1*v*v)
 	}
+}
+
+// GELUGrad sets dst = dy * GELU'(x) = dy*(Φ(x) + x*φ(x)), Φ and φ the
+// standard normal's distribution and density; dst and x are at least as
+// long as dy. The vector loop computes erf as Erf and exp(-x²/2) with a
+// polynomial (within 1e-6 of float64 math, tested); the tail uses float64.
+func GELUGrad(dst, dy, x []float32) {
+	dst, x = dst[:len(dy)], x[:len(dy)]
+	head := vectorHead(len(dy))
+	if head > 0 {
+		geluGradAVX2(&dst[0], &dy[0], &x[0], head)
+	}
+	for i, d := range dy[head:] {
+		dst[head+i] = d * geluGrad64(x[head+i])
+	}
+}
+
+// geluGrad64 is GELU'(x) in float64 math.
+func geluGrad64(x float32) float32 {
+	v := float64(x)
+	cdf := 0.5 * (1 + math.Erf(v/math.Sqrt2))
+	pdf := math.Exp(-0.5*v*v) / math.Sqrt(2*math.Pi)
+	return float32(cdf + v*pdf)
 }
 
 // GELU sets dst = 0.5*x*(1 + erf(x/√2)), erf as Erf computes it; dst is at

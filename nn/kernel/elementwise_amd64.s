@@ -958,6 +958,300 @@ DATA geluCoefficients<>+504(SB)/4, $0x7fffffff
 DATA geluCoefficients<>+508(SB)/4, $0x7fffffff
 GLOBL geluCoefficients<>(SB), RODATA|NOPTR, $512
 
+// func geluGradAVX2(dst *float32, dy *float32, x *float32, n int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·geluGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         dy+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), BX
+	MOVL         $0x40800000, SI
+	VMOVD        SI, X0
+	VBROADCASTSS X0, Y0
+	MOVL         $0xc0800000, SI
+	VMOVD        SI, X1
+	VBROADCASTSS X1, Y1
+	MOVL         $0xc2ae0000, SI
+	VMOVD        SI, X2
+	VBROADCASTSS X2, Y2
+
+loop1:
+	CMPQ         BX, $0x08
+	JL           done1
+	VMOVUPS      (DX), Y3
+	VMULPS       geluGradCoefficients<>+640(SB), Y3, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y0, Y4
+	VMULPS       Y4, Y4, Y5
+	VMOVUPS      geluGradCoefficients<>+0(SB), Y6
+	VFMADD213PS  geluGradCoefficients<>+32(SB), Y5, Y6
+	VFMADD213PS  geluGradCoefficients<>+64(SB), Y5, Y6
+	VFMADD213PS  geluGradCoefficients<>+96(SB), Y5, Y6
+	VFMADD213PS  geluGradCoefficients<>+128(SB), Y5, Y6
+	VFMADD213PS  geluGradCoefficients<>+160(SB), Y5, Y6
+	VFMADD213PS  geluGradCoefficients<>+192(SB), Y5, Y6
+	VMULPS       Y4, Y6, Y6
+	VMOVUPS      geluGradCoefficients<>+224(SB), Y4
+	VFMADD213PS  geluGradCoefficients<>+256(SB), Y5, Y4
+	VFMADD213PS  geluGradCoefficients<>+288(SB), Y5, Y4
+	VFMADD213PS  geluGradCoefficients<>+320(SB), Y5, Y4
+	VFMADD213PS  geluGradCoefficients<>+352(SB), Y5, Y4
+	VDIVPS       Y4, Y6, Y6
+	VMOVUPS      geluGradCoefficients<>+576(SB), Y4
+	VFMADD213PS  geluGradCoefficients<>+576(SB), Y4, Y6
+	VMULPS       Y3, Y3, Y5
+	VMULPS       geluGradCoefficients<>+800(SB), Y5, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMULPS       geluGradCoefficients<>+672(SB), Y5, Y4
+	VROUNDPS     $0x00, Y4, Y4
+	VMOVUPS      Y5, Y7
+	VFNMADD231PS geluGradCoefficients<>+704(SB), Y4, Y7
+	VFNMADD231PS geluGradCoefficients<>+736(SB), Y4, Y7
+	VMOVUPS      geluGradCoefficients<>+384(SB), Y8
+	VFMADD213PS  geluGradCoefficients<>+416(SB), Y7, Y8
+	VFMADD213PS  geluGradCoefficients<>+448(SB), Y7, Y8
+	VFMADD213PS  geluGradCoefficients<>+480(SB), Y7, Y8
+	VFMADD213PS  geluGradCoefficients<>+512(SB), Y7, Y8
+	VFMADD213PS  geluGradCoefficients<>+544(SB), Y7, Y8
+	VMULPS       Y7, Y7, Y5
+	VFMADD213PS  Y7, Y5, Y8
+	VADDPS       geluGradCoefficients<>+608(SB), Y8, Y8
+	VCVTPS2DQ    Y4, Y4
+	VPADDD       geluGradCoefficients<>+832(SB), Y4, Y4
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y4, Y8, Y8
+	VMULPS       geluGradCoefficients<>+768(SB), Y8, Y8
+	VFMADD213PS  Y6, Y3, Y8
+	VMULPS       (CX), Y8, Y8
+	VMOVUPS      Y8, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	SUBQ         $0x08, BX
+	JMP          loop1
+
+done1:
+	VZEROUPPER
+	RET
+
+DATA geluGradCoefficients<>+0(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+4(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+8(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+12(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+16(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+20(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+24(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+28(SB)/4, $0xaf95df0b
+DATA geluGradCoefficients<>+32(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+36(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+40(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+44(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+48(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+52(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+56(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+60(SB)/4, $0x32edffee
+DATA geluGradCoefficients<>+64(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+68(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+72(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+76(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+80(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+84(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+88(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+92(SB)/4, $0xb60cff51
+DATA geluGradCoefficients<>+96(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+100(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+104(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+108(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+112(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+116(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+120(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+124(SB)/4, $0xb86ec2d2
+DATA geluGradCoefficients<>+128(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+132(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+136(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+140(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+144(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+148(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+152(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+156(SB)/4, $0xba40ac63
+DATA geluGradCoefficients<>+160(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+164(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+168(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+172(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+176(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+180(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+184(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+188(SB)/4, $0xbb41a1f6
+DATA geluGradCoefficients<>+192(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+196(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+200(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+204(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+208(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+212(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+216(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+220(SB)/4, $0xbc83dbd4
+DATA geluGradCoefficients<>+224(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+228(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+232(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+236(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+240(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+244(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+248(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+252(SB)/4, $0xb77460cd
+DATA geluGradCoefficients<>+256(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+260(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+264(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+268(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+272(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+276(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+280(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+284(SB)/4, $0xb95fbd29
+DATA geluGradCoefficients<>+288(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+292(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+296(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+300(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+304(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+308(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+312(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+316(SB)/4, $0xbadc924e
+DATA geluGradCoefficients<>+320(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+324(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+328(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+332(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+336(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+340(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+344(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+348(SB)/4, $0xbbf19bf8
+DATA geluGradCoefficients<>+352(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+356(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+360(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+364(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+368(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+372(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+376(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+380(SB)/4, $0xbc69b6a7
+DATA geluGradCoefficients<>+384(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+388(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+392(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+396(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+400(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+404(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+408(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+412(SB)/4, $0x39506967
+DATA geluGradCoefficients<>+416(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+420(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+424(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+428(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+432(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+436(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+440(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+444(SB)/4, $0x3ab743ce
+DATA geluGradCoefficients<>+448(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+452(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+456(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+460(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+464(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+468(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+472(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+476(SB)/4, $0x3c088908
+DATA geluGradCoefficients<>+480(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+484(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+488(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+492(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+496(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+500(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+504(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+508(SB)/4, $0x3d2aa9c1
+DATA geluGradCoefficients<>+512(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+516(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+520(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+524(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+528(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+532(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+536(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+540(SB)/4, $0x3e2aaaaa
+DATA geluGradCoefficients<>+544(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+548(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+552(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+556(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+560(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+564(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+568(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+572(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+576(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+580(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+584(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+588(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+592(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+596(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+600(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+604(SB)/4, $0x3f000000
+DATA geluGradCoefficients<>+608(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+612(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+616(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+620(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+624(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+628(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+632(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+636(SB)/4, $0x3f800000
+DATA geluGradCoefficients<>+640(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+644(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+648(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+652(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+656(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+660(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+664(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+668(SB)/4, $0x3f3504f3
+DATA geluGradCoefficients<>+672(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+676(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+680(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+684(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+688(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+692(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+696(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+700(SB)/4, $0x3fb8aa3b
+DATA geluGradCoefficients<>+704(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+708(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+712(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+716(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+720(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+724(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+728(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+732(SB)/4, $0x3f318000
+DATA geluGradCoefficients<>+736(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+740(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+744(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+748(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+752(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+756(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+760(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+764(SB)/4, $0xb95e8083
+DATA geluGradCoefficients<>+768(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+772(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+776(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+780(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+784(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+788(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+792(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+796(SB)/4, $0x3ecc422a
+DATA geluGradCoefficients<>+800(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+804(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+808(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+812(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+816(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+820(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+824(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+828(SB)/4, $0xbf000000
+DATA geluGradCoefficients<>+832(SB)/4, $0x0000007f
+DATA geluGradCoefficients<>+836(SB)/4, $0x0000007f
+DATA geluGradCoefficients<>+840(SB)/4, $0x0000007f
+DATA geluGradCoefficients<>+844(SB)/4, $0x0000007f
+DATA geluGradCoefficients<>+848(SB)/4, $0x0000007f
+DATA geluGradCoefficients<>+852(SB)/4, $0x0000007f
+DATA geluGradCoefficients<>+856(SB)/4, $0x0000007f
+DATA geluGradCoefficients<>+860(SB)/4, $0x0000007f
+GLOBL geluGradCoefficients<>(SB), RODATA|NOPTR, $864
+
 // func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 float32)
 // Requires: AVX, FMA3
 TEXT ·tanhGradAVX2(SB), NOSPLIT, $0-40

@@ -59,6 +59,11 @@ func tanhAVX2(dst *float32, x *float32, n int, s float32, a float32)
 //go:noescape
 func geluAVX2(dst *float32, x *float32, n int, s float32, a float32)
 
+// geluGradAVX2 sets dst = dy*(Φ(x) + x*φ(x)), the derivative of GELU, as kernel.GELUGrad.
+//
+//go:noescape
+func geluGradAVX2(dst *float32, dy *float32, x *float32, n int)
+
 // tanhGradAVX2 sets dst = dy*(c0 - c1*y²) (the derivative of a*tanh(s*x) from y: c0 = a*s, c1 = s/a).
 //
 //go:noescape

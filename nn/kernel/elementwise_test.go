@@ -224,3 +224,33 @@ func TestElementwiseNoAllocs(t *testing.T) {
 		t.Errorf("%g allocations per round of reductions", n)
 	}
 }
+
+// GELUGrad agrees with float64 math over a dense grid (the tail takes the
+// Go path), through the clamped ranges of erf (|x| > 4√2) and exp (x²/2 > 87),
+// and a NaN stays NaN.
+func TestGELUGradMatchesFloat64(t *testing.T) {
+	var x []float32
+	for v := -16.0; v <= 16; v += 0.0009 {
+		x = append(x, float32(v))
+	}
+	x = append(x, 0, 1e-6, -1e-6, 30, -30, float32(math.NaN()), 5.65, -5.66)
+	dy := make([]float32, len(x))
+	for i := range dy {
+		dy[i] = float32(1 + i%3) // 1, 2, 3: the product with dy is checked too
+	}
+	got := make([]float32, len(x))
+	GELUGrad(got, dy, x)
+	for i, v := range x {
+		f := float64(v)
+		want := float64(dy[i]) * (0.5*(1+math.Erf(f/math.Sqrt2)) + f*math.Exp(-f*f/2)/math.Sqrt(2*math.Pi))
+		if math.IsNaN(want) {
+			if !math.IsNaN(float64(got[i])) {
+				t.Errorf("GELUGrad(NaN) = %g, want NaN", got[i])
+			}
+			continue
+		}
+		if d := math.Abs(float64(got[i]) - want); d > 1e-6*math.Max(1, math.Abs(want)) || math.IsNaN(d) {
+			t.Errorf("GELUGrad(%g)*%g = %g, want %g (off by %.2g)", v, dy[i], got[i], want, d)
+		}
+	}
+}

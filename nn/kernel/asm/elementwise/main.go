@@ -40,6 +40,7 @@ func main() {
 	dot()
 	rational(tanhFn)
 	rational(geluFn)
+	geluGrad()
 	tanhGrad()
 	depthwiseTaps()
 	maxTaps()
@@ -383,6 +384,93 @@ func rational(f oddRational) {
 		JMP(LabelRef(top))
 		Label(done)
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// geluGrad emits geluGradAVX2, GELU's derivative times dy:
+// Φ(x) + x·φ(x), with erf as in geluAVX2 and exp(-x²/2) as Cephes' expf
+// (n = round(t·log2 e), r = t - n·ln 2 in two parts, a degree-5
+// polynomial, 2^n built in the exponent bits; t is kept above -87 so that
+// 2^n stays a normal float).
+func geluGrad() {
+	TEXT("geluGradAVX2", NOSPLIT, "func(dst, dy, x *float32, n int)")
+	Pragma("noescape") // nothing is kept
+	Doc("geluGradAVX2 sets dst = dy*(Φ(x) + x*φ(x)), the derivative of GELU, as kernel.GELUGrad.")
+	f := erfFn
+	var c []float32
+	for _, v := range append(append([]float64(nil), f.p...), f.q...) {
+		c = append(c, float32(v))
+	}
+	expPoly := []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
+	base := len(c)
+	c = append(c, expPoly...)
+	c = append(c, 0.5, 1, math.Sqrt2/2, 1.44269504088896341, 0.693359375, -2.12194440e-4,
+		float32(1/math.Sqrt(2*math.Pi)), -0.5, math.Float32frombits(127))
+	tab := splat("geluGradCoefficients", c)
+	coef := func(i int) Mem { return tab.Offset(i * vbytes) }
+	k := base + len(expPoly)
+	half, one, invSqrt2, log2e, ln2hi, ln2lo, invSqrt2Pi, minusHalf, bias := coef(k), coef(k+1), coef(k+2), coef(k+3), coef(k+4), coef(k+5), coef(k+6), coef(k+7), coef(k+8)
+
+	p := pointers("dst", "dy", "x")
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	hi, lo, tmin := YMM(), YMM(), YMM()
+	VBROADCASTSS(splatScalar(f.clamp), hi)
+	VBROADCASTSS(splatScalar(-f.clamp), lo)
+	VBROADCASTSS(splatScalar(-87), tmin)
+	Label("loop1")
+	CMPQ(n, Imm(lanes))
+	JL(LabelRef("done1"))
+	x, u, u2, num, den := YMM(), YMM(), YMM(), YMM(), YMM()
+	VMOVUPS(Mem{Base: p[2]}, x)
+	// Φ(x) = 0.5 + 0.5*erf(x/√2), erf(u) = u*P(u²)/Q(u²) on u clamped to ±4.
+	VMULPS(invSqrt2, x, u)
+	VMAXPS(u, lo, u) // NaN stays NaN (first operand)
+	VMINPS(u, hi, u)
+	VMULPS(u, u, u2)
+	VMOVUPS(coef(0), num)
+	for i := 1; i < len(f.p); i++ {
+		VFMADD213PS(coef(i), u2, num)
+	}
+	VMULPS(u, num, num)
+	VMOVUPS(coef(len(f.p)), den)
+	for i := 1; i < len(f.q); i++ {
+		VFMADD213PS(coef(len(f.p)+i), u2, den)
+	}
+	VDIVPS(den, num, num) // erf
+	VMOVUPS(half, den)
+	VFMADD213PS(half, den, num) // cdf = 0.5*erf + 0.5
+	// φ(x) = exp(t)/√(2π), t = -x²/2 kept above -87.
+	t, kk, r, poly := YMM(), YMM(), YMM(), YMM()
+	VMULPS(x, x, t)
+	VMULPS(minusHalf, t, t)
+	VMAXPS(t, tmin, t)
+	VMULPS(log2e, t, kk)
+	VROUNDPS(Imm(0), kk, kk) // to nearest
+	VMOVUPS(t, r)
+	VFNMADD231PS(ln2hi, kk, r) // r = t - k*ln2hi
+	VFNMADD231PS(ln2lo, kk, r) // r -= k*ln2lo
+	VMOVUPS(coef(base), poly)
+	for i := 1; i < len(expPoly); i++ {
+		VFMADD213PS(coef(base+i), r, poly)
+	}
+	VMULPS(r, r, u2)
+	VFMADD213PS(r, u2, poly) // poly*r² + r
+	VADDPS(one, poly, poly)  // exp(r)
+	VCVTPS2DQ(kk, kk)
+	VPADDD(bias, kk, kk)
+	VPSLLD(Imm(23), kk, kk) // 2^k
+	VMULPS(kk, poly, poly)
+	VMULPS(invSqrt2Pi, poly, poly) // φ(x)
+	VFMADD213PS(num, x, poly)      // cdf + x*φ
+	VMULPS(Mem{Base: p[1]}, poly, poly)
+	VMOVUPS(poly, Mem{Base: p[0]})
+	for _, q := range p {
+		ADDQ(Imm(vbytes), q)
+	}
+	SUBQ(Imm(lanes), n)
+	JMP(LabelRef("loop1"))
+	Label("done1")
 	VZEROUPPER()
 	RET()
 }
