@@ -248,18 +248,34 @@ const lnChunk = 64
 type lnSaved struct{ xhat, invstd []float32 }
 
 // Forward normalises each group, groups in parallel pieces.
-func (l *LayerNorm) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (l *LayerNorm) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if len(x.Shape) < 2 {
 		return nil, nil, shapeError(l, "(N,"+l.want()[1:], x.Shape)
 	}
 	if _, err := l.OutputShape(x.Shape[1:]); err != nil {
 		return nil, nil, shapeError(l, "(N,"+l.want()[1:], x.Shape)
 	}
-	y := New(x.Shape...)
+	y := ctx.arena().Uninit(x.Shape...) // every value is written
 	n, at := l.groups(x.Shape)
 	s := lnSaved{xhat: make([]float32, len(x.Data)), invstd: make([]float32, n)}
 	d := float64(l.Features)
 	w, bias := l.Weight.Value.Data, l.Bias.Value.Data
+	if !l.ChannelsFirst {
+		// Each group is D contiguous values: the vector kernels' case.
+		D := l.Features
+		kernel.ParallelFor((n+lnChunk-1)/lnChunk, func(_, c int) {
+			for g := c * lnChunk; g < min((c+1)*lnChunk, n); g++ {
+				xs, xh := x.Data[g*D:(g+1)*D], s.xhat[g*D:(g+1)*D]
+				mean := kernel.Sum(xs) / float32(D)
+				variance := kernel.SumSquaredDeviations(xs, mean) / float32(D)
+				inv := float32(1 / math.Sqrt(float64(variance)+float64(l.Eps)))
+				s.invstd[g] = inv
+				kernel.Affine(xh, xs, inv, -mean*inv)
+				kernel.MulAdd(y.Data[g*D:(g+1)*D], xh, w, bias)
+			}
+		})
+		return y, s, nil
+	}
 	kernel.ParallelFor((n+lnChunk-1)/lnChunk, func(_, c int) {
 		for g := c * lnChunk; g < min((c+1)*lnChunk, n); g++ {
 			b, st := at(g)
@@ -296,13 +312,57 @@ func (l *LayerNorm) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, er
 		return nil, err
 	}
 	s := st.Saved.(lnSaved)
-	dx := New(dy.Shape...)
+	dx := st.arena.Uninit(dy.Shape...) // every value is written
 	n, at := l.groups(dy.Shape)
 	chunks := (n + lnChunk - 1) / lnChunk
 	var partial [][]float32 // per piece: dgamma then dbeta
 	if g != nil {
 		partial = make([][]float32, chunks)
 	}
+	d := float32(l.Features)
+	w := l.Weight.Value.Data
+	if !l.ChannelsFirst {
+		// Contiguous groups, with dxhat = dy*gamma:
+		// dx = invstd*dxhat - invstd/D*sum(dxhat*xhat)*xhat - invstd/D*sum(dxhat).
+		D := l.Features
+		kernel.ParallelFor(chunks, func(_, c int) {
+			var acc []float32
+			if partial != nil {
+				acc = make([]float32, 2*D)
+				partial[c] = acc
+			}
+			dxh := make([]float32, D)
+			for gi := c * lnChunk; gi < min((c+1)*lnChunk, n); gi++ {
+				dys, xh := dy.Data[gi*D:(gi+1)*D], s.xhat[gi*D:(gi+1)*D]
+				if acc != nil {
+					kernel.MulAdd(acc[:D], dys, xh, acc[:D])
+					kernel.Add(acc[D:], acc[D:], dys)
+				}
+				kernel.Mul(dxh, dys, w)
+				sum, sumx := kernel.Sum(dxh), kernel.Dot(dxh, xh)
+				inv := s.invstd[gi]
+				kernel.LinearCombination(dx.Data[gi*D:(gi+1)*D], dxh, xh, inv, -inv/d*sumx, 0, -inv/d*sum)
+			}
+		})
+	} else {
+		l.backwardStrided(dy, dx, s, n, at, partial)
+	}
+	if g != nil {
+		dw, db := g.For(l.Weight).Data, g.For(l.Bias).Data
+		for _, acc := range partial {
+			for j := 0; j < l.Features; j++ {
+				dw[j] += acc[j]
+				db[j] += acc[l.Features+j]
+			}
+		}
+	}
+	return dx, nil
+}
+
+// backwardStrided is Backward for channels-first groups (one value per
+// channel plane at each pixel), one group at a time.
+func (l *LayerNorm) backwardStrided(dy, dx *Tensor, s lnSaved, n int, at func(int) (int, int), partial [][]float32) {
+	chunks := (n + lnChunk - 1) / lnChunk
 	d := float32(l.Features)
 	w := l.Weight.Value.Data
 	kernel.ParallelFor(chunks, func(_, c int) {
@@ -331,14 +391,4 @@ func (l *LayerNorm) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, er
 			}
 		}
 	})
-	if g != nil {
-		dw, db := g.For(l.Weight).Data, g.For(l.Bias).Data
-		for _, acc := range partial {
-			for j := 0; j < l.Features; j++ {
-				dw[j] += acc[j]
-				db[j] += acc[l.Features+j]
-			}
-		}
-	}
-	return dx, nil
 }

@@ -127,6 +127,32 @@ func Add(dst, a, b []float32) {
 	}
 }
 
+// Mul sets dst = a*b elementwise; dst and b are at least as long as a.
+func Mul(dst, a, b []float32) {
+	dst, b = dst[:len(a)], b[:len(a)]
+	head := vectorHead(len(a))
+	if head > 0 {
+		mulAVX2(&dst[0], &a[0], &b[0], head)
+	}
+	for i, v := range a[head:] {
+		dst[head+i] = v * b[head+i]
+	}
+}
+
+// MulAdd sets dst = a*b + c elementwise (c may be dst: dst += a*b); dst, b
+// and c are at least as long as a. The vector loop rounds once (a fused
+// multiply-add), the Go tail twice.
+func MulAdd(dst, a, b, c []float32) {
+	dst, b, c = dst[:len(a)], b[:len(a)], c[:len(a)]
+	head := vectorHead(len(a))
+	if head > 0 {
+		mulAddAVX2(&dst[0], &a[0], &b[0], &c[0], head)
+	}
+	for i, v := range a[head:] {
+		dst[head+i] = v*b[head+i] + c[head+i]
+	}
+}
+
 // lanes is the number of floats the vector kernels take at a time.
 const lanes = 8
 

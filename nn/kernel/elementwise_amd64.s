@@ -402,6 +402,106 @@ done1:
 	VZEROUPPER
 	RET
 
+// func mulAVX2(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·mulAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), BX
+
+loop4:
+	CMPQ    BX, $0x20
+	JL      done4
+	VMOVUPS (CX), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	VMOVUPS 32(CX), Y0
+	VMULPS  32(DX), Y0, Y0
+	VMOVUPS Y0, 32(AX)
+	VMOVUPS 64(CX), Y0
+	VMULPS  64(DX), Y0, Y0
+	VMOVUPS Y0, 64(AX)
+	VMOVUPS 96(CX), Y0
+	VMULPS  96(DX), Y0, Y0
+	VMOVUPS Y0, 96(AX)
+	ADDQ    $0x80, AX
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, DX
+	SUBQ    $0x20, BX
+	JMP     loop4
+
+done4:
+loop1:
+	CMPQ    BX, $0x08
+	JL      done1
+	VMOVUPS (CX), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, BX
+	JMP     loop1
+
+done1:
+	VZEROUPPER
+	RET
+
+// func mulAddAVX2(dst *float32, a *float32, b *float32, c *float32, n int)
+// Requires: AVX, FMA3
+TEXT ·mulAddAVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), AX
+	MOVQ a+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ c+24(FP), BX
+	MOVQ n+32(FP), SI
+
+loop4:
+	CMPQ        SI, $0x20
+	JL          done4
+	VMOVUPS     (BX), Y1
+	VMOVUPS     (CX), Y0
+	VFMADD231PS (DX), Y0, Y1
+	VMOVUPS     Y1, (AX)
+	VMOVUPS     32(BX), Y1
+	VMOVUPS     32(CX), Y0
+	VFMADD231PS 32(DX), Y0, Y1
+	VMOVUPS     Y1, 32(AX)
+	VMOVUPS     64(BX), Y1
+	VMOVUPS     64(CX), Y0
+	VFMADD231PS 64(DX), Y0, Y1
+	VMOVUPS     Y1, 64(AX)
+	VMOVUPS     96(BX), Y1
+	VMOVUPS     96(CX), Y0
+	VFMADD231PS 96(DX), Y0, Y1
+	VMOVUPS     Y1, 96(AX)
+	ADDQ        $0x80, AX
+	ADDQ        $0x80, CX
+	ADDQ        $0x80, DX
+	ADDQ        $0x80, BX
+	SUBQ        $0x20, SI
+	JMP         loop4
+
+done4:
+loop1:
+	CMPQ        SI, $0x08
+	JL          done1
+	VMOVUPS     (BX), Y1
+	VMOVUPS     (CX), Y0
+	VFMADD231PS (DX), Y0, Y1
+	VMOVUPS     Y1, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	SUBQ        $0x08, SI
+	JMP         loop1
+
+done1:
+	VZEROUPPER
+	RET
+
 // func axpyAVX2(dst *float32, x *float32, n int, a float32)
 // Requires: AVX, FMA3
 TEXT ·axpyAVX2(SB), NOSPLIT, $0-28

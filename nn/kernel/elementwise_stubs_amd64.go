@@ -39,6 +39,16 @@ func maskBetweenAVX2(dst *float32, dy *float32, x *float32, n int, lo float32, h
 //go:noescape
 func addAVX2(dst *float32, a *float32, b *float32, n int)
 
+// mulAVX2 sets dst = a*b.
+//
+//go:noescape
+func mulAVX2(dst *float32, a *float32, b *float32, n int)
+
+// mulAddAVX2 sets dst = a*b + c (a fused multiply-add; c may be dst).
+//
+//go:noescape
+func mulAddAVX2(dst *float32, a *float32, b *float32, c *float32, n int)
+
 // axpyAVX2 sets dst += a*x (one rounding per element: a fused multiply-add).
 //
 //go:noescape

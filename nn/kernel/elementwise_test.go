@@ -77,10 +77,11 @@ func TestElementwiseMapsMatchGoLoops(t *testing.T) {
 			x[3], x[9] = nan, float32(math.Copysign(0, -1))
 			x[n-1] = 6 // on ReLU6's edge
 		}
-		type out struct{ affine, comb, relu, relu6, mask, mask6, add, axpy []float32 }
+		type out struct{ affine, comb, relu, relu6, mask, mask6, add, axpy, mul, mulAdd []float32 }
 		run := func() out {
 			o := out{make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n),
-				make([]float32, n), make([]float32, n), make([]float32, n), append([]float32(nil), d...)}
+				make([]float32, n), make([]float32, n), make([]float32, n), append([]float32(nil), d...),
+				make([]float32, n), append([]float32(nil), x...)}
 			Affine(o.affine, x, 1.5, -0.25)
 			LinearCombination(o.comb, d, x, 0.7, -1.3, 0.5, 0.125)
 			Clamp(o.relu, x, 0, float32(math.Inf(1)))
@@ -89,6 +90,8 @@ func TestElementwiseMapsMatchGoLoops(t *testing.T) {
 			MaskBetween(o.mask6, d, x, 0, 6)
 			Add(o.add, x, d)
 			Axpy(o.axpy, x, -0.75)
+			Mul(o.mul, x, d)
+			MulAdd(o.mulAdd, d, d, o.mulAdd) // in place: x + d²
 			return o
 		}
 		vec := run()
@@ -112,6 +115,8 @@ func TestElementwiseMapsMatchGoLoops(t *testing.T) {
 		check("MaskBetween ReLU6", vec.mask6, ref.mask6, true)
 		check("Add", vec.add, ref.add, true)
 		check("Axpy", vec.axpy, ref.axpy, false)
+		check("Mul", vec.mul, ref.mul, true)
+		check("MulAdd", vec.mulAdd, ref.mulAdd, false)
 		if n > 9 && (!math.IsNaN(float64(vec.relu[3])) || vec.mask[3] != 0 || vec.mask6[n-1] != 0) {
 			t.Errorf("n=%d: NaN must stay NaN through Clamp and mask the gradient; x = 6 is outside ReLU6's (0, 6)", n)
 		}

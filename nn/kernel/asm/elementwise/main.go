@@ -36,6 +36,7 @@ func main() {
 	clamp()
 	maskBetween()
 	add()
+	mulAdd()
 	axpy()
 	dot()
 	rational(tanhFn)
@@ -240,6 +241,25 @@ func add() {
 			VMOVUPS(at(p[1], v), x)
 			VADDPS(at(p[2], v), x, x)
 			VMOVUPS(x, at(p[0], v))
+		})
+}
+
+func mulAdd() {
+	mapKernel("mulAVX2", "func(dst, a, b *float32, n int)", "mulAVX2 sets dst = a*b.",
+		[]string{"dst", "a", "b"}, nil, func(p []GPVirtual, _ []VecVirtual, v int) {
+			x := YMM()
+			VMOVUPS(at(p[1], v), x)
+			VMULPS(at(p[2], v), x, x)
+			VMOVUPS(x, at(p[0], v))
+		})
+	mapKernel("mulAddAVX2", "func(dst, a, b, c *float32, n int)",
+		"mulAddAVX2 sets dst = a*b + c (a fused multiply-add; c may be dst).",
+		[]string{"dst", "a", "b", "c"}, nil, func(p []GPVirtual, _ []VecVirtual, v int) {
+			x, acc := YMM(), YMM()
+			VMOVUPS(at(p[3], v), acc)
+			VMOVUPS(at(p[1], v), x)
+			VFMADD231PS(at(p[2], v), x, acc)
+			VMOVUPS(acc, at(p[0], v))
 		})
 }
 
