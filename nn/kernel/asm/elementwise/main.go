@@ -303,6 +303,21 @@ type oddRational struct {
 	gelu      bool      // return 0.5*x*(1+f(s*x)) instead of a*f(s*x)
 }
 
+// ratio emits num = x*P(x²)/Q(x²), P's and Q's coefficients at coef(0..);
+// den is left holding Q(x²).
+func (f oddRational) ratio(coef func(int) Mem, x, x2, num, den VecVirtual) {
+	VMOVUPS(coef(0), num)
+	for i := 1; i < len(f.p); i++ {
+		VFMADD213PS(coef(i), x2, num)
+	}
+	VMULPS(x, num, num)
+	VMOVUPS(coef(len(f.p)), den)
+	for i := 1; i < len(f.q); i++ {
+		VFMADD213PS(coef(len(f.p)+i), x2, den)
+	}
+	VDIVPS(den, num, num)
+}
+
 var tanhFn = oddRational{name: "tanhAVX2", doc: "tanhAVX2 sets dst = a*tanh(s*x), as kernel.Tanh (NaN stays NaN).",
 	clamp: 7.90531110763549805, tiny: 0.0004,
 	p: []float64{-2.76076847742355e-16, 2.00018790482477e-13, -8.60467152213735e-11, 5.12229709037114e-08,
@@ -364,16 +379,7 @@ func rational(f oddRational) {
 			VMAXPS(x, lo, xc)
 			VMINPS(xc, hi, xc)
 			VMULPS(xc, xc, x2)
-			VMOVUPS(coef(0), num)
-			for i := 1; i < len(f.p); i++ {
-				VFMADD213PS(coef(i), x2, num)
-			}
-			VMULPS(xc, num, num)
-			VMOVUPS(coef(len(f.p)), den)
-			for i := 1; i < len(f.q); i++ {
-				VFMADD213PS(coef(len(f.p)+i), x2, den)
-			}
-			VDIVPS(den, num, num)
+			f.ratio(coef, xc, x2, num, den)
 			if f.tiny > 0 {
 				small := den
 				VANDPS(abs, x, small)
@@ -448,16 +454,7 @@ func geluGrad() {
 	VMAXPS(u, lo, u) // NaN stays NaN (first operand)
 	VMINPS(u, hi, u)
 	VMULPS(u, u, u2)
-	VMOVUPS(coef(0), num)
-	for i := 1; i < len(f.p); i++ {
-		VFMADD213PS(coef(i), u2, num)
-	}
-	VMULPS(u, num, num)
-	VMOVUPS(coef(len(f.p)), den)
-	for i := 1; i < len(f.q); i++ {
-		VFMADD213PS(coef(len(f.p)+i), u2, den)
-	}
-	VDIVPS(den, num, num) // erf
+	f.ratio(coef, u, u2, num, den) // erf
 	VMOVUPS(half, den)
 	VFMADD213PS(half, den, num) // cdf = 0.5*erf + 0.5
 	// φ(x) = exp(t)/√(2π), t = -x²/2 kept above -87.
