@@ -117,9 +117,12 @@ func TestCLIResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _, err := nn.LoadSafetensors(again)
+	b, meta, err := nn.LoadSafetensors(again)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cmd := meta["command"]; !strings.HasPrefix(cmd, "convscope train -model lenet5") || strings.Contains(cmd, "-resume") {
+		t.Errorf("resumed run records %q: want the command that reproduces it, without -resume", cmd)
 	}
 	for k, v := range a {
 		for i, x := range v.Data {

@@ -86,7 +86,7 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	meta := map[string]string{
 		zoo.MetaDataset: *dataset, zoo.MetaMean: zoo.FormatFloats(pre.Mean), zoo.MetaStd: zoo.FormatFloats(pre.Std),
 		"epochs": strconv.Itoa(*epochs), "seed": strconv.FormatUint(*seed, 10),
-		"command": "convscope train " + strings.Join(args, " "),
+		"command": runCommand(args),
 	}
 	log, err := newMetricsLog(*metrics, trainSet.Classes, *resume)
 	if err != nil {
@@ -214,4 +214,19 @@ func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
 	printConfusion(stdout, ev, set.Classes)
 	fmt.Fprintf(stdout, "accuracy: %.4f\n", ev.Accuracy)
 	return nil
+}
+
+// runCommand is the command line a checkpoint records: the one that
+// reproduces the run. -resume continues the same run from its state file,
+// so it is left out; a resumed run records what started it.
+func runCommand(args []string) string {
+	kept := make([]string, 0, len(args))
+	for _, a := range args {
+		switch strings.TrimLeft(a, "-") {
+		case "resume", "resume=true", "resume=1":
+			continue
+		}
+		kept = append(kept, a)
+	}
+	return "convscope train " + strings.Join(kept, " ")
 }
