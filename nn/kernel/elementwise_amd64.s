@@ -1602,3 +1602,61 @@ tap1:
 done1:
 	VZEROUPPER
 	RET
+
+// func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ld int)
+// Requires: AVX, AVX2
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         w+24(FP), BX
+	MOVQ         ld+32(FP), SI
+	MOVQ         BX, DI
+	ANDQ         $0x07, DI
+	VMOVQ        DI, X0
+	VPBROADCASTD X0, Y0
+	VPCMPGTD     copyRowsLanes<>+0(SB), Y0, Y0
+	MOVQ         BX, R8
+	SHRQ         $0x03, R8
+	SHLQ         $0x03, R8
+	SHLQ         $0x02, SI
+	SHLQ         $0x02, BX
+
+rows:
+	CMPQ DX, $0x00
+	JE   done
+	XORQ R9, R9
+
+vectors:
+	CMPQ    R9, R8
+	JGE     tail
+	VMOVUPS (CX)(R9*4), Y1
+	VMOVUPS Y1, (AX)(R9*4)
+	ADDQ    $0x08, R9
+	JMP     vectors
+
+tail:
+	CMPQ       DI, $0x00
+	JE         next
+	VMASKMOVPS (CX)(R9*4), Y0, Y1
+	VMASKMOVPS Y1, Y0, (AX)(R9*4)
+
+next:
+	ADDQ BX, CX
+	ADDQ SI, AX
+	DECQ DX
+	JMP  rows
+
+done:
+	VZEROUPPER
+	RET
+
+DATA copyRowsLanes<>+0(SB)/4, $0x00000000
+DATA copyRowsLanes<>+4(SB)/4, $0x00000001
+DATA copyRowsLanes<>+8(SB)/4, $0x00000002
+DATA copyRowsLanes<>+12(SB)/4, $0x00000003
+DATA copyRowsLanes<>+16(SB)/4, $0x00000004
+DATA copyRowsLanes<>+20(SB)/4, $0x00000005
+DATA copyRowsLanes<>+24(SB)/4, $0x00000006
+DATA copyRowsLanes<>+28(SB)/4, $0x00000007
+GLOBL copyRowsLanes<>(SB), RODATA|NOPTR, $32

@@ -92,3 +92,8 @@ func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps 
 //
 //go:noescape
 func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n int)
+
+// copyRowsAVX2 copies rows rows of w floats, contiguous in src, to rows ld floats apart in dst.
+//
+//go:noescape
+func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ld int)

@@ -45,6 +45,7 @@ func main() {
 	tanhGrad()
 	depthwiseTaps()
 	maxTaps()
+	copyRows()
 	Generate()
 }
 
@@ -488,6 +489,66 @@ func geluGrad() {
 	SUBQ(Imm(lanes), n)
 	JMP(LabelRef("loop1"))
 	Label("done1")
+	VZEROUPPER()
+	RET()
+}
+
+// copyRows emits copyRowsAVX2, which copies the rows of a plane into the
+// interior of a padded one: whole vectors, then the last w%8 floats of a
+// row through a mask (lanes below w%8), so that nothing past a row is read
+// or written and rows shorter than a vector need no loop of their own.
+func copyRows() {
+	TEXT("copyRowsAVX2", NOSPLIT, "func(dst, src *float32, rows, w, ld int)")
+	Pragma("noescape") // nothing is kept
+	Doc("copyRowsAVX2 copies rows rows of w floats, contiguous in src, to rows ld floats apart in dst.")
+	p := pointers("dst", "src")
+	dst, src := p[0], p[1]
+	rows := Load(Param("rows"), GP64()).(GPVirtual)
+	w := Load(Param("w"), GP64()).(GPVirtual)
+	ld := Load(Param("ld"), GP64()).(GPVirtual)
+	idx := GLOBL("copyRowsLanes", RODATA|NOPTR)
+	for l := 0; l < lanes; l++ {
+		DATA(4*l, U32(l))
+	}
+	// mask: lane l on where l < w%8.
+	r := GP64()
+	MOVQ(w, r)
+	ANDQ(Imm(lanes-1), r)
+	rx, mask := XMM(), YMM()
+	VMOVQ(r, rx) // not MOVQ: see broadcast
+	VPBROADCASTD(rx, mask)
+	VPCMPGTD(idx, mask, mask)
+	wv := GP64() // the floats of a row in whole vectors
+	MOVQ(w, wv)
+	SHRQ(Imm(3), wv)
+	SHLQ(Imm(3), wv)
+	SHLQ(Imm(2), ld) // bytes from row to row
+	SHLQ(Imm(2), w)
+	Label("rows")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("done"))
+	j := GP64()
+	XORQ(j, j)
+	Label("vectors")
+	CMPQ(j, wv)
+	JGE(LabelRef("tail"))
+	v := YMM()
+	VMOVUPS(Mem{Base: src, Index: j, Scale: 4}, v)
+	VMOVUPS(v, Mem{Base: dst, Index: j, Scale: 4})
+	ADDQ(Imm(lanes), j)
+	JMP(LabelRef("vectors"))
+	Label("tail")
+	CMPQ(r, Imm(0))
+	JE(LabelRef("next"))
+	t := YMM()
+	VMASKMOVPS(Mem{Base: src, Index: j, Scale: 4}, mask, t)
+	VMASKMOVPS(t, mask, Mem{Base: dst, Index: j, Scale: 4})
+	Label("next")
+	ADDQ(w, src)
+	ADDQ(ld, dst)
+	DECQ(rows)
+	JMP(LabelRef("rows"))
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
