@@ -15,7 +15,7 @@ func runChain(layers []Layer, x *Tensor, ctx *Context, onStep StepFunc) (*Trace,
 	tr := &Trace{Input: x, Steps: make([]Step, 0, len(layers))}
 	cur := x
 	for i, l := range layers {
-		y, saved, err := l.Forward(cur, ctx)
+		y, saved, err := forward(l, cur, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -38,7 +38,7 @@ func backChain(tr *Trace, from int, dy *Tensor, rule Rule, g Grads) (*Tensor, er
 	in := dy
 	for i := from; i >= 0; i-- {
 		st := &tr.Steps[i]
-		dx, err := st.Layer.Backward(dy, st, rule, g)
+		dx, err := backward(st.Layer, dy, st, rule, g)
 		if err != nil {
 			return nil, err
 		}
@@ -234,7 +234,7 @@ func (r *Residual) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, 
 	s := st.Saved.(residualSaved)
 	var err error
 	if s.after != nil {
-		if dy, err = r.After.Backward(dy, s.after, rule, g); err != nil {
+		if dy, err = backward(r.After, dy, s.after, rule, g); err != nil {
 			return nil, err
 		}
 	}
@@ -262,7 +262,7 @@ func addInto(dst, a, b []float32) {
 
 // stepOf runs one layer and records its step.
 func stepOf(l Layer, x *Tensor, ctx *Context) (Step, error) {
-	y, saved, err := l.Forward(x, ctx)
+	y, saved, err := forward(l, x, ctx)
 	return Step{Layer: l, In: x, Out: y, Saved: saved, arena: ctx.arena()}, err
 }
 

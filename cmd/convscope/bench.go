@@ -68,7 +68,7 @@ func bench(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object, as torch_anchor.py --json")
 	only := fs.String("only", "", "comma-separated key prefixes to run (e.g. sgemm,infer_ms_224.resnet18; train_small_img_per_s runs only when named)")
 	repeat := fs.Int("repeat", 1, "run each figure this many times and keep the best (a noisy machine; longer profiles)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured work to this file (go tool pprof)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured work to this file (go tool pprof; samples carry layer and pass labels: pprof -tags)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,6 +82,8 @@ func bench(ctx context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+		nn.ProfileLayers(true)
+		defer nn.ProfileLayers(false)
 	}
 	out := map[string]float64{}
 	var order []string
