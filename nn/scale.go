@@ -1,6 +1,10 @@
 package nn
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/convscope/convscope/nn/kernel"
+)
 
 // LayerScale multiplies each channel by a learned gamma (ConvNeXt, CaiT):
 // y[n,c,...] = gamma[c] * x[n,c,...]. Its parameter is named exactly as the
@@ -32,15 +36,15 @@ func (l *LayerScale) check(x *Tensor) error {
 }
 
 // Forward scales each channel.
-func (l *LayerScale) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (l *LayerScale) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if err := l.check(x); err != nil {
 		return nil, nil, err
 	}
-	y := New(x.Shape...)
+	y := ctx.arena().Uninit(x.Shape...)
 	c, plane := x.Shape[1], Numel(x.Shape[2:])
-	for i, v := range x.Data {
-		y.Data[i] = v * l.Gamma.Value.Data[(i/plane)%c]
-	}
+	eachPlane(x.Shape[0], c, plane, func(lo, hi, ch int) {
+		kernel.Affine(y.Data[lo:hi], x.Data[lo:hi], l.Gamma.Value.Data[ch], 0)
+	})
 	return y, nil, nil
 }
 
@@ -49,17 +53,26 @@ func (l *LayerScale) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, e
 	if err := checkDy(l, dy, st); err != nil {
 		return nil, err
 	}
-	dx := New(dy.Shape...)
-	c, plane := dy.Shape[1], Numel(dy.Shape[2:])
-	var dg []float32
+	dx := st.arena.Uninit(dy.Shape...)
+	n, c, plane := dy.Shape[0], dy.Shape[1], Numel(dy.Shape[2:])
+	var part []float32 // each plane's sum of dy*x
 	if g != nil {
-		dg = g.For(l.Gamma).Data
+		part = make([]float32, n*c)
 	}
-	for i, d := range dy.Data {
-		ch := (i / plane) % c
-		dx.Data[i] = d * l.Gamma.Value.Data[ch]
-		if dg != nil {
-			dg[ch] += d * st.In.Data[i]
+	eachPlane(n, c, plane, func(lo, hi, ch int) {
+		kernel.Affine(dx.Data[lo:hi], dy.Data[lo:hi], l.Gamma.Value.Data[ch], 0)
+		if part != nil {
+			part[lo/plane] = kernel.Dot(dy.Data[lo:hi], st.In.Data[lo:hi])
+		}
+	})
+	if g != nil {
+		// The planes' sums in sample order, whatever the parallel split.
+		dg, sum := g.For(l.Gamma).Data, make([]float64, c)
+		for i, v := range part {
+			sum[i%c] += float64(v)
+		}
+		for ch, v := range sum {
+			dg[ch] += float32(v)
 		}
 	}
 	return dx, nil
@@ -140,8 +153,46 @@ func (p *Permute) OutputShape(in []int) ([]int, error) {
 	return out, nil
 }
 
+// rotation reports an order that moves the first m axes behind the others
+// (m, ..., k-1, 0, ..., m-1), as both of ConvNeXt's do: per sample that is
+// the transpose of a matrix whose rows are the first m axes.
+func (p *Permute) rotation() (m int, ok bool) {
+	k := len(p.Order)
+	if k == 0 {
+		return 0, false
+	}
+	m = p.Order[k-1] + 1
+	for i, a := range p.Order {
+		if a != (m+i)%k {
+			return 0, false
+		}
+	}
+	return m, m < k
+}
+
 // permute moves x (N, in...) to y (N, out...); inverse goes the other way.
-func (p *Permute) permute(x *Tensor, inShape []int, inverse bool) *Tensor {
+// A rotation of the axes runs as one transpose a sample, samples in
+// parallel; other orders walk the index.
+func (p *Permute) permute(x *Tensor, inShape []int, inverse bool, a *Arena) *Tensor {
+	per := Numel(inShape)
+	n := len(x.Data) / per
+	if m, ok := p.rotation(); ok && per > 0 {
+		rows := Numel(inShape[:m])
+		cols := per / rows
+		if inverse {
+			rows, cols = cols, rows
+		}
+		y := a.Uninit(x.Shape...)
+		kernel.ParallelFor(n, func(_, s int) {
+			kernel.Transpose(y.Data[s*per:(s+1)*per], x.Data[s*per:(s+1)*per], rows, cols)
+		})
+		return y
+	}
+	return p.walk(x, inShape, inverse)
+}
+
+// walk is permute for any order: one index step per value.
+func (p *Permute) walk(x *Tensor, inShape []int, inverse bool) *Tensor {
 	out, _ := p.OutputShape(inShape)
 	k := len(inShape)
 	inStride := make([]int, k)
@@ -182,12 +233,12 @@ func (p *Permute) permute(x *Tensor, inShape []int, inverse bool) *Tensor {
 }
 
 // Forward permutes the axes.
-func (p *Permute) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (p *Permute) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	out, err := p.OutputShape(x.Shape[1:])
 	if err != nil {
 		return nil, nil, shapeError(p, fmt.Sprintf("(N, %d axes)", len(p.Order)), x.Shape)
 	}
-	y := p.permute(x, x.Shape[1:], false)
+	y := p.permute(x, x.Shape[1:], false, ctx.arena())
 	y.Shape = append([]int{x.Shape[0]}, out...)
 	return y, nil, nil
 }
@@ -197,7 +248,7 @@ func (p *Permute) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, erro
 	if err := checkDy(p, dy, st); err != nil {
 		return nil, err
 	}
-	dx := p.permute(dy, st.In.Shape[1:], true)
+	dx := p.permute(dy, st.In.Shape[1:], true, st.arena)
 	dx.Shape = append([]int(nil), st.In.Shape...)
 	return dx, nil
 }

@@ -89,3 +89,37 @@ func TestComposedWindows(t *testing.T) {
 		t.Errorf("residual MACs %d, want %d", m, 9*16+9*16+16)
 	}
 }
+
+// A rotation of the axes (both of ConvNeXt's orders, and longer ones) runs
+// as a transpose a sample; it must move every value where the index walk
+// does, forward and back, on sizes with whole 16x16 blocks and ragged edges.
+func TestPermuteRotationMatchesIndexWalk(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for _, tc := range []struct {
+		order []int
+		in    []int
+	}{
+		{[]int{1, 2, 0}, []int{20, 5, 7}},
+		{[]int{2, 0, 1}, []int{6, 6, 33}},
+		{[]int{2, 3, 0, 1}, []int{3, 7, 4, 9}},
+		{[]int{1, 0}, []int{17, 40}},
+		{[]int{0, 2, 1}, []int{2, 3, 4}}, // not a rotation: the walk itself
+	} {
+		p := NewPermute("p", tc.order...)
+		if _, ok := p.rotation(); !ok && tc.order[0] != 0 {
+			t.Fatalf("%v is a rotation", tc.order)
+		}
+		x := randTensor(r, append([]int{3}, tc.in...)...)
+		got := p.permute(x, tc.in, false, nil)
+		want := p.walk(x, tc.in, false)
+		back := p.permute(got, tc.in, true, nil)
+		for i := range want.Data {
+			if got.Data[i] != want.Data[i] {
+				t.Fatalf("%v on %v: y[%d] = %g, index walk %g", tc.order, tc.in, i, got.Data[i], want.Data[i])
+			}
+			if back.Data[i] != x.Data[i] {
+				t.Fatalf("%v on %v: inverse[%d] = %g, want %g", tc.order, tc.in, i, back.Data[i], x.Data[i])
+			}
+		}
+	}
+}

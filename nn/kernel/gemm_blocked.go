@@ -225,5 +225,16 @@ func (ks *kernelSet) transposeInto(rows, cols int, src []float32, ls int, dst []
 	return done
 }
 
+// Transpose sets dst (cols×rows) to the transpose of src (rows×cols), both
+// row-major and packed: dst[c*rows+r] = src[r*cols+c]. Whole 16x16 (AVX2:
+// 8x8) blocks go through the SGEMM path's transpose kernel.
+func Transpose(dst, src []float32, rows, cols int) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	_, _ = src[rows*cols-1], dst[rows*cols-1]
+	active.transposeInto(rows, cols, src, cols, dst, rows, false, nil)
+}
+
 // f32s views n floats at p as a slice (for the Go kernels).
 func f32s(p *float32, n int) []float32 { return unsafe.Slice(p, n) }
