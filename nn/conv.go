@@ -368,13 +368,13 @@ func addBias(y, b []float32, hw int) {
 	}
 }
 
-// addTransposed adds the transpose of t (rows×cols) to d (cols×rows).
+// addTransposed adds the transpose of t (rows×cols) to d (cols×rows):
+// transposed into scratch by blocks, then added, both vector loops.
 func addTransposed(d, t []float32, rows, cols int) {
-	for r := 0; r < rows; r++ {
-		for j, v := range t[r*cols : (r+1)*cols] {
-			d[j*rows+r] += v
-		}
-	}
+	tmp := getScratch(rows * cols)
+	kernel.Transpose(*tmp, t, rows, cols)
+	kernel.Add(d, d, *tmp)
+	putScratch(tmp)
 }
 
 // Backward computes dx = conv_transpose(dy, W) (the same for every rule) and,
