@@ -79,7 +79,12 @@ func at(p GPVirtual, v int) Mem { return Mem{Base: p, Disp: v * vbytes} }
 // loops emits the main loop (unroll vectors a step) and the single-vector
 // loop over n floats; body(k) handles k vectors from the current pointers.
 func loops(n GPVirtual, ptrs []GPVirtual, body func(k int)) {
-	for _, k := range []int{unroll, 1} {
+	loopsBy(n, ptrs, []int{unroll, 1}, body)
+}
+
+// loopsBy is loops with the given steps (vectors a pass, largest first).
+func loopsBy(n GPVirtual, ptrs []GPVirtual, steps []int, body func(k int)) {
+	for _, k := range steps {
 		top, done := fmt.Sprintf("loop%d", k), fmt.Sprintf("done%d", k)
 		Label(top)
 		CMPQ(n, Imm(uint64(lanes*k)))
@@ -304,6 +309,15 @@ type oddRational struct {
 	gelu      bool      // return 0.5*x*(1+f(s*x)) instead of a*f(s*x)
 }
 
+// coefficients are P's then Q's, as float32, for a constant table.
+func (f oddRational) coefficients() []float32 {
+	var c []float32
+	for _, v := range append(append([]float64(nil), f.p...), f.q...) {
+		c = append(c, float32(v))
+	}
+	return c
+}
+
 // ratio emits num = x*P(x²)/Q(x²), P's and Q's coefficients at coef(0..);
 // den is left holding Q(x²).
 func (f oddRational) ratio(coef func(int) Mem, x, x2, num, den VecVirtual) {
@@ -356,11 +370,7 @@ func rational(f oddRational) {
 	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 	Doc(f.doc)
 	// Table: P's and Q's coefficients, then 0.5, 1, the tiny bound and the |x| mask.
-	var c []float32
-	for _, v := range append(append([]float64(nil), f.p...), f.q...) {
-		c = append(c, float32(v))
-	}
-	c = append(c, 0.5, 1, f.tiny, math.Float32frombits(0x7fffffff))
+	c := append(f.coefficients(), 0.5, 1, f.tiny, math.Float32frombits(0x7fffffff))
 	tab := splat(f.name[:len(f.name)-4]+"Coefficients", c)
 	coef := func(i int) Mem { return tab.Offset(i * vbytes) }
 	half, one, tiny, abs := coef(len(c)-4), coef(len(c)-3), coef(len(c)-2), coef(len(c)-1)
@@ -398,19 +408,7 @@ func rational(f oddRational) {
 			VMOVUPS(num, at(p[0], v))
 		}
 	}
-	for _, k := range []int{2, 1} {
-		top, done := fmt.Sprintf("loop%d", k), fmt.Sprintf("done%d", k)
-		Label(top)
-		CMPQ(n, Imm(uint64(lanes*k)))
-		JL(LabelRef(done))
-		body(k)
-		for _, q := range p {
-			ADDQ(Imm(uint64(vbytes*k)), q)
-		}
-		SUBQ(Imm(uint64(lanes*k)), n)
-		JMP(LabelRef(top))
-		Label(done)
-	}
+	loopsBy(n, p, []int{2, 1}, body)
 	VZEROUPPER()
 	RET()
 }
@@ -425,10 +423,7 @@ func geluGrad() {
 	Pragma("noescape") // nothing is kept
 	Doc("geluGradAVX2 sets dst = dy*(Φ(x) + x*φ(x)), the derivative of GELU, as kernel.GELUGrad.")
 	f := erfFn
-	var c []float32
-	for _, v := range append(append([]float64(nil), f.p...), f.q...) {
-		c = append(c, float32(v))
-	}
+	c := f.coefficients()
 	expPoly := []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
 	base := len(c)
 	c = append(c, expPoly...)
@@ -436,18 +431,22 @@ func geluGrad() {
 		float32(1/math.Sqrt(2*math.Pi)), -0.5, math.Float32frombits(127))
 	tab := splat("geluGradCoefficients", c)
 	coef := func(i int) Mem { return tab.Offset(i * vbytes) }
-	k := base + len(expPoly)
-	half, one, invSqrt2, log2e, ln2hi, ln2lo, invSqrt2Pi, minusHalf, bias := coef(k), coef(k+1), coef(k+2), coef(k+3), coef(k+4), coef(k+5), coef(k+6), coef(k+7), coef(k+8)
-
 	p := pointers("dst", "dy", "x")
 	n := Load(Param("n"), GP64()).(GPVirtual)
 	hi, lo, tmin := YMM(), YMM(), YMM()
 	VBROADCASTSS(splatScalar(f.clamp), hi)
 	VBROADCASTSS(splatScalar(-f.clamp), lo)
 	VBROADCASTSS(splatScalar(-87), tmin)
-	Label("loop1")
-	CMPQ(n, Imm(lanes))
-	JL(LabelRef("done1"))
+	// One vector a pass: the body needs most of the 16 registers.
+	loopsBy(n, p, []int{1}, func(int) { geluGradVector(f, coef, base, len(expPoly), p, hi, lo, tmin) })
+	VZEROUPPER()
+	RET()
+}
+
+// geluGradVector is geluGradAVX2's body for the vector at p's pointers.
+func geluGradVector(f oddRational, coef func(int) Mem, base, nexp int, p []GPVirtual, hi, lo, tmin VecVirtual) {
+	k := base + nexp
+	half, one, invSqrt2, log2e, ln2hi, ln2lo, invSqrt2Pi, minusHalf, bias := coef(k), coef(k+1), coef(k+2), coef(k+3), coef(k+4), coef(k+5), coef(k+6), coef(k+7), coef(k+8)
 	x, u, u2, num, den := YMM(), YMM(), YMM(), YMM(), YMM()
 	VMOVUPS(Mem{Base: p[2]}, x)
 	// Φ(x) = 0.5 + 0.5*erf(x/√2), erf(u) = u*P(u²)/Q(u²) on u clamped to ±4.
@@ -469,7 +468,7 @@ func geluGrad() {
 	VFNMADD231PS(ln2hi, kk, r) // r = t - k*ln2hi
 	VFNMADD231PS(ln2lo, kk, r) // r -= k*ln2lo
 	VMOVUPS(coef(base), poly)
-	for i := 1; i < len(expPoly); i++ {
+	for i := 1; i < nexp; i++ {
 		VFMADD213PS(coef(base+i), r, poly)
 	}
 	VMULPS(r, r, u2)
@@ -483,14 +482,6 @@ func geluGrad() {
 	VFMADD213PS(num, x, poly)      // cdf + x*φ
 	VMULPS(Mem{Base: p[1]}, poly, poly)
 	VMOVUPS(poly, Mem{Base: p[0]})
-	for _, q := range p {
-		ADDQ(Imm(vbytes), q)
-	}
-	SUBQ(Imm(lanes), n)
-	JMP(LabelRef("loop1"))
-	Label("done1")
-	VZEROUPPER()
-	RET()
 }
 
 // copyRows emits copyRowsAVX2, which copies the rows of a plane into the
