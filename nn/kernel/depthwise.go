@@ -103,9 +103,9 @@ func DepthwiseWeightGrad(x []float32, h, w int, dy []float32, k, s, p, d, oh, ow
 		// As in depthwisePlane: with dy laid out as wide as the padded
 		// input (zeros in the extra columns), each tap's sum is one dot
 		// product over the whole plane.
-		bp := depthwiseScratch.Get().(*[]float32)
-		plane, wp := paddedPlane(bp, x, h, w, p, k, oh*(w+2*p), 0)
-		dyp := (*bp)[len(plane) : len(plane)+oh*wp]
+		ps := planeScratches.Get().(*planeScratch)
+		plane, wp := paddedPlane(ps, x, h, w, p, k, oh*(w+2*p), 0)
+		dyp := ps.buf[len(plane) : len(plane)+oh*wp]
 		clear(dyp)
 		for oy := 0; oy < oh; oy++ {
 			copyShort(dyp[oy*wp:], dy[oy*ow:(oy+1)*ow])
@@ -115,7 +115,7 @@ func DepthwiseWeightGrad(x []float32, h, w int, dy []float32, k, s, p, d, oh, ow
 				dwt[ky*k+kx] += Dot(dyp, plane[ky*wp+kx:])
 			}
 		}
-		depthwiseScratch.Put(bp)
+		planeScratches.Put(ps)
 		return
 	}
 	for ky := 0; ky < k; ky++ {
@@ -210,9 +210,9 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 	// Stride 2: one call per output row, over the even/odd halves, in
 	// whole vectors; the last vector's extra outputs are dropped.
 	owv := (ow + lanes - 1) &^ (lanes - 1)
-	bp := depthwiseScratch.Get().(*[]float32)
-	pl := evenOddPlane(bp, x, h, w, k, p, oh, owv, 0)
-	row := (*bp)[len(pl.plane) : len(pl.plane)+owv]
+	ps := planeScratches.Get().(*planeScratch)
+	pl := evenOddPlane(ps, x, h, w, k, p, oh, owv, 0)
+	row := ps.buf[len(pl.plane) : len(pl.plane)+owv]
 	var offs [64]int
 	for oy := 0; oy < oh; oy++ {
 		pl.rowOffsets(offs[:k*k], oy, k)
@@ -224,7 +224,7 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 		depthwiseTapsAVX2(&row[0], &pl.plane[0], &offs[0], &wt[0], k*k, owv)
 		copyShort(out, row)
 	}
-	depthwiseScratch.Put(bp)
+	planeScratches.Put(ps)
 }
 
 // depthwisePlane is depthwisePadded for stride 1: the whole padded plane in
@@ -232,20 +232,20 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 // into y.
 func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []float32) {
 	n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
-	bp := depthwiseScratch.Get().(*[]float32)
-	plane, wp := paddedPlane(bp, x, h, w, p, k, n, 0)
-	out := (*bp)[len(plane) : len(plane)+n]
+	ps := planeScratches.Get().(*planeScratch)
+	plane, wp := paddedPlane(ps, x, h, w, p, k, n, 0)
+	out := ps.buf[len(plane) : len(plane)+n]
 	var offs [64]int
 	planeOffsets(offs[:k*k], k, wp)
 	depthwiseTapsAVX2(&out[0], &plane[0], &offs[0], &wt[0], k*k, n)
 	for oy := 0; oy < oh; oy++ {
 		copyShort(y[oy*ow:(oy+1)*ow], out[oy*wp:])
 	}
-	depthwiseScratch.Put(bp)
+	planeScratches.Put(ps)
 }
 
-// depthwiseScratch holds the padded planes of the depthwise and pooling
-// kernels between calls.
+// depthwiseScratch holds DepthwiseInputGrad's flipped filter and sum
+// between calls.
 var depthwiseScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 // copyShort is copy(dst, src) for the short rows of small planes, where a

@@ -18,8 +18,8 @@ func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bo
 	if !useAVX2 || (s != 1 && s != 2) || oh <= 0 || ow <= 0 || k*k > 64 {
 		return false
 	}
-	bp, ip := depthwiseScratch.Get().(*[]float32), tapScratch.Get().(*[]int32)
-	defer depthwiseScratch.Put(bp)
+	ps, ip := planeScratches.Get().(*planeScratch), tapScratch.Get().(*[]int32)
+	defer planeScratches.Put(ps)
 	defer tapScratch.Put(ip)
 	negInf := float32(math.Inf(-1))
 	// emit copies a row of maxima and turns winning tap numbers into
@@ -41,9 +41,9 @@ func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bo
 	if s == 1 {
 		// The whole plane in one call (padded.go).
 		n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
-		plane, wp := paddedPlane(bp, x, h, w, p, k, n, negInf)
+		plane, wp := paddedPlane(ps, x, h, w, p, k, n, negInf)
 		*ip = grow(*ip, n)
-		rows, taps := (*bp)[len(plane):len(plane)+n], *ip
+		rows, taps := ps.buf[len(plane):len(plane)+n], *ip
 		planeOffsets(offs[:k*k], k, wp)
 		maxTapsAVX2(&rows[0], &taps[0], &plane[0], &offs[0], k*k, n)
 		for oy := 0; oy < oh; oy++ {
@@ -52,9 +52,9 @@ func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bo
 		return true
 	}
 	owv := (ow + lanes - 1) &^ (lanes - 1)
-	pl := evenOddPlane(bp, x, h, w, k, p, oh, owv, negInf)
+	pl := evenOddPlane(ps, x, h, w, k, p, oh, owv, negInf)
 	*ip = grow(*ip, owv)
-	row, args := (*bp)[len(pl.plane):len(pl.plane)+owv], *ip
+	row, args := ps.buf[len(pl.plane):len(pl.plane)+owv], *ip
 	for oy := 0; oy < oh; oy++ {
 		pl.rowOffsets(offs[:k*k], oy, k)
 		maxTapsAVX2(&row[0], &args[0], &pl.plane[0], &offs[0], k*k, owv)

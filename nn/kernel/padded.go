@@ -1,5 +1,7 @@
 package kernel
 
+import "sync"
+
 // Padded copies of a plane for the tap kernels (depthwise convolution and
 // max pooling). With the padding in memory every tap of a window reads a
 // contiguous run at a fixed offset, so the kernels need no bounds tests.
@@ -13,17 +15,52 @@ package kernel
 // two half planes, so that the taps of consecutive outputs are consecutive
 // again; the kernels then run one output row at a time.
 
+// planeScratch is a padded plane's buffer between calls, with the layout
+// whose fill it still holds. The kernels write only a plane's interior and
+// what lies after the plane, so the next plane of the same layout (the
+// rest of a layer's channels and samples) copies its interior and skips the
+// fill.
+type planeScratch struct {
+	buf    []float32
+	layout planeLayout
+}
+
+// planeLayout is what decides where a padded plane's fill lies: which kind
+// of plane, the input's size, padding, window, the sizes after it (n for
+// paddedPlane; oh and owv for evenOddPlane) and the fill value.
+type planeLayout struct {
+	evenOdd    bool
+	h, w, p, k int
+	a, b       int
+	fill       float32
+}
+
+// prepare returns the first size floats of ps's buffer, grown to hold
+// size+extra, with every float set to fill unless the buffer already holds
+// a plane of layout l.
+func (ps *planeScratch) prepare(l planeLayout, size, extra int) []float32 {
+	if ps.layout != l || cap(ps.buf) < size+extra {
+		ps.buf = grow(ps.buf, size+extra)
+		fillWith(ps.buf[:size], l.fill)
+		ps.layout = l
+	}
+	ps.buf = ps.buf[:size+extra]
+	return ps.buf[:size]
+}
+
+// planeScratches holds the padded planes of the depthwise and pooling
+// kernels between calls.
+var planeScratches = sync.Pool{New: func() any { return new(planeScratch) }}
+
 // paddedPlane copies x (h,w) into a plane of rows w+2p wide with p rows and
-// columns of fill around it, in *bp, with room for a kernel that reads n
+// columns of fill around it, in ps, with room for a kernel that reads n
 // values from each of k*k taps, and n more floats of capacity after it (for
-// the kernel's output: (*bp)[len(plane):len(plane)+n]). It returns the plane
-// and its row width.
-func paddedPlane(bp *[]float32, x []float32, h, w, p, k, n int, fill float32) (plane []float32, wp int) {
+// the kernel's output: ps.buf[len(plane):len(plane)+n]). It returns the
+// plane and its row width.
+func paddedPlane(ps *planeScratch, x []float32, h, w, p, k, n int, fill float32) (plane []float32, wp int) {
 	wp = w + 2*p
 	size := (h+2*p)*wp + k + n
-	*bp = grow(*bp, size+n)
-	plane = (*bp)[:size]
-	fillWith(plane, fill)
+	plane = ps.prepare(planeLayout{h: h, w: w, p: p, k: k, a: n, fill: fill}, size, n)
 	copyRows(plane[p*wp+p:], x[:h*w], h, w, wp)
 	return plane, wp
 }
@@ -62,16 +99,15 @@ type halves struct {
 	hp, half int
 }
 
-// evenOddPlane copies x (h,w) padded by p (with fill) into halves in *bp,
+// evenOddPlane copies x (h,w) padded by p (with fill) into halves in ps,
 // tall enough for oh output rows of a k×k window at stride 2 and wide
 // enough for owv outputs a row, with owv floats of capacity after it.
-func evenOddPlane(bp *[]float32, x []float32, h, w, k, p, oh, owv int, fill float32) halves {
+func evenOddPlane(ps *planeScratch, x []float32, h, w, k, p, oh, owv int, fill float32) halves {
 	hp := max(h+2*p, 2*(oh-1)+k)
 	wpad := max(w+2*p, 2*(owv-1)+k)
 	wpad += wpad & 1
-	*bp = grow(*bp, hp*wpad+owv)
-	hv := halves{plane: (*bp)[:hp*wpad], hp: hp, half: wpad / 2}
-	fillWith(hv.plane, fill)
+	l := planeLayout{evenOdd: true, h: h, w: w, p: p, k: k, a: oh, b: owv, fill: fill}
+	hv := halves{plane: ps.prepare(l, hp*wpad, owv), hp: hp, half: wpad / 2}
 	for iy := 0; iy < h; iy++ {
 		src, r := x[iy*w:(iy+1)*w], iy+p
 		// Padded column c = ix+p goes to half c&1 at c>>1.

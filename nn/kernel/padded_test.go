@@ -2,7 +2,9 @@ package kernel
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -40,13 +42,45 @@ func TestCopyRowsWritesOnlyTheRows(t *testing.T) {
 	}
 }
 
+// A scratch reused across planes of different layouts and fills (a layer's
+// depthwise planes, then a max pool's, then another layer's) gives the same
+// plane as a fresh one: the fill is skipped only for the layout it holds.
+func TestReusedPlaneScratchMatchesFresh(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	type shape struct{ h, w, p, k int }
+	shapes := []shape{{7, 7, 1, 3}, {7, 7, 2, 3}, {8, 7, 1, 3}, {14, 14, 3, 7}, {4, 4, 1, 3}}
+	fills := []float32{0, float32(math.Inf(-1))}
+	var reused planeScratch
+	for i := 0; i < 200; i++ {
+		s, fill := shapes[r.IntN(len(shapes))], fills[r.IntN(len(fills))]
+		x := randSlice(r, s.h*s.w)
+		var fresh planeScratch
+		if r.IntN(2) == 0 {
+			n := s.h * (s.w + 2*s.p)
+			got, _ := paddedPlane(&reused, x, s.h, s.w, s.p, s.k, n, fill)
+			want, _ := paddedPlane(&fresh, x, s.h, s.w, s.p, s.k, n, fill)
+			if !slices.Equal(got, want) {
+				t.Fatalf("step %d, %+v fill %g: the reused plane differs from a fresh one", i, s, fill)
+			}
+			continue
+		}
+		oh, ow := (s.h+2*s.p-s.k)/2+1, (s.w+2*s.p-s.k)/2+1
+		owv := (ow + lanes - 1) &^ (lanes - 1)
+		got := evenOddPlane(&reused, x, s.h, s.w, s.k, s.p, oh, owv, fill)
+		want := evenOddPlane(&fresh, x, s.h, s.w, s.k, s.p, oh, owv, fill)
+		if !slices.Equal(got.plane, want.plane) || got.hp != want.hp || got.half != want.half {
+			t.Fatalf("step %d, %+v fill %g: the reused even/odd plane differs from a fresh one", i, s, fill)
+		}
+	}
+}
+
 func BenchmarkPaddedPlane(b *testing.B) {
 	for _, hw := range []int{4, 7, 14, 28, 56} {
 		x := make([]float32, hw*hw)
-		var buf []float32
+		var ps planeScratch
 		b.Run(fmt.Sprintf("%dx%d", hw, hw), func(b *testing.B) {
 			for b.Loop() {
-				paddedPlane(&buf, x, hw, hw, 1, 3, hw*(hw+2), 0)
+				paddedPlane(&ps, x, hw, hw, 1, 3, hw*(hw+2), 0)
 			}
 		})
 	}
