@@ -3,6 +3,7 @@ package zoo
 import (
 	"image"
 	"math"
+	"strconv"
 
 	"github.com/convscope/convscope/nn"
 )
@@ -93,4 +94,14 @@ func (l LayerInfo) Box(y, x, h, w int) image.Rectangle {
 	hi := func(c float64) int { return int(math.Floor(c+half+0.5)) + 1 }
 	r := image.Rect(lo(cx), lo(cy), hi(cx), hi(cy))
 	return r.Intersect(image.Rect(0, 0, w, h))
+}
+
+// Thousands prints a count with commas, as summaries show parameters and
+// MACs: 61,706.
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -78,3 +78,12 @@ func TestLeNet1998Counts(t *testing.T) {
 		}
 	}
 }
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 12: "12", 999: "999", 1000: "1,000", 61706: "61,706",
+		1234567: "1,234,567", -450: "-450", -4500: "-4,500", -123456: "-123,456"} {
+		if got := Thousands(n); got != want {
+			t.Errorf("Thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -55,7 +55,7 @@ func results(_ context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "| %s | %s | %s | %s | %d | %s | %.0f | %.4f | `%s` |\n", m.Name, meta[zoo.MetaDataset],
-			thousands(s.Params), thousands(s.MACs), epochs, wall.Round(time.Second), ips, acc, meta["command"])
+			zoo.Thousands(s.Params), zoo.Thousands(s.MACs), epochs, wall.Round(time.Second), ips, acc, meta["command"])
 	}
 	return nil
 }

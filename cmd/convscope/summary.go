@@ -78,16 +78,7 @@ func zooTable(w io.Writer) error {
 			last = l
 		}
 		fmt.Fprintf(w, "| %s | %dx%dx%d | %s | %s | %s (%s) | %d | %d |\n", name, s.Input[0], s.Input[1], s.Input[2],
-			thousands(s.Params), thousands(s.MACs), last.Name, last.Type, last.RF, last.Jump)
+			zoo.Thousands(s.Params), zoo.Thousands(s.MACs), last.Name, last.Type, last.RF, last.Jump)
 	}
 	return nil
-}
-
-// thousands prints n with commas: 61,706.
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -70,11 +70,3 @@ func TestIndexListsTheZoo(t *testing.T) {
 		t.Errorf("resnet50: trained %v, %d params, %v", e.Trained, s.Params, err)
 	}
 }
-
-func TestComma(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 12: "12", 999: "999", 1000: "1,000", 61706: "61,706", 1234567: "1,234,567", -4500: "-4,500"} {
-		if got := comma(n); got != want {
-			t.Errorf("comma(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
