@@ -7,6 +7,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/zoo"
@@ -35,6 +36,13 @@ type Entry struct {
 	TestAccuracy float64 `json:"test_accuracy"`
 	// Command reproduces the checkpoint.
 	Command string `json:"command"`
+	// TrainImagesPerS is the run's training speed, the mean of its epochs'
+	// images/s (docs/RESULTS.md's column; the machine is in MODELS.md).
+	TrainImagesPerS float64 `json:"train_images_per_s"`
+	// Epochs and WallTime are the run's length; Index reads them from the
+	// checkpoint's own metadata.
+	Epochs   int    `json:"-"`
+	WallTime string `json:"-"`
 }
 
 // Index lists the embedded checkpoints, the default (the visualizer's first
@@ -63,6 +71,10 @@ func Index() ([]Entry, error) {
 			return nil, fmt.Errorf("weights/%s: %w", e.File, err)
 		}
 		e.Mean, e.Std = pre.Mean, pre.Std
+		if e.Epochs, err = strconv.Atoi(meta[zoo.MetaEpochs]); err != nil {
+			return nil, fmt.Errorf("weights/%s: metadata %q: %w", e.File, zoo.MetaEpochs, err)
+		}
+		e.WallTime = meta[zoo.MetaWallTime]
 	}
 	return es, nil
 }

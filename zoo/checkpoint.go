@@ -16,6 +16,11 @@ const (
 	MetaDataset = "dataset" // e.g. "fashion-mnist"
 	MetaMean    = "mean"    // per-channel normalisation, comma separated
 	MetaStd     = "std"
+
+	// Provenance, written by convscope train.
+	MetaEpochs       = "epochs"        // passes over the training set
+	MetaWallTime     = "wall_time"     // training time, as time.Duration prints it ("13m43s")
+	MetaTestAccuracy = "test_accuracy" // on the dataset's test split, 4 decimals
 )
 
 // Preprocess is how a model wants its input: x = (pixel/255 - Mean) / Std

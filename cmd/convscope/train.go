@@ -85,7 +85,7 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	meta := map[string]string{
 		zoo.MetaDataset: *dataset, zoo.MetaMean: zoo.FormatFloats(pre.Mean), zoo.MetaStd: zoo.FormatFloats(pre.Std),
-		"epochs": strconv.Itoa(*epochs), "seed": strconv.FormatUint(*seed, 10),
+		zoo.MetaEpochs: strconv.Itoa(*epochs), "seed": strconv.FormatUint(*seed, 10),
 		"command": runCommand(args),
 	}
 	log, err := newMetricsLog(*metrics, trainSet.Classes, *resume)
@@ -141,8 +141,8 @@ func withMeta(meta map[string]string, r train.EpochResult) map[string]string {
 	for k, v := range meta {
 		out[k] = v
 	}
-	out["test_accuracy"] = strconv.FormatFloat(r.TestAccuracy, 'f', 4, 64)
-	out["wall_time"] = r.Elapsed.Round(time.Second).String()
+	out[zoo.MetaTestAccuracy] = strconv.FormatFloat(r.TestAccuracy, 'f', 4, 64)
+	out[zoo.MetaWallTime] = r.Elapsed.Round(time.Second).String()
 	return out
 }
 

@@ -37,6 +37,11 @@ type Entry struct {
 	TestAccuracy float64
 	// Command is how the weights were trained, for the model page.
 	Command string
+	// Epochs, WallTime and TrainImagesPerS are the training run's length
+	// and speed, for the results page (zero when unknown).
+	Epochs          int
+	WallTime        string
+	TrainImagesPerS float64
 }
 
 // Model is an opened entry: the network (weights shared, read-only) and its

@@ -28,7 +28,8 @@ func Embedded() (*Catalog, error) {
 		}
 		name := strings.TrimSuffix(w.File, ".safetensors")
 		entries[i] = Entry{Name: name, Model: w.Model, Input: input, Dataset: w.Dataset, Classes: w.Classes,
-			Mean: w.Mean, Std: w.Std, Trained: true, TestAccuracy: w.TestAccuracy, Command: w.Command}
+			Mean: w.Mean, Std: w.Std, Trained: true, TestAccuracy: w.TestAccuracy, Command: w.Command,
+			Epochs: w.Epochs, WallTime: w.WallTime, TrainImagesPerS: w.TrainImagesPerS}
 		files[name] = w
 	}
 	return New(entries, func(e Entry) (*zoo.Model, error) { return weights.Open(files[e.Name]) }), nil

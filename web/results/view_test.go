@@ -2,7 +2,9 @@ package results
 
 import (
 	"context"
+	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -26,6 +28,23 @@ func TestResultsListTrainedModels(t *testing.T) {
 	}
 	if !strings.Contains(html, `data-model="lenet5-fashion-mnist"`) || strings.Contains(html, `data-model="vgg16"`) {
 		t.Error("the table must list trained models only")
+	}
+	// Each row carries its run's length and speed, from the checkpoint.
+	for _, e := range trained(c) {
+		i := strings.Index(html, `data-model="`+e.Name+`"`)
+		row := html[i : i+strings.Index(html[i:], "</tr>")]
+		for _, want := range []string{
+			`data-testid="results-epochs">` + strconv.Itoa(e.Epochs) + `<`,
+			`data-testid="results-wall">` + e.WallTime + `<`,
+			`data-testid="results-speed">` + fmt.Sprintf("%.0f", e.TrainImagesPerS) + `<`,
+		} {
+			if e.Epochs == 0 || e.WallTime == "" || e.TrainImagesPerS == 0 || !strings.Contains(row, want) {
+				t.Errorf("%s: row lacks %s: %s", e.Name, want, row)
+			}
+		}
+	}
+	if !strings.Contains(html, ">61,706<") {
+		t.Error("LeNet-5's parameter count is not printed with thousands separators")
 	}
 	var b strings.Builder
 	if err := Page(nil).Render(context.Background(), &b); err != nil {
