@@ -56,7 +56,7 @@ func Page(rows []Row) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"model-page\"><section class=\"card\"><h1>Trained models</h1><p class=\"hint\">Each was trained by convscope's own Go trainer on a 2-core machine; the command reproduces it (fixed seed). Accuracy is on the dataset's test split; images/s is the mean of the run's epochs. docs/RESULTS.md has the same table and compares it with the published Fashion-MNIST benchmark.</p><table class=\"summary\" data-testid=\"results-table\"><thead><tr><th>model</th><th>dataset</th><th class=\"num\">params</th><th class=\"num\">MACs</th><th class=\"num\">epochs</th><th class=\"num\">wall time</th><th class=\"num\">train img/s</th><th class=\"num\">test accuracy</th><th>command</th></tr></thead> <tbody>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"model-page\"><section class=\"card\"><h1>Trained models</h1><p class=\"hint\">Each was trained by convscope's own Go trainer on a 2-core machine; the command reproduces it (fixed seed). Accuracy is on the dataset's test split; images/s is the mean of the run's epochs. docs/RESULTS.md has the same table and compares it with the published Fashion-MNIST benchmark.</p><table class=\"summary\" data-testid=\"results-table\"><thead><tr><th>model</th><th>dataset</th><th class=\"num\">params</th><th class=\"num\">MACs</th><th class=\"num\">epochs</th><th class=\"num\">wall time</th><th class=\"num\">train img/s</th><th class=\"num\">test accuracy</th></tr></thead> <tbody>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -191,14 +191,14 @@ func Page(rows []Row) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</td><td><code>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</td></tr><tr class=\"command-row\" data-testid=\"results-command\"><td colspan=\"8\"><code>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var13 string
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(r.Command)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/results/view.templ`, Line: 42, Col: 29}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/results/view.templ`, Line: 44, Col: 41}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 				if templ_7745c5c3_Err != nil {
