@@ -99,22 +99,21 @@ func DepthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow
 //
 //	dwt[ky][kx] += sum_{oy,ox} dy[oy][ox] * x[oy*s-p+ky*d][ox*s-p+kx*d]
 func DepthwiseWeightGrad(x []float32, h, w int, dy []float32, k, s, p, d, oh, ow int, dwt []float32) {
-	if useAVX2 && s == 1 && d == 1 {
-		// As in depthwisePlane: with dy laid out as wide as the padded
-		// input (zeros in the extra columns), each tap's sum is one dot
-		// product over the whole plane.
+	if useAVX2 && s == 1 && d == 1 && k*k <= 64 && oh > 0 && ow > 0 {
+		// As in depthwisePlane (the same padded plane, so a layer's
+		// forward and backward share its fill): with dy laid out as wide
+		// as the padded input (zeros in the extra columns), each tap's sum
+		// is one dot product over the whole plane, all taps in one call.
+		n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
 		ps := planeScratches.Get().(*planeScratch)
-		plane, wp := paddedPlane(ps, x, h, w, p, k, oh*(w+2*p), 0)
-		dyp := ps.buf[len(plane) : len(plane)+oh*wp]
+		plane, wp := paddedPlane(ps, x, h, w, p, k, n, 0)
+		dyp := ps.buf[len(plane) : len(plane)+n]
 		clear(dyp)
-		for oy := 0; oy < oh; oy++ {
-			copyShort(dyp[oy*wp:], dy[oy*ow:(oy+1)*ow])
-		}
-		for ky := 0; ky < k; ky++ {
-			for kx := 0; kx < k; kx++ {
-				dwt[ky*k+kx] += Dot(dyp, plane[ky*wp+kx:])
-			}
-		}
+		copyRows(dyp, dy[:oh*ow], oh, ow, wp)
+		var offs [64]int
+		planeOffsets(offs[:k*k], k, wp)
+		_ = dwt[k*k-1]
+		tapDotsAVX2(&dwt[0], &dyp[0], &plane[0], &offs[0], k*k, n)
 		planeScratches.Put(ps)
 		return
 	}

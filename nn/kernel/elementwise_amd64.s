@@ -1495,6 +1495,70 @@ done1:
 	VZEROUPPER
 	RET
 
+// func tapDotsAVX2(sums *float32, dy *float32, base *float32, offs *int, taps int, n int)
+// Requires: AVX, FMA3
+TEXT ·tapDotsAVX2(SB), NOSPLIT, $0-48
+	MOVQ sums+0(FP), AX
+	MOVQ dy+8(FP), CX
+	MOVQ base+16(FP), DX
+	MOVQ offs+24(FP), BX
+	MOVQ taps+32(FP), SI
+	MOVQ n+40(FP), DI
+	XORQ R8, R8
+
+tap:
+	MOVQ   DI, R9
+	MOVQ   CX, R10
+	MOVQ   (BX)(R8*8), R11
+	LEAQ   (DX)(R11*4), R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+loop4:
+	CMPQ        R9, $0x20
+	JL          done4
+	VMOVUPS     (R10), Y4
+	VFMADD231PS (R11), Y4, Y0
+	VMOVUPS     32(R10), Y4
+	VFMADD231PS 32(R11), Y4, Y1
+	VMOVUPS     64(R10), Y4
+	VFMADD231PS 64(R11), Y4, Y2
+	VMOVUPS     96(R10), Y4
+	VFMADD231PS 96(R11), Y4, Y3
+	ADDQ        $0x80, R10
+	ADDQ        $0x80, R11
+	SUBQ        $0x20, R9
+	JMP         loop4
+
+done4:
+loop1:
+	CMPQ        R9, $0x08
+	JL          done1
+	VMOVUPS     (R10), Y4
+	VFMADD231PS (R11), Y4, Y0
+	ADDQ        $0x20, R10
+	ADDQ        $0x20, R11
+	SUBQ        $0x08, R9
+	JMP         loop1
+
+done1:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y2, Y0, Y0
+	VADDPS       Y3, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VADDSS       (AX)(R8*4), X0, X0
+	VMOVSS       X0, (AX)(R8*4)
+	INCQ         R8
+	CMPQ         R8, SI
+	JL           tap
+	VZEROUPPER
+	RET
+
 // func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n int)
 // Requires: AVX, AVX2
 TEXT ·maxTapsAVX2(SB), NOSPLIT, $0-48

@@ -86,6 +86,13 @@ func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 f
 //go:noescape
 func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int)
 
+// tapDotsAVX2 adds to sums[t], for t < taps, the dot product of dy[:n] with base[offs[t]:]:
+// the weight gradient of a depthwise convolution whose output gradient dy is laid out
+// as wide as its zero-padded input plane, one tap at a time, each sum reduced here.
+//
+//go:noescape
+func tapDotsAVX2(sums *float32, dy *float32, base *float32, offs *int, taps int, n int)
+
 // maxTapsAVX2 sets out[j] to the largest of base[offs[t]+j] over t < taps, in order, and arg[j]
 // to the t that gave it: a later value wins only if it is larger or NaN, as PyTorch's max
 // pooling; -1 where no value beat -Inf. Max-pooling windows read from a padded plane.

@@ -44,6 +44,7 @@ func main() {
 	geluGrad()
 	tanhGrad()
 	depthwiseTaps()
+	tapDots()
 	maxTaps()
 	copyRows()
 	Generate()
@@ -603,6 +604,50 @@ func depthwiseTaps() {
 		JMP(LabelRef(top))
 		Label(done)
 	}
+	VZEROUPPER()
+	RET()
+}
+
+func tapDots() {
+	TEXT("tapDotsAVX2", NOSPLIT, "func(sums, dy, base *float32, offs *int, taps, n int)")
+	Pragma("noescape") // nothing is kept: sums and offsets may live on the stack
+	Doc("tapDotsAVX2 adds to sums[t], for t < taps, the dot product of dy[:n] with base[offs[t]:]:",
+		"the weight gradient of a depthwise convolution whose output gradient dy is laid out",
+		"as wide as its zero-padded input plane, one tap at a time, each sum reduced here.")
+	ptrs := pointers("sums", "dy", "base", "offs")
+	sums, dy, base, offs := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
+	taps := Load(Param("taps"), GP64()).(GPVirtual)
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	t := GP64()
+	XORQ(t, t)
+	Label("tap")
+	m, d, b, off := GP64(), GP64(), GP64(), GP64()
+	MOVQ(n, m)
+	MOVQ(dy, d)
+	MOVQ(Mem{Base: offs, Index: t, Scale: 8}, off)
+	LEAQ(Mem{Base: base, Index: off, Scale: 4}, b)
+	acc := zeros(unroll)
+	loops(m, []GPVirtual{d, b}, func(k int) {
+		for v := 0; v < k; v++ {
+			x := YMM()
+			VMOVUPS(at(d, v), x)
+			VFMADD231PS(at(b, v), x, acc[v])
+		}
+	})
+	for i := 1; i < len(acc); i++ {
+		VADDPS(acc[i], acc[0], acc[0])
+	}
+	hi, lo := XMM(), acc[0].AsX()
+	VEXTRACTF128(Imm(1), acc[0], hi)
+	VADDPS(hi, lo, lo)
+	VHADDPS(lo, lo, lo)
+	VHADDPS(lo, lo, lo)
+	sum := Mem{Base: sums, Index: t, Scale: 4}
+	VADDSS(sum, lo, lo)
+	VMOVSS(lo, sum)
+	INCQ(t)
+	CMPQ(t, taps)
+	JL(LabelRef("tap"))
 	VZEROUPPER()
 	RET()
 }
