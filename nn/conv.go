@@ -397,9 +397,9 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	skipDx := st.SkipInputGrad && grads != nil
 	var dx *Tensor
 	if !skipDx {
-		// Col2im and the depthwise kernel accumulate into dx; the other
-		// paths write every value of it with their products.
-		if c.depthwise() || !(c.flipped(g) || c.direct(g)) {
+		// Col2im and the depthwise kernel with a channel multiplier
+		// accumulate into dx; the other paths write every value of it.
+		if c.depthwise() && g.kg > 1 || !c.depthwise() && !(c.flipped(g) || c.direct(g)) {
 			dx = st.arena.Zeros(x.Shape...)
 		} else {
 			dx = st.arena.Uninit(x.Shape...)

@@ -32,8 +32,9 @@ func (c *Conv2d) depthwiseForward(g convGeometry, x, y *Tensor) {
 	})
 }
 
-// depthwiseBackward sets dx (zero on entry) to the input gradient and, when
-// grads is not nil, adds the filter and bias gradients.
+// depthwiseBackward sets dx to the input gradient (dx is zero on entry when
+// the channel multiplier g.kg is above 1: the filters of a plane add to it)
+// and, when grads is not nil, adds the filter and bias gradients.
 func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grads) {
 	var dW, db []float32
 	if grads != nil {
@@ -51,7 +52,11 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 				o := ci*g.kg + m
 				dyp := dy.Data[(i*c.Out+o)*cols:][:cols]
 				wt := c.Weight.Value.Data[o*k2 : (o+1)*k2]
-				kernel.DepthwiseInputGrad(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
+				if g.kg == 1 { // the plane's only filter: dx is set, not added to
+					kernel.DepthwiseInputGradSet(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
+				} else {
+					kernel.DepthwiseInputGrad(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
+				}
 				if dW != nil {
 					kernel.DepthwiseWeightGrad(xp, g.h, g.w, dyp, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dW[o*k2:(o+1)*k2])
 				}

@@ -54,19 +54,40 @@ func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []
 //
 //	dx[oy*s-p+ky*d][ox*s-p+kx*d] += wt[ky][kx] * dy[oy][ox]
 func DepthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, dx []float32) {
+	depthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx, true)
+}
+
+// DepthwiseInputGradSet is DepthwiseInputGrad into a dx whose values are
+// not yet set (a plane that only this filter reaches): it sets every value
+// of dx, saving the clearing and the addition.
+func DepthwiseInputGradSet(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, dx []float32) {
+	depthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx, false)
+}
+
+// depthwiseInputGrad is DepthwiseInputGrad (add) or DepthwiseInputGradSet.
+func depthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, dx []float32, add bool) {
+	dx = dx[:h*w]
 	if useAVX2 && s == 1 && d == 1 && p <= k-1 && w >= lanes/2 && k*k <= 64 {
 		// Stride 1: the gradient is dy correlated with the flipped
 		// filter, padded k-1-p, so the forward's padded-plane loop does it.
-		bp := depthwiseScratch.Get().(*[]float32)
-		*bp = grow(*bp, k*k+h*w)
-		flipped, sum := (*bp)[:k*k], (*bp)[k*k:]
+		var flipped [64]float32
 		for i, v := range wt[:k*k] {
 			flipped[k*k-1-i] = v
 		}
-		depthwisePadded(dy, oh, ow, flipped, k, 1, k-1-p, h, w, sum)
-		Add(dx[:h*w], dx[:h*w], sum)
+		if !add {
+			depthwisePadded(dy, oh, ow, flipped[:k*k], k, 1, k-1-p, h, w, dx)
+			return
+		}
+		bp := depthwiseScratch.Get().(*[]float32)
+		sum := grow(*bp, h*w)
+		depthwisePadded(dy, oh, ow, flipped[:k*k], k, 1, k-1-p, h, w, sum)
+		Add(dx, dx, sum)
+		*bp = sum
 		depthwiseScratch.Put(bp)
 		return
+	}
+	if !add {
+		clear(dx)
 	}
 	for ky := 0; ky < k; ky++ {
 		oyLo, oyHi := validRange(ky*d-p, s, h, oh)
@@ -243,8 +264,7 @@ func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []f
 	planeScratches.Put(ps)
 }
 
-// depthwiseScratch holds DepthwiseInputGrad's flipped filter and sum
-// between calls.
+// depthwiseScratch holds DepthwiseInputGrad's sum between calls.
 var depthwiseScratch = sync.Pool{New: func() any { return new([]float32) }}
 
 // copyShort is copy(dst, src) for the short rows of small planes, where a

@@ -49,6 +49,11 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 		DepthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx1)
 		DepthwiseInputGradNaive(dy, h, w, wt, k, s, p, d, oh, ow, dx2)
 		close("DepthwiseInputGrad", g, dx1, dx2, k*k)
+		// Set writes every value, whatever dx held.
+		dx3, zero := randSlice(r, h*w), make([]float32, h*w)
+		DepthwiseInputGradSet(dy, h, w, wt, k, s, p, d, oh, ow, dx3)
+		DepthwiseInputGradNaive(dy, h, w, wt, k, s, p, d, oh, ow, zero)
+		close("DepthwiseInputGradSet", g, dx3, zero, k*k)
 		dw1 := randSlice(r, k*k)
 		dw2 := append([]float32(nil), dw1...)
 		DepthwiseWeightGrad(x, h, w, dy, k, s, p, d, oh, ow, dw1)
