@@ -71,7 +71,7 @@ func mobilenetV1(in []int, classes int, alpha float64, small bool) ([]nn.Layer, 
 	// (output channels, stride) of the 13 separable blocks.
 	blocks := [][2]int{{64, 1}, {128, 2}, {128, 1}, {256, 2}, {256, 1}, {512, 2},
 		{512, 1}, {512, 1}, {512, 1}, {512, 1}, {512, 1}, {1024, 2}, {1024, 1}}
-	if small { // 28 -> 28 -> 14 -> 7 -> 4: three halvings instead of five
+	if small { // 28 -> 14 -> 7 -> 4: three halvings instead of five
 		stride0 = 1
 		blocks[5][1] = 1
 	}
@@ -113,7 +113,7 @@ func invertedResidual(name string, in, out, stride, t int) nn.Layer {
 func mobilenetV2(in []int, classes int, width float64, small bool) ([]nn.Layer, error) {
 	settings := [][4]int{{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2}, {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}}
 	stride0 := 2
-	if small { // 28 -> 28 -> 14 -> 7 -> 4
+	if small { // 28 -> 14 -> 7: two halvings instead of five
 		stride0 = 1
 		settings[1][3], settings[5][3] = 1, 1
 	}
