@@ -87,3 +87,25 @@ func goMNIST() string {
 	}
 	return filepath.Join(cache, "github.com/petar/!go!m!n!i!s!t@v0.0.0-20150320212226-2fbe10d0fa63/data")
 }
+
+// The embedded checkpoints stay under issue 6's budget of 40 MB, the size
+// every clone and every binary carries.
+func TestEmbeddedSizeBudget(t *testing.T) {
+	const budget = 40 << 20
+	entries, err := files.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for _, e := range entries {
+		info, err := e.Info()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += info.Size()
+	}
+	if total > budget {
+		t.Errorf("weights/ embeds %.1f MiB, over the %d MiB budget", float64(total)/(1<<20), budget>>20)
+	}
+	t.Logf("embedded: %.1f MiB", float64(total)/(1<<20))
+}
