@@ -125,7 +125,7 @@ func DepthwiseWeightGrad(x []float32, h, w int, dy []float32, k, s, p, d, oh, ow
 		// forward and backward share its fill): with dy laid out as wide
 		// as the padded input (zeros in the extra columns), each tap's sum
 		// is one dot product over the whole plane, all taps in one call.
-		n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
+		n := paddedRun(oh, w, p)
 		ps := planeScratches.Get().(*planeScratch)
 		plane, wp := paddedPlane(ps, x, h, w, p, k, n, 0)
 		dyp := ps.buf[len(plane) : len(plane)+n]
@@ -251,7 +251,7 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 // one call of the taps kernel (see paddedPlane), the rows then compacted
 // into y.
 func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []float32) {
-	n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
+	n := paddedRun(oh, w, p)
 	ps := planeScratches.Get().(*planeScratch)
 	plane, wp := paddedPlane(ps, x, h, w, p, k, n, 0)
 	out := ps.buf[len(plane) : len(plane)+n]

@@ -40,7 +40,7 @@ func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bo
 	var offs [64]int
 	if s == 1 {
 		// The whole plane in one call (padded.go).
-		n := (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
+		n := paddedRun(oh, w, p)
 		plane, wp := paddedPlane(ps, x, h, w, p, k, n, negInf)
 		*ip = grow(*ip, n)
 		rows, taps := ps.buf[len(plane):len(plane)+n], *ip

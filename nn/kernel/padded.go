@@ -65,6 +65,14 @@ func paddedPlane(ps *planeScratch, x []float32, h, w, p, k, n int, fill float32)
 	return plane, wp
 }
 
+// paddedRun is how many outputs a stride-1 tap kernel computes over a
+// padded plane: oh rows as wide as the padded input (w+2p), in whole
+// vectors. Kernels that pass the same run to paddedPlane share its layout,
+// and so its fill.
+func paddedRun(oh, w, p int) int {
+	return (oh*(w+2*p) + lanes - 1) &^ (lanes - 1)
+}
+
 // copyRows copies rows rows of w floats, contiguous in src, to rows ld
 // floats apart in dst: the interior of a padded plane. The assembly takes
 // a row's last w%8 floats through a mask, so small planes (4 to 14 wide)
