@@ -79,6 +79,14 @@ var idxDatasets = map[string]*idxDataset{
 // Datasets lists the names Find, Download and Open know, sorted.
 func Datasets() []string { return slices.Sorted(maps.Keys(idxDatasets)) }
 
+// DarkBackground reports whether dataset's pictures are light objects on a
+// black background (fashion-mnist, mnist): a model trained on them reads a
+// photo of a dark object on white paper best inverted. Any other name,
+// including "" and the photo datasets (imagenet, cifar10), is false.
+func DarkBackground(dataset string) bool {
+	return dataset == "fashion-mnist" || dataset == "mnist"
+}
+
 // ClassNames returns the class names of a known dataset, indexed by label
 // ("T-shirt/top" ... "Ankle boot" for fashion-mnist, "0" ... "9" for
 // mnist, "airplane" ... "truck" for cifar10, the 100 fine and 20 coarse

@@ -257,3 +257,14 @@ func TestClassNames(t *testing.T) {
 		t.Fatal("ClassNames shares its slice")
 	}
 }
+
+func TestDarkBackground(t *testing.T) {
+	for name, want := range map[string]bool{
+		"fashion-mnist": true, "mnist": true,
+		"imagenet": false, "cifar10": false, "cifar100": false, "": false, "Fashion-MNIST": false,
+	} {
+		if got := DarkBackground(name); got != want {
+			t.Errorf("DarkBackground(%q) = %v, want %v", name, got, want)
+		}
+	}
+}

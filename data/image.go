@@ -6,9 +6,9 @@ package data
 // dataset transforms (RandomCrop, flips) live elsewhere in this package.
 //
 // Conventions shared by every function here:
-//   - Transparency is composited over black (what premultiplied RGBA holds),
-//     so a drawing on a transparent canvas reads as strokes on black, like
-//     Fashion-MNIST.
+//   - Transparency is composited over black (what premultiplied RGBA holds)
+//     unless a picture goes through OverWhite first, as uploads do: there a
+//     transparent background reads as white paper.
 //   - Grey is luma Y = 0.299 R + 0.587 G + 0.114 B, the weights of
 //     color.GrayModel and of JPEG's Y plane.
 //   - Resizing averages areas exactly: output pixel (x, y) of a w×h result is
@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"image/draw"
 	"math"
 	"sort"
 
@@ -161,6 +162,21 @@ func BrightBorder(img image.Image) bool {
 		return false
 	}
 	return borderMean(img, 1)[0] > 0.5
+}
+
+// OverWhite returns img composited over a white background, as a page shows
+// a transparent picture: a black shoe drawn on a transparent PNG becomes
+// black on white, not black on black. An opaque img is returned as it is;
+// otherwise the result is an RGBA picture with img's bounds.
+func OverWhite(img image.Image) image.Image {
+	if o, ok := img.(interface{ Opaque() bool }); ok && o.Opaque() {
+		return img
+	}
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	draw.Draw(out, b, image.White, image.Point{}, draw.Src)
+	draw.Draw(out, b, img, b.Min, draw.Over)
+	return out
 }
 
 // InvertImage returns the photographic negative of img as an opaque RGBA

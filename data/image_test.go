@@ -218,6 +218,46 @@ func TestBrightBorderAndInvert(t *testing.T) {
 	}
 }
 
+func TestOverWhite(t *testing.T) {
+	// A 3x2 NRGBA picture not at the origin: a black shoe's pixel, a fully
+	// transparent one (a PNG's background), a half-transparent red, an
+	// opaque grey, a transparent pixel that still carries a colour, and a
+	// quarter-opaque black.
+	img := image.NewNRGBA(image.Rect(10, 20, 13, 22))
+	img.SetNRGBA(10, 20, color.NRGBA{0, 0, 0, 255})
+	img.SetNRGBA(11, 20, color.NRGBA{0, 0, 0, 0})
+	img.SetNRGBA(12, 20, color.NRGBA{255, 0, 0, 128})
+	img.SetNRGBA(10, 21, color.NRGBA{100, 100, 100, 255})
+	img.SetNRGBA(11, 21, color.NRGBA{30, 200, 90, 0})
+	img.SetNRGBA(12, 21, color.NRGBA{0, 0, 0, 64})
+	got := OverWhite(img)
+	if got.Bounds() != img.Bounds() {
+		t.Fatalf("bounds %v, want %v", got.Bounds(), img.Bounds())
+	}
+	want := map[image.Point]color.RGBA{
+		{10, 20}: {0, 0, 0, 255},
+		{11, 20}: {255, 255, 255, 255},
+		// red 255 over white stays 255; green and blue are white's
+		// 255 x (1 - 128/255) = 127.
+		{12, 20}: {255, 127, 127, 255},
+		{10, 21}: {100, 100, 100, 255},
+		{11, 21}: {255, 255, 255, 255},
+		// 255 x (1 - 64/255) = 191.
+		{12, 21}: {191, 191, 191, 255},
+	}
+	for p, w := range want {
+		r, g, b, a := got.At(p.X, p.Y).RGBA()
+		if c := (color.RGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), uint8(a >> 8)}); c != w {
+			t.Errorf("pixel %v is %v, want %v", p, c, w)
+		}
+	}
+	// An opaque picture is not copied.
+	gray := image.NewGray(image.Rect(0, 0, 2, 2))
+	if OverWhite(gray) != image.Image(gray) {
+		t.Error("an opaque picture was copied")
+	}
+}
+
 func TestStandardizeLengths(t *testing.T) {
 	x := ToPixels(blocks(2, 2, func(int, int) uint8 { return 255 }), 3, 2, 2)
 	y := Standardize(x, []float32{0.5}, []float32{0.5})
