@@ -2,25 +2,103 @@ package nn
 
 import "fmt"
 
-// Finding and walking back from layers inside blocks (a ResNet block's
-// conv2, an Inception branch's 3x3): the Trace keeps only top-level steps,
-// and each block keeps its children's steps in its own Saved.
+// The layer tree as a visitor sees it. A block opens to its inside: a
+// residual block to its main path, its shortcut and the addition (then the
+// layer after the sum); an Inception-style concatenation to its branches'
+// layers and the concatenation; an auxiliary head to its layers. The chains
+// that only group layers inside a block (a residual body, a shortcut, a
+// branch) are not shown themselves: a chain's output is its last layer's.
+// Points of a block that have no layer of their own are shown as Marks: an
+// identity shortcut, the residual addition, the concatenation. Every entry,
+// mark or layer, is addressed by its dotted name, and every one of them has
+// a Step in a Trace (Locate) from which a backward pass can start.
 
-// nested is implemented by blocks.
-type nested interface {
-	Container
-	// subSteps are the steps a pass recorded for the children, aligned with
-	// Children(); nil where a child did not run (an evaluation pass's
-	// auxiliary head).
-	subSteps(st *Step) []*Step
-	// backFromChild maps the signal at the input of child `child` (the seed
-	// already walked through that child) to the signal at the block's input.
-	backFromChild(st *Step, child int, d *Tensor, rule Rule, g Grads) (*Tensor, error)
+// Part is one entry of a block's inside.
+type Part struct {
+	Layer Layer
+	// Branch groups parts that run side by side: "main" and "shortcut" in a
+	// residual block, the branch's name in a concatenation; empty for the
+	// parts where the paths have met (the addition, the concatenation, the
+	// layer after the sum) and for the layers of a plain chain.
+	Branch string
 }
 
-// Locate finds the layer called name anywhere in the trace: its path (the
-// top-level step index, then the child index in each block on the way
-// down) and its step.
+// Opener is implemented by layers that open to other layers (blocks).
+type Opener interface {
+	// Inside lists the block's parts in the order they run.
+	Inside() []Part
+}
+
+// Mark is a named point of a block that is not a layer of its own: an
+// identity shortcut (Type "Identity", its output is the block's input), a
+// residual addition ("Add", the sum) or a concatenation ("Cat"). Its
+// forward and backward pass the signal through unchanged.
+type Mark struct {
+	elementwise
+	kind string
+}
+
+// NewMark makes a mark of type kind ("Identity", "Add", "Cat").
+func NewMark(name, kind string) *Mark { return &Mark{elementwise{base{name}}, kind} }
+
+// Type is the mark's kind.
+func (m *Mark) Type() string { return m.kind }
+
+// Forward returns x.
+func (m *Mark) Forward(x *Tensor, _ *Context) (*Tensor, any, error) { return x, nil, nil }
+
+// Backward returns dy.
+func (m *Mark) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
+	if err := checkDy(m, dy, st); err != nil {
+		return nil, err
+	}
+	return dy, nil
+}
+
+// opened is implemented by blocks whose Step can be opened: the steps of
+// their parts and the way back from any of them to the block's input.
+type opened interface {
+	Opener
+	// partSteps are the steps a pass recorded for Inside()'s parts, aligned
+	// with it; nil where a part did not run (an evaluation pass's
+	// auxiliary head).
+	partSteps(st *Step) []*Step
+	// backFromPart maps the signal at the input of part i (the seed has
+	// already walked through that part) to the signal at the block's input.
+	backFromPart(st *Step, i int, d *Tensor, rule Rule, g Grads) (*Tensor, error)
+}
+
+// chainParts lists a chain's layers as parts of one branch.
+func chainParts(c *Chain, branch string) []Part {
+	out := make([]Part, len(c.Layers))
+	for i, l := range c.Layers {
+		out[i] = Part{l, branch}
+	}
+	return out
+}
+
+// chainSteps lists a chain step's sub-steps.
+func chainSteps(st *Step) []*Step {
+	tr := st.Saved.(*Trace)
+	out := make([]*Step, len(tr.Steps))
+	for i := range tr.Steps {
+		out[i] = &tr.Steps[i]
+	}
+	return out
+}
+
+// backInChain maps a signal at the input of sub-step i of a chain's step to
+// the chain's input.
+func backInChain(st *Step, i int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
+	if i == 0 {
+		return d, nil
+	}
+	return backChain(st.Saved.(*Trace), i-1, d, rule, g)
+}
+
+// Locate finds the layer or mark called name anywhere in the trace: its
+// path (the top-level step index, then the part index in each block on the
+// way down) and its step.
 func (t *Trace) Locate(name string) ([]int, *Step, bool) {
 	for i := range t.Steps {
 		if path, st, ok := locateIn(&t.Steps[i], name); ok {
@@ -34,11 +112,11 @@ func locateIn(st *Step, name string) ([]int, *Step, bool) {
 	if st.Layer.Name() == name {
 		return nil, st, true
 	}
-	b, ok := st.Layer.(nested)
+	b, ok := st.Layer.(opened)
 	if !ok {
 		return nil, nil, false
 	}
-	for j, sub := range b.subSteps(st) {
+	for j, sub := range b.partSteps(st) {
 		if sub == nil {
 			continue
 		}
@@ -76,87 +154,137 @@ func backFromPath(st *Step, path []int, dy *Tensor, rule Rule, g Grads) (*Tensor
 	if len(path) == 0 {
 		return st.Layer.Backward(dy, st, rule, g)
 	}
-	b, ok := st.Layer.(nested)
+	b, ok := st.Layer.(opened)
 	if !ok {
-		return nil, fmt.Errorf("%s has no children", st.Layer.Name())
+		return nil, fmt.Errorf("%s has no parts", st.Layer.Name())
 	}
-	subs := b.subSteps(st)
+	subs := b.partSteps(st)
 	if path[0] < 0 || path[0] >= len(subs) || subs[path[0]] == nil {
-		return nil, fmt.Errorf("%s has no recorded child %d", st.Layer.Name(), path[0])
+		return nil, fmt.Errorf("%s has no recorded part %d", st.Layer.Name(), path[0])
 	}
 	d, err := backFromPath(subs[path[0]], path[1:], dy, rule, g)
 	if err != nil {
 		return nil, err
 	}
-	return b.backFromChild(st, path[0], d, rule, g)
+	return b.backFromPart(st, path[0], d, rule, g)
 }
 
-func (c *Chain) subSteps(st *Step) []*Step {
-	tr := st.Saved.(*Trace)
-	out := make([]*Step, len(tr.Steps))
-	for i := range tr.Steps {
-		out[i] = &tr.Steps[i]
-	}
-	return out
+// Inside is the chain's layers.
+func (c *Chain) Inside() []Part { return chainParts(c, "") }
+
+func (c *Chain) partSteps(st *Step) []*Step { return chainSteps(st) }
+
+func (c *Chain) backFromPart(st *Step, i int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
+	return backInChain(st, i, d, rule, g)
 }
 
-func (c *Chain) backFromChild(st *Step, child int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
-	if child == 0 {
-		return d, nil
-	}
-	return backChain(st.Saved.(*Trace), child-1, d, rule, g)
-}
-
-// subSteps follow parts(): body, then the shortcut and the layer after the
-// sum where they exist.
-func (r *Residual) subSteps(st *Step) []*Step {
-	s := st.Saved.(residualSaved)
-	out := []*Step{&s.body}
+// Inside is the main path's layers, the shortcut's (or an "Identity" mark
+// named NAME.shortcut), the "Add" mark NAME.add, and the layer after the sum.
+func (r *Residual) Inside() []Part {
+	parts := chainParts(r.Body, "main")
 	if r.Shortcut != nil {
-		out = append(out, &s.short)
+		parts = append(parts, chainParts(r.Shortcut, "shortcut")...)
+	} else {
+		parts = append(parts, Part{NewMark(r.name+".shortcut", "Identity"), "shortcut"})
 	}
+	parts = append(parts, Part{NewMark(r.name+".add", "Add"), ""})
 	if r.After != nil {
+		parts = append(parts, Part{r.After, ""})
+	}
+	return parts
+}
+
+// partSteps follow Inside: the body's sub-steps, the shortcut's (or the
+// identity's, whose output is the block's input), the sum, the after step.
+func (r *Residual) partSteps(st *Step) []*Step {
+	s := st.Saved.(residualSaved)
+	out := chainSteps(&s.body)
+	if r.Shortcut != nil {
+		out = append(out, chainSteps(&s.short)...)
+	} else {
+		out = append(out, &Step{Layer: NewMark(r.name+".shortcut", "Identity"), In: st.In, Out: st.In, arena: st.arena})
+	}
+	sum := st.Out
+	if s.after != nil {
+		sum = s.after.In
+	}
+	out = append(out, &Step{Layer: NewMark(r.name+".add", "Add"), In: sum, Out: sum, arena: st.arena})
+	if s.after != nil {
 		out = append(out, s.after)
 	}
 	return out
 }
 
-// backFromChild: inside the body or the shortcut, the signal at that
-// path's input is the block's (the other path carries nothing of a seed
-// placed inside this one); after the sum, it goes down both paths.
-func (r *Residual) backFromChild(st *Step, child int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
-	if r.After == nil || child != len(r.parts())-1 {
-		return d, nil
-	}
+// backFromPart: inside the main path or the shortcut, the signal walks back
+// along that path to the block's input (the other path carries nothing of
+// a seed placed inside this one); at the sum or after it, it goes down both
+// paths.
+func (r *Residual) backFromPart(st *Step, i int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
 	s := st.Saved.(residualSaved)
+	body := len(r.Body.Layers)
+	short := 1
+	if r.Shortcut != nil {
+		short = len(r.Shortcut.Layers)
+	}
+	switch {
+	case i < body:
+		return backInChain(&s.body, i, d, rule, g)
+	case i < body+short:
+		if r.Shortcut == nil {
+			return d, nil
+		}
+		return backInChain(&s.short, i-body, d, rule, g)
+	}
 	afterless := *st
 	afterless.Saved = residualSaved{body: s.body, short: s.short}
 	return r.Backward(d, &afterless, rule, g)
 }
 
-func (c *Concat) subSteps(st *Step) []*Step {
-	steps := st.Saved.([]Step)
-	out := make([]*Step, len(steps))
-	for i := range steps {
-		out[i] = &steps[i]
+// Inside is every branch's layers, side by side, then the "Cat" mark
+// NAME.cat (the module's output).
+func (c *Concat) Inside() []Part {
+	var parts []Part
+	for _, b := range c.Branches {
+		parts = append(parts, chainParts(b, b.name)...)
 	}
-	return out
+	return append(parts, Part{NewMark(c.name+".cat", "Cat"), ""})
 }
 
-// backFromChild: every branch reads the block's input.
-func (c *Concat) backFromChild(_ *Step, _ int, d *Tensor, _ Rule, _ Grads) (*Tensor, error) {
-	return d, nil
+func (c *Concat) partSteps(st *Step) []*Step {
+	var out []*Step
+	steps := st.Saved.([]Step)
+	for i := range steps {
+		out = append(out, chainSteps(&steps[i])...)
+	}
+	return append(out, &Step{Layer: NewMark(c.name+".cat", "Cat"), In: st.Out, Out: st.Out, arena: st.arena})
 }
 
-func (a *AuxHead) subSteps(st *Step) []*Step {
+// backFromPart: a branch's layer walks back along its branch (every branch
+// reads the block's input); the concatenation goes down every branch.
+func (c *Concat) backFromPart(st *Step, i int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
+	steps := st.Saved.([]Step)
+	for b := range c.Branches {
+		n := len(c.Branches[b].Layers)
+		if i < n {
+			return backInChain(&steps[b], i, d, rule, g)
+		}
+		i -= n
+	}
+	return c.Backward(d, st, rule, g)
+}
+
+// Inside is the head's layers.
+func (a *AuxHead) Inside() []Part { return chainParts(a.Head, "") }
+
+func (a *AuxHead) partSteps(st *Step) []*Step {
 	s, _ := st.Saved.(*auxSaved)
 	if s == nil {
-		return []*Step{nil}
+		return make([]*Step, len(a.Head.Layers))
 	}
-	return []*Step{&s.head}
+	return chainSteps(&s.head)
 }
 
-// backFromChild: the head reads the block's input.
-func (a *AuxHead) backFromChild(_ *Step, _ int, d *Tensor, _ Rule, _ Grads) (*Tensor, error) {
-	return d, nil
+// backFromPart: the head reads the block's input.
+func (a *AuxHead) backFromPart(st *Step, i int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
+	return backInChain(&st.Saved.(*auxSaved).head, i, d, rule, g)
 }
