@@ -42,6 +42,14 @@ func TestLeNet5Summary(t *testing.T) {
 	if got := s.Layers[len(s.Layers)-1].Box(0, 0, 28, 28); got != image.Rect(0, 0, 28, 28) {
 		t.Errorf("output box %v, want the whole image", got)
 	}
+	// c5's one unit sees from -2 to 29, the whole input; s4's 5x5 units,
+	// 16 wide and 4 apart, do not.
+	if l, _, _ := s.Row("c5"); !l.Whole {
+		t.Error("c5 does not see the whole input")
+	}
+	if l, _, _ := s.Row("s4"); l.Whole || l.Box(0, 0, 28, 28) != image.Rect(0, 0, 14, 14) {
+		t.Errorf("s4: whole %v, unit (0,0)'s box %v", l.Whole, l.Box(0, 0, 28, 28))
+	}
 }
 
 func TestBuildErrors(t *testing.T) {

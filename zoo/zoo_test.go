@@ -49,6 +49,14 @@ func TestEveryModelBuilds(t *testing.T) {
 			if len(last.Output) != 1 || last.Output[0] != 10 {
 				t.Errorf("%s at %v: output %v", name, in, last.Output)
 			}
+			// Every row of the tree is addressable: one name, one row.
+			seen := map[string]bool{}
+			for _, l := range s.Layers {
+				if seen[l.Name] {
+					t.Errorf("%s: two rows named %q", name, l.Name)
+				}
+				seen[l.Name] = true
+			}
 			t.Logf("%-16s %v params %11d MACs %13d", name, in, s.Params, s.MACs)
 		}
 	}

@@ -81,12 +81,16 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	big := viz.Upscale(pic, *scale)
-	if *layer != "" && len(target.Path) == 1 { // receptive fields are summarised for top-level layers
+	if *layer != "" {
 		s, err := zoo.Summarize(m)
 		if err != nil {
 			return err
 		}
-		box := s.Layers[target.Path[0]].Box(unit.Y, unit.X, m.Input[1], m.Input[2])
+		row, _, ok := s.Row(target.Name)
+		if !ok {
+			return fmt.Errorf("no summary row for %s", target.Name)
+		}
+		box := row.Box(unit.Y, unit.X, m.Input[1], m.Input[2])
 		viz.DrawBox(big, image.Rect(box.Min.X**scale, box.Min.Y**scale, box.Max.X**scale, box.Max.Y**scale), color.RGBA{255, 64, 64, 255})
 	}
 	b, err := viz.PNG(big)

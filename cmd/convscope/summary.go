@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/convscope/convscope/nn"
@@ -19,6 +20,7 @@ func summary(_ context.Context, args []string, stdout io.Writer) error {
 	classes := fs.Int("classes", 0, "number of classes (default: the model's)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	all := fs.Bool("all", false, "one Markdown row per registered model (docs/ZOO.md's table)")
+	depth := fs.Int("depth", 1, "how many levels of blocks to show, as torchinfo's depth (1: the top-level layers; JSON always has every level)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,7 +50,14 @@ func summary(_ context.Context, args []string, stdout io.Writer) error {
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "layer\ttype\toutput\tparams\tMACs\tRF\tjump\t\n")
 	for _, l := range s.Layers {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t\n", l.Name, l.Type, nn.ShapeString(l.Output), l.Params, l.MACs, l.RF, l.Jump)
+		if l.Depth >= *depth {
+			continue
+		}
+		rf := fmt.Sprint(l.RF)
+		if l.Whole {
+			rf = "whole"
+		}
+		fmt.Fprintf(w, "%s%s\t%s\t%s\t%d\t%d\t%s\t%d\t\n", strings.Repeat("  ", l.Depth), l.Name, l.Type, nn.ShapeString(l.Output), l.Params, l.MACs, rf, l.Jump)
 	}
 	w.Flush()
 	fmt.Fprintf(stdout, "input %s, total params %d, total MACs %d\n", nn.ShapeString(s.Input), s.Params, s.MACs)
@@ -71,7 +80,7 @@ func zooTable(w io.Writer) error {
 			return err
 		}
 		var last zoo.LayerInfo
-		for _, l := range s.Layers {
+		for _, l := range s.Top() {
 			if len(l.Output) != 3 || l.Type == "AdaptiveAvgPool2d" {
 				break
 			}
