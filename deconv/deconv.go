@@ -32,11 +32,15 @@ func strongestIn(out *nn.Tensor, c int, name string) (Unit, error) {
 }
 
 // Target is a layer found by name anywhere in a trace, inside blocks too
-// ("layer3.1.conv2" of a ResNet).
+// ("layer3.1.conv2" of a ResNet, or a mark such as "layer3.1.add").
 type Target struct {
 	Name string
 	Path []int    // nn.Trace.Locate's path
 	Step *nn.Step // its record in this pass
+	// ChannelsLast says the layer's output is (1,H,W,C), as inside a
+	// ConvNeXt block (zoo.LayerInfo.Layout "hwc"); units are still named
+	// (channel, y, x). Find leaves it false; the caller who knows sets it.
+	ChannelsLast bool
 }
 
 // Find locates the layer called name in tr.
@@ -52,10 +56,66 @@ func Find(tr *nn.Trace, name string) (Target, error) {
 }
 
 // StrongestAt is Strongest for a found layer.
-func StrongestAt(t Target, c int) (Unit, error) { return strongestIn(t.Step.Out, c, t.Name) }
+func StrongestAt(t Target, c int) (Unit, error) {
+	if !t.ChannelsLast {
+		return strongestIn(t.Step.Out, c, t.Name)
+	}
+	ch, h, w, err := lastPlanes(t)
+	if err != nil {
+		return Unit{}, err
+	}
+	if c < 0 || c >= ch {
+		return Unit{}, fmt.Errorf("channel %d outside [0,%d) of %s", c, ch, t.Name)
+	}
+	best, at := float32(0), -1
+	for i := 0; i < h*w; i++ {
+		if v := t.Step.Out.Data[i*ch+c]; at < 0 || v > best {
+			best, at = v, i
+		}
+	}
+	return Unit{Channel: c, Y: at / w, X: at % w}, nil
+}
 
 // SeedAt is Seed for a found layer.
-func SeedAt(t Target, u Unit) (*nn.Tensor, error) { return seedIn(t.Step.Out, u, t.Name) }
+func SeedAt(t Target, u Unit) (*nn.Tensor, error) {
+	if !t.ChannelsLast {
+		return seedIn(t.Step.Out, u, t.Name)
+	}
+	i, err := t.Index(u)
+	if err != nil {
+		return nil, err
+	}
+	signal := nn.New(t.Step.Out.Shape...)
+	signal.Data[i] = t.Step.Out.Data[i]
+	return signal, nil
+}
+
+// Index is the position of unit u in the found layer's output data.
+func (t Target) Index(u Unit) (int, error) {
+	ch, h, w := planes(t.Step.Out)
+	if t.ChannelsLast {
+		var err error
+		if ch, h, w, err = lastPlanes(t); err != nil {
+			return 0, err
+		}
+	}
+	if u.Channel < 0 || u.Channel >= ch || u.Y < 0 || u.Y >= h || u.X < 0 || u.X >= w {
+		return 0, fmt.Errorf("unit %+v outside %s's output %s", u, t.Name, nn.ShapeString(t.Step.Out.Shape))
+	}
+	if t.ChannelsLast {
+		return (u.Y*w+u.X)*ch + u.Channel, nil
+	}
+	return (u.Channel*h+u.Y)*w + u.X, nil
+}
+
+// lastPlanes views a (1,H,W,C) output as C planes of H×W.
+func lastPlanes(t Target) (c, h, w int, err error) {
+	s := t.Step.Out.Shape
+	if len(s) != 4 {
+		return 0, 0, 0, fmt.Errorf("%s: a channels-last output is (1,H,W,C), not %s", t.Name, nn.ShapeString(s))
+	}
+	return s[3], s[1], s[2], nil
+}
 
 // ProjectAt is the deconvnet projection of unit u of a found layer: inside
 // the blocks that hold it the walk uses nn's backward under the deconvnet

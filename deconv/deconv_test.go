@@ -156,3 +156,32 @@ func TestProjectAtNestedLayer(t *testing.T) {
 		t.Error("found a missing layer")
 	}
 }
+
+// A channels-last layer (ConvNeXt's inside) names units as (channel, y, x)
+// too: unit (c=1, y=0, x=2) of a (1,H=2,W=3,C=2) output is element
+// (0*3+2)*2+1 = 5, and its strongest unit is found along that channel.
+func TestChannelsLastUnits(t *testing.T) {
+	out := nn.New(1, 2, 3, 2)
+	for i := range out.Data {
+		out.Data[i] = float32(i % 4) // channel 1 holds 1, 3, 1, 3, 1, 3
+	}
+	out.Data[2*2+1] = 9 // (y=0, x=2) of channel 1
+	tg := Target{Name: "block.3", Step: &nn.Step{Out: out}, ChannelsLast: true}
+	if i, err := tg.Index(Unit{Channel: 1, Y: 0, X: 2}); err != nil || i != 5 {
+		t.Errorf("index %d, %v; want 5", i, err)
+	}
+	if u, err := StrongestAt(tg, 1); err != nil || u != (Unit{1, 0, 2}) {
+		t.Errorf("strongest %+v, %v; want channel 1 at (0,2)", u, err)
+	}
+	seed, err := SeedAt(tg, Unit{1, 0, 2})
+	var sum float32
+	for _, v := range seed.Data {
+		sum += v
+	}
+	if err != nil || seed.Data[5] != 9 || sum != 9 {
+		t.Errorf("seed %v, %v", seed.Data, err)
+	}
+	if _, err := tg.Index(Unit{Channel: 2}); err == nil {
+		t.Error("channel 2 of 2 accepted")
+	}
+}

@@ -288,3 +288,13 @@ func (a *AuxHead) partSteps(st *Step) []*Step {
 func (a *AuxHead) backFromPart(st *Step, i int, d *Tensor, rule Rule, g Grads) (*Tensor, error) {
 	return backInChain(&st.Saved.(*auxSaved).head, i, d, rule, g)
 }
+
+// Parts returns the steps of a block's parts, aligned with its Inside();
+// nil for a layer that does not open. An entry is nil where a part did not
+// run (an evaluation pass's auxiliary head).
+func (st *Step) Parts() []*Step {
+	if b, ok := st.Layer.(opened); ok {
+		return b.partSteps(st)
+	}
+	return nil
+}
