@@ -59,6 +59,8 @@ type Summary struct {
 	// Layers is the layer tree in pre-order: each block is followed by the
 	// rows inside it (Depth one more), before its next sibling.
 	Layers []LayerInfo `json:"layers"`
+	// rows indexes Layers by name.
+	rows map[string]int
 }
 
 // Top returns the top-level rows (Depth 0), the model's own layer list.
@@ -74,12 +76,36 @@ func (s *Summary) Top() []LayerInfo {
 
 // Row returns the row called name and its index in Layers.
 func (s *Summary) Row(name string) (LayerInfo, int, bool) {
-	for i, l := range s.Layers {
-		if l.Name == name {
-			return l, i, true
+	if s.rows == nil { // a Summary not made by Summarize (decoded JSON)
+		for i, l := range s.Layers {
+			if l.Name == name {
+				return l, i, true
+			}
+		}
+		return LayerInfo{}, -1, false
+	}
+	i, ok := s.rows[name]
+	if !ok {
+		return LayerInfo{}, -1, false
+	}
+	return s.Layers[i], i, true
+}
+
+// ChannelsFirst returns a one-sample output of this row as its maps: a
+// (1,C,H,W) copy of a channels-last (1,H,W,C) output (Layout "hwc"), out
+// itself otherwise.
+func (l LayerInfo) ChannelsFirst(out *nn.Tensor) *nn.Tensor {
+	if l.Layout != "hwc" || len(out.Shape) != 4 || out.Shape[0] != 1 {
+		return out
+	}
+	h, w, c := out.Shape[1], out.Shape[2], out.Shape[3]
+	t := nn.New(1, c, h, w)
+	for p := 0; p < h*w; p++ {
+		for ch := 0; ch < c; ch++ {
+			t.Data[ch*h*w+p] = out.Data[p*c+ch]
 		}
 	}
-	return LayerInfo{}, -1, false
+	return t
 }
 
 // Summarize infers every layer's output shape, inside blocks too, and counts
@@ -103,6 +129,10 @@ func Summarize(m *Model) (*Summary, error) {
 		return nil, err
 	}
 	s.Layers = w.rows
+	s.rows = make(map[string]int, len(s.Layers))
+	for i, l := range s.Layers {
+		s.rows[l.Name] = i
+	}
 	for _, l := range s.Top() {
 		s.Params += l.Params
 		s.MACs += l.MACs

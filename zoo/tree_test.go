@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/convscope/convscope/nn"
 )
 
 // rowsUnder lists the rows inside block as "name type branch", in order.
@@ -150,5 +152,24 @@ func TestConvNeXtBlockRows(t *testing.T) {
 		if l.Layout == "hwc" && !slices.Equal(l.Maps, []int{l.Output[2], l.Output[0], l.Output[1]}) {
 			t.Errorf("%s: maps %v of output %v", l.Name, l.Maps, l.Output)
 		}
+	}
+}
+
+// A channels-last output's value at (h, w, c) is map c's pixel (h, w).
+func TestChannelsFirst(t *testing.T) {
+	out := nn.New(1, 2, 3, 4) // H=2, W=3, C=4
+	for i := range out.Data {
+		out.Data[i] = float32(i)
+	}
+	got := (LayerInfo{Layout: "hwc"}).ChannelsFirst(out)
+	if !slices.Equal(got.Shape, []int{1, 4, 2, 3}) {
+		t.Fatalf("shape %v", got.Shape)
+	}
+	// (h=1, w=2, c=3) is element (1*3+2)*4+3 = 23; in map 3 it is (1*3+2) = 5.
+	if v := got.Data[3*6+5]; v != 23 {
+		t.Errorf("map 3 at (1,2) = %g, want 23", v)
+	}
+	if (LayerInfo{}).ChannelsFirst(out) != out {
+		t.Error("a channels-first row copied its output")
 	}
 }
