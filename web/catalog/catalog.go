@@ -82,6 +82,9 @@ func New(entries []Entry, open Opener) *Catalog {
 func (c *Catalog) Entries() []Entry { return append([]Entry(nil), c.entries...) }
 
 // Lookup returns the entry called name; an empty name is the default entry.
+// A name no entry has is also tried as an architecture: the first entry
+// whose Model is name ("lenet5" finds "lenet5-fashion-mnist", as trained
+// entries come first), so the zoo's and the CLI's names work in URLs too.
 func (c *Catalog) Lookup(name string) (Entry, error) {
 	if len(c.entries) == 0 {
 		return Entry{}, fmt.Errorf("no models in the catalog")
@@ -91,6 +94,11 @@ func (c *Catalog) Lookup(name string) (Entry, error) {
 	}
 	for _, e := range c.entries {
 		if e.Name == name {
+			return e, nil
+		}
+	}
+	for _, e := range c.entries {
+		if e.Model == name {
 			return e, nil
 		}
 	}

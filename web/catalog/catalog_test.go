@@ -60,3 +60,39 @@ func TestUntrained(t *testing.T) {
 		t.Fatal("an unknown architecture gave a catalog")
 	}
 }
+
+func TestLookupFallsBackToArchitecture(t *testing.T) {
+	c := New([]Entry{
+		{Name: "lenet5-fashion-mnist", Model: "lenet5"},
+		{Name: "lenet5-mnist", Model: "lenet5"},
+		{Name: "resnet20", Model: "resnet20_b"},
+		{Name: "resnet20-fashion-mnist", Model: "resnet20"},
+	}, func(e Entry) (*zoo.Model, error) { return zoo.Build(e.Model, nil, 0, 1) })
+	for name, want := range map[string]string{
+		"lenet5":        "lenet5-fashion-mnist", // the first entry of the architecture
+		"lenet5-mnist":  "lenet5-mnist",
+		"resnet20":      "resnet20", // a name beats an architecture
+		"resnet20_b":    "resnet20",
+		"":              "lenet5-fashion-mnist",
+		"lenet5_1998":   "",
+		"lenet5-fashio": "",
+	} {
+		e, err := c.Lookup(name)
+		switch {
+		case want == "" && err == nil:
+			t.Errorf("Lookup(%q) found %q, want an error", name, e.Name)
+		case want != "" && (err != nil || e.Name != want):
+			t.Errorf("Lookup(%q) = %q, %v; want %q", name, e.Name, err, want)
+		}
+	}
+	m, err := c.Open("lenet5")
+	if err != nil || m.Name != "lenet5-fashion-mnist" {
+		t.Fatalf("Open(lenet5): %v", err)
+	}
+	if again, _ := c.Open("lenet5-fashion-mnist"); again != m {
+		t.Error("the architecture's name opened a second copy of its entry")
+	}
+	if e, _, err := c.Summary("lenet5"); err != nil || e.Name != "lenet5-fashion-mnist" {
+		t.Errorf("Summary(lenet5) = %q, %v", e.Name, err)
+	}
+}
