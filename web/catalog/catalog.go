@@ -23,8 +23,11 @@ type Entry struct {
 	Model string
 	// Input is the per-sample input shape (C,H,W).
 	Input []int
-	// Dataset names the data the weights were trained on ("fashion-mnist");
-	// it also picks the sample gallery static/samples/<Dataset>/.
+	// Dataset names the data the weights were trained on ("fashion-mnist"),
+	// or the data whose classes an untrained model is labelled with
+	// ("imagenet"); "" for none (an untrained CIFAR-shaped network). It
+	// picks the sample gallery (GalleryFor) and whether an upload is
+	// inverted (InvertsBrightPictures).
 	Dataset string
 	// Classes are the output labels, in output order.
 	Classes []string
@@ -42,6 +45,28 @@ type Entry struct {
 	Epochs          int
 	WallTime        string
 	TrainImagesPerS float64
+}
+
+// NoDataset is what pages print for an entry whose Dataset is "".
+const NoDataset = "none (untrained, no dataset)"
+
+// DatasetLabel is the entry's dataset as pages print it: Dataset, or
+// NoDataset when it has none.
+func (e Entry) DatasetLabel() string {
+	if e.Dataset == "" {
+		return NoDataset
+	}
+	return e.Dataset
+}
+
+// InvertsBrightPictures reports whether an uploaded picture with a bright
+// border (data.BrightBorder: a dark object photographed on white paper)
+// should be inverted before this model sees it: true only for a one-channel
+// model whose dataset draws light objects on black (data.DarkBackground:
+// Fashion-MNIST, MNIST), never for a three-channel one, which was trained on
+// (or is labelled with) photographs as they are.
+func (e Entry) InvertsBrightPictures() bool {
+	return len(e.Input) > 0 && e.Input[0] == 1 && data.DarkBackground(e.Dataset)
 }
 
 // Model is an opened entry: the network (weights shared, read-only) and its
@@ -164,9 +189,11 @@ func (c *Catalog) Summary(name string) (Entry, *zoo.Summary, error) {
 
 // AddZoo appends an untrained entry for every zoo architecture that no
 // entry already names as its model: the whole zoo is listed, and the page
-// says plainly which models have no trained weights. Small forms (28x28 or
-// 32x32 input, 10 classes) are labelled with Fashion-MNIST's classes, the
-// ImageNet-size ones with ImageNet's and its normalisation.
+// says plainly which models have no trained weights. The ImageNet-size ones
+// are labelled with ImageNet's classes and its normalisation; one-channel
+// small forms (1x28x28, 10 classes) with Fashion-MNIST's; the three-channel
+// CIFAR-shaped ones (resnet20..56 and their _b forms) with no dataset and
+// "class 0".."class 9", since no data of theirs ships with convscope.
 func (c *Catalog) AddZoo() {
 	have := map[string]bool{}
 	for _, e := range c.entries {
@@ -187,8 +214,12 @@ func (c *Catalog) AddZoo() {
 		}
 		e := Entry{Name: name, Model: name, Input: f.Input, Dataset: "imagenet", Classes: data.ClassNames("imagenet"),
 			Mean: data.ImageNetMean, Std: data.ImageNetStd}
-		if f.Classes != 1000 {
-			e.Dataset, e.Classes = "fashion-mnist", data.ClassNames("fashion-mnist")
+		switch {
+		case f.Classes == 1000:
+		case f.Input[0] == 1 && f.Classes == len(FashionMNIST):
+			e.Dataset, e.Mean, e.Std, e.Classes = "fashion-mnist", nil, nil, data.ClassNames("fashion-mnist")
+		default:
+			e.Dataset, e.Mean, e.Std, e.Classes = "", nil, nil, numberedClasses(f.Classes)
 		}
 		c.entries = append(c.entries, e)
 		added[name] = true
@@ -199,22 +230,30 @@ func (c *Catalog) AddZoo() {
 var FashionMNIST = []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}
 
 // Untrained is a catalog of one randomly initialised zoo model (default
-// input and classes) labelled as Fashion-MNIST: for tests, and for a server
-// built before any trained weights exist.
+// input and classes), labelled as Fashion-MNIST when it is shaped for it
+// (one channel, 10 classes) and with no dataset and numbered classes
+// otherwise: for tests, and for a server built before any trained weights
+// exist.
 func Untrained(model string, seed uint64) (*Catalog, error) {
 	f, err := zoo.Lookup(model)
 	if err != nil {
 		return nil, err
 	}
-	classes := make([]string, f.Classes)
-	for i := range classes {
-		classes[i] = fmt.Sprintf("class %d", i)
-	}
+	e := Entry{Name: model + "-untrained", Model: model, Input: f.Input, Classes: numberedClasses(f.Classes)}
 	if f.Classes == len(FashionMNIST) && f.Input[0] == 1 {
-		copy(classes, FashionMNIST)
+		e.Dataset, e.Classes = "fashion-mnist", append([]string(nil), FashionMNIST...)
 	}
-	e := Entry{Name: model + "-untrained", Model: model, Input: f.Input, Dataset: "fashion-mnist", Classes: classes}
 	return New([]Entry{e}, func(e Entry) (*zoo.Model, error) {
 		return zoo.Build(e.Model, e.Input, len(e.Classes), seed)
 	}), nil
+}
+
+// numberedClasses names n classes "class 0", "class 1", ...: the labels of
+// a model with no dataset.
+func numberedClasses(n int) []string {
+	classes := make([]string, n)
+	for i := range classes {
+		classes[i] = fmt.Sprintf("class %d", i)
+	}
+	return classes
 }

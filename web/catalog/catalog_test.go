@@ -61,6 +61,17 @@ func TestUntrained(t *testing.T) {
 	}
 }
 
+func TestUntrainedThreeChannelHasNoDataset(t *testing.T) {
+	c, err := Untrained("resnet56", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := c.Entries()[0]
+	if e.Dataset != "" || len(e.Classes) != 10 || e.Classes[0] != "class 0" || e.Classes[9] != "class 9" {
+		t.Fatalf("entry %+v", e)
+	}
+}
+
 func TestLookupFallsBackToArchitecture(t *testing.T) {
 	c := New([]Entry{
 		{Name: "lenet5-fashion-mnist", Model: "lenet5"},
@@ -94,5 +105,34 @@ func TestLookupFallsBackToArchitecture(t *testing.T) {
 	}
 	if e, _, err := c.Summary("lenet5"); err != nil || e.Name != "lenet5-fashion-mnist" {
 		t.Errorf("Summary(lenet5) = %q, %v", e.Name, err)
+	}
+}
+
+func TestInvertsBrightPictures(t *testing.T) {
+	for _, tc := range []struct {
+		e    Entry
+		want bool
+	}{
+		{Entry{Input: []int{1, 28, 28}, Dataset: "fashion-mnist"}, true},
+		{Entry{Input: []int{1, 28, 28}, Dataset: "mnist"}, true},
+		{Entry{Input: []int{3, 28, 28}, Dataset: "fashion-mnist"}, false},
+		{Entry{Input: []int{3, 32, 32}, Dataset: ""}, false},
+		{Entry{Input: []int{3, 224, 224}, Dataset: "imagenet"}, false},
+		{Entry{Input: []int{3, 32, 32}, Dataset: "cifar10"}, false},
+		{Entry{Input: []int{1, 28, 28}, Dataset: ""}, false},
+		{Entry{Dataset: "mnist"}, false},
+	} {
+		if got := tc.e.InvertsBrightPictures(); got != tc.want {
+			t.Errorf("%v on %q: InvertsBrightPictures = %v, want %v", tc.e.Input, tc.e.Dataset, got, tc.want)
+		}
+	}
+}
+
+func TestDatasetLabel(t *testing.T) {
+	if got := (Entry{Dataset: "mnist"}).DatasetLabel(); got != "mnist" {
+		t.Errorf("mnist's label is %q", got)
+	}
+	if got := (Entry{}).DatasetLabel(); got != "none (untrained, no dataset)" {
+		t.Errorf("no dataset's label is %q", got)
 	}
 }
