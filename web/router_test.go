@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/convscope/convscope/static"
 	"github.com/convscope/convscope/web"
 	"github.com/convscope/convscope/web/catalog"
@@ -161,9 +163,9 @@ func TestUploadLimits(t *testing.T) {
 	}
 }
 
-func TestUploadStoresShrunkAndInvertsPaper(t *testing.T) {
-	h, store := newRouter(t)
-	// A dark shoe on white paper, as a JPEG photo: stored inverted.
+// paperJPEG is a photo of a dark shoe on white paper, 600x400.
+func paperJPEG(t *testing.T) []byte {
+	t.Helper()
 	photo := image.NewRGBA(image.Rect(0, 0, 600, 400))
 	for y := range 400 {
 		for x := range 600 {
@@ -178,30 +180,125 @@ func TestUploadStoresShrunkAndInvertsPaper(t *testing.T) {
 	if err := jpeg.Encode(&b, photo, nil); err != nil {
 		t.Fatal(err)
 	}
-	rec := serve(h, "POST", "/upload", &b)
-	var res upload.Result
+	return b.Bytes()
+}
+
+// An upload is stored shrunk and as it is: a bright-bordered photo is
+// reported, not inverted (a run decides that per model).
+func TestUploadStoresShrunkAsUploaded(t *testing.T) {
+	h, store := newRouter(t)
+	rec := serve(h, "POST", "/upload", bytes.NewReader(paperJPEG(t)))
+	var res map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || rec.Code != 200 {
 		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
 	}
-	if !res.Inverted || res.Width != 600 || res.Height != 400 || len(res.ID) != 32 {
-		t.Fatalf("result %+v, want an inverted 600x400 picture", res)
+	id, _ := res["id"].(string)
+	if res["bright_border"] != true || res["width"] != 600.0 || res["height"] != 400.0 || len(id) != 32 {
+		t.Fatalf("answer %v, want a bright-bordered 600x400 picture", res)
 	}
-	img, inverted, ok := store.Get(res.ID)
-	if !ok || !inverted || img.Bounds().Dx() != upload.KeepSide || img.Bounds().Dy() != 85 {
-		t.Fatalf("stored %v inverted=%v ok=%v, want 128x85 inverted", img.Bounds(), inverted, ok)
+	if _, ok := res["inverted"]; ok {
+		t.Fatalf("answer %v still says inverted", res)
 	}
-	if r, _, _, _ := img.At(0, 0).RGBA(); r>>8 > 20 {
-		t.Fatalf("the paper became %d, want near black after inversion", r>>8)
+	img, ok := store.Get(id)
+	if !ok || img.Bounds().Dx() != upload.KeepSide || img.Bounds().Dy() != 85 {
+		t.Fatalf("stored %v ok=%v, want 128x85", img.Bounds(), ok)
 	}
-	// A drawing (white strokes on black) is kept as it is.
+	if r, _, _, _ := img.At(0, 0).RGBA(); r>>8 < 235 {
+		t.Fatalf("the paper is stored as %d, want it white as uploaded", r>>8)
+	}
+	// A drawing (white strokes on black) has no bright border.
 	d := image.NewGray(image.Rect(0, 0, 280, 280))
 	for i := 60; i < 220; i++ {
 		d.SetGray(i, i, color.Gray{255})
 	}
 	rec = serve(h, "POST", "/upload", bytes.NewReader(pngBytes(t, d)))
-	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res.Inverted {
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res["bright_border"] != false {
 		t.Fatalf("drawing upload: %s", rec.Body)
 	}
+}
+
+// A run inverts a bright-bordered upload for a model of light objects on
+// black (LeNet-5 on Fashion-MNIST), and only for such a model: a
+// three-channel network sees the photo as it is.
+func TestRunInvertsPerModel(t *testing.T) {
+	h, _ := newRouter(t)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	rec := serve(h, "POST", "/upload", bytes.NewReader(paperJPEG(t)))
+	var res struct{ ID string }
+	if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res.ID == "" {
+		t.Fatalf("upload: %d %s", rec.Code, rec.Body)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, tc := range []struct {
+		model    string
+		inverted bool
+	}{
+		{"lenet5-fashion-mnist", true},
+		{"lenet5-mnist", true},
+		{"resnet20_b", false},
+		{"resnet18", false},
+	} {
+		if err := conn.WriteJSON(map[string]string{"type": "run", "model": tc.model, "upload": res.ID}); err != nil {
+			t.Fatal(err)
+		}
+		in := readUntil(t, conn, "input")
+		if in["inverted"] != tc.inverted {
+			t.Errorf("%s: input %v, want inverted %v", tc.model, in, tc.inverted)
+		}
+		// The picture as the model sees it: the corner is the paper, dark
+		// once inverted, else still light.
+		_, frame, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatal(err)
+		}
+		corner := frame[len(frame)-inputPixels(in)]
+		if (corner < 40) != tc.inverted || (corner > 215) == tc.inverted {
+			t.Errorf("%s: the paper's corner reaches the model as %d (inverted %v)", tc.model, corner, tc.inverted)
+		}
+		readUntil(t, conn, "prediction")
+	}
+}
+
+// readUntil reads the websocket's messages until a JSON one of type typ,
+// which it returns; an "error" message fails the test.
+func readUntil(t *testing.T, conn *websocket.Conn, typ string) map[string]any {
+	t.Helper()
+	_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
+	for {
+		kind, b, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v", typ, err)
+		}
+		if kind != websocket.TextMessage {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("message %q: %v", b, err)
+		}
+		switch m["type"] {
+		case typ:
+			return m
+		case "error":
+			t.Fatalf("waiting for %q: %v", typ, m)
+		}
+	}
+}
+
+// inputPixels is the number of pixels of an input message's shape (C,H,W).
+func inputPixels(in map[string]any) int {
+	n := 1
+	shape, _ := in["shape"].([]any)
+	for _, d := range shape {
+		f, _ := d.(float64)
+		n *= int(f)
+	}
+	return n
 }
 
 func TestPagesAndAssets(t *testing.T) {

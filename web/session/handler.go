@@ -26,9 +26,9 @@ type Models interface {
 	Open(name string) (*catalog.Model, error)
 }
 
-// Uploads finds stored uploads by id.
+// Uploads finds stored uploads by id; a picture is stored as uploaded.
 type Uploads interface {
-	Get(id string) (img image.Image, inverted, ok bool)
+	Get(id string) (img image.Image, ok bool)
 }
 
 // Samples decodes gallery pictures.

@@ -186,19 +186,25 @@ func (s *session) hello() Hello {
 	return h
 }
 
-// picture finds the run's input: a gallery sample of the model's dataset or
-// a stored upload.
+// picture finds the run's input: a sample of the model's gallery
+// (catalog.GalleryFor) or a stored upload, inverted when its border is
+// bright and the model was trained on light objects on black
+// (catalog.Entry.InvertsBrightPictures).
 func (s *session) picture(m *catalog.Model, req Request) (img image.Image, in Input, err error) {
 	switch {
 	case req.Sample != "" && req.Upload != "":
 		return nil, in, errors.New(`give "sample" or "upload", not both`)
 	case req.Sample != "":
-		img, err = s.h.samples.Open(m.Dataset, req.Sample)
+		img, err = s.h.samples.Open(catalog.GalleryFor(m.Entry), req.Sample)
 		return img, Input{Source: "sample", Name: req.Sample}, err
 	case req.Upload != "":
-		img, inverted, ok := s.h.uploads.Get(req.Upload)
+		img, ok := s.h.uploads.Get(req.Upload)
 		if !ok {
 			return nil, in, fmt.Errorf("no upload %q (uploads are kept for a while only; upload again)", req.Upload)
+		}
+		inverted := m.InvertsBrightPictures() && data.BrightBorder(img)
+		if inverted {
+			img = data.InvertImage(img)
 		}
 		return img, Input{Source: "upload", Name: req.Upload, Inverted: inverted}, nil
 	}

@@ -55,7 +55,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	gallery := samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: b.Bytes()}})
 	store := upload.NewStore(8, time.Hour)
-	f := &fixture{models: models, uploadID: store.Put(sampleImage(), false), stop: make(chan struct{})}
+	f := &fixture{models: models, uploadID: store.Put(sampleImage()), stop: make(chan struct{})}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	f.srv = httptest.NewServer(session.New(models, store, gallery, log, f.stop).Routes())
 	t.Cleanup(f.srv.Close)

@@ -31,13 +31,14 @@ const (
 	// read 28x28 or 32x32, so this leaves room for future ones.
 	KeepSide = 128
 	// decoders is how many uploads may be decoded at once (a 4096x4096
-	// picture decodes to up to 64 MiB).
+	// picture decodes to up to 64 MiB, twice that with transparency, which
+	// data.OverWhite composites into a copy).
 	decoders = 2
 )
 
 // Saver keeps a shrunk picture and returns its id.
 type Saver interface {
-	Put(img image.Image, inverted bool) string
+	Put(img image.Image) string
 }
 
 // Handler serves uploads.
@@ -56,7 +57,7 @@ func New(store Saver, log *slog.Logger) *Handler {
 func (h *Handler) Routes() chi.Router {
 	r := chi.NewRouter()
 	// POST / takes a PNG or JPEG as the raw request body and answers
-	// {"id","width","height","inverted"}; errors are {"error"} with a 4xx.
+	// {"id","width","height","bright_border"}; errors are {"error"} with a 4xx.
 	r.Post("/", h.post)
 	return r
 }
@@ -68,9 +69,11 @@ type Result struct {
 	// Width and Height are the uploaded picture's size in pixels.
 	Width  int `json:"width"`
 	Height int `json:"height"`
-	// Inverted tells whether the picture had a bright border and was
-	// inverted to light-on-black, as the models were trained.
-	Inverted bool `json:"inverted"`
+	// BrightBorder tells whether the picture's border is light
+	// (data.BrightBorder: a dark object on white paper). The picture is
+	// stored as it is; a run inverts it only for a model trained on light
+	// objects on black (catalog.Entry.InvertsBrightPictures).
+	BrightBorder bool `json:"bright_border"`
 }
 
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
@@ -107,13 +110,12 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusUnprocessableEntity, "the "+format+" image is damaged: "+err.Error())
 		return
 	}
-	small := data.ShrinkImage(img, KeepSide)
-	inverted := data.BrightBorder(small)
-	if inverted {
-		small = data.InvertImage(small)
-	}
-	res := Result{ID: h.store.Put(small, inverted), Width: cfg.Width, Height: cfg.Height, Inverted: inverted}
-	h.log.Info("upload stored", "id", res.ID, "format", format, "width", cfg.Width, "height", cfg.Height, "inverted", inverted)
+	// Transparent pixels are white paper, not black: a shoe drawn on a
+	// transparent background is a dark object on white.
+	small := data.ShrinkImage(data.OverWhite(img), KeepSide)
+	bright := data.BrightBorder(small)
+	res := Result{ID: h.store.Put(small), Width: cfg.Width, Height: cfg.Height, BrightBorder: bright}
+	h.log.Info("upload stored", "id", res.ID, "format", format, "width", cfg.Width, "height", cfg.Height, "bright_border", bright)
 	writeJSON(w, http.StatusOK, res)
 }
 

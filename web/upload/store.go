@@ -22,9 +22,8 @@ type Store struct {
 }
 
 type item struct {
-	img      image.Image
-	inverted bool
-	added    time.Time
+	img   image.Image
+	added time.Time
 }
 
 // NewStore makes a store of at most capacity pictures, each kept for ttl.
@@ -32,9 +31,10 @@ func NewStore(capacity int, ttl time.Duration) *Store {
 	return &Store{capacity: max(1, capacity), ttl: ttl, now: time.Now, items: map[string]item{}}
 }
 
-// Put stores img and returns its id, 32 random hex digits. inverted records
-// whether the picture was inverted on the way in.
-func (s *Store) Put(img image.Image, inverted bool) string {
+// Put stores img and returns its id, 32 random hex digits. The picture is
+// kept as uploaded (never inverted): whether to invert it depends on the
+// model a run uses.
+func (s *Store) Put(img image.Image) string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	id := hex.EncodeToString(b[:])
@@ -45,21 +45,21 @@ func (s *Store) Put(img image.Image, inverted bool) string {
 		delete(s.items, s.order[0])
 		s.order = s.order[1:]
 	}
-	s.items[id] = item{img: img, inverted: inverted, added: now}
+	s.items[id] = item{img: img, added: now}
 	s.order = append(s.order, id)
 	return id
 }
 
-// Get returns the picture stored under id and whether it was inverted; ok is
-// false for an unknown, evicted or expired id.
-func (s *Store) Get(id string) (img image.Image, inverted, ok bool) {
+// Get returns the picture stored under id, as uploaded; ok is false for an
+// unknown, evicted or expired id.
+func (s *Store) Get(id string) (img image.Image, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it, found := s.items[id]
 	if !found || s.now().Sub(it.added) > s.ttl {
-		return nil, false, false
+		return nil, false
 	}
-	return it.img, it.inverted, true
+	return it.img, true
 }
 
 // Len is the number of pictures held (expired ones included until the next
