@@ -61,3 +61,22 @@ func trained(c *catalog.Catalog) []catalog.Entry {
 	}
 	return out
 }
+
+// A row without a dataset says so rather than printing nothing.
+func TestRowWithoutDataset(t *testing.T) {
+	c, err := catalog.Untrained("resnet20_b", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, s, err := c.Summary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Page([]Row{{Entry: e, Summary: s}}).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "<td>none (untrained, no dataset)</td>") {
+		t.Errorf("the row does not say it has no dataset:\n%s", b.String())
+	}
+}
