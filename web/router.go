@@ -16,6 +16,7 @@ import (
 
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/explore"
+	"github.com/convscope/convscope/web/layout"
 	"github.com/convscope/convscope/web/results"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/session"
@@ -47,6 +48,11 @@ const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self';
 func NewRouter(d Deps) http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders)
+	// Any other page is the site's own 404 page, with its navigation; set
+	// before the rooms are mounted, which inherit it.
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		layout.NotFound(w, r, "There is no page at "+r.URL.Path+".")
+	})
 
 	// GET / is the explorer page: inputs, live feature maps, projections.
 	r.Mount("/", explore.New(d.Catalog, d.Gallery).Routes())

@@ -309,17 +309,23 @@ func TestPagesAndAssets(t *testing.T) {
 	}{
 		{"/", `data-testid="layers"`, 200},
 		{"/?model=lenet5-fashion-mnist", `data-model="lenet5-fashion-mnist"`, 200},
-		{"/?model=nope", "unknown model", 404},
+		{"/?model=nope", "unknown model &#34;nope&#34;", 404},
+		{"/?model=lenet5", `data-model="lenet5-fashion-mnist"`, 200},
+		{"/?model=resnet56", "/samples/photos/00-astronaut.png", 200},
 		{"/model", `data-testid="model-index"`, 200},
 		{"/model/resnet56_b", "untrained (random initialisation)", 200},
 		{"/?model=resnet56_b", `data-model="resnet56_b"`, 200},
 		{"/model/lenet5-fashion-mnist", "61,706", 200},
-		{"/model/nope", "unknown model", 404},
+		{"/model/nope", "unknown model &#34;nope&#34;", 404},
+		{"/model/lenet5", `data-testid="model-title">lenet5-fashion-mnist<`, 200},
+		{"/model/resnet56", "none (untrained, no dataset)", 200},
+		{"/samples/photos/01-cat.png", "", 200},
 		{"/static/js/main.js", "import", 200},
 		{"/static/css/app.css", ".explorer", 200},
 		{"/static/embed.go", "", 404},
 		{"/healthz", "ok", 200},
-		{"/nowhere", "", 404},
+		{"/nowhere", "There is no page at /nowhere.", 404},
+		{"/model/a/b", "There is no page at /model/a/b.", 404},
 	} {
 		rec := serve(h, "GET", tc.path, nil)
 		if rec.Code != tc.status || !strings.Contains(rec.Body.String(), tc.want) {
@@ -327,6 +333,14 @@ func TestPagesAndAssets(t *testing.T) {
 		}
 		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
 			t.Errorf("GET %s: CSP %q", tc.path, csp)
+		}
+	}
+	// Unknown pages and models are the site's own page, with its navigation.
+	for _, path := range []string{"/nope", "/model/nope", "/?model=nope"} {
+		rec := serve(h, "GET", path, nil)
+		if rec.Code != 404 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+			!strings.Contains(rec.Body.String(), `data-testid="topbar"`) || !strings.Contains(rec.Body.String(), `<a href="/results">`) {
+			t.Errorf("GET %s: %d %q is not the site's 404 page", path, rec.Code, rec.Header().Get("Content-Type"))
 		}
 	}
 	// Every gallery picture the page links is served.

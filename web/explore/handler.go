@@ -6,6 +6,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/layout"
 	"github.com/convscope/convscope/web/samples"
 )
 
@@ -42,10 +43,10 @@ func (h *Handler) Routes() chi.Router {
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	e, err := h.models.Lookup(r.URL.Query().Get("model"))
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+		layout.NotFound(w, r, err.Error())
 		return
 	}
-	v := View{Model: e, Models: h.models.Entries(), Samples: h.gallery.List(e.Dataset, e.Classes)}
+	v := View{Model: e, Models: h.models.Entries(), Samples: h.gallery.List(catalog.GalleryFor(e), e.Classes)}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = Page(v).Render(r.Context(), w)
 }

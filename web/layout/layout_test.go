@@ -2,6 +2,8 @@ package layout
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -26,5 +28,25 @@ func TestPageShell(t *testing.T) {
 	}
 	if strings.Contains(html, `aria-current="page" data-testid="nav-explore"`) {
 		t.Error("two current pages")
+	}
+}
+
+func TestNotFound(t *testing.T) {
+	rec := httptest.NewRecorder()
+	NotFound(rec, httptest.NewRequest("GET", "/nope", nil), `unknown model "<nope>"`)
+	if rec.Code != http.StatusNotFound || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, content type %q", rec.Code, rec.Header().Get("Content-Type"))
+	}
+	html := rec.Body.String()
+	for _, want := range []string{
+		"<title>Not found · convscope</title>", `data-testid="topbar"`, `data-testid="not-found"`,
+		`unknown model &#34;&lt;nope&gt;&#34;`, `<a href="/">`, `<a href="/model">`, `<a href="/results">`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the 404 page lacks %q", want)
+		}
+	}
+	if strings.Contains(html, `aria-current`) {
+		t.Error("the 404 page marks a current page")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/samples"
 )
 
 // Models opens catalog models.
@@ -31,9 +32,10 @@ type Uploads interface {
 	Get(id string) (img image.Image, ok bool)
 }
 
-// Samples decodes gallery pictures.
+// Samples lists and decodes gallery pictures.
 type Samples interface {
-	Open(dataset, file string) (image.Image, error)
+	List(gallery string, classes []string) []samples.Sample
+	Open(gallery, file string) (image.Image, error)
 }
 
 // Handler upgrades requests to websocket sessions.

@@ -80,14 +80,8 @@ func BenchmarkLatency(b *testing.B) {
 		until("hello")
 		run := fmt.Sprintf(`{"type":"run","model":%q,"upload":%q}`, tc.model, id)
 		send(run) // opens (builds) the model: not timed
-		start := until("start")
+		until("start")
 		until("prediction")
-		layer := -1
-		for i, l := range start["layers"].([]any) {
-			if l.(map[string]any)["name"] == tc.layer {
-				layer = i
-			}
-		}
 		m, err := models.Open(tc.model)
 		if err != nil {
 			b.Fatal(err)
@@ -108,7 +102,7 @@ func BenchmarkLatency(b *testing.B) {
 		})
 		b.Run(tc.model+"/projection-of-"+tc.layer, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				send(fmt.Sprintf(`{"type":"project","layer":%d,"channel":%d}`, layer, i%4))
+				send(fmt.Sprintf(`{"type":"project","layer":%q,"channel":%d}`, tc.layer, i%4))
 				until("projection")
 				_ = conn.SetReadDeadline(time.Now().Add(time.Minute))
 				if _, _, err := conn.ReadMessage(); err != nil { // the picture

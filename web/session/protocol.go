@@ -14,25 +14,31 @@ import (
 
 // Version is the protocol version announced in the hello message and in
 // every binary header.
-const Version = 1
+const Version = 2
 
 // Request is any client message. Type selects which other fields count.
 type Request struct {
-	// Type is "run" or "project".
+	// Type is "run", "open" or "project".
 	Type string `json:"type"`
 
 	// Model names a catalog entry; empty is the default (run).
 	Model string `json:"model,omitempty"`
-	// Sample is a gallery file of the model's dataset, e.g. "07-sneaker.png"
-	// (run; exactly one of Sample and Upload).
+	// Sample is a gallery picture: "07-sneaker.png" in the model's own
+	// gallery, or "fashion-mnist/07-sneaker.png" in a named one (run;
+	// exactly one of Sample and Upload).
 	Sample string `json:"sample,omitempty"`
 	// Upload is an id returned by POST /upload (run).
 	Upload string `json:"upload,omitempty"`
+	// Open names the blocks whose parts the run streams too (run); names
+	// that are not blocks of the model are ignored.
+	Open []string `json:"open,omitempty"`
 
-	// Run, if set, must be the number of the session's latest run (project).
+	// Run, if set, must be the number of the session's latest run (open,
+	// project).
 	Run *int `json:"run,omitempty"`
-	// Layer is the layer index, 0-based in summary order (project).
-	Layer *int `json:"layer,omitempty"`
+	// Layer is a layer's dotted name, "layer2.1.conv2" (project; for open,
+	// a block's).
+	Layer string `json:"layer,omitempty"`
 	// Channel is the feature map (or the vector element) (project).
 	Channel *int `json:"channel,omitempty"`
 	// Y and X pick a unit of the map; both absent means its strongest
@@ -50,6 +56,17 @@ type ModelRef struct {
 	Classes  []string `json:"classes"`
 	Trained  bool     `json:"trained"`
 	Accuracy float64  `json:"accuracy"`
+	// Gallery names the sample folder the page offers for this model
+	// (a key of Hello.Galleries).
+	Gallery string `json:"gallery"`
+	// About is one line on the architecture.
+	About string `json:"about"`
+}
+
+// SampleRef is one gallery picture: its file and its label.
+type SampleRef struct {
+	File  string `json:"file"`
+	Label string `json:"label"`
 }
 
 // Hello is the first message of every connection.
@@ -57,6 +74,9 @@ type Hello struct {
 	Type    string     `json:"type"` // "hello"
 	Version int        `json:"version"`
 	Models  []ModelRef `json:"models"`
+	// Galleries lists each gallery's pictures, served at
+	// /samples/<gallery>/<file>.
+	Galleries map[string][]SampleRef `json:"galleries"`
 }
 
 // Start opens a run: the model and the plan of layers whose maps follow.
@@ -83,15 +103,18 @@ type Input struct {
 // Layer announces one layer's output; a binary frame of kind KindMaps with
 // the same run and index follows.
 type Layer struct {
-	Type  string  `json:"type"` // "layer"
-	Run   int     `json:"run"`
-	Index int     `json:"index"`
-	Name  string  `json:"name"`
-	Kind  string  `json:"kind"`
+	Type string `json:"type"` // "layer"
+	Run  int    `json:"run"`
+	// Index is the layer's row in the start message's layers.
+	Index int    `json:"index"`
+	Name  string `json:"name"`
+	Kind  string `json:"kind"`
+	// Shape is the row's maps, (C,H,W) or (F).
 	Shape []int   `json:"shape"`
 	Min   float32 `json:"min"`
 	Max   float32 `json:"max"`
-	// Ms is the time the layer took to compute, in milliseconds.
+	// Ms is the time the layer took to compute, in milliseconds; for a
+	// layer inside a block, 0 (its block's time counts it).
 	Ms float64 `json:"ms"`
 }
 
@@ -116,17 +139,20 @@ type Unit struct {
 // Projection describes a deconvnet projection; a binary frame of kind
 // KindProjection (a PNG) follows.
 type Projection struct {
-	Type       string  `json:"type"` // "projection"
-	Run        int     `json:"run"`
-	Layer      int     `json:"layer"`
-	Name       string  `json:"name"`
+	Type string `json:"type"` // "projection"
+	Run  int    `json:"run"`
+	// Layer is the projected layer's dotted name, Index its row.
+	Layer      string  `json:"layer"`
+	Index      int     `json:"index"`
 	Unit       Unit    `json:"unit"`
 	Strongest  bool    `json:"strongest"`
 	Activation float32 `json:"activation"`
-	// RF is the receptive field's side in input pixels; Box is the field of
-	// the unit clipped to the input, [x0, y0, x1, y1) in input pixels.
-	RF  int    `json:"rf"`
-	Box [4]int `json:"box"`
+	// RF is the receptive field's side in input pixels and Whole whether
+	// the unit sees the whole input; Box is the field of the unit clipped
+	// to the input, [x0, y0, x1, y1) in input pixels.
+	RF    int    `json:"rf"`
+	Whole bool   `json:"whole"`
+	Box   [4]int `json:"box"`
 	// Peak is max|v| of the projection: mid grey is 0, white +Peak.
 	Peak float32 `json:"peak"`
 }
@@ -160,7 +186,7 @@ const HeaderSize = 32
 //	1      1     version (Version)
 //	2      2     reserved, 0
 //	4      4     run      uint32
-//	8      4     index    int32 (layer index; -1 for the input)
+//	8      4     index    int32 (the layer's row in start's layers; -1 for the input)
 //	12     4     C        uint32
 //	16     4     H        uint32
 //	20     4     W        uint32

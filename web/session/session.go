@@ -8,6 +8,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -17,6 +18,7 @@ import (
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/zoo"
 )
 
 // Timing and size limits of a connection.
@@ -170,18 +172,34 @@ func (s *session) handle(msg []byte) (err error) {
 	switch req.Type {
 	case "run":
 		return s.run(req)
+	case "open":
+		return s.open(req)
 	case "project":
 		return s.project(req)
 	case "":
 		return errors.New(`message has no "type"`)
 	}
-	return fmt.Errorf("unknown message type %q (want run or project)", req.Type)
+	return fmt.Errorf("unknown message type %q (want run, open or project)", clip(req.Type))
 }
 
 func (s *session) hello() Hello {
-	h := Hello{Type: "hello", Version: Version}
+	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}}
 	for _, e := range s.h.models.Entries() {
-		h.Models = append(h.Models, ModelRef{Name: e.Name, Model: e.Model, Dataset: e.Dataset, Input: e.Input, Classes: e.Classes, Trained: e.Trained, Accuracy: e.TestAccuracy})
+		g := catalog.GalleryFor(e)
+		about := ""
+		if f, err := zoo.Lookup(e.Model); err == nil {
+			about = f.Description
+		}
+		h.Models = append(h.Models, ModelRef{Name: e.Name, Model: e.Model, Dataset: e.Dataset, Input: e.Input, Classes: e.Classes,
+			Trained: e.Trained, Accuracy: e.TestAccuracy, Gallery: g, About: about})
+		if _, done := h.Galleries[g]; done {
+			continue
+		}
+		list := []SampleRef{}
+		for _, p := range s.h.samples.List(g, e.Classes) {
+			list = append(list, SampleRef{File: p.File, Label: p.Label})
+		}
+		h.Galleries[g] = list
 	}
 	return h
 }
@@ -195,7 +213,13 @@ func (s *session) picture(m *catalog.Model, req Request) (img image.Image, in In
 	case req.Sample != "" && req.Upload != "":
 		return nil, in, errors.New(`give "sample" or "upload", not both`)
 	case req.Sample != "":
-		img, err = s.h.samples.Open(catalog.GalleryFor(m.Entry), req.Sample)
+		// "gallery/file" names any gallery's picture (the page keeps its
+		// input when the model changes); a plain file is the model's own.
+		gallery, file, ok := strings.Cut(req.Sample, "/")
+		if !ok {
+			gallery, file = catalog.GalleryFor(m.Entry), req.Sample
+		}
+		img, err = s.h.samples.Open(gallery, file)
 		return img, Input{Source: "sample", Name: req.Sample}, err
 	case req.Upload != "":
 		img, ok := s.h.uploads.Get(req.Upload)
@@ -211,12 +235,19 @@ func (s *session) picture(m *catalog.Model, req Request) (img image.Image, in In
 	return nil, in, errors.New(`a run needs "sample" or "upload"`)
 }
 
+// maxOpen bounds a run's list of open blocks.
+const maxOpen = 4096
+
 // run streams one forward pass: start, input, then one layer message and
-// one maps frame per layer as each is computed, then the prediction. The
+// one maps frame per layer as each is computed (with the parts of the
+// blocks req.Open names right after their block), then the prediction. The
 // pass becomes the session's trace for projections.
 func (s *session) run(req Request) error {
-	if req.Layer != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil {
-		return errors.New("a run takes model and sample or upload only")
+	if req.Layer != "" || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil {
+		return errors.New("a run takes model, sample or upload, and open only")
+	}
+	if len(req.Open) > maxOpen {
+		return fmt.Errorf("a run opens at most %d blocks", maxOpen)
 	}
 	m, err := s.h.models.Open(req.Model)
 	if err != nil {
@@ -250,21 +281,17 @@ func (s *session) run(req Request) error {
 		return err
 	}
 
+	open := make(map[string]bool, len(req.Open))
+	for _, name := range req.Open {
+		open[name] = true
+	}
 	begin := time.Now()
 	last := begin
-	tr, err := m.Net.Net.Forward(x, &nn.Context{Arena: s.arena}, func(i int, st *nn.Step) error {
-		took := time.Since(last)
-		maps, err := viz.Quantize(st.Out)
-		if err != nil {
+	tr, err := m.Net.Net.Forward(x, &nn.Context{Arena: s.arena}, func(_ int, st *nn.Step) error {
+		if err := s.sendLayer(run, m.Summary, st, time.Since(last)); err != nil {
 			return err
 		}
-		meta := Layer{Type: "layer", Run: run, Index: i, Name: st.Layer.Name(), Kind: st.Layer.Type(),
-			Shape: st.Out.Shape[1:], Min: maps.Min, Max: maps.Max, Ms: ms(took)}
-		if err := s.pushJSON(meta); err != nil {
-			return err
-		}
-		hdr := Header{Kind: KindMaps, Run: run, Index: i, C: maps.C, H: maps.H, W: maps.W, Min: maps.Min, Max: maps.Max}
-		if err := s.push(frame{websocket.BinaryMessage, hdr.Frame(maps.Pixels)}); err != nil {
+		if err := s.sendParts(run, m.Summary, st, open); err != nil {
 			return err
 		}
 		last = time.Now()
@@ -282,37 +309,120 @@ func (s *session) run(req Request) error {
 		Top: nn.ArgMax(probs.Data), Ms: ms(time.Since(begin))})
 }
 
-// project answers a projection request from the kept trace: the deconvnet
-// projection of one unit, its receptive field and its activation.
-func (s *session) project(req Request) error {
-	if req.Model != "" || req.Sample != "" || req.Upload != "" {
-		return errors.New("a projection takes run, layer, channel, y and x only")
+// sendLayer sends one step's layer message and maps frame.
+func (s *session) sendLayer(run int, sum *zoo.Summary, st *nn.Step, took time.Duration) error {
+	row, index, ok := sum.Row(st.Layer.Name())
+	if !ok {
+		return fmt.Errorf("layer %s has no summary row", st.Layer.Name())
 	}
+	maps, err := viz.Quantize(row.ChannelsFirst(st.Out))
+	if err != nil {
+		return err
+	}
+	meta := Layer{Type: "layer", Run: run, Index: index, Name: row.Name, Kind: row.Type,
+		Shape: row.Maps, Min: maps.Min, Max: maps.Max, Ms: ms(took)}
+	if err := s.pushJSON(meta); err != nil {
+		return err
+	}
+	hdr := Header{Kind: KindMaps, Run: run, Index: index, C: maps.C, H: maps.H, W: maps.W, Min: maps.Min, Max: maps.Max}
+	return s.push(frame{websocket.BinaryMessage, hdr.Frame(maps.Pixels)})
+}
+
+// sendParts sends the parts of st when open names it, and theirs when open
+// names them, depth first.
+func (s *session) sendParts(run int, sum *zoo.Summary, st *nn.Step, open map[string]bool) error {
+	if !open[st.Layer.Name()] {
+		return nil
+	}
+	for _, part := range st.Parts() {
+		if part == nil { // an auxiliary head that did not run
+			continue
+		}
+		if err := s.sendLayer(run, sum, part, 0); err != nil {
+			return err
+		}
+		if err := s.sendParts(run, sum, part, open); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// open streams the parts of one block of the kept trace, as a run does
+// for the blocks it opens.
+func (s *session) open(req Request) error {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil {
+		return errors.New("an open takes run and layer only")
+	}
+	if err := s.kept(req); err != nil {
+		return err
+	}
+	row, _, ok := s.model.Summary.Row(req.Layer)
+	if !ok {
+		return fmt.Errorf("no layer %q in %s", clip(req.Layer), s.model.Name)
+	}
+	if row.Parts == 0 {
+		return fmt.Errorf("layer %s (%s) does not open", row.Name, row.Type)
+	}
+	_, st, ok := s.trace.Locate(row.Name)
+	if !ok {
+		return fmt.Errorf("layer %s did not run", row.Name)
+	}
+	return s.sendParts(s.runs, s.model.Summary, st, map[string]bool{row.Name: true})
+}
+
+// kept checks that a request about the kept trace can be answered.
+func (s *session) kept(req Request) error {
 	if s.trace == nil {
-		return errors.New("nothing to project yet: run a picture first")
+		return fmt.Errorf("nothing to %s yet: run a picture first", req.Type)
 	}
 	if req.Run != nil && *req.Run != s.runs {
 		return fmt.Errorf("run %d is gone; the latest run is %d", *req.Run, s.runs)
 	}
-	layers := s.model.Summary.Layers
-	if req.Layer == nil || *req.Layer < 0 || *req.Layer >= len(layers) {
-		return fmt.Errorf("layer must be an index in [0,%d)", len(layers))
+	return nil
+}
+
+// clip shortens a client's string for an error message.
+func clip(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "…"
 	}
-	li := *req.Layer
-	info := layers[li]
-	mc, mh, mw := info.Output[0], 1, 1
-	if len(info.Output) == 3 {
-		mh, mw = info.Output[1], info.Output[2]
+	return s
+}
+
+// project answers a projection request from the kept trace: the deconvnet
+// projection of one unit, its receptive field and its activation.
+func (s *session) project(req Request) error {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil {
+		return errors.New("a projection takes run, layer, channel, y and x only")
+	}
+	if err := s.kept(req); err != nil {
+		return err
+	}
+	if req.Layer == "" {
+		return errors.New(`a projection needs "layer", a layer's name`)
+	}
+	info, index, ok := s.model.Summary.Row(req.Layer)
+	if !ok {
+		return fmt.Errorf("no layer %q in %s", clip(req.Layer), s.model.Name)
+	}
+	mc, mh, mw := info.Maps[0], 1, 1
+	if len(info.Maps) == 3 {
+		mh, mw = info.Maps[1], info.Maps[2]
 	}
 	if req.Channel == nil || *req.Channel < 0 || *req.Channel >= mc {
 		return fmt.Errorf("channel must be in [0,%d) for layer %s", mc, info.Name)
 	}
+	target, err := deconv.Find(s.trace, info.Name)
+	if err != nil {
+		return err
+	}
+	target.ChannelsLast = info.Layout == "hwc"
 	var u deconv.Unit
 	strongest := req.Y == nil && req.X == nil
 	switch {
 	case strongest:
-		var err error
-		if u, err = deconv.Strongest(s.trace, li, *req.Channel); err != nil {
+		if u, err = deconv.StrongestAt(target, *req.Channel); err != nil {
 			return err
 		}
 	case req.Y == nil || req.X == nil:
@@ -322,7 +432,11 @@ func (s *session) project(req Request) error {
 	default:
 		u = deconv.Unit{Channel: *req.Channel, Y: *req.Y, X: *req.X}
 	}
-	proj, err := deconv.Project(s.trace, li, u) // its tensors come from the arena, above the trace
+	at, err := target.Index(u)
+	if err != nil {
+		return err
+	}
+	proj, err := deconv.ProjectAt(s.trace, target, u) // its tensors come from the arena, above the trace
 	defer s.arena.ReleaseTo(s.traceMark)
 	if err != nil {
 		return err
@@ -337,13 +451,13 @@ func (s *session) project(req Request) error {
 	}
 	in := s.model.Net.Input
 	box := info.Box(u.Y, u.X, in[1], in[2])
-	meta := Projection{Type: "projection", Run: s.runs, Layer: li, Name: info.Name, Unit: Unit(u), Strongest: strongest,
-		Activation: s.trace.Steps[li].Out.Data[(u.Channel*mh+u.Y)*mw+u.X], RF: info.RF,
+	meta := Projection{Type: "projection", Run: s.runs, Layer: info.Name, Index: index, Unit: Unit(u), Strongest: strongest,
+		Activation: target.Step.Out.Data[at], RF: info.RF, Whole: info.Whole,
 		Box: [4]int{box.Min.X, box.Min.Y, box.Max.X, box.Max.Y}, Peak: peak}
 	if err := s.pushJSON(meta); err != nil {
 		return err
 	}
-	hdr := Header{Kind: KindProjection, Run: s.runs, Index: li, C: in[0], H: in[1], W: in[2], Min: -peak, Max: peak}
+	hdr := Header{Kind: KindProjection, Run: s.runs, Index: index, C: in[0], H: in[1], W: in[2], Min: -peak, Max: peak}
 	return s.push(frame{websocket.BinaryMessage, hdr.Frame(png)})
 }
 

@@ -78,7 +78,7 @@ func (f *fixture) dial(t *testing.T) *client {
 	c := &client{t: t, conn: conn}
 	var hello session.Hello
 	c.json("hello", &hello)
-	if hello.Version != session.Version || len(hello.Models) != 1 || hello.Models[0].Model != "lenet5" {
+	if hello.Version != session.Version || len(hello.Models) != 1 || hello.Models[0].Name != f.models.Entries()[0].Name {
 		t.Fatalf("hello = %+v", hello)
 	}
 	return c
@@ -146,8 +146,8 @@ func (c *client) errorFor(msg, want string) {
 }
 
 // run sends a run request and checks the whole stream: start, input, one
-// layer message and maps frame per layer in order (names and shapes as
-// zoo.Summarize has them), then the prediction.
+// layer message and maps frame per top-level layer in order (names and
+// shapes as zoo.Summarize has them), then the prediction.
 func (c *client) run(f *fixture, req string) session.Prediction {
 	c.t.Helper()
 	m, err := f.models.Open("")
@@ -158,29 +158,29 @@ func (c *client) run(f *fixture, req string) session.Prediction {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	var want []string
+	for _, l := range sum.Top() {
+		want = append(want, l.Name)
+	}
+	return c.runExpecting(sum, req, want)
+}
+
+// runExpecting is run for a stream of exactly the rows named want.
+func (c *client) runExpecting(sum *zoo.Summary, req string, want []string) session.Prediction {
+	c.t.Helper()
 	c.send(req)
 	var start session.Start
 	c.json("start", &start)
-	if start.Run < 1 || len(start.Layers) != len(sum.Layers) || !slices.Equal(start.Input, []int{1, 28, 28}) {
+	if start.Run < 1 || len(start.Layers) != len(sum.Layers) || !slices.Equal(start.Input, sum.Input) {
 		c.t.Fatalf("start = %+v", start)
 	}
 	var in session.Input
 	c.json("input", &in)
 	h, pix := c.frame(session.KindInput)
-	if h.Run != start.Run || h.Index != -1 || h.C*h.H*h.W != 28*28 || len(pix) != 28*28 {
+	if n := zooNumel(sum.Input); h.Run != start.Run || h.Index != -1 || h.C*h.H*h.W != n || len(pix) != n {
 		c.t.Fatalf("input frame %+v with %d bytes", h, len(pix))
 	}
-	for i, want := range sum.Layers {
-		var l session.Layer
-		c.json("layer", &l)
-		if l.Index != i || l.Name != want.Name || l.Kind != want.Type || !slices.Equal(l.Shape, want.Output) || l.Run != start.Run {
-			c.t.Fatalf("layer message %d = %+v, want %s %s %v", i, l, want.Name, want.Type, want.Output)
-		}
-		h, maps := c.frame(session.KindMaps)
-		if h.Index != i || h.Run != start.Run || len(maps) != h.C*h.H*h.W || h.C*h.H*h.W != zooNumel(want.Output) || h.Min != l.Min || h.Max != l.Max {
-			c.t.Fatalf("maps frame %d: %+v with %d bytes, layer %v", i, h, len(maps), want.Output)
-		}
-	}
+	c.layers(start.Run, sum, want)
 	var p session.Prediction
 	c.json("prediction", &p)
 	var total float32
@@ -191,6 +191,26 @@ func (c *client) run(f *fixture, req string) session.Prediction {
 		c.t.Fatalf("prediction = %+v (sum %v)", p, total)
 	}
 	return p
+}
+
+// layers reads one layer message and maps frame for each row named in want.
+func (c *client) layers(run int, sum *zoo.Summary, want []string) {
+	c.t.Helper()
+	for _, name := range want {
+		row, i, ok := sum.Row(name)
+		if !ok {
+			c.t.Fatalf("no row %s", name)
+		}
+		var l session.Layer
+		c.json("layer", &l)
+		if l.Index != i || l.Name != row.Name || l.Kind != row.Type || !slices.Equal(l.Shape, row.Maps) || l.Run != run {
+			c.t.Fatalf("layer message = %+v, want row %d: %s %s %v", l, i, row.Name, row.Type, row.Maps)
+		}
+		h, maps := c.frame(session.KindMaps)
+		if h.Index != i || h.Run != run || len(maps) != h.C*h.H*h.W || h.C*h.H*h.W != zooNumel(row.Output) || h.Min != l.Min || h.Max != l.Max {
+			c.t.Fatalf("maps frame of %s: %+v with %d bytes, output %v", name, h, len(maps), row.Output)
+		}
+	}
 }
 
 func zooNumel(s []int) int {
@@ -212,7 +232,7 @@ func (c *client) project(req string) (session.Projection, image.Image) {
 	if err != nil {
 		c.t.Fatalf("projection PNG: %v", err)
 	}
-	if h.Index != p.Layer || h.Run != p.Run || h.H != 28 || h.W != 28 || img.Bounds().Dx() != 28 || img.Bounds().Dy() != 28 {
+	if h.Index != p.Index || h.Run != p.Run || h.W != img.Bounds().Dx() || h.H != img.Bounds().Dy() {
 		c.t.Fatalf("projection frame %+v, picture %v", h, img.Bounds())
 	}
 	if h.Min != -p.Peak || h.Max != p.Peak {
@@ -240,8 +260,8 @@ func TestProjection(t *testing.T) {
 	m, _ := f.models.Open("")
 
 	// A whole map: the strongest unit, its field from LayerInfo.Box.
-	p, first := c.project(`{"type":"project","run":1,"layer":3,"channel":5}`)
-	if !p.Strongest || p.Name != "c3" || p.Unit.Channel != 5 || p.RF != 14 {
+	p, first := c.project(`{"type":"project","run":1,"layer":"c3","channel":5}`)
+	if !p.Strongest || p.Layer != "c3" || p.Index != 3 || p.Unit.Channel != 5 || p.RF != 14 || p.Whole {
 		t.Fatalf("projection = %+v", p)
 	}
 	box := m.Summary.Layers[3].Box(p.Unit.Y, p.Unit.X, 28, 28)
@@ -249,7 +269,7 @@ func TestProjection(t *testing.T) {
 		t.Fatalf("box %v, want %v", p.Box, box)
 	}
 	// A chosen unit.
-	p, img := c.project(`{"type":"project","layer":0,"channel":2,"y":27,"x":0}`)
+	p, img := c.project(`{"type":"project","layer":"c1","channel":2,"y":27,"x":0}`)
 	if p.Strongest || p.Unit != (session.Unit{Channel: 2, Y: 27, X: 0}) || p.Box[0] != 0 || p.Box[3] != 28 {
 		t.Fatalf("projection = %+v", p)
 	}
@@ -263,13 +283,13 @@ func TestProjection(t *testing.T) {
 			}
 		}
 	}
-	// A vector unit of the classifier.
-	p, _ = c.project(`{"type":"project","layer":11,"channel":7}`)
-	if p.Name != "out" || p.Unit.Channel != 7 || p.Box != [4]int{0, 0, 28, 28} {
+	// A vector unit of the classifier, chosen (not the strongest).
+	p, _ = c.project(`{"type":"project","layer":"out","channel":7,"y":0,"x":0}`)
+	if p.Layer != "out" || p.Unit.Channel != 7 || p.Strongest || !p.Whole || p.Box != [4]int{0, 0, 28, 28} {
 		t.Fatalf("projection of a logit = %+v", p)
 	}
 	// Projections reuse their buffers: asked again, the first is unchanged.
-	if _, again := c.project(`{"type":"project","run":1,"layer":3,"channel":5}`); !samePixels(first, again) {
+	if _, again := c.project(`{"type":"project","run":1,"layer":"c3","channel":5}`); !samePixels(first, again) {
 		t.Fatal("the same projection asked again gives another picture")
 	}
 }
@@ -291,7 +311,8 @@ func samePixels(a, b image.Image) bool {
 func TestHostileMessagesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 	f := newFixture(t)
 	c := f.dial(t)
-	c.errorFor(`{"type":"project","layer":0,"channel":0}`, "run a picture first")
+	c.errorFor(`{"type":"project","layer":"c1","channel":0}`, "run a picture first")
+	c.errorFor(`{"type":"open","layer":"c1"}`, "run a picture first")
 	c.errorFor(`{not json`, "bad JSON")
 	c.errorFor(`[1,2,3]`, "bad JSON")
 	c.errorFor(`{"type":"run","sample":"00-coat.png","evil":true}`, "unknown field")
@@ -302,7 +323,9 @@ func TestHostileMessagesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 	c.errorFor(`{"type":"run","sample":"00-coat.png","upload":"x"}`, "not both")
 	c.errorFor(`{"type":"run","upload":"feedface"}`, "no upload")
 	c.errorFor(`{"type":"run","model":"vgg99","sample":"00-coat.png"}`, "unknown model")
-	c.errorFor(`{"type":"run","sample":"00-coat.png","layer":1}`, "a run takes")
+	c.errorFor(`{"type":"run","sample":"00-coat.png","layer":"c1"}`, "a run takes")
+	c.errorFor(`{"type":"run","sample":"00-coat.png","open":"c1"}`, "bad JSON")
+	c.errorFor(`{"type":"run","sample":"00-coat.png","open":[`+strings.Repeat(`"x",`, 5000)+`"x"]}`, "at most 4096 blocks")
 	c.errorFor(strings.Repeat(" ", 100<<10)+`{"type":"run"}`, "larger than 64 KiB")
 	if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3}); err != nil {
 		t.Fatal(err)
@@ -312,24 +335,32 @@ func TestHostileMessagesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 
 	c.run(f, `{"type":"run","sample":"00-coat.png"}`)
 	for msg, want := range map[string]string{
-		`{"type":"project","layer":12,"channel":0}`:                 "layer must be an index in [0,12)",
-		`{"type":"project","layer":-1,"channel":0}`:                 "layer must be",
-		`{"type":"project","channel":0}`:                            "layer must be",
-		`{"type":"project","layer":0,"channel":6}`:                  "channel must be in [0,6)",
-		`{"type":"project","layer":0}`:                              "channel must be",
-		`{"type":"project","layer":0,"channel":0,"y":28,"x":0}`:     "outside layer c1's 28x28 maps",
-		`{"type":"project","layer":0,"channel":0,"y":-1,"x":0}`:     "outside",
-		`{"type":"project","layer":0,"channel":0,"y":3}`:            "both y and x",
-		`{"type":"project","layer":9,"channel":0,"y":0,"x":1}`:      "outside layer f6's 1x1 maps",
-		`{"type":"project","run":99,"layer":0,"channel":0}`:         "run 99 is gone",
-		`{"type":"project","layer":0,"channel":1e99}`:               "bad JSON",
-		`{"type":"project","layer":"0","channel":0}`:                "bad JSON",
-		`{"type":"project","layer":0,"channel":0,"sample":"a.png"}`: "a projection takes",
+		`{"type":"project","layer":"c9","channel":0}`:                    `no layer "c9" in lenet5-untrained`,
+		`{"type":"project","layer":"","channel":0}`:                      `needs "layer"`,
+		`{"type":"project","channel":0}`:                                 `needs "layer"`,
+		`{"type":"project","layer":"` + strings.Repeat("c", 5000) + `"}`: `no layer "cccc`,
+		`{"type":"project","layer":"c1\\u0000","channel":0}`:             "no layer",
+		`{"type":"project","layer":"../c1","channel":0}`:                 "no layer",
+		`{"type":"project","layer":3,"channel":0}`:                       "bad JSON",
+		`{"type":"project","layer":["c1"],"channel":0}`:                  "bad JSON",
+		`{"type":"project","layer":"c1","channel":6}`:                    "channel must be in [0,6)",
+		`{"type":"project","layer":"c1"}`:                                "channel must be",
+		`{"type":"project","layer":"c1","channel":0,"y":28,"x":0}`:       "outside layer c1's 28x28 maps",
+		`{"type":"project","layer":"c1","channel":0,"y":-1,"x":0}`:       "outside",
+		`{"type":"project","layer":"c1","channel":0,"y":3}`:              "both y and x",
+		`{"type":"project","layer":"f6","channel":0,"y":0,"x":1}`:        "outside layer f6's 1x1 maps",
+		`{"type":"project","run":99,"layer":"c1","channel":0}`:           "run 99 is gone",
+		`{"type":"project","layer":"c1","channel":1e99}`:                 "bad JSON",
+		`{"type":"project","layer":"c1","channel":0,"sample":"a.png"}`:   "a projection takes",
+		`{"type":"open","layer":"c1"}`:                                   "c1 (Conv2d) does not open",
+		`{"type":"open","layer":"nowhere"}`:                              `no layer "nowhere"`,
+		`{"type":"open","layer":"c1","channel":0}`:                       "an open takes",
+		`{"type":"open","run":99,"layer":"c1"}`:                          "run 99 is gone",
 	} {
 		c.errorFor(msg, want)
 	}
 	// Still alive: a projection from the kept trace, then a new run.
-	c.project(`{"type":"project","layer":2,"channel":0}`)
+	c.project(`{"type":"project","layer":"s2","channel":0}`)
 	c.run(f, `{"type":"run","sample":"00-coat.png"}`)
 }
 
@@ -368,7 +399,7 @@ func TestHeaderRoundTrip(t *testing.T) {
 		t.Fatalf("frame % x", b)
 	}
 	// The documented layout, byte for byte.
-	want := []byte{1, 1, 0, 0, 7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0xc0, 0xbf, 0, 0, 0x10, 0x40, 9, 8, 7}
+	want := []byte{1, 2, 0, 0, 7, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 3, 0, 0, 0, 4, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0xc0, 0xbf, 0, 0, 0x10, 0x40, 9, 8, 7}
 	if !bytes.Equal(b, want) {
 		t.Fatalf("frame\n% x\nwant\n% x", b, want)
 	}
@@ -391,7 +422,7 @@ func TestConcurrentSessions(t *testing.T) {
 			c := f.dial(t)
 			for range 3 {
 				c.run(f, `{"type":"run","sample":"00-coat.png"}`)
-				c.project(`{"type":"project","layer":4,"channel":3}`)
+				c.project(`{"type":"project","layer":"c3.act","channel":3}`)
 			}
 		})
 	}

@@ -6,10 +6,12 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/layout"
 	"github.com/convscope/convscope/zoo"
 )
 
-// Models lists catalog models and their summaries.
+// Models lists catalog models and their summaries. Summary answers an
+// unknown name with a zero Entry and an error.
 type Models interface {
 	Entries() []catalog.Entry
 	Summary(name string) (catalog.Entry, *zoo.Summary, error)
@@ -35,8 +37,12 @@ func (h *Handler) Routes() chi.Router {
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	e, s, err := h.models.Summary(chi.URLParam(r, "name"))
+	if err != nil && e.Name == "" {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusNotFound)
+		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

@@ -2,6 +2,8 @@ package summary
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -68,5 +70,46 @@ func TestIndexListsTheZoo(t *testing.T) {
 	e, s, err := cat.Summary("resnet50")
 	if err != nil || e.Trained || s.Params != 25557032 {
 		t.Errorf("resnet50: trained %v, %d params, %v", e.Trained, s.Params, err)
+	}
+}
+
+// A CIFAR-shaped untrained network has no dataset, and says so.
+func TestPageSaysWhenThereIsNoDataset(t *testing.T) {
+	cat, err := catalog.Untrained("resnet20_b", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, s, err := cat.Summary("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Page(e, s).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if want := `data-testid="model-dataset">none (untrained, no dataset)<`; !strings.Contains(b.String(), want) {
+		t.Errorf("page lacks %q", want)
+	}
+}
+
+// An unknown model is the site's own 404 page; an architecture's name finds
+// its entry.
+func TestUnknownModelIsTheSite404(t *testing.T) {
+	cat, err := catalog.Untrained("lenet5", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(cat).Routes()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/nope", nil))
+	html := rec.Body.String()
+	if rec.Code != http.StatusNotFound || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
+		!strings.Contains(html, `data-testid="topbar"`) || !strings.Contains(html, "unknown model &#34;nope&#34;") {
+		t.Errorf("GET /nope: %d %q\n%s", rec.Code, rec.Header().Get("Content-Type"), html)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/lenet5", nil))
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `data-testid="model-title">lenet5-untrained<`) {
+		t.Errorf("GET /lenet5: %d", rec.Code)
 	}
 }
