@@ -31,44 +31,38 @@ func chromium() string {
 	return ""
 }
 
-// TestBrowser drives the real page in headless Chromium: pick a sample,
-// wait for every layer's maps and the prediction, click a map and see its
-// projection, click a pixel of the enlarged map, then draw and upload.
-// Set CONVSCOPE_SCREENSHOT=file.png to keep a picture of the page (the
-// README's docs/screenshot.png comes from here).
-func TestBrowser(t *testing.T) {
+// browser is one headless Chromium on a test server, with the helpers the
+// browser tests share. Any exception, console error or warning (a CSP
+// violation, a missing module) fails the test at its end.
+type browser struct {
+	t    *testing.T
+	url  string // the test server
+	ctx  context.Context
+	mu   sync.Mutex
+	said []string
+}
+
+// newBrowser starts the server and a width×height Chromium, or skips.
+func newBrowser(t *testing.T, width, height int) *browser {
 	bin := chromium()
 	if bin == "" {
 		t.Skip("no chromium on PATH: install Debian's chromium (apt-get install chromium) to run the browser test")
 	}
 	h, _ := newRouter(t)
 	srv := httptest.NewServer(h)
-	defer srv.Close()
-
+	t.Cleanup(srv.Close)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1440, 1000))
-	defer cancelAlloc()
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	// Any exception, console error or warning (a CSP violation, a missing
-	// module) fails the test. The subscriptions start the browser.
-	exceptions := chromedp.Events(browser, runtime.ExceptionThrown)
-	console := chromedp.Events(browser, runtime.ConsoleAPICalled)
-	logs := chromedp.Events(browser, cdplog.EntryAdded)
-	var mu sync.Mutex
-	var problems []string
-	report := func(s string) {
-		mu.Lock()
-		defer mu.Unlock()
-		problems = append(problems, s)
-	}
-	said := func() []string {
-		mu.Lock()
-		defer mu.Unlock()
-		return slices.Clone(problems)
-	}
+		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height))
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	b := &browser{t: t, url: srv.URL}
+	// The subscriptions start the browser.
+	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
+	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)
+	logs := chromedp.Events(ctx, cdplog.EntryAdded)
 	go func() {
 		for ev, err := range exceptions {
 			if err != nil {
@@ -79,7 +73,7 @@ func TestBrowser(t *testing.T) {
 			if d.Exception != nil {
 				desc += " " + d.Exception.Description
 			}
-			report("exception: " + desc)
+			b.report("exception: " + desc)
 		}
 	}()
 	go func() {
@@ -92,7 +86,7 @@ func TestBrowser(t *testing.T) {
 				for _, a := range ev.Args {
 					parts = append(parts, string(a.Value)+a.Description)
 				}
-				report(fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(parts, " ")))
+				b.report(fmt.Sprintf("console.%s: %s", ev.Type, strings.Join(parts, " ")))
 			}
 		}
 	}()
@@ -102,68 +96,170 @@ func TestBrowser(t *testing.T) {
 				return
 			}
 			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
-				report(fmt.Sprintf("log %s: %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
+				b.report(fmt.Sprintf("log %s: %s %s", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
 			}
 		}
 	}()
-	// The browser lives as long as browser; the steps share a deadline.
-	ctx, cancel := context.WithTimeout(browser, 30*time.Second)
-	defer cancel()
+	// The browser lives as long as the test; the steps share a deadline.
+	var cancel context.CancelFunc
+	b.ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	t.Cleanup(func() {
+		if p := b.problems(); len(p) > 0 && !t.Failed() {
+			t.Errorf("the browser reported: %v", p)
+		}
+	})
+	return b
+}
 
-	do := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v (browser said: %v)", name, err, said())
-		}
+func (b *browser) report(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.said = append(b.said, s)
+}
+
+func (b *browser) problems() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.said)
+}
+
+// do runs steps and fails the test, with what the browser said, if one fails.
+func (b *browser) do(name string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v (browser said: %v)", name, err, b.problems())
 	}
-	poll := func(expr string) chromedp.Action[chromedp.Void] {
-		return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(20*time.Second))
+}
+
+// poll waits until the JavaScript expression expr is true.
+func poll(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(40*time.Second))
+}
+
+// eval evaluates a JavaScript expression.
+func eval[T any](b *browser, js string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v (browser said: %v)", js, err, b.problems())
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("read %s: %v (browser said: %v)", sel, err, said())
-		}
-		return s
+	return v
+}
+
+// text is the text of the element sel.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("read %s: %v (browser said: %v)", sel, err, b.problems())
 	}
+	return s
+}
+
+// screenshot keeps a picture of the viewport in $CONVSCOPE_SHOTS/name.png
+// when that folder is set (the README's docs/screenshot.png comes from
+// TestBrowser's "projection" picture).
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	dir := os.Getenv("CONVSCOPE_SHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// Selectors of the page's parts.
+const (
+	doneJS  = `document.querySelector('[data-testid="app"]').dataset.done === 'true'`
+	readyJS = `document.querySelector('[data-testid="layers"]').dataset.ready === 'true'`
+)
+
+func rowSel(name string) string { return `[data-testid="layer"][data-name="` + name + `"]` }
+
+// clickMap clicks map (or cell) k of a layer's canvas, working out where
+// the tile lies from the canvas's drawn grid (maps.js lays tiles out in
+// rows of cols; data-cols says how many).
+func (b *browser) clickMap(layer string, k int) {
+	b.t.Helper()
+	sel := rowSel(layer) + ` [data-testid="map-canvas"]`
+	b.do("see "+layer+" drawn", chromedp.ScrollIntoView(chromedp.CSS(sel)), poll(`document.querySelector('`+rowSel(layer)+`').dataset.drawn === 'true'`))
+	xy := eval[[]float64](b, `(() => { const c = document.querySelector('`+sel+`'); const r = c.getBoundingClientRect();
+		const cols = Number(c.dataset.cols), rows = Number(c.dataset.rows), k = `+fmt.Sprint(k)+`;
+		return [r.left + (k % cols + 0.5) * r.width / cols, r.top + (Math.floor(k / cols) + 0.5) * r.height / rows]; })()`)
+	b.do("click map "+fmt.Sprint(k)+" of "+layer, chromedp.MouseClickXY(xy[0], xy[1]))
+}
+
+// projected waits for the projection of layer's channel k.
+func (b *browser) projected(layer string, k int, what string) string {
+	b.t.Helper()
+	b.do("see the projection of "+layer, poll(`(() => { const i = document.querySelector('[data-testid="projection-image"]');
+		const info = document.querySelector('[data-testid="projection-info"]').textContent;
+		return i.dataset.ready === 'true' && info.startsWith('`+layer+` · ') && info.includes('`+what+`'); })()`))
+	return b.text(`[data-testid="projection-info"]`)
+}
+
+// TestBrowser drives the real page as a visitor does: the first sample runs
+// on load, every layer's maps arrive, a click on a map projects it, a click
+// on the enlarged map picks a unit, then a drawing and an upload run (the
+// same file twice runs twice).
+func TestBrowser(t *testing.T) {
+	b := newBrowser(t, 1440, 1000)
 	const layers = 12 // LeNet-5
+	b.do("load the page", chromedp.Navigate(b.url))
+	b.do("run the first sample on load", poll(doneJS), poll(readyJS))
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="layer"][data-ready="true"]').length`); n != layers {
+		t.Fatalf("%d layers ready, want %d", n, layers)
+	}
+	if u := eval[string](b, `location.search`); !strings.Contains(u, "sample=fashion-mnist%2F00-ankle-boot.png") {
+		t.Fatalf("the URL %q does not name the sample", u)
+	}
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="top-class"]').length`); n != 5 {
+		t.Fatalf("%d classes in the top five", n)
+	}
+	b.do("see the input", poll(`document.querySelector('[data-testid="input-canvas"]').dataset.run === '1'`))
+	// One canvas per layer: c1's six maps and f6's 84 cells, drawn once
+	// scrolled into view.
+	b.do("scroll to f6", chromedp.ScrollIntoView(chromedp.CSS(rowSel("f6"))), poll(`document.querySelector('`+rowSel("f6")+`').dataset.drawn === 'true'`))
+	if got := eval[string](b, `(() => { const c = document.querySelector('`+rowSel("c1")+` canvas.mapgrid');
+		const f = document.querySelector('`+rowSel("f6")+` canvas.mapgrid');
+		return document.querySelectorAll('canvas.mapgrid').length + ' ' + c.dataset.count + ' ' + f.dataset.count; })()`); got != "12 6 84" {
+		t.Fatalf("canvases and their counts: %q, want 12 canvases, 6 maps, 84 cells", got)
+	}
 
-	do("load the page", chromedp.Navigate(srv.URL), chromedp.WaitVisible(chromedp.CSS(`[data-testid="sample"]`)))
-	do("connect", poll(`document.querySelector('[data-testid="status"]').dataset.state === 'ready'`))
-	do("pick a sample", chromedp.Click(chromedp.CSS(`[data-testid="sample"]`), chromedp.NodeVisible))
-	do("see every layer's maps", poll(fmt.Sprintf(`document.querySelectorAll('[data-testid="layer"][data-ready="true"]').length === %d`, layers)))
-	do("see the prediction", poll(`document.querySelector('[data-testid="probs"]').dataset.ready === 'true'`))
-	do("see the input", poll(`document.querySelector('[data-testid="input-canvas"]').dataset.run === '1'`))
-	do("count tiles and cells", poll(`document.querySelectorAll('[data-testid="layer"][data-index="0"] [data-testid="map-tile"]').length === 6 &&
-		document.querySelectorAll('[data-testid="layer"][data-index="9"] [data-testid="map-cell"]').length === 84`))
-
-	do("click a map", chromedp.Click(chromedp.CSS(`[data-testid="layer"][data-index="3"] [data-testid="map-tile"][data-channel="2"]`), chromedp.NodeVisible))
-	do("see its projection", poll(`(() => { const i = document.querySelector('[data-testid="projection-image"]');
-		return i.dataset.ready === 'true' && i.naturalWidth === 28 && i.naturalHeight === 28; })()`))
-	if info := text(`[data-testid="projection-info"]`); !strings.Contains(info, "c3") || !strings.Contains(info, "map 2") || !strings.Contains(info, "strongest") {
+	b.clickMap("c3", 2)
+	info := b.projected("c3", 2, "map 2")
+	if !strings.Contains(info, "strongest") {
 		t.Fatalf("projection info %q", info)
 	}
-	// The README's picture is this moment: a sample, every layer, and the
-	// projection of c3's map 2 with its receptive field.
-	if path := os.Getenv("CONVSCOPE_SCREENSHOT"); path != "" {
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	b.screenshot("projection")
 
 	// Click the top-left pixel of the enlarged 10x10 map: unit (0,0).
-	box := rect(t, ctx, `[data-testid="projection-map"]`)
+	box := rect(t, b.ctx, `[data-testid="projection-map"]`)
 	cell := box[2] / 10
-	do("click a pixel", chromedp.MouseClickXY(box[0]+cell/2, box[1]+cell/2))
-	do("see that unit", poll(`document.querySelector('[data-testid="projection-info"]').textContent.includes('unit (y 0, x 0)')`))
+	b.do("click a pixel", chromedp.MouseClickXY(box[0]+cell/2, box[1]+cell/2))
+	b.do("see that unit", poll(`document.querySelector('[data-testid="projection-info"]').textContent.includes('unit (y 0, x 0)')`))
+	if info := b.text(`[data-testid="projection-info"]`); strings.Contains(info, "strongest") {
+		t.Fatalf("a chosen unit is captioned as the strongest: %q", info)
+	}
+
+	// A logit is captioned with its class name.
+	b.clickMap("out", 7)
+	if info := b.projected("out", 7, "Sneaker"); strings.Contains(info, "strongest") {
+		t.Fatalf("logit caption %q", info)
+	}
+	b.clickMap("c3", 2)
+	b.projected("c3", 2, "map 2")
 
 	// Draw a stroke: the drawing is uploaded and run, the selection kept.
-	c := rect(t, ctx, `[data-testid="draw-canvas"]`)
+	b.do("scroll to the drawing", chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="draw-canvas"]`)))
+	c := rect(t, b.ctx, `[data-testid="draw-canvas"]`)
 	x0, y0 := c[0]+c[2]*0.3, c[1]+c[3]*0.3
 	stroke := []chromedp.Action[chromedp.Void]{chromedp.MouseEvent(chromedp.MousePressed, x0, y0, chromedp.ButtonLeft, chromedp.ClickCount(1))}
 	for i := 1; i <= 10; i++ {
@@ -171,23 +267,22 @@ func TestBrowser(t *testing.T) {
 		stroke = append(stroke, chromedp.MouseEvent(chromedp.MouseMoved, x0+c[2]*f, y0+c[3]*f, chromedp.ButtonLeft, buttons(1)))
 	}
 	stroke = append(stroke, chromedp.MouseEvent(chromedp.MouseReleased, x0+c[2]*0.4, y0+c[3]*0.4, chromedp.ButtonLeft, chromedp.ClickCount(1)))
-	do("draw a stroke", stroke...)
-	do("see the drawing run", poll(`document.querySelector('[data-testid="app"]').dataset.run === '2' &&
-		document.querySelector('[data-testid="app"]').dataset.done === 'true'`))
-	if note := text(`[data-testid="input-note"]`); !strings.Contains(note, "your picture") {
+	b.do("draw a stroke", stroke...)
+	b.do("see the drawing run", poll(`document.querySelector('[data-testid="app"]').dataset.run === '2' && `+doneJS))
+	if note := b.text(`[data-testid="input-note"]`); !strings.Contains(note, "your picture") {
 		t.Fatalf("input note after drawing: %q", note)
 	}
-	do("keep the projection across runs", poll(`document.querySelector('[data-testid="projection-image"]').dataset.ready === 'true'`))
+	b.projected("c3", 2, "map 2") // kept across runs
 
-	// Upload a dark square on white paper: inverted, then run.
-	do("upload a picture", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-input"]`), []string{paperPNG(t)}))
-	do("see the upload run", poll(`document.querySelector('[data-testid="app"]').dataset.run === '3' &&
-		document.querySelector('[data-testid="app"]').dataset.done === 'true' &&
-		document.querySelector('[data-testid="upload-status"]').textContent.includes('inverted')`))
-
-	if p := said(); len(p) > 0 {
-		t.Fatalf("the browser reported: %v", p)
-	}
+	// Upload a dark square on white paper: inverted for this one-channel
+	// model, then run; the same file again runs again.
+	paper := paperPNG(t)
+	b.do("upload a picture", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-input"]`), []string{paper}))
+	b.do("see the upload run", poll(`document.querySelector('[data-testid="app"]').dataset.run === '3' && `+doneJS+` &&
+		document.querySelector('[data-testid="input-note"]').textContent.includes('inverted') &&
+		document.querySelector('[data-testid="upload-status"]').textContent.includes('light background')`))
+	b.do("upload it again", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-input"]`), []string{paper}))
+	b.do("see it run again", poll(`document.querySelector('[data-testid="app"]').dataset.run === '4' && `+doneJS))
 }
 
 // rect is the bounding box of the element sel: left, top, width, height.

@@ -1,6 +1,7 @@
-// The explorer page: wires the websocket to the input, the layer rows, the
+// The explorer page: wires the websocket to the input, the layer tree, the
 // prediction and the projection panel. Message order and fields are those of
-// docs/PROTOCOL.md.
+// docs/PROTOCOL.md; the view (model, input, opened blocks, selected unit)
+// lives in the URL (state.js), so a link reopens it.
 
 import { Socket, Kind } from './protocol.js';
 import { paint, gray } from './colormap.js';
@@ -8,25 +9,31 @@ import { Layers } from './layers.js';
 import { Projection } from './projection.js';
 import { Drawing } from './draw.js';
 import { Probs } from './probs.js';
+import { Gallery } from './gallery.js';
+import * as view from './state.js';
 
-const app = document.getElementById('app');
-const statusEl = document.getElementById('status');
-const inputCanvas = document.getElementById('input-canvas');
-const inputNote = document.getElementById('input-note');
-const uploadStatus = document.getElementById('upload-status');
-const predTime = document.getElementById('pred-time');
+const $ = (id) => document.getElementById(id);
+const app = $('app');
+const statusEl = $('status');
+const inputCanvas = $('input-canvas');
+const inputNote = $('input-note');
+const uploadStatus = $('upload-status');
+const predTime = $('pred-time');
+const narrow = matchMedia('(max-width: 700px)');
+
+// The view, from the URL; the page was rendered for app.dataset.model.
+const v = view.read();
+v.model = app.dataset.model;
 
 const state = {
-  model: app.dataset.model,
+  models: new Map(), // name -> hello's model entry
+  galleries: {}, // gallery -> [{file, label}]
   run: 0, // the latest run started by the server
   done: false, // whether that run's prediction has arrived
-  input: null, // the latest input message
-  layerMeta: new Map(), // index -> layer message of the current run
   projection: null, // the latest projection message, waiting for its PNG
-  selected: null, // {layer, channel, y?, x?}
-  pending: null, // a run request to send once connected
+  pendingOpen: new Set(), // blocks opened while a run was streaming
   last: null, // the latest run request, repeated after a reconnection
-  connectedBefore: false,
+  started: false, // whether the page has asked for its first run
 };
 
 // The upload limit of docs/PROTOCOL.md, checked here too so that a large
@@ -38,23 +45,31 @@ function status(text, kind = 'ready') {
   statusEl.dataset.state = kind;
 }
 
-const layers = new Layers(document.getElementById('layers'), select);
+const layers = new Layers($('layers'), {
+  select,
+  toggle(name, open) {
+    if (open) v.open.add(name);
+    else v.open.delete(name);
+    view.write(v);
+    if (!open) return;
+    if (state.done) socket.send({ type: 'open', run: state.run, layer: name });
+    else state.pendingOpen.add(name);
+  },
+});
 const projection = new Projection((y, x) => {
-  if (!state.selected) return;
-  state.selected.y = y;
-  state.selected.x = x;
+  if (!v.layer) return;
+  Object.assign(v, { y, x });
   requestProjection();
 });
-const probs = new Probs(document.getElementById('probs'));
+const probs = new Probs($('top5'), $('probs'), document.querySelector('[data-testid="all-classes"] summary'));
+const gallery = new Gallery($('gallery'), (ref) => runInput({ sample: ref }));
 
 const socket = new Socket(app.dataset.ws, {
   open() {
     status('connected', 'ready');
     // A new connection is a new session with no trace: run again what the
     // page shows, so that projections keep working.
-    const again = state.pending || (state.connectedBefore ? state.last : null);
-    state.connectedBefore = true;
-    if (again) runRequest(again);
+    if (state.last) send(state.last);
   },
   close() {
     state.done = false;
@@ -64,81 +79,142 @@ const socket = new Socket(app.dataset.ws, {
   binary: onFrame,
 });
 
-function runRequest(req) {
-  state.pending = req;
+/** runInput runs a picture ({sample} or {upload}) on the current model. */
+function runInput(input) {
+  v.sample = input.sample || '';
+  v.upload = input.upload || '';
+  gallery.mark(v.sample);
+  view.write(v);
+  const req = { type: 'run', model: v.model, open: [...v.open] };
+  if (v.upload) req.upload = v.upload;
+  else req.sample = v.sample;
   state.last = req;
-  if (!socket.send({ type: 'run', model: state.model, ...req })) return;
-  state.pending = null;
-  status('running…', 'running');
+  send(req);
 }
 
-function select(layer, channel) {
-  const row = layers.get(layer);
+function send(req) {
+  if (!socket.send(req)) return;
+  status('running…', 'running');
+  app.dataset.sentAt = performance.now(); // for the browser test's timing
+}
+
+/** select picks a map (or a vector's unit) and asks for its projection. */
+function select(index, channel) {
+  const row = layers.get(index);
   if (!row?.frame) return;
-  state.selected = { layer, channel };
-  layers.highlight(layer, channel);
-  projection.select(row, channel);
+  const vector = row.frame.h === 1 && row.frame.w === 1;
+  Object.assign(v, { layer: row.info.name, channel, y: vector ? 0 : undefined, x: vector ? 0 : undefined });
+  view.write(v);
+  showSelection(row, channel);
   requestProjection();
 }
 
+function showSelection(row, channel) {
+  layers.highlight(row.index, channel);
+  const label = layers.isLast(row) && state.classes?.[channel] ? `${state.classes[channel]} (class ${channel})` : row.vector ? `unit ${channel}` : `map ${channel}`;
+  projection.select(row, channel, label);
+  placeProjection(row);
+}
+
+// On a phone the projection sits right under the layer it explains.
+function placeProjection(row) {
+  const panel = $('projection');
+  if (narrow.matches && row?.sec) row.sec.after(panel);
+  else if (!narrow.matches && panel.parentElement !== app) app.append(panel);
+}
+narrow.addEventListener('change', () => placeProjection(v.layer ? layers.named(v.layer) : null));
+
 function requestProjection() {
-  const s = state.selected;
-  if (!s || !state.done) return;
-  const msg = { type: 'project', run: state.run, layer: s.layer, channel: s.channel };
-  if (s.y !== undefined) Object.assign(msg, { y: s.y, x: s.x });
+  if (!v.layer || !state.done) return;
+  const msg = { type: 'project', run: state.run, layer: v.layer, channel: v.channel };
+  if (v.y !== undefined) Object.assign(msg, { y: v.y, x: v.x });
+  view.write(v);
   socket.send(msg);
+}
+
+/** showModel fills the model card and gallery for a hello entry. */
+function showModel(m) {
+  if (!m) return;
+  const note = $('model-note');
+  const trained = m.trained ? `trained on ${m.dataset}${m.accuracy > 0 ? `, ${(100 * m.accuracy).toFixed(1)}% test accuracy` : ''}` : 'untrained (random weights)';
+  note.textContent = `${m.model} · ${trained}`;
+  $('model-link').href = `/model/${encodeURIComponent(m.name)}`;
+  $('input-shape').textContent = m.input.join('×');
+  document.title = `Explore ${m.name} · convscope`;
+  gallery.show(m.gallery, state.galleries[m.gallery]);
+  gallery.mark(v.sample);
 }
 
 function onMessage(msg) {
   switch (msg.type) {
     case 'hello':
+      if (msg.version !== 2) {
+        status(`the server speaks protocol version ${msg.version}, this page version 2: reload the page`, 'error');
+        return;
+      }
+      state.models = new Map(msg.models.map((m) => [m.name, m]));
+      state.galleries = msg.galleries || {};
+      showModel(state.models.get(v.model));
+      if (!state.started) {
+        state.started = true;
+        if (v.upload) runInput({ upload: v.upload });
+        else if (v.sample || gallery.first()) runInput({ sample: v.sample || gallery.first() });
+        else status('draw or upload a picture', 'ready');
+      }
       break;
     case 'start':
       state.run = msg.run;
       state.done = false;
-      state.layerMeta.clear();
+      state.classes = msg.classes;
+      state.pendingOpen.clear();
       app.dataset.run = msg.run;
       app.dataset.done = 'false';
-      layers.reset(msg);
+      layers.reset(msg, v.open);
       probs.reset(msg.classes);
       predTime.textContent = '';
-      if (state.selected && state.selected.layer >= msg.layers.length) state.selected = null;
+      if (v.layer && !layers.named(v.layer)) Object.assign(v, { layer: '', channel: undefined, y: undefined, x: undefined });
       break;
     case 'input':
-      state.input = msg;
       inputNote.textContent =
         msg.source === 'sample'
           ? `sample ${msg.name}`
-          : `your picture${msg.inverted ? ', inverted (it had a light background)' : ''}`;
+          : `your picture${msg.inverted ? ', inverted (a light background, as this model never saw)' : ''}`;
       inputNote.textContent += ` · ${msg.shape.join('×')} as the model sees it`;
       break;
     case 'layer':
       if (msg.run !== state.run) return;
-      state.layerMeta.set(msg.index, msg);
       layers.meta(msg);
       break;
-    case 'prediction':
+    case 'prediction': {
       if (msg.run !== state.run) return;
       state.done = true;
       app.dataset.done = 'true';
       probs.show(msg);
       predTime.textContent = `forward pass ${msg.ms.toFixed(1)} ms`;
       status(`run ${msg.run}: ${msg.classes[msg.top]} (${(100 * msg.probs[msg.top]).toFixed(1)}%)`, 'ready');
-      if (state.selected) {
-        const { layer, channel } = state.selected;
-        select(layer, channel); // keep the selection across runs
-      }
+      for (const name of state.pendingOpen) socket.send({ type: 'open', run: state.run, layer: name });
+      state.pendingOpen.clear();
+      const row = v.layer && layers.named(v.layer);
+      if (row?.frame) { // keep the selection across runs
+        showSelection(row, v.channel);
+        requestProjection();
+      } else if (row) projection.clear();
       break;
+    }
     case 'projection':
       state.projection = msg;
       break;
     case 'error':
       status(msg.message, 'error');
       if (msg.request === 'project') projection.error(msg.message);
-      if (msg.request === 'run') inputNote.textContent = msg.message;
+      if (msg.request === 'run') {
+        inputNote.textContent = msg.message;
+        // A shared link's upload expires; fall back to the gallery.
+        if (v.upload && /no upload/.test(msg.message) && gallery.first()) runInput({ sample: gallery.first() });
+      }
       break;
     default:
-      console.warn('unknown message', msg);
+      console.info('unknown message', msg);
   }
 }
 
@@ -153,21 +229,30 @@ function onFrame(frame) {
     case Kind.MAPS:
       if (frame.run !== state.run) return;
       layers.maps(frame);
+      // a selected row that was inside a closed block arrives now
+      if (state.done && v.layer && layers.get(frame.index)?.info.name === v.layer) {
+        showSelection(layers.get(frame.index), v.channel);
+        requestProjection();
+      }
       break;
     case Kind.PROJECTION:
-      if (state.projection && frame.run === state.run && state.projection.layer === frame.index) {
+      if (state.projection && frame.run === state.run && state.projection.index === frame.index) {
         projection.show(state.projection, frame);
       }
       break;
   }
 }
 
-// samples
-for (const b of document.querySelectorAll('[data-testid="sample"]')) {
-  b.addEventListener('click', () => {
-    for (const o of document.querySelectorAll('.sample.active')) o.classList.remove('active');
-    b.classList.add('active');
-    runRequest({ sample: b.dataset.sample });
+// the model menu switches at once, keeping the input
+const select_ = $('model-select');
+if (select_?.tagName === 'SELECT') {
+  select_.addEventListener('change', () => {
+    v.model = select_.value;
+    showModel(state.models.get(v.model));
+    projection.clear();
+    const m = state.models.get(v.model);
+    if (!v.upload && !v.sample && m) v.sample = gallery.first();
+    runInput(v.upload ? { upload: v.upload } : { sample: v.sample });
   });
 }
 
@@ -183,10 +268,10 @@ async function uploadAndRun(blob, what) {
     const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
     if (!res.ok) throw new Error(body.error || res.statusText);
     if (what === 'upload') {
-      uploadStatus.textContent = `${body.width}×${body.height} picture${body.inverted ? ', inverted (light background)' : ''}`;
+      uploadStatus.textContent = `${body.width}×${body.height} picture${body.bright_border ? ' on a light background' : ''}`;
     }
     uploadStatus.dataset.state = 'ok';
-    runRequest({ upload: body.id });
+    runInput({ upload: body.id });
   } catch (err) {
     uploadStatus.dataset.state = 'error';
     uploadStatus.textContent = err.message;
@@ -194,8 +279,10 @@ async function uploadAndRun(blob, what) {
   }
 }
 
-document.getElementById('upload-input').addEventListener('change', (ev) => {
-  const file = ev.target.files[0];
+const fileInput = $('upload-input');
+fileInput.addEventListener('change', () => {
+  const file = fileInput.files[0];
+  fileInput.value = ''; // the same file chosen again runs again
   if (!file) return;
   if (file.size > MAX_UPLOAD) {
     uploadStatus.dataset.state = 'error';
@@ -206,7 +293,7 @@ document.getElementById('upload-input').addEventListener('change', (ev) => {
 });
 
 let drawTimer = 0;
-const drawing = new Drawing(document.getElementById('draw-canvas'), () => {
+const drawing = new Drawing($('draw-canvas'), () => {
   clearTimeout(drawTimer);
   drawTimer = setTimeout(runDrawing, 350);
 });
@@ -214,5 +301,5 @@ async function runDrawing() {
   if (!drawing.drawn) return;
   uploadAndRun(await drawing.toBlob(), 'drawing');
 }
-document.getElementById('draw-run').addEventListener('click', runDrawing);
-document.getElementById('draw-clear').addEventListener('click', () => drawing.clear());
+$('draw-run').addEventListener('click', runDrawing);
+$('draw-clear').addEventListener('click', () => drawing.clear());

@@ -30,6 +30,7 @@ function box(ctx, x0, y0, x1, y1, k, colour) {
 export class Projection {
   /** @param {(y: number, x: number) => void} onPick */
   constructor(onPick) {
+    this.onPick = onPick;
     this.panel = document.getElementById('projection');
     this.info = document.getElementById('projection-info');
     this.map = document.getElementById('projection-map');
@@ -52,6 +53,18 @@ export class Projection {
       const y = Math.floor(((ev.clientY - rect.top) / rect.height) * h);
       onPick(Math.min(Math.max(y, 0), h - 1), Math.min(Math.max(x, 0), w - 1));
     });
+    // Arrow keys move the selected unit of a map.
+    this.map.addEventListener('keydown', (ev) => {
+      const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+      const m = moves[ev.key];
+      if (!m || !this.selected || !this.unit) return;
+      const { h, w } = this.selected.row.frame;
+      if (h === 1 && w === 1) return;
+      ev.preventDefault();
+      const y = Math.min(Math.max(this.unit.y + m[0], 0), h - 1);
+      const x = Math.min(Math.max(this.unit.x + m[1], 0), w - 1);
+      if (y !== this.unit.y || x !== this.unit.x) onPick(y, x);
+    });
   }
 
   /** setInput keeps the model's input frame for drawing boxes on it. */
@@ -59,13 +72,17 @@ export class Projection {
     this.inputFrame = frame;
   }
 
-  /** select shows a layer's map enlarged while its projection is computed. */
-  select(row, channel) {
-    this.selected = { row, channel };
+  /**
+   * select shows a layer's map enlarged while its projection is computed;
+   * label names the channel (a class name for the logits).
+   */
+  select(row, channel, label) {
+    this.selected = { row, channel, label };
+    this.unit = null;
     this.panel.dataset.state = 'loading';
     this.drawMap(null);
-    this.mapCaption.textContent = `${row.info.name} · map ${channel}`;
-    this.info.textContent = `projecting ${row.info.name}, map ${channel}…`;
+    this.mapCaption.textContent = `${row.info.name} · ${label}`;
+    this.info.textContent = `projecting ${row.info.name}, ${label}…`;
   }
 
   drawMap(unit) {
@@ -90,6 +107,7 @@ export class Projection {
   /** show draws a projection message and its PNG frame. */
   show(meta, frame) {
     if (!this.selected || !this.inputFrame) return;
+    this.unit = meta.unit;
     this.drawMap(meta.unit);
     const [x0, y0, x1, y1] = meta.box;
     // the input with the receptive field
@@ -120,8 +138,10 @@ export class Projection {
     this.min.textContent = fmt(-meta.peak);
     this.max.textContent = fmt(meta.peak);
     const u = meta.unit;
-    const where = this.selected.row.frame.h === 1 && this.selected.row.frame.w === 1 ? `unit ${u.channel}` : `map ${u.channel}, unit (y ${u.y}, x ${u.x})`;
-    this.info.textContent = `${meta.name} · ${where}${meta.strongest ? ' (strongest)' : ''} · activation ${fmt(meta.activation)} · receptive field ${meta.rf}×${meta.rf}, box x ${x0}–${x1 - 1}, y ${y0}–${y1 - 1}`;
+    const vector = this.selected.row.frame.h === 1 && this.selected.row.frame.w === 1;
+    const where = vector ? this.selected.label : `map ${u.channel}, unit (y ${u.y}, x ${u.x})`;
+    const field = meta.whole ? 'sees the whole input' : `receptive field ${meta.rf}×${meta.rf}, box x ${x0}–${x1 - 1}, y ${y0}–${y1 - 1}`;
+    this.info.textContent = `${meta.layer} · ${where}${meta.strongest ? ' (strongest)' : ''} · activation ${fmt(meta.activation)} · ${field}`;
   }
 
   /** error shows a failed projection. */

@@ -28,7 +28,7 @@ func TestPageHasEveryPart(t *testing.T) {
 		Samples: []samples.Sample{{Dataset: "fashion-mnist", File: "07-sneaker.png", Label: "Sneaker"}}}
 	html := render(t, v)
 	for _, id := range []string{"app", "model-card", "model-name", "model-link", "input-canvas", "input-note",
-		"gallery", "sample", "draw-canvas", "draw-run", "draw-clear", "upload-input", "upload-status",
+		"gallery", "sample", "top5", "all-classes", "draw-canvas", "draw-run", "draw-clear", "upload-input", "upload-status",
 		"probs", "prob", "layers", "projection-panel", "projection-map", "projection-input",
 		"projection-image", "projection-info", "projection-legend", "status", "nav-explore", "nav-model"} {
 		if !strings.Contains(html, `data-testid="`+id+`"`) {
@@ -37,9 +37,9 @@ func TestPageHasEveryPart(t *testing.T) {
 	}
 	for _, want := range []string{
 		`data-model="lenet5-fashion-mnist"`, `data-ws="/ws"`, `data-upload="/upload"`,
-		`data-sample="07-sneaker.png"`, `src="/samples/fashion-mnist/07-sneaker.png"`,
+		`data-sample="fashion-mnist/07-sneaker.png"`, `src="/samples/fashion-mnist/07-sneaker.png"`,
 		`<script type="module" src="/static/js/main.js">`, "90.1% test accuracy", "Ankle boot",
-		`aria-current="page" data-testid="nav-explore"`,
+		`aria-current="page" data-testid="nav-explore"`, `role="status" aria-live="polite"`, `<label for="upload-input">`,
 	} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)

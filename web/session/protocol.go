@@ -23,8 +23,8 @@ type Request struct {
 
 	// Model names a catalog entry; empty is the default (run).
 	Model string `json:"model,omitempty"`
-	// Sample is a gallery picture: "07-sneaker.png" in the model's own
-	// gallery, or "fashion-mnist/07-sneaker.png" in a named one (run;
+	// Sample is a gallery picture: "08-sneaker.png" in the model's own
+	// gallery, or "fashion-mnist/08-sneaker.png" in a named one (run;
 	// exactly one of Sample and Upload).
 	Sample string `json:"sample,omitempty"`
 	// Upload is an id returned by POST /upload (run).

@@ -8,8 +8,10 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -357,6 +359,9 @@ func (s *session) open(req Request) error {
 	if err := s.kept(req); err != nil {
 		return err
 	}
+	if req.Layer == "" {
+		return errors.New(`an open needs "layer", a block's name`)
+	}
 	row, _, ok := s.model.Summary.Row(req.Layer)
 	if !ok {
 		return fmt.Errorf("no layer %q in %s", clip(req.Layer), s.model.Name)
@@ -365,8 +370,8 @@ func (s *session) open(req Request) error {
 		return fmt.Errorf("layer %s (%s) does not open", row.Name, row.Type)
 	}
 	_, st, ok := s.trace.Locate(row.Name)
-	if !ok {
-		return fmt.Errorf("layer %s did not run", row.Name)
+	if !ok || !slices.ContainsFunc(st.Parts(), func(p *nn.Step) bool { return p != nil }) {
+		return fmt.Errorf("layer %s did not run in this pass (an auxiliary head runs only in training)", row.Name)
 	}
 	return s.sendParts(s.runs, s.model.Summary, st, map[string]bool{row.Name: true})
 }
@@ -382,12 +387,17 @@ func (s *session) kept(req Request) error {
 	return nil
 }
 
-// clip shortens a client's string for an error message.
+// clip shortens a client's string for an error message, at a character
+// boundary.
 func clip(s string) string {
-	if len(s) > 64 {
-		return s[:64] + "…"
+	if len(s) <= 64 {
+		return s
 	}
-	return s
+	cut := 64
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // project answers a projection request from the kept trace: the deconvnet
