@@ -54,3 +54,27 @@ func (m Maps) Value(b uint8) float32 { return m.Min + (m.Max-m.Min)*float32(b)/2
 
 // Channel returns channel c's H*W bytes.
 func (m Maps) Channel(c int) []uint8 { return m.Pixels[c*m.H*m.W : (c+1)*m.H*m.W] }
+
+// Shrink returns maps no larger than side on either axis: each shrunk
+// pixel is the largest byte of its s×s block, s = ceil(max(H,W)/side), so
+// a sparse activation stays visible (a page showing VGG-16's 224×224 maps
+// as tiles never draws more than this anyway). Maps already small enough
+// come back as they are.
+func (m Maps) Shrink(side int) Maps {
+	s := (max(m.H, m.W) + side - 1) / side
+	if s <= 1 {
+		return m
+	}
+	h, w := (m.H+s-1)/s, (m.W+s-1)/s
+	out := Maps{C: m.C, H: h, W: w, Min: m.Min, Max: m.Max, Pixels: make([]uint8, m.C*h*w)}
+	for c := 0; c < m.C; c++ {
+		in, dst := m.Channel(c), out.Pixels[c*h*w:(c+1)*h*w]
+		for y := 0; y < m.H; y++ {
+			row, src := dst[(y/s)*w:(y/s+1)*w], in[y*m.W:(y+1)*m.W]
+			for x, v := range src {
+				row[x/s] = max(row[x/s], v)
+			}
+		}
+	}
+	return out
+}

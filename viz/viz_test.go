@@ -72,3 +72,22 @@ func TestTileBoxAndPNG(t *testing.T) {
 		t.Error("viridis endpoints")
 	}
 }
+
+// Shrinking 5x5 maps to at most 2 per side takes the maximum of 3x3
+// blocks (the last block is cut by the edge).
+func TestShrinkKeepsBlockMaxima(t *testing.T) {
+	m := Maps{C: 1, H: 5, W: 5, Min: -1, Max: 1, Pixels: make([]uint8, 25)}
+	m.Pixels[1*5+2] = 200 // block (0,0)
+	m.Pixels[4*5+0] = 7   // block (1,0)
+	m.Pixels[3*5+4] = 90  // block (1,1)
+	got := m.Shrink(2)
+	if got.H != 2 || got.W != 2 || got.Min != -1 || got.Max != 1 {
+		t.Fatalf("shrunk to %dx%d [%g,%g]", got.H, got.W, got.Min, got.Max)
+	}
+	if want := []uint8{200, 0, 7, 90}; string(got.Pixels) != string(want) {
+		t.Fatalf("pixels %v, want %v", got.Pixels, want)
+	}
+	if small := m.Shrink(5); small.H != 5 || &small.Pixels[0] != &m.Pixels[0] {
+		t.Fatal("maps within the limit were copied or shrunk")
+	}
+}

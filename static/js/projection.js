@@ -47,7 +47,7 @@ export class Projection {
     this.inputFrame = null;
     this.map.addEventListener('click', (ev) => {
       if (!this.selected) return;
-      const { h, w } = this.selected.row.frame;
+      const [h, w] = this.trueSize();
       const rect = this.map.getBoundingClientRect();
       const x = Math.floor(((ev.clientX - rect.left) / rect.width) * w);
       const y = Math.floor(((ev.clientY - rect.top) / rect.height) * h);
@@ -58,13 +58,19 @@ export class Projection {
       const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
       const m = moves[ev.key];
       if (!m || !this.selected || !this.unit) return;
-      const { h, w } = this.selected.row.frame;
+      const [h, w] = this.trueSize();
       if (h === 1 && w === 1) return;
       ev.preventDefault();
       const y = Math.min(Math.max(this.unit.y + m[0], 0), h - 1);
       const x = Math.min(Math.max(this.unit.x + m[1], 0), w - 1);
       if (y !== this.unit.y || x !== this.unit.x) onPick(y, x);
     });
+  }
+
+  /** trueSize is the selected layer's map size (frames of large maps are shrunk). */
+  trueSize() {
+    const maps = this.selected.row.info.maps;
+    return maps.length === 3 ? [maps[1], maps[2]] : [1, 1];
   }
 
   /** setInput keeps the model's input frame for drawing boxes on it. */
@@ -101,7 +107,13 @@ export class Projection {
     paint(small, payload.subarray(channel * h * w, (channel + 1) * h * w), h, w, viridis);
     const k = zoomOf(h, w);
     const ctx = blit(this.map, small, k);
-    if (unit) box(ctx, unit.x, unit.y, unit.x + 1, unit.y + 1, k, '#ff3b30');
+    if (unit) {
+      // the unit in frame pixels (a shrunk frame's pixel holds several units)
+      const [th, tw] = this.trueSize();
+      const fy = (unit.y * h) / th;
+      const fx = (unit.x * w) / tw;
+      box(ctx, Math.floor(fx), Math.floor(fy), Math.floor(fx) + 1, Math.floor(fy) + 1, k, '#ff3b30');
+    }
   }
 
   /** show draws a projection message and its PNG frame. */

@@ -176,6 +176,12 @@ const (
 	KindProjection = 3
 )
 
+// MaxMapSide is the largest side of a map in a maps frame: larger maps
+// (VGG-16's 224×224) travel shrunk by the maximum of s×s blocks,
+// s = ceil(max(H,W)/MaxMapSide), and the frame's H and W say the shrunk
+// size; the layer message's shape keeps the true one.
+const MaxMapSide = 112
+
 // HeaderSize is the length of a binary frame's header.
 const HeaderSize = 32
 

@@ -321,6 +321,7 @@ func (s *session) sendLayer(run int, sum *zoo.Summary, st *nn.Step, took time.Du
 	if err != nil {
 		return err
 	}
+	maps = maps.Shrink(MaxMapSide)
 	meta := Layer{Type: "layer", Run: run, Index: index, Name: row.Name, Kind: row.Type,
 		Shape: row.Maps, Min: maps.Min, Max: maps.Max, Ms: ms(took)}
 	if err := s.pushJSON(meta); err != nil {
