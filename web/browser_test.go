@@ -158,8 +158,8 @@ func (b *browser) text(sel string) string {
 }
 
 // screenshot keeps a picture of the viewport in $CONVSCOPE_SHOTS/name.png
-// when that folder is set (the README's docs/screenshot.png comes from
-// TestBrowser's "projection" picture).
+// when that folder is set (the README's docs/screenshot.png is
+// TestBrowserOpensBlocksAndKeepsTheViewInTheURL's "resnet-block").
 func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	dir := os.Getenv("CONVSCOPE_SHOTS")

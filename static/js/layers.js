@@ -151,6 +151,7 @@ export class Layers {
     canvas.addEventListener('mouseleave', () => { hint.textContent = '\u00a0'; });
     canvas.addEventListener('keydown', (ev) => this.key(r, ev));
     canvas.addEventListener('focus', () => {
+      if (!canvas.matches(':focus-visible')) return; // a click, not the keyboard
       if (r.cursor === undefined) r.cursor = this.selected?.index === index ? this.selected.channel : 0;
       this.paint(r, true);
       hint.textContent = this.describe(r, r.cursor);
