@@ -55,7 +55,11 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	target, unit, seedSig, err := seedSignal(tr, *layer, *channel, *class)
+	sum, err := zoo.Summarize(m)
+	if err != nil {
+		return err
+	}
+	target, unit, seedSig, err := seedSignal(tr, sum, *layer, *channel, *class)
 	if err != nil {
 		return err
 	}
@@ -82,11 +86,7 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	}
 	big := viz.Upscale(pic, *scale)
 	if *layer != "" {
-		s, err := zoo.Summarize(m)
-		if err != nil {
-			return err
-		}
-		row, _, ok := s.Row(target.Name)
+		row, _, ok := sum.Row(target.Name)
 		if !ok {
 			return fmt.Errorf("no summary row for %s", target.Name)
 		}
@@ -107,12 +107,15 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 // seedSignal picks where the backward walk starts: the strongest unit of a
 // layer's channel (its own activation, all else zero, as Zeiler & Fergus),
 // the layer found by name anywhere in the network, or 1 at a class logit.
-func seedSignal(tr *nn.Trace, layer string, channel, class int) (deconv.Target, deconv.Unit, *nn.Tensor, error) {
+// The summary says which layers are channels-last (inside ConvNeXt blocks).
+func seedSignal(tr *nn.Trace, sum *zoo.Summary, layer string, channel, class int) (deconv.Target, deconv.Unit, *nn.Tensor, error) {
 	if layer != "" {
 		t, err := deconv.Find(tr, layer)
 		if err != nil {
 			return t, deconv.Unit{}, nil, err
 		}
+		row, _, _ := sum.Row(layer)
+		t.ChannelsLast = row.Layout == "hwc"
 		u, err := deconv.StrongestAt(t, channel)
 		if err != nil {
 			return t, u, nil, err
