@@ -237,3 +237,20 @@ func planes(t *nn.Tensor) (c, h, w int) {
 	}
 	return nn.Numel(t.Shape[1:]), 1, 1
 }
+
+// Attribute is the picture of unit u of a found layer that the page and
+// the CLI show for a backward rule: Zeiler & Fergus' projection for
+// nn.Deconvnet (ProjectAt), otherwise the same seed walked back to the
+// input by net's backward under rule (nn.Gradient: the saliency of Simonyan
+// et al.; nn.Guided: Springenberg et al.'s guided backpropagation). The
+// three differ only at the rectifiers (nn.Rule).
+func Attribute(net *nn.Sequential, tr *nn.Trace, t Target, u Unit, rule nn.Rule) (*nn.Tensor, error) {
+	if rule == nn.Deconvnet {
+		return ProjectAt(tr, t, u)
+	}
+	signal, err := SeedAt(t, u)
+	if err != nil {
+		return nil, err
+	}
+	return net.BackwardFromPath(tr, t.Path, signal, rule, nil)
+}

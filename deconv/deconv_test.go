@@ -185,3 +185,34 @@ func TestChannelsLastUnits(t *testing.T) {
 		t.Error("channel 2 of 2 accepted")
 	}
 }
+
+// Attribute by hand on y = relu(2x) over x = (1, -1): the unit y[0] = 2
+// seeds 2, which the ReLU passes (its input 2 > 0) and the 1x1 filter
+// doubles: 4 at x[0], 0 at x[1], for the gradient and for guided
+// backpropagation alike. The deconvnet rule gives ProjectAt's picture.
+func TestAttributeRules(t *testing.T) {
+	conv := nn.NewConv2d("c", 1, 1, 1, 1, 0, false)
+	conv.Weight.Value.Data[0] = 2
+	net := &nn.Sequential{Layers: []nn.Layer{conv, nn.NewReLU("r")}}
+	x := nn.New(1, 1, 1, 2)
+	x.Data[0], x.Data[1] = 1, -1
+	tr, err := net.Forward(x, &nn.Context{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := Find(tr, "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range []nn.Rule{nn.Gradient, nn.Guided} {
+		got, err := Attribute(net, tr, tg, Unit{0, 0, 0}, rule)
+		if err != nil || got.Data[0] != 4 || got.Data[1] != 0 {
+			t.Errorf("%s: %v, %v; want [4 0]", rule, got, err)
+		}
+	}
+	got, err := Attribute(net, tr, tg, Unit{0, 0, 0}, nn.Deconvnet)
+	want, _ := ProjectAt(tr, tg, Unit{0, 0, 0})
+	if err != nil || got.Data[0] != want.Data[0] || got.Data[1] != want.Data[1] {
+		t.Errorf("deconvnet: %v, %v; ProjectAt gives %v", got, err, want)
+	}
+}

@@ -64,9 +64,9 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	var att *nn.Tensor
-	if rule == nn.Deconvnet {
-		att, err = deconv.ProjectAt(tr, target, unit)
-	} else {
+	if *layer != "" || rule == nn.Deconvnet {
+		att, err = deconv.Attribute(m.Net, tr, target, unit, rule)
+	} else { // a class logit's gradient, seeded with 1
 		att, err = m.Net.BackwardFromPath(tr, target.Path, seedSig, rule, nil)
 	}
 	if err != nil {
