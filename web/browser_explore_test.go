@@ -36,13 +36,17 @@ func TestBrowserOpensBlocksAndKeepsTheViewInTheURL(t *testing.T) {
 		t.Fatalf("layer1.0's columns %q", cols)
 	}
 	b.clickMap("layer1.0.conv2", 5)
-	info := b.projected("layer1.0.conv2", 5, "map 5")
+	b.projected("layer1.0.conv2", 5, "deconvnet")
+	// Guided backpropagation instead of the deconvnet, for the same unit.
+	b.do("choose guided backpropagation", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('[data-testid="method-select"]');
+		s.value = 'guided'; s.dispatchEvent(new Event('change')); })()`))
+	info := b.projected("layer1.0.conv2", 5, "guided backpropagation")
 	b.do("scroll to the block", chromedp.Evaluate[chromedp.Void](`document.querySelector('`+rowSel("layer1.0")+`').scrollIntoView()`))
 	b.screenshot("resnet-block") // README's docs/screenshot.png
 
 	// The URL holds the view; a fresh page at that URL shows it again.
 	url := eval[string](b, `location.href`)
-	for _, want := range []string{"model=resnet20-fashion-mnist", "open=layer1%2Clayer1.0", "layer=layer1.0.conv2", "channel=5"} {
+	for _, want := range []string{"model=resnet20-fashion-mnist", "open=layer1%2Clayer1.0", "layer=layer1.0.conv2", "channel=5", "method=guided"} {
 		if !strings.Contains(url, want) {
 			t.Fatalf("URL %s lacks %s", url, want)
 		}

@@ -126,7 +126,7 @@ narrow.addEventListener('change', () => placeProjection(v.layer ? layers.named(v
 
 function requestProjection() {
   if (!v.layer || !state.done) return;
-  const msg = { type: 'project', run: state.run, layer: v.layer, channel: v.channel };
+  const msg = { type: 'project', run: state.run, layer: v.layer, channel: v.channel, method: v.method };
   if (v.y !== undefined) Object.assign(msg, { y: v.y, x: v.x });
   view.write(v);
   socket.send(msg);
@@ -242,6 +242,15 @@ function onFrame(frame) {
       break;
   }
 }
+
+// the projection method
+const methodSelect = $('method-select');
+methodSelect.value = v.method;
+methodSelect.addEventListener('change', () => {
+  v.method = methodSelect.value;
+  view.write(v);
+  requestProjection();
+});
 
 // the model menu switches at once, keeping the input
 const select_ = $('model-select');

@@ -153,7 +153,8 @@ export class Projection {
     const vector = this.selected.row.frame.h === 1 && this.selected.row.frame.w === 1;
     const where = vector ? this.selected.label : `map ${u.channel}, unit (y ${u.y}, x ${u.x})`;
     const field = meta.whole ? 'sees the whole input' : `receptive field ${meta.rf}×${meta.rf}, box x ${x0}–${x1 - 1}, y ${y0}–${y1 - 1}`;
-    this.info.textContent = `${meta.layer} · ${where}${meta.strongest ? ' (strongest)' : ''} · activation ${fmt(meta.activation)} · ${field}`;
+    const method = { deconvnet: 'deconvnet', gradient: 'gradient', guided: 'guided backpropagation' }[meta.method] || meta.method;
+    this.info.textContent = `${meta.layer} · ${where}${meta.strongest ? ' (strongest)' : ''} · activation ${fmt(meta.activation)} · ${field} · ${method}`;
   }
 
   /** error shows a failed projection. */

@@ -6,6 +6,7 @@
 //   &open=layer1,layer1.0               the opened blocks
 //   &layer=layer1.0.conv2&channel=3&y=4&x=5   the selected unit (y, x
 //                                       absent: the map's strongest)
+//   &method=guided                      how it is projected (absent: deconvnet)
 //
 // It knows nothing of the page: main.js reads it once and writes it after
 // every change.
@@ -28,6 +29,7 @@ export function read(search = location.search) {
     channel: count('channel'),
     y: count('y'),
     x: count('x'),
+    method: ['gradient', 'guided'].includes(q.get('method')) ? q.get('method') : 'deconvnet',
   };
   if (!view.layer || view.channel === undefined) Object.assign(view, { layer: '', channel: undefined });
   if (view.y === undefined || view.x === undefined) Object.assign(view, { y: undefined, x: undefined });
@@ -49,6 +51,7 @@ export function write(view) {
       q.set('x', view.x);
     }
   }
+  if (view.method && view.method !== 'deconvnet') q.set('method', view.method);
   const url = `${location.pathname}?${q}`;
   if (url !== location.pathname + location.search) history.replaceState(null, '', url);
 }

@@ -41,6 +41,9 @@ type Request struct {
 	Layer string `json:"layer,omitempty"`
 	// Channel is the feature map (or the vector element) (project).
 	Channel *int `json:"channel,omitempty"`
+	// Method is how the unit is projected: "deconvnet" (the default),
+	// "gradient" or "guided" (project; nn.ParseRule).
+	Method string `json:"method,omitempty"`
 	// Y and X pick a unit of the map; both absent means its strongest
 	// activation (project).
 	Y *int `json:"y,omitempty"`
@@ -147,6 +150,8 @@ type Projection struct {
 	Unit       Unit    `json:"unit"`
 	Strongest  bool    `json:"strongest"`
 	Activation float32 `json:"activation"`
+	// Method is the backward rule used: deconvnet, gradient or guided.
+	Method string `json:"method"`
 	// RF is the receptive field's side in input pixels and Whole whether
 	// the unit sees the whole input; Box is the field of the unit clipped
 	// to the input, [x0, y0, x1, y1) in input pixels.

@@ -245,7 +245,7 @@ const maxOpen = 4096
 // blocks req.Open names right after their block), then the prediction. The
 // pass becomes the session's trace for projections.
 func (s *session) run(req Request) error {
-	if req.Layer != "" || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil {
+	if req.Layer != "" || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil || req.Method != "" {
 		return errors.New("a run takes model, sample or upload, and open only")
 	}
 	if len(req.Open) > maxOpen {
@@ -354,7 +354,7 @@ func (s *session) sendParts(run int, sum *zoo.Summary, st *nn.Step, open map[str
 // open streams the parts of one block of the kept trace, as a run does
 // for the blocks it opens.
 func (s *session) open(req Request) error {
-	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Method != "" {
 		return errors.New("an open takes run and layer only")
 	}
 	if err := s.kept(req); err != nil {
@@ -401,11 +401,19 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-// project answers a projection request from the kept trace: the deconvnet
-// projection of one unit, its receptive field and its activation.
+// project answers a projection request from the kept trace: the picture of
+// one unit under the asked method (the deconvnet by default), its
+// receptive field and its activation.
 func (s *session) project(req Request) error {
 	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil {
-		return errors.New("a projection takes run, layer, channel, y and x only")
+		return errors.New("a projection takes run, layer, channel, y, x and method only")
+	}
+	rule := nn.Deconvnet
+	if req.Method != "" {
+		var err error
+		if rule, err = nn.ParseRule(req.Method); err != nil {
+			return fmt.Errorf("unknown method %q (want deconvnet, gradient or guided)", clip(req.Method))
+		}
 	}
 	if err := s.kept(req); err != nil {
 		return err
@@ -447,7 +455,7 @@ func (s *session) project(req Request) error {
 	if err != nil {
 		return err
 	}
-	proj, err := deconv.ProjectAt(s.trace, target, u) // its tensors come from the arena, above the trace
+	proj, err := deconv.Attribute(s.model.Net.Net, s.trace, target, u, rule) // its tensors come from the arena, above the trace
 	defer s.arena.ReleaseTo(s.traceMark)
 	if err != nil {
 		return err
@@ -463,7 +471,7 @@ func (s *session) project(req Request) error {
 	in := s.model.Net.Input
 	box := info.Box(u.Y, u.X, in[1], in[2])
 	meta := Projection{Type: "projection", Run: s.runs, Layer: info.Name, Index: index, Unit: Unit(u), Strongest: strongest,
-		Activation: target.Step.Out.Data[at], RF: info.RF, Whole: info.Whole,
+		Activation: target.Step.Out.Data[at], Method: rule.String(), RF: info.RF, Whole: info.Whole,
 		Box: [4]int{box.Min.X, box.Min.Y, box.Max.X, box.Max.Y}, Peak: peak}
 	if err := s.pushJSON(meta); err != nil {
 		return err

@@ -288,6 +288,16 @@ func TestProjection(t *testing.T) {
 	if p.Layer != "out" || p.Unit.Channel != 7 || p.Strongest || !p.Whole || p.Box != [4]int{0, 0, 28, 28} {
 		t.Fatalf("projection of a logit = %+v", p)
 	}
+	// The other methods walk the same seed back under their rule: for
+	// LeNet-5's tanh layers guided backpropagation keeps only positive
+	// signals, so it differs from the gradient; the deconvnet passes tanh's
+	// signal unchanged, so it differs from both.
+	pg, grad := c.project(`{"type":"project","layer":"c3","channel":5,"y":2,"x":3,"method":"gradient"}`)
+	pu, guided := c.project(`{"type":"project","layer":"c3","channel":5,"y":2,"x":3,"method":"guided"}`)
+	pd, dec := c.project(`{"type":"project","layer":"c3","channel":5,"y":2,"x":3}`)
+	if pg.Method != "gradient" || pu.Method != "guided" || pd.Method != "deconvnet" || samePixels(grad, guided) || samePixels(grad, dec) {
+		t.Fatalf("methods %s %s %s; pictures alike: gradient=guided %v, gradient=deconvnet %v", pg.Method, pu.Method, pd.Method, samePixels(grad, guided), samePixels(grad, dec))
+	}
 	// Projections reuse their buffers: asked again, the first is unchanged.
 	if _, again := c.project(`{"type":"project","run":1,"layer":"c3","channel":5}`); !samePixels(first, again) {
 		t.Fatal("the same projection asked again gives another picture")
