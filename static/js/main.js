@@ -136,7 +136,8 @@ function requestProjection() {
 function showModel(m) {
   if (!m) return;
   const note = $('model-note');
-  const trained = m.trained ? `trained on ${m.dataset}${m.accuracy > 0 ? `, ${(100 * m.accuracy).toFixed(1)}% test accuracy` : ''}` : 'untrained (random weights)';
+  let trained = m.trained ? `trained on ${m.dataset}${m.accuracy > 0 ? `, ${(100 * m.accuracy).toFixed(1)}% test accuracy` : ''}` : 'untrained (random weights)';
+  if (!m.trained && !m.dataset) trained += ', no dataset: its classes are only numbered';
   note.textContent = `${m.model} · ${trained}`;
   $('model-link').href = `/model/${encodeURIComponent(m.name)}`;
   $('input-shape').textContent = m.input.join('×');

@@ -53,6 +53,16 @@ func TestPageHasEveryPart(t *testing.T) {
 	}
 }
 
+// A CIFAR-shaped zoo model has no dataset and says so, rather than
+// borrowing Fashion-MNIST's classes.
+func TestPageWithoutDataset(t *testing.T) {
+	e := catalog.Entry{Name: "resnet56", Model: "resnet56", Input: []int{3, 32, 32}, Classes: []string{"class 0", "class 1"}}
+	html := render(t, View{Model: e, Models: []catalog.Entry{e}})
+	if !strings.Contains(html, "no dataset: its classes are only numbered") || strings.Contains(html, "Ankle boot") {
+		t.Error("a model without a dataset does not say so")
+	}
+}
+
 func TestPageVariants(t *testing.T) {
 	a, b := entry("a"), entry("b")
 	b.Trained = false
