@@ -357,15 +357,9 @@ func (s *session) open(req Request) error {
 	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Method != "" {
 		return errors.New("an open takes run and layer only")
 	}
-	if err := s.kept(req); err != nil {
+	row, _, err := s.keptRow(req)
+	if err != nil {
 		return err
-	}
-	if req.Layer == "" {
-		return errors.New(`an open needs "layer", a block's name`)
-	}
-	row, _, ok := s.model.Summary.Row(req.Layer)
-	if !ok {
-		return fmt.Errorf("no layer %q in %s", clip(req.Layer), s.model.Name)
 	}
 	if row.Parts == 0 {
 		return fmt.Errorf("layer %s (%s) does not open", row.Name, row.Type)
@@ -377,15 +371,23 @@ func (s *session) open(req Request) error {
 	return s.sendParts(s.runs, s.model.Summary, st, map[string]bool{row.Name: true})
 }
 
-// kept checks that a request about the kept trace can be answered.
-func (s *session) kept(req Request) error {
+// keptRow checks that a request about the kept trace can be answered and
+// finds the summary row (and its index) of the layer it names.
+func (s *session) keptRow(req Request) (zoo.LayerInfo, int, error) {
 	if s.trace == nil {
-		return fmt.Errorf("nothing to %s yet: run a picture first", req.Type)
+		return zoo.LayerInfo{}, 0, fmt.Errorf("nothing to %s yet: run a picture first", req.Type)
 	}
 	if req.Run != nil && *req.Run != s.runs {
-		return fmt.Errorf("run %d is gone; the latest run is %d", *req.Run, s.runs)
+		return zoo.LayerInfo{}, 0, fmt.Errorf("run %d is gone; the latest run is %d", *req.Run, s.runs)
 	}
-	return nil
+	if req.Layer == "" {
+		return zoo.LayerInfo{}, 0, fmt.Errorf(`%q needs "layer", a layer's name`, req.Type)
+	}
+	row, index, ok := s.model.Summary.Row(req.Layer)
+	if !ok {
+		return zoo.LayerInfo{}, 0, fmt.Errorf("no layer %q in %s", clip(req.Layer), s.model.Name)
+	}
+	return row, index, nil
 }
 
 // clip shortens a client's string for an error message, at a character
@@ -415,15 +417,9 @@ func (s *session) project(req Request) error {
 			return fmt.Errorf("unknown method %q (want deconvnet, gradient or guided)", clip(req.Method))
 		}
 	}
-	if err := s.kept(req); err != nil {
+	info, index, err := s.keptRow(req)
+	if err != nil {
 		return err
-	}
-	if req.Layer == "" {
-		return errors.New(`a projection needs "layer", a layer's name`)
-	}
-	info, index, ok := s.model.Summary.Row(req.Layer)
-	if !ok {
-		return fmt.Errorf("no layer %q in %s", clip(req.Layer), s.model.Name)
 	}
 	mc, mh, mw := info.Maps[0], 1, 1
 	if len(info.Maps) == 3 {
@@ -433,8 +429,8 @@ func (s *session) project(req Request) error {
 		return fmt.Errorf("channel must be in [0,%d) for layer %s", mc, info.Name)
 	}
 	target, err := deconv.Find(s.trace, info.Name)
-	if err != nil {
-		return err
+	if err != nil { // a row of the summary the pass did not record
+		return fmt.Errorf("layer %s did not run in this pass (an auxiliary head runs only in training)", info.Name)
 	}
 	target.ChannelsLast = info.Layout == "hwc"
 	var u deconv.Unit

@@ -129,3 +129,19 @@ func TestInceptionAndConvNeXtParts(t *testing.T) {
 		t.Errorf("projection %+v", p)
 	}
 }
+
+// GoogLeNet's auxiliary heads run only in training: opening one, or
+// projecting a unit inside it, says so instead of answering nothing.
+func TestAuxiliaryHeadsSayTheyDidNotRun(t *testing.T) {
+	f, _ := treeFixture(t, "googlenet_aux")
+	c := f.dial(t)
+	c.send(`{"type":"run","sample":"fashion-mnist/00-coat.png"}`)
+	for {
+		kind, b := c.next()
+		if kind == 1 && bytes.Contains(b, []byte(`"type":"prediction"`)) {
+			break
+		}
+	}
+	c.errorFor(`{"type":"open","layer":"aux1"}`, "aux1 did not run in this pass")
+	c.errorFor(`{"type":"project","layer":"aux1.fc1","channel":0}`, "aux1.fc1 did not run in this pass")
+}
