@@ -12,16 +12,6 @@ type Unit struct {
 	Channel, Y, X int
 }
 
-// Strongest returns the unit of channel c with the largest activation in step
-// `step` of tr (sample 0), the default unit when a user clicks a whole map.
-func Strongest(tr *nn.Trace, step, c int) (Unit, error) {
-	out, err := stepOutput(tr, step)
-	if err != nil {
-		return Unit{}, err
-	}
-	return strongestIn(out, c, tr.Steps[step].Layer.Name())
-}
-
 func strongestIn(out *nn.Tensor, c int, name string) (Unit, error) {
 	ch, h, w := planes(out)
 	if c < 0 || c >= ch {
@@ -136,26 +126,6 @@ func ProjectAt(tr *nn.Trace, t Target, u Unit) (*nn.Tensor, error) {
 	return Walk(tr, t.Path[0]-1, d)
 }
 
-// Project is the deconvnet projection of unit u of step `step` of tr back to
-// the input: a tensor shaped like tr.Input (sample 0 only).
-func Project(tr *nn.Trace, step int, u Unit) (*nn.Tensor, error) {
-	signal, err := Seed(tr, step, u)
-	if err != nil {
-		return nil, err
-	}
-	return Walk(tr, step, signal)
-}
-
-// Seed is the signal a projection of unit u starts from: shaped like step
-// `step`'s output, holding the unit's own activation and zero everywhere else.
-func Seed(tr *nn.Trace, step int, u Unit) (*nn.Tensor, error) {
-	out, err := stepOutput(tr, step)
-	if err != nil {
-		return nil, err
-	}
-	return seedIn(out, u, tr.Steps[step].Layer.Name())
-}
-
 func seedIn(out *nn.Tensor, u Unit, name string) (*nn.Tensor, error) {
 	ch, h, w := planes(out)
 	if u.Channel < 0 || u.Channel >= ch || u.Y < 0 || u.Y >= h || u.X < 0 || u.X >= w {
@@ -217,17 +187,6 @@ func Rectify(signal *nn.Tensor) *nn.Tensor {
 // the convolution's backward-to-input.
 func Filter(signal *nn.Tensor, conv *nn.Conv2d, st *nn.Step) (*nn.Tensor, error) {
 	return conv.Backward(signal, st, nn.Deconvnet, nil)
-}
-
-func stepOutput(tr *nn.Trace, step int) (*nn.Tensor, error) {
-	if step < 0 || step >= len(tr.Steps) {
-		return nil, fmt.Errorf("layer index %d outside [0,%d)", step, len(tr.Steps))
-	}
-	out := tr.Steps[step].Out
-	if out.Shape[0] != 1 {
-		return nil, fmt.Errorf("deconvnet wants a single-sample trace, got batch %d", out.Shape[0])
-	}
-	return out, nil
 }
 
 // planes views a sample's (1,C,H,W) or (1,F) output as C planes of H×W.

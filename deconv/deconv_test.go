@@ -49,11 +49,12 @@ func TestProjectHandWorked(t *testing.T) {
 	_, tr := forward(t, []nn.Layer{conv, nn.NewReLU("relu"), nn.NewMaxPool2d("pool", 2, 2, 0)}, x)
 	equal(t, "pooled", tr.Steps[2].Out, []float32{0.5, 3.5, 1.5, 0.5})
 
-	u, err := Strongest(tr, 2, 0)
+	pool := find(t, tr, "pool")
+	u, err := StrongestAt(pool, 0)
 	if err != nil || u != (Unit{0, 0, 1}) {
 		t.Fatalf("strongest = %+v, %v; want channel 0 at (0,1)", u, err)
 	}
-	got, err := Project(tr, 2, Unit{Channel: 0, Y: 1, X: 0})
+	got, err := ProjectAt(tr, pool, Unit{Channel: 0, Y: 1, X: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func TestRectificationDiffersFromGradient(t *testing.T) {
 	x := nn.FromData([]float32{3, 1, 0.5, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3)
 	net, tr := forward(t, []nn.Layer{c1, nn.NewReLU("r1"), c2, nn.NewReLU("r2")}, x)
 
-	dec, err := Project(tr, 3, Unit{0, 0, 0})
+	dec, err := ProjectAt(tr, find(t, tr, "r2"), Unit{0, 0, 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,13 +103,26 @@ func TestRectificationDiffersFromGradient(t *testing.T) {
 func TestProjectRejectsBadUnits(t *testing.T) {
 	_, tr := forward(t, []nn.Layer{nn.NewReLU("r")}, nn.New(1, 2, 3, 3))
 	for _, u := range []Unit{{2, 0, 0}, {0, 3, 0}, {0, 0, -1}} {
-		if _, err := Project(tr, 0, u); err == nil {
+		if _, err := ProjectAt(tr, find(t, tr, "r"), u); err == nil {
 			t.Errorf("unit %+v accepted", u)
 		}
 	}
-	if _, err := Project(tr, 1, Unit{}); err == nil {
-		t.Error("layer index 1 of 1 accepted")
+	if _, err := StrongestAt(find(t, tr, "r"), 2); err == nil {
+		t.Error("channel 2 of 2 accepted")
 	}
+	if _, err := Find(tr, "s"); err == nil {
+		t.Error("a layer that is not there was found")
+	}
+}
+
+// find is Find that fails the test.
+func find(t *testing.T, tr *nn.Trace, name string) Target {
+	t.Helper()
+	tg, err := Find(tr, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
 }
 
 // A layer inside a residual block projects like the same layer would in a
@@ -147,7 +161,7 @@ func TestProjectAtNestedLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := Project(flatTr, 3, u)
+	want, err := ProjectAt(flatTr, find(t, flatTr, "res.relu"), u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,4 +14,9 @@
 //
 // Layers outside those three (linear, flatten, average pooling, tanh) are
 // reversed by their own backward under nn.Deconvnet.
+//
+// A layer is found by its dotted name anywhere in a Trace, inside blocks
+// too (Find); a Unit is a channel and a position of its maps. Attribute is
+// the one entry point of the CLI and the web: the deconvnet (ProjectAt), or
+// the same seed walked back under the gradient or guided rule.
 package deconv
