@@ -254,10 +254,10 @@ methodSelect.addEventListener('change', () => {
 });
 
 // the model menu switches at once, keeping the input
-const select_ = $('model-select');
-if (select_?.tagName === 'SELECT') {
-  select_.addEventListener('change', () => {
-    v.model = select_.value;
+const modelSelect = $('model-select');
+if (modelSelect?.tagName === 'SELECT') {
+  modelSelect.addEventListener('change', () => {
+    v.model = modelSelect.value;
     showModel(state.models.get(v.model));
     projection.clear();
     const m = state.models.get(v.model);
