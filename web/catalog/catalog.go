@@ -8,6 +8,7 @@ package catalog
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/convscope/convscope/data"
@@ -81,26 +82,38 @@ type Model struct {
 type Opener func(Entry) (*zoo.Model, error)
 
 // Catalog is a fixed list of entries whose networks are opened on first use
-// and then kept. It is safe for concurrent use.
+// and shared by every session that uses them. It is safe for concurrent use:
+// a model is built outside the catalog's lock, once however many sessions
+// ask for it at the same time, so opening VGG-19 never stalls a LeNet-5 run.
 type Catalog struct {
 	entries []Entry
 	open    Opener
 
-	mu     sync.Mutex
-	loaded map[string]*Model
-	// recent lists opened untrained models, oldest first: at most
-	// keepUntrained stay in memory (an untrained VGG holds 550 MB).
-	recent    []string
+	mu    sync.Mutex
+	slots map[string]*slot // opened models, and models being built
+	// idle lists untrained models that no session holds, oldest first: at
+	// most keepUntrained stay in memory (an untrained VGG holds 550 MB).
+	// A model in use is never dropped, so the next session shares it
+	// rather than building a copy.
+	idle      []string
 	summaries map[string]*zoo.Summary
 }
 
-// keepUntrained is how many untrained models stay opened at once.
+// slot is one model of the catalog, built or being built.
+type slot struct {
+	ready chan struct{} // closed when the build has ended
+	model *Model
+	err   error
+	refs  int // holders: Open calls not yet Released
+}
+
+// keepUntrained is how many untrained models no session holds stay opened.
 const keepUntrained = 2
 
 // New makes a catalog of entries opened with open. The first entry is the
 // default model.
 func New(entries []Entry, open Opener) *Catalog {
-	return &Catalog{entries: entries, open: open, loaded: map[string]*Model{}, summaries: map[string]*zoo.Summary{}}
+	return &Catalog{entries: entries, open: open, slots: map[string]*slot{}, summaries: map[string]*zoo.Summary{}}
 }
 
 // Entries lists the models in catalog order.
@@ -131,17 +144,44 @@ func (c *Catalog) Lookup(name string) (Entry, error) {
 }
 
 // Open returns the opened model called name (empty: the default), building
-// it on first use.
+// it on first use, and holds it for the caller until Release: a held model
+// stays in memory and every Open of it returns the same one. A caller that
+// never releases keeps the model for the catalog's lifetime.
 func (c *Catalog) Open(name string) (*Model, error) {
 	e, err := c.Lookup(name)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if m, ok := c.loaded[e.Name]; ok {
-		return m, nil
+	s, found := c.slots[e.Name]
+	if !found {
+		s = &slot{ready: make(chan struct{})}
+		c.slots[e.Name] = s
 	}
+	s.refs++
+	c.idle = slices.DeleteFunc(c.idle, func(n string) bool { return n == e.Name })
+	c.mu.Unlock()
+	if !found {
+		m, err := c.build(e)
+		c.mu.Lock()
+		s.model, s.err = m, err
+		if err != nil {
+			delete(c.slots, e.Name) // the next Open tries again
+		} else {
+			c.summaries[e.Name] = m.Summary
+		}
+		c.mu.Unlock()
+		close(s.ready)
+	}
+	<-s.ready
+	if s.err != nil {
+		return nil, s.err
+	}
+	return s.model, nil
+}
+
+// build opens and summarizes one entry (outside the lock).
+func (c *Catalog) build(e Entry) (*Model, error) {
 	net, err := c.open(e)
 	if err != nil {
 		return nil, fmt.Errorf("open model %s: %w", e.Name, err)
@@ -150,41 +190,65 @@ func (c *Catalog) Open(name string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("summarize model %s: %w", e.Name, err)
 	}
-	m := &Model{Entry: e, Net: net, Summary: sum}
-	c.loaded[e.Name] = m
-	c.summaries[e.Name] = sum
-	if !e.Trained {
-		c.recent = append(c.recent, e.Name)
-		if len(c.recent) > keepUntrained {
-			delete(c.loaded, c.recent[0])
-			c.recent = c.recent[1:]
-		}
+	return &Model{Entry: e, Net: net, Summary: sum}, nil
+}
+
+// Release gives back one hold on m taken by Open. An untrained model that
+// no one holds any more joins the idle ones, of which only the
+// keepUntrained most recent stay in memory.
+func (c *Catalog) Release(m *Model) {
+	if m == nil {
+		return
 	}
-	return m, nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.slots[m.Name]
+	if !ok || s.model != m || s.refs == 0 {
+		return
+	}
+	if s.refs--; s.refs > 0 || m.Trained {
+		return
+	}
+	c.idle = append(c.idle, m.Name)
+	for len(c.idle) > keepUntrained {
+		delete(c.slots, c.idle[0])
+		c.idle = c.idle[1:]
+	}
+}
+
+// Loaded lists the names of the models in memory (held, idle or being
+// built), sorted.
+func (c *Catalog) Loaded() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names := make([]string, 0, len(c.slots))
+	for n := range c.slots {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Summary returns the layer table of model name (empty: the default),
-// remembering it; a model opened only for its summary is not kept.
+// remembering it; a model opened only for its summary is released at once
+// (an untrained one then stays among the idle ones for a while).
 func (c *Catalog) Summary(name string) (Entry, *zoo.Summary, error) {
 	e, err := c.Lookup(name)
 	if err != nil {
 		return Entry{}, nil, err
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.summaries[e.Name]; ok {
+	s, ok := c.summaries[e.Name]
+	c.mu.Unlock()
+	if ok {
 		return e, s, nil
 	}
-	net, err := c.open(e)
-	if err != nil {
-		return e, nil, fmt.Errorf("open model %s: %w", e.Name, err)
-	}
-	s, err := zoo.Summarize(net)
+	m, err := c.Open(e.Name)
 	if err != nil {
 		return e, nil, err
 	}
-	c.summaries[e.Name] = s
-	return e, s, nil
+	c.Release(m)
+	return e, m.Summary, nil
 }
 
 // AddZoo appends an untrained entry for every zoo architecture that no

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +135,83 @@ func TestDatasetLabel(t *testing.T) {
 	}
 	if got := (Entry{}).DatasetLabel(); got != "none (untrained, no dataset)" {
 		t.Errorf("no dataset's label is %q", got)
+	}
+}
+
+// Untrained models in use are shared, never dropped: while a session holds
+// one, others opening it get the same copy, however many other models come
+// and go; once no one holds it, it is one of the idle ones, of which only
+// the newest keepUntrained stay.
+func TestHeldModelsAreSharedAndIdleOnesEvicted(t *testing.T) {
+	builds := map[string]int{}
+	var mu sync.Mutex
+	var entries []Entry
+	for _, n := range []string{"a", "b", "c", "d"} {
+		entries = append(entries, Entry{Name: n, Model: "lenet5"})
+	}
+	c := New(entries, func(e Entry) (*zoo.Model, error) {
+		mu.Lock()
+		builds[e.Name]++
+		mu.Unlock()
+		return zoo.Build(e.Model, nil, 0, 1)
+	})
+	held, err := c.Open("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"b", "c", "d", "b"} {
+		m, err := c.Open(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Release(m)
+	}
+	if again, _ := c.Open("a"); again != held || builds["a"] != 1 {
+		t.Fatalf("a held model was built %d times", builds["a"])
+	}
+	// Releasing b, c, d in turn left c and d idle (b, the oldest, went);
+	// reopening b built it again and its release dropped c: d and b stay,
+	// and a, held twice now.
+	if got := fmt.Sprint(c.Loaded()); got != "[a b d]" {
+		t.Fatalf("in memory %s, want [a b d]", got)
+	}
+	c.Release(held)
+	c.Release(held)
+	c.Release(held) // one release too many changes nothing
+	if got := fmt.Sprint(c.Loaded()); got != "[a b]" {
+		t.Fatalf("in memory %s after a's release, want [a b] (d is the oldest idle)", got)
+	}
+	if builds["b"] != 2 || builds["c"] != 1 || builds["d"] != 1 {
+		t.Fatalf("builds %v", builds)
+	}
+}
+
+// A model being built does not hold the catalog: another model opens
+// meanwhile, and the slow one is built once for all who wait for it.
+func TestBuildsDoNotBlockOtherModels(t *testing.T) {
+	slow := make(chan struct{})
+	var mu sync.Mutex
+	builds := 0
+	c := New([]Entry{{Name: "slow", Model: "lenet5"}, {Name: "fast", Model: "lenet5"}}, func(e Entry) (*zoo.Model, error) {
+		if e.Name == "slow" {
+			mu.Lock()
+			builds++
+			mu.Unlock()
+			<-slow
+		}
+		return zoo.Build(e.Model, nil, 0, 1)
+	})
+	var wg sync.WaitGroup
+	got := make([]*Model, 3)
+	for i := range got {
+		wg.Go(func() { got[i], _ = c.Open("slow") })
+	}
+	if _, err := c.Open("fast"); err != nil { // returns while slow is still building
+		t.Fatal(err)
+	}
+	close(slow)
+	wg.Wait()
+	if builds != 1 || got[0] == nil || got[0] != got[1] || got[1] != got[2] {
+		t.Fatalf("slow built %d times: %p %p %p", builds, got[0], got[1], got[2])
 	}
 }

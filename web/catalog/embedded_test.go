@@ -39,16 +39,16 @@ func TestZooEntriesAreBoundedInMemory(t *testing.T) {
 	if first.Trained || first.Net.Name != small[0] || len(first.Classes) != 10 {
 		t.Fatalf("%s entry %+v", small[0], first.Entry)
 	}
+	c.Release(first)
 	for _, name := range append(small[1:], small[0]) {
-		if _, err := c.Open(name); err != nil {
+		m, err := c.Open(name)
+		if err != nil {
 			t.Fatal(err)
 		}
+		c.Release(m)
 	}
-	c.mu.Lock()
-	kept := len(c.loaded)
-	c.mu.Unlock()
-	if kept != 1+keepUntrained {
-		t.Errorf("%d models in memory, want the default and %d untrained", kept, keepUntrained)
+	if kept := c.Loaded(); len(kept) != 1+keepUntrained {
+		t.Errorf("models in memory %q, want the default and %d untrained", kept, keepUntrained)
 	}
 	if again, _ := c.Open(""); again != def {
 		t.Error("the trained default was evicted")
