@@ -8,6 +8,8 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -97,6 +99,9 @@ func (s *session) writeLoop(stop <-chan struct{}) {
 				s.log.Debug("write failed", "err", err)
 				return
 			}
+			if f.kind == websocket.CloseMessage { // the reader ends the connection
+				return
+			}
 		case <-ticker.C:
 			_ = s.conn.SetWriteDeadline(time.Now().Add(writeWait))
 			if err := s.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
@@ -140,6 +145,12 @@ func (s *session) readLoop() {
 			err = s.pushJSON(Error{Type: "error", Message: fmt.Sprintf("message larger than %d KiB", maxMessage>>10)})
 		case kind != websocket.TextMessage:
 			err = s.pushJSON(Error{Type: "error", Message: "binary messages are not accepted; send JSON text"})
+		case !utf8.Valid(msg):
+			// A text frame must be UTF-8 (RFC 6455 8.1); gorilla does not
+			// check. Close with 1007, invalid frame payload data.
+			s.log.Info("text message is not UTF-8, closing")
+			_ = s.push(frame{websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "text message is not valid UTF-8")})
+			return
 		default:
 			err = s.handle(msg)
 		}
@@ -165,9 +176,7 @@ func (s *session) handle(msg []byte) (err error) {
 			err = s.pushJSON(Error{Type: "error", Request: req.Type, Message: err.Error()})
 		}
 	}()
-	dec := json.NewDecoder(bytes.NewReader(msg))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := decodeRequest(msg, &req); err != nil {
 		req = Request{}
 		return fmt.Errorf("bad JSON message: %v", err)
 	}
@@ -182,6 +191,50 @@ func (s *session) handle(msg []byte) (err error) {
 		return errors.New(`message has no "type"`)
 	}
 	return fmt.Errorf("unknown message type %q (want run, open or project)", clip(req.Type))
+}
+
+// requestKeys are Request's JSON field names, exactly as they must be sent.
+var requestKeys = func() []string {
+	var keys []string
+	t := reflect.TypeFor[Request]()
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" && name != "-" {
+			keys = append(keys, name)
+		}
+	}
+	return keys
+}()
+
+// decodeRequest decodes one client message strictly: one JSON object and
+// nothing after it, with no unknown field. Unlike encoding/json's own
+// matching, a key must be a field's name exactly: "Type" or "LAYER" is
+// refused, not taken for "type" or "layer".
+func decodeRequest(msg []byte, req *Request) error {
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(req); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the JSON object (send one object per message)")
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(msg, &fields); err != nil {
+		return err
+	}
+	// Sorted, so that a message with several wrong keys always names the
+	// same one.
+	for _, k := range slices.Sorted(maps.Keys(fields)) {
+		if slices.Contains(requestKeys, k) {
+			continue
+		}
+		// The decoder took k for a field whose name differs only by case.
+		if i := slices.IndexFunc(requestKeys, func(name string) bool { return strings.EqualFold(name, k) }); i >= 0 {
+			return fmt.Errorf("unknown field %q (did you mean %q? names are case-sensitive)", clip(k), requestKeys[i])
+		}
+		return fmt.Errorf("unknown field %q", clip(k))
+	}
+	return nil
 }
 
 func (s *session) hello() Hello {

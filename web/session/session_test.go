@@ -326,6 +326,15 @@ func TestHostileMessagesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 	c.errorFor(`{not json`, "bad JSON")
 	c.errorFor(`[1,2,3]`, "bad JSON")
 	c.errorFor(`{"type":"run","sample":"00-coat.png","evil":true}`, "unknown field")
+	// One object per message, nothing after it.
+	c.errorFor(`{"type":"run","sample":"00-coat.png"} garbage`, "bad JSON message: data after the JSON object")
+	c.errorFor(`{"type":"run","sample":"00-coat.png"}{"type":"run","sample":"00-coat.png"}`, "bad JSON message: data after the JSON object")
+	c.errorFor(`{"type":"run","sample":"00-coat.png"}]`, "data after the JSON object")
+	// Names are case-sensitive (encoding/json alone would take these).
+	c.errorFor(`{"Type":"run","sample":"00-coat.png"}`, `bad JSON message: unknown field "Type" (did you mean "type"?`)
+	c.errorFor(`{"type":"run","SAMPLE":"00-coat.png"}`, `unknown field "SAMPLE" (did you mean "sample"?`)
+	c.errorFor(`{"type":"run","ſample":"00-coat.png"}`, `unknown field "ſample" (did you mean "sample"?`)
+	c.errorFor(`{"type":"run","sample":"00-coat.png","TYPE":"project"}`, `unknown field "TYPE"`)
 	c.errorFor(`{"type":"dance"}`, "unknown message type")
 	c.errorFor(`{}`, `no "type"`)
 	c.errorFor(`{"type":"run"}`, `needs "sample" or "upload"`)
@@ -343,8 +352,12 @@ func TestHostileMessagesGetErrorsAndTheSessionGoesOn(t *testing.T) {
 	var e session.Error
 	c.json("error", &e)
 
-	c.run(f, `{"type":"run","sample":"00-coat.png"}`)
+	// White space after the object is not data.
+	c.run(f, "{\"type\":\"run\",\"sample\":\"00-coat.png\"}\n\t ")
 	for msg, want := range map[string]string{
+		`{"type":"project","LAYER":"c1","channel":0}`:                    `unknown field "LAYER" (did you mean "layer"?`,
+		`{"type":"project","layer":"c1","Channel":0}`:                    `unknown field "Channel"`,
+		`{"type":"project","layer":"c1","channel":0} {}`:                 "data after the JSON object",
 		`{"type":"project","layer":"c9","channel":0}`:                    `no layer "c9" in lenet5-untrained`,
 		`{"type":"project","layer":"","channel":0}`:                      `needs "layer"`,
 		`{"type":"project","channel":0}`:                                 `needs "layer"`,
@@ -386,6 +399,21 @@ func TestOverHardLimitClosesOnlyThatConnection(t *testing.T) {
 			}
 			break
 		}
+	}
+	// Another page still works.
+	f.dial(t).run(f, `{"type":"run","sample":"00-coat.png"}`)
+}
+
+func TestInvalidUTF8ClosesWith1007(t *testing.T) {
+	f := newFixture(t)
+	c := f.dial(t)
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte("{\"type\":\"run\",\"sample\":\"\xff\xfe.png\"}")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err := c.conn.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseInvalidFramePayloadData) {
+		t.Fatalf("after a text frame of invalid UTF-8: %v, want close 1007", err)
 	}
 	// Another page still works.
 	f.dial(t).run(f, `{"type":"run","sample":"00-coat.png"}`)
