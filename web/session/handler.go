@@ -10,9 +10,12 @@
 package session
 
 import (
+	"context"
+	"fmt"
 	"image"
 	"log/slog"
 	"net/http"
+	"sync"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/websocket"
@@ -40,12 +43,22 @@ type Samples interface {
 
 // Handler upgrades requests to websocket sessions.
 type Handler struct {
+	// MaxSessions caps the websocket sessions open at once: past it an
+	// upgrade is refused with 503 and a message, and nothing else changes.
+	// 0 (New's) is no cap. Set it before serving.
+	MaxSessions int
+
 	models   Models
 	uploads  Uploads
 	samples  Samples
 	log      *slog.Logger
 	stop     <-chan struct{}
 	upgrader websocket.Upgrader
+
+	mu       sync.Mutex
+	sessions int           // open sessions, counted from before the upgrade
+	writers  int           // writers running: each ends after its close frame
+	changed  chan struct{} // closed and replaced when writers drops
 }
 
 // New makes the session handler. When stop is closed (server shutdown),
@@ -66,7 +79,77 @@ func (h *Handler) Routes() chi.Router {
 	return r
 }
 
+// Wait blocks until every session's writer has ended, that is, once stop
+// is closed, until each open session has been sent its close frame (1001,
+// going away) or its write has failed; a writer gives up after writeWait.
+// It returns ctx's error if ctx ends first. The server's shutdown calls it
+// after closing stop, so that the process does not exit before the close
+// frames leave.
+func (h *Handler) Wait(ctx context.Context) error {
+	for {
+		h.mu.Lock()
+		n, changed := h.writers, h.changedLocked()
+		h.mu.Unlock()
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return fmt.Errorf("%d websocket sessions not closed: %w", n, ctx.Err())
+		}
+	}
+}
+
+// changedLocked is the channel closed when the number of writers next
+// drops; h.mu is held.
+func (h *Handler) changedLocked() chan struct{} {
+	if h.changed == nil {
+		h.changed = make(chan struct{})
+	}
+	return h.changed
+}
+
+// admit counts a new session unless MaxSessions are open already.
+func (h *Handler) admit() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.MaxSessions > 0 && h.sessions >= h.MaxSessions {
+		return false
+	}
+	h.sessions++
+	return true
+}
+
+// writerStarted and writerEnded count the running writers for Wait.
+func (h *Handler) writerStarted() {
+	h.mu.Lock()
+	h.writers++
+	h.mu.Unlock()
+}
+
+func (h *Handler) writerEnded() {
+	h.mu.Lock()
+	h.writers--
+	if h.changed != nil {
+		close(h.changed)
+		h.changed = nil
+	}
+	h.mu.Unlock()
+}
+
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
+	if !h.admit() {
+		h.log.Warn("websocket refused: too many sessions", "limit", h.MaxSessions, "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, fmt.Sprintf("too many open sessions (the limit is %d); try again in a minute", h.MaxSessions), http.StatusServiceUnavailable)
+		return
+	}
+	defer func() {
+		h.mu.Lock()
+		h.sessions--
+		h.mu.Unlock()
+	}()
 	conn, err := h.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		// Upgrade has already answered with a 4xx.
@@ -75,7 +158,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s := newSession(conn, h, h.log.With("remote", r.RemoteAddr))
 	s.log.Info("session opened")
-	go s.writeLoop(h.stop)
+	h.writerStarted()
+	go func() {
+		defer h.writerEnded()
+		s.writeLoop(h.stop)
+	}()
 	s.readLoop()
 	close(s.send)
 	<-s.done

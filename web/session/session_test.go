@@ -2,12 +2,14 @@ package session_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -31,6 +33,7 @@ type fixture struct {
 	models   *catalog.Catalog
 	uploadID string
 	stop     chan struct{}
+	h        *session.Handler
 }
 
 func sampleImage() *image.Gray {
@@ -43,7 +46,11 @@ func sampleImage() *image.Gray {
 	return g
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newLimitedFixture(t, 0) }
+
+// newLimitedFixture is newFixture with at most maxSessions sessions open
+// at once (0: no cap).
+func newLimitedFixture(t *testing.T, maxSessions int) *fixture {
 	t.Helper()
 	models, err := catalog.Untrained("lenet5", 1)
 	if err != nil {
@@ -57,7 +64,9 @@ func newFixture(t *testing.T) *fixture {
 	store := upload.NewStore(8, time.Hour)
 	f := &fixture{models: models, uploadID: store.Put(sampleImage()), stop: make(chan struct{})}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.srv = httptest.NewServer(session.New(models, store, gallery, log, f.stop).Routes())
+	f.h = session.New(models, store, gallery, log, f.stop)
+	f.h.MaxSessions = maxSessions
+	f.srv = httptest.NewServer(f.h.Routes())
 	t.Cleanup(f.srv.Close)
 	return f
 }
@@ -417,6 +426,68 @@ func TestInvalidUTF8ClosesWith1007(t *testing.T) {
 	}
 	// Another page still works.
 	f.dial(t).run(f, `{"type":"run","sample":"00-coat.png"}`)
+}
+
+// Wait returns once every open session has been sent its 1001 close frame,
+// and not before stop is closed.
+func TestWaitReturnsOnceSessionsAreToldGoingAway(t *testing.T) {
+	f := newFixture(t)
+	clients := []*client{f.dial(t), f.dial(t), f.dial(t)}
+	// A session that ended on its own is not waited for.
+	gone := f.dial(t)
+	gone.conn.Close()
+	short, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if err := f.h.Wait(short); err == nil || !strings.Contains(err.Error(), "3 websocket sessions not closed") {
+		t.Fatalf("Wait with three sessions open and no stop: %v, want it to time out on 3 sessions", err)
+	}
+	close(f.stop)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.h.Wait(ctx); err != nil {
+		t.Fatalf("Wait after stop: %v", err)
+	}
+	// The frames are on their way already: each client reads its own at once.
+	for i, c := range clients {
+		_ = c.conn.SetReadDeadline(time.Now().Add(time.Second))
+		if _, _, err := c.conn.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Errorf("client %d after Wait: %v, want close 1001", i, err)
+		}
+	}
+}
+
+func TestSessionCap(t *testing.T) {
+	f := newLimitedFixture(t, 2)
+	a, b := f.dial(t), f.dial(t)
+	url := "ws" + strings.TrimPrefix(f.srv.URL, "http")
+	conn, res, err := websocket.DefaultDialer.Dial(url, nil)
+	if err == nil {
+		conn.Close()
+		t.Fatal("a third session opened past a cap of 2")
+	}
+	if res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third session: %v %+v, want 503", err, res)
+	}
+	body, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(body), "too many open sessions (the limit is 2); try again") || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("503 body %q, Retry-After %q", body, res.Header.Get("Retry-After"))
+	}
+	// The open sessions are unaffected.
+	a.run(f, `{"type":"run","sample":"00-coat.png"}`)
+	// One leaves: a new one gets its place (once the server has seen it go).
+	b.conn.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err == nil {
+			conn.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no session after one of two left: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestShutdownClosesSessions(t *testing.T) {
