@@ -6,6 +6,7 @@
 package web
 
 import (
+	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -37,15 +38,30 @@ type Deps struct {
 	// Logger receives one line per request and the rooms' events.
 	Logger *slog.Logger
 	// Stop, when closed, ends every open websocket session ("going away");
-	// cmd/server closes it when shutdown starts. Nil never closes.
+	// cmd/server closes it when shutdown starts, then waits for the close
+	// frames with Router.WaitSessions. Nil never closes.
 	Stop <-chan struct{}
+	// MaxSessions caps the websocket sessions open at once; past it /ws
+	// answers 503 (session.Handler.MaxSessions). 0 is no cap.
+	MaxSessions int
 }
+
+// Router is the whole web side as an http.Handler, with what the server's
+// shutdown needs.
+type Router struct {
+	http.Handler
+	sessions *session.Handler
+}
+
+// WaitSessions blocks until every websocket session has been sent its close
+// frame once Deps.Stop is closed (session.Handler.Wait), or ctx ends.
+func (rt *Router) WaitSessions(ctx context.Context) error { return rt.sessions.Wait(ctx) }
 
 // csp allows nothing from elsewhere: the page works offline by design.
 const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 // NewRouter mounts every room and the static files.
-func NewRouter(d Deps) http.Handler {
+func NewRouter(d Deps) *Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders)
 	// Any other page is the site's own 404 page, with its navigation; set
@@ -63,14 +79,16 @@ func NewRouter(d Deps) http.Handler {
 	// POST /upload stores a PNG or JPEG for a later run and returns its id.
 	r.Mount("/upload", upload.New(d.Uploads, d.Logger).Routes())
 	// GET /ws is the page's websocket: runs, layer maps, projections.
-	r.Mount("/ws", session.New(d.Catalog, d.Uploads, d.Gallery, d.Logger, d.Stop).Routes())
+	sessions := session.New(d.Catalog, d.Uploads, d.Gallery, d.Logger, d.Stop)
+	sessions.MaxSessions = d.MaxSessions
+	r.Mount("/ws", sessions.Routes())
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(d.Static)))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.
 	r.Handle("/samples/*", http.StripPrefix("/samples/", http.FileServerFS(d.Gallery.FS())))
 	// GET /healthz answers "ok" while the server runs.
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	return r
+	return &Router{Handler: r, sessions: sessions}
 }
 
 // secureHeaders sets the content security policy and no-sniffing on every

@@ -33,6 +33,12 @@ import (
 // trained models, assets and sample gallery.
 func newRouter(t testing.TB) (http.Handler, *upload.Store) {
 	t.Helper()
+	return newRouterWith(t, nil)
+}
+
+// newRouterWith is newRouter with Deps changed by set first (if not nil).
+func newRouterWith(t testing.TB, set func(*web.Deps)) (http.Handler, *upload.Store) {
+	t.Helper()
 	models, err := catalog.Embedded()
 	if err != nil {
 		t.Fatal(err)
@@ -43,13 +49,17 @@ func newRouter(t testing.TB) (http.Handler, *upload.Store) {
 		t.Fatal(err)
 	}
 	store := upload.NewStore(16, time.Hour)
-	return web.NewRouter(web.Deps{
+	d := web.Deps{
 		Catalog: models,
 		Gallery: samples.New(sampleFS),
 		Uploads: store,
 		Static:  static.FS,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}), store
+	}
+	if set != nil {
+		set(&d)
+	}
+	return web.NewRouter(d), store
 }
 
 func serve(h http.Handler, method, path string, body io.Reader) *httptest.ResponseRecorder {
@@ -351,4 +361,38 @@ func TestPagesAndAssets(t *testing.T) {
 			t.Errorf("GET %s: %d %s", path, rec.Code, rec.Header().Get("Content-Type"))
 		}
 	}
+}
+
+// Deps.MaxSessions caps the websockets: past it /ws answers 503 with a
+// message; the open session and the pages go on.
+func TestSessionCapThroughTheRouter(t *testing.T) {
+	h, _ := newRouterWith(t, func(d *web.Deps) { d.MaxSessions = 1 })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	url := "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws"
+	first, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	readUntil(t, first, "hello")
+	second, res, err := websocket.DefaultDialer.Dial(url, nil)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second session opened past MaxSessions 1")
+	}
+	body := []byte{}
+	if res != nil {
+		body, _ = io.ReadAll(res.Body)
+	}
+	if res == nil || res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "too many open sessions") {
+		t.Fatalf("second session: %v %q, want 503 too many open sessions", err, body)
+	}
+	if rec := serve(h, "GET", "/", nil); rec.Code != 200 {
+		t.Errorf("GET / at the cap: %d", rec.Code)
+	}
+	if err := first.WriteJSON(map[string]string{"type": "run", "model": "lenet5-fashion-mnist", "sample": "00-ankle-boot.png"}); err != nil {
+		t.Fatal(err)
+	}
+	readUntil(t, first, "prediction")
 }

@@ -30,8 +30,14 @@ import (
 )
 
 const (
-	// shutdownWait is how long in-flight requests get after SIGINT/SIGTERM.
+	// shutdownWait is how long in-flight requests, then the websocket
+	// sessions' close frames, get after SIGINT/SIGTERM.
 	shutdownWait = 10 * time.Second
+	// idleTimeout closes a keep-alive connection that has waited this long
+	// for its next request.
+	idleTimeout = 120 * time.Second
+	// readHeaderTimeout cuts a client that is slow to send its headers.
+	readHeaderTimeout = 10 * time.Second
 	// uploadsKept and uploadTTL bound the in-memory upload store.
 	uploadsKept = 256
 	uploadTTL   = time.Hour
@@ -47,15 +53,26 @@ func main() {
 	}
 }
 
+// options are the server's settings from its flags.
+type options struct {
+	// maxSessions caps the open websocket sessions; 0 is no cap.
+	maxSessions int
+}
+
 // run parses flags, builds the handler and serves until ctx ends.
 func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	fl := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fl.String("addr", "localhost:8080", "address to listen on")
+	maxSessions := fl.Int("max-sessions", 1000, "most websocket sessions open at once; past it a page gets 503 (0: no cap)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
+	if *maxSessions < 0 {
+		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
+	}
+	opts := options{maxSessions: *maxSessions}
 	stop := make(chan struct{})
-	handler, err := newHandler(logger, stop)
+	handler, err := newHandler(logger, stop, opts)
 	if err != nil {
 		return err
 	}
@@ -69,7 +86,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 
 // newHandler wires the catalog, the gallery, the upload store and the
 // static files into the router. Closing stop ends the websocket sessions.
-func newHandler(logger *slog.Logger, stop <-chan struct{}) (http.Handler, error) {
+func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.Router, error) {
 	cat, err := openCatalog(logger)
 	if err != nil {
 		return nil, err
@@ -79,25 +96,33 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}) (http.Handler, error)
 		return nil, fmt.Errorf("embedded samples: %w", err)
 	}
 	return web.NewRouter(web.Deps{
-		Catalog: cat,
-		Gallery: samples.New(sampleFS),
-		Uploads: upload.NewStore(uploadsKept, uploadTTL),
-		Static:  static.FS,
-		Logger:  logger,
-		Stop:    stop,
+		Catalog:     cat,
+		Gallery:     samples.New(sampleFS),
+		Uploads:     upload.NewStore(uploadsKept, uploadTTL),
+		Static:      static.FS,
+		Logger:      logger,
+		Stop:        stop,
+		MaxSessions: opts.maxSessions,
 	}), nil
+}
+
+// newServer is the HTTP server of handler, with its timeouts.
+func newServer(logger *slog.Logger, handler http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // serve runs an HTTP server on ln until ctx ends, then shuts it down
 // gracefully: new connections stop, requests in flight get shutdownWait,
-// and onShutdown runs (it tells the websocket sessions, which Shutdown does
-// not track, that the server is going away).
-func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, handler http.Handler, onShutdown func()) error {
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+// onShutdown runs (it tells the websocket sessions, which Shutdown does
+// not track, that the server is going away), and serve returns once every
+// session has been sent its close frame, within the same shutdownWait.
+func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, handler *web.Router, onShutdown func()) error {
+	srv := newServer(logger, handler)
 	srv.RegisterOnShutdown(onShutdown)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -114,6 +139,11 @@ func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, handler ht
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	// Returning ends the process: first let the session writers send the
+	// close frames onShutdown asked for.
+	if err := handler.WaitSessions(wait); err != nil {
+		logger.Warn("shutdown: websocket sessions not told in time", "err", err)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 func TestServeAndShutDown(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stop := make(chan struct{})
-	handler, err := newHandler(logger, stop)
+	handler, err := newHandler(logger, stop, options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,5 +71,20 @@ func TestRunRejectsBadFlags(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if err := run(context.Background(), logger, []string{"-nope"}); err == nil {
 		t.Fatal("an unknown flag was accepted")
+	}
+}
+
+func TestRunRejectsANegativeSessionCap(t *testing.T) {
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := run(context.Background(), logger, []string{"-max-sessions", "-1"}); err == nil || !strings.Contains(err.Error(), "-max-sessions") {
+		t.Fatalf("-max-sessions -1: %v", err)
+	}
+}
+
+// The server closes idle keep-alive connections and slow headers.
+func TestServerTimeouts(t *testing.T) {
+	srv := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), http.NotFoundHandler())
+	if srv.IdleTimeout != 2*time.Minute || srv.ReadHeaderTimeout != 10*time.Second {
+		t.Fatalf("idle timeout %v, read header timeout %v; want 2m and 10s", srv.IdleTimeout, srv.ReadHeaderTimeout)
 	}
 }
