@@ -7,10 +7,14 @@ package web
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"path"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -66,9 +70,7 @@ func NewRouter(d Deps) *Router {
 	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders)
 	// Any other page is the site's own 404 page, with its navigation; set
 	// before the rooms are mounted, which inherit it.
-	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
-		layout.NotFound(w, r, "There is no page at "+r.URL.Path+".")
-	})
+	r.NotFound(notFound)
 
 	// GET / is the explorer page: inputs, live feature maps, projections.
 	r.Mount("/", explore.New(d.Catalog, d.Gallery).Routes())
@@ -83,25 +85,60 @@ func NewRouter(d Deps) *Router {
 	sessions.MaxSessions = d.MaxSessions
 	r.Mount("/ws", sessions.Routes())
 	// GET /static/* serves the embedded JS, CSS and icons.
-	r.Handle("/static/*", http.StripPrefix("/static/", http.FileServerFS(d.Static)))
+	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.
-	r.Handle("/samples/*", http.StripPrefix("/samples/", http.FileServerFS(d.Gallery.FS())))
+	r.Handle("/samples/*", files("/samples/", d.Gallery.FS()))
 	// GET /healthz answers "ok" while the server runs.
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	return &Router{Handler: r, sessions: sessions}
 }
 
-// secureHeaders sets the content security policy and no-sniffing on every
-// answer.
+// notFound is the site's own 404 page.
+func notFound(w http.ResponseWriter, r *http.Request) {
+	layout.NotFound(w, r, "There is no page at "+r.URL.Path+".")
+}
+
+// files serves the files of fsys under prefix, to GET and HEAD only (405
+// otherwise), and never lists a folder: a folder, like a missing file, is
+// the site's 404 page.
+func files(prefix string, fsys fs.FS) http.Handler {
+	server := http.StripPrefix(prefix, http.FileServerFS(fsys))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, r.Method+" is not allowed here: "+prefix+" answers GET and HEAD only", http.StatusMethodNotAllowed)
+			return
+		}
+		name := path.Clean("/" + strings.TrimPrefix(r.URL.Path, prefix))[1:]
+		if name == "" || strings.HasSuffix(r.URL.Path, "/") {
+			notFound(w, r)
+			return
+		}
+		if info, err := fs.Stat(fsys, name); errors.Is(err, fs.ErrNotExist) || err == nil && info.IsDir() {
+			notFound(w, r)
+			return
+		}
+		server.ServeHTTP(w, r)
+	})
+}
+
+// secureHeaders sets the content security policy, no-sniffing and no
+// referrer on every answer.
 func secureHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", csp)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)
 	})
 }
 
-// logRequests logs one line per request with its status and duration.
+// maxLoggedPath is the most bytes of a request's path logRequests writes.
+const maxLoggedPath = 256
+
+// logRequests logs one line per request with its status and duration; a
+// path longer than maxLoggedPath is cut there (at a character boundary),
+// with "…".
 func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -109,9 +146,21 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 			start := time.Now()
 			next.ServeHTTP(ww, r)
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("method", r.Method), slog.String("path", clip(r.URL.Path, maxLoggedPath)),
 				slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()),
 				slog.Duration("took", time.Since(start)), slog.String("id", middleware.GetReqID(r.Context())))
 		})
 	}
+}
+
+// clip cuts s to at most n bytes at a character boundary, then "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -344,6 +344,9 @@ func TestPagesAndAssets(t *testing.T) {
 		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
 			t.Errorf("GET %s: CSP %q", tc.path, csp)
 		}
+		if rp := rec.Header().Get("Referrer-Policy"); rp != "no-referrer" {
+			t.Errorf("GET %s: Referrer-Policy %q, want no-referrer", tc.path, rp)
+		}
 	}
 	// Unknown pages and models are the site's own page, with its navigation.
 	for _, path := range []string{"/nope", "/model/nope", "/?model=nope"} {
@@ -359,6 +362,69 @@ func TestPagesAndAssets(t *testing.T) {
 		path := "/samples/" + part[:strings.IndexByte(part, '"')]
 		if rec := serve(h, "GET", path, nil); rec.Code != 200 || rec.Header().Get("Content-Type") != "image/png" {
 			t.Errorf("GET %s: %d %s", path, rec.Code, rec.Header().Get("Content-Type"))
+		}
+	}
+}
+
+// The static files and the samples answer GET and HEAD only, and a folder
+// is not listed: it is the site's 404 page, as a missing file is.
+func TestFilesAreReadOnlyAndNeverListed(t *testing.T) {
+	h, _ := newRouter(t)
+	for _, path := range []string{"/static/js/main.js", "/samples/photos/01-cat.png", "/static/js/"} {
+		for _, method := range []string{"POST", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+			rec := serve(h, method, path, strings.NewReader("x"))
+			if rec.Code != http.StatusMethodNotAllowed || rec.Header().Get("Allow") != "GET, HEAD" ||
+				!strings.Contains(rec.Body.String(), "answers GET and HEAD only") {
+				t.Errorf("%s %s: %d, Allow %q, %q; want 405", method, path, rec.Code, rec.Header().Get("Allow"), rec.Body)
+			}
+		}
+		if path == "/static/js/" {
+			continue
+		}
+		get, head := serve(h, "GET", path, nil), serve(h, "HEAD", path, nil)
+		if get.Code != 200 || head.Code != 200 || head.Body.Len() != 0 || head.Header().Get("Content-Length") != get.Header().Get("Content-Length") {
+			t.Errorf("%s: GET %d, HEAD %d with %d bytes and length %q (GET's %q)", path, get.Code, head.Code, head.Body.Len(),
+				head.Header().Get("Content-Length"), get.Header().Get("Content-Length"))
+		}
+	}
+	for _, path := range []string{
+		"/static/", "/static/js/", "/static/js", "/static/js/../css/", "/static/js/main.js/",
+		"/samples/", "/samples/fashion-mnist/", "/samples/fashion-mnist", "/samples/photos/",
+		"/static/js/nope.js", "/samples/photos/nope.png",
+	} {
+		rec := serve(h, "GET", path, nil)
+		body := rec.Body.String()
+		// http.FileServer's listing is a <pre> of links.
+		if rec.Code != http.StatusNotFound || !strings.Contains(body, "There is no page at "+path+".") || strings.Contains(body, "<pre>") {
+			t.Errorf("GET %s: %d %.200q, want the site's 404 page and no listing", path, rec.Code, body)
+		}
+		if head := serve(h, "HEAD", path, nil); head.Code != http.StatusNotFound {
+			t.Errorf("HEAD %s: %d, want 404", path, head.Code)
+		}
+	}
+}
+
+// The request log cuts a long path at 256 bytes (on a character
+// boundary) and marks the cut.
+func TestLoggedPathIsCapped(t *testing.T) {
+	var logs bytes.Buffer
+	h, _ := newRouterWith(t, func(d *web.Deps) { d.Logger = slog.New(slog.NewJSONHandler(&logs, nil)) })
+	for _, tc := range []struct{ path, logged string }{
+		{"/short", "/short"},
+		{"/" + strings.Repeat("a", 255), "/" + strings.Repeat("a", 255)},
+		{"/" + strings.Repeat("a", 5000), "/" + strings.Repeat("a", 255) + "…"},
+		// é is two bytes: 127 of them fill 255 bytes after the slash; the
+		// 128th would cross 256.
+		{"/" + strings.Repeat("é", 300), "/" + strings.Repeat("é", 127) + "…"},
+	} {
+		logs.Reset()
+		serve(h, "GET", tc.path, nil)
+		var line struct{ Msg, Path string }
+		if err := json.Unmarshal(logs.Bytes(), &line); err != nil || line.Msg != "request" {
+			t.Fatalf("log %q: %v", logs.String(), err)
+		}
+		if line.Path != tc.logged {
+			t.Errorf("path of %d bytes logged as %d bytes %.40q…, want %d bytes", len(tc.path), len(line.Path), line.Path, len(tc.logged))
 		}
 	}
 }
