@@ -48,6 +48,10 @@ type Deps struct {
 	// MaxSessions caps the websocket sessions open at once; past it /ws
 	// answers 503 (session.Handler.MaxSessions). 0 is no cap.
 	MaxSessions int
+	// AllowedHosts are the host names (or addresses) the server answers
+	// to, against DNS rebinding; a request for another Host is refused
+	// with 421 (see checkHost). Empty, or an entry "*", allows all.
+	AllowedHosts []string
 }
 
 // Router is the whole web side as an http.Handler, with what the server's
@@ -68,6 +72,9 @@ const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self';
 func NewRouter(d Deps) *Router {
 	r := chi.NewRouter()
 	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders)
+	if hosts := allowedHosts(d.AllowedHosts); hosts != nil {
+		r.Use(checkHost(hosts))
+	}
 	// Any other page is the site's own 404 page, with its navigation; set
 	// before the rooms are mounted, which inherit it.
 	r.NotFound(notFound)

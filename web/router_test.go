@@ -429,6 +429,60 @@ func TestLoggedPathIsCapped(t *testing.T) {
 	}
 }
 
+// With AllowedHosts, a request under another host name is refused (DNS
+// rebinding); IP addresses and the listed names, in any case and with any
+// port, are answered. Without it every host is.
+func TestHostCheck(t *testing.T) {
+	h, _ := newRouterWith(t, func(d *web.Deps) { d.AllowedHosts = []string{"localhost", "Convscope.example.", "[::1]"} })
+	for _, tc := range []struct {
+		host   string
+		status int
+	}{
+		{"localhost", 200},
+		{"localhost:8080", 200},
+		{"LOCALHOST.:8080", 200},
+		{"convscope.example", 200},
+		{"127.0.0.1:8080", 200},
+		{"[::1]:8080", 200},
+		{"10.1.2.3", 200},
+		{"example.com", http.StatusMisdirectedRequest},
+		{"evil.example:8080", http.StatusMisdirectedRequest},
+		{"localhost.evil.example", http.StatusMisdirectedRequest},
+		{"convscope.example.evil", http.StatusMisdirectedRequest},
+	} {
+		for _, path := range []string{"/", "/static/js/main.js", "/ws", "/healthz"} {
+			req := httptest.NewRequest("GET", path, nil)
+			req.Host = tc.host
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			refused := rec.Code == http.StatusMisdirectedRequest
+			if refused != (tc.status == http.StatusMisdirectedRequest) {
+				t.Errorf("GET %s with Host %q: %d, want %d", path, tc.host, rec.Code, tc.status)
+			}
+			if refused && !strings.Contains(rec.Body.String(), "does not answer to the host name") {
+				t.Errorf("GET %s with Host %q: the 421 says %q", path, tc.host, rec.Body)
+			}
+		}
+	}
+	long := httptest.NewRequest("GET", "/", nil)
+	long.Host = strings.Repeat("x", 1000) + ".example"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, long)
+	if rec.Code != http.StatusMisdirectedRequest || rec.Body.Len() > 300 {
+		t.Errorf("a 1000-byte host name: %d, %d bytes of answer", rec.Code, rec.Body.Len())
+	}
+	for _, hosts := range [][]string{nil, {}, {"localhost", "*"}} {
+		h, _ := newRouterWith(t, func(d *web.Deps) { d.AllowedHosts = hosts })
+		req := httptest.NewRequest("GET", "/healthz", nil)
+		req.Host = "anything.example"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != 200 {
+			t.Errorf("AllowedHosts %q: Host anything.example got %d", hosts, rec.Code)
+		}
+	}
+}
+
 // Deps.MaxSessions caps the websockets: past it /ws answers 503 with a
 // message; the open session and the pages go on.
 func TestSessionCapThroughTheRouter(t *testing.T) {

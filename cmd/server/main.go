@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -57,6 +59,8 @@ func main() {
 type options struct {
 	// maxSessions caps the open websocket sessions; 0 is no cap.
 	maxSessions int
+	// allowedHosts are the Host names answered; nil allows all.
+	allowedHosts []string
 }
 
 // run parses flags, builds the handler and serves until ctx ends.
@@ -64,13 +68,21 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	fl := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fl.String("addr", "localhost:8080", "address to listen on")
 	maxSessions := fl.Int("max-sessions", 1000, "most websocket sessions open at once; past it a page gets 503 (0: no cap)")
+	hosts := fl.String("allowed-hosts", "", "comma-separated host names the server answers to, against DNS rebinding; "+
+		"other names get 421 (IP addresses are always answered). Empty or * allows all. "+
+		"(default localhost, 127.0.0.1, [::1] and the host of -addr, or this machine's name when -addr has none)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
-	opts := options{maxSessions: *maxSessions}
+	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr)}
+	fl.Visit(func(f *flag.Flag) {
+		if f.Name == "allowed-hosts" {
+			opts.allowedHosts = parseHosts(*hosts)
+		}
+	})
 	stop := make(chan struct{})
 	handler, err := newHandler(logger, stop, opts)
 	if err != nil {
@@ -81,7 +93,49 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		return err
 	}
 	logger.Info("convscope is serving", "url", "http://"+ln.Addr().String())
+	if opts.allowedHosts == nil {
+		logger.Info("every host name is answered (-allowed-hosts)")
+	} else {
+		logger.Info("host names answered, besides IP addresses (-allowed-hosts)", "hosts", strings.Join(opts.allowedHosts, ","))
+	}
 	return serve(ctx, logger, ln, handler, func() { close(stop) })
+}
+
+// defaultHosts are the host names answered when -allowed-hosts is not
+// given: the loopback names, and the host of addr if it names one, or,
+// when addr listens on every interface, this machine's name.
+func defaultHosts(addr string) []string {
+	hosts := []string{"localhost", "127.0.0.1", "[::1]"}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return hosts
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		if name, err := os.Hostname(); err == nil && name != "" {
+			host = name
+		} else {
+			return hosts
+		}
+	}
+	if !slices.Contains(hosts, host) {
+		hosts = append(hosts, host)
+	}
+	return hosts
+}
+
+// parseHosts reads -allowed-hosts: nil (every host) for "" or a "*".
+func parseHosts(s string) []string {
+	var hosts []string
+	for _, h := range strings.Split(s, ",") {
+		h = strings.TrimSpace(h)
+		if h == "*" {
+			return nil
+		}
+		if h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return hosts
 }
 
 // newHandler wires the catalog, the gallery, the upload store and the
@@ -96,13 +150,14 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		return nil, fmt.Errorf("embedded samples: %w", err)
 	}
 	return web.NewRouter(web.Deps{
-		Catalog:     cat,
-		Gallery:     samples.New(sampleFS),
-		Uploads:     upload.NewStore(uploadsKept, uploadTTL),
-		Static:      static.FS,
-		Logger:      logger,
-		Stop:        stop,
-		MaxSessions: opts.maxSessions,
+		Catalog:      cat,
+		Gallery:      samples.New(sampleFS),
+		Uploads:      upload.NewStore(uploadsKept, uploadTTL),
+		Static:       static.FS,
+		Logger:       logger,
+		Stop:         stop,
+		MaxSessions:  opts.maxSessions,
+		AllowedHosts: opts.allowedHosts,
 	}), nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +88,40 @@ func TestServerTimeouts(t *testing.T) {
 	srv := newServer(slog.New(slog.NewTextHandler(io.Discard, nil)), http.NotFoundHandler())
 	if srv.IdleTimeout != 2*time.Minute || srv.ReadHeaderTimeout != 10*time.Second {
 		t.Fatalf("idle timeout %v, read header timeout %v; want 2m and 10s", srv.IdleTimeout, srv.ReadHeaderTimeout)
+	}
+}
+
+func TestAllowedHosts(t *testing.T) {
+	machine, err := os.Hostname()
+	if err != nil {
+		t.Skip("no host name:", err)
+	}
+	loopback := []string{"localhost", "127.0.0.1", "[::1]"}
+	for _, tc := range []struct {
+		addr string
+		want []string
+	}{
+		{"localhost:8080", loopback},
+		{"127.0.0.1:0", loopback},
+		{"convscope.lan:80", append(slices.Clone(loopback), "convscope.lan")},
+		{"192.168.1.5:8080", append(slices.Clone(loopback), "192.168.1.5")},
+		{":8080", append(slices.Clone(loopback), machine)},
+		{"0.0.0.0:8080", append(slices.Clone(loopback), machine)},
+		{"[::]:8080", append(slices.Clone(loopback), machine)},
+	} {
+		if got := defaultHosts(tc.addr); !slices.Equal(got, tc.want) {
+			t.Errorf("defaultHosts(%q) = %q, want %q", tc.addr, got, tc.want)
+		}
+	}
+	for flag, want := range map[string][]string{
+		"":                   nil,
+		"*":                  nil,
+		"a.example,*":        nil,
+		" a.example , b:80 ": {"a.example", "b:80"},
+		",":                  nil,
+	} {
+		if got := parseHosts(flag); !slices.Equal(got, want) {
+			t.Errorf("parseHosts(%q) = %q, want %q", flag, got, want)
+		}
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -108,5 +110,58 @@ func TestSIGTERMSendsGoingAwayBeforeExit(t *testing.T) {
 	}
 	if got != sessions {
 		t.Fatalf("%d of %d sessions got the 1001 close frame before the server exited; the others: %v", got, sessions, errs)
+	}
+}
+
+// TestFlagsReachTheServer starts the server with a cap of one session and
+// one allowed host name: the second websocket is refused with 503 while
+// pages still load, and a request under another name gets 421.
+func TestFlagsReachTheServer(t *testing.T) {
+	_, addr := startServer(t, "-max-sessions", "1", "-allowed-hosts", "convscope.test")
+	first, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if _, _, err := first.ReadMessage(); err != nil { // hello
+		t.Fatal(err)
+	}
+	second, res, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err == nil {
+		second.Close()
+		t.Fatal("a second session opened with -max-sessions 1")
+	}
+	if res == nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("second session: %v, want 503", err)
+	}
+	for _, tc := range []struct {
+		host   string
+		status int
+	}{
+		{"", http.StatusOK}, // the address itself: an IP
+		{"convscope.test", http.StatusOK},
+		{"CONVSCOPE.test:8080", http.StatusOK},
+		{"localhost", http.StatusMisdirectedRequest}, // not in the flag's list
+		{"evil.example", http.StatusMisdirectedRequest},
+	} {
+		req, err := http.NewRequest("GET", "http://"+addr+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.host != "" {
+			req.Host = tc.host
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status {
+			t.Errorf("GET / with Host %q: %d, want %d (%.100s)", tc.host, res.StatusCode, tc.status, body)
+		}
+		if tc.status == http.StatusMisdirectedRequest && !strings.Contains(string(body), "DNS rebinding") {
+			t.Errorf("the 421 says %q", body)
+		}
 	}
 }
