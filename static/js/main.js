@@ -206,6 +206,13 @@ function onMessage(msg) {
       state.projection = msg;
       break;
     case 'error':
+      // A session quiet for a while forgets its pass (docs/PROTOCOL.md):
+      // run the picture again, and the prediction re-projects the selection.
+      if ((msg.request === 'project' || msg.request === 'open') && /run a picture first/.test(msg.message) && state.last) {
+        state.last = { ...state.last, open: [...v.open] };
+        send(state.last);
+        return;
+      }
       status(msg.message, 'error');
       if (msg.request === 'project') projection.error(msg.message);
       if (msg.request === 'run') {

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/websocket"
@@ -24,10 +25,12 @@ import (
 	"github.com/convscope/convscope/web/samples"
 )
 
-// Models opens catalog models.
+// Models opens catalog models and takes back the holds of sessions that no
+// longer use them.
 type Models interface {
 	Entries() []catalog.Entry
 	Open(name string) (*catalog.Model, error)
+	Release(m *catalog.Model)
 }
 
 // Uploads finds stored uploads by id; a picture is stored as uploaded.
@@ -47,6 +50,11 @@ type Handler struct {
 	// upgrade is refused with 503 and a message, and nothing else changes.
 	// 0 (New's) is no cap. Set it before serving.
 	MaxSessions int
+	// IdleRelease is how long a session keeps its last forward pass (its
+	// tensors and its hold on the model) without hearing from its page;
+	// then it forgets them and a projection asks for a new run. New sets
+	// DefaultIdleRelease; 0 keeps them until the connection ends.
+	IdleRelease time.Duration
 
 	models   Models
 	uploads  Uploads
@@ -61,11 +69,15 @@ type Handler struct {
 	changed  chan struct{} // closed and replaced when writers drops
 }
 
+// DefaultIdleRelease is New's IdleRelease: a page quiet for two minutes
+// gives back its forward pass (VGG-16's holds about 300 MB).
+const DefaultIdleRelease = 2 * time.Minute
+
 // New makes the session handler. When stop is closed (server shutdown),
 // every open session is closed with "going away"; nil never closes.
 func New(models Models, uploads Uploads, samples Samples, log *slog.Logger, stop <-chan struct{}) *Handler {
 	return &Handler{
-		models: models, uploads: uploads, samples: samples, log: log, stop: stop,
+		models: models, uploads: uploads, samples: samples, log: log, stop: stop, IdleRelease: DefaultIdleRelease,
 		// The default CheckOrigin refuses cross-origin pages.
 		upgrader: websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 64 << 10},
 	}

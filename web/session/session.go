@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -62,7 +63,13 @@ type session struct {
 	send chan frame
 	done chan struct{} // closed when the writer exits
 
+	// mu guards what follows against the idle timer (forget); the reader
+	// holds it while it handles a message.
+	mu    sync.Mutex
+	idle  *time.Timer    // forgets the pass after IdleRelease without a message
+	heard time.Time      // when the last message was handled
 	runs  int            // runs started, the latest run's number
+	held  *catalog.Model // the model this session holds in the catalog
 	model *catalog.Model // model of the kept trace
 	trace *nn.Trace      // the latest complete forward pass, or nil
 	// arena holds the kept trace's tensors (up to traceMark) and, above
@@ -124,6 +131,11 @@ func (s *session) readLoop() {
 	if err := s.pushJSON(s.hello()); err != nil {
 		return
 	}
+	if s.h.IdleRelease > 0 {
+		s.idle = time.AfterFunc(s.h.IdleRelease, func() { s.forgetIdle(s.h.IdleRelease) })
+		defer s.idle.Stop()
+	}
+	defer s.forget()
 	for {
 		kind, r, err := s.conn.NextReader()
 		if err != nil {
@@ -152,13 +164,41 @@ func (s *session) readLoop() {
 			_ = s.push(frame{websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "text message is not valid UTF-8")})
 			return
 		default:
+			s.mu.Lock()
 			err = s.handle(msg)
+			s.heard = time.Now()
+			s.mu.Unlock()
+		}
+		if s.idle != nil {
+			s.idle.Reset(s.h.IdleRelease)
 		}
 		if errors.Is(err, errClosed) {
 			return
 		}
 		_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
 	}
+}
+
+// forget drops the kept pass, its buffers and the session's hold on its
+// model: after IdleRelease without a message (a page left open in a
+// background tab holds nothing), and when the connection ends. A later
+// projection asks for a run first; the page runs its picture again.
+func (s *session) forget() {
+	s.forgetIdle(0)
+}
+
+// forgetIdle forgets unless a message was handled less than quiet ago (a
+// timer that fired while a long run was being handled).
+func (s *session) forgetIdle(quiet time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if (s.held == nil && s.trace == nil) || time.Since(s.heard) < quiet {
+		return
+	}
+	s.trace, s.model, s.arena, s.arenaModel = nil, nil, nil, ""
+	s.h.models.Release(s.held)
+	s.held = nil
+	s.log.Debug("kept pass forgotten")
 }
 
 // handle acts on one message. Every failure except a closed connection is
@@ -308,6 +348,8 @@ func (s *session) run(req Request) error {
 	if err != nil {
 		return err
 	}
+	s.h.models.Release(s.held) // one hold a session: the new model's
+	s.held = m
 	img, in, err := s.picture(m, req)
 	if err != nil {
 		return err
