@@ -5,6 +5,7 @@ package upload
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -30,10 +33,18 @@ const (
 	// KeepSide is the longest side of the copy kept in the store; models
 	// read 28x28 or 32x32, so this leaves room for future ones.
 	KeepSide = 128
-	// decoders is how many uploads may be decoded at once (a 4096x4096
-	// picture decodes to up to 64 MiB, twice that with transparency, which
-	// data.OverWhite composites into a copy).
-	decoders = 2
+	// DefaultBudget is the memory New shares among the uploads being
+	// read and decoded at once: each takes MaxBytes while its body is read,
+	// then its decoding's cost (decodeCost: a 4096x4096 16-bit PNG needs
+	// 192 MiB, a progressive CMYK JPEG of that size 192 MiB too), and waits
+	// while the rest is spoken for.
+	DefaultBudget = 320 << 20
+	// DefaultReadWait is how long a body may take to arrive: a sender
+	// trickling a byte every few seconds is cut off.
+	DefaultReadWait = 15 * time.Second
+	// DefaultQueueWait is how long an upload waits for its share of the
+	// budget before it is told the server is busy.
+	DefaultQueueWait = 10 * time.Second
 )
 
 // Saver keeps a shrunk picture and returns its id.
@@ -43,14 +54,26 @@ type Saver interface {
 
 // Handler serves uploads.
 type Handler struct {
-	store Saver
-	log   *slog.Logger
-	slots chan struct{}
+	// ReadWait bounds the time a body takes to arrive (408 past it) and
+	// QueueWait the time an upload waits for memory (503 past it); New
+	// sets the defaults. Set them before serving.
+	ReadWait, QueueWait time.Duration
+
+	store  Saver
+	log    *slog.Logger
+	memory *budget
 }
 
-// New makes the upload handler saving into store.
+// New makes the upload handler saving into store, with DefaultBudget bytes
+// for the uploads in flight.
 func New(store Saver, log *slog.Logger) *Handler {
-	return &Handler{store: store, log: log, slots: make(chan struct{}, decoders)}
+	return NewWithBudget(store, log, DefaultBudget)
+}
+
+// NewWithBudget is New with a memory budget of its own (at least MaxBytes).
+func NewWithBudget(store Saver, log *slog.Logger, size int64) *Handler {
+	return &Handler{store: store, log: log, memory: newBudget(max(size, MaxBytes)),
+		ReadWait: DefaultReadWait, QueueWait: DefaultQueueWait}
 }
 
 // Routes mounts the room.
@@ -77,11 +100,45 @@ type Result struct {
 }
 
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBytes))
+	// The body's room first, so that many uploads at once wait instead of
+	// holding their bodies; and a deadline, so that none waits forever.
+	if !h.wait(w, r, MaxBytes) {
+		return
+	}
+	body, err := h.read(w, r)
+	h.memory.give(MaxBytes)
+	h.decode(w, r, body, err)
+}
+
+// wait takes n bytes of the budget, or answers 503 busy.
+func (h *Handler) wait(w http.ResponseWriter, r *http.Request, n int64) bool {
+	ctx, cancel := context.WithTimeout(r.Context(), h.QueueWait)
+	defer cancel()
+	if h.memory.take(ctx, n) {
+		return true
+	}
+	if r.Context().Err() == nil {
+		w.Header().Set("Retry-After", "10")
+		h.fail(w, r, http.StatusServiceUnavailable, "the server is busy with other uploads; try again in a few seconds")
+	}
+	return false
+}
+
+// read reads the body within MaxBytes and readWait.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.ReadWait))
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBytes))
+}
+
+// decode checks, decodes, shrinks and stores a body that was read.
+func (h *Handler) decode(w http.ResponseWriter, r *http.Request, body []byte, err error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
 		h.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is larger than %d MB", MaxBytes>>20))
+		return
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		h.fail(w, r, http.StatusRequestTimeout, fmt.Sprintf("the upload took longer than %s to arrive", h.ReadWait))
 		return
 	case err != nil:
 		h.fail(w, r, http.StatusBadRequest, "could not read the upload: "+err.Error())
@@ -99,12 +156,16 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("the image is %dx%d pixels; the limit is %dx%d", cfg.Width, cfg.Height, MaxSide, MaxSide))
 		return
 	}
-	select {
-	case h.slots <- struct{}{}:
-		defer func() { <-h.slots }()
-	case <-r.Context().Done():
+	cost := decodeCost(cfg, format)
+	if cost > h.memory.total {
+		h.fail(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("the %dx%d image would need %d MiB to decode; the limit is %d MiB",
+			cfg.Width, cfg.Height, cost>>20, h.memory.total>>20))
 		return
 	}
+	if !h.wait(w, r, cost) {
+		return
+	}
+	defer h.memory.give(cost)
 	img, _, err := image.Decode(bytes.NewReader(body))
 	if err != nil {
 		h.fail(w, r, http.StatusUnprocessableEntity, "the "+format+" image is damaged: "+err.Error())
