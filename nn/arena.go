@@ -130,3 +130,23 @@ func (a *Arena) Uninit(shape ...int) *Tensor {
 	a.used = append(a.used, b)
 	return &Tensor{Shape: append([]int(nil), shape...), Data: b}
 }
+
+// Bytes is the memory the arena holds: the buffers handed out and the ones
+// waiting to be handed out again.
+func (a *Arena) Bytes() int64 {
+	if a == nil {
+		return 0
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var n int64
+	for _, b := range a.used {
+		n += int64(cap(b))
+	}
+	for _, list := range a.free {
+		for _, b := range list {
+			n += int64(cap(b))
+		}
+	}
+	return 4 * n
+}

@@ -48,6 +48,9 @@ type Deps struct {
 	// MaxSessions caps the websocket sessions open at once; past it /ws
 	// answers 503 (session.Handler.MaxSessions). 0 is no cap.
 	MaxSessions int
+	// PassMemory bounds the memory of the forward passes sessions keep, in
+	// bytes (session.Budget); 0 is no bound.
+	PassMemory int64
 	// AllowedHosts are the host names (or addresses) the server answers
 	// to, against DNS rebinding; a request for another Host is refused
 	// with 421 (see checkHost). Empty, or an entry "*", allows all.
@@ -90,6 +93,9 @@ func NewRouter(d Deps) *Router {
 	// GET /ws is the page's websocket: runs, layer maps, projections.
 	sessions := session.New(d.Catalog, d.Uploads, d.Gallery, d.Logger, d.Stop)
 	sessions.MaxSessions = d.MaxSessions
+	if d.PassMemory > 0 {
+		sessions.Budget = session.NewBudget(d.PassMemory)
+	}
 	r.Mount("/ws", sessions.Routes())
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", files("/static/", d.Static))

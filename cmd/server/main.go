@@ -61,6 +61,9 @@ type options struct {
 	maxSessions int
 	// allowedHosts are the Host names answered; nil allows all.
 	allowedHosts []string
+	// passMemory bounds the memory of the forward passes sessions keep,
+	// in bytes; 0 is no bound.
+	passMemory int64
 }
 
 // run parses flags, builds the handler and serves until ctx ends.
@@ -71,13 +74,18 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	hosts := fl.String("allowed-hosts", "", "comma-separated host names the server answers to, against DNS rebinding; "+
 		"other names get 421 (IP addresses are always answered). Empty or * allows all. "+
 		"(default localhost, 127.0.0.1, [::1] and the host of -addr, or this machine's name when -addr has none)")
+	passMiB := fl.Int64("pass-memory", defaultPassMiB(), "MiB of memory for the forward passes visitors' pages keep (a VGG-16 pass takes about 220); "+
+		"past it a run waits in line, its place shown, then hears the server is busy (0: no bound; default 40% of this machine's memory)")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *passMiB < 0 {
+		return fmt.Errorf("-pass-memory %d: want 0 (no bound) or more MiB", *passMiB)
 	}
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
-	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr)}
+	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20}
 	fl.Visit(func(f *flag.Flag) {
 		if f.Name == "allowed-hosts" {
 			opts.allowedHosts = parseHosts(*hosts)
@@ -158,7 +166,24 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		Stop:         stop,
 		MaxSessions:  opts.maxSessions,
 		AllowedHosts: opts.allowedHosts,
+		PassMemory:   opts.passMemory,
 	}), nil
+}
+
+// defaultPassMiB is 40% of the machine's memory (/proc/meminfo's MemTotal),
+// or 4096 MiB where that cannot be read.
+func defaultPassMiB() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 4096
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		var kb int64
+		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil && kb > 0 {
+			return kb * 4 / 10 >> 10
+		}
+	}
+	return 4096
 }
 
 // newServer is the HTTP server of handler, with its timeouts.

@@ -163,6 +163,10 @@ function onMessage(msg) {
         else status('draw or upload a picture', 'ready');
       }
       break;
+    case 'queued':
+      // other visitors' passes hold the server's memory for now
+      status(msg.ahead > 0 ? `waiting for the server: ${msg.ahead} ${msg.ahead === 1 ? 'run' : 'runs'} ahead of yours` : 'waiting for the server: yours is next', 'running');
+      break;
     case 'start':
       state.run = msg.run;
       state.done = false;

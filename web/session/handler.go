@@ -55,6 +55,13 @@ type Handler struct {
 	// then it forgets them and a projection asks for a new run. New sets
 	// DefaultIdleRelease; 0 keeps them until the connection ends.
 	IdleRelease time.Duration
+	// Budget, if not nil, bounds the memory of the passes sessions keep:
+	// a run waits for its share (PassCost) up to QueueWait, told its place
+	// in line, then hears the server is busy. Set it before serving.
+	Budget *Budget
+	// QueueWait is how long a run waits for the budget; New sets
+	// DefaultQueueWait.
+	QueueWait time.Duration
 
 	models   Models
 	uploads  Uploads
@@ -73,11 +80,14 @@ type Handler struct {
 // gives back its forward pass (VGG-16's holds about 300 MB).
 const DefaultIdleRelease = 2 * time.Minute
 
+// DefaultQueueWait is New's QueueWait.
+const DefaultQueueWait = 30 * time.Second
+
 // New makes the session handler. When stop is closed (server shutdown),
 // every open session is closed with "going away"; nil never closes.
 func New(models Models, uploads Uploads, samples Samples, log *slog.Logger, stop <-chan struct{}) *Handler {
 	return &Handler{
-		models: models, uploads: uploads, samples: samples, log: log, stop: stop, IdleRelease: DefaultIdleRelease,
+		models: models, uploads: uploads, samples: samples, log: log, stop: stop, IdleRelease: DefaultIdleRelease, QueueWait: DefaultQueueWait,
 		// The default CheckOrigin refuses cross-origin pages.
 		upgrader: websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 64 << 10},
 	}

@@ -121,6 +121,15 @@ type Layer struct {
 	Ms float64 `json:"ms"`
 }
 
+// Queued tells the page that its run waits for memory that other visitors'
+// passes hold (session.Budget): Ahead runs wait before it. It is sent again
+// each time the number changes; the run's start follows once it fits.
+type Queued struct {
+	Type  string `json:"type"` // "queued"
+	Model string `json:"model"`
+	Ahead int    `json:"ahead"`
+}
+
 // Prediction ends a run with the class probabilities.
 type Prediction struct {
 	Type    string    `json:"type"` // "prediction"

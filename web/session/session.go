@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,6 +71,7 @@ type session struct {
 	heard time.Time      // when the last message was handled
 	runs  int            // runs started, the latest run's number
 	held  *catalog.Model // the model this session holds in the catalog
+	cost  int64          // the bytes of h.Budget the kept pass holds
 	model *catalog.Model // model of the kept trace
 	trace *nn.Trace      // the latest complete forward pass, or nil
 	// arena holds the kept trace's tensors (up to traceMark) and, above
@@ -196,6 +198,8 @@ func (s *session) forgetIdle(quiet time.Duration) {
 		return
 	}
 	s.trace, s.model, s.arena, s.arenaModel = nil, nil, nil, ""
+	s.h.Budget.Release(s.cost)
+	s.cost = 0
 	s.h.models.Release(s.held)
 	s.held = nil
 	s.log.Debug("kept pass forgotten")
@@ -330,6 +334,35 @@ func (s *session) picture(m *catalog.Model, req Request) (img image.Image, in In
 	return nil, in, errors.New(`a run needs "sample" or "upload"`)
 }
 
+// admit takes the budget's share for a pass of m, first giving back the
+// kept pass's (the run replaces it), waiting in line if it must and telling
+// the page its place.
+func (s *session) admit(m *catalog.Model) error {
+	s.trace, s.model = nil, nil
+	s.h.Budget.Release(s.cost)
+	s.cost = 0
+	cost := PassCost(m.Summary)
+	ctx, cancel := context.WithTimeout(context.Background(), s.h.QueueWait)
+	defer cancel()
+	var closed error
+	err := s.h.Budget.Acquire(ctx, cost, func(ahead int) {
+		if err := s.pushJSON(Queued{Type: "queued", Model: m.Name, Ahead: ahead}); err != nil {
+			closed = err
+			cancel()
+		}
+	})
+	switch {
+	case closed != nil:
+		return closed
+	case errors.Is(err, errTooBig):
+		return fmt.Errorf("a pass of %s needs %d MiB; this server allows %d MiB for all visitors' passes", m.Name, cost>>20, s.h.Budget.Total()>>20)
+	case err != nil:
+		return fmt.Errorf("the server is busy: other visitors' pictures hold its memory for %s; try again in a minute", s.h.QueueWait)
+	}
+	s.cost = cost
+	return nil
+}
+
 // maxOpen bounds a run's list of open blocks.
 const maxOpen = 4096
 
@@ -352,6 +385,9 @@ func (s *session) run(req Request) error {
 	s.held = m
 	img, in, err := s.picture(m, req)
 	if err != nil {
+		return err
+	}
+	if err := s.admit(m); err != nil {
 		return err
 	}
 	s.runs++
@@ -567,6 +603,7 @@ func (s *session) project(req Request) error {
 	if err := s.pushJSON(meta); err != nil {
 		return err
 	}
+	s.log.Debug("projection", "layer", info.Name, "arena_bytes", s.arena.Bytes(), "budget_share", s.cost)
 	hdr := Header{Kind: KindProjection, Run: s.runs, Index: index, C: in[0], H: in[1], W: in[2], Min: -peak, Max: peak}
 	return s.push(frame{websocket.BinaryMessage, hdr.Frame(png)})
 }

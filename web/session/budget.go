@@ -1,0 +1,149 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/convscope/convscope/zoo"
+)
+
+// errTooBig reports a request larger than the whole budget.
+var errTooBig = errors.New("larger than the whole budget")
+
+// PassCost estimates the memory a session holds for one kept forward pass
+// of a model: every layer's output (a mark that only names another tensor,
+// an identity shortcut, holds nothing of its own) and the input, as float32,
+// twice over for the buffers a projection walks back with.
+func PassCost(s *zoo.Summary) int64 {
+	n := int64(1)
+	for _, d := range s.Input {
+		n *= int64(d)
+	}
+	for _, l := range s.Layers {
+		if l.Parts > 0 || l.Type == "Identity" {
+			continue
+		}
+		k := int64(1)
+		for _, d := range l.Output {
+			k *= int64(d)
+		}
+		n += k
+	}
+	return 2 * 4 * n
+}
+
+// Budget shares memory among the forward passes sessions keep (a VGG-16
+// pass at 224 holds about 300 MB until its page goes quiet or leaves). A
+// run takes its pass's cost before it starts and gives it back when the
+// pass is forgotten; a run that does not fit waits in line, told its place,
+// and a small pass that fits goes ahead of a large one waiting (so a class
+// on LeNet-5 stays interactive while someone explores VGG-16). It is safe
+// for concurrent use; a nil *Budget admits everything.
+type Budget struct {
+	mu      sync.Mutex
+	total   int64
+	free    int64
+	line    []*waiter     // waiting runs, in arrival order
+	changed chan struct{} // closed and replaced when bytes come back or the line moves
+}
+
+type waiter struct{ n int64 }
+
+// NewBudget makes a budget of total bytes.
+func NewBudget(total int64) *Budget {
+	return &Budget{total: total, free: total, changed: make(chan struct{})}
+}
+
+// Total is the budget's size in bytes.
+func (b *Budget) Total() int64 {
+	if b == nil {
+		return 0
+	}
+	return b.total
+}
+
+// Acquire takes n bytes, waiting while they are spoken for; wait, if not
+// nil, is called with the number of runs ahead each time it changes while
+// this one waits. It fails when ctx ends first, and at once for more than
+// the whole budget.
+func (b *Budget) Acquire(ctx context.Context, n int64, wait func(ahead int)) error {
+	if b == nil {
+		return nil
+	}
+	if n > b.total {
+		return errTooBig
+	}
+	w := &waiter{n: n}
+	b.mu.Lock()
+	b.line = append(b.line, w)
+	b.mu.Unlock()
+	told := -1
+	for {
+		b.mu.Lock()
+		ahead := 0
+		for _, o := range b.line {
+			if o == w {
+				break
+			}
+			ahead++
+		}
+		if n <= b.free {
+			b.free -= n
+			b.leave(w)
+			b.mu.Unlock()
+			return nil
+		}
+		changed := b.changed
+		b.mu.Unlock()
+		if ahead != told && wait != nil {
+			wait(ahead)
+			told = ahead
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			b.mu.Lock()
+			b.leave(w)
+			b.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+}
+
+// leave takes w out of the line and wakes the others; b.mu is held.
+func (b *Budget) leave(w *waiter) {
+	for i, o := range b.line {
+		if o == w {
+			b.line = append(b.line[:i], b.line[i+1:]...)
+			break
+		}
+	}
+	b.wake()
+}
+
+func (b *Budget) wake() {
+	close(b.changed)
+	b.changed = make(chan struct{})
+}
+
+// Release gives n bytes back.
+func (b *Budget) Release(n int64) {
+	if b == nil || n == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.free = min(b.free+n, b.total)
+	b.wake()
+	b.mu.Unlock()
+}
+
+// Free is the number of bytes not taken.
+func (b *Budget) Free() int64 {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.free
+}
