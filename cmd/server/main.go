@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -74,14 +75,23 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	hosts := fl.String("allowed-hosts", "", "comma-separated host names the server answers to, against DNS rebinding; "+
 		"other names get 421 (IP addresses are always answered). Empty or * allows all. "+
 		"(default localhost, 127.0.0.1, [::1] and the host of -addr, or this machine's name when -addr has none)")
-	passMiB := fl.Int64("pass-memory", defaultPassMiB(), "MiB of memory for the forward passes visitors' pages keep (a VGG-16 pass takes about 220); "+
-		"past it a run waits in line, its place shown, then hears the server is busy (0: no bound; default 40% of this machine's memory)")
+	memoryMiB := fl.Int64("memory", machineMiB()*7/10, "MiB the server's memory should stay within: the Go runtime's soft limit "+
+		"(runtime/debug.SetMemoryLimit; the GOMEMLIMIT variable, when set, wins); default 70% of this machine's memory")
+	passMiB := fl.Int64("pass-memory", -1, "MiB of -memory for the forward passes visitors' pages keep (a VGG-16 pass takes about 220); "+
+		"past it a run waits in line, its place shown, then hears the server is busy (0: no bound; default half of -memory)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
-	if *passMiB < 0 {
-		return fmt.Errorf("-pass-memory %d: want 0 (no bound) or more MiB", *passMiB)
+	if *memoryMiB <= 0 {
+		return fmt.Errorf("-memory %d: want a number of MiB", *memoryMiB)
 	}
+	if *passMiB < 0 {
+		*passMiB = *memoryMiB / 2
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(*memoryMiB << 20)
+	}
+	logger.Info("memory", "limit_mib", debug.SetMemoryLimit(-1)>>20, "passes_mib", *passMiB)
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
@@ -170,20 +180,20 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 	}), nil
 }
 
-// defaultPassMiB is 40% of the machine's memory (/proc/meminfo's MemTotal),
-// or 4096 MiB where that cannot be read.
-func defaultPassMiB() int64 {
+// machineMiB is this machine's memory (/proc/meminfo's MemTotal), or
+// 8192 MiB where that cannot be read.
+func machineMiB() int64 {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
-		return 4096
+		return 8192
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		var kb int64
 		if _, err := fmt.Sscanf(line, "MemTotal: %d kB", &kb); err == nil && kb > 0 {
-			return kb * 4 / 10 >> 10
+			return kb >> 10
 		}
 	}
-	return 4096
+	return 8192
 }
 
 // newServer is the HTTP server of handler, with its timeouts.
