@@ -20,9 +20,9 @@ func ReadStateDict(path string) (map[string]*nn.Tensor, error) {
 		t, _, err := nn.LoadSafetensors(path)
 		return t, err
 	}
-	obj, err := pytorch.Load(path)
+	obj, err := loadTorch(path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: not a PyTorch checkpoint: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	entries, err := dictEntries(obj)
 	if err != nil {
@@ -71,24 +71,31 @@ func dictEntries(obj any) ([]types.DictEntry, error) {
 }
 
 // fromTorch copies a pickled tensor (any stride, offset and numeric storage)
-// into a contiguous float32 tensor.
+// into a contiguous float32 tensor. Its size, strides and offset are checked
+// against its storage first: no element may lie outside it, and it may not
+// have more elements than its storage holds (a stride-0 broadcast of a huge
+// size would otherwise allocate gigabytes from a tiny file).
 func fromTorch(pt *pytorch.Tensor) (*nn.Tensor, error) {
 	var at func(i int) float32
+	var held int
 	switch s := pt.Source.(type) {
 	case *pytorch.FloatStorage:
-		at = func(i int) float32 { return s.Data[i] }
+		at, held = func(i int) float32 { return s.Data[i] }, len(s.Data)
 	case *pytorch.HalfStorage:
-		at = func(i int) float32 { return s.Data[i] }
+		at, held = func(i int) float32 { return s.Data[i] }, len(s.Data)
 	case *pytorch.BFloat16Storage:
-		at = func(i int) float32 { return s.Data[i] }
+		at, held = func(i int) float32 { return s.Data[i] }, len(s.Data)
 	case *pytorch.DoubleStorage:
-		at = func(i int) float32 { return float32(s.Data[i]) }
+		at, held = func(i int) float32 { return float32(s.Data[i]) }, len(s.Data)
 	case *pytorch.LongStorage:
-		at = func(i int) float32 { return float32(s.Data[i]) }
+		at, held = func(i int) float32 { return float32(s.Data[i]) }, len(s.Data)
 	case *pytorch.IntStorage:
-		at = func(i int) float32 { return float32(s.Data[i]) }
+		at, held = func(i int) float32 { return float32(s.Data[i]) }, len(s.Data)
 	default:
 		return nil, fmt.Errorf("storage %T is not supported", pt.Source)
+	}
+	if err := checkView(pt.Size, pt.Stride, pt.StorageOffset, held); err != nil {
+		return nil, err
 	}
 	t := nn.New(pt.Size...)
 	idx := make([]int, len(pt.Size))
@@ -106,6 +113,47 @@ func fromTorch(pt *pytorch.Tensor) (*nn.Tensor, error) {
 		}
 	}
 	return t, nil
+}
+
+// checkView checks a tensor's size, strides and storage offset against a
+// storage of held elements.
+func checkView(size, stride []int, offset, held int) error {
+	bad := func(why string) error {
+		return fmt.Errorf("size %v, strides %v and offset %d in a storage of %d elements: %s", size, stride, offset, held, why)
+	}
+	if len(size) != len(stride) {
+		return bad("as many strides as dimensions wanted")
+	}
+	if offset < 0 || offset > held {
+		return bad("offset out of range")
+	}
+	empty := false
+	for d, s := range size {
+		if s < 0 || stride[d] < 0 {
+			return bad("negative size or stride")
+		}
+		empty = empty || s == 0
+	}
+	if empty {
+		return nil // no element is read
+	}
+	n, last := 1, offset
+	for d, s := range size {
+		if n > held/s {
+			return bad("more elements than the storage holds")
+		}
+		n *= s
+		if stride[d] > held {
+			return bad("stride out of range")
+		}
+		if last += (s - 1) * stride[d]; last >= held { // each term <= held^2: no overflow
+			return bad("elements beyond the end of the storage")
+		}
+	}
+	if last >= held {
+		return bad("elements beyond the end of the storage")
+	}
+	return nil
 }
 
 // LoadWeights reads a state_dict file into m; every missing, unexpected or
