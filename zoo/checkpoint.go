@@ -75,9 +75,17 @@ func DecodeCheckpoint(b []byte, name string) (*Model, map[string]string, error) 
 	}
 	classes := 0
 	if s := meta[MetaClasses]; s != "" {
-		if classes, err = strconv.Atoi(s); err != nil {
-			return nil, nil, fmt.Errorf("checkpoint classes %q: %w", s, err)
+		if classes, err = strconv.Atoi(s); err != nil || classes < 1 {
+			return nil, nil, fmt.Errorf("checkpoint classes %q: want a positive integer", s)
 		}
+	}
+	if input != nil {
+		if err := CheckShape(input, max(classes, 1)); err != nil {
+			return nil, nil, fmt.Errorf("checkpoint metadata: %w", err)
+		}
+	}
+	if classes > MaxClasses {
+		return nil, nil, fmt.Errorf("checkpoint metadata: %d classes, want 1 to %d", classes, MaxClasses)
 	}
 	m, err := Build(stored, input, classes, 0)
 	if err != nil {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/convscope/convscope/nn"
 )
 
 // fakeTensor is one entry of a hand-written torch.save zip: a FloatStorage
@@ -197,5 +199,46 @@ func TestHostilePthZipBomb(t *testing.T) {
 	err := readFile(t, "bomb.pth", buf.Bytes())
 	if err == nil || !strings.Contains(err.Error(), "bomb.pth") || !strings.Contains(err.Error(), "declares") {
 		t.Errorf("zip bomb: %v", err)
+	}
+}
+
+// Checkpoint metadata that asks for a huge or impossible model is refused
+// before the model is built.
+func TestHostileCheckpointMetadata(t *testing.T) {
+	m, err := Build("lenet5", nil, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ input, classes, want string }{
+		{"1x28x28", "-1", `classes "-1"`},
+		{"1x28x28", "0", `classes "0"`},
+		{"1x28x28", "10000000", "10000000 classes"},
+		{"1x28x28", "1000000000", "1000000000 classes"},
+		{"1x28x28", "1e9", `classes "1e9"`},
+		{"1x2000x2000", "10", "sides must be 8 to 1024"},
+		{"1x28x4", "10", "sides must be 8 to 1024"},
+		{"9x28x28", "10", "9 channels"},
+		{"0x28x28", "10", "positive integers"},
+	} {
+		meta := map[string]string{MetaModel: "lenet5", MetaInput: c.input, MetaClasses: c.classes}
+		b, err := nn.EncodeSafetensors(m.Net.State(), meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = DecodeCheckpoint(b, "")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("input %s, classes %s: %v, want %q", c.input, c.classes, err, c.want)
+		}
+	}
+}
+
+func TestBuildLimits(t *testing.T) {
+	for _, c := range []struct {
+		input   []int
+		classes int
+	}{{[]int{1, 2000, 2000}, 10}, {[]int{5, 28, 28}, 10}, {[]int{1, 28, 28}, -1}, {[]int{1, 28, 28}, 100001}} {
+		if _, err := Build("lenet5", c.input, c.classes, 0); err == nil {
+			t.Errorf("lenet5 built for %v and %d classes", c.input, c.classes)
+		}
 	}
 }

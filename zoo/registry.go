@@ -68,6 +68,9 @@ func Build(name string, input []int, classes int, seed uint64) (*Model, error) {
 	if classes == 0 {
 		classes = f.Classes
 	}
+	if err := CheckShape(input, classes); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	layers, err := f.build(input, classes)
 	if err != nil {
 		return nil, fmt.Errorf("%s for input %s: %w", name, nn.ShapeString(input), err)
@@ -78,6 +81,35 @@ func Build(name string, input []int, classes int, seed uint64) (*Model, error) {
 	}
 	nn.Init(layers, rand.New(rand.NewPCG(seed, 0x5eed)))
 	return m, nil
+}
+
+// Limits on what a model may be built for, so that a checkpoint's metadata
+// (or a flag) cannot ask for gigabytes of weights before anything is read.
+const (
+	MaxClasses       = 100000
+	MaxInputChannels = 4
+	MinInputSide     = 8
+	MaxInputSide     = 1024
+)
+
+// CheckShape refuses a per-sample input (C,H,W) or class count outside the
+// limits above.
+func CheckShape(input []int, classes int) error {
+	if len(input) != 3 {
+		return fmt.Errorf("input %v: want C,H,W", input)
+	}
+	if c := input[0]; c < 1 || c > MaxInputChannels {
+		return fmt.Errorf("input %s: %d channels, want 1 to %d", nn.ShapeString(input), c, MaxInputChannels)
+	}
+	for _, side := range input[1:] {
+		if side < MinInputSide || side > MaxInputSide {
+			return fmt.Errorf("input %s: sides must be %d to %d", nn.ShapeString(input), MinInputSide, MaxInputSide)
+		}
+	}
+	if classes < 1 || classes > MaxClasses {
+		return fmt.Errorf("%d classes, want 1 to %d", classes, MaxClasses)
+	}
+	return nil
 }
 
 // ParseShape reads "CxHxW" (e.g. "1x28x28").
