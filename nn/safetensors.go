@@ -85,7 +85,9 @@ func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) 
 		}
 		n := int64(1)
 		for _, d := range e.Shape {
-			if d < 0 || d > math.MaxInt32 {
+			// n*d may not overflow: no tensor holds more elements
+			// than the file has bytes
+			if d < 0 || d > math.MaxInt32 || (d > 0 && n > int64(len(b))/int64(d)) {
 				return nil, nil, fmt.Errorf("safetensors: tensor %q has shape %v", k, e.Shape)
 			}
 			n *= int64(d)
