@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
+	"time"
 )
 
 // Safetensors layout: an 8-byte little-endian header size, a JSON header
@@ -192,14 +194,47 @@ func LoadSafetensors(path string) (map[string]*Tensor, map[string]string, error)
 	return t, m, nil
 }
 
+// tempSuffix marks SaveSafetensors' temporary files: path + ".tmp" + the
+// random digits os.CreateTemp adds.
+const tempSuffix = ".tmp"
+
+// StaleTempAge is how old a temporary file of SaveSafetensors must be for
+// RemoveStaleTemps to take it for the leftover of an interrupted write.
+const StaleTempAge = time.Minute
+
+// RemoveStaleTemps removes the temporary files that interrupted
+// SaveSafetensors calls for path left beside it: only regular files named
+// path + ".tmp" + digits and older than StaleTempAge (a write under way in
+// another process is younger). Errors are ignored: it only tidies.
+func RemoveStaleTemps(path string) {
+	dir, base := filepath.Dir(path), filepath.Base(path)+tempSuffix
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		digits, ok := strings.CutPrefix(name, base)
+		if !ok || digits == "" || strings.Trim(digits, "0123456789") != "" || !e.Type().IsRegular() {
+			continue
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > StaleTempAge {
+			os.Remove(filepath.Join(dir, name))
+		}
+	}
+}
+
 // SaveSafetensors writes tensors to path atomically: a temporary file in the
 // same directory, then a rename, so a crash never leaves half a checkpoint.
+// The temporary files of earlier writes that were interrupted are removed
+// first (RemoveStaleTemps).
 func SaveSafetensors(path string, tensors map[string]*Tensor, meta map[string]string) error {
 	b, err := EncodeSafetensors(tensors, meta)
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	RemoveStaleTemps(path)
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+tempSuffix+"*")
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestSafetensorsRoundTrip(t *testing.T) {
@@ -77,5 +78,45 @@ func TestSafetensorsConvertsOtherDtypes(t *testing.T) {
 		if got := out[k].Data[0]; got != want {
 			t.Errorf("%s = %g, want %g", k, got, want)
 		}
+	}
+}
+
+// A write interrupted before its rename leaves path.tmpNNN behind; the next
+// write removes such files once they are a minute old, and nothing else.
+func TestSaveSafetensorsRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ck.safetensors")
+	old := time.Now().Add(-2 * time.Minute)
+	files := map[string]bool{ // name: kept after the write
+		"ck.safetensors.tmp123456": false, // stale leftover
+		"ck.safetensors.tmp777":    true,  // fresh: a write under way
+		"ck.safetensors.tmpabc":    true,  // not CreateTemp's pattern
+		"other.safetensors.tmp42":  true,  // another target's
+		"ck.safetensors.tmp":       true,  // no digits
+	}
+	for name, keep := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if !keep || name != "ck.safetensors.tmp777" {
+			os.Chtimes(p, old, old)
+		}
+	}
+	if err := SaveSafetensors(path, map[string]*Tensor{"w": New(2)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, keep := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if kept := err == nil; kept != keep {
+			t.Errorf("%s kept %v, want %v", name, kept, keep)
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 5 { // the target and the four kept
+		for _, e := range entries {
+			t.Log(e.Name())
+		}
+		t.Errorf("%d files in the folder, want 5", len(entries))
 	}
 }
