@@ -17,6 +17,9 @@ import (
 	"github.com/convscope/convscope/zoo"
 )
 
+// maxScale bounds attribute's -scale.
+const maxScale = 64
+
 func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("attribute", flag.ContinueOnError)
 	method := fs.String("method", "deconvnet", "deconvnet, gradient or guided")
@@ -29,9 +32,12 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	channel := fs.Int("channel", 0, "channel of -layer")
 	class := fs.Int("class", -1, "class whose logit to attribute when no -layer is given (default: the predicted one)")
 	out := fs.String("out", "", "output: FILE.png (a picture) or FILE.safetensors (the raw map, tensor \"attribution\")")
-	scale := fs.Int("scale", 8, "enlargement of the PNG picture")
+	scale := fs.Int("scale", 8, "enlargement of the PNG picture (1 to 64)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *scale < 1 || *scale > maxScale {
+		return fmt.Errorf("-scale %d: want 1 to %d", *scale, maxScale)
 	}
 	rule, err := nn.ParseRule(*method)
 	if err != nil {
@@ -83,6 +89,9 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	pic, peak, err := viz.Signed(att)
 	if err != nil {
 		return err
+	}
+	if b := pic.Bounds(); max(b.Dx(), b.Dy())**scale > maxImageSide {
+		return fmt.Errorf("-scale %d makes a %dx%d map wider than %d pixels", *scale, b.Dx(), b.Dy(), maxImageSide)
 	}
 	big := viz.Upscale(pic, *scale)
 	if *layer != "" {

@@ -6,6 +6,7 @@ import (
 	_ "image/gif" // decoders for -image
 	_ "image/jpeg"
 	_ "image/png"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,10 @@ func loadModel(name, weights string, seed uint64) (*zoo.Model, map[string]string
 	return m, map[string]string{}, zoo.LoadWeights(m, weights)
 }
 
+// maxImageSide bounds the pictures -image reads, checked from their header
+// before they are decoded (8192x8192 RGBA is 256 MiB).
+const maxImageSide = 8192
+
 // loadInput reads the model's input: a picture, preprocessed as the model
 // was trained (a checkpoint's mean and std; ImageNet's Resize 256 +
 // CenterCrop 224 + normalisation for 3x224x224 models without one), or a
@@ -69,8 +74,8 @@ func loadInput(m *zoo.Model, meta map[string]string, imagePath, tensorPath strin
 		if !ok {
 			return nil, fmt.Errorf("%s has no tensor named \"input\"", tensorPath)
 		}
-		if len(x.Shape) != 4 || !nn.SameShape(x.Shape[1:], m.Input) {
-			return nil, fmt.Errorf("%s: input %s, %s takes (N,%d,%d,%d)", tensorPath, nn.ShapeString(x.Shape), m.Name, m.Input[0], m.Input[1], m.Input[2])
+		if len(x.Shape) != 4 || !nn.SameShape(x.Shape[1:], m.Input) || x.Shape[0] < 1 {
+			return nil, fmt.Errorf("%s: input %s, %s takes (N,%d,%d,%d) with N at least 1", tensorPath, nn.ShapeString(x.Shape), m.Name, m.Input[0], m.Input[1], m.Input[2])
 		}
 		return x, nil
 	case imagePath != "":
@@ -79,6 +84,16 @@ func loadInput(m *zoo.Model, meta map[string]string, imagePath, tensorPath strin
 			return nil, err
 		}
 		defer f.Close()
+		cfg, _, err := image.DecodeConfig(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", imagePath, err)
+		}
+		if cfg.Width < 1 || cfg.Height < 1 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
+			return nil, fmt.Errorf("%s: a %dx%d picture; convscope reads pictures up to %dx%d", imagePath, cfg.Width, cfg.Height, maxImageSide, maxImageSide)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return nil, err
+		}
 		img, _, err := image.Decode(f)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", imagePath, err)
