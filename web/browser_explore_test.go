@@ -155,8 +155,8 @@ func TestBrowserKeyboard(t *testing.T) {
 // figure in docs/PERFORMANCE.md comes from
 // `go test ./web -run BrowserVGG16 -v`.
 func TestBrowserVGG16Timing(t *testing.T) {
-	if testing.Short() || raceDetector {
-		t.Skip("VGG-16 at 224 is slow with -short, and its timing means nothing under -race")
+	if testing.Short() {
+		t.Skip("VGG-16 at 224 is slow with -short")
 	}
 	b := newBrowser(t, 1440, 1000)
 	b.do("load VGG-16", chromedp.Navigate(b.url+"/?model=vgg16"), poll(doneJS), poll(readyJS))

@@ -48,6 +48,9 @@ func newBrowser(t *testing.T, width, height int) *browser {
 	if bin == "" {
 		t.Skip("no chromium on PATH: install Debian's chromium (apt-get install chromium) to run the browser test")
 	}
+	if raceDetector {
+		t.Skip("the browser tests run without -race: ten times slower, the page's waits would time out on a loaded machine")
+	}
 	h, _ := newRouter(t)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
