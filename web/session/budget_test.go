@@ -1,20 +1,12 @@
 package session_test
 
 import (
-	"bytes"
 	"context"
-	"image/png"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
-	"testing/fstest"
 	"time"
 
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/session"
-	"github.com/convscope/convscope/web/upload"
+	"github.com/convscope/convscope/zoo"
 )
 
 func TestBudgetLineAndPlaces(t *testing.T) {
@@ -55,18 +47,16 @@ func TestBudgetLineAndPlaces(t *testing.T) {
 // until the first leaves, and a third that waits too long hears the server
 // is busy.
 func TestRunsWaitForTheBudget(t *testing.T) {
-	models, err := catalog.Untrained("lenet5", 1)
+	lenet, err := zoo.Build("lenet5", nil, 10, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, _ := models.Open("")
-	h := session.New(models, upload.NewStore(8, time.Hour), samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: coatPNG(t)}}),
-		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	h.Budget = session.NewBudget(session.PassCost(m.Summary))
-	h.QueueWait = 5 * time.Second
-	srv := httptest.NewServer(h.Routes())
-	defer srv.Close()
-	f := &fixture{srv: srv, models: models}
+	sum, err := zoo.Summarize(lenet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	budget := session.NewBudget(session.PassCost(sum))
+	f := serveModel(t, "lenet5", nil, func(h *session.Handler) { h.Budget, h.QueueWait = budget, 5*time.Second })
 
 	a := f.dial(t)
 	a.run(f, `{"type":"run","sample":"00-coat.png"}`)
@@ -84,12 +74,8 @@ func TestRunsWaitForTheBudget(t *testing.T) {
 
 	// A second server sharing the budget, quicker to give up: b still
 	// holds the only pass.
-	h2 := session.New(models, upload.NewStore(8, time.Hour), samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: coatPNG(t)}}),
-		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	h2.Budget, h2.QueueWait = h.Budget, 200*time.Millisecond
-	srv2 := httptest.NewServer(h2.Routes())
-	defer srv2.Close()
-	c := (&fixture{srv: srv2, models: models}).dial(t)
+	g := serveModel(t, "lenet5", nil, func(h *session.Handler) { h.Budget, h.QueueWait = budget, 200*time.Millisecond })
+	c := g.dial(t)
 	c.send(`{"type":"run","sample":"00-coat.png"}`)
 	c.json("queued", &q)
 	var e session.Error
@@ -100,13 +86,4 @@ func TestRunsWaitForTheBudget(t *testing.T) {
 	if want := "the server is busy"; len(e.Message) < len(want) || e.Message[:len(want)] != want {
 		t.Fatalf("error %q, want it to start %q", e.Message, want)
 	}
-}
-
-func coatPNG(t *testing.T) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	if err := png.Encode(&b, sampleImage()); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
 }

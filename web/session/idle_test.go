@@ -1,20 +1,12 @@
 package session_test
 
 import (
-	"bytes"
-	"image/png"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/session"
-	"github.com/convscope/convscope/web/upload"
 )
 
 // holds counts the catalog holds sessions take and give back.
@@ -53,21 +45,11 @@ func (h *holds) count() (int, int) {
 // and gives its hold back (a projection then asks for a run), and so does
 // a closed one.
 func TestSessionsGiveBackWhatTheyHold(t *testing.T) {
-	base, err := catalog.Untrained("lenet5", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	models := &holds{Catalog: base}
-	var b bytes.Buffer
-	if err := png.Encode(&b, sampleImage()); err != nil {
-		t.Fatal(err)
-	}
-	h := session.New(models, upload.NewStore(8, time.Hour), samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: b.Bytes()}}),
-		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	h.IdleRelease = time.Second
-	srv := httptest.NewServer(h.Routes())
-	defer srv.Close()
-	f := &fixture{srv: srv, models: base}
+	var models *holds
+	f := serveModel(t, "lenet5", func(c *catalog.Catalog) session.Models {
+		models = &holds{Catalog: c}
+		return models
+	}, func(h *session.Handler) { h.IdleRelease = time.Second })
 	c := f.dial(t)
 	for range 3 {
 		c.run(f, `{"type":"run","sample":"00-coat.png"}`)

@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"net/http/httptest"
 	"testing/fstest"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/web/catalog"

@@ -52,7 +52,15 @@ func newFixture(t *testing.T) *fixture { t.Helper(); return newLimitedFixture(t,
 // at once (0: no cap).
 func newLimitedFixture(t *testing.T, maxSessions int) *fixture {
 	t.Helper()
-	models, err := catalog.Untrained("lenet5", 1)
+	return serveModel(t, "lenet5", nil, func(h *session.Handler) { h.MaxSessions = maxSessions })
+}
+
+// serveModel serves an untrained zoo model with the one-picture gallery and
+// one stored upload. models, if not nil, wraps the catalog the handler
+// sees; tune, if not nil, sets the handler's limits before it serves.
+func serveModel(t *testing.T, model string, models func(*catalog.Catalog) session.Models, tune func(*session.Handler)) *fixture {
+	t.Helper()
+	cat, err := catalog.Untrained(model, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,10 +70,15 @@ func newLimitedFixture(t *testing.T, maxSessions int) *fixture {
 	}
 	gallery := samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: b.Bytes()}})
 	store := upload.NewStore(8, time.Hour)
-	f := &fixture{models: models, uploadID: store.Put(sampleImage()), stop: make(chan struct{})}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.h = session.New(models, store, gallery, log, f.stop)
-	f.h.MaxSessions = maxSessions
+	f := &fixture{models: cat, uploadID: store.Put(sampleImage()), stop: make(chan struct{})}
+	var seen session.Models = cat
+	if models != nil {
+		seen = models(cat)
+	}
+	f.h = session.New(seen, store, gallery, slog.New(slog.NewTextHandler(io.Discard, nil)), f.stop)
+	if tune != nil {
+		tune(f.h)
+	}
 	f.srv = httptest.NewServer(f.h.Routes())
 	t.Cleanup(f.srv.Close)
 	return f

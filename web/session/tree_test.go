@@ -2,38 +2,16 @@ package session_test
 
 import (
 	"bytes"
-	"image/png"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
-	"testing/fstest"
-	"time"
 
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
-	"github.com/convscope/convscope/web/session"
-	"github.com/convscope/convscope/web/upload"
 	"github.com/convscope/convscope/zoo"
 )
 
 // treeFixture serves one untrained model with blocks.
 func treeFixture(t *testing.T, model string) (*fixture, *zoo.Summary) {
 	t.Helper()
-	models, err := catalog.Untrained(model, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b bytes.Buffer
-	if err := png.Encode(&b, sampleImage()); err != nil {
-		t.Fatal(err)
-	}
-	gallery := samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: b.Bytes()}})
-	f := &fixture{models: models, stop: make(chan struct{})}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.srv = httptest.NewServer(session.New(models, upload.NewStore(8, time.Hour), gallery, log, f.stop).Routes())
-	t.Cleanup(f.srv.Close)
-	m, err := models.Open("")
+	f := serveModel(t, model, nil, nil)
+	m, err := f.models.Open("")
 	if err != nil {
 		t.Fatal(err)
 	}
