@@ -68,8 +68,11 @@ const socket = new Socket(app.dataset.ws, {
   open() {
     status('connected', 'ready');
     // A new connection is a new session with no trace: run again what the
-    // page shows, so that projections keep working.
-    if (state.last) send(state.last);
+    // page shows (with the blocks open now), so that projections keep working.
+    if (state.last) {
+      state.last = { ...state.last, open: [...v.open] };
+      send(state.last);
+    }
   },
   close() {
     state.done = false;
