@@ -61,8 +61,9 @@ func EncodeSafetensors(tensors map[string]*Tensor, meta map[string]string) ([]by
 	return buf, nil
 }
 
-// DecodeSafetensors parses a safetensors file held in memory. Only F32
-// tensors are accepted; every offset and shape is checked against the data.
+// DecodeSafetensors parses a safetensors file held in memory. F32, F16,
+// BF16, F64, I64 and I32 tensors are read (as float32); every offset and
+// shape is checked against the data, and no two tensors may share bytes.
 func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) {
 	raw, data, err := splitSafetensors(b)
 	if err != nil {
@@ -70,6 +71,7 @@ func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) 
 	}
 	var meta map[string]string
 	out := map[string]*Tensor{}
+	var entries []named
 	for k, v := range raw {
 		if k == "__metadata__" {
 			if err := json.Unmarshal(v, &meta); err != nil {
@@ -98,11 +100,34 @@ func DecodeSafetensors(b []byte) (map[string]*Tensor, map[string]string, error) 
 		if lo < 0 || hi < lo || hi > int64(len(data)) || hi-lo != size*n {
 			return nil, nil, fmt.Errorf("safetensors: tensor %q of shape %v has offsets [%d,%d] in %d data bytes", k, e.Shape, lo, hi, len(data))
 		}
+		entries = append(entries, named{k, e})
+	}
+	// No two tensors may share bytes (as the format requires): else a
+	// small file of many tensors viewing the same data would decode to
+	// many copies of it. Checked before any tensor is allocated.
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Offsets[0] < entries[j].Offsets[0] })
+	var end int64
+	for _, e := range entries {
+		if e.Offsets[0] == e.Offsets[1] {
+			continue
+		}
+		if e.Offsets[0] < end {
+			return nil, nil, fmt.Errorf("safetensors: tensor %q at offsets [%d,%d] overlaps another tensor's data", e.name, e.Offsets[0], e.Offsets[1])
+		}
+		end = e.Offsets[1]
+	}
+	for _, e := range entries {
 		t := New(e.Shape...)
-		decode(e.Dtype, data[lo:hi], t.Data)
-		out[k] = t
+		decode(e.Dtype, data[e.Offsets[0]:e.Offsets[1]], t.Data)
+		out[e.name] = t
 	}
 	return out, meta, nil
+}
+
+// named is a header entry with its tensor's name.
+type named struct {
+	name string
+	stEntry
 }
 
 // dtypeSize is the byte size of each element type DecodeSafetensors reads.

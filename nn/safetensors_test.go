@@ -48,6 +48,7 @@ func TestSafetensorsRejectsHostileFiles(t *testing.T) {
 		"offsets past end": {header(`{"w":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}}`), "offsets"},
 		"shape mismatch":   {header(`{"w":{"dtype":"F32","shape":[5],"data_offsets":[0,16]}}`), "offsets"},
 		"negative dim":     {header(`{"w":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}}`), "shape"},
+		"shared bytes":     {header(`{"v":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"w":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}`), "overlaps"},
 		"header past end":  {append(binary.LittleEndian.AppendUint64(nil, 64), `{"w":{}}`...), "header of 64 bytes"},
 		// 2^30 * 2^30 * 16 elements wrap a 64-bit count to 0, matching [0,0]
 		"shape overflow": {header(`{"w":{"dtype":"F32","shape":[1073741824,1073741824,16],"data_offsets":[0,0]}}`), "shape"},
