@@ -52,7 +52,7 @@ func pickleInts(b []byte, v []int) []byte {
 
 // fakePth writes what torch.save({name: tensor, ...}) writes: a zip with
 // archive/data.pkl (protocol 2) and one stored record per storage.
-func fakePth(t *testing.T, ts ...fakeTensor) []byte {
+func fakePth(t testing.TB, ts ...fakeTensor) []byte {
 	t.Helper()
 	p := []byte{0x80, 2, '}', '('}
 	for i, ft := range ts {
@@ -176,6 +176,7 @@ func TestHostilePth(t *testing.T) {
 		{"rank mismatch", fakePth(t, ft(4, 4, 0, []int{2, 2}, []int{1})), "as many strides"},
 		{"stride 0 30000x30000", fakePth(t, ft(1, 1, 0, []int{30000, 30000}, []int{0, 0})), "more elements than the storage holds"},
 		{"size overflow", fakePth(t, ft(4, 4, 0, []int{1 << 32, 1 << 32}, []int{0, 0})), "more elements than the storage holds"},
+		{"one storage, 100 tensors", sharedPth(t, 100, 1024), "tensors sharing one storage"},
 	}
 	for _, c := range cases {
 		err := readFile(t, "hostile.pth", c.file)

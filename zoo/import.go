@@ -20,10 +20,14 @@ func ReadStateDict(path string) (map[string]*nn.Tensor, error) {
 		t, _, err := nn.LoadSafetensors(path)
 		return t, err
 	}
-	obj, err := loadTorch(path)
+	obj, size, err := loadTorch(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	// The tensors may hold at most as many elements as the file has
+	// bytes: storages are shared (tied weights), but many tensors viewing
+	// one storage would otherwise copy it many times over.
+	left := size
 	entries, err := dictEntries(obj)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -38,7 +42,7 @@ func ReadStateDict(path string) (map[string]*nn.Tensor, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: %s is a %T, not a tensor", path, name, e.Value)
 		}
-		t, err := fromTorch(pt)
+		t, err := fromTorch(pt, &left)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", path, name, err)
 		}
@@ -74,8 +78,9 @@ func dictEntries(obj any) ([]types.DictEntry, error) {
 // into a contiguous float32 tensor. Its size, strides and offset are checked
 // against its storage first: no element may lie outside it, and it may not
 // have more elements than its storage holds (a stride-0 broadcast of a huge
-// size would otherwise allocate gigabytes from a tiny file).
-func fromTorch(pt *pytorch.Tensor) (*nn.Tensor, error) {
+// size would otherwise allocate gigabytes from a tiny file), nor more than
+// *left, from which its elements are then taken.
+func fromTorch(pt *pytorch.Tensor, left *int64) (*nn.Tensor, error) {
 	var at func(i int) float32
 	var held int
 	switch s := pt.Source.(type) {
@@ -97,6 +102,14 @@ func fromTorch(pt *pytorch.Tensor) (*nn.Tensor, error) {
 	if err := checkView(pt.Size, pt.Stride, pt.StorageOffset, held); err != nil {
 		return nil, err
 	}
+	n := int64(1)
+	for _, d := range pt.Size {
+		n *= int64(d) // checkView: at most held elements
+	}
+	if n > *left {
+		return nil, fmt.Errorf("%d elements more than the file's remaining %d bytes can hold (tensors sharing one storage many times?)", n, *left)
+	}
+	*left -= n
 	t := nn.New(pt.Size...)
 	idx := make([]int, len(pt.Size))
 	for i := range t.Data {

@@ -34,37 +34,41 @@ var legacyMagic = []byte{0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0
 // recognised by their magic number and handed to gopickle. Anything else
 // (an empty file, a tar archive, garbage) is refused before gopickle sees
 // it, and a panic inside gopickle becomes an error (docs/DECISIONS.md).
-func loadTorch(file string) (obj any, err error) {
+// size is the file's size in bytes.
+func loadTorch(file string) (obj any, size int64, err error) {
 	f, err := os.Open(file)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
+	size = st.Size()
 	head := make([]byte, len(legacyMagic))
 	n, _ := io.ReadFull(f, head)
 	head = head[:n]
 	defer func() {
 		if p := recover(); p != nil {
-			obj, err = nil, fmt.Errorf("malformed PyTorch checkpoint (the unpickler failed: %v)", p)
+			obj, size, err = nil, 0, fmt.Errorf("malformed PyTorch checkpoint (the unpickler failed: %v)", p)
 		}
 	}()
 	switch {
-	case st.Size() == 0:
-		return nil, fmt.Errorf("empty file, not a PyTorch checkpoint")
+	case size == 0:
+		return nil, 0, fmt.Errorf("empty file, not a PyTorch checkpoint")
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		zr, err := zip.NewReader(f, st.Size())
+		zr, err := zip.NewReader(f, size)
 		if err != nil {
-			return nil, fmt.Errorf("not a PyTorch checkpoint: %w", err)
+			return nil, 0, fmt.Errorf("not a PyTorch checkpoint: %w", err)
 		}
-		return loadTorchZip(zr, st.Size())
+		obj, err := loadTorchZip(zr, size)
+		return obj, size, err
 	case bytes.Equal(head, legacyMagic):
-		return pytorch.Load(file)
+		obj, err := pytorch.Load(file)
+		return obj, size, err
 	}
-	return nil, fmt.Errorf("not a PyTorch checkpoint (neither a torch.save zip nor a legacy torch.save file)")
+	return nil, 0, fmt.Errorf("not a PyTorch checkpoint (neither a torch.save zip nor a legacy torch.save file)")
 }
 
 // loadTorchZip unpickles data.pkl of a torch.save zip and loads the
