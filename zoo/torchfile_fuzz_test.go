@@ -129,6 +129,9 @@ func FuzzReadPth(f *testing.F) {
 		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64<<20+64*len(b)); got > limit {
 			t.Fatalf("ReadStateDict of %d bytes allocated %d bytes (limit %d)", len(b), got, limit)
 		}
+		if r.err != nil && bytes.Equal(b, valid) {
+			t.Fatalf("the valid file: %v", r.err)
+		}
 		if r.err != nil {
 			if msg := r.err.Error(); !strings.Contains(msg, filepath.Base(path)) || strings.Contains(msg, "\n") {
 				t.Fatalf("error %q: want one line naming the file", msg)
