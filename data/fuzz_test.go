@@ -3,9 +3,11 @@ package data
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
-	"time"
+
+	check "github.com/convscope/convscope/internal/bounded"
 )
 
 // bounded runs read on b and fails t if it takes longer than 10 s or
@@ -13,21 +15,11 @@ import (
 // may inflate up to limit (the reader's documented cap) besides.
 func bounded(t *testing.T, b []byte, limit uint64, read func()) {
 	t.Helper()
-	done := make(chan struct{})
-	var n uint64
-	go func() { n = allocated(read); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("reading %d bytes: still running after 10 s", len(b))
-	}
 	lim := uint64(32<<20 + 64*len(b))
 	if len(b) >= 2 && b[0] == 0x1f && b[1] == 0x8b {
 		lim += 2 * limit
 	}
-	if n > lim {
-		t.Fatalf("reading %d bytes allocated %d (limit %d)", len(b), n, lim)
-	}
+	check.Run(t, fmt.Sprintf("reading %d bytes", len(b)), lim, read)
 }
 
 // oneLine fails t if err spans several lines or does not name the reader.

@@ -5,10 +5,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/convscope/convscope/internal/bounded"
 )
 
 // fuzzAllocSlack is what one decode may allocate beyond fuzzAllocPerByte
@@ -23,30 +23,13 @@ const (
 // than 10 s or allocates more than the bound for len(b) bytes.
 func decodeBounded(t *testing.T, b []byte) (map[string]*Tensor, map[string]string, error) {
 	t.Helper()
-	type result struct {
-		tensors map[string]*Tensor
-		meta    map[string]string
-		err     error
-	}
-	done := make(chan result, 1)
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	go func() {
-		var r result
-		r.tensors, r.meta, r.err = DecodeSafetensors(b)
-		done <- r
-	}()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatalf("DecodeSafetensors of %d bytes still running after 10 s", len(b))
-	}
-	runtime.ReadMemStats(&after)
-	if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(fuzzAllocSlack+fuzzAllocPerByte*len(b)); got > limit {
-		t.Fatalf("DecodeSafetensors of %d bytes allocated %d bytes (limit %d)", len(b), got, limit)
-	}
-	return r.tensors, r.meta, r.err
+	var tensors map[string]*Tensor
+	var meta map[string]string
+	var err error
+	bounded.Run(t, fmt.Sprintf("DecodeSafetensors of %d bytes", len(b)), uint64(fuzzAllocSlack+fuzzAllocPerByte*len(b)), func() {
+		tensors, meta, err = DecodeSafetensors(b)
+	})
+	return tensors, meta, err
 }
 
 // stHeader is a safetensors file with header h and n zero data bytes.

@@ -3,14 +3,14 @@ package zoo
 import (
 	"archive/zip"
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/convscope/convscope/internal/bounded"
 	"github.com/convscope/convscope/nn"
 )
 
@@ -111,24 +111,13 @@ func FuzzReadPth(f *testing.F) {
 		if cerr := file.Close(); err != nil || cerr != nil {
 			t.Fatal(err, cerr)
 		}
-		type result struct {
+		var r struct {
 			sd  map[string]*nn.Tensor
 			err error
 		}
-		done := make(chan result, 1)
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		go func() { sd, err := ReadStateDict(path); done <- result{sd, err} }()
-		var r result
-		select {
-		case r = <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("ReadStateDict of %d bytes still running after 10 s", len(b))
-		}
-		runtime.ReadMemStats(&after)
-		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64<<20+64*len(b)); got > limit {
-			t.Fatalf("ReadStateDict of %d bytes allocated %d bytes (limit %d)", len(b), got, limit)
-		}
+		bounded.Run(t, fmt.Sprintf("ReadStateDict of %d bytes", len(b)), uint64(64<<20+64*len(b)), func() {
+			r.sd, r.err = ReadStateDict(path)
+		})
 		if r.err != nil && bytes.Equal(b, valid) {
 			t.Fatalf("the valid file: %v", r.err)
 		}

@@ -2,10 +2,13 @@ package session
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/convscope/convscope/internal/bounded"
 )
 
 // FuzzDecodeRequest feeds arbitrary client messages to decodeRequest: it
@@ -56,14 +59,8 @@ func FuzzDecodeRequest(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		var req Request
-		done := make(chan error, 1)
-		go func() { done <- decodeRequest(msg, &req) }()
 		var err error
-		select {
-		case err = <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("decodeRequest of %d bytes still running after 10 s", len(msg))
-		}
+		bounded.Run(t, fmt.Sprintf("decodeRequest of %d bytes", len(msg)), math.MaxUint64, func() { err = decodeRequest(msg, &req) })
 		if err != nil && valid[string(msg)] {
 			t.Fatalf("the valid message %q: %v", msg, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -13,10 +14,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/convscope/convscope/internal/bounded"
 )
 
 // pngOf encodes img as a PNG.
@@ -78,23 +80,10 @@ func FuzzUpload(f *testing.F) {
 		h := NewWithBudget(s, log, MaxBytes)
 		h.QueueWait = time.Second
 		rec := httptest.NewRecorder()
-		done := make(chan struct{})
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		go func() {
-			defer close(done)
-			h.Routes().ServeHTTP(rec, httptest.NewRequest("POST", "/", bytes.NewReader(body)))
-		}()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("upload of %d bytes: no answer after 10 s", len(body))
-		}
-		runtime.ReadMemStats(&after)
 		// The body, its decoding (within the budget), the shrunk copy.
-		if got, limit := after.TotalAlloc-before.TotalAlloc, uint64(64<<20+16*len(body)); got > limit {
-			t.Fatalf("upload of %d bytes allocated %d (limit %d)", len(body), got, limit)
-		}
+		bounded.Run(t, fmt.Sprintf("upload of %d bytes", len(body)), uint64(64<<20+16*len(body)), func() {
+			h.Routes().ServeHTTP(rec, httptest.NewRequest("POST", "/", bytes.NewReader(body)))
+		})
 		if bytes.Equal(body, good) && rec.Code != http.StatusOK {
 			t.Fatalf("the 40x30 PNG: %d %s", rec.Code, rec.Body)
 		}
