@@ -8,7 +8,7 @@
 // map selects it; arrow keys move between maps.
 
 import { viridis, legend, fmt } from './colormap.js';
-import { isVector, layout, draw, channelAt } from './maps.js';
+import { isVector, layout, draw, size, channelAt } from './maps.js';
 
 function el(tag, attrs = {}, text) {
   const e = document.createElement(tag);
@@ -271,7 +271,13 @@ export class Layers {
   fill(r) {
     if (r.meta) this.meta(r.meta);
     r.sec.dataset.ready = 'true';
-    if (this.visible.has(r.index)) this.paint(r);
+    if (this.visible.has(r.index)) {
+      this.paint(r);
+      return;
+    }
+    // Off screen: take the room now, draw when it scrolls into view.
+    const width = r.body.clientWidth;
+    if (width > 0) size(r.canvas, layout(r.frame, width, r.vector));
   }
 
   /** paint draws a row's frame at the current width (again when forced). */

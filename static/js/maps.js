@@ -45,10 +45,7 @@ export function layout(frame, width, vector) {
 export function draw(canvas, frame, g, selected, cursor) {
   const { c, h, w, payload } = frame;
   const { cols, rows, tw, th, gap, scale } = g;
-  canvas.width = cols * (tw + gap);
-  canvas.height = rows * (th + gap);
-  canvas.style.width = `${canvas.width * scale}px`;
-  canvas.style.height = `${canvas.height * scale}px`;
+  size(canvas, g);
   Object.assign(canvas.dataset, { count: c, cols, rows });
   const ctx = canvas.getContext('2d');
   const img = ctx.createImageData(canvas.width, canvas.height);
@@ -89,6 +86,18 @@ export function draw(canvas, frame, g, selected, cursor) {
   };
   outline(cursor, '#ffffff', true);
   outline(selected, '#ff3b30', false);
+}
+
+/**
+ * size gives canvas the size the maps of geometry g take, before or
+ * without drawing them: a row drawn later, when it scrolls into view, then
+ * does not move what is below it.
+ */
+export function size(canvas, g) {
+  canvas.width = g.cols * (g.tw + g.gap);
+  canvas.height = g.rows * (g.th + g.gap);
+  canvas.style.width = `${canvas.width * g.scale}px`;
+  canvas.style.height = `${canvas.height * g.scale}px`;
 }
 
 /** channelAt is the channel under a point of the canvas's box, or -1. */
