@@ -2,9 +2,12 @@ package zoo
 
 import (
 	"archive/zip"
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path"
 
@@ -23,6 +26,10 @@ const (
 	// about 4 million elements).
 	MaxTensorElements = 1 << 28
 )
+
+// legacyProtocol is the version number a legacy torch.save file writes
+// after its magic number.
+const legacyProtocol = 1001
 
 // legacyMagic is how a torch.save file of PyTorch < 1.6 starts: pickle
 // protocol 2, then the magic number 0x1950a86a20f9469cfc6c as a LONG1.
@@ -65,7 +72,7 @@ func loadTorch(file string) (obj any, size int64, err error) {
 		obj, err := loadTorchZip(zr, size)
 		return obj, size, err
 	case bytes.Equal(head, legacyMagic):
-		obj, err := pytorch.Load(file)
+		obj, err := loadTorchLegacy(f, size)
 		return obj, size, err
 	}
 	return nil, 0, fmt.Errorf("not a PyTorch checkpoint (neither a torch.save zip nor a legacy torch.save file)")
@@ -106,8 +113,12 @@ func loadTorchZip(zr *zip.Reader, fileSize int64) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data.pkl: %w", err)
 	}
+	n, err := scanPickle(bufio.NewReader(bytes.NewReader(b)), int64(len(b)))
+	if err != nil {
+		return nil, fmt.Errorf("data.pkl: %w", err)
+	}
 	storages := map[string]pytorch.StorageInterface{}
-	u := pickle.NewUnpickler(bytes.NewReader(b))
+	u := pickle.NewUnpickler(bytes.NewReader(b[:n]))
 	u.FindClass = torchClass
 	u.PersistentLoad = func(id any) (any, error) {
 		t, ok := id.(*types.Tuple)
@@ -139,7 +150,7 @@ func loadTorchZip(zr *zip.Reader, fileSize int64) (any, error) {
 		}
 		defer r.Close()
 		s := class.New(size, location)
-		if err := s.SetFromFileWithSize(r, size); err != nil {
+		if err := s.SetFromFileWithSize(fullReader{r}, size); err != nil {
 			return nil, fmt.Errorf("storage %s: %w", key, err)
 		}
 		storages[key] = s
@@ -191,3 +202,122 @@ func storageElemSize(c pytorch.StorageClassInterface) int {
 	}
 	return 1
 }
+
+// loadTorchLegacy reads a torch.save file of PyTorch < 1.6: five pickles
+// in a row (the magic number, the protocol version, the system's
+// description, the object, the storage keys), then each storage as an
+// 8-byte element count and its data. Every pickle is scanned before
+// gopickle reads it, and every storage's size is checked against the bytes
+// left in the file before it is allocated.
+func loadTorchLegacy(f *os.File, size int64) (any, error) {
+	var pos int64
+	// next unpickles the pickle at pos, with hooks set by setup if any.
+	next := func(what string, setup func(*pickle.Unpickler)) (any, error) {
+		limit := min(size-pos, MaxPickleBytes)
+		n, err := scanPickle(bufio.NewReader(io.NewSectionReader(f, pos, limit)), limit)
+		if err != nil {
+			return nil, fmt.Errorf("legacy checkpoint's %s: %w", what, err)
+		}
+		u := pickle.NewUnpickler(io.NewSectionReader(f, pos, n))
+		if setup != nil {
+			setup(&u)
+		}
+		obj, err := u.Load()
+		if err != nil {
+			return nil, fmt.Errorf("legacy checkpoint's %s: %w", what, err)
+		}
+		pos += n
+		return obj, nil
+	}
+	magic, err := next("magic number", nil)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := magic.(*big.Int); !ok {
+		return nil, fmt.Errorf("legacy checkpoint's magic number is %v", magic)
+	}
+	if proto, err := next("protocol version", nil); err != nil {
+		return nil, err
+	} else if proto != legacyProtocol {
+		return nil, fmt.Errorf("legacy checkpoint's protocol version is %v, want %d", proto, legacyProtocol)
+	}
+	if _, err := next("system description", nil); err != nil {
+		return nil, err
+	}
+
+	// The object's storages are allocated as the pickle names them, so
+	// their total is checked against what the file holds after it.
+	storages := map[string]pytorch.StorageInterface{}
+	counts := map[string]int{}
+	var declared int64
+	hooks := func(u *pickle.Unpickler) {
+		u.FindClass = torchClass
+		u.PersistentLoad = func(id any) (any, error) {
+			t, ok := id.(*types.Tuple)
+			if !ok || t.Len() < 6 {
+				return nil, fmt.Errorf("persistent id %v is not a storage tuple", id)
+			}
+			typ, _ := t.Get(0).(string)
+			class, okC := t.Get(1).(pytorch.StorageClassInterface)
+			key, okK := t.Get(2).(string)
+			location, okL := t.Get(3).(string)
+			n, okS := t.Get(4).(int)
+			if typ != "storage" || !okC || !okK || !okL || !okS {
+				return nil, fmt.Errorf("persistent id %v is not a storage tuple (a pickled module? save model.state_dict())", id)
+			}
+			if t.Get(5) != nil {
+				return nil, fmt.Errorf("storage %s is a view (PyTorch < 0.4): load and save it again with a newer PyTorch", key)
+			}
+			if s, ok := storages[key]; ok {
+				return s, nil
+			}
+			declared += int64(n) * int64(storageElemSize(class))
+			if n < 0 || n > MaxTensorElements || declared > size {
+				return nil, fmt.Errorf("storage %s declares %d elements of %d bytes in a %d-byte file", key, n, storageElemSize(class), size)
+			}
+			s := class.New(n, location)
+			storages[key], counts[key] = s, n
+			return s, nil
+		}
+	}
+	obj, err := next("state_dict", hooks)
+	if err != nil {
+		return nil, err
+	}
+	if declared > size-pos {
+		return nil, fmt.Errorf("legacy checkpoint's storages declare %d bytes; %d follow the pickle", declared, size-pos)
+	}
+	keys, err := next("storage keys", nil)
+	if err != nil {
+		return nil, err
+	}
+	list, ok := keys.(*types.List)
+	if !ok || list.Len() != len(storages) {
+		return nil, fmt.Errorf("legacy checkpoint's storage keys %v do not match its %d storages", keys, len(storages))
+	}
+	r := bufio.NewReader(io.NewSectionReader(f, pos, size-pos))
+	for i := range list.Len() {
+		key, _ := list.Get(i).(string)
+		s, ok := storages[key]
+		if !ok {
+			return nil, fmt.Errorf("legacy checkpoint's storage key %v names no storage", list.Get(i))
+		}
+		var count int64
+		if err := binary.Read(r, binary.LittleEndian, &count); err != nil {
+			return nil, fmt.Errorf("storage %s: %w", key, truncated(err, 0))
+		}
+		if want := counts[key]; count != int64(want) {
+			return nil, fmt.Errorf("storage %s holds %d elements; the pickle declared %d", key, count, want)
+		}
+		if err := s.SetFromFileWithSize(fullReader{r}, int(count)); err != nil {
+			return nil, fmt.Errorf("storage %s: %w", key, truncated(err, 0))
+		}
+	}
+	return obj, nil
+}
+
+// fullReader fills every Read it is asked for, or fails: gopickle reads
+// storages with single Read calls and would take a short read for data.
+type fullReader struct{ r io.Reader }
+
+func (f fullReader) Read(p []byte) (int, error) { return io.ReadFull(f.r, p) }

@@ -98,6 +98,19 @@ func FuzzReadPth(f *testing.F) {
 	f.Add(bomb.Bytes())
 	// Many tensors viewing one storage: each a copy of all of it.
 	f.Add(sharedPth(f, 2000, 16<<10))
+	// Opcodes that declare more than they hold, and legacy files. (The
+	// megabyte-long pickles stall Go's mutator: TestHostilePickles has them.)
+	for _, pkl := range hostilePickles() {
+		if len(pkl) < 64<<10 {
+			f.Add(pthWithPickle(f, pkl))
+		}
+	}
+	four := []byte{0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64}
+	f.Add(legacyPth(4, 4, four))
+	f.Add(legacyPth(1<<40, 4, four))
+	if b, err := os.ReadFile("testdata/layouts_legacy.pth"); err == nil {
+		f.Add(b)
+	}
 
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, b []byte) {

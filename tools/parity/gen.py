@@ -2,7 +2,8 @@
 """Writes PyTorch reference fixtures for convscope's Go tests.
 
 Run with Debian's python3-torch (1.13):  /usr/bin/python3 tools/parity/gen.py
-It writes zoo/testdata/lenet5.pth and layouts.pth (torch.save files for the
+It writes zoo/testdata/lenet5.pth and layouts.pth, with _legacy.pth twins in
+PyTorch < 1.6's format (torch.save files for the
 .pth reader) and zoo/testdata/lenet5_parity.safetensors: a LeNet-5 (the module tree of
 zoo/lenet.go and ../shared/tools/torch_anchor.py) with PyTorch's default
 initialisation, a batch of inputs and labels, the logits, the mean
@@ -82,6 +83,9 @@ def lenet5():
     odd = {"transposed": torch.arange(12.0).reshape(3, 4).t(), "offset": torch.arange(10.0)[3:7],
            "long": torch.tensor(5), "double": torch.tensor([0.5, -1.25], dtype=torch.float64)}
     torch.save(odd, os.path.join(ROOT, "zoo", "testdata", "layouts.pth"))
+    # The same as PyTorch < 1.6 wrote them (five pickles, then the storages).
+    torch.save(state, os.path.join(ROOT, "zoo", "testdata", "lenet5_legacy.pth"), _use_new_zipfile_serialization=False)
+    torch.save(odd, os.path.join(ROOT, "zoo", "testdata", "layouts_legacy.pth"), _use_new_zipfile_serialization=False)
 
 
 if __name__ == "__main__":
