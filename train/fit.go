@@ -85,6 +85,11 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Checkpoint != "" {
+		// A run killed while writing its checkpoint left a temporary
+		// file beside it: tidy before starting.
+		nn.RemoveStaleTemps(cfg.Checkpoint)
+	}
 	if cfg.Resume && cfg.Checkpoint != "" {
 		if err := r.restore(cfg.Checkpoint); err != nil {
 			return nil, err

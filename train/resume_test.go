@@ -3,10 +3,12 @@ package train
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -94,5 +96,37 @@ func TestResumeRefusesAnotherRun(t *testing.T) {
 	other, _ := zoo.Build("lenet5_seed", nil, 2, 5)
 	if _, err := Fit(context.Background(), other, train, test, cfg); err == nil {
 		t.Error("resumed another model's run")
+	}
+}
+
+// A run killed while writing its checkpoint leaves a temporary file: the
+// next run removes it when it starts, before it writes anything, and leaves
+// other files alone.
+func TestFitRemovesStaleTemps(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "run.safetensors")
+	stale, young, other := state+".tmp123456", state+".tmp654321", filepath.Join(dir, "notes.tmp1")
+	for _, f := range []string{stale, young, other} {
+		if err := os.WriteFile(f, []byte("half a checkpoint"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * nn.StaleTempAge)
+	os.Chtimes(stale, old, old)
+	os.Chtimes(other, old, old)
+	m, _ := zoo.Build("lenet5", nil, 2, 5)
+	// Resuming from a checkpoint that is not there fails at the start,
+	// before any write could tidy: only the start's tidying runs.
+	cfg := Config{Epochs: 1, BatchSize: 16, LR: 0.01, Seed: 1, Checkpoint: state, Resume: true}
+	if _, err := Fit(context.Background(), m, blobs(64, 1), blobs(32, 2), cfg); err == nil {
+		t.Fatal("resumed from a missing checkpoint")
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the stale temporary file is still there (%v)", err)
+	}
+	for _, f := range []string{young, other} {
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(f), err)
+		}
 	}
 }
