@@ -71,7 +71,7 @@ type options struct {
 func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	fl := flag.NewFlagSet("server", flag.ContinueOnError)
 	addr := fl.String("addr", "localhost:8080", "address to listen on")
-	maxSessions := fl.Int("max-sessions", 1000, "most websocket sessions open at once; past it a page gets 503 (0: no cap)")
+	maxSessions := fl.Int("max-sessions", 1000, "most websocket sessions open at once; past it a page is closed with 1013, try again later (0: no cap)")
 	hosts := fl.String("allowed-hosts", "", "comma-separated host names the server answers to, against DNS rebinding; "+
 		"other names get 421 (IP addresses are always answered). Empty or * allows all. "+
 		"(default localhost, 127.0.0.1, [::1] and the host of -addr, or this machine's name when -addr has none)")

@@ -74,9 +74,10 @@ const socket = new Socket(app.dataset.ws, {
       send(state.last);
     }
   },
-  close() {
+  close(ev) {
     state.done = false;
-    status('connection lost, reconnecting…', 'connecting');
+    if (ev.code === 1013) status(`${ev.reason || 'the server is full'} (trying again in 30 s)`, 'error');
+    else status('connection lost, reconnecting…', 'connecting');
   },
   json: onMessage,
   binary: onFrame,

@@ -32,7 +32,7 @@ export function parseHeader(buf) {
 export class Socket {
   /**
    * @param {string} path  the websocket path, e.g. "/ws"
-   * @param {{open?: Function, close?: Function, json?: Function, binary?: Function}} on
+   * @param {{open?: Function, close?: (ev: CloseEvent) => void, json?: Function, binary?: Function}} on
    */
   constructor(path, on) {
     this.url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
@@ -62,9 +62,11 @@ export class Socket {
         this.on.binary?.(parseHeader(ev.data));
       }
     };
-    ws.onclose = () => {
-      this.on.close?.();
-      setTimeout(() => this.connect(), this.delay);
+    ws.onclose = (ev) => {
+      this.on.close?.(ev);
+      // 1013: the server is full; it asks for a wait, not a hammering.
+      const wait = ev.code === 1013 ? Math.max(this.delay, 30000) : this.delay;
+      setTimeout(() => this.connect(), wait);
       this.delay = Math.min(this.delay * 2, 10000);
     };
     this.ws = ws;

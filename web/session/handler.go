@@ -143,6 +143,21 @@ func (h *Handler) admit() bool {
 	return true
 }
 
+// refuse tells a websocket past MaxSessions that the server is full: it
+// accepts the connection only to close it with 1013 (try again later) and
+// the reason, which a page can show (a browser cannot read the body of a
+// refused upgrade).
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request) {
+	h.log.Warn("websocket refused: too many sessions", "limit", h.MaxSessions, "remote", r.RemoteAddr)
+	conn, err := h.upgrader.Upgrade(w, r, http.Header{"Retry-After": {"30"}})
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	reason := fmt.Sprintf("too many open sessions (the limit is %d); try again in a minute", h.MaxSessions)
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, reason), time.Now().Add(time.Second))
+}
+
 // writerStarted and writerEnded count the running writers for Wait.
 func (h *Handler) writerStarted() {
 	h.mu.Lock()
@@ -162,9 +177,7 @@ func (h *Handler) writerEnded() {
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 	if !h.admit() {
-		h.log.Warn("websocket refused: too many sessions", "limit", h.MaxSessions, "remote", r.RemoteAddr)
-		w.Header().Set("Retry-After", "30")
-		http.Error(w, fmt.Sprintf("too many open sessions (the limit is %d); try again in a minute", h.MaxSessions), http.StatusServiceUnavailable)
+		h.refuse(w, r)
 		return
 	}
 	defer func() {

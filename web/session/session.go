@@ -213,11 +213,11 @@ func (s *session) handle(msg []byte) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic handling a message", "panic", p, "type", req.Type)
-			err = fmt.Errorf("internal error handling %q", req.Type)
+			err = fmt.Errorf("internal error handling %q", clip(req.Type))
 		}
 		if err != nil && !errors.Is(err, errClosed) {
 			s.log.Debug("request failed", "type", req.Type, "err", err)
-			err = s.pushJSON(Error{Type: "error", Request: req.Type, Message: err.Error()})
+			err = s.pushJSON(Error{Type: "error", Request: clip(req.Type), Message: err.Error()})
 		}
 	}()
 	if err := decodeRequest(msg, &req); err != nil {
@@ -278,8 +278,25 @@ func decodeRequest(msg []byte, req *Request) error {
 		}
 		return fmt.Errorf("unknown field %q", clip(k))
 	}
+	// Names are short; a long one is refused here, so that no error
+	// echoes more than MaxName bytes of what a client sent.
+	for field, v := range map[string]string{"type": req.Type, "model": req.Model, "sample": req.Sample,
+		"upload": req.Upload, "layer": req.Layer, "method": req.Method} {
+		if len(v) > MaxName {
+			return fmt.Errorf("%q of %d bytes (names are at most %d)", field, len(v), MaxName)
+		}
+	}
+	for _, v := range req.Open {
+		if len(v) > MaxName {
+			return fmt.Errorf(`a name of %d bytes in "open" (names are at most %d)`, len(v), MaxName)
+		}
+	}
 	return nil
 }
+
+// MaxName bounds every name a client message holds (models, samples,
+// uploads, layers, methods).
+const MaxName = 200
 
 func (s *session) hello() Hello {
 	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}}
