@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/convscope/convscope/zoo"
 )
@@ -38,9 +39,16 @@ func PassCost(s *zoo.Summary) int64 {
 // run takes its pass's cost before it starts and gives it back when the
 // pass is forgotten; a run that does not fit waits in line, told its place,
 // and a small pass that fits goes ahead of a large one waiting (so a class
-// on LeNet-5 stays interactive while someone explores VGG-16). It is safe
-// for concurrent use; a nil *Budget admits everything.
+// on LeNet-5 stays interactive while someone explores VGG-16), until the
+// large one has waited Patience: from then on its bytes are reserved, and
+// only runs that fit beside it go ahead, so that it is not starved by
+// small ones that keep taking back what they give. It is safe for
+// concurrent use; a nil *Budget admits everything.
 type Budget struct {
+	// Patience is how long a run waits before the bytes it needs are
+	// reserved for it (DefaultPatience when zero).
+	Patience time.Duration
+
 	mu      sync.Mutex
 	total   int64
 	free    int64
@@ -48,7 +56,32 @@ type Budget struct {
 	changed chan struct{} // closed and replaced when bytes come back or the line moves
 }
 
-type waiter struct{ n int64 }
+type waiter struct {
+	n     int64
+	since time.Time
+}
+
+// DefaultPatience is Budget.Patience's default: a few of a large model's
+// runs.
+const DefaultPatience = 3 * time.Second
+
+// reserved is the bytes held back for a waiter ahead of w that has waited
+// Patience (the first such in line); b.mu is held.
+func (b *Budget) reserved(w *waiter) int64 {
+	patience := b.Patience
+	if patience <= 0 {
+		patience = DefaultPatience
+	}
+	for _, o := range b.line {
+		if o == w {
+			return 0
+		}
+		if time.Since(o.since) >= patience {
+			return o.n
+		}
+	}
+	return 0
+}
 
 // NewBudget makes a budget of total bytes.
 func NewBudget(total int64) *Budget {
@@ -74,7 +107,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64, wait func(ahead int)) err
 	if n > b.total {
 		return errTooBig
 	}
-	w := &waiter{n: n}
+	w := &waiter{n: n, since: time.Now()}
 	b.mu.Lock()
 	b.line = append(b.line, w)
 	b.mu.Unlock()
@@ -88,7 +121,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64, wait func(ahead int)) err
 			}
 			ahead++
 		}
-		if n <= b.free {
+		if n <= b.free-b.reserved(w) {
 			b.free -= n
 			b.leave(w)
 			b.mu.Unlock()
@@ -100,6 +133,8 @@ func (b *Budget) Acquire(ctx context.Context, n int64, wait func(ahead int)) err
 			wait(ahead)
 			told = ahead
 		}
+		// (A run ahead coming to its patience only holds this one back
+		// more: nothing to look at again until bytes come back.)
 		select {
 		case <-changed:
 		case <-ctx.Done():

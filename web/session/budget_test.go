@@ -87,3 +87,45 @@ func TestRunsWaitForTheBudget(t *testing.T) {
 		t.Fatalf("error %q, want it to start %q", e.Message, want)
 	}
 }
+
+// Four sessions cycling small passes (each gives its pass back and takes
+// the next at once) keep at most 25 of 100 bytes free: under first fit a
+// run of 80 would wait for ever. Once it has waited Patience, its bytes are
+// reserved, the small ones wait, and it gets in.
+func TestBudgetLargeRunIsNotStarved(t *testing.T) {
+	b := session.NewBudget(100)
+	b.Patience = 100 * time.Millisecond
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	done := make(chan struct{})
+	for range 4 {
+		if err := b.Acquire(ctx, 25, nil); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for ctx.Err() == nil {
+				b.Release(25)
+				if b.Acquire(ctx, 25, nil) != nil {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+			b.Release(25)
+		}()
+	}
+	start := time.Now()
+	waitCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.Acquire(waitCtx, 80, nil); err != nil {
+		t.Fatalf("a run of 80 beside four cycling runs of 25: %v after %v", err, time.Since(start))
+	}
+	if d := time.Since(start); d < b.Patience {
+		t.Logf("got in after %v, before its patience (the small runs left room)", d)
+	}
+	b.Release(80)
+	stop()
+	for range 4 {
+		<-done
+	}
+}
