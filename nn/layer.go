@@ -96,6 +96,11 @@ type Step struct {
 	// Conv2d then computes only its weights' gradients and returns a nil
 	// gradient; other layers ignore it.
 	SkipInputGrad bool
+	// Watch, if not nil, sees the signal that reaches this step's output
+	// during a backward pass, before the layer's own backward uses it (how
+	// Grad-CAM reads the gradient at a layer anywhere in the network). The
+	// signal's buffer may be reused afterwards: Watch copies what it keeps.
+	Watch func(dy *Tensor)
 	// arena is the forward pass's Context.Arena, for the backward's tensors.
 	arena *Arena
 }

@@ -29,8 +29,12 @@ func forward(l Layer, x *Tensor, ctx *Context) (y *Tensor, saved any, err error)
 	return y, saved, err
 }
 
-// backward runs l.Backward, labelled when profiling.
+// backward runs l.Backward (showing dy to st.Watch first), labelled when
+// profiling.
 func backward(l Layer, dy *Tensor, st *Step, rule Rule, g Grads) (dx *Tensor, err error) {
+	if st.Watch != nil {
+		st.Watch(dy)
+	}
 	if !profileLayers.Load() {
 		return l.Backward(dy, st, rule, g)
 	}
