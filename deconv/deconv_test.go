@@ -1,6 +1,7 @@
 package deconv
 
 import (
+	"context"
 	"testing"
 
 	"github.com/convscope/convscope/nn"
@@ -14,6 +15,17 @@ func forward(t *testing.T, layers []nn.Layer, x *nn.Tensor) (*nn.Sequential, *nn
 		t.Fatal(err)
 	}
 	return net, tr
+}
+
+// explain runs Explain on the first sample of tr's input and fails the
+// test on an error.
+func explain(t *testing.T, net *nn.Sequential, tr *nn.Trace, method string, g Goal) *Result {
+	t.Helper()
+	r, err := Explain(context.Background(), Model{Net: net}, tr.Input, tr, method, g, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func equal(t *testing.T, what string, got *nn.Tensor, want []float32) {
@@ -46,7 +58,7 @@ func TestProjectHandWorked(t *testing.T) {
 		0, 4, 0, 1, 2,
 		1, 0, 3, 0, 1,
 	}, 1, 1, 5, 5)
-	_, tr := forward(t, []nn.Layer{conv, nn.NewReLU("relu"), nn.NewMaxPool2d("pool", 2, 2, 0)}, x)
+	net, tr := forward(t, []nn.Layer{conv, nn.NewReLU("relu"), nn.NewMaxPool2d("pool", 2, 2, 0)}, x)
 	equal(t, "pooled", tr.Steps[2].Out, []float32{0.5, 3.5, 1.5, 0.5})
 
 	pool := find(t, tr, "pool")
@@ -54,13 +66,13 @@ func TestProjectHandWorked(t *testing.T) {
 	if err != nil || u != (Unit{0, 0, 1}) {
 		t.Fatalf("strongest = %+v, %v; want channel 0 at (0,1)", u, err)
 	}
-	got, err := ProjectAt(tr, pool, Unit{Channel: 0, Y: 1, X: 0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := explain(t, net, tr, "deconvnet", Goal{Layer: "pool", At: &Pos{1, 0}})
 	want := make([]float32, 25)
 	want[3*5+1], want[4*5+2] = 1.5, -1.5
-	equal(t, "projection", got, want)
+	equal(t, "projection", got.Map, want)
+	if got.Value != 1.5 || got.Unit != (Unit{0, 1, 0}) || got.Strongest || got.Class != -1 {
+		t.Errorf("result %+v", got)
+	}
 }
 
 // Two 1-channel convolutions with ReLUs. The first is the identity, so its
@@ -77,10 +89,7 @@ func TestRectificationDiffersFromGradient(t *testing.T) {
 	x := nn.FromData([]float32{3, 1, 0.5, 1, 1, 1, 1, 1, 1}, 1, 1, 3, 3)
 	net, tr := forward(t, []nn.Layer{c1, nn.NewReLU("r1"), c2, nn.NewReLU("r2")}, x)
 
-	dec, err := ProjectAt(tr, find(t, tr, "r2"), Unit{0, 0, 0})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dec := explain(t, net, tr, "deconvnet", Goal{Layer: "r2", At: &Pos{0, 0}}).Map
 	equal(t, "deconvnet", dec, []float32{2, 0, 0, 0, 2, 0, 0, 0, 0})
 
 	seed := nn.New(tr.Steps[3].Out.Shape...)
@@ -90,20 +99,16 @@ func TestRectificationDiffersFromGradient(t *testing.T) {
 		t.Fatal(err)
 	}
 	equal(t, "gradient", grad, []float32{2, -2, 0, -2, 2, 0, 0, 0, 0})
-
-	// The walk's three operations agree with nn's backward under the
-	// deconvnet rule.
-	viaNN, err := net.Backward(tr, 3, seed, nn.Deconvnet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	equal(t, "nn.Backward(Deconvnet)", viaNN, dec.Data)
+	// The gradient method seeds 1, not the activation: half of that.
+	g := explain(t, net, tr, "gradient", Goal{Layer: "r2", At: &Pos{0, 0}}).Map
+	equal(t, "gradient method", g, []float32{1, -1, 0, -1, 1, 0, 0, 0, 0})
 }
 
 func TestProjectRejectsBadUnits(t *testing.T) {
-	_, tr := forward(t, []nn.Layer{nn.NewReLU("r")}, nn.New(1, 2, 3, 3))
+	net, tr := forward(t, []nn.Layer{nn.NewReLU("r")}, nn.New(1, 2, 3, 3))
 	for _, u := range []Unit{{2, 0, 0}, {0, 3, 0}, {0, 0, -1}} {
-		if _, err := ProjectAt(tr, find(t, tr, "r"), u); err == nil {
+		g := Goal{Layer: "r", Channel: u.Channel, At: &Pos{u.Y, u.X}}
+		if _, err := Explain(context.Background(), Model{Net: net}, tr.Input, tr, "deconvnet", g, Options{}, nil); err == nil {
 			t.Errorf("unit %+v accepted", u)
 		}
 	}
@@ -145,9 +150,9 @@ func TestProjectAtNestedLayer(t *testing.T) {
 		x.Data[i] = float32(i%9) / 9
 	}
 	a, b := mk()
-	_, nestedTr := forward(t, []nn.Layer{a, nn.NewReLU("r"), nn.NewResidual("res", nn.NewChain("res", b, nn.NewReLU("res.relu")), nil, nil)}, x)
+	nested, nestedTr := forward(t, []nn.Layer{a, nn.NewReLU("r"), nn.NewResidual("res", nn.NewChain("res", b, nn.NewReLU("res.relu")), nil, nil)}, x)
 	a2, b2 := mk()
-	_, flatTr := forward(t, []nn.Layer{a2, nn.NewReLU("r"), b2, nn.NewReLU("res.relu")}, x)
+	flat, flatTr := forward(t, []nn.Layer{a2, nn.NewReLU("r"), b2, nn.NewReLU("res.relu")}, x)
 
 	target, err := Find(nestedTr, "res.relu")
 	if err != nil {
@@ -157,15 +162,15 @@ func TestProjectAtNestedLayer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ProjectAt(nestedTr, target, u)
-	if err != nil {
-		t.Fatal(err)
+	for _, method := range []string{"deconvnet", "gradient", "guided"} {
+		g := Goal{Layer: "res.relu", Channel: 1}
+		got := explain(t, nested, nestedTr, method, g)
+		want := explain(t, flat, flatTr, method, g)
+		if got.Unit != u || want.Unit != u {
+			t.Errorf("%s: strongest %+v and %+v, want %+v", method, got.Unit, want.Unit, u)
+		}
+		equal(t, method+" from a nested layer", got.Map, want.Map.Data)
 	}
-	want, err := ProjectAt(flatTr, find(t, flatTr, "res.relu"), u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	equal(t, "nested projection", got, want.Data)
 	if _, err := Find(nestedTr, "res.nothing"); err == nil {
 		t.Error("found a missing layer")
 	}
@@ -200,33 +205,17 @@ func TestChannelsLastUnits(t *testing.T) {
 	}
 }
 
-// Attribute by hand on y = relu(2x) over x = (1, -1): the unit y[0] = 2
-// seeds 2, which the ReLU passes (its input 2 > 0) and the 1x1 filter
-// doubles: 4 at x[0], 0 at x[1], for the gradient and for guided
-// backpropagation alike. The deconvnet rule gives ProjectAt's picture.
-func TestAttributeRules(t *testing.T) {
+// By hand on y = relu(2x) over x = (1, -1): the unit y[0] = 2. The
+// gradient and guided backpropagation seed 1, which the ReLU passes (its
+// input 2 > 0) and the 1x1 filter doubles: 2 at x[0], 0 at x[1]; the
+// deconvnet seeds the activation 2: 4 at x[0].
+func TestRuleMethods(t *testing.T) {
 	conv := nn.NewConv2d("c", 1, 1, 1, 1, 0, false)
 	conv.Weight.Value.Data[0] = 2
-	net := &nn.Sequential{Layers: []nn.Layer{conv, nn.NewReLU("r")}}
 	x := nn.New(1, 1, 1, 2)
 	x.Data[0], x.Data[1] = 1, -1
-	tr, err := net.Forward(x, &nn.Context{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := Find(tr, "r")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, rule := range []nn.Rule{nn.Gradient, nn.Guided} {
-		got, err := Attribute(net, tr, tg, Unit{0, 0, 0}, rule)
-		if err != nil || got.Data[0] != 4 || got.Data[1] != 0 {
-			t.Errorf("%s: %v, %v; want [4 0]", rule, got, err)
-		}
-	}
-	got, err := Attribute(net, tr, tg, Unit{0, 0, 0}, nn.Deconvnet)
-	want, _ := ProjectAt(tr, tg, Unit{0, 0, 0})
-	if err != nil || got.Data[0] != want.Data[0] || got.Data[1] != want.Data[1] {
-		t.Errorf("deconvnet: %v, %v; ProjectAt gives %v", got, err, want)
+	net, tr := forward(t, []nn.Layer{conv, nn.NewReLU("r")}, x)
+	for method, want := range map[string][]float32{"gradient": {2, 0}, "guided": {2, 0}, "deconvnet": {4, 0}} {
+		equal(t, method, explain(t, net, tr, method, Goal{Layer: "r"}).Map, want)
 	}
 }

@@ -20,17 +20,25 @@ import (
 // maxScale bounds attribute's -scale.
 const maxScale = 64
 
-func attribute(_ context.Context, args []string, stdout io.Writer) error {
+func attribute(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("attribute", flag.ContinueOnError)
-	method := fs.String("method", "deconvnet", "deconvnet, gradient or guided")
+	method := fs.String("method", "deconvnet", strings.Join(deconv.MethodNames(), ", "))
 	name := fs.String("model", "", "model name (default: the checkpoint's)")
 	weights := fs.String("weights", "", "convscope checkpoint or PyTorch state_dict; empty: random init")
-	seed := fs.Uint64("seed", 0, "seed of the random initialisation when -weights is empty")
+	initSeed := fs.Uint64("init-seed", 0, "seed of the random initialisation when -weights is empty")
 	imagePath := fs.String("image", "", "input picture (PNG, JPEG, GIF)")
 	tensorPath := fs.String("tensor", "", "input tensor: safetensors with an NCHW tensor named \"input\" (sample 0 is used)")
-	layer := fs.String("layer", "", "layer whose unit to project (its strongest unit of -channel)")
-	channel := fs.Int("channel", 0, "channel of -layer")
-	class := fs.Int("class", -1, "class whose logit to attribute when no -layer is given (default: the predicted one)")
+	layer := fs.String("layer", "", "layer whose unit to explain (gradcam: the layer whose maps are weighted)")
+	channel := fs.Int("channel", 0, "channel of -layer's unit")
+	y := fs.Int("y", -1, "row of -layer's unit (with -x; default: the channel's strongest unit)")
+	x := fs.Int("x", -1, "column of -layer's unit (with -y)")
+	class := fs.Int("class", -1, "class to explain when no -layer is given, and gradcam's class (default: the predicted one)")
+	steps := fs.Int("steps", 32, "ig: number of steps M")
+	samples := fs.Int("samples", 25, "smoothgrad: number of noisy copies")
+	noise := fs.Float64("noise", 0.15, "smoothgrad: noise standard deviation as a fraction of the input's range")
+	seed := fs.Uint64("seed", 0, "smoothgrad: seed of the noise")
+	window := fs.Int("window", 0, "occlusion: side of the grey square in input pixels (default: a seventh of the height)")
+	stride := fs.Int("stride", 0, "occlusion: step of the square (default: half the window)")
 	out := fs.String("out", "", "output: FILE.png (a picture) or FILE.safetensors (the raw map, tensor \"attribution\")")
 	scale := fs.Int("scale", 8, "enlargement of the PNG picture (1 to 64)")
 	if err := fs.Parse(args); err != nil {
@@ -39,108 +47,93 @@ func attribute(_ context.Context, args []string, stdout io.Writer) error {
 	if *scale < 1 || *scale > maxScale {
 		return fmt.Errorf("-scale %d: want 1 to %d", *scale, maxScale)
 	}
-	rule, err := nn.ParseRule(*method)
-	if err != nil {
-		return err
+	if _, err := deconv.Lookup(*method); err != nil {
+		return fmt.Errorf("-method: %w", err)
 	}
 	if *out == "" {
 		return fmt.Errorf("-out FILE.png or FILE.safetensors is required")
 	}
-	m, meta, err := loadModel(*name, *weights, *seed)
+	if (*y < 0) != (*x < 0) {
+		return fmt.Errorf("give both -y and -x, or neither for the strongest unit")
+	}
+	m, meta, err := loadModel(*name, *weights, *initSeed)
 	if err != nil {
 		return err
 	}
-	x, err := loadInput(m, meta, *imagePath, *tensorPath)
+	in, err := loadInput(m, meta, *imagePath, *tensorPath)
 	if err != nil {
 		return err
 	}
-	if x.Shape[0] > 1 {
-		x = x.Sample(0)
-	}
-	tr, err := m.Net.Forward(x, &nn.Context{}, nil)
-	if err != nil {
-		return err
+	if in.Shape[0] > 1 {
+		in = in.Sample(0)
 	}
 	sum, err := zoo.Summarize(m)
 	if err != nil {
 		return err
 	}
-	target, unit, seedSig, err := seedSignal(tr, sum, *layer, *channel, *class)
+	goal := deconv.Goal{Layer: *layer, Channel: *channel, Class: *class}
+	if *y >= 0 {
+		goal.At = &deconv.Pos{Y: *y, X: *x}
+	}
+	model := deconv.Model{Net: m.Net, ChannelsLast: func(name string) bool {
+		row, _, _ := sum.Row(name)
+		return row.Layout == "hwc"
+	}}
+	opt := deconv.Options{Steps: *steps, Samples: *samples, Noise: *noise, Seed: *seed, Window: *window, Stride: *stride}
+	r, err := deconv.Explain(ctx, model, in, nil, *method, goal, opt, nil)
 	if err != nil {
 		return err
 	}
-	var att *nn.Tensor
-	if *layer != "" || rule == nn.Deconvnet {
-		att, err = deconv.Attribute(m.Net, tr, target, unit, rule)
-	} else { // a class logit's gradient, seeded with 1
-		att, err = m.Net.BackwardFromPath(tr, target.Path, seedSig, rule, nil)
-	}
-	if err != nil {
-		return err
+	what := fmt.Sprintf("%s of class %d", r.Method, r.Class)
+	if r.Class < 0 {
+		what = fmt.Sprintf("%s of %s channel %d at (%d,%d)", r.Method, r.Layer, r.Unit.Channel, r.Unit.Y, r.Unit.X)
+	} else if r.Layer != "" {
+		what += " at " + r.Layer
 	}
 	if strings.EqualFold(filepath.Ext(*out), ".safetensors") {
-		meta := map[string]string{"method": rule.String(), "model": m.Name, "layer": target.Name}
-		if err := nn.SaveSafetensors(*out, map[string]*nn.Tensor{"attribution": att}, meta); err != nil {
+		meta := map[string]string{"method": r.Method, "model": m.Name, "layer": r.Layer, "class": fmt.Sprint(r.Class),
+			"unit": fmt.Sprintf("%d,%d,%d", r.Unit.Channel, r.Unit.Y, r.Unit.X)}
+		if err := nn.SaveSafetensors(*out, map[string]*nn.Tensor{"attribution": r.Map}, meta); err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "wrote %s (%s from %s)\n", *out, rule, target.Name)
+		fmt.Fprintf(stdout, "wrote %s (%s)\n", *out, what)
 		return nil
 	}
-	pic, peak, err := viz.Signed(att)
-	if err != nil {
-		return err
+	if max(m.Input[1], m.Input[2])**scale > maxImageSide {
+		return fmt.Errorf("-scale %d makes a %dx%d picture wider than %d pixels", *scale, m.Input[2]**scale, m.Input[1]**scale, maxImageSide)
 	}
-	if b := pic.Bounds(); max(b.Dx(), b.Dy())**scale > maxImageSide {
-		return fmt.Errorf("-scale %d makes a %dx%d map wider than %d pixels", *scale, b.Dx(), b.Dy(), maxImageSide)
-	}
-	big := viz.Upscale(pic, *scale)
-	if *layer != "" {
-		row, _, ok := sum.Row(target.Name)
-		if !ok {
-			return fmt.Errorf("no summary row for %s", target.Name)
+	var pic *image.RGBA
+	var scaleNote string
+	if meth, _ := deconv.Lookup(r.Method); meth.Heat() {
+		var lo, hi float32
+		pic, lo, hi, err = viz.Heat(r.Map, in, m.Input[2]**scale, m.Input[1]**scale)
+		if err != nil {
+			return err
 		}
-		box := row.Box(unit.Y, unit.X, m.Input[1], m.Input[2])
-		viz.DrawBox(big, image.Rect(box.Min.X**scale, box.Min.Y**scale, box.Max.X**scale, box.Max.Y**scale), color.RGBA{255, 64, 64, 255})
+		scaleNote = fmt.Sprintf("heat from %.4g to %.4g", lo, hi)
+	} else {
+		small, peak, err := viz.Signed(r.Map)
+		if err != nil {
+			return err
+		}
+		pic = viz.Upscale(small, *scale)
+		scaleNote = fmt.Sprintf("max |value| %.4g", peak)
 	}
-	b, err := viz.PNG(big)
+	if r.Class < 0 {
+		row, _, ok := sum.Row(r.Layer)
+		if !ok {
+			return fmt.Errorf("no summary row for %s", r.Layer)
+		}
+		box := row.Box(r.Unit.Y, r.Unit.X, m.Input[1], m.Input[2])
+		viz.DrawBox(pic, image.Rect(box.Min.X**scale, box.Min.Y**scale, box.Max.X**scale, box.Max.Y**scale), color.RGBA{255, 64, 64, 255})
+	}
+	b, err := viz.PNG(pic)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(*out, b, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%s from %s, max |value| %.4g)\n", *out, rule, target.Name, peak)
+	fmt.Fprintf(stdout, "wrote %s (%s, %s)\n", *out, what, scaleNote)
 	return nil
-}
-
-// seedSignal picks where the backward walk starts: the strongest unit of a
-// layer's channel (its own activation, all else zero, as Zeiler & Fergus),
-// the layer found by name anywhere in the network, or 1 at a class logit.
-// The summary says which layers are channels-last (inside ConvNeXt blocks).
-func seedSignal(tr *nn.Trace, sum *zoo.Summary, layer string, channel, class int) (deconv.Target, deconv.Unit, *nn.Tensor, error) {
-	if layer != "" {
-		t, err := deconv.Find(tr, layer)
-		if err != nil {
-			return t, deconv.Unit{}, nil, err
-		}
-		row, _, _ := sum.Row(layer)
-		t.ChannelsLast = row.Layout == "hwc"
-		u, err := deconv.StrongestAt(t, channel)
-		if err != nil {
-			return t, u, nil, err
-		}
-		s, err := deconv.SeedAt(t, u)
-		return t, u, s, err
-	}
-	logits := tr.Output()
-	if class < 0 {
-		class = nn.ArgMax(logits.Data)
-	}
-	if class >= logits.Len() {
-		return deconv.Target{}, deconv.Unit{}, nil, fmt.Errorf("class %d of %d", class, logits.Len())
-	}
-	s := nn.New(logits.Shape...)
-	s.Data[class] = 1
-	last := len(tr.Steps) - 1
-	return deconv.Target{Name: tr.Steps[last].Layer.Name(), Path: []int{last}, Step: &tr.Steps[last]}, deconv.Unit{Channel: class}, s, nil
 }

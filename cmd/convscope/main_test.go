@@ -173,7 +173,7 @@ func TestAttributeSafetensors(t *testing.T) {
 	in := filepath.Join(dir, "x.safetensors")
 	nn.SaveSafetensors(in, map[string]*nn.Tensor{"input": x}, nil)
 	out := filepath.Join(dir, "att.safetensors")
-	if _, err := run(t, "attribute", "-method", "gradient", "-model", "lenet5", "-seed", "2", "-tensor", in, "-class", "4", "-out", out); err != nil {
+	if _, err := run(t, "attribute", "-method", "gradient", "-model", "lenet5", "-init-seed", "2", "-tensor", in, "-class", "4", "-out", out); err != nil {
 		t.Fatal(err)
 	}
 	got, _, err := nn.LoadSafetensors(out)

@@ -1,12 +1,13 @@
 // Package session is the room behind the page's one websocket: it runs a
 // picture through a model and streams every layer's maps as they are
-// computed, then answers deconvnet projection requests from the same
-// forward pass. The protocol is in protocol.go and docs/PROTOCOL.md.
+// computed, then answers attribution requests (the deconvnet and its
+// relatives, package deconv) from the same forward pass. The protocol is in protocol.go and docs/PROTOCOL.md.
 //
-// Each connection has exactly two goroutines: the reader (the handler's own
+// Each connection has two goroutines: the reader (the handler's own
 // goroutine), which reads client messages and does the work for each in
 // turn, and the writer, which alone writes to the socket (frames queued by
-// the reader, pings, the close on shutdown).
+// the reader, pings, the close on shutdown); and while a long attribution
+// runs, a third (a job), which a newer request stops.
 package session
 
 import (
@@ -15,6 +16,7 @@ import (
 	"image"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -62,6 +64,11 @@ type Handler struct {
 	// QueueWait is how long a run waits for the budget; New sets
 	// DefaultQueueWait.
 	QueueWait time.Duration
+	// Long holds the slots of the long attributions (integrated
+	// gradients, SmoothGrad, occlusion: many passes each) that may run at
+	// once, so that they leave the CPU to other visitors' runs; New gives
+	// one per two CPUs, at least one. nil: no bound.
+	Long *Budget
 
 	models   Models
 	uploads  Uploads
@@ -88,6 +95,7 @@ const DefaultQueueWait = 30 * time.Second
 func New(models Models, uploads Uploads, samples Samples, log *slog.Logger, stop <-chan struct{}) *Handler {
 	return &Handler{
 		models: models, uploads: uploads, samples: samples, log: log, stop: stop, IdleRelease: DefaultIdleRelease, QueueWait: DefaultQueueWait,
+		Long: NewBudget(int64(max(1, runtime.NumCPU()/2))),
 		// The default CheckOrigin refuses cross-origin pages.
 		upgrader: websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 64 << 10},
 	}

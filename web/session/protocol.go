@@ -41,9 +41,13 @@ type Request struct {
 	Layer string `json:"layer,omitempty"`
 	// Channel is the feature map (or the vector element) (project).
 	Channel *int `json:"channel,omitempty"`
-	// Method is how the unit is projected: "deconvnet" (the default),
-	// "gradient" or "guided" (project; nn.ParseRule).
+	// Method is the attribution method: "deconvnet" (the default) or any
+	// other of Hello.Methods (project; deconv.Methods).
 	Method string `json:"method,omitempty"`
+	// Class, when set, makes the projection explain that class's score
+	// (-1: the predicted class) instead of a unit; Grad-CAM explains it at
+	// Layer, or at its default layer when Layer is empty (project).
+	Class *int `json:"class,omitempty"`
 	// Y and X pick a unit of the map; both absent means its strongest
 	// activation (project).
 	Y *int `json:"y,omitempty"`
@@ -80,6 +84,20 @@ type Hello struct {
 	// Galleries lists each gallery's pictures, served at
 	// /samples/<gallery>/<file>.
 	Galleries map[string][]SampleRef `json:"galleries"`
+	// Methods are the attribution methods a projection may ask for.
+	Methods []MethodRef `json:"methods"`
+}
+
+// MethodRef describes an attribution method in the hello message.
+type MethodRef struct {
+	Name  string `json:"name"`
+	About string `json:"about"`
+	// Heat says the method's map is drawn as a heat map over the input
+	// (Grad-CAM, occlusion), not as a picture shaped like it.
+	Heat bool `json:"heat"`
+	// Long says the method runs many passes: progress messages come
+	// while it works, and a newer request stops it.
+	Long bool `json:"long"`
 }
 
 // Start opens a run: the model and the plan of layers whose maps follow.
@@ -130,6 +148,16 @@ type Queued struct {
 	Ahead int    `json:"ahead"`
 }
 
+// Progress reports a long attribution's advance (ig, smoothgrad): Done of
+// Total passes. Occlusion reports its own in partial projections.
+type Progress struct {
+	Type   string `json:"type"` // "progress"
+	Run    int    `json:"run"`
+	Method string `json:"method"`
+	Done   int    `json:"done"`
+	Total  int    `json:"total"`
+}
+
 // Prediction ends a run with the class probabilities.
 type Prediction struct {
 	Type    string    `json:"type"` // "prediction"
@@ -148,27 +176,43 @@ type Unit struct {
 	X       int `json:"x"`
 }
 
-// Projection describes a deconvnet projection; a binary frame of kind
-// KindProjection (a PNG) follows.
+// Projection describes an attribution: of a unit (Class is -1) or of a
+// class; a binary frame of kind KindProjection (a PNG of the input's size)
+// follows.
 type Projection struct {
 	Type string `json:"type"` // "projection"
 	Run  int    `json:"run"`
-	// Layer is the projected layer's dotted name, Index its row.
+	// Method is the attribution method (Hello.Methods).
+	Method string `json:"method"`
+	// Class is the class explained, -1 for a unit.
+	Class int `json:"class"`
+	// Layer is the unit's layer (or Grad-CAM's) and Index its row; for a
+	// class without a layer, "" and -1.
 	Layer      string  `json:"layer"`
 	Index      int     `json:"index"`
 	Unit       Unit    `json:"unit"`
 	Strongest  bool    `json:"strongest"`
-	Activation float32 `json:"activation"`
-	// Method is the backward rule used: deconvnet, gradient or guided.
-	Method string `json:"method"`
+	Activation float32 `json:"activation"` // the unit's activation, or the class's logit
 	// RF is the receptive field's side in input pixels and Whole whether
 	// the unit sees the whole input; Box is the field of the unit clipped
-	// to the input, [x0, y0, x1, y1) in input pixels.
+	// to the input, [x0, y0, x1, y1) in input pixels (units only).
 	RF    int    `json:"rf"`
 	Whole bool   `json:"whole"`
 	Box   [4]int `json:"box"`
-	// Peak is max|v| of the projection: mid grey is 0, white +Peak.
-	Peak float32 `json:"peak"`
+	// Heat says the PNG is a heat map over the input: its colour goes
+	// from Lo (Viridis' dark blue) to Hi (yellow), and Shape is the map's
+	// own (rows, columns) before it was stretched over the input.
+	// Otherwise mid grey is 0 and white +Peak (max |v|).
+	Heat  bool    `json:"heat"`
+	Lo    float32 `json:"lo"`
+	Hi    float32 `json:"hi"`
+	Shape []int   `json:"shape"`
+	Peak  float32 `json:"peak"`
+	// Partial says more of the map is coming (occlusion, row by row);
+	// Done of Total passes have run.
+	Partial bool `json:"partial"`
+	Done    int  `json:"done"`
+	Total   int  `json:"total"`
 }
 
 // Error answers a message the server could not act on. The connection
@@ -186,7 +230,7 @@ const (
 	// KindInput carries the model's input as C*H*W bytes, 0..255 for
 	// [0,1] before normalisation.
 	KindInput = 2
-	// KindProjection carries a PNG of the deconvnet projection.
+	// KindProjection carries a PNG of an attribution (Projection).
 	KindProjection = 3
 )
 

@@ -20,7 +20,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/convscope/convscope/data"
-	"github.com/convscope/convscope/deconv"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
@@ -56,13 +55,15 @@ type frame struct {
 }
 
 // session is one websocket's state. Only the reader goroutine touches the
-// fields below send; the writer touches conn's write side only.
+// fields below send (a job only sends); the writer touches conn's write
+// side only.
 type session struct {
-	conn *websocket.Conn
-	h    *Handler
-	log  *slog.Logger
-	send chan frame
-	done chan struct{} // closed when the writer exits
+	conn   *websocket.Conn
+	h      *Handler
+	log    *slog.Logger
+	send   chan frame
+	done   chan struct{} // closed when the writer exits
+	pairMu sync.Mutex    // keeps a JSON message and its binary frame together
 
 	// mu guards what follows against the idle timer (forget); the reader
 	// holds it while it handles a message.
@@ -80,6 +81,8 @@ type session struct {
 	arena      *nn.Arena
 	arenaModel string
 	traceMark  int
+	// job is the long attribution under way, if any (attribute.go).
+	job *job
 }
 
 func newSession(conn *websocket.Conn, h *Handler, log *slog.Logger) *session {
@@ -194,6 +197,10 @@ func (s *session) forget() {
 func (s *session) forgetIdle(quiet time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if quiet > 0 && s.busy() { // a long attribution at work is not idle
+		return
+	}
+	s.stopJob()
 	if (s.held == nil && s.trace == nil) || time.Since(s.heard) < quiet {
 		return
 	}
@@ -299,7 +306,7 @@ func decodeRequest(msg []byte, req *Request) error {
 const MaxName = 200
 
 func (s *session) hello() Hello {
-	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}}
+	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}, Methods: s.h.methods()}
 	for _, e := range s.h.models.Entries() {
 		g := catalog.GalleryFor(e)
 		about := ""
@@ -388,12 +395,13 @@ const maxOpen = 4096
 // blocks req.Open names right after their block), then the prediction. The
 // pass becomes the session's trace for projections.
 func (s *session) run(req Request) error {
-	if req.Layer != "" || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil || req.Method != "" {
+	if req.Layer != "" || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil || req.Method != "" || req.Class != nil {
 		return errors.New("a run takes model, sample or upload, and open only")
 	}
 	if len(req.Open) > maxOpen {
 		return fmt.Errorf("a run opens at most %d blocks", maxOpen)
 	}
+	s.stopJob() // a new picture: the old one's attribution is moot
 	m, err := s.h.models.Open(req.Model)
 	if err != nil {
 		return err
@@ -423,11 +431,8 @@ func (s *session) run(req Request) error {
 		return err
 	}
 	in.Type, in.Run, in.Shape = "input", run, m.Net.Input
-	if err := s.pushJSON(in); err != nil {
-		return err
-	}
 	hdr := Header{Kind: KindInput, Run: run, Index: -1, C: c, H: h, W: w, Min: 0, Max: 1}
-	if err := s.push(frame{websocket.BinaryMessage, hdr.Frame(data.PixelBytes(pixels))}); err != nil {
+	if err := s.pushPair(in, hdr.Frame(data.PixelBytes(pixels))); err != nil {
 		return err
 	}
 
@@ -472,11 +477,8 @@ func (s *session) sendLayer(run int, sum *zoo.Summary, st *nn.Step, took time.Du
 	maps = maps.Shrink(MaxMapSide)
 	meta := Layer{Type: "layer", Run: run, Index: index, Name: row.Name, Kind: row.Type,
 		Shape: row.Maps, Min: maps.Min, Max: maps.Max, Ms: ms(took)}
-	if err := s.pushJSON(meta); err != nil {
-		return err
-	}
 	hdr := Header{Kind: KindMaps, Run: run, Index: index, C: maps.C, H: maps.H, W: maps.W, Min: maps.Min, Max: maps.Max}
-	return s.push(frame{websocket.BinaryMessage, hdr.Frame(maps.Pixels)})
+	return s.pushPair(meta, hdr.Frame(maps.Pixels))
 }
 
 // sendParts sends the parts of st when open names it, and theirs when open
@@ -502,7 +504,7 @@ func (s *session) sendParts(run int, sum *zoo.Summary, st *nn.Step, open map[str
 // open streams the parts of one block of the kept trace, as a run does
 // for the blocks it opens.
 func (s *session) open(req Request) error {
-	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Method != "" {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Method != "" || req.Class != nil {
 		return errors.New("an open takes run and layer only")
 	}
 	row, _, err := s.keptRow(req)
@@ -551,80 +553,6 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-// project answers a projection request from the kept trace: the picture of
-// one unit under the asked method (the deconvnet by default), its
-// receptive field and its activation.
-func (s *session) project(req Request) error {
-	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil {
-		return errors.New("a projection takes run, layer, channel, y, x and method only")
-	}
-	rule := nn.Deconvnet
-	if req.Method != "" {
-		var err error
-		if rule, err = nn.ParseRule(req.Method); err != nil {
-			return fmt.Errorf("unknown method %q (want deconvnet, gradient or guided)", clip(req.Method))
-		}
-	}
-	info, index, err := s.keptRow(req)
-	if err != nil {
-		return err
-	}
-	mc, mh, mw := info.Maps[0], 1, 1
-	if len(info.Maps) == 3 {
-		mh, mw = info.Maps[1], info.Maps[2]
-	}
-	if req.Channel == nil || *req.Channel < 0 || *req.Channel >= mc {
-		return fmt.Errorf("channel must be in [0,%d) for layer %s", mc, info.Name)
-	}
-	target, err := deconv.Find(s.trace, info.Name)
-	if err != nil { // a row of the summary the pass did not record
-		return fmt.Errorf("layer %s did not run in this pass (an auxiliary head runs only in training)", info.Name)
-	}
-	target.ChannelsLast = info.Layout == "hwc"
-	var u deconv.Unit
-	strongest := req.Y == nil && req.X == nil
-	switch {
-	case strongest:
-		if u, err = deconv.StrongestAt(target, *req.Channel); err != nil {
-			return err
-		}
-	case req.Y == nil || req.X == nil:
-		return errors.New("give both y and x, or neither for the strongest unit")
-	case *req.Y < 0 || *req.Y >= mh || *req.X < 0 || *req.X >= mw:
-		return fmt.Errorf("unit (y=%d, x=%d) outside layer %s's %dx%d maps", *req.Y, *req.X, info.Name, mh, mw)
-	default:
-		u = deconv.Unit{Channel: *req.Channel, Y: *req.Y, X: *req.X}
-	}
-	at, err := target.Index(u)
-	if err != nil {
-		return err
-	}
-	proj, err := deconv.Attribute(s.model.Net.Net, s.trace, target, u, rule) // its tensors come from the arena, above the trace
-	defer s.arena.ReleaseTo(s.traceMark)
-	if err != nil {
-		return err
-	}
-	img, peak, err := viz.Signed(proj)
-	if err != nil {
-		return err
-	}
-	png, err := viz.PNG(img)
-	if err != nil {
-		return err
-	}
-	in := s.model.Net.Input
-	box := info.Box(u.Y, u.X, in[1], in[2])
-	meta := Projection{Type: "projection", Run: s.runs, Layer: info.Name, Index: index, Unit: Unit(u), Strongest: strongest,
-		Activation: target.Step.Out.Data[at], Method: rule.String(), RF: info.RF, Whole: info.Whole,
-		Box: [4]int{box.Min.X, box.Min.Y, box.Max.X, box.Max.Y}, Peak: peak}
-	if err := s.pushJSON(meta); err != nil {
-		return err
-	}
-	s.log.Debug("projection", "layer", info.Name, "arena_bytes", s.arena.Bytes(), "budget_share", s.cost)
-	hdr := Header{Kind: KindProjection, Run: s.runs, Index: index, C: in[0], H: in[1], W: in[2], Min: -peak, Max: peak}
-	return s.push(frame{websocket.BinaryMessage, hdr.Frame(png)})
-}
-
 // push queues a frame for the writer; errClosed once the writer is gone.
 func (s *session) push(f frame) error {
 	select {
@@ -633,6 +561,17 @@ func (s *session) push(f frame) error {
 	case <-s.done:
 		return errClosed
 	}
+}
+
+// pushPair queues a JSON message and the binary frame it describes,
+// together: a job's goroutine and the reader may both be sending.
+func (s *session) pushPair(meta any, binary []byte) error {
+	s.pairMu.Lock()
+	defer s.pairMu.Unlock()
+	if err := s.pushJSON(meta); err != nil {
+		return err
+	}
+	return s.push(frame{websocket.BinaryMessage, binary})
 }
 
 // pushJSON queues v as a JSON text message.

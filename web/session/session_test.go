@@ -86,8 +86,9 @@ func serveModel(t *testing.T, model string, models func(*catalog.Catalog) sessio
 
 // client is a test's end of the websocket.
 type client struct {
-	t    *testing.T
-	conn *websocket.Conn
+	t     *testing.T
+	conn  *websocket.Conn
+	hello session.Hello // the connection's first message
 }
 
 func (f *fixture) dial(t *testing.T) *client {
@@ -103,6 +104,7 @@ func (f *fixture) dial(t *testing.T) *client {
 	if hello.Version != session.Version || len(hello.Models) != 1 || hello.Models[0].Name != f.models.Entries()[0].Name {
 		t.Fatalf("hello = %+v", hello)
 	}
+	c.hello = hello
 	return c
 }
 
@@ -243,12 +245,41 @@ func zooNumel(s []int) int {
 	return n
 }
 
-// project sends a projection request and returns the answer and its PNG.
+// project sends a projection request and returns the answer and its PNG
+// (the whole map: a long method's partial maps are passed over).
 func (c *client) project(req string) (session.Projection, image.Image) {
 	c.t.Helper()
 	c.send(req)
+	for {
+		p, img := c.projection()
+		if !p.Partial {
+			return p, img
+		}
+	}
+}
+
+// projection reads one projection message and its PNG, skipping progress
+// and queued messages.
+func (c *client) projection() (session.Projection, image.Image) {
+	c.t.Helper()
 	var p session.Projection
-	c.json("projection", &p)
+	for {
+		kind, b := c.next()
+		var head struct{ Type string }
+		if kind != websocket.TextMessage || json.Unmarshal(b, &head) != nil {
+			c.t.Fatalf("want a projection, got a %d message %q", kind, b)
+		}
+		if head.Type == "progress" || head.Type == "queued" {
+			continue
+		}
+		if head.Type != "projection" {
+			c.t.Fatalf("want a projection, got %s", b)
+		}
+		if err := json.Unmarshal(b, &p); err != nil {
+			c.t.Fatal(err)
+		}
+		break
+	}
 	h, b := c.frame(session.KindProjection)
 	img, err := png.Decode(bytes.NewReader(b))
 	if err != nil {
@@ -257,8 +288,8 @@ func (c *client) project(req string) (session.Projection, image.Image) {
 	if h.Index != p.Index || h.Run != p.Run || h.W != img.Bounds().Dx() || h.H != img.Bounds().Dy() {
 		c.t.Fatalf("projection frame %+v, picture %v", h, img.Bounds())
 	}
-	if h.Min != -p.Peak || h.Max != p.Peak {
-		c.t.Fatalf("projection frame scale [%v,%v], peak %v", h.Min, h.Max, p.Peak)
+	if p.Heat && (h.Min != p.Lo || h.Max != p.Hi) || !p.Heat && (h.Min != -p.Peak || h.Max != p.Peak) {
+		c.t.Fatalf("projection frame scale [%v,%v], projection %+v", h.Min, h.Max, p)
 	}
 	return p, img
 }
