@@ -75,7 +75,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	hosts := fl.String("allowed-hosts", "", "comma-separated host names the server answers to, against DNS rebinding; "+
 		"other names get 421 (IP addresses are always answered). Empty or * allows all. "+
 		"(default localhost, 127.0.0.1, [::1] and the host of -addr, or this machine's name when -addr has none)")
-	memoryMiB := fl.Int64("memory", machineMiB()*7/10, "MiB the server's memory should stay within: the Go runtime's soft limit "+
+	memoryMiB := fl.Int64("memory", machineMiB()*7/10, "MiB the server's memory should stay within: the Go runtime's soft limit, less 64 MiB for the binary "+
 		"(runtime/debug.SetMemoryLimit; the GOMEMLIMIT variable, when set, wins); default 70% of this machine's memory")
 	passMiB := fl.Int64("pass-memory", -1, "MiB of -memory for the forward passes visitors' pages keep (a VGG-16 pass takes about 220); "+
 		"past it a run waits in line, its place shown, then hears the server is busy (0: no bound; default half of -memory)")
@@ -89,7 +89,9 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		*passMiB = *memoryMiB / 2
 	}
 	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
-		debug.SetMemoryLimit(*memoryMiB << 20)
+		// The runtime's limit leaves room for what it does not count in
+		// the process's resident memory: the binary's code and data.
+		debug.SetMemoryLimit(max(*memoryMiB<<20*15/16, *memoryMiB<<20-outsideHeap))
 	}
 	logger.Info("memory", "limit_mib", debug.SetMemoryLimit(-1)>>20, "passes_mib", *passMiB)
 	if *maxSessions < 0 {
@@ -179,6 +181,11 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		PassMemory:   opts.passMemory,
 	}), nil
 }
+
+// outsideHeap is the resident memory the Go runtime's limit does not
+// count (the binary's code and data, about 40 MiB): the runtime's limit is
+// -memory less this, or 15/16 of it for a small -memory.
+const outsideHeap = 64 << 20
 
 // machineMiB is this machine's memory (/proc/meminfo's MemTotal), or
 // 8192 MiB where that cannot be read.

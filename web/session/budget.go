@@ -15,13 +15,20 @@ var errTooBig = errors.New("larger than the whole budget")
 // PassCost estimates the memory a session holds for one kept forward pass
 // of a model: every layer's output (a mark that only names another tensor,
 // an identity shortcut, holds nothing of its own) and the input, as float32,
-// twice over for the buffers a projection walks back with.
+// twice over for the buffers a projection walks back with; and the largest
+// convolution's unrolled input (im2col: MACs / output channels floats),
+// the scratch a pass or a projection borrows while it runs (VGG-16's first
+// block: 115 MB).
 func PassCost(s *zoo.Summary) int64 {
 	n := int64(1)
 	for _, d := range s.Input {
 		n *= int64(d)
 	}
+	var scratch int64
 	for _, l := range s.Layers {
+		if l.Type == "Conv2d" && len(l.Output) > 0 && l.Output[0] > 0 {
+			scratch = max(scratch, l.MACs/int64(l.Output[0]))
+		}
 		if l.Parts > 0 || l.Type == "Identity" {
 			continue
 		}
@@ -31,7 +38,7 @@ func PassCost(s *zoo.Summary) int64 {
 		}
 		n += k
 	}
-	return 2 * 4 * n
+	return 2*4*n + 4*scratch
 }
 
 // Budget shares memory among the forward passes sessions keep (a VGG-16
@@ -144,6 +151,21 @@ func (b *Budget) Acquire(ctx context.Context, n int64, wait func(ahead int)) err
 			return ctx.Err()
 		}
 	}
+}
+
+// TryAcquire takes n bytes if they are free now beside any reservation
+// (as Acquire would at once); it never waits.
+func (b *Budget) TryAcquire(n int64) bool {
+	if b == nil {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.free-b.reserved(nil) {
+		return false
+	}
+	b.free -= n
+	return true
 }
 
 // leave takes w out of the line and wakes the others; b.mu is held.

@@ -129,3 +129,23 @@ func TestBudgetLargeRunIsNotStarved(t *testing.T) {
 		<-done
 	}
 }
+
+// TryAcquire takes what fits at once, and never what a patient run has
+// reserved.
+func TestBudgetTryAcquire(t *testing.T) {
+	b := session.NewBudget(100)
+	b.Patience = time.Millisecond
+	if !b.TryAcquire(60) || b.TryAcquire(50) || b.Free() != 40 {
+		t.Fatalf("took 60 then refused 50: %d free", b.Free())
+	}
+	got := make(chan error)
+	go func() { got <- b.Acquire(context.Background(), 80, nil) }()
+	time.Sleep(20 * time.Millisecond) // the run of 80 waits past its patience
+	if b.TryAcquire(10) {
+		t.Fatal("took 10 of the 40 free while a patient run of 80 waits")
+	}
+	b.Release(60)
+	if err := <-got; err != nil || b.Free() != 20 {
+		t.Fatalf("the run of 80: %v, %d free", err, b.Free())
+	}
+}

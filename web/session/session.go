@@ -366,6 +366,13 @@ func (s *session) admit(m *catalog.Model) error {
 	s.h.Budget.Release(s.cost)
 	s.cost = 0
 	cost := PassCost(m.Summary)
+	if s.h.Budget.TryAcquire(cost) {
+		s.cost = cost
+		return nil
+	}
+	// The arena's buffers are the memory the share paid for: a session
+	// that waits (or gives up) holds none.
+	s.arena, s.arenaModel = nil, ""
 	ctx, cancel := context.WithTimeout(context.Background(), s.h.QueueWait)
 	defer cancel()
 	var closed error
