@@ -219,3 +219,39 @@ func TestRuleMethods(t *testing.T) {
 		equal(t, method, explain(t, net, tr, method, Goal{Layer: "r"}).Map, want)
 	}
 }
+
+// The walk back's choices are named for the rule methods only, once per
+// layer type, and only for the layers the walk may cross.
+func TestCaveats(t *testing.T) {
+	net, tr := forward(t, []nn.Layer{nn.NewConv2d("c", 1, 2, 1, 1, 0, false), nn.NewGELU("g"), nn.NewTanh("t"), nn.NewGELU("g2"), nn.NewReLU("r")}, nn.New(1, 1, 2, 2))
+	_ = net
+	at := func(method, layer string) []string {
+		return Caveats(tr, &Result{Method: method, Layer: layer, Class: -1})
+	}
+	if c := at("deconvnet", "g"); len(c) != 1 || !contains(c[0], "GELU counts as a rectifier") {
+		t.Errorf("deconvnet from g: %q", c)
+	}
+	if c := at("deconvnet", "r"); len(c) != 2 || !contains(c[1], "Tanh is not a rectifier") {
+		t.Errorf("deconvnet from r: %q (GELU once, then Tanh)", c)
+	}
+	if c := at("guided", "t"); len(c) != 2 || !contains(c[0], "GELU passes the signal where it is positive") {
+		t.Errorf("guided from t: %q", c)
+	}
+	for _, m := range []string{"gradient", "gradcam", "ig", "smoothgrad", "occlusion"} {
+		if c := at(m, "r"); c != nil {
+			t.Errorf("%s: %q", m, c)
+		}
+	}
+	if c := Caveats(tr, &Result{Method: "deconvnet", Class: 0}); len(c) != 2 {
+		t.Errorf("a class crosses every layer: %q", c)
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}

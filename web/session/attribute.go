@@ -96,7 +96,7 @@ func (s *session) project(req Request) error {
 		if err != nil {
 			return err
 		}
-		return s.sendAttribution(run, m, s.trace.Input, r, deconv.Progress{})
+		return s.sendAttribution(run, m, s.trace.Input, r, deconv.Progress{}, deconv.Caveats(s.trace, r))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &job{cancel: cancel, done: make(chan struct{})}
@@ -146,7 +146,7 @@ func (s *session) longAttribution(ctx context.Context, run int, m *catalog.Model
 		last = time.Now()
 		if p.Partial != nil {
 			r := &deconv.Result{Method: name, Map: p.Partial, Class: -1}
-			sendErr = s.sendAttribution(run, m, x, r, p)
+			sendErr = s.sendAttribution(run, m, x, r, p, nil)
 			return
 		}
 		sendErr = s.pushJSON(Progress{Type: "progress", Run: run, Method: name, Done: p.Done, Total: p.Total})
@@ -158,7 +158,7 @@ func (s *session) longAttribution(ctx context.Context, run int, m *catalog.Model
 	if sendErr != nil {
 		return sendErr
 	}
-	return s.sendAttribution(run, m, x, r, deconv.Progress{})
+	return s.sendAttribution(run, m, x, r, deconv.Progress{}, nil)
 }
 
 // busyError explains a wait that ended: the session's own stop, or the
@@ -234,13 +234,13 @@ func (s *session) goal(req Request, method deconv.Method) (deconv.Goal, error) {
 
 // sendAttribution sends a result: its description, then its PNG (a heat
 // map over the input x, or a signed picture shaped like it). p is the
-// progress of a partial map.
-func (s *session) sendAttribution(run int, m *catalog.Model, x *nn.Tensor, r *deconv.Result, p deconv.Progress) error {
+// progress of a partial map; notes are the walk's caveats.
+func (s *session) sendAttribution(run int, m *catalog.Model, x *nn.Tensor, r *deconv.Result, p deconv.Progress, notes []string) error {
 	method, _ := deconv.Lookup(r.Method)
 	in := m.Net.Input
 	meta := Projection{Type: "projection", Run: run, Method: r.Method, Class: r.Class, Layer: r.Layer, Index: -1,
 		Unit: Unit(r.Unit), Strongest: r.Strongest, Activation: r.Value, Heat: method.Heat(),
-		Partial: p.Total > 0, Done: p.Done, Total: p.Total}
+		Partial: p.Total > 0, Done: p.Done, Total: p.Total, Notes: notes}
 	if r.Layer != "" {
 		info, index, ok := m.Summary.Row(r.Layer)
 		if !ok {

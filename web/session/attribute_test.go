@@ -3,6 +3,7 @@ package session_test
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -46,6 +47,8 @@ func TestEveryMethod(t *testing.T) {
 			t.Errorf("occlusion: shape %v, want 13x13 (a 4-pixel square every 2 over 28)", p.Shape)
 		case name != "gradcam" && (p.Class != -1 || !p.Strongest || p.Unit.Channel != 5):
 			t.Errorf("%s: unit %+v", name, p)
+		case (name == "deconvnet" || name == "guided") != (len(p.Notes) == 1 && strings.Contains(p.Notes[0], "Tanh is not a rectifier")):
+			t.Errorf("%s: notes %q (LeNet-5's tanh is a choice under the deconvnet and guided backpropagation only)", name, p.Notes)
 		}
 		// The class.
 		if name == "gradcam" {

@@ -208,6 +208,10 @@ type Projection struct {
 	Hi    float32 `json:"hi"`
 	Shape []int   `json:"shape"`
 	Peak  float32 `json:"peak"`
+	// Notes name the layers on the walk back whose treatment under the
+	// method is convscope's choice, not the method's paper
+	// (deconv.Caveats).
+	Notes []string `json:"notes,omitempty"`
 	// Partial says more of the map is coming (occlusion, row by row);
 	// Done of Total passes have run.
 	Partial bool `json:"partial"`
