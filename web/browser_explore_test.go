@@ -36,11 +36,11 @@ func TestBrowserOpensBlocksAndKeepsTheViewInTheURL(t *testing.T) {
 		t.Fatalf("layer1.0's columns %q", cols)
 	}
 	b.clickMap("layer1.0.conv2", 5)
-	b.projected("layer1.0.conv2", 5, "deconvnet")
+	b.projected("layer1.0.conv2", 5, "Deconvnet (Zeiler & Fergus)")
 	// Guided backpropagation instead of the deconvnet, for the same unit.
 	b.do("choose guided backpropagation", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('[data-testid="method-select"]');
 		s.value = 'guided'; s.dispatchEvent(new Event('change')); })()`))
-	info := b.projected("layer1.0.conv2", 5, "guided backpropagation")
+	info := b.projected("layer1.0.conv2", 5, "Guided backpropagation")
 	b.do("scroll to the block", chromedp.Evaluate[chromedp.Void](`document.querySelector('`+rowSel("layer1.0")+`').scrollIntoView()`))
 	b.screenshot("resnet-block") // README's docs/screenshot.png
 

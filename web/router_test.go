@@ -6,6 +6,7 @@ import (
 	"compress/zlib"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -483,8 +484,8 @@ func TestHostCheck(t *testing.T) {
 	}
 }
 
-// Deps.MaxSessions caps the websockets: past it /ws answers 503 with a
-// message; the open session and the pages go on.
+// Deps.MaxSessions caps the websockets: past it /ws closes at once with
+// 1013 and the reason; the open session and the pages go on.
 func TestSessionCapThroughTheRouter(t *testing.T) {
 	h, _ := newRouterWith(t, func(d *web.Deps) { d.MaxSessions = 1 })
 	srv := httptest.NewServer(h)
@@ -496,17 +497,15 @@ func TestSessionCapThroughTheRouter(t *testing.T) {
 	}
 	defer first.Close()
 	readUntil(t, first, "hello")
-	second, res, err := websocket.DefaultDialer.Dial(url, nil)
-	if err == nil {
-		second.Close()
-		t.Fatal("a second session opened past MaxSessions 1")
+	second, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	body := []byte{}
-	if res != nil {
-		body, _ = io.ReadAll(res.Body)
-	}
-	if res == nil || res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "too many open sessions") {
-		t.Fatalf("second session: %v %q, want 503 too many open sessions", err, body)
+	_, _, err = second.ReadMessage()
+	second.Close()
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) || ce.Code != websocket.CloseTryAgainLater || !strings.Contains(ce.Text, "too many open sessions") {
+		t.Fatalf("second session past MaxSessions 1: %v, want close 1013, too many open sessions", err)
 	}
 	if rec := serve(h, "GET", "/", nil); rec.Code != 200 {
 		t.Errorf("GET / at the cap: %d", rec.Code)

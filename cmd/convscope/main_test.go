@@ -220,3 +220,61 @@ func TestAttributeNestedLayer(t *testing.T) {
 		}
 	}
 }
+
+// attribute follows issue 15's contract for every method: the safetensors
+// file holds one tensor "attribution", shaped like the input, or the map
+// (Grad-CAM at its layer's resolution, occlusion one value per square).
+func TestAttributeEveryMethod(t *testing.T) {
+	dir := t.TempDir()
+	x := nn.New(1, 1, 28, 28)
+	for i := range x.Data {
+		x.Data[i] = float32(i%7) / 7
+	}
+	in := filepath.Join(dir, "x.safetensors")
+	nn.SaveSafetensors(in, map[string]*nn.Tensor{"input": x}, nil)
+	for method, want := range map[string][]int{
+		"deconvnet": {1, 1, 28, 28}, "gradient": {1, 1, 28, 28}, "guided": {1, 1, 28, 28},
+		"gradcam": {1, 1, 10, 10}, "ig": {1, 1, 28, 28}, "smoothgrad": {1, 1, 28, 28}, "occlusion": {1, 1, 7, 7},
+	} {
+		out := filepath.Join(dir, method+".safetensors")
+		args := []string{"-method", method, "-model", "lenet5", "-tensor", in, "-out", out, "-steps", "4", "-samples", "3", "-seed", "9", "-window", "4", "-stride", "4"}
+		if method == "gradcam" {
+			args = append(args, "-layer", "c3", "-class", "2")
+		} else {
+			args = append(args, "-class", "2")
+		}
+		msg, err := run(t, "attribute", args...)
+		if err != nil {
+			t.Fatalf("%s: %v", method, err)
+		}
+		ts, meta, err := nn.LoadSafetensors(out)
+		if err != nil || ts["attribution"] == nil || !nn.SameShape(ts["attribution"].Shape, want) || len(ts) != 1 {
+			t.Fatalf("%s: %v %v, want one tensor %v", method, ts, err, want)
+		}
+		if meta["method"] != method || meta["class"] != "2" || !strings.Contains(msg, "of class 2") {
+			t.Errorf("%s: metadata %v, message %q", method, meta, msg)
+		}
+	}
+	// The unit of a layer, at a chosen position, as a PNG.
+	png := filepath.Join(dir, "unit.png")
+	if msg, err := run(t, "attribute", "-method", "smoothgrad", "-model", "lenet5", "-tensor", in, "-layer", "c3", "-channel", "4", "-y", "2", "-x", "7", "-out", png); err != nil || !strings.Contains(msg, "c3 channel 4 at (2,7)") {
+		t.Fatalf("a chosen unit: %v %q", err, msg)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-method", "lrp"}, "unknown method"},
+		{[]string{"-layer", "c3", "-y", "2"}, "both -y and -x"},
+		{[]string{"-method", "occlusion", "-window", "40"}, "window 40"},
+		{[]string{"-method", "ig", "-steps", "5000"}, "steps 5000"},
+		{[]string{"-method", "smoothgrad", "-noise", "-1"}, "noise -1"},
+		{[]string{"-class", "10"}, "class 10"},
+		{[]string{"-layer", "c3", "-channel", "16"}, "channel 16"},
+	} {
+		args := append([]string{"-model", "lenet5", "-tensor", in, "-out", filepath.Join(dir, "bad.png")}, bad.args...)
+		if _, err := run(t, "attribute", args...); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%v: %v, want %q", bad.args, err, bad.want)
+		}
+	}
+}

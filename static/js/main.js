@@ -22,7 +22,10 @@ const predTime = $('pred-time');
 const narrow = matchMedia('(max-width: 700px)');
 
 // The view, from the URL; the page was rendered for app.dataset.model.
-const v = view.read();
+const methodSelect = $('method-select');
+const explainSelect = $('explain-select');
+const methodNames = [...methodSelect.options].map((o) => o.value);
+const v = view.read(location.search, methodNames);
 v.model = app.dataset.model;
 
 const state = {
@@ -34,6 +37,10 @@ const state = {
   pendingOpen: new Set(), // blocks opened while a run was streaming
   last: null, // the latest run request, repeated after a reconnection
   started: false, // whether the page has asked for its first run
+  top: -1, // the latest run's predicted class
+  inputName: '', // the latest run's input, for captions
+  // the compare row: methods still to ask for, the one asked, the target
+  compare: { active: false, queue: [], asked: '', target: '' },
 };
 
 // The upload limit of docs/PROTOCOL.md, checked here too so that a large
@@ -128,12 +135,99 @@ function placeProjection(row) {
 }
 narrow.addEventListener('change', () => placeProjection(v.layer ? layers.named(v.layer) : null));
 
+/** projectRequest is the project message for the view's target and method. */
+function projectRequest(method) {
+  const msg = { type: 'project', run: state.run, method };
+  if (v.explain === 'unit') {
+    if (!v.layer) return null;
+    msg.layer = v.layer;
+    if (method === 'gradcam') return msg; // the predicted class, weighing the selected layer's maps
+    msg.channel = v.channel;
+    if (v.y !== undefined) Object.assign(msg, { y: v.y, x: v.x });
+    return msg;
+  }
+  msg.class = v.explain === 'predicted' ? -1 : v.explain;
+  if (method === 'gradcam' && v.layer) msg.layer = v.layer;
+  return msg;
+}
+
+function targetLabel() {
+  if (v.explain === 'unit') return v.layer ? `${v.layer}, map ${v.channel}` : 'the selected unit';
+  const k = v.explain === 'predicted' ? state.top : v.explain;
+  return `class ${k}${state.classes?.[k] ? ` (${state.classes[k]})` : ''}`;
+}
+
 function requestProjection() {
-  if (!v.layer || !state.done) return;
-  const msg = { type: 'project', run: state.run, layer: v.layer, channel: v.channel, method: v.method };
-  if (v.y !== undefined) Object.assign(msg, { y: v.y, x: v.x });
+  stopCompare();
+  if (!state.done) return;
+  const msg = projectRequest(v.method);
   view.write(v);
+  if (!msg) return;
+  if (v.explain !== 'unit') projection.explainClass(targetLabel());
   socket.send(msg);
+}
+
+/** methodTitle is a method's label in the menu. */
+function methodTitle(name) {
+  return [...methodSelect.options].find((o) => o.value === name)?.textContent || name;
+}
+
+// The compare row: every method for the current target, asked one after
+// the other (a newer request stops a long one), each drawn as it arrives.
+function startCompare() {
+  if (!state.done || !projectRequest(v.method)) return;
+  const c = state.compare;
+  Object.assign(c, { active: true, queue: [...methodNames], target: targetLabel() });
+  $('compare').hidden = false;
+  $('compare-title').textContent = `Every method for ${c.target}, on ${state.inputName}`;
+  // the input first, as in the papers' figures
+  const fig = document.createElement('figure');
+  const input = document.createElement('canvas');
+  input.className = 'pixelated';
+  input.width = inputCanvas.width;
+  input.height = inputCanvas.height;
+  input.getContext('2d').drawImage(inputCanvas, 0, 0);
+  const cap = document.createElement('figcaption');
+  cap.textContent = 'input';
+  fig.append(input, cap);
+  $('compare-row').replaceChildren(fig);
+  $('compare').scrollIntoView({ block: 'nearest' });
+  askNextCompare();
+}
+
+function askNextCompare() {
+  const c = state.compare;
+  if (!c.queue.length) {
+    stopCompare();
+    status('compare: done', 'ready');
+    return;
+  }
+  c.asked = c.queue.shift();
+  status(`compare: ${methodTitle(c.asked)}…`, 'running');
+  socket.send(projectRequest(c.asked));
+}
+
+function stopCompare() {
+  state.compare.active = false;
+  state.compare.queue = [];
+}
+
+/** addCompare puts one method's picture (or its error) in the compare row. */
+function addCompare(method, meta, png, message) {
+  const fig = document.createElement('figure');
+  fig.dataset.method = method;
+  fig.dataset.testid = 'compare-item';
+  if (png) {
+    const img = document.createElement('img');
+    img.className = meta.heat ? 'zoom' : 'zoom pixelated';
+    img.src = URL.createObjectURL(new Blob([png], { type: 'image/png' }));
+    img.alt = `${methodTitle(method)} of ${state.compare.target}`;
+    fig.append(img);
+  }
+  const cap = document.createElement('figcaption');
+  cap.textContent = message ? `${methodTitle(method)}: ${message}` : methodTitle(method);
+  fig.append(cap);
+  $('compare-row').append(fig);
 }
 
 /** showModel fills the model card and gallery for a hello entry. */
@@ -180,10 +274,12 @@ function onMessage(msg) {
       app.dataset.done = 'false';
       layers.reset(msg, v.open);
       probs.reset(msg.classes);
+      fillExplain(msg.classes);
       predTime.textContent = '';
       if (v.layer && !layers.named(v.layer)) Object.assign(v, { layer: '', channel: undefined, y: undefined, x: undefined });
       break;
     case 'input':
+      state.inputName = msg.source === 'sample' ? msg.name : 'an uploaded picture';
       inputNote.textContent =
         msg.source === 'sample'
           ? `sample ${msg.name}`
@@ -199,6 +295,7 @@ function onMessage(msg) {
       state.done = true;
       app.dataset.done = 'true';
       probs.show(msg);
+      state.top = msg.top;
       predTime.textContent = `forward pass ${msg.ms.toFixed(1)} ms`;
       status(`run ${msg.run}: ${msg.classes[msg.top]} (${(100 * msg.probs[msg.top]).toFixed(1)}%)`, 'ready');
       for (const name of state.pendingOpen) socket.send({ type: 'open', run: state.run, layer: name });
@@ -208,10 +305,15 @@ function onMessage(msg) {
         showSelection(row, v.channel);
         requestProjection();
       } else if (row) projection.clear();
+      else if (v.explain !== 'unit') requestProjection();
       break;
     }
     case 'projection':
       state.projection = msg;
+      break;
+    case 'progress':
+      if (msg.run === state.run && !state.compare.active) projection.working(msg.done, msg.total, methodTitle(msg.method));
+      if (state.compare.active) status(`compare: ${methodTitle(msg.method)}, ${msg.done} of ${msg.total} passes…`, 'running');
       break;
     case 'error':
       // A session quiet for a while forgets its pass (docs/PROTOCOL.md):
@@ -219,6 +321,11 @@ function onMessage(msg) {
       if ((msg.request === 'project' || msg.request === 'open') && /run a picture first/.test(msg.message) && state.last) {
         state.last = { ...state.last, open: [...v.open] };
         send(state.last);
+        return;
+      }
+      if (msg.request === 'project' && state.compare.active) {
+        addCompare(state.compare.asked, null, null, msg.message);
+        askNextCompare();
         return;
       }
       status(msg.message, 'error');
@@ -251,22 +358,68 @@ function onFrame(frame) {
         requestProjection();
       }
       break;
-    case Kind.PROJECTION:
-      if (state.projection && frame.run === state.run && state.projection.index === frame.index) {
-        projection.show(state.projection, frame);
+    case Kind.PROJECTION: {
+      const meta = state.projection;
+      if (!meta || frame.run !== state.run || meta.index !== frame.index) return;
+      const c = state.compare;
+      if (c.active) {
+        if (!meta.partial && meta.method === c.asked) {
+          addCompare(c.asked, meta, frame.payload);
+          askNextCompare();
+        }
+        return;
       }
+      const context = { model: v.model, input: state.inputName, classes: state.classes };
+      projection.show(meta, frame, methodTitle(meta.method), context)?.then(() => {
+        $('download-button').disabled = !projection.last;
+      });
       break;
+    }
   }
 }
 
-// the projection method
-const methodSelect = $('method-select');
+// the projection method and what it explains
 methodSelect.value = v.method;
+const methodAbout = $('method-about');
+function showAbout() {
+  methodAbout.textContent = methodSelect.selectedOptions[0]?.title || '';
+}
+showAbout();
 methodSelect.addEventListener('change', () => {
   v.method = methodSelect.value;
-  view.write(v);
+  showAbout();
   requestProjection();
 });
+
+/** fillExplain lists the model's classes as targets, keeping the choice. */
+function fillExplain(classes) {
+  const keep = [...explainSelect.options].slice(0, 2);
+  const opts = classes.map((name, k) => {
+    const o = document.createElement('option');
+    o.value = String(k);
+    o.textContent = `class ${k}: ${name}`;
+    return o;
+  });
+  explainSelect.replaceChildren(...keep, ...opts);
+  explainSelect.value = String(v.explain);
+  if (explainSelect.selectedIndex < 0) {
+    v.explain = 'unit';
+    explainSelect.value = 'unit';
+  }
+}
+explainSelect.value = String(v.explain);
+explainSelect.addEventListener('change', () => {
+  const val = explainSelect.value;
+  v.explain = val === 'unit' || val === 'predicted' ? val : Number(val);
+  requestProjection();
+});
+
+$('compare-button').addEventListener('click', startCompare);
+$('compare-close').addEventListener('click', () => {
+  stopCompare();
+  $('compare').hidden = true;
+});
+$('download-button').addEventListener('click', () => projection.download());
 
 // the model menu switches at once, keeping the input
 const modelSelect = $('model-select');

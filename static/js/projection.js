@@ -1,13 +1,17 @@
 // The projection panel: the selected map enlarged (a click on a pixel picks
 // that unit), the model's input with the unit's receptive field, and the
-// deconvnet projection of the unit in pixel space with the same box.
+// attribution in pixel space (any method of deconv: a signed picture, or a
+// heat map over the input) with the same box and, as Zeiler & Fergus show
+// projections, the field cropped and enlarged; a progress bar for long
+// methods, and a download of the view with its caption.
 
 import { viridis, gray, paint, fmt } from './colormap.js';
 
-const ZOOM = 168; // CSS side of the enlarged pictures
+const ZOOM = 168; // CSS side of the enlarged map and field
+const PAIR = 128; // CSS side of the input and the attribution, side by side
 
-function zoomOf(h, w) {
-  return Math.max(1, Math.floor(ZOOM / Math.max(h, w)));
+function zoomOf(h, w, side = ZOOM) {
+  return Math.max(1, Math.floor(side / Math.max(h, w)));
 }
 
 // blit draws a small canvas onto a k-times larger one, pixels kept square.
@@ -42,6 +46,14 @@ export class Projection {
     this.peak = document.getElementById('projection-peak');
     this.min = document.getElementById('projection-min');
     this.max = document.getElementById('projection-max');
+    this.legendBar = document.getElementById('projection-legend-bar');
+    this.scale = document.getElementById('projection-scale');
+    this.what = document.getElementById('projection-what');
+    this.progress = document.getElementById('projection-progress');
+    this.crop = document.getElementById('projection-crop');
+    this.cropFigure = document.getElementById('projection-crop-figure');
+    this.caption = ''; // names model, input, target and method: the download's
+    this.last = null; // {meta, img} of the latest whole attribution
     this.url = null;
     this.selected = null; // {row, channel}
     this.inputFrame = null;
@@ -85,10 +97,26 @@ export class Projection {
   select(row, channel, label) {
     this.selected = { row, channel, label };
     this.unit = null;
+    this.panel.dataset.target = 'unit';
     this.panel.dataset.state = 'loading';
     this.drawMap(null);
     this.mapCaption.textContent = `${row.info.name} · ${label}`;
     this.info.textContent = `projecting ${row.info.name}, ${label}…`;
+  }
+
+  /** explainClass readies the panel for a class's attribution. */
+  explainClass(label) {
+    this.panel.dataset.target = 'class';
+    this.panel.dataset.state = 'loading';
+    this.info.textContent = `explaining ${label}…`;
+  }
+
+  /** working shows a long method's progress (done of total passes). */
+  working(done, total, method) {
+    this.progress.hidden = false;
+    this.progress.max = total;
+    this.progress.value = done;
+    this.info.textContent = `${method}: ${done} of ${total} passes…`;
   }
 
   drawMap(unit) {
@@ -116,50 +144,154 @@ export class Projection {
     }
   }
 
-  /** show draws a projection message and its PNG frame. */
-  show(meta, frame) {
-    if (!this.selected || !this.inputFrame) return;
-    this.unit = meta.unit;
-    this.drawMap(meta.unit);
+  /**
+   * show draws a projection message and its PNG frame; title is the
+   * method's label, and context names the model and the input (for the
+   * caption). It resolves with the picture once drawn.
+   */
+  show(meta, frame, title, context) {
+    if (!this.inputFrame) return;
+    const unitTarget = meta.class < 0;
+    if (unitTarget && !this.selected) return;
+    this.panel.dataset.target = unitTarget ? 'unit' : 'class';
+    if (unitTarget) {
+      this.unit = meta.unit;
+      this.drawMap(meta.unit);
+    }
+    const boxed = unitTarget && !meta.whole;
     const [x0, y0, x1, y1] = meta.box;
-    // the input with the receptive field
+    // the input, with the receptive field
     const { c, h, w, payload } = this.inputFrame;
     const small = document.createElement('canvas');
     paint(small, payload, h, w, gray, c);
-    const k = zoomOf(h, w);
+    const k = zoomOf(h, w, PAIR);
     const ctx = blit(this.input, small, k);
-    box(ctx, x0, y0, x1, y1, k, '#ff3b30');
-    // the projection, with the same box on an overlay
+    if (boxed) box(ctx, x0, y0, x1, y1, k, '#ff3b30');
+    // the attribution, with the same box on an overlay
     if (this.url) URL.revokeObjectURL(this.url);
     this.url = URL.createObjectURL(new Blob([frame.payload], { type: 'image/png' }));
+    this.image.classList.toggle('pixelated', !meta.heat); // a heat map is smooth
     this.image.style.width = `${w * k}px`;
     this.image.style.height = `${h * k}px`;
     this.image.dataset.ready = 'false';
-    this.image.onload = () => {
-      this.image.dataset.ready = 'true';
-      this.panel.dataset.state = 'ready';
-    };
+    const drawn = new Promise((resolve) => {
+      this.image.onload = () => {
+        this.image.dataset.ready = meta.partial ? 'partial' : 'true';
+        if (!meta.partial) {
+          this.panel.dataset.state = 'ready';
+          this.progress.hidden = true;
+          this.last = { meta, img: this.image };
+          this.drawCrop(meta, boxed);
+        }
+        resolve(this.image);
+      };
+    });
     this.image.src = this.url;
     this.imageBox.width = w * k;
     this.imageBox.height = h * k;
     const octx = this.imageBox.getContext('2d');
     octx.clearRect(0, 0, w * k, h * k);
-    box(octx, x0, y0, x1, y1, k, '#ff3b30');
+    if (boxed) box(octx, x0, y0, x1, y1, k, '#ff3b30');
     this.inputBox.width = 0; // the box is drawn into the input itself
-    this.peak.textContent = `(±${fmt(meta.peak)})`;
-    this.min.textContent = fmt(-meta.peak);
-    this.max.textContent = fmt(meta.peak);
+    this.what.textContent = meta.heat ? `${title} over the input` : title;
+    if (meta.heat) {
+      this.legendBar.className = 'legend-bar viridis';
+      this.peak.textContent = '';
+      this.min.textContent = fmt(meta.lo);
+      this.max.textContent = fmt(meta.hi);
+      const grid = meta.shape.join('×');
+      this.scale.textContent =
+        meta.method === 'occlusion'
+          ? `colour: ${unitTarget ? 'the unit\'s activation' : 'the class\'s probability'} with the grey square at each place (${grid} places), from ${fmt(meta.lo)} (dark) to ${fmt(meta.hi)} (yellow)`
+          : `colour: the ${grid} map, stretched over the input, from ${fmt(meta.lo)} (dark) to ${fmt(meta.hi)} (yellow)`;
+    } else {
+      this.legendBar.className = 'legend-bar gray';
+      this.peak.textContent = `(±${fmt(meta.peak)})`;
+      this.min.textContent = fmt(-meta.peak);
+      this.max.textContent = fmt(meta.peak);
+      this.scale.textContent = `grey is 0; white +${fmt(meta.peak)}, black −${fmt(meta.peak)}, the largest magnitude${c === 3 ? ', each colour channel on its own' : ''}`;
+    }
+    if (meta.partial) {
+      this.working(meta.done, meta.total, title);
+      return drawn;
+    }
+    if (meta.notes?.length) this.scale.textContent += `. On the way back: ${meta.notes.join('; ')}.`;
+    const target = unitTarget ? this.unitText(meta) : `class ${meta.class}${context.classes?.[meta.class] ? ` (${context.classes[meta.class]})` : ''}${meta.layer ? ` at ${meta.layer}` : ''} · logit ${fmt(meta.activation)}`;
+    this.info.textContent = `${target} · ${title}`;
+    this.caption = `convscope · ${context.model} · ${context.input} · ${unitTarget ? this.unitText(meta) : target} · ${title}`;
+    return drawn;
+  }
+
+  unitText(meta) {
     const u = meta.unit;
     const vector = this.selected.row.frame.h === 1 && this.selected.row.frame.w === 1;
     const where = vector ? this.selected.label : `map ${u.channel}, unit (y ${u.y}, x ${u.x})`;
+    const [x0, y0, x1, y1] = meta.box;
     const field = meta.whole ? 'sees the whole input' : `receptive field ${meta.rf}×${meta.rf}, box x ${x0}–${x1 - 1}, y ${y0}–${y1 - 1}`;
-    const method = { deconvnet: 'deconvnet', gradient: 'gradient', guided: 'guided backpropagation' }[meta.method] || meta.method;
-    this.info.textContent = `${meta.layer} · ${where}${meta.strongest ? ' (strongest)' : ''} · activation ${fmt(meta.activation)} · ${field} · ${method}`;
+    return `${meta.layer} · ${where}${meta.strongest ? ' (strongest)' : ''} · activation ${fmt(meta.activation)} · ${field}`;
+  }
+
+  /** drawCrop shows the attribution inside the unit's field, enlarged. */
+  drawCrop(meta, boxed) {
+    this.cropFigure.hidden = !boxed || meta.heat;
+    if (this.cropFigure.hidden) return;
+    const [x0, y0, x1, y1] = meta.box;
+    const side = Math.max(x1 - x0, y1 - y0);
+    const k = Math.max(1, Math.floor(ZOOM / side));
+    this.crop.width = (x1 - x0) * k;
+    this.crop.height = (y1 - y0) * k;
+    const ctx = this.crop.getContext('2d');
+    ctx.imageSmoothingEnabled = false;
+    const sx = this.image.naturalWidth / this.inputFrame.w; // the PNG's pixels per input pixel
+    ctx.drawImage(this.image, x0 * sx, y0 * sx, (x1 - x0) * sx, (y1 - y0) * sx, 0, 0, this.crop.width, this.crop.height);
+  }
+
+  /**
+   * download saves the view as a PNG: the input, the attribution (and its
+   * cropped field) side by side, the colour scale and the caption.
+   */
+  download() {
+    if (!this.last) return;
+    const parts = [this.input, this.image];
+    if (!this.cropFigure.hidden) parts.push(this.crop);
+    const side = 224;
+    const pad = 12;
+    const lines = [this.caption, this.scale.textContent];
+    const out = document.createElement('canvas');
+    out.width = parts.length * (side + pad) + pad;
+    out.height = side + 2 * pad + 18 * lines.length + pad;
+    const ctx = out.getContext('2d');
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(0, 0, out.width, out.height);
+    parts.forEach((p, i) => {
+      ctx.imageSmoothingEnabled = p === this.image && this.last.meta.heat;
+      const wd = p.naturalWidth || p.width;
+      const ht = p.naturalHeight || p.height;
+      const f = side / Math.max(wd, ht);
+      ctx.drawImage(p, pad + i * (side + pad), pad, wd * f, ht * f);
+    });
+    ctx.fillStyle = '#111';
+    ctx.font = '13px sans-serif';
+    lines.forEach((line, i) => ctx.fillText(line, pad, side + 2 * pad + 14 + 18 * i, out.width - 2 * pad));
+    out.toBlob((blob) => {
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      const m = this.last.meta;
+      a.download = `convscope-${m.layer || `class${m.class}`}-${m.method}.png`.replace(/[^\w.-]+/g, '_');
+      a.dataset.testid = 'download-link';
+      document.body.append(a);
+      a.click();
+      setTimeout(() => {
+        URL.revokeObjectURL(a.href);
+        a.remove();
+      }, 1000);
+    }, 'image/png');
   }
 
   /** error shows a failed projection. */
   error(message) {
     this.panel.dataset.state = 'error';
+    this.progress.hidden = true;
     this.info.textContent = message;
   }
 

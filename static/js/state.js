@@ -7,12 +7,17 @@
 //   &layer=layer1.0.conv2&channel=3&y=4&x=5   the selected unit (y, x
 //                                       absent: the map's strongest)
 //   &method=guided                      how it is projected (absent: deconvnet)
+//   &explain=predicted                  what: the selected unit (absent), the
+//                                       predicted class, or a class's number
 //
 // It knows nothing of the page: main.js reads it once and writes it after
 // every change.
 
-/** read parses the URL's query into a view. */
-export function read(search = location.search) {
+/**
+ * read parses the URL's query into a view; methods are the method names
+ * the page offers (the first is the default).
+ */
+export function read(search = location.search, methods = ['deconvnet']) {
   const q = new URLSearchParams(search);
   const count = (k) => {
     const v = q.get(k);
@@ -29,7 +34,8 @@ export function read(search = location.search) {
     channel: count('channel'),
     y: count('y'),
     x: count('x'),
-    method: ['gradient', 'guided'].includes(q.get('method')) ? q.get('method') : 'deconvnet',
+    method: methods.includes(q.get('method')) ? q.get('method') : methods[0],
+    explain: q.get('explain') === 'predicted' ? 'predicted' : count('explain') ?? 'unit',
   };
   if (!view.layer || view.channel === undefined) Object.assign(view, { layer: '', channel: undefined });
   if (view.y === undefined || view.x === undefined) Object.assign(view, { y: undefined, x: undefined });
@@ -52,6 +58,7 @@ export function write(view) {
     }
   }
   if (view.method && view.method !== 'deconvnet') q.set('method', view.method);
+  if (view.explain !== undefined && view.explain !== 'unit') q.set('explain', view.explain);
   const url = `${location.pathname}?${q}`;
   if (url !== location.pathname + location.search) history.replaceState(null, '', url);
 }
