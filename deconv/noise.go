@@ -13,7 +13,7 @@ func Normals(seed, first uint64, n int) []float64 {
 		i := first + uint64(k)
 		pair := i / 2
 		u1 := (float64(splitmix(seed, 2*pair)>>11) + 1) / (1 << 53) // (0, 1]
-		u2 := float64(splitmix(seed, 2*pair+1)>>11) / (1 << 53)      // [0, 1)
+		u2 := float64(splitmix(seed, 2*pair+1)>>11) / (1 << 53)     // [0, 1)
 		r := math.Sqrt(-2 * math.Log(u1))
 		if i%2 == 0 {
 			out[k] = r * math.Cos(2*math.Pi*u2)

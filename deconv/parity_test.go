@@ -40,7 +40,9 @@ func weights(name string, t *nn.Tensor) {
 	}
 }
 
-func hasSuffix(s, suffix string) bool { return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix }
+func hasSuffix(s, suffix string) bool {
+	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
+}
 
 // TestParityWithPyTorch checks every method on a plain chain (AlexNet), a
 // residual network (ResNet-18) and an Inception network (GoogLeNet) against
