@@ -20,6 +20,7 @@ func (gradCAM) About() string {
 	return "Selvaraju et al.'s Grad-CAM: a layer's maps weighted by the class's mean gradient over each, the positive part"
 }
 func (gradCAM) Heat() bool { return true }
+func (gradCAM) Long() bool { return false }
 
 // resolveCAM fixes Grad-CAM's class and layer: the goal's layer, or the
 // last top-level layer with maps larger than 1x1.

@@ -19,6 +19,7 @@ func (integratedGradients) About() string {
 	return "Sundararajan et al.'s integrated gradients: the input times the mean gradient along the straight path from the mean picture"
 }
 func (integratedGradients) Heat() bool { return false }
+func (integratedGradients) Long() bool { return true }
 
 func (integratedGradients) explain(ctx context.Context, j *job) (*nn.Tensor, error) {
 	m, n := j.opt.Steps, j.x.Len()

@@ -19,6 +19,9 @@ type Method interface {
 	// Heat reports a map over the input's area (Grad-CAM, occlusion),
 	// drawn as a heat map, rather than a picture shaped like the input.
 	Heat() bool
+	// Long reports a method that runs many passes (a server runs it in
+	// the background, with progress); the others walk back once.
+	Long() bool
 	// explain computes the map for a job whose goal is resolved.
 	explain(ctx context.Context, j *job) (*nn.Tensor, error)
 }
@@ -26,14 +29,19 @@ type Method interface {
 // registry holds every method in the order the page and the CLI list them.
 var registry []Method
 
-// order is where each method's name sorts in the registry.
+// order is where each method's name sorts in the registry; a method not
+// listed comes after these, in the order its file registers it.
 var order = []string{"deconvnet", "gradient", "guided", "gradcam", "ig", "smoothgrad", "occlusion"}
 
 func register(m Method) {
 	registry = append(registry, m)
-	slices.SortStableFunc(registry, func(a, b Method) int {
-		return slices.Index(order, a.Name()) - slices.Index(order, b.Name())
-	})
+	rank := func(m Method) int {
+		if i := slices.Index(order, m.Name()); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(registry, func(a, b Method) int { return rank(a) - rank(b) })
 }
 
 // Methods lists every method.

@@ -23,6 +23,7 @@ func (occlusion) About() string {
 	return "Zeiler & Fergus' occlusion: a grey square slides over the picture; the map is the class's probability (or the unit's activation) with the square at each place"
 }
 func (occlusion) Heat() bool { return true }
+func (occlusion) Long() bool { return true }
 
 // OcclusionGrid is the occlusion map's rows and columns for an h×w input.
 func OcclusionGrid(h, w, window, stride int) (rows, cols int) {

@@ -34,6 +34,7 @@ func init() {
 func (r ruleMethod) Name() string  { return r.rule.String() }
 func (r ruleMethod) About() string { return r.about }
 func (r ruleMethod) Heat() bool    { return false }
+func (ruleMethod) Long() bool      { return false }
 
 func (r ruleMethod) explain(_ context.Context, j *job) (*nn.Tensor, error) {
 	path, i, err := j.scalar(j.tr, 0)

@@ -19,6 +19,7 @@ func (smoothGrad) About() string {
 	return "Smilkov et al.'s SmoothGrad: the gradient averaged over noisy copies of the input, which calms its speckle"
 }
 func (smoothGrad) Heat() bool { return false }
+func (smoothGrad) Long() bool { return true }
 
 func (smoothGrad) explain(ctx context.Context, j *job) (*nn.Tensor, error) {
 	n := j.x.Len()

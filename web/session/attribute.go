@@ -14,10 +14,6 @@ import (
 	"github.com/convscope/convscope/zoo"
 )
 
-// longMethods run many forward passes: they work in a goroutine of their
-// own (a job), stream their progress, and stop when a newer request comes.
-var longMethods = map[string]bool{"ig": true, "smoothgrad": true, "occlusion": true}
-
 // heatSide is the least side, in pixels, of a heat map's picture (it is
 // smooth, so a 28x28 input's is drawn at 224 rather than pixelated).
 const heatSide = 224
@@ -58,7 +54,7 @@ func (s *session) busy() bool {
 func (h *Handler) methods() []MethodRef {
 	var out []MethodRef
 	for _, m := range deconv.Methods() {
-		out = append(out, MethodRef{Name: m.Name(), About: m.About(), Heat: m.Heat(), Long: longMethods[m.Name()]})
+		out = append(out, MethodRef{Name: m.Name(), About: m.About(), Heat: m.Heat(), Long: m.Long()})
 	}
 	return out
 }
@@ -88,7 +84,9 @@ func (s *session) project(req Request) error {
 		row, _, _ := m.Summary.Row(layer)
 		return row.Layout == "hwc"
 	}}
-	if !longMethods[name] {
+	// A long method (many passes) works in a goroutine of its own (a job),
+	// streams its progress, and stops when a newer request comes.
+	if !method.Long() {
 		// One backward walk over the kept pass; its tensors come from the
 		// arena, above the pass.
 		defer s.arena.ReleaseTo(s.traceMark)
