@@ -91,19 +91,30 @@ func TestBrowserAttributionMethods(t *testing.T) {
 	b.do("scroll to the compare row", chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="compare"]`)))
 	b.screenshot("compare")
 
-	// The download: a PNG named for the view.
-	// (The page's policy lets a blob be read only as a picture: the
-	// download is decoded as one.)
-	b.do("catch the download", chromedp.Evaluate[chromedp.Void](`window.caught = null;
+	// The downloads: a PNG of the view and the numbers as .npy, named for
+	// the view. (The page's policy lets no script fetch a blob: the test
+	// keeps each blob the page makes, and reads the one a click saves.)
+	b.do("catch downloads", chromedp.Evaluate[chromedp.Void](`window.caught = null;
+		const made = new Map(), make = URL.createObjectURL;
+		URL.createObjectURL = (blob) => { const u = make(blob); made.set(u, blob); return u; };
 		HTMLAnchorElement.prototype.click = function () {
-			const name = this.download, img = new Image();
-			img.onload = () => { window.caught = { name, w: img.naturalWidth, h: img.naturalHeight }; };
-			img.onerror = () => { window.caught = { name, w: 0, h: 0 }; };
-			img.src = this.href;
+			const name = this.download;
+			made.get(this.href).arrayBuffer().then((buf) => {
+				const b = new Uint8Array(buf);
+				window.caught = { name, size: b.length, head: String.fromCharCode(...b.slice(1, 4)), text: new TextDecoder().decode(b.slice(10, 90)) };
+			});
 		};`))
-	b.do("download", chromedp.Click(chromedp.CSS(`[data-testid="download-button"]`), chromedp.NodeVisible), poll(`window.caught !== null`))
+	b.do("download the PNG", chromedp.Click(chromedp.CSS(`[data-testid="download-button"]`), chromedp.NodeVisible), poll(`window.caught !== null`))
 	dl := eval[map[string]any](b, `window.caught`)
-	if !strings.HasSuffix(dl["name"].(string), "-occlusion.png") || dl["w"].(float64) < 400 || dl["h"].(float64) < 224 {
-		t.Errorf("download %v: want a PNG of the input and the map side by side, with a caption", dl)
+	if !strings.HasSuffix(dl["name"].(string), "-occlusion.png") || dl["head"] != "PNG" || dl["size"].(float64) < 5000 {
+		t.Errorf("PNG download %v", dl)
+	}
+	b.do("download the numbers", chromedp.Evaluate[chromedp.Void](`window.caught = null`),
+		chromedp.Click(chromedp.CSS(`[data-testid="download-numbers"]`), chromedp.NodeVisible), poll(`window.caught !== null`))
+	dl = eval[map[string]any](b, `window.caught`)
+	// ZFNet's occlusion map of a 28x28 input: 13x13 squares of 4 at stride 2.
+	if !strings.HasSuffix(dl["name"].(string), "-occlusion.npy") || dl["head"] != "NUM" ||
+		!strings.Contains(dl["text"].(string), "'shape': (1, 1, 13, 13)") || (int(dl["size"].(float64))-4*13*13)%64 != 0 {
+		t.Errorf(".npy download %v", dl)
 	}
 }

@@ -375,6 +375,13 @@ function onFrame(frame) {
       });
       break;
     }
+    case Kind.NUMBERS: {
+      const meta = state.projection;
+      if (!meta || frame.run !== state.run || meta.index !== frame.index || state.compare.active) return;
+      projection.setNumbers(meta, frame);
+      $('download-numbers').disabled = false;
+      break;
+    }
   }
 }
 
@@ -420,6 +427,7 @@ $('compare-close').addEventListener('click', () => {
   $('compare').hidden = true;
 });
 $('download-button').addEventListener('click', () => projection.download());
+$('download-numbers').addEventListener('click', () => projection.downloadNumbers());
 
 // the model menu switches at once, keeping the input
 const modelSelect = $('model-select');

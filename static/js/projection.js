@@ -30,6 +30,19 @@ function box(ctx, x0, y0, x1, y1, k, colour) {
   ctx.strokeRect(x0 * k + 1, y0 * k + 1, (x1 - x0) * k - 2, (y1 - y0) * k - 2);
 }
 
+/** save offers a blob to the visitor as a file called name. */
+function save(blob, name) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  setTimeout(() => {
+    URL.revokeObjectURL(a.href);
+    a.remove();
+  }, 1000);
+}
+
 /** Projection owns the right-hand panel. */
 export class Projection {
   /** @param {(y: number, x: number) => void} onPick */
@@ -246,6 +259,30 @@ export class Projection {
     ctx.drawImage(this.image, x0 * sx, y0 * sx, (x1 - x0) * sx, (y1 - y0) * sx, 0, 0, this.crop.width, this.crop.height);
   }
 
+  /** setNumbers keeps a whole attribution's numbers for downloadNumbers. */
+  setNumbers(meta, frame) {
+    this.numbers = { meta, frame };
+  }
+
+  /**
+   * downloadNumbers saves the latest attribution's numbers as a NumPy
+   * .npy file: float32, shape (1, C, H, W), as convscope attribute's
+   * safetensors holds them.
+   */
+  downloadNumbers() {
+    if (!this.numbers) return;
+    const { meta, frame } = this.numbers;
+    let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (1, ${frame.c}, ${frame.h}, ${frame.w}), }`;
+    // magic (6) + version (2) + length (2) + header, padded to 64 with '\n' last
+    header += ' '.repeat(63 - ((10 + header.length) % 64)) + '\n';
+    const head = new Uint8Array(10 + header.length);
+    head.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]); // \x93NUMPY 1.0
+    new DataView(head.buffer).setUint16(8, header.length, true);
+    for (let i = 0; i < header.length; i++) head[10 + i] = header.charCodeAt(i);
+    const name = `convscope-${meta.layer || `class${meta.class}`}-${meta.method}.npy`.replace(/[^\w.-]+/g, '_');
+    save(new Blob([head, frame.payload], { type: 'application/octet-stream' }), name);
+  }
+
   /**
    * download saves the view as a PNG: the input, the attribution (and its
    * cropped field) side by side, the colour scale and the caption.
@@ -273,19 +310,8 @@ export class Projection {
     ctx.fillStyle = '#111';
     ctx.font = '13px sans-serif';
     lines.forEach((line, i) => ctx.fillText(line, pad, side + 2 * pad + 14 + 18 * i, out.width - 2 * pad));
-    out.toBlob((blob) => {
-      const a = document.createElement('a');
-      a.href = URL.createObjectURL(blob);
-      const m = this.last.meta;
-      a.download = `convscope-${m.layer || `class${m.class}`}-${m.method}.png`.replace(/[^\w.-]+/g, '_');
-      a.dataset.testid = 'download-link';
-      document.body.append(a);
-      a.click();
-      setTimeout(() => {
-        URL.revokeObjectURL(a.href);
-        a.remove();
-      }, 1000);
-    }, 'image/png');
+    const m = this.last.meta;
+    out.toBlob((blob) => save(blob, `convscope-${m.layer || `class${m.class}`}-${m.method}.png`.replace(/[^\w.-]+/g, '_')), 'image/png');
   }
 
   /** error shows a failed projection. */

@@ -5,7 +5,7 @@
 export const HEADER_SIZE = 32;
 
 /** Binary frame kinds (header byte 0). */
-export const Kind = Object.freeze({ MAPS: 1, INPUT: 2, PROJECTION: 3 });
+export const Kind = Object.freeze({ MAPS: 1, INPUT: 2, PROJECTION: 3, NUMBERS: 4 });
 
 /**
  * parseHeader reads a binary frame: {kind, version, run, index, c, h, w,

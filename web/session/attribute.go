@@ -2,8 +2,10 @@ package session
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -274,7 +276,22 @@ func (s *session) sendAttribution(run int, m *catalog.Model, x *nn.Tensor, r *de
 		}
 		hdr = Header{Kind: KindProjection, Run: run, Index: meta.Index, C: in[0], H: in[1], W: in[2], Min: -peak, Max: peak}
 	}
-	return s.pushPair(meta, hdr.Frame(png))
+	if meta.Partial {
+		return s.pushPair(meta, hdr.Frame(png))
+	}
+	return s.pushPair(meta, hdr.Frame(png), numbersFrame(run, meta.Index, r.Map))
+}
+
+// numbersFrame is a KindNumbers frame of an attribution map (1,C,H,W).
+func numbersFrame(run, index int, t *nn.Tensor) []byte {
+	c, h, w := t.Shape[1], t.Shape[2], t.Shape[3]
+	lo, hi := t.Data[0], t.Data[0]
+	b := make([]byte, 4*len(t.Data))
+	for i, v := range t.Data {
+		lo, hi = min(lo, v), max(hi, v)
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	return Header{Kind: KindNumbers, Run: run, Index: index, C: c, H: h, W: w, Min: lo, Max: hi}.Frame(b)
 }
 
 // box is a unit's receptive field clipped to the input, [x0, y0, x1, y1).

@@ -236,6 +236,10 @@ const (
 	KindInput = 2
 	// KindProjection carries a PNG of an attribution (Projection).
 	KindProjection = 3
+	// KindNumbers carries the attribution's own numbers, float32 little
+	// endian, C*H*W of them in CHW order (the map's shape in the header):
+	// the page's .npy download. It follows a whole projection's PNG.
+	KindNumbers = 4
 )
 
 // MaxMapSide is the largest side of a map in a maps frame: larger maps

@@ -570,15 +570,20 @@ func (s *session) push(f frame) error {
 	}
 }
 
-// pushPair queues a JSON message and the binary frame it describes,
+// pushPair queues a JSON message and the binary frames it describes,
 // together: a job's goroutine and the reader may both be sending.
-func (s *session) pushPair(meta any, binary []byte) error {
+func (s *session) pushPair(meta any, binaries ...[]byte) error {
 	s.pairMu.Lock()
 	defer s.pairMu.Unlock()
 	if err := s.pushJSON(meta); err != nil {
 		return err
 	}
-	return s.push(frame{websocket.BinaryMessage, binary})
+	for _, b := range binaries {
+		if err := s.push(frame{websocket.BinaryMessage, b}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pushJSON queues v as a JSON text message.

@@ -3,6 +3,7 @@ package session_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"image"
@@ -10,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
+	"math"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -290,6 +292,26 @@ func (c *client) projection() (session.Projection, image.Image) {
 	}
 	if p.Heat && (h.Min != p.Lo || h.Max != p.Hi) || !p.Heat && (h.Min != -p.Peak || h.Max != p.Peak) {
 		c.t.Fatalf("projection frame scale [%v,%v], projection %+v", h.Min, h.Max, p)
+	}
+	if p.Partial {
+		return p, img
+	}
+	// A whole map's numbers follow: the map's shape, its float32 values,
+	// whose extremes are the picture's scale.
+	nh, nb := c.frame(session.KindNumbers)
+	if nh.Run != p.Run || nh.Index != p.Index || len(nb) != 4*nh.C*nh.H*nh.W || p.Heat && (nh.H != p.Shape[0] || nh.W != p.Shape[1]) {
+		c.t.Fatalf("numbers frame %+v of %d bytes for %+v", nh, len(nb), p)
+	}
+	var lo, hi, peak float32
+	for i := 0; i < len(nb); i += 4 {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(nb[i:]))
+		lo, hi, peak = min(lo, v), max(hi, v), max(peak, float32(math.Abs(float64(v))))
+		if i == 0 {
+			lo, hi = v, v
+		}
+	}
+	if p.Heat && (lo != p.Lo || hi != p.Hi) || !p.Heat && peak != p.Peak {
+		c.t.Fatalf("numbers from %g to %g (peak %g), projection %+v", lo, hi, peak, p)
 	}
 	return p, img
 }
