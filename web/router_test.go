@@ -211,8 +211,8 @@ func TestUploadStoresShrunkAsUploaded(t *testing.T) {
 		t.Fatalf("answer %v still says inverted", res)
 	}
 	img, ok := store.Get(id)
-	if !ok || img.Bounds().Dx() != upload.KeepSide || img.Bounds().Dy() != 85 {
-		t.Fatalf("stored %v ok=%v, want 128x85", img.Bounds(), ok)
+	if !ok || img.Bounds().Dx() != 384 || img.Bounds().Dy() != 256 {
+		t.Fatalf("stored %v ok=%v, want 384x256 (the shorter side at card.KeepShort)", img.Bounds(), ok)
 	}
 	if r, _, _, _ := img.At(0, 0).RGBA(); r>>8 < 235 {
 		t.Fatalf("the paper is stored as %d, want it white as uploaded", r>>8)

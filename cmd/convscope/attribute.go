@@ -56,11 +56,11 @@ func attribute(ctx context.Context, args []string, stdout io.Writer) error {
 	if (*y < 0) != (*x < 0) {
 		return fmt.Errorf("give both -y and -x, or neither for the strongest unit")
 	}
-	m, meta, err := loadModel(*name, *weights, *initSeed)
+	m, mc, err := loadModel(*name, *weights, *initSeed)
 	if err != nil {
 		return err
 	}
-	in, err := loadInput(m, meta, *imagePath, *tensorPath)
+	in, err := loadInput(m, mc, *imagePath, *tensorPath)
 	if err != nil {
 		return err
 	}

@@ -22,11 +22,11 @@ func infer(_ context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	m, meta, err := loadModel(*name, *weights, *seed)
+	m, mc, err := loadModel(*name, *weights, *seed)
 	if err != nil {
 		return err
 	}
-	x, err := loadInput(m, meta, *imagePath, *tensorPath)
+	x, err := loadInput(m, mc, *imagePath, *tensorPath)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func infer(_ context.Context, args []string, stdout io.Writer) error {
 		Name        string  `json:"name"`
 		Probability float32 `json:"probability"`
 	}
-	names := classNames(m, meta)
+	names := mc.Classes
 	probs := nn.Softmax(logits)
 	var all [][]guess
 	for n := 0; n < logits.Shape[0]; n++ {

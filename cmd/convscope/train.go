@@ -193,11 +193,7 @@ func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
 	if *weights == "" {
 		return fmt.Errorf("-weights FILE is required")
 	}
-	m, meta, err := loadModel(*name, *weights, 0)
-	if err != nil {
-		return err
-	}
-	pre, err := zoo.PreprocessOf(meta, m.Input[0])
+	m, mc, err := loadModel(*name, *weights, 0)
 	if err != nil {
 		return err
 	}
@@ -205,7 +201,7 @@ func evalCmd(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	set.Mean, set.Std = pre.Mean, pre.Std
+	set.Mean, set.Std = mc.Pre.Mean, mc.Pre.Std
 	ev, err := train.Evaluate(m, set, 256)
 	if err != nil {
 		return err

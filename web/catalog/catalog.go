@@ -11,64 +11,16 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/zoo"
 )
 
-// Entry describes one model the server offers.
-type Entry struct {
-	// Name identifies the entry in URLs and in the websocket protocol
-	// ("lenet5-fashion-mnist"); it is unique within a catalog.
-	Name string
-	// Model is the zoo architecture ("lenet5").
-	Model string
-	// Input is the per-sample input shape (C,H,W).
-	Input []int
-	// Dataset names the data the weights were trained on ("fashion-mnist"),
-	// or the data whose classes an untrained model is labelled with
-	// ("imagenet"); "" for none (an untrained CIFAR-shaped network). It
-	// picks the sample gallery (GalleryFor) and whether an upload is
-	// inverted (InvertsBrightPictures).
-	Dataset string
-	// Classes are the output labels, in output order.
-	Classes []string
-	// Mean and Std normalise a [0,1] input per channel (empty: none).
-	Mean, Std []float32
-	// Trained is false for randomly initialised weights.
-	Trained bool
-	// TestAccuracy is the accuracy on the dataset's test split, in [0,1]
-	// (0 when untrained or unknown).
-	TestAccuracy float64
-	// Command is how the weights were trained, for the model page.
-	Command string
-	// Epochs, WallTime and TrainImagesPerS are the training run's length
-	// and speed, for the results page (zero when unknown).
-	Epochs          int
-	WallTime        string
-	TrainImagesPerS float64
-}
+// Entry describes one model the server offers: its card (package card,
+// the description the CLI uses too).
+type Entry = card.Card
 
 // NoDataset is what pages print for an entry whose Dataset is "".
-const NoDataset = "none (untrained, no dataset)"
-
-// DatasetLabel is the entry's dataset as pages print it: Dataset, or
-// NoDataset when it has none.
-func (e Entry) DatasetLabel() string {
-	if e.Dataset == "" {
-		return NoDataset
-	}
-	return e.Dataset
-}
-
-// InvertsBrightPictures reports whether an uploaded picture with a bright
-// border (data.BrightBorder: a dark object photographed on white paper)
-// should be inverted before this model sees it: true only for a one-channel
-// model whose dataset draws light objects on black (data.DarkBackground:
-// Fashion-MNIST, MNIST), never for a three-channel one, which was trained on
-// (or is labelled with) photographs as they are.
-func (e Entry) InvertsBrightPictures() bool {
-	return len(e.Input) > 0 && e.Input[0] == 1 && data.DarkBackground(e.Dataset)
-}
+const NoDataset = card.NoDataset
 
 // Model is an opened entry: the network (weights shared, read-only) and its
 // summary. Many sessions use one Model at once.
@@ -272,18 +224,12 @@ func (c *Catalog) AddZoo() {
 		return trained(e)
 	}
 	for _, name := range zoo.Names() {
-		f, _ := zoo.Lookup(name)
 		if have[name] {
 			continue
 		}
-		e := Entry{Name: name, Model: name, Input: f.Input, Dataset: "imagenet", Classes: data.ClassNames("imagenet"),
-			Mean: data.ImageNetMean, Std: data.ImageNetStd}
-		switch {
-		case f.Classes == 1000:
-		case f.Input[0] == 1 && f.Classes == len(FashionMNIST):
-			e.Dataset, e.Mean, e.Std, e.Classes = "fashion-mnist", nil, nil, data.ClassNames("fashion-mnist")
-		default:
-			e.Dataset, e.Mean, e.Std, e.Classes = "", nil, nil, numberedClasses(f.Classes)
+		e, err := card.Untrained(name, 0)
+		if err != nil {
+			continue // zoo.Names lists only what Lookup finds
 		}
 		c.entries = append(c.entries, e)
 		added[name] = true
@@ -303,21 +249,12 @@ func Untrained(model string, seed uint64) (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := Entry{Name: model + "-untrained", Model: model, Input: f.Input, Classes: numberedClasses(f.Classes)}
+	e := Entry{Name: model + "-untrained", Model: model, Input: f.Input, Classes: card.Numbered(f.Classes),
+		Source: fmt.Sprintf("random initialisation, seed %d", seed)}
 	if f.Classes == len(FashionMNIST) && f.Input[0] == 1 {
 		e.Dataset, e.Classes = "fashion-mnist", append([]string(nil), FashionMNIST...)
 	}
 	return New([]Entry{e}, func(e Entry) (*zoo.Model, error) {
 		return zoo.Build(e.Model, e.Input, len(e.Classes), seed)
 	}), nil
-}
-
-// numberedClasses names n classes "class 0", "class 1", ...: the labels of
-// a model with no dataset.
-func numberedClasses(n int) []string {
-	classes := make([]string, n)
-	for i := range classes {
-		classes[i] = fmt.Sprintf("class %d", i)
-	}
-	return classes
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/weights"
 	"github.com/convscope/convscope/zoo"
 )
@@ -28,8 +29,8 @@ func Embedded() (*Catalog, error) {
 		}
 		name := strings.TrimSuffix(w.File, ".safetensors")
 		entries[i] = Entry{Name: name, Model: w.Model, Input: input, Dataset: w.Dataset, Classes: w.Classes,
-			Mean: w.Mean, Std: w.Std, Trained: true, TestAccuracy: w.TestAccuracy, Command: w.Command,
-			Epochs: w.Epochs, WallTime: w.WallTime, TrainImagesPerS: w.TrainImagesPerS}
+			Pre: card.Preprocess{Mean: w.Mean, Std: w.Std}, Trained: true, Source: "embedded weights/" + w.File,
+			TestAccuracy: w.TestAccuracy, Command: w.Command, Epochs: w.Epochs, WallTime: w.WallTime, TrainImagesPerS: w.TrainImagesPerS}
 		files[name] = w
 	}
 	return New(entries, func(e Entry) (*zoo.Model, error) { return weights.Open(files[e.Name]) }), nil

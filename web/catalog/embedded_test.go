@@ -91,7 +91,7 @@ func TestZooEntriesDatasets(t *testing.T) {
 	}
 	for _, e := range c.Entries() {
 		// Standardize panics on a normalisation of another channel count.
-		if n := len(e.Mean); n != 0 && n != 1 && n != e.Input[0] {
+		if n := len(e.Pre.Mean); n != 0 && n != 1 && n != e.Input[0] {
 			t.Errorf("%s: %d mean values for %d input channels", e.Name, n, e.Input[0])
 		}
 		if e.Input[0] == 3 && e.Dataset == "fashion-mnist" {

@@ -431,8 +431,7 @@ func (s *session) run(req Request) error {
 	s.arena.Reset() // the old trace is gone
 
 	c, h, w := m.Net.Input[0], m.Net.Input[1], m.Net.Input[2]
-	pixels := data.ToPixels(img, c, h, w)
-	x := data.Standardize(pixels, m.Mean, m.Std)
+	pixels, x := m.Prepare(img) // as the CLI does (card.Card.Prepare)
 
 	if err := s.pushJSON(Start{Type: "start", Run: run, Model: m.Name, Input: m.Net.Input, Classes: m.Classes, Layers: m.Summary.Layers}); err != nil {
 		return err

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/internal/bounded"
 )
 
@@ -43,7 +44,7 @@ func withSize(p []byte, w, h uint32) []byte {
 
 // FuzzUpload posts arbitrary bodies to the upload handler (with the
 // smallest budget): every answer is a 200 with a Result and a stored
-// picture of at most KeepSide a side, or a 4xx/5xx with a JSON error;
+// picture of at most card.KeepLong a side, or a 4xx/5xx with a JSON error;
 // never a panic, a hang or an allocation much past the budget.
 func FuzzUpload(f *testing.F) {
 	grey := image.NewGray(image.Rect(0, 0, 40, 30))
@@ -96,7 +97,7 @@ func FuzzUpload(f *testing.F) {
 				res.Width < 1 || res.Height < 1 || res.Width > MaxSide || res.Height > MaxSide {
 				t.Fatalf("200 %s (%v), %d stored", rec.Body, err, len(s.imgs))
 			}
-			if b := s.imgs[0].Bounds(); b.Dx() < 1 || b.Dy() < 1 || b.Dx() > KeepSide || b.Dy() > KeepSide {
+			if b := s.imgs[0].Bounds(); b.Dx() < 1 || b.Dy() < 1 || b.Dx() > card.KeepLong || b.Dy() > card.KeepLong {
 				t.Fatalf("stored a %v picture", b)
 			}
 			if bytes.Equal(body, good) && (res.Width != 40 || res.Height != 30) {

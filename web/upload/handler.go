@@ -20,6 +20,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/data"
 )
 
@@ -30,9 +31,6 @@ const (
 	// MaxSide is the largest width or height accepted, checked from the
 	// image header before decoding.
 	MaxSide = 4096
-	// KeepSide is the longest side of the copy kept in the store; models
-	// read 28x28 or 32x32, so this leaves room for future ones.
-	KeepSide = 128
 	// DefaultBudget is the memory New shares among the uploads being
 	// read and decoded at once: each takes MaxBytes while its body is read,
 	// then its decoding's cost (decodeCost: a 4096x4096 16-bit PNG needs
@@ -171,9 +169,9 @@ func (h *Handler) decode(w http.ResponseWriter, r *http.Request, body []byte, er
 		h.fail(w, r, http.StatusUnprocessableEntity, "the "+format+" image is damaged: "+err.Error())
 		return
 	}
-	// Transparent pixels are white paper, not black: a shoe drawn on a
-	// transparent background is a dark object on white.
-	small := data.ShrinkImage(data.OverWhite(img), KeepSide)
+	// Kept as the CLI reads a picture (card.Picture): transparent pixels
+	// are white paper, the copy shrunk.
+	small := card.Picture(img)
 	bright := data.BrightBorder(small)
 	res := Result{ID: h.store.Put(small), Width: cfg.Width, Height: cfg.Height, BrightBorder: bright}
 	h.log.Info("upload stored", "id", res.ID, "format", format, "width", cfg.Width, "height", cfg.Height, "bright_border", bright)
