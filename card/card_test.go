@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/convscope/convscope/nn"
@@ -96,14 +97,19 @@ func TestLoad(t *testing.T) {
 	if !c.InvertsBrightPictures() {
 		t.Error("a Fashion-MNIST model does not invert bright pictures")
 	}
-	// A state_dict needs its architecture named.
+	// A state_dict's architecture is named, or found from its tensors.
 	pth := "../zoo/testdata/lenet5.pth"
-	if _, _, err := Load("", pth, 0); err == nil {
-		t.Error("a .pth loaded without -model")
+	for _, model := range []string{"lenet5", ""} {
+		m, c, err = Load(model, pth, 0)
+		if err != nil || m.Name != "lenet5" || c.Name != "lenet5" || !c.Trained || c.Dataset != "" || !slices.Equal(c.Classes, Numbered(10)) {
+			t.Errorf("card of %s (model %q): %+v, %v", filepath.Base(pth), model, c, err)
+		}
 	}
-	m, c, err = Load("lenet5", pth, 0)
-	if err != nil || c.Name != "lenet5" || !c.Trained || c.Dataset != "" || !slices.Equal(c.Classes, Numbered(10)) {
-		t.Errorf("card of %s: %+v, %v", filepath.Base(pth), c, err)
+	if _, _, err := Load("resnet20", pth, 0); err == nil || !strings.Contains(err.Error(), "lenet5.pth into resnet20") {
+		t.Errorf("lenet5's tensors into resnet20: %v", err)
+	}
+	if _, _, err := Load("", "../zoo/testdata/layouts.pth", 0); err == nil || !strings.Contains(err.Error(), "match no architecture") {
+		t.Errorf("tensors of no architecture: %v", err)
 	}
 	im := &zoo.Model{Name: "resnet18", Input: []int{3, 224, 224}, Classes: 1000}
 	if c, err := OfCheckpoint("resnet18-f37072fd", im, nil, "file resnet18-f37072fd.pth"); err != nil || c.Dataset != "imagenet" || c.Classes[281] != "tabby" || c.Pre.Resize != 256 {

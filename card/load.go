@@ -12,10 +12,12 @@ import (
 
 // Load builds a model and its card: from a convscope checkpoint
 // (safetensors naming its model in the metadata), from a PyTorch
-// state_dict (.pth, or a plain .safetensors) of architecture model, or,
-// when file is empty, architecture model with PyTorch-style random weights
-// from seed. model, when given with a convscope checkpoint, must be the
-// one it names.
+// state_dict (.pth, or a plain .safetensors) of architecture model, or of
+// the architecture its tensors identify when model is "" (zoo.Identify),
+// or, when file is empty, architecture model with PyTorch-style random
+// weights from seed. model, when given with a convscope checkpoint, must be
+// the one it names. The card is named after the file, without its
+// extension.
 func Load(model, file string, seed uint64) (*zoo.Model, Card, error) {
 	if file == "" {
 		if model == "" {
@@ -51,16 +53,43 @@ func Load(model, file string, seed uint64) (*zoo.Model, Card, error) {
 			return m, c, nil
 		}
 	}
-	if model == "" {
-		return nil, Card{}, fmt.Errorf("%s names no model: pass -model", file)
-	}
-	m, err := zoo.Build(model, nil, 0, seed)
+	state, err := zoo.ReadStateDict(file)
 	if err != nil {
 		return nil, Card{}, err
 	}
-	if err := zoo.LoadWeights(m, file); err != nil {
+	arch, classes, err := Architecture(model, state)
+	if err != nil {
+		return nil, Card{}, fmt.Errorf("%s: %w", file, err)
+	}
+	m, err := zoo.Build(arch, nil, classes, seed)
+	if err != nil {
 		return nil, Card{}, err
+	}
+	if err := m.Net.Load(state); err != nil {
+		return nil, Card{}, fmt.Errorf("%s into %s: %w", file, arch, err)
 	}
 	c, err := OfCheckpoint(name, m, nil, source)
 	return m, c, err
+}
+
+// Architecture is the zoo architecture a state_dict is of, and its class
+// count: model when named (the classes from its head's tensors), else the
+// one whose tensors it has (zoo.Identify).
+func Architecture(model string, state map[string]*nn.Tensor) (string, int, error) {
+	if model == "" {
+		arch, classes, err := zoo.Identify(state)
+		if err != nil {
+			return "", 0, fmt.Errorf("%w (or name the architecture)", err)
+		}
+		return arch, classes, nil
+	}
+	f := zoo.FingerprintFor(model)
+	if len(f.Head) == 0 {
+		_, err := zoo.Lookup(model)
+		return model, 0, err
+	}
+	if t, ok := state[f.Head[0]]; ok && len(t.Shape) > 0 {
+		return model, t.Shape[0], nil
+	}
+	return model, f.Classes, nil
 }
