@@ -28,6 +28,7 @@ import (
 
 	"github.com/convscope/convscope/static"
 	"github.com/convscope/convscope/web"
+	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/upload"
 )
@@ -65,6 +66,10 @@ type options struct {
 	// passMemory bounds the memory of the forward passes sessions keep,
 	// in bytes; 0 is no bound.
 	passMemory int64
+	// models (-model) and modelsDir (-models) are the checkpoints offered
+	// besides the embedded ones.
+	models    []catalog.File
+	modelsDir string
 }
 
 // run parses flags, builds the handler and serves until ctx ends.
@@ -79,6 +84,14 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		"(runtime/debug.SetMemoryLimit; the GOMEMLIMIT variable, when set, wins); default 70% of this machine's memory")
 	passMiB := fl.Int64("pass-memory", -1, "MiB of -memory for the forward passes visitors' pages keep (a VGG-16 pass takes about 220); "+
 		"past it a run waits in line, its place shown, then hears the server is busy (0: no bound; default half of -memory)")
+	var named []catalog.File
+	fl.Func("model", "a checkpoint to offer, FILE or ARCH=FILE (a PyTorch state_dict of zoo architecture ARCH, identified from its tensors when not named; "+
+		"a convscope checkpoint); listed first, under its file name without the extension; repeatable", func(v string) error {
+		f, err := parseModelFlag(v)
+		named = append(named, f)
+		return err
+	})
+	modelsDir := fl.String("models", "", "a folder whose checkpoints (.pth, .pt, .safetensors) are offered like -model's; a file that fails is logged and left out")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -97,7 +110,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
-	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20}
+	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20, models: named, modelsDir: *modelsDir}
 	fl.Visit(func(f *flag.Flag) {
 		if f.Name == "allowed-hosts" {
 			opts.allowedHosts = parseHosts(*hosts)
@@ -161,7 +174,7 @@ func parseHosts(s string) []string {
 // newHandler wires the catalog, the gallery, the upload store and the
 // static files into the router. Closing stop ends the websocket sessions.
 func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.Router, error) {
-	cat, err := openCatalog(logger)
+	cat, err := openCatalog(logger, opts.models, opts.modelsDir)
 	if err != nil {
 		return nil, err
 	}

@@ -49,6 +49,10 @@ type Catalog struct {
 	// rather than building a copy.
 	idle      []string
 	summaries map[string]*zoo.Summary
+	// dropped names the entries whose models may leave memory when idle
+	// (untrained ones, and checkpoints read from files, which are read
+	// again when next opened); the embedded small ones stay.
+	dropped map[string]bool
 }
 
 // slot is one model of the catalog, built or being built.
@@ -65,7 +69,11 @@ const keepUntrained = 2
 // New makes a catalog of entries opened with open. The first entry is the
 // default model.
 func New(entries []Entry, open Opener) *Catalog {
-	return &Catalog{entries: entries, open: open, slots: map[string]*slot{}, summaries: map[string]*zoo.Summary{}}
+	c := &Catalog{entries: entries, open: open, slots: map[string]*slot{}, summaries: map[string]*zoo.Summary{}, dropped: map[string]bool{}}
+	for _, e := range entries {
+		c.dropped[e.Name] = !e.Trained
+	}
+	return c
 }
 
 // Entries lists the models in catalog order.
@@ -145,9 +153,9 @@ func (c *Catalog) build(e Entry) (*Model, error) {
 	return &Model{Entry: e, Net: net, Summary: sum}, nil
 }
 
-// Release gives back one hold on m taken by Open. An untrained model that
-// no one holds any more joins the idle ones, of which only the
-// keepUntrained most recent stay in memory.
+// Release gives back one hold on m taken by Open. An untrained model, or
+// one read from a file, that no one holds any more joins the idle ones, of
+// which only the keepUntrained most recent stay in memory.
 func (c *Catalog) Release(m *Model) {
 	if m == nil {
 		return
@@ -158,7 +166,7 @@ func (c *Catalog) Release(m *Model) {
 	if !ok || s.model != m || s.refs == 0 {
 		return
 	}
-	if s.refs--; s.refs > 0 || m.Trained {
+	if s.refs--; s.refs > 0 || !c.dropped[m.Name] {
 		return
 	}
 	c.idle = append(c.idle, m.Name)
@@ -232,6 +240,7 @@ func (c *Catalog) AddZoo() {
 			continue // zoo.Names lists only what Lookup finds
 		}
 		c.entries = append(c.entries, e)
+		c.dropped[e.Name] = true
 		added[name] = true
 	}
 }
@@ -257,4 +266,57 @@ func Untrained(model string, seed uint64) (*Catalog, error) {
 	return New([]Entry{e}, func(e Entry) (*zoo.Model, error) {
 		return zoo.Build(e.Model, e.Input, len(e.Classes), seed)
 	}), nil
+}
+
+// File is a checkpoint to list in the catalog: a convscope checkpoint or a
+// PyTorch state_dict (.pth, .safetensors) at Path, of architecture Model
+// ("" to identify it from its tensors, zoo.Identify).
+type File struct {
+	Path  string
+	Model string
+}
+
+// AddFiles reads each checkpoint once, to check it builds and to make its
+// card (card.Load: named after the file without its extension), and lists
+// them first, in order: the first becomes the default model. A file that
+// fails is left out and its error, which names it, returned in errs (one
+// per file, nil for those added); the name of a trained model already in
+// the catalog, or of an earlier file, is such an error too, while a file
+// named as an untrained architecture ("resnet18.pth") takes its place. The models are read again when opened, and leave memory when
+// idle. Call it before serving.
+func (c *Catalog) AddFiles(files []File) (errs []error) {
+	errs = make([]error, len(files))
+	var added []Entry
+	paths := map[string]File{}
+	taken := map[string]bool{} // by a trained model or an earlier file
+	for _, e := range c.entries {
+		taken[e.Name] = e.Trained
+	}
+	for i, f := range files {
+		_, e, err := card.Load(f.Model, f.Path, 0)
+		if err == nil && taken[e.Name] {
+			err = fmt.Errorf("%s: the name %q is taken (rename the file)", f.Path, e.Name)
+		}
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		taken[e.Name] = true
+		paths[e.Name] = File{Path: f.Path, Model: e.Model}
+		c.dropped[e.Name] = true
+		added = append(added, e)
+	}
+	// A file named as an untrained architecture ("resnet18.pth") takes
+	// its place.
+	c.entries = slices.DeleteFunc(c.entries, func(e Entry) bool { _, ok := paths[e.Name]; return ok })
+	c.entries = append(added, c.entries...)
+	before := c.open
+	c.open = func(e Entry) (*zoo.Model, error) {
+		if f, ok := paths[e.Name]; ok {
+			m, _, err := card.Load(f.Model, f.Path, 0)
+			return m, err
+		}
+		return before(e)
+	}
+	return errs
 }

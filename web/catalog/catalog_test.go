@@ -3,6 +3,9 @@ package catalog
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -213,5 +216,63 @@ func TestBuildsDoNotBlockOtherModels(t *testing.T) {
 	wg.Wait()
 	if builds != 1 || got[0] == nil || got[0] != got[1] || got[1] != got[2] {
 		t.Fatalf("slow built %d times: %p %p %p", builds, got[0], got[1], got[2])
+	}
+}
+
+// AddFiles lists checkpoints first, named after their files; a file that
+// fails, or whose name a trained model has, is left out with an error
+// naming it; a file named as an untrained architecture takes its place.
+func TestAddFiles(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.AddZoo()
+	dir := t.TempDir()
+	pth, _ := os.ReadFile("../../zoo/testdata/lenet5.pth")
+	for name, b := range map[string][]byte{"my-lenet.pth": pth, "lenet5.pth": pth, "lenet5-fashion-mnist.pth": pth, "junk.pth": []byte("junk")} {
+		os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	}
+	files := []File{{Path: filepath.Join(dir, "my-lenet.pth")}, {Path: filepath.Join(dir, "junk.pth")},
+		{Path: filepath.Join(dir, "lenet5-fashion-mnist.pth")}, {Path: filepath.Join(dir, "lenet5.pth"), Model: "lenet5"},
+		{Path: filepath.Join(dir, "my-lenet.pth"), Model: "resnet20"}}
+	errs := c.AddFiles(files)
+	for i, want := range []string{"", "junk.pth", `the name "lenet5-fashion-mnist" is taken`, "", "my-lenet.pth into resnet20"} {
+		if got := errs[i]; (want == "") != (got == nil) || got != nil && !strings.Contains(got.Error(), want) {
+			t.Errorf("file %d: %v, want %q", i, got, want)
+		}
+	}
+	entries := c.Entries()
+	if entries[0].Name != "my-lenet" || entries[1].Name != "lenet5" || !entries[1].Trained || entries[0].Source != "file my-lenet.pth" {
+		t.Fatalf("first entries %s (%s), %s", entries[0].Name, entries[0].Source, entries[1].Name)
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Name == "lenet5" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d entries named lenet5: the file did not take the untrained one's place", n)
+	}
+	// Opened, the file's weights are there; idle, it leaves memory.
+	m, err := c.Open("my-lenet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := zoo.ReadStateDict("../../zoo/testdata/lenet5.pth")
+	if got := m.Net.Net.State()["c1.weight"]; got.Data[3] != want["c1.weight"].Data[3] {
+		t.Error("my-lenet does not hold the file's weights")
+	}
+	c.Release(m)
+	for _, name := range []string{"lenet5_1998", "resnet20_b", "resnet32_b"} {
+		o, err := c.Open(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Release(o)
+	}
+	if slices.Contains(c.Loaded(), "my-lenet") {
+		t.Errorf("my-lenet still in memory after three other idle models: %v", c.Loaded())
 	}
 }
