@@ -6,8 +6,9 @@ CIFAR-shaped ones), whose datasets ship no pictures of their own.
 The photographs come from Debian's python3-skimage (scikit-image's sample
 data, /usr/lib/python3/dist-packages/skimage/data/); only those its
 documentation marks as public domain or CC0 are used. Each is converted to
-RGB, shrunk so that its longer side is at most 128 pixels (Lanczos) and
-written as an optimised PNG named NN-label.png; README.md beside them names
+RGB, shrunk so that its shorter side is at most 256 pixels, what ImageNet's
+transform resizes to (Lanczos; card.KeepShort), and written as an optimised
+PNG named NN-label.png; README.md beside them names
 each one's source file and licence. Run with Debian's
 python3-skimage and python3-pil:
     apt-get install python3-skimage
@@ -18,7 +19,7 @@ import os
 from PIL import Image
 
 SOURCE = "/usr/lib/python3/dist-packages/skimage/data"
-LONG_SIDE = 128
+SHORT_SIDE = 256
 
 # (output label, skimage file, licence as skimage.data's docstring states it)
 PHOTOS = [
@@ -39,7 +40,8 @@ sorted by name; the label shown is the name without the index and extension.
 
 They come from scikit-image's sample data as Debian's python3-skimage
 installs it (`/usr/lib/python3/dist-packages/skimage/data/`), shrunk so that
-the longer side is at most 128 pixels. Only pictures that `skimage.data`'s
+the shorter side is at most 256 pixels (what ImageNet's transform resizes
+to). Only pictures that `skimage.data`'s
 documentation marks as public domain or CC0 are used. Written by
 
     /usr/bin/python3 tools/samples/photos.py
@@ -58,7 +60,9 @@ def main():
     rows = []
     for i, (label, src, licence) in enumerate(PHOTOS):
         img = Image.open(os.path.join(SOURCE, src)).convert("RGB")
-        img.thumbnail((LONG_SIDE, LONG_SIDE), Image.LANCZOS)
+        scale = SHORT_SIDE / min(img.width, img.height)
+        if scale < 1:
+            img = img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS)
         path = os.path.join(out, "%02d-%s.png" % (i, label))
         img.save(path, optimize=True)
         size = os.path.getsize(path)
