@@ -235,6 +235,7 @@ function showModel(m) {
   if (!m) return;
   const note = $('model-note');
   let trained = m.trained ? `trained on ${m.dataset}${m.accuracy > 0 ? `, ${(100 * m.accuracy).toFixed(1)}% test accuracy` : ''}` : 'untrained (random weights)';
+  if (m.source?.startsWith('file ')) trained = `weights from ${m.source.slice(5)}${m.dataset ? `, labelled with ${m.dataset}'s classes` : ''}`;
   if (!m.trained && !m.dataset) trained += ', no dataset: its classes are only numbered';
   note.textContent = `${m.model} · ${trained}`;
   $('model-link').href = `/model/${encodeURIComponent(m.name)}`;

@@ -68,6 +68,10 @@ type ModelRef struct {
 	Gallery string `json:"gallery"`
 	// About is one line on the architecture.
 	About string `json:"about"`
+	// Source says where the weights came from (card.Card.Source):
+	// "embedded weights/…", "file resnet18-f37072fd.pth", "random
+	// initialisation, seed 0".
+	Source string `json:"source"`
 }
 
 // SampleRef is one gallery picture: its file and its label.

@@ -314,7 +314,7 @@ func (s *session) hello() Hello {
 			about = f.Description
 		}
 		h.Models = append(h.Models, ModelRef{Name: e.Name, Model: e.Model, Dataset: e.Dataset, Input: e.Input, Classes: e.Classes,
-			Trained: e.Trained, Accuracy: e.TestAccuracy, Gallery: g, About: about})
+			Trained: e.Trained, Accuracy: e.TestAccuracy, Gallery: g, About: about, Source: e.Source})
 		if _, done := h.Galleries[g]; done {
 			continue
 		}

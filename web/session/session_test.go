@@ -103,7 +103,8 @@ func (f *fixture) dial(t *testing.T) *client {
 	c := &client{t: t, conn: conn}
 	var hello session.Hello
 	c.json("hello", &hello)
-	if hello.Version != session.Version || len(hello.Models) != 1 || hello.Models[0].Name != f.models.Entries()[0].Name {
+	if hello.Version != session.Version || len(hello.Models) != 1 || hello.Models[0].Name != f.models.Entries()[0].Name ||
+		!strings.HasPrefix(hello.Models[0].Source, "random initialisation, seed ") {
 		t.Fatalf("hello = %+v", hello)
 	}
 	c.hello = hello
