@@ -150,13 +150,13 @@ func decode(dtype string, b []byte, out []float32) {
 		case "BF16":
 			out[i] = math.Float32frombits(uint32(le.Uint16(b[2*i:])) << 16)
 		case "F16":
-			out[i] = halfToFloat(le.Uint16(b[2*i:]))
+			out[i] = HalfToFloat(le.Uint16(b[2*i:]))
 		}
 	}
 }
 
-// halfToFloat converts an IEEE 754 binary16 value.
-func halfToFloat(h uint16) float32 {
+// HalfToFloat converts an IEEE 754 binary16 value (float16) to float32.
+func HalfToFloat(h uint16) float32 {
 	sign := float32(1)
 	if h&0x8000 != 0 {
 		sign = -1
