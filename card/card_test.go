@@ -117,3 +117,22 @@ func TestLoad(t *testing.T) {
 	}
 	_ = m
 }
+
+// An ONNX file is a model of its own: its graph, named after the file,
+// numbered classes, no normalisation for a 32x32 input; -model must be
+// left out.
+func TestLoadONNX(t *testing.T) {
+	m, c, err := Load("", "../onnx/testdata/chain.onnx", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "chain" || c.Model != ONNX || m.Classes != 10 || !slices.Equal(c.Input, []int{3, 32, 32}) || c.Pre.Resize != 0 || len(c.Pre.Mean) != 0 || c.Source != "file chain.onnx" {
+		t.Errorf("card %+v", c)
+	}
+	if _, _, err := Load("resnet18", "../onnx/testdata/chain.onnx", 0); err == nil || !strings.Contains(err.Error(), "leave -model out") {
+		t.Errorf("-model with an ONNX file: %v", err)
+	}
+	if _, _, err := Load("", "../onnx/testdata/conv_with_strides_padding.onnx", 0); err == nil || !strings.Contains(err.Error(), "conv_with_strides_padding.onnx") {
+		t.Errorf("an ONNX graph that is not a chain: %v", err)
+	}
+}

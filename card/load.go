@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/onnx"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -32,6 +33,9 @@ func Load(model, file string, seed uint64) (*zoo.Model, Card, error) {
 	}
 	name := strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 	source := "file " + filepath.Base(file)
+	if strings.EqualFold(filepath.Ext(file), ".onnx") {
+		return loadONNX(name, file, source, model)
+	}
 	if strings.EqualFold(filepath.Ext(file), ".safetensors") {
 		b, err := os.ReadFile(file)
 		if err != nil {
@@ -92,4 +96,31 @@ func Architecture(model string, state map[string]*nn.Tensor) (string, int, error
 		return model, t.Shape[0], nil
 	}
 	return model, f.Classes, nil
+}
+
+// ONNX is the Model of every card read from an ONNX file: its network is
+// the file's graph, not a zoo architecture.
+const ONNX = "onnx"
+
+// loadONNX builds the network of an ONNX file's graph (onnx.Model.Chain).
+// An ONNX file carries no normalisation: a 3x224x224 input gets ImageNet's
+// transform, any other none, as OfCheckpoint decides.
+func loadONNX(name, file, source, model string) (*zoo.Model, Card, error) {
+	if model != "" && model != ONNX {
+		return nil, Card{}, fmt.Errorf("%s: an ONNX file brings its own graph; leave -model out", file)
+	}
+	om, err := onnx.Read(file)
+	if err != nil {
+		return nil, Card{}, err
+	}
+	net, input, classes, err := om.Chain()
+	if err != nil {
+		return nil, Card{}, fmt.Errorf("%s: %w", file, err)
+	}
+	if err := zoo.CheckShape(input, classes); err != nil {
+		return nil, Card{}, fmt.Errorf("%s: %w", file, err)
+	}
+	m := &zoo.Model{Name: ONNX, Input: input, Classes: classes, Net: net}
+	c, err := OfCheckpoint(name, m, nil, source)
+	return m, c, err
 }

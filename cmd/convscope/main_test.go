@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"image"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -276,5 +278,47 @@ func TestAttributeEveryMethod(t *testing.T) {
 		if _, err := run(t, "attribute", args...); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%v: %v, want %q", bad.args, err, bad.want)
 		}
+	}
+}
+
+// An ONNX file is a checkpoint like any other, with no -model: infer
+// prints the logits PyTorch gave, attribute its gradient
+// (tools/parity/onnx_export.py's fixtures).
+func TestONNXInTheCLI(t *testing.T) {
+	fix, _, err := nn.LoadSafetensors("../../onnx/testdata/chain.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "x.safetensors")
+	nn.SaveSafetensors(in, map[string]*nn.Tensor{"input": fix["chain/input"]}, nil)
+	const model = "../../onnx/testdata/chain.onnx"
+	out, err := run(t, "infer", "-weights", model, "-tensor", in, "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Logits [][]float32 }
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got.Logits) != 1 {
+		t.Fatalf("infer printed %q: %v", out, err)
+	}
+	for i, want := range fix["chain/logits"].Data {
+		if d := got.Logits[0][i] - want; d > 1e-5 || d < -1e-5 {
+			t.Fatalf("logits %v, PyTorch %v", got.Logits[0], fix["chain/logits"].Data)
+		}
+	}
+	k := nn.ArgMax(fix["chain/logits"].Data)
+	att := filepath.Join(dir, "g.safetensors")
+	if _, err := run(t, "attribute", "-weights", model, "-tensor", in, "-method", "gradient", "-class", fmt.Sprint(k), "-out", att); err != nil {
+		t.Fatal(err)
+	}
+	g, _, _ := nn.LoadSafetensors(att)
+	want := fix["chain/gradient"].Data
+	var peak, diff float64
+	for i := range want {
+		peak = max(peak, math.Abs(float64(want[i])))
+		diff = max(diff, math.Abs(float64(g["attribution"].Data[i]-want[i])))
+	}
+	if diff > 1e-5*peak {
+		t.Errorf("the gradient differs from PyTorch's by %.2g of its peak", diff/peak)
 	}
 }

@@ -91,7 +91,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		named = append(named, f)
 		return err
 	})
-	modelsDir := fl.String("models", "", "a folder whose checkpoints (.pth, .pt, .safetensors) are offered like -model's; a file that fails is logged and left out")
+	modelsDir := fl.String("models", "", "a folder whose checkpoints (.pth, .pt, .safetensors) and ONNX graphs (.onnx) are offered like -model's; a file that fails is logged and left out")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}

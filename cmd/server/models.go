@@ -45,8 +45,8 @@ func openCatalog(logger *slog.Logger, named []catalog.File, dir string) (*catalo
 	return c, nil
 }
 
-// checkpointExts are the files -models picks up.
-var checkpointExts = []string{".pth", ".pt", ".safetensors"}
+// checkpointExts are the files -models picks up (ONNX graphs too).
+var checkpointExts = []string{".pth", ".pt", ".safetensors", ".onnx"}
 
 // checkpointsIn lists the checkpoints in dir (not its sub-folders), by
 // name; none for "".

@@ -1,0 +1,123 @@
+package onnx_test
+
+import (
+	"context"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/convscope/convscope/deconv"
+	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/onnx"
+)
+
+// relDiff is max|a-b| over max|b|.
+func relDiff(a, b []float32) float64 {
+	var diff, peak float64
+	for i := range b {
+		diff = max(diff, math.Abs(float64(a[i])-float64(b[i])))
+		peak = max(peak, math.Abs(float64(b[i])))
+	}
+	return diff / peak
+}
+
+// Two small CNNs that are not in the zoo, exported by torch.onnx
+// (tools/parity/onnx_export.py), run as chains of nn layers: the same
+// logits as PyTorch, and for the first the same gradient and deconvnet
+// projection of the top class, within 1e-5 of their largest magnitude.
+func TestChainMatchesPyTorch(t *testing.T) {
+	fix, _, err := nn.LoadSafetensors("testdata/chain.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name   string
+		layers string
+	}{
+		{"chain", "features.0 features.2 features.3 features.4 features.5 features.6 classifier.0 classifier.2 classifier.3 classifier.4"},
+		{"ops", "body.0 body.1 body.2 body.3 body.4 body.5 body.6 body.7 body.8 body.9 body.10 body.11 body.12 body.13"},
+	} {
+		m, err := onnx.Read("testdata/" + c.name + ".onnx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		net, input, classes, err := m.Chain()
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var names []string
+		for _, l := range net.Layers {
+			names = append(names, l.Name())
+		}
+		if got := strings.Join(names, " "); got != c.layers || input[0] != 3 || input[1] != 32 || classes != len(fix[c.name+"/logits"].Data) {
+			t.Errorf("%s: layers %q, input %v, %d classes", c.name, got, input, classes)
+		}
+		x := fix[c.name+"/input"]
+		tr, err := net.Forward(x, &nn.Context{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := relDiff(tr.Output().Data, fix[c.name+"/logits"].Data); d > 1e-5 {
+			t.Errorf("%s: logits differ by %.2g of their largest", c.name, d)
+		}
+		// Layer by layer: each carries its PyTorch module's name and output
+		// (the folded batch norm's is its convolution's).
+		compared := 0
+		for _, st := range tr.Steps {
+			module := st.Layer.Name()
+			if c.name == "chain" && module == "features.0" {
+				module = "features.1" // torch.onnx folded the batch norm into the convolution
+			}
+			want := fix[c.name+"/act/"+module]
+			if want == nil {
+				continue
+			}
+			compared++
+			if len(want.Data) != len(st.Out.Data) {
+				t.Errorf("%s %s: %d values, PyTorch %d", c.name, st.Layer.Name(), len(st.Out.Data), len(want.Data))
+			} else if d := relDiff(st.Out.Data, want.Data); d > 1e-5 {
+				t.Errorf("%s %s: output differs by %.2g of its largest", c.name, st.Layer.Name(), d)
+			}
+		}
+		if compared < len(tr.Steps)-1 {
+			t.Errorf("%s: %d of %d layers compared with PyTorch's modules", c.name, compared, len(tr.Steps))
+		}
+		if c.name != "chain" {
+			continue
+		}
+		k := nn.ArgMax(fix["chain/logits"].Data)
+		for _, method := range []string{"gradient", "deconvnet"} {
+			r, err := deconv.Explain(context.Background(), deconv.Model{Net: net}, x, tr, method, deconv.Goal{Class: k}, deconv.Options{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := relDiff(r.Map.Data, fix["chain/"+method].Data); d > 1e-5 {
+				t.Errorf("%s of class %d differs from PyTorch by %.2g of its largest", method, k, d)
+			}
+		}
+	}
+}
+
+// A graph that is not a chain, or an operator convscope has no layer for,
+// is refused naming the node.
+func TestChainRefusals(t *testing.T) {
+	m, err := onnx.Read("testdata/conv_with_strides_padding.onnx") // its weight is a second input
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, err := m.Chain(); err == nil || !strings.Contains(err.Error(), "several inputs") {
+		t.Errorf("a graph with two inputs: %v", err)
+	}
+	m, _ = onnx.Read("testdata/chain.onnx")
+	m.Graph().Node[1].OpType = proto("Erf")
+	if _, _, _, err := m.Chain(); err == nil || !strings.Contains(err.Error(), "node /features/features.2/Relu (Erf): operator Erf is not supported") {
+		t.Errorf("an unsupported operator: %v", err)
+	}
+	m, _ = onnx.Read("testdata/chain.onnx")
+	m.Graph().Node[4].Input = append(m.Graph().Node[4].Input, m.Graph().Node[0].Output[0])
+	if _, _, _, err := m.Chain(); err == nil || !strings.Contains(err.Error(), "the graph branches") {
+		t.Errorf("a node reading two values: %v", err)
+	}
+}
+
+func proto(s string) *string { return &s }

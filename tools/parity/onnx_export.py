@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""Writes ONNX exports of small CNNs that are not in convscope's zoo, and
+PyTorch's answers for them, for onnx/chain_test.go.
+
+Run with Debian's python3-torch and python3-onnx:
+    /usr/bin/python3 tools/parity/onnx_export.py
+
+It writes into onnx/testdata/:
+  chain.onnx       a small VGG-like chain on 3x32x32 (conv, batch norm, ReLU,
+                   max and average pooling, flatten, dropout, two linear
+                   layers), torch.onnx.export at opset 13, evaluation mode
+  ops.onnx         a chain of the other operators convscope builds (LeakyReLU,
+                   ReLU6 as Clip, HardSigmoid, Sigmoid, Tanh, a strided,
+                   padded and a grouped convolution, ceil-mode and padded
+                   pooling, global average pooling), at opset 11. (torch.onnx
+                   1.13 writes LRN and Hardswish as small graphs of their
+                   own, which need graph support.)
+  chain.safetensors  per model ("chain/", "ops/"): an input (1,3,32,32), the
+                   logits, every module's output ("act/features.0", ...), and
+                   for chain the gradient and the deconvnet
+                   projection (ReLU passing max(dy, 0)) of the top logit
+                   with respect to the input
+"""
+import os, sys
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gen import save_safetensors, ROOT  # noqa: E402
+
+OUT = os.path.join(ROOT, "onnx", "testdata")
+
+
+class Chain(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, 3, padding=1), nn.ReLU(),
+            nn.AvgPool2d(2),
+        )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(0.5), nn.Linear(16 * 8 * 8, 32), nn.ReLU(), nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+class Ops(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(3, 6, 5, stride=2, padding=2), nn.LeakyReLU(0.1),
+            nn.MaxPool2d(3, stride=2, ceil_mode=True),
+            nn.Conv2d(6, 6, 3, padding=1, groups=3), nn.ReLU6(),
+            nn.Conv2d(6, 8, 1), nn.Hardsigmoid(),
+            nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False), nn.Sigmoid(),
+            nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 12), nn.Tanh(), nn.Linear(12, 5),
+        )
+
+    def forward(self, x):
+        return self.body(x)
+
+
+MODE = ["gradient"]
+
+
+class Rule(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, dy):
+        (x,) = ctx.saved_tensors
+        return dy.clamp(min=0) if MODE[0] == "deconvnet" else dy * (x > 0)
+
+
+def main():
+    torch.manual_seed(16)
+    out = {}
+    for name, model, opset in (("chain", Chain(), 13), ("ops", Ops(), 11)):
+        model.eval()
+        # Give batch norm statistics of its own, so that it does something.
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.5, 0.5)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.data.uniform_(0.5, 1.5)
+                m.bias.data.uniform_(-0.2, 0.2)
+        x = torch.randn(1, 3, 32, 32)
+        path = os.path.join(OUT, name + ".onnx")
+        torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["logits"],
+                          dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
+        # Every module's output, by its name: the Go layers carry the same.
+        hooks = [mod.register_forward_hook(lambda mod, i, o, n=n: out.__setitem__("%s/act/%s" % (name, n), o.detach().clone()))
+                 for n, mod in model.named_modules() if n.count(".") == 1]
+        with torch.no_grad():
+            logits = model(x)
+        for h in hooks:
+            h.remove()
+        out[name + "/input"], out[name + "/logits"] = x, logits
+        k = int(logits.argmax())
+        print(name, "logits", logits.numpy().round(3), "class", k, "->", os.path.relpath(path, ROOT), os.path.getsize(path), "bytes")
+        if name != "chain":
+            continue
+        relu = F.relu
+        F.relu = lambda t, inplace=False: Rule.apply(t)
+        for mode in ("gradient", "deconvnet"):
+            MODE[0] = mode
+            xs = x.clone().requires_grad_(True)
+            model(xs)[0, k].backward()
+            out["%s/%s" % (name, mode)] = xs.grad.detach()
+        F.relu = relu
+    save_safetensors(os.path.join(OUT, "chain.safetensors"), out, {"torch": torch.__version__, "script": "tools/parity/onnx_export.py"})
+
+
+if __name__ == "__main__":
+    main()
