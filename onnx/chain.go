@@ -11,15 +11,18 @@ import (
 	"github.com/convscope/convscope/onnx/onnxpb"
 )
 
-// Chain builds the network of a graph whose nodes form one chain: every
-// node reads the previous one's output and constants (initializers,
-// Constant nodes), as a plain CNN exported by torch.onnx does (LeNet,
-// AlexNet, VGG, a small model of one's own). Each node becomes the nn layer
-// that computes the same thing, with the file's weights, so the explorer,
-// the summary and every attribution method work on it. A graph that
-// branches, or an operator convscope has no layer for, is an error naming
-// the node. It returns the per-sample input shape (C,H,W) and the number of
-// outputs. A final Softmax is left out: the page applies its own.
+// Chain builds the network of a graph of layers: a chain of nodes, each
+// reading the previous one's output and constants (initializers, Constant
+// nodes), as a plain CNN exported by torch.onnx is (LeNet, AlexNet, VGG, a
+// small model of one's own), where paths that fork from one value and meet
+// again become convscope's blocks (blocks.go): a residual block where they
+// meet in an Add, an Inception-style concatenation where they meet in a
+// Concat. Each node becomes the nn layer that computes the same thing, with
+// the file's weights, so the explorer, the summary and every attribution
+// method work on it. A graph of another shape, or an operator convscope has
+// no layer for, is an error naming the node. It returns the per-sample
+// input shape (C,H,W) and the number of outputs. A final Softmax is left
+// out: the page applies its own.
 func (m *Model) Chain() (net *nn.Sequential, input []int, classes int, err error) {
 	g := m.Graph()
 	b := &chainBuilder{m: m, consts: map[string]bool{}, names: map[string]bool{}}
@@ -45,16 +48,15 @@ func (m *Model) Chain() (net *nn.Sequential, input []int, classes int, err error
 		return nil, nil, 0, fmt.Errorf("the graph has no input besides its weights")
 	}
 	b.shape = input
-	nodes := g.GetNode()
-	for i, n := range nodes {
-		last := i == len(nodes)-1
-		if err := b.node(n, last); err != nil {
-			return nil, nil, 0, fmt.Errorf("node %s (%s): %w", nodeName(n, i), n.GetOpType(), err)
-		}
+	if err := b.index(); err != nil {
+		return nil, nil, 0, err
+	}
+	if err := b.walk(-1); err != nil {
+		return nil, nil, 0, err
 	}
 	outs := g.GetOutput()
 	if len(outs) != 1 || outs[0].GetName() != b.cur {
-		return nil, nil, 0, fmt.Errorf("the graph's output is not the end of its chain of nodes")
+		return nil, nil, 0, fmt.Errorf("the graph's output is not where its nodes lead")
 	}
 	if len(b.layers) == 0 {
 		return nil, nil, 0, fmt.Errorf("the graph has no layer")
@@ -98,6 +100,13 @@ type chainBuilder struct {
 	shape  []int           // its per-sample shape
 	layers []nn.Layer
 	names  map[string]bool
+	// users lists, for each value, the nodes that read it as data (not
+	// constants), by index (index).
+	users map[string][]int
+	// containers are the modules that hold other modules: a node of theirs
+	// is a functional call in their forward ("block.relu"), and the node
+	// where their paths meet names the block ("block").
+	containers map[string]bool
 }
 
 // node adds what n computes; last says it is the graph's final node.
@@ -116,7 +125,7 @@ func (b *chainBuilder) node(n *onnxpb.NodeProto, last bool) error {
 		}
 	}
 	if len(data) != 1 || data[0] != b.cur {
-		return fmt.Errorf("reads %v, not only the previous node's output %s: the graph branches; convscope builds chains of layers for now", data, b.cur)
+		return fmt.Errorf("reads %v, not only the previous node's output %s: a graph of this shape is not supported (convscope builds chains, residual blocks and concatenations)", data, b.cur)
 	}
 	if len(n.GetOutput()) < 1 {
 		return fmt.Errorf("has no output")
@@ -262,9 +271,9 @@ func (b *chainBuilder) zeroPad(n *onnxpb.NodeProto, a attrMap) error {
 // names them), or after its weight's initializer ("features.0" for
 // "features.0.weight"), or the node's name: unique and dotted.
 func (b *chainBuilder) layerName(n *onnxpb.NodeProto, op string) string {
-	name := ""
-	if parts := strings.Split(n.GetName(), "/"); len(parts) >= 3 && parts[0] == "" {
-		name = parts[len(parts)-2]
+	name := moduleOf(n)
+	if b.containers[name] {
+		name += "." + strings.ToLower(op)
 	}
 	for _, in := range n.GetInput()[1:] {
 		if base, ok := strings.CutSuffix(in, ".weight"); name == "" && ok && b.consts[in] {
@@ -275,6 +284,11 @@ func (b *chainBuilder) layerName(n *onnxpb.NodeProto, op string) string {
 	if name == "" {
 		name = n.GetName()
 	}
+	return b.unique(name, op)
+}
+
+// unique makes name safe in a dotted path and unused so far.
+func (b *chainBuilder) unique(name, op string) string {
 	name = strings.Trim(unsafeName.ReplaceAllString(name, "."), ".")
 	if name == "" {
 		name = strings.ToLower(op)
@@ -283,6 +297,32 @@ func (b *chainBuilder) layerName(n *onnxpb.NodeProto, op string) string {
 		name = fmt.Sprintf("%s_%d", base, k)
 	}
 	b.names[name] = true
+	return name
+}
+
+// moduleOf is the dotted name of the PyTorch module that wrote node n, from
+// the scope torch.onnx names it with: each level is an attribute ("conv1")
+// or a container's child qualified by the container's attribute
+// ("branch2.0"), so "/incept/branch2/branch2.0/Conv" is
+// "incept.branch2.0" and "/layer1/layer1.0/conv1/Conv" "layer1.0.conv1";
+// "" for another naming.
+func moduleOf(n *onnxpb.NodeProto) string {
+	parts := strings.Split(n.GetName(), "/")
+	if len(parts) < 3 || parts[0] != "" {
+		return ""
+	}
+	name, last := "", ""
+	for _, p := range parts[1 : len(parts)-1] {
+		switch {
+		case name == "":
+			name = p
+		case strings.HasPrefix(p, last+"."):
+			name = name[:len(name)-len(last)] + p
+		default:
+			name += "." + p
+		}
+		last = p
+	}
 	return name
 }
 

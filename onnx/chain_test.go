@@ -9,6 +9,7 @@ import (
 	"github.com/convscope/convscope/deconv"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/onnx"
+	"github.com/convscope/convscope/zoo"
 )
 
 // relDiff is max|a-b| over max|b|.
@@ -21,10 +22,13 @@ func relDiff(a, b []float32) float64 {
 	return diff / peak
 }
 
-// Two small CNNs that are not in the zoo, exported by torch.onnx
-// (tools/parity/onnx_export.py), run as chains of nn layers: the same
-// logits as PyTorch, and for the first the same gradient and deconvnet
-// projection of the top class, within 1e-5 of their largest magnitude.
+// Three small CNNs that are not in the zoo, exported by torch.onnx
+// (tools/parity/onnx_export.py), run as nn layers and blocks: every layer's
+// output and the logits as PyTorch's, and the gradient (and for the plain
+// chain the deconvnet projection) of the top class, within 1e-5 of their
+// largest magnitude. The third has a residual block with an identity
+// shortcut, one with a 1x1 convolution shortcut, three branches
+// concatenated and a SiLU written as x * sigmoid(x).
 func TestChainMatchesPyTorch(t *testing.T) {
 	fix, _, err := nn.LoadSafetensors("testdata/chain.safetensors")
 	if err != nil {
@@ -36,6 +40,7 @@ func TestChainMatchesPyTorch(t *testing.T) {
 	}{
 		{"chain", "features.0 features.2 features.3 features.4 features.5 features.6 classifier.0 classifier.2 classifier.3 classifier.4"},
 		{"ops", "body.0 body.1 body.2 body.3 body.4 body.5 body.6 body.7 body.8 body.9 body.10 body.11 body.12 body.13"},
+		{"branchy", "stem act block incept silu down pool flat fc"},
 	} {
 		m, err := onnx.Read("testdata/" + c.name + ".onnx")
 		if err != nil {
@@ -82,17 +87,20 @@ func TestChainMatchesPyTorch(t *testing.T) {
 		if compared < len(tr.Steps)-1 {
 			t.Errorf("%s: %d of %d layers compared with PyTorch's modules", c.name, compared, len(tr.Steps))
 		}
-		if c.name != "chain" {
+		if c.name == "ops" {
 			continue
 		}
-		k := nn.ArgMax(fix["chain/logits"].Data)
+		k := nn.ArgMax(fix[c.name+"/logits"].Data)
 		for _, method := range []string{"gradient", "deconvnet"} {
+			if fix[c.name+"/"+method] == nil {
+				continue
+			}
 			r, err := deconv.Explain(context.Background(), deconv.Model{Net: net}, x, tr, method, deconv.Goal{Class: k}, deconv.Options{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if d := relDiff(r.Map.Data, fix["chain/"+method].Data); d > 1e-5 {
-				t.Errorf("%s of class %d differs from PyTorch by %.2g of its largest", method, k, d)
+			if d := relDiff(r.Map.Data, fix[c.name+"/"+method].Data); d > 1e-5 {
+				t.Errorf("%s: %s of class %d differs from PyTorch by %.2g of its largest", c.name, method, k, d)
 			}
 		}
 	}
@@ -113,9 +121,32 @@ func TestChainRefusals(t *testing.T) {
 	if _, _, _, err := m.Chain(); err == nil || !strings.Contains(err.Error(), "node /features/features.2/Relu (Erf): operator Erf is not supported") {
 		t.Errorf("an unsupported operator: %v", err)
 	}
+	// The residual and Inception blocks of branchy are where they belong.
+	m, _ = onnx.Read("testdata/branchy.onnx")
+	net, _, _, err := m.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, ok1 := net.Layers[2].(*nn.Residual)
+	down, ok2 := net.Layers[5].(*nn.Residual)
+	incept, ok3 := net.Layers[3].(*nn.Concat)
+	if !ok1 || !ok2 || !ok3 || block.Shortcut != nil || block.After == nil || down.Shortcut == nil || len(incept.Branches) != 3 ||
+		incept.Branches[1].Name() != "incept.branch2" || len(incept.Branches[1].Layers) != 3 {
+		t.Errorf("blocks %T %T %T", net.Layers[2], net.Layers[5], net.Layers[3])
+	}
+	// The summary (the explorer's rows) opens them as the zoo's blocks.
+	sum, err := zoo.Summarize(&zoo.Model{Name: "onnx", Input: []int{3, 32, 32}, Classes: 10, Net: net})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []string{"block.conv1", "block.shortcut", "block.add", "block.relu", "incept.branch2.0", "incept.cat", "down.shortcut", "silu"} {
+		if _, _, ok := sum.Row(row); !ok {
+			t.Errorf("no summary row %s", row)
+		}
+	}
 	m, _ = onnx.Read("testdata/chain.onnx")
 	m.Graph().Node[4].Input = append(m.Graph().Node[4].Input, m.Graph().Node[0].Output[0])
-	if _, _, _, err := m.Chain(); err == nil || !strings.Contains(err.Error(), "the graph branches") {
+	if _, _, _, err := m.Chain(); err == nil || !strings.Contains(err.Error(), "paths meet in a Relu") {
 		t.Errorf("a node reading two values: %v", err)
 	}
 }

@@ -15,7 +15,10 @@ It writes into onnx/testdata/:
                    pooling, global average pooling), at opset 11. (torch.onnx
                    1.13 writes LRN and Hardswish as small graphs of their
                    own, which need graph support.)
-  chain.safetensors  per model ("chain/", "ops/"): an input (1,3,32,32), the
+  branchy.onnx     a small network with a residual block (identity shortcut),
+                   one with a 1x1 convolution shortcut, three branches
+                   concatenated and a SiLU (written as x * sigmoid(x))
+  chain.safetensors  per model ("chain/", "ops/", "branchy/"): an input (1,3,32,32), the
                    logits, every module's output ("act/features.0", ...), and
                    for chain the gradient and the deconvnet
                    projection (ReLU passing max(dy, 0)) of the top logit
@@ -64,6 +67,62 @@ class Ops(nn.Module):
         return self.body(x)
 
 
+class Block(nn.Module):
+    """A residual block: two convolutions, the identity added, a ReLU."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1, self.bn1 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+        self.conv2, self.bn2 = nn.Conv2d(c, c, 3, padding=1, bias=False), nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        y = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        return F.relu(y + x)
+
+
+class Down(nn.Module):
+    """A residual block that halves the maps: a strided path, a 1x1 shortcut."""
+
+    def __init__(self, i, o):
+        super().__init__()
+        self.conv = nn.Conv2d(i, o, 3, stride=2, padding=1)
+        self.shortcut = nn.Conv2d(i, o, 1, stride=2)
+
+    def forward(self, x):
+        return self.conv(x) + self.shortcut(x)
+
+
+class Incept(nn.Module):
+    """Three branches side by side, concatenated."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.branch1 = nn.Conv2d(c, 4, 1)
+        self.branch2 = nn.Sequential(nn.Conv2d(c, 4, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1))
+        self.branch3 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(c, 4, 1))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x)], 1)
+
+
+class Branchy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.act = nn.ReLU()
+        self.block = Block(8)
+        self.incept = Incept(8)
+        self.silu = nn.SiLU()
+        self.down = Down(12, 16)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.flat = nn.Flatten()
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.silu(self.incept(self.block(self.act(self.stem(x)))))
+        return self.fc(self.flat(self.pool(self.down(x))))
+
+
 MODE = ["gradient"]
 
 
@@ -82,7 +141,7 @@ class Rule(torch.autograd.Function):
 def main():
     torch.manual_seed(16)
     out = {}
-    for name, model, opset in (("chain", Chain(), 13), ("ops", Ops(), 11)):
+    for name, model, opset in (("chain", Chain(), 13), ("ops", Ops(), 11), ("branchy", Branchy(), 13)):
         model.eval()
         # Give batch norm statistics of its own, so that it does something.
         for m in model.modules():
@@ -97,7 +156,7 @@ def main():
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
         # Every module's output, by its name: the Go layers carry the same.
         hooks = [mod.register_forward_hook(lambda mod, i, o, n=n: out.__setitem__("%s/act/%s" % (name, n), o.detach().clone()))
-                 for n, mod in model.named_modules() if n.count(".") == 1]
+                 for n, mod in model.named_modules() if n.count(".") == (0 if name == "branchy" else 1) and n]
         with torch.no_grad():
             logits = model(x)
         for h in hooks:
@@ -105,11 +164,11 @@ def main():
         out[name + "/input"], out[name + "/logits"] = x, logits
         k = int(logits.argmax())
         print(name, "logits", logits.numpy().round(3), "class", k, "->", os.path.relpath(path, ROOT), os.path.getsize(path), "bytes")
-        if name != "chain":
+        if name == "ops":
             continue
         relu = F.relu
         F.relu = lambda t, inplace=False: Rule.apply(t)
-        for mode in ("gradient", "deconvnet"):
+        for mode in (("gradient", "deconvnet") if name == "chain" else ("gradient",)):
             MODE[0] = mode
             xs = x.clone().requires_grad_(True)
             model(xs)[0, k].backward()
