@@ -33,7 +33,6 @@ func (b *chainBuilder) index() error {
 	return nil
 }
 
-
 // dataInputs are the values n reads that are not constants.
 func (b *chainBuilder) dataInputs(n *onnxpb.NodeProto) []string {
 	var data []string
