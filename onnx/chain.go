@@ -24,6 +24,21 @@ import (
 // input shape (C,H,W) and the number of outputs. A final Softmax is left
 // out: the page applies its own.
 func (m *Model) Chain() (net *nn.Sequential, input []int, classes int, err error) {
+	net, input, out, err := m.Network(true)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if len(out) != 1 {
+		return nil, nil, 0, fmt.Errorf("the graph ends in %s maps, not a vector of class scores", nn.ShapeString(out))
+	}
+	return net, input, out[0], nil
+}
+
+// Network is Chain's network with the per-sample shapes of its input and
+// output, whatever they are; picture asks for a (N,C,H,W) input with C, H
+// and W fixed (Chain's), otherwise any fixed per-sample shape will do (the
+// ONNX backend suite's cases).
+func (m *Model) Network(picture bool) (net *nn.Sequential, input, output []int, err error) {
 	g := m.Graph()
 	b := &chainBuilder{m: m, consts: map[string]bool{}, names: map[string]bool{}}
 	for name := range m.Weights {
@@ -37,34 +52,54 @@ func (m *Model) Chain() (net *nn.Sequential, input []int, classes int, err error
 			continue
 		}
 		if b.cur != "" {
-			return nil, nil, 0, fmt.Errorf("the graph has several inputs (%s, %s); convscope runs one picture", b.cur, in.GetName())
+			return nil, nil, nil, fmt.Errorf("the graph has several inputs (%s, %s); convscope runs one picture", b.cur, in.GetName())
 		}
-		if input, err = pictureShape(in); err != nil {
-			return nil, nil, 0, err
+		if picture {
+			input, err = pictureShape(in)
+		} else {
+			input, err = sampleShape(in)
+		}
+		if err != nil {
+			return nil, nil, nil, err
 		}
 		b.cur = in.GetName()
 	}
 	if b.cur == "" {
-		return nil, nil, 0, fmt.Errorf("the graph has no input besides its weights")
+		return nil, nil, nil, fmt.Errorf("the graph has no input besides its weights")
 	}
 	b.shape = input
 	if err := b.index(); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	if err := b.walk(-1); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, err
 	}
 	outs := g.GetOutput()
 	if len(outs) != 1 || outs[0].GetName() != b.cur {
-		return nil, nil, 0, fmt.Errorf("the graph's output is not where its nodes lead")
+		return nil, nil, nil, fmt.Errorf("the graph's output is not where its nodes lead")
 	}
 	if len(b.layers) == 0 {
-		return nil, nil, 0, fmt.Errorf("the graph has no layer")
+		return nil, nil, nil, fmt.Errorf("the graph has no layer")
 	}
-	if len(b.shape) != 1 {
-		return nil, nil, 0, fmt.Errorf("the graph ends in %s maps, not a vector of class scores", nn.ShapeString(b.shape))
+	return &nn.Sequential{Layers: b.layers}, input, b.shape, nil
+}
+
+// sampleShape is a graph input's shape after the batch: every dimension
+// fixed.
+func sampleShape(in *onnxpb.ValueInfoProto) ([]int, error) {
+	dims := in.GetType().GetTensorType().GetShape().GetDim()
+	if len(dims) < 2 {
+		return nil, fmt.Errorf("input %s has %d dimensions; convscope's inputs have a batch and a sample", in.GetName(), len(dims))
 	}
-	return &nn.Sequential{Layers: b.layers}, input, b.shape[0], nil
+	shape := make([]int, len(dims)-1)
+	for i, d := range dims[1:] {
+		if v := d.GetDimValue(); v >= 1 && v <= 1<<20 {
+			shape[i] = int(v)
+		} else {
+			return nil, fmt.Errorf("input %s's dimension %d is %q, not fixed", in.GetName(), i+1, dimText(d))
+		}
+	}
+	return shape, nil
 }
 
 // pictureShape is a graph input's (C,H,W): a 4-D tensor of known channels,
