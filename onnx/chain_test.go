@@ -24,9 +24,8 @@ func relDiff(a, b []float32) float64 {
 
 // Three small CNNs that are not in the zoo, exported by torch.onnx
 // (tools/parity/onnx_export.py), run as nn layers and blocks: every layer's
-// output and the logits as PyTorch's, and the gradient (and for the plain
-// chain the deconvnet projection) of the top class, within 1e-5 of their
-// largest magnitude. The third has a residual block with an identity
+// output and the logits as PyTorch's, and the gradient and the deconvnet
+// projection of the top class, within 1e-5 of their largest magnitude. The third has a residual block with an identity
 // shortcut, one with a 1x1 convolution shortcut, three branches
 // concatenated and a SiLU written as x * sigmoid(x).
 func TestChainMatchesPyTorch(t *testing.T) {

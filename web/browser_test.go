@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/convscope/convscope/web"
+
 	"github.com/chromedp/cdproto/input"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -44,6 +46,12 @@ type browser struct {
 
 // newBrowser starts the server and a width×height Chromium, or skips.
 func newBrowser(t *testing.T, width, height int) *browser {
+	return newBrowserWith(t, width, height, nil)
+}
+
+// newBrowserWith is newBrowser on a server whose dependencies set changes
+// (another catalog, say).
+func newBrowserWith(t *testing.T, width, height int, set func(*web.Deps)) *browser {
 	bin := chromium()
 	if bin == "" {
 		t.Skip("no chromium on PATH: install Debian's chromium (apt-get install chromium) to run the browser test")
@@ -51,7 +59,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 	if raceDetector {
 		t.Skip("the browser tests run without -race: ten times slower, the page's waits would time out on a loaded machine")
 	}
-	h, _ := newRouter(t)
+	h, _ := newRouterWith(t, set)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),

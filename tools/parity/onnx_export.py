@@ -18,11 +18,12 @@ It writes into onnx/testdata/:
   branchy.onnx     a small network with a residual block (identity shortcut),
                    one with a 1x1 convolution shortcut, three branches
                    concatenated and a SiLU (written as x * sigmoid(x))
-  chain.safetensors  per model ("chain/", "ops/", "branchy/"): an input (1,3,32,32), the
-                   logits, every module's output ("act/features.0", ...), and
-                   for chain the gradient and the deconvnet
-                   projection (ReLU passing max(dy, 0)) of the top logit
-                   with respect to the input
+  chain.safetensors  per model ("chain/", "ops/", "branchy/"): an input
+                   (1,3,32,32), the logits, every module's output
+                   ("act/features.0", ...), and for chain and branchy the
+                   gradient and the deconvnet projection (ReLU and SiLU
+                   passing max(dy, 0)) of the top logit with respect to the
+                   input
 """
 import os, sys
 
@@ -138,6 +139,19 @@ class Rule(torch.autograd.Function):
         return dy.clamp(min=0) if MODE[0] == "deconvnet" else dy * (x > 0)
 
 
+class SiluDeconvnet(torch.autograd.Function):
+    """SiLU whose backward is the deconvnet's rectifier, max(dy, 0), as
+    convscope's (docs/DECISIONS.md: SiLU counts as a rectifier)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return F.silu(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy.clamp(min=0)
+
+
 def main():
     torch.manual_seed(16)
     out = {}
@@ -166,13 +180,16 @@ def main():
         print(name, "logits", logits.numpy().round(3), "class", k, "->", os.path.relpath(path, ROOT), os.path.getsize(path), "bytes")
         if name == "ops":
             continue
-        relu = F.relu
+        relu, silu = F.relu, F.silu
         F.relu = lambda t, inplace=False: Rule.apply(t)
-        for mode in (("gradient", "deconvnet") if name == "chain" else ("gradient",)):
+        for mode in ("gradient", "deconvnet"):
             MODE[0] = mode
+            if mode == "deconvnet":
+                F.silu = lambda t, inplace=False: SiluDeconvnet.apply(t)
             xs = x.clone().requires_grad_(True)
             model(xs)[0, k].backward()
             out["%s/%s" % (name, mode)] = xs.grad.detach()
+            F.silu = silu
         F.relu = relu
     save_safetensors(os.path.join(OUT, "chain.safetensors"), out, {"torch": torch.__version__, "script": "tools/parity/onnx_export.py"})
 

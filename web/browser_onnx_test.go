@@ -1,0 +1,40 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/convscope/convscope/web"
+	"github.com/convscope/convscope/web/catalog"
+)
+
+// An ONNX export of a network that is not in the zoo (a residual block and
+// three branches concatenated, tools/parity/onnx_export.py), given to the
+// server as -models would, opens in the explorer: its residual block opens
+// to its paths, a unit inside it projects, and the Inception-style block
+// opens to its branches side by side.
+func TestBrowserONNXModel(t *testing.T) {
+	b := newBrowserWith(t, 1440, 1000, func(d *web.Deps) {
+		if errs := d.Catalog.AddFiles([]catalog.File{{Path: "../onnx/testdata/branchy.onnx"}}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+	})
+	b.do("load the ONNX model", chromedp.Navigate(b.url+"/?model=branchy&sample=photos%2F01-cat.png"), poll(doneJS), poll(readyJS))
+	if note := b.text(`#model-note`); !strings.Contains(note, "weights from branchy.onnx") {
+		t.Errorf("model note %q", note)
+	}
+	b.open("block")
+	got := eval[string](b, `[...document.querySelectorAll('[data-block="block"] [data-testid="layer"]')].map((e) => e.dataset.name).join(' ')`)
+	if want := "block.conv1 block.relu block.conv2 block.shortcut block.add block.relu_1"; got != want {
+		t.Fatalf("block opens to %q, want %q", got, want)
+	}
+	b.clickMap("block.conv2", 2)
+	b.projected("block.conv2", 2, "Deconvnet")
+	b.open("incept")
+	if cols := eval[string](b, `[...document.querySelectorAll('[data-block="incept"] [data-testid="branch"]')].map((e) => e.dataset.branch).join(' ')`); cols != "incept.branch1 incept.branch2 incept.branch3" {
+		t.Fatalf("incept's columns %q", cols)
+	}
+	b.screenshot("onnx-branchy")
+}
