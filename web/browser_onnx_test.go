@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -37,4 +38,26 @@ func TestBrowserONNXModel(t *testing.T) {
 		t.Fatalf("incept's columns %q", cols)
 	}
 	b.screenshot("onnx-branchy")
+}
+
+// With -allow-model-upload a visitor picks a file in the model card: it
+// runs at once on the current picture, and its layers can be explored.
+func TestBrowserUploadOwnModel(t *testing.T) {
+	b := newBrowserWith(t, 1440, 1000, func(d *web.Deps) { d.AllowModelUpload = true })
+	b.do("load", chromedp.Navigate(b.url+"/?model=resnet20-fashion-mnist"), poll(doneJS), poll(readyJS))
+	path, err := filepath.Abs("../onnx/testdata/branchy.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.do("open the own-model box", chromedp.Click(chromedp.CSS(`[data-testid="own-model"] summary`), chromedp.NodeVisible))
+	b.do("upload the model", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="own-model-input"]`), []string{path}),
+		poll(`document.querySelector('[data-testid="app"]').dataset.run === '2' && `+doneJS+` && `+readyJS))
+	if note := b.text(`[data-testid="own-model-status"]`); !strings.Contains(note, "branchy.onnx: an ONNX graph, input 3×32×32, 10 classes") {
+		t.Errorf("own-model note %q", note)
+	}
+	if sel := eval[string](b, `document.querySelector('[data-testid="model-select"]').selectedOptions[0].textContent`); sel != "branchy.onnx (yours)" {
+		t.Errorf("the menu shows %q", sel)
+	}
+	b.open("incept")
+	b.screenshot("own-model")
 }

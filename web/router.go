@@ -22,6 +22,7 @@ import (
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/explore"
 	"github.com/convscope/convscope/web/layout"
+	"github.com/convscope/convscope/web/ownmodel"
 	"github.com/convscope/convscope/web/results"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/session"
@@ -55,6 +56,9 @@ type Deps struct {
 	// to, against DNS rebinding; a request for another Host is refused
 	// with 421 (see checkHost). Empty, or an entry "*", allows all.
 	AllowedHosts []string
+	// AllowModelUpload lets visitors upload a model of their own
+	// (POST /own-model, package ownmodel), kept for their session only.
+	AllowModelUpload bool
 }
 
 // Router is the whole web side as an http.Handler, with what the server's
@@ -93,10 +97,16 @@ func NewRouter(d Deps) *Router {
 	// GET /ws is the page's websocket: runs, layer maps, projections.
 	sessions := session.New(d.Catalog, d.Uploads, d.Gallery, d.Logger, d.Stop)
 	sessions.MaxSessions = d.MaxSessions
+	sessions.OwnModels = d.AllowModelUpload
 	if d.PassMemory > 0 {
 		sessions.Budget = session.NewBudget(d.PassMemory)
 	}
 	r.Mount("/ws", sessions.Routes())
+	if d.AllowModelUpload {
+		// POST /own-model?file=NAME takes a visitor's checkpoint or ONNX
+		// file for their session.
+		r.Mount("/own-model", ownmodel.New(d.Catalog, d.Logger).Routes())
+	}
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.

@@ -17,6 +17,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -514,4 +516,49 @@ func TestSessionCapThroughTheRouter(t *testing.T) {
 		t.Fatal(err)
 	}
 	readUntil(t, first, "prediction")
+}
+
+// With AllowModelUpload a visitor uploads a checkpoint, runs it over the
+// websocket by the name the upload answered, and it is gone when the
+// session ends; without it there is no such route, and hello says so.
+func TestOwnModelThroughTheRouter(t *testing.T) {
+	h, _ := newRouter(t)
+	if rec := serve(h, "POST", "/own-model?file=x.pth", strings.NewReader("x")); rec.Code == http.StatusOK {
+		t.Fatalf("POST /own-model without AllowModelUpload: %d", rec.Code)
+	}
+	var cat *catalog.Catalog
+	h, _ = newRouterWith(t, func(d *web.Deps) { d.AllowModelUpload = true; cat = d.Catalog })
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	pth, _ := os.ReadFile("../zoo/testdata/lenet5.pth")
+	res, err := http.Post(srv.URL+"/own-model?file=my-lenet.pth", "application/octet-stream", bytes.NewReader(pth))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var up struct{ Name, Error string }
+	json.NewDecoder(res.Body).Decode(&up)
+	res.Body.Close()
+	if res.StatusCode != 200 || up.Name == "" {
+		t.Fatalf("upload: %d %+v", res.StatusCode, up)
+	}
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hello := readUntil(t, conn, "hello"); hello["ownModels"] != true {
+		t.Errorf("hello %v does not offer own models", hello["ownModels"])
+	}
+	conn.WriteJSON(map[string]string{"type": "run", "model": up.Name, "sample": "fashion-mnist/00-ankle-boot.png"})
+	if start := readUntil(t, conn, "start"); start["model"] != up.Name {
+		t.Errorf("the run's model %v", start["model"])
+	}
+	readUntil(t, conn, "prediction")
+	conn.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for slices.Contains(cat.Loaded(), up.Name) {
+		if time.Now().After(deadline) {
+			t.Fatal("the visitor's model outlived their session")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

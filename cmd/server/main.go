@@ -70,6 +70,8 @@ type options struct {
 	// besides the embedded ones.
 	models    []catalog.File
 	modelsDir string
+	// allowUpload lets visitors upload models (-allow-model-upload).
+	allowUpload bool
 }
 
 // run parses flags, builds the handler and serves until ctx ends.
@@ -91,6 +93,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		named = append(named, f)
 		return err
 	})
+	allowUpload := fl.Bool("allow-model-upload", false, "let visitors upload a model of their own (.pth, .pt, .safetensors, .onnx, up to 64 MB), kept for their session only")
 	modelsDir := fl.String("models", "", "a folder whose checkpoints (.pth, .pt, .safetensors) and ONNX graphs (.onnx) are offered like -model's; a file that fails is logged and left out")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -110,7 +113,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
-	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20, models: named, modelsDir: *modelsDir}
+	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20, models: named, modelsDir: *modelsDir, allowUpload: *allowUpload}
 	fl.Visit(func(f *flag.Flag) {
 		if f.Name == "allowed-hosts" {
 			opts.allowedHosts = parseHosts(*hosts)
@@ -183,15 +186,16 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		return nil, fmt.Errorf("embedded samples: %w", err)
 	}
 	return web.NewRouter(web.Deps{
-		Catalog:      cat,
-		Gallery:      samples.New(sampleFS),
-		Uploads:      upload.NewStore(uploadsKept, uploadTTL),
-		Static:       static.FS,
-		Logger:       logger,
-		Stop:         stop,
-		MaxSessions:  opts.maxSessions,
-		AllowedHosts: opts.allowedHosts,
-		PassMemory:   opts.passMemory,
+		Catalog:          cat,
+		Gallery:          samples.New(sampleFS),
+		Uploads:          upload.NewStore(uploadsKept, uploadTTL),
+		Static:           static.FS,
+		Logger:           logger,
+		Stop:             stop,
+		MaxSessions:      opts.maxSessions,
+		AllowedHosts:     opts.allowedHosts,
+		PassMemory:       opts.passMemory,
+		AllowModelUpload: opts.allowUpload,
 	}), nil
 }
 

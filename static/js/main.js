@@ -29,7 +29,7 @@ const v = view.read(location.search, methodNames);
 v.model = app.dataset.model;
 
 const state = {
-  models: new Map(), // name -> hello's model entry
+  models: new Map(), // name -> hello's model entry, and the visitor's own
   galleries: {}, // gallery -> [{file, label}]
   run: 0, // the latest run started by the server
   done: false, // whether that run's prediction has arrived
@@ -236,9 +236,11 @@ function showModel(m) {
   const note = $('model-note');
   let trained = m.trained ? `trained on ${m.dataset}${m.accuracy > 0 ? `, ${(100 * m.accuracy).toFixed(1)}% test accuracy` : ''}` : 'untrained (random weights)';
   if (m.source?.startsWith('file ')) trained = `weights from ${m.source.slice(5)}${m.dataset ? `, labelled with ${m.dataset}'s classes` : ''}`;
+  if (m.source?.startsWith('uploaded ')) trained = `your ${m.source.slice(9)}, for this visit only`;
   if (!m.trained && !m.dataset) trained += ', no dataset: its classes are only numbered';
   note.textContent = `${m.model} · ${trained}`;
   $('model-link').href = `/model/${encodeURIComponent(m.name)}`;
+  $('model-link').hidden = Boolean(m.source?.startsWith('uploaded ')); // not listed: no page of its own
   $('input-shape').textContent = m.input.join('×');
   document.title = `Explore ${m.name} · convscope`;
   gallery.show(m.gallery, state.galleries[m.gallery]);
@@ -252,7 +254,11 @@ function onMessage(msg) {
         status(`the server speaks protocol version ${msg.version}, this page version 2: reload the page`, 'error');
         return;
       }
-      state.models = new Map(msg.models.map((m) => [m.name, m]));
+      for (const m of msg.models) state.models.set(m.name, m); // (own models stay)
+      if (msg.ownModels) {
+        $('own-model-upload').hidden = false;
+        $('own-model-status').textContent = '';
+      }
       state.galleries = msg.galleries || {};
       showModel(state.models.get(v.model));
       if (!state.started) {
@@ -442,6 +448,40 @@ if (modelSelect?.tagName === 'SELECT') {
     runInput(v.upload ? { upload: v.upload } : { sample: v.sample });
   });
 }
+
+// the visitor's own model: POST /own-model, then run it by the name given
+const ownInput = $('own-model-input');
+ownInput.addEventListener('change', async () => {
+  const file = ownInput.files[0];
+  ownInput.value = '';
+  if (!file) return;
+  const note = $('own-model-status');
+  if (file.size > 64 << 20) {
+    note.textContent = `${file.name} is ${(file.size / (1 << 20)).toFixed(0)} MB; the limit is 64 MB`;
+    return;
+  }
+  note.textContent = `reading ${file.name}…`;
+  try {
+    const res = await fetch(`/own-model?file=${encodeURIComponent(file.name)}`, { method: 'POST', body: file });
+    const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
+    if (!res.ok) throw new Error(body.error || res.statusText);
+    const m = { ...body, trained: true, accuracy: 0, gallery: body.input[0] === 1 ? 'fashion-mnist' : 'photos', about: '' };
+    state.models.set(m.name, m);
+    const opt = document.createElement('option');
+    opt.value = m.name;
+    opt.textContent = `${file.name} (yours)`;
+    modelSelect?.append(opt);
+    if (modelSelect) modelSelect.value = m.name;
+    note.textContent = `${file.name}: ${m.model === 'onnx' ? 'an ONNX graph' : m.model}, input ${m.input.join('×')}, ${m.classes.length} classes; for this visit only`;
+    v.model = m.name;
+    showModel(m);
+    projection.clear();
+    if (!v.upload && !v.sample) v.sample = gallery.first();
+    runInput(v.upload ? { upload: v.upload } : { sample: v.sample });
+  } catch (err) {
+    note.textContent = err.message;
+  }
+});
 
 // uploads and drawings both go through POST /upload, then run by id
 async function uploadAndRun(blob, what) {

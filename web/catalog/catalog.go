@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/zoo"
@@ -53,7 +54,20 @@ type Catalog struct {
 	// (untrained ones, and checkpoints read from files, which are read
 	// again when next opened); the embedded small ones stay.
 	dropped map[string]bool
+	// private are visitors' own models (AddPrivate), by name.
+	private map[string]*privateModel
 }
+
+// privateModel is one visitor's model: opened by name only, and dropped
+// when its last holder lets go.
+type privateModel struct {
+	model  *Model
+	refs   int
+	opened bool
+}
+
+// MaxPrivate bounds the visitors' own models held at once.
+const MaxPrivate = 4
 
 // slot is one model of the catalog, built or being built.
 type slot struct {
@@ -108,6 +122,14 @@ func (c *Catalog) Lookup(name string) (Entry, error) {
 // stays in memory and every Open of it returns the same one. A caller that
 // never releases keeps the model for the catalog's lifetime.
 func (c *Catalog) Open(name string) (*Model, error) {
+	c.mu.Lock()
+	if p, ok := c.private[name]; ok {
+		p.refs++
+		p.opened = true
+		c.mu.Unlock()
+		return p.model, nil
+	}
+	c.mu.Unlock()
 	e, err := c.Lookup(name)
 	if err != nil {
 		return nil, err
@@ -162,6 +184,12 @@ func (c *Catalog) Release(m *Model) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if p, ok := c.private[m.Name]; ok && p.model == m {
+		if p.refs--; p.refs <= 0 {
+			delete(c.private, m.Name) // its visitor's session is over
+		}
+		return
+	}
 	s, ok := c.slots[m.Name]
 	if !ok || s.model != m || s.refs == 0 {
 		return
@@ -177,12 +205,15 @@ func (c *Catalog) Release(m *Model) {
 }
 
 // Loaded lists the names of the models in memory (held, idle or being
-// built), sorted.
+// built, and visitors' own), sorted.
 func (c *Catalog) Loaded() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	names := make([]string, 0, len(c.slots))
+	names := make([]string, 0, len(c.slots)+len(c.private))
 	for n := range c.slots {
+		names = append(names, n)
+	}
+	for n := range c.private {
 		names = append(names, n)
 	}
 	slices.Sort(names)
@@ -319,4 +350,37 @@ func (c *Catalog) AddFiles(files []File) (errs []error) {
 		return before(e)
 	}
 	return errs
+}
+
+// AddPrivate keeps one visitor's own model (an upload) under e.Name,
+// which must be new: Open finds it by that name, Entries does not list it,
+// and it leaves memory when the last session holding it releases it, or
+// after unclaimed if no session opened it by then. At most MaxPrivate are
+// kept at once; past that it is an error saying so.
+func (c *Catalog) AddPrivate(e Entry, net *zoo.Model, unclaimed time.Duration) error {
+	sum, err := zoo.Summarize(net)
+	if err != nil {
+		return fmt.Errorf("summarize model %s: %w", e.Name, err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.private == nil {
+		c.private = map[string]*privateModel{}
+	}
+	if len(c.private) >= MaxPrivate {
+		return fmt.Errorf("the server holds %d visitors' own models already; try again in a few minutes", MaxPrivate)
+	}
+	if _, taken := c.private[e.Name]; taken {
+		return fmt.Errorf("a model named %s is held already", e.Name)
+	}
+	p := &privateModel{model: &Model{Entry: e, Net: net, Summary: sum}}
+	c.private[e.Name] = p
+	time.AfterFunc(unclaimed, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.private[e.Name] == p && !p.opened {
+			delete(c.private, e.Name)
+		}
+	})
+	return nil
 }

@@ -64,6 +64,9 @@ type Handler struct {
 	// QueueWait is how long a run waits for the budget; New sets
 	// DefaultQueueWait.
 	QueueWait time.Duration
+	// OwnModels says the server takes visitors' own models (POST
+	// /own-model); hello tells the page.
+	OwnModels bool
 	// Long holds the slots of the long attributions (integrated
 	// gradients, SmoothGrad, occlusion: many passes each) that may run at
 	// once, so that they leave the CPU to other visitors' runs; New gives

@@ -90,6 +90,9 @@ type Hello struct {
 	Galleries map[string][]SampleRef `json:"galleries"`
 	// Methods are the attribution methods a projection may ask for.
 	Methods []MethodRef `json:"methods"`
+	// OwnModels says a visitor may upload a model of their own (POST
+	// /own-model) and run it by the name the upload answers.
+	OwnModels bool `json:"ownModels"`
 }
 
 // MethodRef describes an attribution method in the hello message.

@@ -306,7 +306,7 @@ func decodeRequest(msg []byte, req *Request) error {
 const MaxName = 200
 
 func (s *session) hello() Hello {
-	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}, Methods: s.h.methods()}
+	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}, Methods: s.h.methods(), OwnModels: s.h.OwnModels}
 	for _, e := range s.h.models.Entries() {
 		g := catalog.GalleryFor(e)
 		about := ""
