@@ -8,10 +8,11 @@ import (
 	"github.com/convscope/convscope/internal/bounded"
 )
 
-// FuzzDecode feeds arbitrary bytes to Decode: an error or a model, never a
-// panic, a hang or an allocation out of proportion to the input.
+// FuzzDecode feeds arbitrary bytes to Decode, and what decodes to Chain:
+// an error or a model, never a panic, a hang or an allocation out of
+// proportion to the input.
 func FuzzDecode(f *testing.F) {
-	for _, name := range []string{"conv2d", "batchnorm2d_eval", "conv_with_strides_padding"} {
+	for _, name := range []string{"conv2d", "batchnorm2d_eval", "conv_with_strides_padding", "ops", "branchy"} {
 		b, err := os.ReadFile("testdata/" + name + ".onnx")
 		if err != nil {
 			f.Fatal(err)
@@ -24,7 +25,11 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m *Model
 		var err error
-		bounded.Run(t, fmt.Sprintf("Decode of %d bytes", len(b)), uint64(64<<20+64*len(b)), func() { m, err = Decode(b) })
+		bounded.Run(t, fmt.Sprintf("Decode of %d bytes", len(b)), uint64(64<<20+64*len(b)), func() {
+			if m, err = Decode(b); err == nil {
+				m.Chain() // builds layers from what the file holds: bounded by it
+			}
+		})
 		if err == nil {
 			for name, w := range m.Weights {
 				n := 1

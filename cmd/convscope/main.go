@@ -29,6 +29,7 @@ var commands = map[string]struct {
 	help string
 }{
 	"summary":   {summary, "layer table: output shapes, parameters, MACs, receptive fields"},
+	"import":    {importONNX, "build an ONNX file's network and print its layer table (then -weights FILE.onnx anywhere)"},
 	"train":     {trainCmd, "train a model on a dataset and write a safetensors checkpoint"},
 	"eval":      {evalCmd, "test accuracy of a checkpoint"},
 	"attribute": {attribute, "project a unit (deconvnet) or a class (gradient) back to the input"},

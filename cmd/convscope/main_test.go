@@ -322,3 +322,23 @@ func TestONNXInTheCLI(t *testing.T) {
 		t.Errorf("the gradient differs from PyTorch's by %.2g of its peak", diff/peak)
 	}
 }
+
+// import builds an ONNX file's network and prints its table, blocks
+// opened; a graph it cannot build is an error naming why.
+func TestImportONNX(t *testing.T) {
+	out, err := run(t, "import", "../../onnx/testdata/branchy.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"block.add", "incept.branch2.2", "incept.cat", "down.shortcut", "10 outputs (numbered)", "use it as a checkpoint"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import's output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := run(t, "import", "../../onnx/testdata/conv_with_strides_padding.onnx"); err == nil || !strings.Contains(err.Error(), "several inputs") {
+		t.Errorf("a graph of two inputs: %v", err)
+	}
+	if _, err := run(t, "import", "../../zoo/testdata/lenet5.pth"); err == nil || !strings.Contains(err.Error(), "usage") {
+		t.Errorf("a .pth: %v", err)
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/zoo"
 )
@@ -38,11 +40,17 @@ func summary(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	return printSummary(stdout, m, *asJSON, *depth)
+}
+
+// printSummary prints m's summary as a table (blocks opened to depth) or
+// as JSON.
+func printSummary(stdout io.Writer, m *zoo.Model, asJSON bool, depth int) error {
 	s, err := zoo.Summarize(m)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", " ")
 		return enc.Encode(s)
@@ -50,7 +58,7 @@ func summary(_ context.Context, args []string, stdout io.Writer) error {
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "layer\ttype\toutput\tparams\tMACs\tRF\tjump\t\n")
 	for _, l := range s.Layers {
-		if l.Depth >= *depth {
+		if l.Depth >= depth {
 			continue
 		}
 		rf := fmt.Sprint(l.RF)
@@ -89,5 +97,35 @@ func zooTable(w io.Writer) error {
 		fmt.Fprintf(w, "| %s | %dx%dx%d | %s | %s | %s (%s) | %d | %d |\n", name, s.Input[0], s.Input[1], s.Input[2],
 			zoo.Thousands(s.Params), zoo.Thousands(s.MACs), last.Name, last.Type, last.RF, last.Jump)
 	}
+	return nil
+}
+
+// importONNX reads an ONNX file, builds its network (onnx.Model.Chain:
+// layers, residual blocks, concatenations) and prints its summary, or why
+// it cannot be built. The file then serves like a checkpoint.
+func importONNX(_ context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	depth := fs.Int("depth", 2, "how many levels of blocks to show")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || !strings.EqualFold(filepath.Ext(fs.Arg(0)), ".onnx") {
+		return fmt.Errorf("usage: convscope import [-json] [-depth N] MODEL.onnx")
+	}
+	file := fs.Arg(0)
+	m, c, err := card.Load("", file, 0)
+	if err != nil {
+		return err
+	}
+	if err := printSummary(stdout, m, *asJSON, *depth); err != nil || *asJSON {
+		return err
+	}
+	labels := "numbered"
+	if c.Dataset != "" {
+		labels = c.Dataset + "'s classes"
+	}
+	fmt.Fprintf(stdout, "%s: %d outputs (%s); use it as a checkpoint: convscope infer -weights %s, convscope attribute -weights %s, go run ./cmd/server -model %s\n",
+		file, m.Classes, labels, file, file, file)
 	return nil
 }
