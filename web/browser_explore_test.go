@@ -100,6 +100,15 @@ func TestBrowserPhone(t *testing.T) {
 	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
 		t.Fatalf("with the projection open the page is %d px wide", w)
 	}
+	// The compare row scrolls inside its card: the page stays as wide as
+	// the screen.
+	b.do("compare every method", chromedp.Click(chromedp.CSS(`[data-testid="compare-button"]`), chromedp.NodeVisible),
+		poll(`document.querySelectorAll('[data-testid="compare-item"] img').length === 7`))
+	if w := eval[int](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Fatalf("with the compare row open the page is %d px wide", w)
+	}
+	b.do("scroll to the compare row", chromedp.ScrollIntoView(chromedp.CSS(`[data-testid="compare"]`)))
+	b.screenshot("phone-compare")
 	// The status line is in the flow: it covers nothing.
 	if covers := eval[bool](b, `getComputedStyle(document.querySelector('[data-testid="status"]')).position === 'fixed'`); covers {
 		t.Fatal("the status badge floats over the page")

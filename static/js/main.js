@@ -178,6 +178,9 @@ function startCompare() {
   if (!state.done || !projectRequest(v.method)) return;
   const c = state.compare;
   Object.assign(c, { active: true, queue: [...methodNames], target: targetLabel() });
+  // across the page on a wide screen; right under the panel on a phone
+  if (narrow.matches) $('projection').after($('compare'));
+  else statusEl.after($('compare'));
   $('compare').hidden = false;
   $('compare-title').textContent = `Every method for ${c.target}, on ${state.inputName}`;
   // the input first, as in the papers' figures
