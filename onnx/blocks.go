@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -14,10 +15,20 @@ import (
 func (b *chainBuilder) index() error {
 	b.users = map[string][]int{}
 	for i, n := range b.m.Graph().GetNode() {
-		if n.GetOpType() == "Constant" {
+		switch {
+		case n.GetOpType() == "Constant":
 			if err := b.constant(n); err != nil {
 				return fmt.Errorf("node %s (Constant): %w", nodeName(n, i), err)
 			}
+		case n.GetOpType() == "Identity" && len(n.GetInput()) == 1 && len(n.GetOutput()) == 1 && b.consts[n.GetInput()[0]]:
+			// A constant under another name (torch.onnx shares weights so).
+			in, out := n.GetInput()[0], n.GetOutput()[0]
+			if w, ok := b.m.Weights[in]; ok {
+				b.m.Weights[out] = w
+			} else {
+				b.m.Ints[out] = b.m.Ints[in]
+			}
+			b.consts[out] = true
 		}
 	}
 	b.containers = map[string]bool{}
@@ -96,6 +107,9 @@ type path struct {
 // nodes users) and the node where they meet, as one block.
 func (b *chainBuilder) fork(users []int) error {
 	nodes := b.m.Graph().GetNode()
+	if ok, err := b.gelu(users); ok || err != nil {
+		return err
+	}
 	// They meet at the first node every path reaches.
 	common := b.reach(users[0], map[int]bool{})
 	for _, u := range users[1:] {
@@ -255,4 +269,57 @@ func branchName(name string, i int, layers []nn.Layer) string {
 		return prefix
 	}
 	return fmt.Sprintf("%s.branch%d", name, i+1)
+}
+
+// gelu recognises x · 0.5 · (1 + erf(x / √2)), as torch.onnx writes GELU
+// before opset 20: Div by √2, Erf, Add 1, Mul by x, Mul by 0.5. It adds one
+// GELU layer and moves past the five nodes, or reports no match.
+func (b *chainBuilder) gelu(users []int) (bool, error) {
+	nodes := b.m.Graph().GetNode()
+	if len(users) != 2 {
+		return false, nil
+	}
+	x := b.cur
+	div, mul := nodes[users[0]], nodes[users[1]]
+	if div.GetOpType() != "Div" {
+		div, mul = mul, div
+	}
+	next := func(n *onnxpb.NodeProto, op string) *onnxpb.NodeProto {
+		if n == nil || len(n.GetOutput()) != 1 {
+			return nil
+		}
+		us := b.users[n.GetOutput()[0]]
+		if len(us) != 1 || nodes[us[0]].GetOpType() != op {
+			return nil
+		}
+		return nodes[us[0]]
+	}
+	constIs := func(n *onnxpb.NodeProto, v float64) bool {
+		for _, in := range n.GetInput() {
+			if t, ok := b.m.Weights[in]; ok && len(t.Data) == 1 && math.Abs(float64(t.Data[0])-v) < 1e-4 {
+				return true
+			}
+		}
+		return false
+	}
+	if div.GetOpType() != "Div" || mul.GetOpType() != "Mul" || !constIs(div, math.Sqrt2) {
+		return false, nil
+	}
+	erf := next(div, "Erf")
+	add := next(erf, "Add")
+	join := next(add, "Mul")
+	half := next(join, "Mul")
+	if add == nil || join != mul || half == nil || !constIs(add, 1) || !constIs(half, 0.5) {
+		return false, nil
+	}
+	name := b.layerName(div, "GELU")
+	l := nn.NewGELU(name)
+	shape, err := l.OutputShape(b.shape)
+	if err != nil {
+		return true, err
+	}
+	b.layers = append(b.layers, l)
+	b.cur, b.shape = half.GetOutput()[0], shape
+	_ = x
+	return true, nil
 }

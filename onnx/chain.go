@@ -231,6 +231,12 @@ func (b *chainBuilder) node(n *onnxpb.NodeProto, last bool) error {
 		l = nn.NewFlatten(name)
 	case "Reshape":
 		l, err = b.reshape(n, name)
+	case "Transpose":
+		l, err = b.transpose(name, a)
+	case "LayerNormalization":
+		l, err = b.layerNorm(n, name, a)
+	case "Mul":
+		l, err = b.scale(n, name)
 	case "Gemm":
 		l, err = b.gemm(n, name, a)
 	case "MatMul":
@@ -551,7 +557,7 @@ func (b *chainBuilder) matmul(n *onnxpb.NodeProto, name string) (nn.Layer, error
 // linear makes a linear layer of weight w (out, in) and the bias at input
 // k of n, if any.
 func (b *chainBuilder) linear(name string, w *nn.Tensor, n *onnxpb.NodeProto, k int) (nn.Layer, error) {
-	if len(w.Shape) != 2 || len(b.shape) != 1 || w.Shape[1] != b.shape[0] {
+	if len(w.Shape) != 2 || len(b.shape) == 0 || w.Shape[1] != b.shape[len(b.shape)-1] {
 		return nil, fmt.Errorf("weight %s does not fit its input %s", nn.ShapeString(w.Shape), nn.ShapeString(b.shape))
 	}
 	var bias *nn.Tensor
@@ -586,6 +592,58 @@ func (b *chainBuilder) addBias(n *onnxpb.NodeProto) error {
 	}
 	prev.Bias = &nn.Param{Name: prev.Name() + ".bias", Value: nn.FromData(slices.Clone(bias.Data), prev.OutFeatures), NoDecay: true}
 	return nil
+}
+
+// transpose keeps the batch first and permutes the sample's axes
+// (ConvNeXt's (C,H,W) to (H,W,C) and back).
+func (b *chainBuilder) transpose(name string, a attrMap) (nn.Layer, error) {
+	perm := a.ints("perm")
+	if len(perm) != len(b.shape)+1 || perm[0] != 0 {
+		return nil, fmt.Errorf("Transpose %v of a (N,%s) value: convscope keeps the batch first", perm, nn.ShapeString(b.shape))
+	}
+	order := make([]int, len(perm)-1)
+	for i, p := range perm[1:] {
+		order[i] = int(p) - 1
+	}
+	return nn.NewPermute(name, order...), nil
+}
+
+// layerNorm is a layer normalisation over the last axis, with constant
+// scale and bias.
+func (b *chainBuilder) layerNorm(n *onnxpb.NodeProto, name string, a attrMap) (nn.Layer, error) {
+	if ax := a.int("axis", -1); ax != -1 && int(ax) != len(b.shape) {
+		return nil, fmt.Errorf("LayerNormalization over axis %d; convscope's normalises the last axis", ax)
+	}
+	c := b.shape[len(b.shape)-1]
+	l := nn.NewLayerNorm(name, c, a.float("epsilon", 1e-5), false)
+	for k, dst := range []*nn.Param{l.Weight, l.Bias} {
+		t, err := b.weight(n, k+1, []string{"scale", "bias"}[k])
+		if err != nil {
+			return nil, err
+		}
+		if len(t.Data) != c {
+			return nil, fmt.Errorf("%d values to normalise %d", len(t.Data), c)
+		}
+		copy(dst.Value.Data, t.Data)
+	}
+	return l, nil
+}
+
+// scale is a Mul by a constant of one value per channel (ConvNeXt's layer
+// scale, (C,1,1) on (C,H,W) maps).
+func (b *chainBuilder) scale(n *onnxpb.NodeProto, name string) (nn.Layer, error) {
+	var gamma *nn.Tensor
+	for _, in := range n.GetInput() {
+		if t, ok := b.m.Weights[in]; ok {
+			gamma = t
+		}
+	}
+	if gamma == nil || len(b.shape) < 1 || len(gamma.Data) != b.shape[0] {
+		return nil, fmt.Errorf("Mul by something other than one constant per channel")
+	}
+	l := nn.NewLayerScale(name, b.shape[0], 0)
+	copy(l.Gamma.Value.Data, gamma.Data)
+	return l, nil
 }
 
 // transpose2 is a 2-D tensor transposed.

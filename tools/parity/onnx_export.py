@@ -15,6 +15,9 @@ It writes into onnx/testdata/:
                    pooling, global average pooling), at opset 11. (torch.onnx
                    1.13 writes LRN and Hardswish as small graphs of their
                    own, which need graph support.)
+  convnext.onnx    torchvision's ConvNeXt at two small stages, opset 17
+                   (LayerNormalization, Transpose, GELU written with Erf,
+                   layer scale, residual blocks)
   branchy.onnx     a small network with a residual block (identity shortcut),
                    one with a 1x1 convolution shortcut, three branches
                    concatenated and a SiLU (written as x * sigmoid(x))
@@ -124,6 +127,18 @@ class Branchy(nn.Module):
         return self.fc(self.flat(self.pool(self.down(x))))
 
 
+def tiny_convnext():
+    """torchvision's ConvNeXt at two small stages (16 and 32 channels, one
+    block each) on 3x32x32, its layer scales raised from 1e-6 so that the
+    blocks count."""
+    from torchvision.models.convnext import ConvNeXt, CNBlockConfig
+    m = ConvNeXt([CNBlockConfig(16, 32, 1), CNBlockConfig(32, None, 1)], num_classes=10)
+    for mod in m.modules():
+        if hasattr(mod, "layer_scale"):
+            mod.layer_scale.data.uniform_(0.3, 0.7)
+    return m
+
+
 MODE = ["gradient"]
 
 
@@ -139,13 +154,28 @@ class Rule(torch.autograd.Function):
         return dy.clamp(min=0) if MODE[0] == "deconvnet" else dy * (x > 0)
 
 
+class GeluDeconvnet(torch.autograd.Function):
+    """GELU whose backward is the deconvnet's rectifier, max(dy, 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return GELU(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy.clamp(min=0)
+
+
+GELU, SILU = F.gelu, F.silu  # the originals, while the rules patch F's
+
+
 class SiluDeconvnet(torch.autograd.Function):
     """SiLU whose backward is the deconvnet's rectifier, max(dy, 0), as
     convscope's (docs/DECISIONS.md: SiLU counts as a rectifier)."""
 
     @staticmethod
     def forward(ctx, x):
-        return F.silu(x)
+        return SILU(x)
 
     @staticmethod
     def backward(ctx, dy):
@@ -155,7 +185,7 @@ class SiluDeconvnet(torch.autograd.Function):
 def main():
     torch.manual_seed(16)
     out = {}
-    for name, model, opset in (("chain", Chain(), 13), ("ops", Ops(), 11), ("branchy", Branchy(), 13)):
+    for name, model, opset in (("chain", Chain(), 13), ("ops", Ops(), 11), ("branchy", Branchy(), 13), ("convnext", tiny_convnext(), 17)):
         model.eval()
         # Give batch norm statistics of its own, so that it does something.
         for m in model.modules():
@@ -186,10 +216,11 @@ def main():
             MODE[0] = mode
             if mode == "deconvnet":
                 F.silu = lambda t, inplace=False: SiluDeconvnet.apply(t)
+                F.gelu = lambda t, approximate="none": GeluDeconvnet.apply(t)
             xs = x.clone().requires_grad_(True)
             model(xs)[0, k].backward()
             out["%s/%s" % (name, mode)] = xs.grad.detach()
-            F.silu = silu
+            F.silu, F.gelu = silu, GELU
         F.relu = relu
     save_safetensors(os.path.join(OUT, "chain.safetensors"), out, {"torch": torch.__version__, "script": "tools/parity/onnx_export.py"})
 
