@@ -242,7 +242,7 @@ func (b *chainBuilder) node(n *onnxpb.NodeProto, last bool) error {
 	case "MatMul":
 		l, err = b.matmul(n, name)
 	default:
-		return fmt.Errorf("operator %s is not supported (convscope builds Conv, Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Clip, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, LRN, Flatten, Reshape, Gemm, MatMul, Add, Dropout, Identity, Softmax)", op)
+		return fmt.Errorf("operator %s is not supported (convscope builds Conv, Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Clip, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, LRN, LayerNormalization, Flatten, Reshape, Transpose, Gemm, MatMul, Add, Mul, Dropout, Identity, Pad, Softmax; see docs/ONNX.md)", op)
 	}
 	if err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 // batch norm into its convolution, which rounds differently).
 func TestTorchvisionExportsMatchTheirWeights(t *testing.T) {
 	ran := 0
-	for _, name := range []string{"resnet18", "googlenet", "mobilenet_v2"} {
+	for _, name := range []string{"resnet18", "googlenet", "mobilenet_v2", "convnext_tiny", "alexnet", "vgg11"} { // the last three with zoo.py --all
 		base := "../zoo/testdata/torchvision/" + name
 		if _, err := os.Stat(base + ".onnx"); err != nil {
 			continue

@@ -11,7 +11,7 @@ files are large):
   NAME.pth           the state_dict of torchvision's model, randomly
                      initialised with torch.manual_seed(0), BatchNorm running
                      statistics calibrated on random inputs, saved by torch.save
-  NAME.onnx          the same model exported by torch.onnx (opset 13), which
+  NAME.onnx          the same model exported by torch.onnx (opset 17), which
                      convscope must run to the same logits as NAME.pth
   NAME.io.safetensors  an input (1,3,224,224), the eval-mode logits, the
                      gradient of logit K (K = the argmax) with respect to the
@@ -77,7 +77,7 @@ def write(name):
     torch.save(m.state_dict(), os.path.join(OUT, name + ".pth"))
     x = torch.randn(1, 3, 224, 224)
     if not name.endswith("_aux"):
-        torch.onnx.export(m, x, os.path.join(OUT, name + ".onnx"), opset_version=13, input_names=["input"], output_names=["logits"])
+        torch.onnx.export(m, x, os.path.join(OUT, name + ".onnx"), opset_version=17, input_names=["input"], output_names=["logits"])
     logits, grad, k = forward_backward(m, x, None)
     # The same network in float64: the reference both float32 engines are
     # measured against (a deep network's float32 logits are off by up to
