@@ -199,6 +199,13 @@ func (b *chainBuilder) node(n *onnxpb.NodeProto, last bool) error {
 	switch op {
 	case "Conv":
 		l, err = b.conv(n, name, a)
+	case "ConvTranspose":
+		l, err = b.convTranspose(n, name, a)
+	case "Gelu": // opset 20
+		if ap := a.str("approximate", "none"); ap != "none" {
+			return fmt.Errorf("Gelu with approximate=%s; convscope's GELU is the exact one", ap)
+		}
+		l = nn.NewGELU(name)
 	case "Relu":
 		l = nn.NewReLU(name)
 	case "LeakyRelu":
@@ -242,7 +249,7 @@ func (b *chainBuilder) node(n *onnxpb.NodeProto, last bool) error {
 	case "MatMul":
 		l, err = b.matmul(n, name)
 	default:
-		return fmt.Errorf("operator %s is not supported (convscope builds Conv, Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Clip, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, LRN, LayerNormalization, Flatten, Reshape, Transpose, Gemm, MatMul, Add, Mul, Dropout, Identity, Pad, Softmax; see docs/ONNX.md)", op)
+		return fmt.Errorf("operator %s is not supported (convscope builds Conv, Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Clip, Gelu, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, LRN, LayerNormalization, ConvTranspose, Flatten, Reshape, Transpose, Gemm, MatMul, Add, Mul, Dropout, Identity, Pad, Softmax; see docs/ONNX.md)", op)
 	}
 	if err != nil {
 		return err
@@ -437,6 +444,56 @@ func (b *chainBuilder) conv(n *onnxpb.NodeProto, name string, a attrMap) (nn.Lay
 	if bias != nil {
 		if len(bias.Data) != w.Shape[0] {
 			return nil, fmt.Errorf("bias of %d for %d maps", len(bias.Data), w.Shape[0])
+		}
+		copy(c.Bias.Value.Data, bias.Data)
+	}
+	return c, nil
+}
+
+// convTranspose is a transposed convolution of groups 1 and dilation 1,
+// square kernel, the same stride and padding on every axis.
+func (b *chainBuilder) convTranspose(n *onnxpb.NodeProto, name string, a attrMap) (nn.Layer, error) {
+	if p := a.str("auto_pad", "NOTSET"); p != "NOTSET" {
+		return nil, fmt.Errorf("auto_pad %s is not supported (export with explicit pads)", p)
+	}
+	if len(a.ints("output_shape")) > 0 {
+		return nil, fmt.Errorf("an explicit output_shape is not supported")
+	}
+	w, err := b.weight(n, 1, "weight")
+	if err != nil {
+		return nil, err
+	}
+	// ONNX's weight is (in, out/groups, kh, kw).
+	if len(w.Shape) != 4 || w.Shape[2] != w.Shape[3] || len(b.shape) != 3 || w.Shape[0] != b.shape[0] {
+		return nil, fmt.Errorf("weight %s does not fit its input %s with a square kernel", nn.ShapeString(w.Shape), nn.ShapeString(b.shape))
+	}
+	if g := a.int("group", 1); g != 1 {
+		return nil, fmt.Errorf("%d groups; convscope's transposed convolution has one", g)
+	}
+	stride, err := same("strides", a.ints("strides"), 1)
+	if err != nil {
+		return nil, err
+	}
+	pad, err := same("pads", a.ints("pads"), 0)
+	if err != nil {
+		return nil, err
+	}
+	if d, _ := same("dilations", a.ints("dilations"), 1); d != 1 {
+		return nil, fmt.Errorf("dilated transposed convolutions are not supported")
+	}
+	outPad, err := same("output_padding", a.ints("output_padding"), 0)
+	if err != nil {
+		return nil, err
+	}
+	bias, _ := b.weight(n, 2, "bias")
+	c := nn.NewConvTranspose2d(name, w.Shape[0], w.Shape[1], w.Shape[2], stride, pad, outPad, bias != nil)
+	if len(c.Weight.Value.Data) != len(w.Data) {
+		return nil, fmt.Errorf("weight %s for a layer of %s", nn.ShapeString(w.Shape), nn.ShapeString(c.Weight.Value.Shape))
+	}
+	copy(c.Weight.Value.Data, w.Data)
+	if bias != nil {
+		if len(bias.Data) != w.Shape[1] {
+			return nil, fmt.Errorf("bias of %d for %d maps", len(bias.Data), w.Shape[1])
 		}
 		copy(c.Bias.Value.Data, bias.Data)
 	}
