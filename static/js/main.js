@@ -164,6 +164,7 @@ function requestProjection() {
   view.write(v);
   if (!msg) return;
   if (v.explain !== 'unit') projection.explainClass(targetLabel());
+  projection.asking();
   socket.send(msg);
 }
 

@@ -124,6 +124,12 @@ export class Projection {
     this.info.textContent = `explaining ${label}…`;
   }
 
+  /** asking marks the picture shown as stale: a new one is on its way. */
+  asking() {
+    this.image.dataset.ready = 'false';
+    if (this.panel.dataset.state !== 'empty') this.panel.dataset.state = 'loading';
+  }
+
   /** working shows a long method's progress (done of total passes). */
   working(done, total, method) {
     this.progress.hidden = false;
@@ -187,8 +193,11 @@ export class Projection {
     this.image.style.width = `${w * k}px`;
     this.image.style.height = `${h * k}px`;
     this.image.dataset.ready = 'false';
+    const url = this.url;
     const drawn = new Promise((resolve) => {
       this.image.onload = () => {
+        // A picture asked for before this one may finish loading late.
+        if (this.image.src !== url) return;
         this.image.dataset.ready = meta.partial ? 'partial' : 'true';
         if (!meta.partial) {
           this.panel.dataset.state = 'ready';
