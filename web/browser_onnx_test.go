@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,6 +45,13 @@ func TestBrowserONNXModel(t *testing.T) {
 // runs at once on the current picture, and its layers can be explored.
 func TestBrowserUploadOwnModel(t *testing.T) {
 	b := newBrowserWith(t, 1440, 1000, func(d *web.Deps) { d.AllowModelUpload = true })
+	// Keep the page's websockets within reach, to drop one.
+	b.do("watch websockets", func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		script := `window.__sockets = [];
+			const Real = window.WebSocket;
+			window.WebSocket = class extends Real { constructor(...a) { super(...a); window.__sockets.push(this); } };`
+		return chromedp.Void{}, tg.Call(ctx, "Page.addScriptToEvaluateOnNewDocument", map[string]any{"source": script}, nil)
+	})
 	b.do("load", chromedp.Navigate(b.url+"/?model=resnet20-fashion-mnist"), poll(doneJS), poll(readyJS))
 	path, err := filepath.Abs("../onnx/testdata/branchy.onnx")
 	if err != nil {
@@ -60,4 +68,13 @@ func TestBrowserUploadOwnModel(t *testing.T) {
 	}
 	b.open("incept")
 	b.screenshot("own-model")
+
+	// The connection drops: the new session has no such model; the page
+	// says so and goes back to the default model.
+	b.do("drop the connection", chromedp.Evaluate[chromedp.Void](`window.__sockets.at(-1).close()`),
+		poll(`document.querySelector('[data-testid="own-model-status"]').textContent.includes('dropped when the connection to the server was lost')`),
+		poll(doneJS))
+	if m := eval[string](b, `new URLSearchParams(location.search).get('model') || ''`); strings.HasPrefix(m, "own-") {
+		t.Errorf("the page still asks for %s", m)
+	}
 }

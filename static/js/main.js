@@ -341,6 +341,18 @@ function onMessage(msg) {
       }
       status(msg.message, 'error');
       if (msg.request === 'project') projection.error(msg.message);
+      if (msg.request === 'run' && v.model.startsWith('own-') && /unknown model/.test(msg.message)) {
+        // A visitor's own model lives with its session: a lost connection
+        // dropped it. Say so, and go back to the default model.
+        $('own-model-status').textContent = 'Your model was dropped when the connection to the server was lost: upload it again.';
+        state.models.delete(v.model);
+        modelSelect?.querySelector(`option[value="${v.model}"]`)?.remove();
+        v.model = modelSelect?.options[0]?.value || app.dataset.model;
+        if (modelSelect) modelSelect.value = v.model;
+        showModel(state.models.get(v.model));
+        runInput(v.upload ? { upload: v.upload } : { sample: v.sample });
+        return;
+      }
       if (msg.request === 'run') {
         inputNote.textContent = msg.message;
         // A shared link's upload expires; fall back to the gallery.
