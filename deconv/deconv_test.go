@@ -2,6 +2,7 @@ package deconv
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/convscope/convscope/nn"
@@ -228,13 +229,13 @@ func TestCaveats(t *testing.T) {
 	at := func(method, layer string) []string {
 		return Caveats(tr, &Result{Method: method, Layer: layer, Class: -1})
 	}
-	if c := at("deconvnet", "g"); len(c) != 1 || !contains(c[0], "GELU counts as a rectifier") {
+	if c := at("deconvnet", "g"); len(c) != 1 || !strings.Contains(c[0], "GELU counts as a rectifier") {
 		t.Errorf("deconvnet from g: %q", c)
 	}
-	if c := at("deconvnet", "r"); len(c) != 2 || !contains(c[1], "Tanh is not a rectifier") {
+	if c := at("deconvnet", "r"); len(c) != 2 || !strings.Contains(c[1], "Tanh is not a rectifier") {
 		t.Errorf("deconvnet from r: %q (GELU once, then Tanh)", c)
 	}
-	if c := at("guided", "t"); len(c) != 2 || !contains(c[0], "GELU passes the signal where it is positive") {
+	if c := at("guided", "t"); len(c) != 2 || !strings.Contains(c[0], "GELU passes the signal where it is positive") {
 		t.Errorf("guided from t: %q", c)
 	}
 	for _, m := range []string{"gradient", "gradcam", "ig", "smoothgrad", "occlusion"} {
@@ -245,13 +246,4 @@ func TestCaveats(t *testing.T) {
 	if c := Caveats(tr, &Result{Method: "deconvnet", Class: 0}); len(c) != 2 {
 		t.Errorf("a class crosses every layer: %q", c)
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }

@@ -22,25 +22,13 @@ func (integratedGradients) Heat() bool { return false }
 func (integratedGradients) Long() bool { return true }
 
 func (integratedGradients) explain(ctx context.Context, j *job) (*nn.Tensor, error) {
-	m, n := j.opt.Steps, j.x.Len()
-	sum := make([]float64, n)
-	err := j.batches(ctx, m, func(from, to int) error {
-		xs := nn.New(append([]int{to - from}, j.x.Shape[1:]...)...)
-		for b := range to - from {
-			alpha := float32(from+b+1) / float32(m)
-			for i, v := range j.x.Data {
-				xs.Data[b*n+i] = alpha * v
-			}
+	m := j.opt.Steps
+	sum, err := j.gradientSum(ctx, m, func(k int, dst []float32) {
+		alpha := float32(k+1) / float32(m)
+		for i, v := range j.x.Data {
+			dst[i] = alpha * v
 		}
-		g, err := j.gradients(xs)
-		if err != nil {
-			return err
-		}
-		for i, v := range g.Data {
-			sum[i%n] += float64(v)
-		}
-		return nil
-	}, nil)
+	})
 	if err != nil {
 		return nil, err
 	}

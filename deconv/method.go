@@ -326,6 +326,29 @@ func (j *job) gradients(xs *nn.Tensor) (*nn.Tensor, error) {
 	return j.model.Net.BackwardFromPath(tr, path, seed, nn.Gradient, nil)
 }
 
+// gradientSum is the sum, over count copies of the input made by fill
+// (fill(k, dst) writes copy k into dst), of the goal's gradient with
+// respect to each copy, in float64; the copies run in batches.
+func (j *job) gradientSum(ctx context.Context, count int, fill func(k int, dst []float32)) ([]float64, error) {
+	n := j.x.Len()
+	sum := make([]float64, n)
+	err := j.batches(ctx, count, func(from, to int) error {
+		xs := nn.New(append([]int{to - from}, j.x.Shape[1:]...)...)
+		for b := range to - from {
+			fill(from+b, xs.Data[b*n:(b+1)*n])
+		}
+		g, err := j.gradients(xs)
+		if err != nil {
+			return err
+		}
+		for i, v := range g.Data {
+			sum[i%n] += float64(v)
+		}
+		return nil
+	}, nil)
+	return sum, err
+}
+
 // stepAt is the step at a Locate path.
 func stepAt(tr *nn.Trace, path []int) *nn.Step {
 	st := &tr.Steps[path[0]]

@@ -25,9 +25,9 @@ func weights(name string, t *nn.Tensor) {
 	for i := range t.Data {
 		v := 2*u[i] - 1
 		switch s := t.Shape; {
-		case hasSuffix(name, "running_var"):
+		case strings.HasSuffix(name, "running_var"):
 			v = 1 + 0.5*v
-		case hasSuffix(name, "running_mean"), hasSuffix(name, "bias"):
+		case strings.HasSuffix(name, "running_mean"), strings.HasSuffix(name, "bias"):
 			v = 0.1 * v
 		case len(s) > 2:
 			v *= math.Sqrt(6 / float64(nn.Numel(s[1:])))
@@ -38,10 +38,6 @@ func weights(name string, t *nn.Tensor) {
 		}
 		t.Data[i] = float32(v)
 	}
-}
-
-func hasSuffix(s, suffix string) bool {
-	return len(s) >= len(suffix) && s[len(s)-len(suffix):] == suffix
 }
 
 // TestParityWithPyTorch checks every method on a plain chain (AlexNet), a

@@ -28,24 +28,12 @@ func (smoothGrad) explain(ctx context.Context, j *job) (*nn.Tensor, error) {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	sigma := j.opt.Noise * float64(hi-lo)
-	sum := make([]float64, n)
-	err := j.batches(ctx, j.opt.Samples, func(from, to int) error {
-		xs := nn.New(append([]int{to - from}, j.x.Shape[1:]...)...)
-		for b := range to - from {
-			noise := Normals(j.opt.Seed, uint64(from+b)*uint64(n), n)
-			for i, v := range j.x.Data {
-				xs.Data[b*n+i] = float32(float64(v) + sigma*noise[i])
-			}
+	sum, err := j.gradientSum(ctx, j.opt.Samples, func(k int, dst []float32) {
+		noise := Normals(j.opt.Seed, uint64(k)*uint64(n), n)
+		for i, v := range j.x.Data {
+			dst[i] = float32(float64(v) + sigma*noise[i])
 		}
-		g, err := j.gradients(xs)
-		if err != nil {
-			return err
-		}
-		for i, v := range g.Data {
-			sum[i%n] += float64(v)
-		}
-		return nil
-	}, nil)
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -279,7 +279,6 @@ func (b *chainBuilder) gelu(users []int) (bool, error) {
 	if len(users) != 2 {
 		return false, nil
 	}
-	x := b.cur
 	div, mul := nodes[users[0]], nodes[users[1]]
 	if div.GetOpType() != "Div" {
 		div, mul = mul, div
@@ -320,6 +319,5 @@ func (b *chainBuilder) gelu(users []int) (bool, error) {
 	}
 	b.layers = append(b.layers, l)
 	b.cur, b.shape = half.GetOutput()[0], shape
-	_ = x
 	return true, nil
 }

@@ -410,10 +410,23 @@ func same(name string, v []int64, def int) (int, error) {
 	return int(v[0]), nil
 }
 
-func (b *chainBuilder) conv(n *onnxpb.NodeProto, name string, a attrMap) (nn.Layer, error) {
+// window reads a convolution's or a pool's stride, padding and dilation,
+// each the same on every axis and side, with explicit pads.
+func window(a attrMap) (stride, pad, dil int, err error) {
 	if p := a.str("auto_pad", "NOTSET"); p != "NOTSET" {
-		return nil, fmt.Errorf("auto_pad %s is not supported (export with explicit pads)", p)
+		return 0, 0, 0, fmt.Errorf("auto_pad %s is not supported (export with explicit pads)", p)
 	}
+	if stride, err = same("strides", a.ints("strides"), 1); err != nil {
+		return 0, 0, 0, err
+	}
+	if pad, err = same("pads", a.ints("pads"), 0); err != nil {
+		return 0, 0, 0, err
+	}
+	dil, err = same("dilations", a.ints("dilations"), 1)
+	return stride, pad, dil, err
+}
+
+func (b *chainBuilder) conv(n *onnxpb.NodeProto, name string, a attrMap) (nn.Layer, error) {
 	w, err := b.weight(n, 1, "weight")
 	if err != nil {
 		return nil, err
@@ -421,15 +434,7 @@ func (b *chainBuilder) conv(n *onnxpb.NodeProto, name string, a attrMap) (nn.Lay
 	if len(w.Shape) != 4 || w.Shape[2] != w.Shape[3] {
 		return nil, fmt.Errorf("weight %s: convscope's convolutions are 2-D with square kernels", nn.ShapeString(w.Shape))
 	}
-	stride, err := same("strides", a.ints("strides"), 1)
-	if err != nil {
-		return nil, err
-	}
-	pad, err := same("pads", a.ints("pads"), 0)
-	if err != nil {
-		return nil, err
-	}
-	dil, err := same("dilations", a.ints("dilations"), 1)
+	stride, pad, dil, err := window(a)
 	if err != nil {
 		return nil, err
 	}
@@ -453,9 +458,6 @@ func (b *chainBuilder) conv(n *onnxpb.NodeProto, name string, a attrMap) (nn.Lay
 // convTranspose is a transposed convolution of groups 1 and dilation 1,
 // square kernel, the same stride and padding on every axis.
 func (b *chainBuilder) convTranspose(n *onnxpb.NodeProto, name string, a attrMap) (nn.Layer, error) {
-	if p := a.str("auto_pad", "NOTSET"); p != "NOTSET" {
-		return nil, fmt.Errorf("auto_pad %s is not supported (export with explicit pads)", p)
-	}
 	if len(a.ints("output_shape")) > 0 {
 		return nil, fmt.Errorf("an explicit output_shape is not supported")
 	}
@@ -470,15 +472,11 @@ func (b *chainBuilder) convTranspose(n *onnxpb.NodeProto, name string, a attrMap
 	if g := a.int("group", 1); g != 1 {
 		return nil, fmt.Errorf("%d groups; convscope's transposed convolution has one", g)
 	}
-	stride, err := same("strides", a.ints("strides"), 1)
+	stride, pad, dil, err := window(a)
 	if err != nil {
 		return nil, err
 	}
-	pad, err := same("pads", a.ints("pads"), 0)
-	if err != nil {
-		return nil, err
-	}
-	if d, _ := same("dilations", a.ints("dilations"), 1); d != 1 {
+	if dil != 1 {
 		return nil, fmt.Errorf("dilated transposed convolutions are not supported")
 	}
 	outPad, err := same("output_padding", a.ints("output_padding"), 0)
@@ -522,22 +520,15 @@ func (b *chainBuilder) clip(n *onnxpb.NodeProto, name string, a attrMap) (nn.Lay
 }
 
 func (b *chainBuilder) pool(n *onnxpb.NodeProto, name string, a attrMap) (nn.Layer, error) {
-	if p := a.str("auto_pad", "NOTSET"); p != "NOTSET" {
-		return nil, fmt.Errorf("auto_pad %s is not supported (export with explicit pads)", p)
-	}
 	k, err := same("kernel_shape", a.ints("kernel_shape"), 0)
 	if err != nil || k < 1 {
 		return nil, fmt.Errorf("kernel %v: want one square kernel", a.ints("kernel_shape"))
 	}
-	stride, err := same("strides", a.ints("strides"), 1)
+	stride, pad, dil, err := window(a)
 	if err != nil {
 		return nil, err
 	}
-	pad, err := same("pads", a.ints("pads"), 0)
-	if err != nil {
-		return nil, err
-	}
-	if d, _ := same("dilations", a.ints("dilations"), 1); d != 1 {
+	if dil != 1 {
 		return nil, fmt.Errorf("dilated pooling is not supported")
 	}
 	cfg := nn.PoolConfig{Kernel: k, Stride: stride, Padding: pad, CeilMode: a.int("ceil_mode", 0) == 1,

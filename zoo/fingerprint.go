@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/convscope/convscope/nn"
 )
@@ -64,16 +65,18 @@ func GenerateFingerprints() ([]byte, error) {
 	return append(b, '\n'), err
 }
 
-var fingerprints = func() map[string]Fingerprint {
+// fingerprints decodes fingerprints.json once, when a checkpoint is first
+// identified (not at every program's start).
+var fingerprints = sync.OnceValue(func() map[string]Fingerprint {
 	var out map[string]Fingerprint
 	if err := json.Unmarshal(fingerprintsJSON, &out); err != nil {
 		panic("zoo: fingerprints.json: " + err.Error())
 	}
 	return out
-}()
+})
 
 // FingerprintFor is architecture name's fingerprint (zero if unknown).
-func FingerprintFor(name string) Fingerprint { return fingerprints[name] }
+func FingerprintFor(name string) Fingerprint { return fingerprints()[name] }
 
 // Identify finds the architecture whose state_dict state is: the one whose
 // keys are state's (BatchNorm's num_batches_tracked aside) with the same
@@ -89,7 +92,7 @@ func Identify(state map[string]*nn.Tensor) (name string, classes int, err error)
 	var nearest []near
 	var found int
 	for _, arch := range Names() {
-		f, ok := fingerprints[arch]
+		f, ok := fingerprints()[arch]
 		if !ok {
 			continue
 		}
