@@ -21,6 +21,10 @@ type Part struct {
 	// parts where the paths have met (the addition, the concatenation, the
 	// layer after the sum) and for the layers of a plain chain.
 	Branch string
+	// From, for the parts of a Graph, lists the parts whose outputs this
+	// one reads by their index in Inside() (-1: the block's input); nil
+	// for the other blocks, whose parts follow Branch.
+	From []int
 }
 
 // Opener is implemented by layers that open to other layers (blocks).
@@ -31,7 +35,8 @@ type Opener interface {
 
 // Mark is a named point of a block that is not a layer of its own: an
 // identity shortcut (Type "Identity", its output is the block's input), a
-// residual addition ("Add", the sum) or a concatenation ("Cat"). Its
+// residual addition ("Add", the sum), a concatenation ("Cat") or, in a
+// Graph, a product of two values ("Mul"). Its
 // forward and backward pass the signal through unchanged.
 type Mark struct {
 	elementwise
@@ -72,7 +77,7 @@ type opened interface {
 func chainParts(c *Chain, branch string) []Part {
 	out := make([]Part, len(c.Layers))
 	for i, l := range c.Layers {
-		out[i] = Part{l, branch}
+		out[i] = Part{Layer: l, Branch: branch}
 	}
 	return out
 }
@@ -185,11 +190,11 @@ func (r *Residual) Inside() []Part {
 	if r.Shortcut != nil {
 		parts = append(parts, chainParts(r.Shortcut, "shortcut")...)
 	} else {
-		parts = append(parts, Part{NewMark(r.name+".shortcut", "Identity"), "shortcut"})
+		parts = append(parts, Part{Layer: NewMark(r.name+".shortcut", "Identity"), Branch: "shortcut"})
 	}
-	parts = append(parts, Part{NewMark(r.name+".add", "Add"), ""})
+	parts = append(parts, Part{Layer: NewMark(r.name+".add", "Add"), Branch: ""})
 	if r.After != nil {
-		parts = append(parts, Part{r.After, ""})
+		parts = append(parts, Part{Layer: r.After, Branch: ""})
 	}
 	return parts
 }
@@ -247,7 +252,7 @@ func (c *Concat) Inside() []Part {
 	for _, b := range c.Branches {
 		parts = append(parts, chainParts(b, b.name)...)
 	}
-	return append(parts, Part{NewMark(c.name+".cat", "Cat"), ""})
+	return append(parts, Part{Layer: NewMark(c.name+".cat", "Cat"), Branch: ""})
 }
 
 func (c *Concat) partSteps(st *Step) []*Step {

@@ -3,6 +3,7 @@ package zoo
 import (
 	"image"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/convscope/convscope/nn"
@@ -47,6 +48,10 @@ type LayerInfo struct {
 	Parts  int    `json:"parts,omitempty"`
 	// Branch groups rows of one block that run side by side (nn.Part).
 	Branch string `json:"branch,omitempty"`
+	// From names the rows a row of a graph block (nn.Graph) reads, where
+	// that is not simply the row before it: the rows a join meets, or a
+	// value read again further on ("" stands for the block's input).
+	From []string `json:"from,omitempty"`
 }
 
 // Summary is what torchinfo prints for a model and one input, every layer
@@ -176,6 +181,9 @@ type walker struct {
 // returns where the last one leaves the signal. Parts on a branch start
 // again from in; the first part after the branches meets them.
 func (w *walker) walk(parts []nn.Part, parent string, depth int, in at) (at, error) {
+	if len(parts) > 0 && parts[0].From != nil {
+		return w.graph(parts, parent, depth, in)
+	}
 	cur := in
 	var ends []at // the branches' ends, waiting to meet
 	branch := ""
@@ -202,6 +210,41 @@ func (w *walker) walk(parts []nn.Part, parent string, depth int, in at) (at, err
 		cur = meet(append(ends, cur), false)
 	}
 	return cur, nil
+}
+
+// graph adds the rows of a graph block's parts, each starting from the
+// parts it reads (nn.Part.From) and joining them where there are several.
+func (w *walker) graph(parts []nn.Part, parent string, depth int, in at) (at, error) {
+	outs := make([]at, len(parts))
+	for i, p := range parts {
+		ends := make([]at, len(p.From))
+		var from []string
+		for j, k := range p.From {
+			if k < 0 {
+				ends[j] = in
+				from = append(from, "")
+			} else {
+				ends[j] = outs[k]
+				from = append(from, parts[k].Layer.Name())
+			}
+		}
+		cur := ends[0]
+		if len(ends) > 1 {
+			// A product keeps the larger shape (maps times their gate).
+			slices.SortStableFunc(ends, func(a, b at) int { return nn.Numel(b.shape) - nn.Numel(a.shape) })
+			cur = meet(ends, p.Layer.Type() == "Cat")
+		}
+		row := len(w.rows)
+		next, err := w.row(p, parent, depth, cur)
+		if err != nil {
+			return at{}, err
+		}
+		if len(p.From) > 1 || p.From[0] != i-1 {
+			w.rows[row].From = from
+		}
+		outs[i] = next
+	}
+	return outs[len(outs)-1], nil
 }
 
 // meet is where side-by-side paths join: an addition keeps the shape, a
