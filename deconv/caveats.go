@@ -65,6 +65,8 @@ func caveat(method, typ string) string {
 			return fmt.Sprintf("%s is not a rectifier: the deconvnet passes the signal through it unchanged", typ)
 		}
 		return fmt.Sprintf("%s is not a rectifier: guided backpropagation keeps the positive signal times its slope", typ)
+	case "Mul":
+		return "a product of two signals (a gate times its maps) sends each factor the signal times the other factor, as the gradient does: the paper defines no product"
 	case "LayerNorm", "LocalResponseNorm":
 		return fmt.Sprintf("%s is walked back by its full derivative (it has no switch to reverse): there the picture is a gradient", typ)
 	}

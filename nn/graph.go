@@ -409,8 +409,8 @@ func (gr *Graph) Window() (int, int, int) {
 	for i, n := range gr.Nodes {
 		w := value(n.Inputs[0])
 		for _, k := range n.Inputs[1:] {
-			if o := value(k); o.k > w.k {
-				w = o
+			if o := value(k); o.k > w.k && n.Layer.Type() != "Mul" {
+				w = o // a product keeps its first factor's (the maps', in squeeze-and-excitation)
 			}
 		}
 		if lw, ok := n.Layer.(Windowed); ok {

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -106,10 +107,23 @@ type path struct {
 // fork builds the paths that start at the current value (read by the
 // nodes users) and the node where they meet, as one block.
 func (b *chainBuilder) fork(users []int) error {
-	nodes := b.m.Graph().GetNode()
 	if ok, err := b.gelu(users); ok || err != nil {
 		return err
 	}
+	// The paths as the zoo's blocks, and where they are not, as a graph.
+	from, shape, before, names := b.cur, b.shape, b.layers, maps.Clone(b.names)
+	err := b.blocks(users)
+	if err == nil {
+		return nil
+	}
+	b.cur, b.shape, b.layers, b.names = from, shape, before, names
+	return b.region(users)
+}
+
+// blocks builds the paths that fork from the current value as a residual
+// block or a concatenation of branches, when that is what they are.
+func (b *chainBuilder) blocks(users []int) error {
+	nodes := b.m.Graph().GetNode()
 	// They meet at the first node every path reaches.
 	common := b.reach(users[0], map[int]bool{})
 	for _, u := range users[1:] {
@@ -273,51 +287,53 @@ func branchName(name string, i int, layers []nn.Layer) string {
 
 // gelu recognises x · 0.5 · (1 + erf(x / √2)), as torch.onnx writes GELU
 // before opset 20: Div by √2, Erf, Add 1, Mul by x, Mul by 0.5. It adds one
-// GELU layer and moves past the five nodes, or reports no match.
+// GELU layer and moves past the five nodes (their indices go in
+// b.matched), or reports no match.
 func (b *chainBuilder) gelu(users []int) (bool, error) {
 	nodes := b.m.Graph().GetNode()
 	if len(users) != 2 {
 		return false, nil
 	}
-	div, mul := nodes[users[0]], nodes[users[1]]
-	if div.GetOpType() != "Div" {
+	div, mul := users[0], users[1]
+	if nodes[div].GetOpType() != "Div" {
 		div, mul = mul, div
 	}
-	next := func(n *onnxpb.NodeProto, op string) *onnxpb.NodeProto {
-		if n == nil || len(n.GetOutput()) != 1 {
-			return nil
+	next := func(i int, op string) int {
+		if i < 0 || len(nodes[i].GetOutput()) != 1 {
+			return -1
 		}
-		us := b.users[n.GetOutput()[0]]
+		us := b.users[nodes[i].GetOutput()[0]]
 		if len(us) != 1 || nodes[us[0]].GetOpType() != op {
-			return nil
+			return -1
 		}
-		return nodes[us[0]]
+		return us[0]
 	}
-	constIs := func(n *onnxpb.NodeProto, v float64) bool {
-		for _, in := range n.GetInput() {
+	constIs := func(i int, v float64) bool {
+		for _, in := range nodes[i].GetInput() {
 			if t, ok := b.m.Weights[in]; ok && len(t.Data) == 1 && math.Abs(float64(t.Data[0])-v) < 1e-4 {
 				return true
 			}
 		}
 		return false
 	}
-	if div.GetOpType() != "Div" || mul.GetOpType() != "Mul" || !constIs(div, math.Sqrt2) {
+	if nodes[div].GetOpType() != "Div" || nodes[mul].GetOpType() != "Mul" || !constIs(div, math.Sqrt2) {
 		return false, nil
 	}
 	erf := next(div, "Erf")
 	add := next(erf, "Add")
 	join := next(add, "Mul")
 	half := next(join, "Mul")
-	if add == nil || join != mul || half == nil || !constIs(add, 1) || !constIs(half, 0.5) {
+	if add < 0 || join != mul || half < 0 || !constIs(add, 1) || !constIs(half, 0.5) {
 		return false, nil
 	}
-	name := b.layerName(div, "GELU")
+	name := b.layerName(nodes[div], "GELU")
 	l := nn.NewGELU(name)
 	shape, err := l.OutputShape(b.shape)
 	if err != nil {
 		return true, err
 	}
 	b.layers = append(b.layers, l)
-	b.cur, b.shape = half.GetOutput()[0], shape
+	b.cur, b.shape = nodes[half].GetOutput()[0], shape
+	b.matched = []int{div, erf, add, join, half}
 	return true, nil
 }

@@ -142,6 +142,8 @@ type chainBuilder struct {
 	// is a functional call in their forward ("block.relu"), and the node
 	// where their paths meet names the block ("block").
 	containers map[string]bool
+	// matched lists the nodes the last pattern (gelu) took as one layer.
+	matched []int
 }
 
 // node adds what n computes; last says it is the graph's final node.
@@ -169,7 +171,7 @@ func (b *chainBuilder) node(n *onnxpb.NodeProto, last bool) error {
 	a := attrs(n)
 	// What computes nothing, or joins the layer before, first.
 	switch op {
-	case "Identity", "Dropout":
+	case "Identity", "Dropout", "Concat": // a Concat here has one data input
 		b.cur = out // nothing to compute in an evaluation pass
 		return nil
 	case "Pad":

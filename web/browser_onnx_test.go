@@ -41,6 +41,28 @@ func TestBrowserONNXModel(t *testing.T) {
 	b.screenshot("onnx-branchy")
 }
 
+// A network that only a graph block holds (DenseNet-style reuse, a
+// squeeze-and-excitation gate, a shortcut over both) opens to its nodes,
+// each join saying what it reads, and a unit inside it projects.
+func TestBrowserONNXGraph(t *testing.T) {
+	b := newBrowserWith(t, 1440, 1000, func(d *web.Deps) {
+		if errs := d.Catalog.AddFiles([]catalog.File{{Path: "../onnx/testdata/graphy.onnx"}}); errs[0] != nil {
+			t.Fatal(errs[0])
+		}
+	})
+	b.do("load the ONNX model", chromedp.Navigate(b.url+"/?model=graphy&sample=photos%2F02-coffee.png"), poll(doneJS), poll(readyJS))
+	b.open("graph")
+	if n := eval[int](b, `document.querySelectorAll('[data-block="graph"] [data-testid="layer"]').length`); n != 21 {
+		t.Errorf("the graph opens to %d layers, want 21", n)
+	}
+	if from := b.text(`[data-name="se.mul"] [data-testid="layer-from"]`); from != "← Concat + se.sigmoid" {
+		t.Errorf("the gate's product says %q", from)
+	}
+	b.clickMap("dense.1.conv", 1)
+	b.projected("dense.1.conv", 1, "Deconvnet")
+	b.screenshot("onnx-graph")
+}
+
 // With -allow-model-upload a visitor picks a file in the model card: it
 // runs at once on the current picture, and its layers can be explored.
 func TestBrowserUploadOwnModel(t *testing.T) {

@@ -229,9 +229,13 @@ func (w *walker) graph(parts []nn.Part, parent string, depth int, in at) (at, er
 			}
 		}
 		cur := ends[0]
-		if len(ends) > 1 {
-			// A product keeps the larger shape (maps times their gate).
-			slices.SortStableFunc(ends, func(a, b at) int { return nn.Numel(b.shape) - nn.Numel(a.shape) })
+		switch {
+		case len(ends) > 1 && p.Layer.Type() == "Mul":
+			// Maps times their gate (squeeze-and-excitation): the maps'
+			// shape and field. The gate scales each map by a summary of
+			// more of the input, but a unit's own pixels are the maps'.
+			cur = slices.MaxFunc(ends, func(a, b at) int { return nn.Numel(a.shape) - nn.Numel(b.shape) })
+		case len(ends) > 1:
 			cur = meet(ends, p.Layer.Type() == "Cat")
 		}
 		row := len(w.rows)

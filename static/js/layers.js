@@ -125,6 +125,11 @@ export class Layers {
     const hi = el('span', { class: 'max' }, '');
     lg.append(lo, bar, hi);
     head.append(shape, rf, ms, lg);
+    if (info.from) {
+      // a graph's node: the values it reads ("input" is its block's input)
+      const names = info.from.map((f) => (f === '' ? 'input' : f.startsWith(info.parent + '.') ? f.slice(info.parent.length + 1) : f));
+      head.insertBefore(el('span', { class: 'from', 'data-testid': 'layer-from', title: `reads ${names.join(' + ')}` }, `← ${names.join(' + ')}`), shape);
+    }
     const vector = isVector(info.maps);
     const body = el('div', { class: 'maps', 'data-testid': 'layer-maps' });
     const what = vector ? `${info.maps[0]} values` : `${info.maps[0]} feature maps`;

@@ -21,7 +21,17 @@ It writes into onnx/testdata/:
   branchy.onnx     a small network with a residual block (identity shortcut),
                    one with a 1x1 convolution shortcut, three branches
                    concatenated and a SiLU (written as x * sigmoid(x))
-  chain.safetensors  per model ("chain/", "ops/", "branchy/"): an input
+  graphy.onnx      a small network the zoo's blocks cannot hold, built as
+                   one nn.Graph: DenseNet-style reuse (each layer reads the
+                   concatenation of every output before it), a
+                   squeeze-and-excitation gate (maps times a (C,1,1) sigmoid),
+                   and a shortcut from the stem over all of it
+  densenet.onnx    torchvision's DenseNet at two dense blocks of two layers
+                   (growth 4), opset 13
+  mobilenetv3.onnx torchvision's MobileNet v3 small at width 0.25 on 3x32x32:
+                   HardSwish, squeeze-and-excitation with HardSigmoid, residual
+                   blocks, opset 17
+  chain.safetensors  per model ("chain/", "ops/", "branchy/", ...): an input
                    (1,3,32,32), the logits, every module's output
                    ("act/features.0", ...), and for chain and branchy the
                    gradient and the deconvnet projection (ReLU and SiLU
@@ -127,6 +137,59 @@ class Branchy(nn.Module):
         return self.fc(self.flat(self.pool(self.down(x))))
 
 
+class DenseLayer(nn.Module):
+    """A DenseNet layer: it reads the concatenation of every output before it."""
+
+    def __init__(self, c, g):
+        super().__init__()
+        self.norm, self.conv = nn.BatchNorm2d(c), nn.Conv2d(c, g, 3, padding=1)
+
+    def forward(self, feats):
+        return self.conv(F.relu(self.norm(torch.cat(feats, 1))))
+
+
+class SE(nn.Module):
+    """Squeeze-and-excitation: the maps times a per-channel gate."""
+
+    def __init__(self, c, r):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Conv2d(c, r, 1), nn.Conv2d(r, c, 1)
+
+    def forward(self, x):
+        return x * SIGMOID[0](self.fc2(F.relu(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
+
+
+class Graphy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, padding=1)
+        self.dense = nn.ModuleList([DenseLayer(8, 4), DenseLayer(12, 4), DenseLayer(16, 4)])
+        self.se = SE(20, 5)
+        self.down = nn.Conv2d(20, 16, 3, stride=2, padding=1)
+        self.skip = nn.Conv2d(8, 16, 1, stride=2)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = F.relu(self.stem(x))
+        feats = [x]
+        for layer in self.dense:
+            feats.append(layer(feats))
+        y = self.se(torch.cat(feats, 1))
+        y = F.relu(self.down(y) + self.skip(x))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(y, 1), 1))
+
+
+def tiny_densenet():
+    from torchvision.models import DenseNet
+    return DenseNet(growth_rate=4, block_config=(2, 2), num_init_features=8, bn_size=2, num_classes=10)
+
+
+def tiny_mobilenetv3():
+    from torchvision.models.mobilenetv3 import MobileNetV3, _mobilenet_v3_conf
+    setting, last = _mobilenet_v3_conf("mobilenet_v3_small", width_mult=0.25)
+    return MobileNetV3(setting, last, num_classes=10)
+
+
 def tiny_convnext():
     """torchvision's ConvNeXt at two small stages (16 and 32 channels, one
     block each) on 3x32x32, its layer scales raised from 1e-6 so that the
@@ -166,7 +229,34 @@ class GeluDeconvnet(torch.autograd.Function):
         return dy.clamp(min=0)
 
 
-GELU, SILU = F.gelu, F.silu  # the originals, while the rules patch F's
+GELU, SILU, HARDSWISH, HARDSIGMOID = F.gelu, F.silu, F.hardswish, F.hardsigmoid  # the originals, while the rules patch F's
+SIGMOID = [torch.sigmoid]
+
+
+class Passing(torch.autograd.Function):
+    """A squashing function under the deconvnet, as convscope's: its
+    backward passes the signal unchanged (docs/DECISIONS.md)."""
+    fn = [None]
+
+    @staticmethod
+    def forward(ctx, x):
+        return Passing.fn[0](x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy
+
+
+class HardswishDeconvnet(torch.autograd.Function):
+    """Hardswish under the deconvnet: a rectifier, max(dy, 0)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return HARDSWISH(x)
+
+    @staticmethod
+    def backward(ctx, dy):
+        return dy.clamp(min=0)
 
 
 class SiluDeconvnet(torch.autograd.Function):
@@ -185,7 +275,8 @@ class SiluDeconvnet(torch.autograd.Function):
 def main():
     torch.manual_seed(16)
     out = {}
-    for name, model, opset in (("chain", Chain(), 13), ("ops", Ops(), 11), ("branchy", Branchy(), 13), ("convnext", tiny_convnext(), 17)):
+    for name, model, opset in (("chain", Chain(), 13), ("ops", Ops(), 11), ("branchy", Branchy(), 13), ("convnext", tiny_convnext(), 17),
+                               ("graphy", Graphy(), 13), ("densenet", tiny_densenet(), 13), ("mobilenetv3", tiny_mobilenetv3(), 17)):
         model.eval()
         # Give batch norm statistics of its own, so that it does something.
         for m in model.modules():
@@ -199,8 +290,14 @@ def main():
         torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
         # Every module's output, by its name: the Go layers carry the same.
+        # For the graphs, every convolution's (those that no batch norm
+        # follows, which torch.onnx would fold into them).
+        def kept(n, mod):
+            if name in ("graphy", "densenet"):
+                return isinstance(mod, nn.Conv2d) and not n.endswith(("conv0", "conv1"))
+            return n.count(".") == (0 if name == "branchy" else 1) and n
         hooks = [mod.register_forward_hook(lambda mod, i, o, n=n: out.__setitem__("%s/act/%s" % (name, n), o.detach().clone()))
-                 for n, mod in model.named_modules() if n.count(".") == (0 if name == "branchy" else 1) and n]
+                 for n, mod in model.named_modules() if kept(n, mod)]
         with torch.no_grad():
             logits = model(x)
         for h in hooks:
@@ -217,10 +314,31 @@ def main():
             if mode == "deconvnet":
                 F.silu = lambda t, inplace=False: SiluDeconvnet.apply(t)
                 F.gelu = lambda t, approximate="none": GeluDeconvnet.apply(t)
+                F.hardswish = lambda t, inplace=False: HardswishDeconvnet.apply(t)
+                F.hardsigmoid = lambda t, inplace=False: (Passing.fn.__setitem__(0, HARDSIGMOID), Passing.apply(t))[1]
+                SIGMOID[0] = lambda t: (Passing.fn.__setitem__(0, torch.sigmoid), Passing.apply(t))[1]
             xs = x.clone().requires_grad_(True)
             model(xs)[0, k].backward()
             out["%s/%s" % (name, mode)] = xs.grad.detach()
-            F.silu, F.gelu = silu, GELU
+            if name == "graphy":
+                # A unit inside the graph, at a convolution and at the
+                # squeeze-and-excitation product: the strongest of channel
+                # 2, seeded with 1 (gradient) or its activation (deconvnet).
+                for module in ("dense.1.conv", "se"):
+                    held = {}
+                    h = model.get_submodule(module).register_forward_hook(lambda mod, i, o: held.__setitem__("o", o))
+                    xs = x.clone().requires_grad_(True)
+                    model(xs)
+                    h.remove()
+                    o = held["o"]
+                    at = int(o[0, 2].argmax())
+                    y, xx = divmod(at, o.shape[3])
+                    unit = o[0, 2, y, xx]
+                    seed = 1.0 if mode == "gradient" else float(unit)
+                    (g,) = torch.autograd.grad(unit * seed, xs)
+                    out["%s/unit/%s/%s" % (name, module, mode)] = g.detach()
+                    out["%s/unit/%s/at" % (name, module)] = torch.tensor([2.0, y, xx])
+            F.silu, F.gelu, F.hardswish, F.hardsigmoid, SIGMOID[0] = silu, GELU, HARDSWISH, HARDSIGMOID, torch.sigmoid
         F.relu = relu
     save_safetensors(os.path.join(OUT, "chain.safetensors"), out, {"torch": torch.__version__, "script": "tools/parity/onnx_export.py"})
 

@@ -63,6 +63,19 @@ func branchTitle(r row) string {
 	return fmt.Sprintf("branch %s of %s, which runs beside the block's other branches", r.BranchTag, r.Parent)
 }
 
+// fromText names the rows a graph block's row reads (zoo.LayerInfo.From),
+// without their block's prefix; "input" is the block's input.
+func fromText(r row) string {
+	names := make([]string, len(r.From))
+	for i, f := range r.From {
+		names[i] = strings.TrimPrefix(f, r.Parent+".")
+		if f == "" {
+			names[i] = "input"
+		}
+	}
+	return strings.Join(names, " + ")
+}
+
 // hasBlocks reports whether any row opens.
 func hasBlocks(s *zoo.Summary) bool {
 	for _, l := range s.Layers {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/convscope/convscope/onnx"
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/zoo"
 )
@@ -317,5 +318,37 @@ func TestNameSegments(t *testing.T) {
 		if got := nameSegments(c.name, c.parent); !slices.Equal(got, c.want) {
 			t.Errorf("nameSegments(%q, %q) = %v, want %v", c.name, c.parent, got, c.want)
 		}
+	}
+}
+
+// A graph block from an ONNX file (DenseNet's dense block) opens to its
+// nodes, and each join names what it reads, "input" for the block's.
+func TestGraphRowsSayWhatTheyRead(t *testing.T) {
+	m, err := onnx.Read("../../onnx/testdata/densenet.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	net, input, classes, err := m.Chain()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := zoo.Summarize(&zoo.Model{Name: "onnx", Input: input, Classes: classes, Net: net})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Page(catalog.Entry{Name: "densenet", Model: "onnx"}, s).Render(context.Background(), &b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	if block := rowHTML(html, "features.denseblock1"); !strings.Contains(block, "(Graph)") || !strings.Contains(block, "12 layers inside") {
+		t.Errorf("the dense block's row: %s", block)
+	}
+	row := rowHTML(html, "features.denseblock1.concat")
+	if !strings.Contains(row, `data-testid="from-tag">← input + denselayer1.conv2 + denselayer2.conv2</span>`) {
+		t.Errorf("the block's last concatenation: %s", row)
+	}
+	if row := rowHTML(html, "features.denseblock1.denselayer2.norm1"); strings.Contains(row, "from-tag") {
+		t.Errorf("a node reading the node before it has a tag: %s", row)
 	}
 }
