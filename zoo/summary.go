@@ -367,6 +367,13 @@ func indexOf(s []int, v int) int {
 // Box is the receptive field of unit (y, x) of this layer in input pixels,
 // clipped to an h×w input: the pixels that can influence the unit.
 func (l LayerInfo) Box(y, x, h, w int) image.Rectangle {
+	return l.Field(y, x, h, w).Intersect(image.Rect(0, 0, w, h))
+}
+
+// Field is Box before clipping: the whole square of the receptive field,
+// which may reach past the input's edges (into its padding); for a row
+// that sees the whole input, the input.
+func (l LayerInfo) Field(y, x, h, w int) image.Rectangle {
 	if l.Whole {
 		return image.Rect(0, 0, w, h)
 	}
@@ -374,8 +381,7 @@ func (l LayerInfo) Box(y, x, h, w int) image.Rectangle {
 	cy, cx := l.Start+float64(y*l.Jump), l.Start+float64(x*l.Jump)
 	lo := func(c float64) int { return int(math.Floor(c - half + 0.5)) }
 	hi := func(c float64) int { return int(math.Floor(c+half+0.5)) + 1 }
-	r := image.Rect(lo(cx), lo(cy), hi(cx), hi(cy))
-	return r.Intersect(image.Rect(0, 0, w, h))
+	return image.Rect(lo(cx), lo(cy), hi(cx), hi(cy))
 }
 
 // Thousands prints a count with commas, as summaries show parameters and

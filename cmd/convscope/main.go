@@ -9,6 +9,7 @@
 //	convscope attribute -method deconvnet|gradient|guided -model NAME [-weights FILE]
 //	                    (-image FILE | -tensor IN.safetensors) (-layer NAME -channel K | -class K)
 //	                    -out FILE.png|FILE.safetensors
+//	convscope topk      -weights FILE -data NAME -layer NAME [-k 9] (-json | -out FILE.png)
 //	convscope samples   -data NAME -n 20 -out DIR
 //	convscope bench     [-only PREFIX,...] [-json]
 package main
@@ -36,6 +37,7 @@ var commands = map[string]struct {
 	"samples":   {samples, "write test-set images as PNG files (the web gallery)"},
 	"infer":     {infer, "top-5 classes of a picture, or raw logits of a tensor"},
 	"results":   {results, "the results table (docs/RESULTS.md) from a directory of trained checkpoints and metrics"},
+	"topk":      {topk, "Zeiler & Fergus' Figure 2: each channel's strongest images in a dataset, with their deconvnet projections"},
 	"bench":     {bench, "speed figures named as ../shared/tools/torch_anchor.py's (ratios: tools/bench/compare.sh)"},
 }
 

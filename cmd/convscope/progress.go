@@ -51,3 +51,20 @@ func bar(done, total, width int) string {
 	n := done * width / max(total, 1)
 	return "[" + strings.Repeat("=", n) + strings.Repeat(" ", width-n) + "]"
 }
+
+// counter returns a progress function for long scans: a redrawn bar on a
+// terminal, a line every ten seconds otherwise, and the bar cleared at the end.
+func (p *progress) counter(what string) func(done, total int) {
+	return func(done, total int) {
+		line := fmt.Sprintf("%s %s %d/%d", what, bar(done, total, 24), done, total)
+		switch {
+		case p.terminal && done == total:
+			fmt.Fprint(p.w, "\r\033[K")
+		case p.terminal:
+			fmt.Fprintf(p.w, "\r%s\033[K", line)
+		case time.Since(p.last) > 10*time.Second:
+			fmt.Fprintln(p.w, line)
+			p.last = time.Now()
+		}
+	}
+}
