@@ -77,7 +77,8 @@ func (s Scanned) Patches(ctx context.Context, ch ChannelTop) ([]Patch, error) {
 
 // TopKFigure draws channels as Figure 2 does: for each, its hits'
 // projections in a square grid on the left and the image patches under
-// them on the right, four channels to a row, under a caption. Each
+// them on the right, four channels to a row, under a caption (none when
+// caption is empty). Each
 // projection has its own symmetric scale (grey is zero), as in the paper.
 func TopKFigure(caption string, channels []int, patches [][]Patch) (*image.RGBA, error) {
 	if len(channels) == 0 || len(channels) != len(patches) {
@@ -96,10 +97,19 @@ func TopKFigure(caption string, channels []int, patches [][]Patch) (*image.RGBA,
 	blockW, blockH := 2*grid*cell+12, grid*cell+viz.LineHeight+12
 	perRow := min(4, len(channels))
 	rows := (len(channels) + perRow - 1) / perRow
-	top := 2*viz.LineHeight + 8
-	img := viz.Canvas(max(perRow*blockW+8, viz.TextWidth(caption)+16), top+rows*blockH+8)
-	viz.Text(img, 8, 6, caption, viz.Ink)
-	viz.Text(img, 8, 6+viz.LineHeight, "each channel: its strongest images' deconvnet projections (left) and the patches under the units' receptive fields (right)", viz.Ink)
+	top, lines := 8, []string{}
+	if caption != "" { // a figure of its own; a page's figures have captions in HTML
+		lines = []string{caption, "each channel: its strongest images' deconvnet projections (left) and the patches under the units' receptive fields (right)"}
+		top += 2 * viz.LineHeight
+	}
+	width := perRow*blockW + 8
+	for _, l := range lines {
+		width = max(width, viz.TextWidth(l)+16)
+	}
+	img := viz.Canvas(width, top+rows*blockH+8)
+	for i, l := range lines {
+		viz.Text(img, 8, 6+i*viz.LineHeight, l, viz.Ink)
+	}
 	for b, c := range channels {
 		x0, y0 := 8+(b%perRow)*blockW, top+(b/perRow)*blockH
 		viz.Text(img, x0, y0, fmt.Sprintf("channel %d", c), viz.Ink)

@@ -19,7 +19,9 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
 
+	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/experiments"
 	"github.com/convscope/convscope/web/explore"
 	"github.com/convscope/convscope/web/layout"
 	"github.com/convscope/convscope/web/ownmodel"
@@ -59,6 +61,10 @@ type Deps struct {
 	// AllowModelUpload lets visitors upload a model of their own
 	// (POST /own-model, package ownmodel), kept for their session only.
 	AllowModelUpload bool
+	// DataDir is where the experiments look for datasets first (then
+	// where data.Find looks); ScanCache is where their scans are kept
+	// (default ~/.cache/convscope/topk).
+	DataDir, ScanCache string
 }
 
 // Router is the whole web side as an http.Handler, with what the server's
@@ -107,6 +113,12 @@ func NewRouter(d Deps) *Router {
 		// file for their session.
 		r.Mount("/own-model", ownmodel.New(d.Catalog, d.Logger).Routes())
 	}
+	// GET /experiments/... are Zeiler & Fergus' experiments.
+	scanCache := d.ScanCache
+	if scanCache == "" {
+		scanCache, _ = data.CacheDir("topk")
+	}
+	r.Mount("/experiments", experiments.New(d.Catalog, d.DataDir, scanCache).Routes())
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.

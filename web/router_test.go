@@ -58,6 +58,8 @@ func newRouterWith(t testing.TB, set func(*web.Deps)) (http.Handler, *upload.Sto
 		Uploads: store,
 		Static:  static.FS,
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Scans stay with the test, not in ~/.cache.
+		ScanCache: t.TempDir(),
 	}
 	if set != nil {
 		set(&d)

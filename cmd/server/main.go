@@ -72,6 +72,8 @@ type options struct {
 	modelsDir string
 	// allowUpload lets visitors upload models (-allow-model-upload).
 	allowUpload bool
+	// dataDir is where the experiments look for datasets first (-data-dir).
+	dataDir string
 }
 
 // run parses flags, builds the handler and serves until ctx ends.
@@ -95,6 +97,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	})
 	allowUpload := fl.Bool("allow-model-upload", false, "let visitors upload a model of their own (.pth, .pt, .safetensors, .onnx, up to 64 MB), kept for their session only")
 	modelsDir := fl.String("models", "", "a folder whose checkpoints (.pth, .pt, .safetensors) and ONNX graphs (.onnx) are offered like -model's; a file that fails is logged and left out")
+	dataDir := fl.String("data-dir", "", "a folder holding datasets the experiments scan (default: searched, as convscope train does)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -113,7 +116,7 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
-	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20, models: named, modelsDir: *modelsDir, allowUpload: *allowUpload}
+	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20, models: named, modelsDir: *modelsDir, allowUpload: *allowUpload, dataDir: *dataDir}
 	fl.Visit(func(f *flag.Flag) {
 		if f.Name == "allowed-hosts" {
 			opts.allowedHosts = parseHosts(*hosts)
@@ -196,6 +199,7 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		AllowedHosts:     opts.allowedHosts,
 		PassMemory:       opts.passMemory,
 		AllowModelUpload: opts.allowUpload,
+		DataDir:          opts.dataDir,
 	}), nil
 }
 

@@ -1,0 +1,39 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/convscope/convscope/data"
+)
+
+// Figure 2's page: the scan named in the URL runs with its progress shown,
+// then every channel of the layer has a figure, drawn when it comes near
+// the screen; choosing another layer in the form scans that one.
+func TestBrowserTopK(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	b := newBrowserWith(t, 1280, 900, nil)
+	const ready = `document.querySelector('#topk')?.dataset.ready === 'true' && document.querySelectorAll('[data-testid="topk-channel"][data-ready="true"]').length >= 4`
+	b.do("scan LeNet-5's c3", chromedp.Navigate(b.url+"/experiments/topk?model=lenet5-fashion-mnist&layer=c3"), poll(ready))
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="topk-channel"]').length`); n != 16 {
+		t.Errorf("%d channel figures, want c3's 16", n)
+	}
+	if s := b.text(`[data-testid="topk-status"]`); !strings.Contains(s, "10000 images") {
+		t.Errorf("status %q", s)
+	}
+	if alt := eval[string](b, `document.querySelector('[data-testid="topk-channel"] img').alt`); !strings.Contains(alt, "deconvnet projections") {
+		t.Errorf("alt text %q", alt)
+	}
+	b.screenshot("topk")
+	b.do("choose c1", chromedp.SetValue(chromedp.CSS(`[data-testid="topk-layer"]`), "c1"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="topk-form"]').requestSubmit()`))
+	b.do("load c1's page", chromedp.WaitVisible(chromedp.CSS(`#topk[data-layer="c1"]`)))
+	b.do("scan c1", poll(ready))
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="topk-channel"]').length`); n != 6 {
+		t.Errorf("%d channel figures, want c1's 6", n)
+	}
+}
