@@ -10,6 +10,11 @@
 //	                    (-image FILE | -tensor IN.safetensors) (-layer NAME -channel K | -class K)
 //	                    -out FILE.png|FILE.safetensors
 //	convscope topk      -weights FILE -data NAME -layer NAME [-k 9] (-json | -out FILE.png)
+//	convscope invariance -weights FILE -image FILE [-image FILE ...] [-kind translate|scale|rotate]
+//	                    [-steps 13] [-layers NAME,NAME] [-label K | -labels K1,K2,...] (-json | -out DIR)
+//	convscope correspondence -weights FILE -image FILE -box x0,y0,x1,y1 [-image FILE -box ...]
+//	                    [-layers NAME,NAME] [-trials 10] [-seed 1] [-json]
+//	convscope filters   -weights FILE [-layer NAME] [-data NAME] (-json | -out FILE.png)
 //	convscope samples   -data NAME -n 20 -out DIR
 //	convscope bench     [-only PREFIX,...] [-json]
 package main
@@ -38,7 +43,11 @@ var commands = map[string]struct {
 	"infer":     {infer, "top-5 classes of a picture, or raw logits of a tensor"},
 	"results":   {results, "the results table (docs/RESULTS.md) from a directory of trained checkpoints and metrics"},
 	"topk":      {topk, "Zeiler & Fergus' Figure 2: each channel's strongest images in a dataset, with their deconvnet projections"},
+	"filters":   {filtersCmd, "Zeiler & Fergus' Figure 6: a convolution's filters, their high-frequency energy, faint and dead ones"},
 	"bench":     {bench, "speed figures named as ../shared/tools/torch_anchor.py's (ratios: tools/bench/compare.sh)"},
+
+	"invariance":     {invariance, "Zeiler & Fergus' Figure 5: feature distance and class probability as a picture is shifted, scaled or rotated"},
+	"correspondence": {correspondence, "Zeiler & Fergus' Table 1: how consistently masking one part changes a layer's features across pictures"},
 }
 
 func main() {

@@ -1,0 +1,110 @@
+package main
+
+// convscope correspondence: Zeiler & Fergus' Table 1 (Figure 8) for a few
+// pictures of one class and a box around the same part in each.
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/convscope/convscope/experiment"
+)
+
+// maxCorrespondenceImages bounds -image (Δ compares every pair).
+const maxCorrespondenceImages = 20
+
+// maxCorrespondenceTrials bounds -trials.
+const maxCorrespondenceTrials = 1000
+
+func correspondence(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("correspondence", flag.ContinueOnError)
+	name := fs.String("model", "", "model name (default: the checkpoint's)")
+	weights := fs.String("weights", "", "convscope checkpoint or PyTorch state_dict; empty: random init")
+	initSeed := fs.Uint64("init-seed", 0, "seed of the random initialisation when -weights is empty")
+	var images, boxList repeatable
+	fs.Var(&images, "image", "picture of the class (PNG, JPEG, GIF); repeat, at least 2")
+	fs.Var(&boxList, "box", "x0,y0,x1,y1: the part in the matching -image, in model-input pixels (after the card's resizing); repeat")
+	layerList := fs.String("layers", "", "layers NAME,NAME (default: the first convolution and the last hidden layer)")
+	trials := fs.Int("trials", 10, "random boxes per picture, for the random row")
+	seed := fs.Uint64("seed", 1, "seed of the random boxes")
+	asJSON := fs.Bool("json", false, "print the table as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if len(images) < 2 || len(images) > maxCorrespondenceImages {
+		return fmt.Errorf("give 2 to %d -image pictures, got %d", maxCorrespondenceImages, len(images))
+	}
+	if len(boxList) != len(images) {
+		return fmt.Errorf("%d -box for %d -image; give one box per picture", len(boxList), len(images))
+	}
+	if *trials < 1 || *trials > maxCorrespondenceTrials {
+		return fmt.Errorf("-trials %d: want 1 to %d", *trials, maxCorrespondenceTrials)
+	}
+	boxes, err := parseBoxes(boxList)
+	if err != nil {
+		return err
+	}
+	m, mc, err := loadModel(*name, *weights, *initSeed)
+	if err != nil {
+		return err
+	}
+	xs, err := loadExperimentInputs(m, mc, images)
+	if err != nil {
+		return err
+	}
+	layers, err := experimentLayers(m, *layerList)
+	if err != nil {
+		return err
+	}
+	rows, err := experiment.Correspondence(ctx, m.Net, xs, boxes, layers, *trials, *seed)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"model": m.Name, "images": []string(images),
+			"boxes": boxList, "trials": *trials, "seed": *seed, "layers": rows})
+	}
+	printCorrespondence(stdout, rows, len(images), *trials)
+	return nil
+}
+
+// parseBoxes reads each -box "x0,y0,x1,y1" (x1 > x0, y1 > y0).
+func parseBoxes(list []string) ([]image.Rectangle, error) {
+	var out []image.Rectangle
+	for _, s := range list {
+		f := strings.Split(s, ",")
+		if len(f) != 4 {
+			return nil, fmt.Errorf("-box %q: want x0,y0,x1,y1", s)
+		}
+		var v [4]int
+		for i := range f {
+			n, err := strconv.Atoi(strings.TrimSpace(f[i]))
+			if err != nil {
+				return nil, fmt.Errorf("-box %q: %q is not a whole number", s, f[i])
+			}
+			v[i] = n
+		}
+		if v[2] <= v[0] || v[3] <= v[1] {
+			return nil, fmt.Errorf("-box %q: want x1 > x0 and y1 > y0", s)
+		}
+		out = append(out, image.Rect(v[0], v[1], v[2], v[3]))
+	}
+	return out, nil
+}
+
+// printCorrespondence writes Table 1 as text: per layer, Δ for the parts
+// and for random boxes, and both as a fraction of the comparisons.
+func printCorrespondence(w io.Writer, rows []experiment.CorrespondenceResult, n, trials int) {
+	fmt.Fprintf(w, "%d pictures (%d pairs), random: mean ± std over %d trials\n", n, n*(n-1)/2, trials)
+	fmt.Fprintf(w, "%-20s %9s %10s %20s %10s %10s\n", "layer", "features", "part Δ", "random Δ", "part/cmp", "random/cmp")
+	for _, r := range rows {
+		random := fmt.Sprintf("%.1f ± %.1f", r.Random, r.RandomStd)
+		fmt.Fprintf(w, "%-20s %9d %10d %20s %10.4f %10.4f\n", r.Layer, r.Features, r.Part, random, r.PartNormalized, r.RandomNormalized)
+	}
+}
