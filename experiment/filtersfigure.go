@@ -24,7 +24,8 @@ const maxKernels = 32
 // colour pictures as colour patches, sixteen to a row (one-channel
 // pictures: grey patches), any other as one row of grey kernels per filter
 // (its first 32 input channels). A dead filter is outlined in
-// red, a faint one in yellow; the caption and a line of figures go above.
+// red, a faint one in yellow; the caption and a line of figures go above
+// (neither when caption is empty).
 func FiltersFigure(caption string, l *LayerFilters) (*image.RGBA, error) {
 	w := l.weight
 	if w == nil || len(w.Shape) != 4 {
@@ -48,7 +49,10 @@ func FiltersFigure(caption string, l *LayerFilters) (*image.RGBA, error) {
 	perFilterW := side * kernels
 	perRow := max(1, cols)
 	rows := (out + perRow - 1) / perRow
-	lines := []string{caption, summaryLine(l)}
+	var lines []string
+	if caption != "" { // a figure of its own; a page says the same in HTML
+		lines = []string{caption, summaryLine(l)}
+	}
 	top := 8 + len(lines)*viz.LineHeight + 4
 	width := 8 + perRow*perFilterW + 8
 	for _, s := range lines {

@@ -50,6 +50,10 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/topk/scan.json", h.topkResult)
 	// GET /topk/channel.png?...&channel=C is one channel's figure.
 	r.Get("/topk/channel.png", h.topkChannel)
+	// GET /filters?model=&layer=&compare=&compareLayer= is Figure 6's page.
+	r.Get("/filters", h.filtersPage)
+	// GET /filters/figure.png?model=&layer= draws a layer's filters.
+	r.Get("/filters/figure.png", h.filtersFigure)
 	return r
 }
 

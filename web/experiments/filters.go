@@ -1,0 +1,147 @@
+package experiments
+
+// Figure 6: the filters themselves.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+
+	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/viz"
+	"github.com/convscope/convscope/web/catalog"
+)
+
+// filterSample is how many test images judge a filter dead.
+const filterSample = 1000
+
+// FilterPanel is one model's layer on the filters page.
+type FilterPanel struct {
+	Model, Layer string
+	Layers       []string
+	Filters      *experiment.LayerFilters
+	// Problem, when set, is why the panel is empty.
+	Problem string
+	// NoSample says dead filters could not be judged (no dataset here).
+	NoSample bool
+}
+
+// FiltersView is Figure 6's page: one model's layer, and another's beside
+// it when Compare is set.
+type FiltersView struct {
+	Models       []catalog.Entry
+	Main, Second FilterPanel
+	Compare      string
+}
+
+func (h *Handler) filtersPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v := FiltersView{Models: h.models.Entries(), Compare: q.Get("compare")}
+	model := q.Get("model")
+	if !slices.ContainsFunc(v.Models, func(e catalog.Entry) bool { return e.Name == model }) && len(v.Models) > 0 {
+		model = v.Models[0].Name
+	}
+	v.Main = h.filterPanel(r.Context(), model, q.Get("layer"))
+	if v.Compare != "" {
+		v.Second = h.filterPanel(r.Context(), v.Compare, q.Get("compareLayer"))
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = FiltersPage(v).Render(r.Context(), w)
+}
+
+// filterPanel describes model's convolution layer (default: its first).
+func (h *Handler) filterPanel(ctx context.Context, model, layer string) FilterPanel {
+	p := FilterPanel{Model: model, Layer: layer}
+	lf, layers, noSample, err := h.filters(ctx, model, layer)
+	p.Layers, p.Filters, p.NoSample = layers, lf, noSample
+	if err != nil {
+		p.Problem = err.Error()
+	}
+	if lf != nil {
+		p.Layer = lf.Layer
+	}
+	return p
+}
+
+// filters opens model and describes its convolution called layer (empty:
+// the first), dead filters judged on the first test images of its dataset
+// when the server has it.
+func (h *Handler) filters(ctx context.Context, model, layer string) (*experiment.LayerFilters, []string, bool, error) {
+	m, err := h.models.Open(model)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	defer h.models.Release(m)
+	convs := experiment.Convolutions(m.Net.Net)
+	if len(convs) == 0 {
+		return nil, nil, false, fmt.Errorf("%s has no convolution", m.Name)
+	}
+	if layer == "" {
+		layer = convs[0]
+	}
+	if !slices.Contains(convs, layer) {
+		return nil, convs, false, fmt.Errorf("%s has no convolution %q", m.Name, layer)
+	}
+	var sample experiment.Images
+	if set, err := h.sets.Open(m.Entry, false); err == nil {
+		sample = firstImages(set, filterSample)
+	}
+	select {
+	case h.draws <- struct{}{}:
+		defer func() { <-h.draws }()
+	case <-ctx.Done():
+		return nil, convs, false, ctx.Err()
+	}
+	lf, err := experiment.Filters(ctx, m.Net.Net, layer, sample)
+	return lf, convs, sample == nil, err
+}
+
+func (h *Handler) filtersFigure(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	lf, _, _, err := h.filters(r.Context(), q.Get("model"), q.Get("layer"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	img, err := experiment.FiltersFigure("", lf)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	png, err := viz.PNG(img)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	_, _ = w.Write(png)
+}
+
+// firstImages is the first n images of set (all when it has fewer).
+func firstImages(set experiment.Images, n int) experiment.Images {
+	if set.Len() <= n {
+		return set
+	}
+	return prefix{set, n}
+}
+
+type prefix struct {
+	experiment.Images
+	n int
+}
+
+func (p prefix) Len() int { return p.n }
+
+// filterState names a filter's state in the table.
+func filterState(dead, faint bool) string {
+	switch {
+	case dead && faint:
+		return "dead, faint"
+	case dead:
+		return "dead"
+	case faint:
+		return "faint"
+	}
+	return ""
+}
