@@ -11,8 +11,10 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/zoo"
 )
 
 // The transform kinds of Figure 5.
@@ -336,4 +338,26 @@ func euclideanNorm(a []float32) float64 {
 		s += float64(v) * float64(v)
 	}
 	return math.Sqrt(s)
+}
+
+// DefaultLayers are the layers Figures 5 and 8 measure when none are
+// named: the first convolution-like top-level layer and the top-level
+// layer before the output (the last hidden one), the paper's layers 1
+// and 7; one layer when those are the same.
+func DefaultLayers(sum *zoo.Summary) []string {
+	top := sum.Top()
+	if len(top) == 0 {
+		return nil
+	}
+	first := top[0].Name
+	for _, l := range top {
+		if strings.Contains(l.Type, "Conv") {
+			first = l.Name
+			break
+		}
+	}
+	if len(top) < 2 || top[len(top)-2].Name == first {
+		return []string{first}
+	}
+	return []string{first, top[len(top)-2].Name}
 }

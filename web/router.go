@@ -118,7 +118,7 @@ func NewRouter(d Deps) *Router {
 	if scanCache == "" {
 		scanCache, _ = data.CacheDir("topk")
 	}
-	r.Mount("/experiments", experiments.New(d.Catalog, d.DataDir, scanCache).Routes())
+	r.Mount("/experiments", experiments.New(d.Catalog, d.Gallery, d.DataDir, scanCache).Routes())
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.

@@ -205,18 +205,7 @@ func experimentLayers(m *zoo.Model, list string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	top := sum.Top()
-	first := top[0].Name
-	for _, l := range top {
-		if strings.Contains(l.Type, "Conv") {
-			first = l.Name
-			break
-		}
-	}
-	if len(top) < 2 || top[len(top)-2].Name == first {
-		return []string{first}, nil
-	}
-	return []string{first, top[len(top)-2].Name}, nil
+	return experiment.DefaultLayers(sum), nil
 }
 
 // unsafeLayerChars matches what a layer name may not keep in a file name.

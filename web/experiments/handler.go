@@ -6,11 +6,13 @@ package experiments
 
 import (
 	"encoding/json"
+	"image"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/samples"
 )
 
 // Models is what the room needs of the catalog.
@@ -20,20 +22,29 @@ type Models interface {
 	Release(m *catalog.Model)
 }
 
+// Gallery lists and opens the sample pictures of a dataset.
+type Gallery interface {
+	List(dataset string, classes []string) []samples.Sample
+	Open(dataset, file string) (image.Image, error)
+}
+
 // Handler serves the experiments' pages and their data.
 type Handler struct {
-	models Models
-	scans  *Scans
-	sets   *Sets
+	models  Models
+	gallery Gallery
+	charts  chartCache
+	scans   *Scans
+	sets    *Sets
 	// draws bounds the figures drawn at once (each runs deconvnet passes).
 	draws chan struct{}
 }
 
-// New makes the room: datasets are looked for in dataDir first (then where
-// data.Find looks), scans are cached in cacheDir.
-func New(models Models, dataDir, cacheDir string) *Handler {
+// New makes the room: pictures come from gallery, datasets are looked for
+// in dataDir first (then where data.Find looks), scans are cached in
+// cacheDir.
+func New(models Models, gallery Gallery, dataDir, cacheDir string) *Handler {
 	sets := &Sets{Dir: dataDir}
-	return &Handler{models: models, sets: sets, scans: NewScans(models, sets, cacheDir), draws: make(chan struct{}, 2)}
+	return &Handler{models: models, gallery: gallery, sets: sets, scans: NewScans(models, sets, cacheDir), draws: make(chan struct{}, 2)}
 }
 
 // Routes mounts the room.
@@ -54,6 +65,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/filters", h.filtersPage)
 	// GET /filters/figure.png?model=&layer= draws a layer's filters.
 	r.Get("/filters/figure.png", h.filtersFigure)
+	// GET /invariance?model=&kind=&layers=&samples= is Figure 5's page.
+	r.Get("/invariance", h.invariancePage)
 	return r
 }
 

@@ -6,10 +6,11 @@ package experiments
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import "github.com/a-h/templ"
-import templruntime "github.com/a-h/templ/runtime"
-
-import "github.com/convscope/convscope/web/layout"
+import (
+	"github.com/a-h/templ"
+	templruntime "github.com/a-h/templ/runtime"
+	"github.com/convscope/convscope/web/layout"
+)
 
 // Index lists the experiments, each with what it shows.
 func Index() templ.Component {
@@ -41,7 +42,7 @@ func Index() templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"model-page\"><section class=\"card\"><h1>Zeiler &amp; Fergus' experiments</h1><p class=\"hint\">\"Visualizing and Understanding Convolutional Networks\" (2014) is remembered for its figures. Each is an experiment you can run here, on the models of this server and their datasets.</p><ul class=\"experiments\" data-testid=\"experiments\"><li><a href=\"/experiments/topk\" data-testid=\"experiment-topk\">What a feature map responds to</a> (Figure 2): the nine dataset images that excite each channel of a layer most, the patches under the unit's receptive field beside their deconvnet projections.</li><li><a href=\"/experiments/filters\" data-testid=\"experiment-filters\">The filters themselves</a> (Figure 6): a layer's filters on one scale, their high-frequency energy, faint and dead ones, two models side by side.</li></ul></section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"model-page\"><section class=\"card\"><h1>Zeiler &amp; Fergus' experiments</h1><p class=\"hint\">\"Visualizing and Understanding Convolutional Networks\" (2014) is remembered for its figures. Each is an experiment you can run here, on the models of this server and their datasets.</p><ul class=\"experiments\" data-testid=\"experiments\"><li><a href=\"/experiments/topk\" data-testid=\"experiment-topk\">What a feature map responds to</a> (Figure 2): the nine dataset images that excite each channel of a layer most, the patches under the unit's receptive field beside their deconvnet projections.</li><li><a href=\"/experiments/filters\" data-testid=\"experiment-filters\">The filters themselves</a> (Figure 6): a layer's filters on one scale, their high-frequency energy, faint and dead ones, two models side by side.</li><li><a href=\"/experiments/invariance\" data-testid=\"experiment-invariance\">Invariance</a> (Figure 5): up to five pictures shifted, scaled and rotated; how far an early and a late layer's features move, and the probability of the true class.</li></ul></section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

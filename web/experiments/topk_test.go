@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"image/png"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/static"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/samples"
 )
 
 func needFashionMNIST(t *testing.T) {
@@ -32,7 +35,7 @@ func room(t *testing.T) (*Handler, *httptest.Server, *catalog.Catalog) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(cat, "", t.TempDir())
+	h := New(cat, samples.New(sampleFS(t)), "", t.TempDir())
 	srv := httptest.NewServer(h.Routes())
 	t.Cleanup(srv.Close)
 	return h, srv, cat
@@ -179,4 +182,14 @@ func get(t *testing.T, u string) string {
 		}
 	}
 	return b.String()
+}
+
+// sampleFS is the embedded sample pictures.
+func sampleFS(t *testing.T) fs.FS {
+	t.Helper()
+	f, err := fs.Sub(static.FS, "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -1,0 +1,224 @@
+package experiments
+
+// Figure 5: invariance to translation, scale and rotation.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/viz"
+	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/samples"
+	"github.com/convscope/convscope/zoo"
+)
+
+// maxInvariancePictures is the paper's five.
+const maxInvariancePictures = 5
+
+// invarianceSteps is the number of transforms of a sweep.
+const invarianceSteps = 13
+
+// InvarianceView is Figure 5's page.
+type InvarianceView struct {
+	Models  []catalog.Entry
+	Model   string
+	Kind    string
+	Samples []samples.Sample
+	// Chosen are the pictures measured (file names in the gallery).
+	Chosen []string
+	Layers []zoo.LayerInfo
+	// Measured are the two layers whose distances are drawn.
+	Measured []string
+	// Charts are the SVG charts: each layer's distance, then the
+	// probability of the true class.
+	Charts  [][]byte
+	Problem string
+}
+
+// invarianceAxis is the x axis's label for a kind.
+var invarianceAxis = map[string]string{
+	experiment.Translate: "horizontal shift (fraction of the width)",
+	experiment.Scale:     "scale factor",
+	experiment.Rotate:    "rotation (degrees)",
+}
+
+func (h *Handler) invariancePage(w http.ResponseWriter, r *http.Request) {
+	v := h.invariance(r.Context(), r)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = InvariancePage(v).Render(r.Context(), w)
+}
+
+// invariance reads the page's choices from the query, with defaults, and
+// draws its charts (kept for the next visitor who asks the same).
+func (h *Handler) invariance(ctx context.Context, r *http.Request) InvarianceView {
+	q := r.URL.Query()
+	v := InvarianceView{Kind: q.Get("kind")}
+	for _, e := range h.models.Entries() {
+		if len(h.gallery.List(catalog.GalleryFor(e), e.Classes)) > 0 {
+			v.Models = append(v.Models, e)
+		}
+	}
+	if experiment.CheckKind(v.Kind) != nil {
+		v.Kind = experiment.Translate
+	}
+	if len(v.Models) == 0 {
+		v.Problem = "No model here has sample pictures."
+		return v
+	}
+	v.Model = q.Get("model")
+	if !slices.ContainsFunc(v.Models, func(e catalog.Entry) bool { return e.Name == v.Model }) {
+		v.Model = v.Models[0].Name
+	}
+	m, err := h.models.Open(v.Model)
+	if err != nil {
+		v.Problem = err.Error()
+		return v
+	}
+	defer h.models.Release(m)
+	v.Samples = h.gallery.List(catalog.GalleryFor(m.Entry), m.Classes)
+	for _, f := range splitList(strings.Join(q["samples"], ",")) {
+		if slices.ContainsFunc(v.Samples, func(s samples.Sample) bool { return s.File == f }) && !slices.Contains(v.Chosen, f) {
+			v.Chosen = append(v.Chosen, f)
+		}
+	}
+	if len(v.Chosen) == 0 {
+		for _, s := range v.Samples[:min(len(v.Samples), maxInvariancePictures)] {
+			v.Chosen = append(v.Chosen, s.File)
+		}
+	}
+	if len(v.Chosen) > maxInvariancePictures {
+		v.Chosen = v.Chosen[:maxInvariancePictures]
+	}
+	v.Layers = m.Summary.Layers
+	v.Measured = splitList(strings.Join(q["layers"], ","))
+	if len(v.Measured) == 0 || slices.ContainsFunc(v.Measured, func(l string) bool { _, _, ok := m.Summary.Row(l); return !ok }) {
+		v.Measured = experiment.DefaultLayers(m.Summary)
+	}
+	key := strings.Join([]string{v.Model, v.Kind, strings.Join(v.Chosen, ","), strings.Join(v.Measured, ",")}, "|")
+	if charts, ok := h.charts.get(key); ok {
+		v.Charts = charts
+		return v
+	}
+	if v.Charts, err = h.invarianceCharts(ctx, m, v); err != nil {
+		v.Problem = err.Error()
+		return v
+	}
+	h.charts.put(key, v.Charts)
+	return v
+}
+
+// invarianceCharts measures the chosen pictures and draws the paper's
+// three charts.
+func (h *Handler) invarianceCharts(ctx context.Context, m *catalog.Model, v InvarianceView) ([][]byte, error) {
+	select {
+	case h.draws <- struct{}{}:
+		defer func() { <-h.draws }()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	sweep := experiment.Sweep(v.Kind, invarianceSteps)
+	gallery := catalog.GalleryFor(m.Entry)
+	var results []*experiment.InvarianceResult
+	var names []string
+	for _, file := range v.Chosen {
+		img, err := h.gallery.Open(gallery, file)
+		if err != nil {
+			return nil, err
+		}
+		_, x := m.Prepare(img)
+		label := classOf(file, m.Classes)
+		r, err := experiment.Invariance(ctx, m.Net.Net, x, label, v.Measured, sweep, 16, nil)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, r)
+		names = append(names, strings.TrimSuffix(path.Base(file), path.Ext(file)))
+	}
+	series := func(pick func(r *experiment.InvarianceResult) []float64) []viz.Series {
+		out := make([]viz.Series, len(results))
+		for i, r := range results {
+			out[i] = viz.Series{Name: names[i], Y: pick(r)}
+		}
+		return out
+	}
+	x := results[0].Amounts
+	var charts [][]byte
+	for l, name := range v.Measured {
+		svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s: distance from the untransformed picture", name),
+			XLabel: invarianceAxis[v.Kind], YLabel: "Euclidean distance", X: x,
+			Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Layers[l].Distance })})
+		if err != nil {
+			return nil, err
+		}
+		charts = append(charts, svg)
+	}
+	svg, err := viz.LineChart(viz.Chart{Title: "Probability of the true class", XLabel: invarianceAxis[v.Kind], YLabel: "probability", X: x,
+		Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Probability })})
+	if err != nil {
+		return nil, err
+	}
+	return append(charts, svg), nil
+}
+
+// classOf is the class a sample's file names ("07-sneaker.png" is
+// "Sneaker"), or -1 (the model's top class) when it names none.
+func classOf(file string, classes []string) int {
+	label := samples.ClassLabel(file, classes)
+	for i, c := range classes {
+		if c == label {
+			return i
+		}
+	}
+	return -1
+}
+
+// splitList splits a comma-separated query value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// chartCache keeps the last few sets of charts drawn, by the choices that
+// drew them.
+type chartCache struct {
+	mu    sync.Mutex
+	keys  []string
+	value map[string][][]byte
+}
+
+// chartsKept bounds the chart sets kept.
+const chartsKept = 32
+
+func (c *chartCache) get(key string) ([][]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.value[key]
+	return v, ok
+}
+
+func (c *chartCache) put(key string, v [][]byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.value == nil {
+		c.value = map[string][][]byte{}
+	}
+	if _, ok := c.value[key]; !ok {
+		c.keys = append(c.keys, key)
+	}
+	c.value[key] = v
+	for len(c.keys) > chartsKept {
+		delete(c.value, c.keys[0])
+		c.keys = c.keys[1:]
+	}
+}
