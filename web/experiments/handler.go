@@ -67,6 +67,10 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/filters/figure.png", h.filtersFigure)
 	// GET /invariance?model=&kind=&layers=&samples= is Figure 5's page.
 	r.Get("/invariance", h.invariancePage)
+	// GET /correspondence?model=&class=&box=&layers= is Table 1's page.
+	r.Get("/correspondence", h.correspondencePage)
+	// GET /correspondence/pictures.png?... draws the pictures compared.
+	r.Get("/correspondence/pictures.png", h.correspondenceFigure)
 	return r
 }
 
