@@ -49,7 +49,8 @@ async function run(s) {
     return;
   }
   const links = s.querySelector('[data-testid="topk-links"]');
-  links.querySelector('a').href = `/experiments/topk/scan.json?${q}`;
+  links.querySelector('[data-testid="topk-json"]').href = `/experiments/topk/scan.json?${q}`;
+  links.querySelector('[data-testid="topk-figure"]').href = `/experiments/topk/figure.png?${q}`;
   links.hidden = false;
   const grid = s.querySelector('[data-testid="topk-grid"]');
   for (const ch of scan.channels) {

@@ -104,7 +104,17 @@ func (h *Handler) filtersFigure(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	img, err := experiment.FiltersFigure("", lf)
+	caption := ""
+	if q.Get("caption") != "" { // the download: a figure of its own
+		e, err := h.entry(q.Get("model"))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, err)
+			return
+		}
+		caption = fmt.Sprintf("%s (%s), layer %s", e.Name, e.Source, lf.Layer)
+		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="filters-%s-%s.png"`, safeFile(e.Name), safeFile(lf.Layer)))
+	}
+	img, err := experiment.FiltersFigure(caption, lf)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return

@@ -6,8 +6,10 @@ package experiments
 
 import (
 	"encoding/json"
+	"fmt"
 	"image"
 	"net/http"
+	"regexp"
 
 	"github.com/go-chi/chi/v5"
 
@@ -61,12 +63,16 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/topk/scan.json", h.topkResult)
 	// GET /topk/channel.png?...&channel=C is one channel's figure.
 	r.Get("/topk/channel.png", h.topkChannel)
+	// GET /topk/figure.png?... is the first channels' figure, captioned.
+	r.Get("/topk/figure.png", h.topkFigure)
 	// GET /filters?model=&layer=&compare=&compareLayer= is Figure 6's page.
 	r.Get("/filters", h.filtersPage)
 	// GET /filters/figure.png?model=&layer= draws a layer's filters.
 	r.Get("/filters/figure.png", h.filtersFigure)
 	// GET /invariance?model=&kind=&layers=&samples= is Figure 5's page.
 	r.Get("/invariance", h.invariancePage)
+	// GET /invariance/chart.svg?...&chart=K is one of its charts as a file.
+	r.Get("/invariance/chart.svg", h.invarianceChart)
 	// GET /correspondence?model=&class=&box=&layers= is Table 1's page.
 	r.Get("/correspondence", h.correspondencePage)
 	// GET /correspondence/pictures.png?... draws the pictures compared.
@@ -78,6 +84,22 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = Index().Render(r.Context(), w)
 }
+
+// entry is the catalog entry called name.
+func (h *Handler) entry(name string) (catalog.Entry, error) {
+	for _, e := range h.models.Entries() {
+		if e.Name == name {
+			return e, nil
+		}
+	}
+	return catalog.Entry{}, fmt.Errorf("no model %q", name)
+}
+
+// unsafeFileChars matches what may not stand in a download's file name.
+var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// safeFile is s as a file name's part.
+func safeFile(s string) string { return unsafeFileChars.ReplaceAllString(s, "_") }
 
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")

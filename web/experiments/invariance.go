@@ -4,10 +4,13 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -46,6 +49,29 @@ var invarianceAxis = map[string]string{
 	experiment.Translate: "horizontal shift (fraction of the width)",
 	experiment.Scale:     "scale factor",
 	experiment.Rotate:    "rotation (degrees)",
+}
+
+// invarianceChart is one of the page's charts as an SVG file.
+func (h *Handler) invarianceChart(w http.ResponseWriter, r *http.Request) {
+	v := h.invariance(r.Context(), r)
+	k, err := strconv.Atoi(r.URL.Query().Get("chart"))
+	switch {
+	case v.Problem != "":
+		writeError(w, http.StatusBadRequest, errors.New(v.Problem))
+		return
+	case err != nil || k < 0 || k >= len(v.Charts):
+		writeError(w, http.StatusBadRequest, fmt.Errorf("chart %q: want 0 to %d", r.URL.Query().Get("chart"), len(v.Charts)-1))
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="invariance-%s-%s-%d.svg"`, safeFile(v.Model), v.Kind, k))
+	_, _ = w.Write(v.Charts[k])
+}
+
+// ChartURL is where chart k of the view is served as a file.
+func (v InvarianceView) ChartURL(k int) string {
+	q := url.Values{"model": {v.Model}, "kind": {v.Kind}, "layers": v.Measured, "samples": v.Chosen, "chart": {strconv.Itoa(k)}}
+	return "/experiments/invariance/chart.svg?" + q.Encode()
 }
 
 func (h *Handler) invariancePage(w http.ResponseWriter, r *http.Request) {
@@ -150,7 +176,7 @@ func (h *Handler) invarianceCharts(ctx context.Context, m *catalog.Model, v Inva
 	x := results[0].Amounts
 	var charts [][]byte
 	for l, name := range v.Measured {
-		svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s: distance from the untransformed picture", name),
+		svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s of %s (%s): distance from the untransformed picture", name, m.Name, m.Source),
 			XLabel: invarianceAxis[v.Kind], YLabel: "Euclidean distance", X: x,
 			Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Layers[l].Distance })})
 		if err != nil {
@@ -158,7 +184,7 @@ func (h *Handler) invarianceCharts(ctx context.Context, m *catalog.Model, v Inva
 		}
 		charts = append(charts, svg)
 	}
-	svg, err := viz.LineChart(viz.Chart{Title: "Probability of the true class", XLabel: invarianceAxis[v.Kind], YLabel: "probability", X: x,
+	svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s (%s): probability of the true class", m.Name, m.Source), XLabel: invarianceAxis[v.Kind], YLabel: "probability", X: x,
 		Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Probability })})
 	if err != nil {
 		return nil, err

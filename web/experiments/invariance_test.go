@@ -24,7 +24,7 @@ func TestInvariancePage(t *testing.T) {
 		t.Error("the scale sweep is not what was drawn")
 	}
 	body = get(t, srv.URL+"/invariance?model=lenet5-untrained&kind=rotate&layers=c3&layers=f6&samples=00-ankle-boot.png&samples=08-sneaker.png")
-	if !strings.Contains(body, "c3: distance") || !strings.Contains(body, "f6: distance") || strings.Count(body, "checked") != 2 {
+	if !strings.Contains(body, "c3 of lenet5-untrained") || !strings.Contains(body, "f6 of lenet5-untrained") || strings.Count(body, "checked") != 2 {
 		t.Errorf("the chosen layers and pictures were not measured")
 	}
 	if len(h.charts.keys) != 2 {
@@ -33,5 +33,9 @@ func TestInvariancePage(t *testing.T) {
 	get(t, srv.URL+"/invariance?model=lenet5-untrained&kind=scale")
 	if len(h.charts.keys) != 2 {
 		t.Errorf("a second visit drew again: %d chart sets", len(h.charts.keys))
+	}
+	svg := get(t, srv.URL+"/invariance/chart.svg?model=lenet5-untrained&kind=scale&chart=2")
+	if !strings.HasPrefix(strings.TrimSpace(svg), "<svg") || !strings.Contains(svg, "probability of the true class") || len(h.charts.keys) != 2 {
+		t.Errorf("the probability chart as a file: %.80q", svg)
 	}
 }

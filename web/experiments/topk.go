@@ -121,7 +121,7 @@ func (h *Handler) topkChannel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("channel %q: want 0 to %d", r.URL.Query().Get("channel"), len(scan.Channels)-1))
 		return
 	}
-	png, err := h.drawChannel(r.Context(), request(r), scan.Channels[c])
+	png, err := h.drawChannels(r.Context(), request(r), "", scan.Channels[c:c+1])
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return
@@ -131,9 +131,9 @@ func (h *Handler) topkChannel(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(png)
 }
 
-// drawChannel projects one channel's hits and draws them, at most two
-// figures at a time.
-func (h *Handler) drawChannel(ctx context.Context, req ScanRequest, ch experiment.ChannelTop) ([]byte, error) {
+// drawChannels projects the hits of channels and draws them, under a
+// caption when it is not empty, at most two figures at a time.
+func (h *Handler) drawChannels(ctx context.Context, req ScanRequest, caption string, channels []experiment.ChannelTop) ([]byte, error) {
 	select {
 	case h.draws <- struct{}{}:
 		defer func() { <-h.draws }()
@@ -151,15 +151,47 @@ func (h *Handler) drawChannel(ctx context.Context, req ScanRequest, ch experimen
 	}
 	row, _, _ := m.Summary.Row(req.Layer)
 	src := experiment.Scanned{Net: m.Net.Net, Row: row, Set: set, Pixels: experiment.SetPixels(set)}
-	patches, err := src.Patches(ctx, ch)
-	if err != nil {
-		return nil, err
+	ids := make([]int, len(channels))
+	patches := make([][]experiment.Patch, len(channels))
+	for i, ch := range channels {
+		ids[i] = ch.Channel
+		if patches[i], err = src.Patches(ctx, ch); err != nil {
+			return nil, err
+		}
 	}
-	img, err := experiment.TopKFigure("", []int{ch.Channel}, [][]experiment.Patch{patches})
+	img, err := experiment.TopKFigure(caption, ids, patches)
 	if err != nil {
 		return nil, err
 	}
 	return viz.PNG(img)
+}
+
+// figureChannels is how many channels the whole figure shows.
+const figureChannels = 16
+
+// topkFigure is the figure of the first channels with a caption naming
+// the model, its weights, the dataset and the layer.
+func (h *Handler) topkFigure(w http.ResponseWriter, r *http.Request) {
+	scan, code, err := h.finished(r)
+	if err != nil {
+		writeError(w, code, err)
+		return
+	}
+	req := request(r)
+	e, err := h.entry(req.Model)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	caption := fmt.Sprintf("%s (%s), %s %s set (%d images), layer %s, deconvnet", e.Name, e.Source, e.Dataset, req.Split, scan.Images, req.Layer)
+	png, err := h.drawChannels(r.Context(), req, caption, scan.Channels[:min(len(scan.Channels), figureChannels)])
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="topk-%s-%s.png"`, safeFile(e.Name), safeFile(req.Layer)))
+	_, _ = w.Write(png)
 }
 
 // defaultLayer is a layer worth scanning first: the second convolution

@@ -266,7 +266,7 @@ func TopKPage(v TopKView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</h2><div class=\"scan-status\" data-testid=\"topk-status\" role=\"status\" aria-live=\"polite\">Starting the scan…</div><progress data-testid=\"topk-progress\" max=\"1\" value=\"0\"></progress><p class=\"hint\" data-testid=\"topk-links\" hidden><a data-testid=\"topk-json\" href=\"#\">the scan as JSON</a></p><div class=\"topk-grid\" data-testid=\"topk-grid\"></div></section>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</h2><div class=\"scan-status\" data-testid=\"topk-status\" role=\"status\" aria-live=\"polite\">Starting the scan…</div><progress data-testid=\"topk-progress\" max=\"1\" value=\"0\"></progress><p class=\"hint\" data-testid=\"topk-links\" hidden><a data-testid=\"topk-json\" href=\"#\">the scan as JSON</a> · <a data-testid=\"topk-figure\" href=\"#\">the figure as PNG (first 16 channels, captioned)</a></p><div class=\"topk-grid\" data-testid=\"topk-grid\"></div></section>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
