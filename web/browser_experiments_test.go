@@ -37,3 +37,26 @@ func TestBrowserTopK(t *testing.T) {
 		t.Errorf("%d channel figures, want c1's 6", n)
 	}
 }
+
+// Every experiment's page runs in the browser on the four models the
+// issue names: the scan and its first figures, the filters' figure, the
+// invariance charts and the correspondence table.
+func TestBrowserExperimentsOnFourModels(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	b := newBrowserWith(t, 1280, 900, nil)
+	for _, model := range []string{"lenet5-fashion-mnist", "zfnet-small-fashion-mnist", "resnet20-fashion-mnist", "mobilenet-v2-small-fashion-mnist"} {
+		b.do(model+": top-9", chromedp.Navigate(b.url+"/experiments/topk?model="+model),
+			poll(`document.querySelector('#topk')?.dataset.ready === 'true' && document.querySelector('[data-testid="topk-channel"]')?.dataset.ready === 'true'`))
+		b.do(model+": filters", chromedp.Navigate(b.url+"/experiments/filters?model="+model),
+			poll(`(() => { const i = document.querySelector('[data-testid="filter-figure"]'); return i && i.complete && i.naturalWidth > 0; })()`))
+		if facts := b.text(`[data-testid="filter-dead"]`); !strings.Contains(facts, "1000 test images") {
+			t.Errorf("%s: filters %q", model, facts)
+		}
+		b.do(model+": invariance", chromedp.Navigate(b.url+"/experiments/invariance?model="+model+"&kind=rotate"),
+			poll(`document.querySelectorAll('[data-testid="invariance-chart"] svg').length === 3`))
+		b.do(model+": correspondence", chromedp.Navigate(b.url+"/experiments/correspondence?model="+model+"&class=7"),
+			poll(`document.querySelectorAll('[data-testid="correspondence-row"]').length === 2`))
+	}
+}
