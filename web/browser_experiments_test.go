@@ -40,7 +40,7 @@ func TestBrowserTopK(t *testing.T) {
 
 // Every experiment's page runs in the browser on the four models the
 // issue names: the scan and its first figures, the filters' figure, the
-// invariance charts and the correspondence table.
+// invariance charts, the occlusion figure and the correspondence table.
 func TestBrowserExperimentsOnFourModels(t *testing.T) {
 	if _, err := data.Find("fashion-mnist", ""); err != nil {
 		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
@@ -56,6 +56,8 @@ func TestBrowserExperimentsOnFourModels(t *testing.T) {
 		}
 		b.do(model+": invariance", chromedp.Navigate(b.url+"/experiments/invariance?model="+model+"&kind=rotate"),
 			poll(`document.querySelectorAll('[data-testid="invariance-chart"] svg').length === 3`))
+		b.do(model+": occlusion", chromedp.Navigate(b.url+"/experiments/occlusion?model="+model+"&sample=04-shirt.png"),
+			poll(`document.querySelector('#occlusion')?.dataset.ready === 'true'`))
 		b.do(model+": correspondence", chromedp.Navigate(b.url+"/experiments/correspondence?model="+model+"&class=7"),
 			poll(`document.querySelectorAll('[data-testid="correspondence-row"]').length === 2`))
 	}

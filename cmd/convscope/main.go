@@ -15,6 +15,7 @@
 //	convscope correspondence -weights FILE -image FILE -box x0,y0,x1,y1 [-image FILE -box ...]
 //	                    [-layers NAME,NAME] [-trials 10] [-seed 1] [-json]
 //	convscope filters   -weights FILE [-layer NAME] [-data NAME] (-json | -out FILE.png)
+//	convscope occlusion -weights FILE (-image F | -tensor F.safetensors) -layer NAME [-channel K] [-label K] [-window W] [-stride S] [-batch B] (-json | -out FILE.png)
 //	convscope samples   -data NAME -n 20 -out DIR
 //	convscope bench     [-only PREFIX,...] [-json]
 package main
@@ -48,6 +49,7 @@ var commands = map[string]struct {
 
 	"invariance":     {invariance, "Zeiler & Fergus' Figure 5: feature distance and class probability as a picture is shifted, scaled or rotated"},
 	"correspondence": {correspondence, "Zeiler & Fergus' Table 1: how consistently masking one part changes a layer's features across pictures"},
+	"occlusion":      {occlusion, "Zeiler & Fergus' Figure 7: a grey square slides over a picture; a feature map, the true class's probability and the top class at each place"},
 }
 
 func main() {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"image"
 	"net/http"
+	"net/url"
 	"regexp"
 
 	"github.com/go-chi/chi/v5"
@@ -73,6 +74,10 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/invariance", h.invariancePage)
 	// GET /invariance/chart.svg?...&chart=K is one of its charts as a file.
 	r.Get("/invariance/chart.svg", h.invarianceChart)
+	// GET /occlusion?model=&sample=&layer=&window=&stride= is Figure 7's page.
+	r.Get("/occlusion", h.occlusionPage)
+	// GET /occlusion/stream?... runs the sweep: one JSON line per frame.
+	r.Get("/occlusion/stream", h.occlusionStream)
 	// GET /correspondence?model=&class=&box=&layers= is Table 1's page.
 	r.Get("/correspondence", h.correspondencePage)
 	// GET /correspondence/pictures.png?... draws the pictures compared.
@@ -97,6 +102,9 @@ func (h *Handler) entry(name string) (catalog.Entry, error) {
 
 // unsafeFileChars matches what may not stand in a download's file name.
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// urlEscape escapes s for a URL's query.
+func urlEscape(s string) string { return url.QueryEscape(s) }
 
 // safeFile is s as a file name's part.
 func safeFile(s string) string { return unsafeFileChars.ReplaceAllString(s, "_") }

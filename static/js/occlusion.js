@@ -1,0 +1,51 @@
+// Figure 7's page: reads the sweep's stream (one JSON line per frame) and
+// shows the figure as its batches finish.
+
+const section = document.querySelector('#occlusion');
+if (section) run(section);
+
+async function run(s) {
+  const status = s.querySelector('[data-testid="occlusion-status"]');
+  const bar = s.querySelector('progress');
+  const img = s.querySelector('[data-testid="occlusion-figure"]');
+  let res;
+  try {
+    res = await fetch(s.dataset.stream);
+  } catch (err) {
+    status.textContent = `The sweep could not start: ${err.message}`;
+    return;
+  }
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += value;
+    let nl;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+      if (line.trim()) show(JSON.parse(line));
+    }
+  }
+
+  function show(f) {
+    if (f.error) {
+      status.textContent = `The sweep failed: ${f.error}`;
+      s.dataset.state = 'failed';
+      return;
+    }
+    if (f.figure) img.src = f.figure;
+    bar.value = f.total ? f.done / f.total : 0;
+    status.textContent = `${f.done} of ${f.total} places of the square`;
+    if (f.result) {
+      const r = f.result;
+      status.textContent = `${f.total} places (${r.rows}×${r.cols}); feature map ${r.channel} of ${r.layer}, strongest at (${r.unit.y}, ${r.unit.x}).`;
+      const links = s.querySelector('[data-testid="occlusion-links"]');
+      links.querySelector('a').href = f.figure;
+      links.hidden = false;
+      img.addEventListener('load', () => { s.dataset.ready = 'true'; }, { once: true });
+      if (img.complete) s.dataset.ready = 'true';
+    }
+  }
+}
