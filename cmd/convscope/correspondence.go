@@ -13,7 +13,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/nn"
 )
 
 // maxCorrespondenceImages bounds -image (Δ compares every pair).
@@ -34,8 +36,15 @@ func correspondence(ctx context.Context, args []string, stdout io.Writer) error 
 	trials := fs.Int("trials", 10, "random boxes per picture, for the random row")
 	seed := fs.Uint64("seed", 1, "seed of the random boxes")
 	asJSON := fs.Bool("json", false, "print the table as JSON")
+	dataset := fs.String("data", "", "instead of -image: the first -n test pictures of -class in this dataset (one -box for all, or one each)")
+	dataDir := fs.String("data-dir", "", "directory holding the dataset files (default: searched)")
+	class := fs.Int("class", 0, "with -data: the class whose pictures are compared")
+	count := fs.Int("n", 5, "with -data: how many pictures")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *dataset != "" {
+		return correspondenceOfClass(ctx, stdout, *name, *weights, *initSeed, *dataset, *dataDir, *class, *count, boxList, *layerList, *trials, *seed, *asJSON)
 	}
 	if len(images) < 2 || len(images) > maxCorrespondenceImages {
 		return fmt.Errorf("give 2 to %d -image pictures, got %d", maxCorrespondenceImages, len(images))
@@ -107,4 +116,65 @@ func printCorrespondence(w io.Writer, rows []experiment.CorrespondenceResult, n,
 		random := fmt.Sprintf("%.1f ± %.1f", r.Random, r.RandomStd)
 		fmt.Fprintf(w, "%-20s %9d %10d %20s %10.4f %10.4f\n", r.Layer, r.Features, r.Part, random, r.PartNormalized, r.RandomNormalized)
 	}
+}
+
+// correspondenceOfClass is correspondence on the first n test pictures of
+// class in dataset, with one box for all of them or one each.
+func correspondenceOfClass(ctx context.Context, stdout io.Writer, name, weights string, initSeed uint64, dataset, dataDir string,
+	class, n int, boxList []string, layerList string, trials int, seed uint64, asJSON bool) error {
+	if n < 2 || n > maxCorrespondenceImages {
+		return fmt.Errorf("-n %d: want 2 to %d", n, maxCorrespondenceImages)
+	}
+	if len(boxList) != 1 && len(boxList) != n {
+		return fmt.Errorf("%d -box for %d pictures; give one box for all, or one each", len(boxList), n)
+	}
+	if trials < 1 || trials > maxCorrespondenceTrials {
+		return fmt.Errorf("-trials %d: want 1 to %d", trials, maxCorrespondenceTrials)
+	}
+	given, err := parseBoxes(boxList)
+	if err != nil {
+		return err
+	}
+	m, mc, err := loadModel(name, weights, initSeed)
+	if err != nil {
+		return err
+	}
+	set, err := data.OpenImages(dataset, dataDir, false)
+	if err != nil {
+		return err
+	}
+	if !equalInts(set.Shape(), m.Input) {
+		return fmt.Errorf("%s's images are %v, %s takes %v", dataset, set.Shape(), m.Name, m.Input)
+	}
+	set.Mean, set.Std = mc.Pre.Mean, mc.Pre.Std
+	var xs []*nn.Tensor
+	var boxes []image.Rectangle
+	var indices []int
+	for i := 0; i < set.Len() && len(xs) < n; i++ {
+		if set.Labels[i] != class {
+			continue
+		}
+		x := nn.New(append([]int{1}, set.Shape()...)...)
+		set.Fill(i, x.Data)
+		xs = append(xs, x)
+		boxes = append(boxes, given[min(len(xs)-1, len(given)-1)])
+		indices = append(indices, i)
+	}
+	if len(xs) < n {
+		return fmt.Errorf("%s's test set has %d pictures of class %d, not %d", dataset, len(xs), class, n)
+	}
+	layers, err := experimentLayers(m, layerList)
+	if err != nil {
+		return err
+	}
+	rows, err := experiment.Correspondence(ctx, m.Net, xs, boxes, layers, trials, seed)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]any{"model": m.Name, "dataset": dataset, "class": class, "indices": indices,
+			"boxes": boxList, "trials": trials, "seed": seed, "layers": rows})
+	}
+	printCorrespondence(stdout, rows, len(xs), trials)
+	return nil
 }

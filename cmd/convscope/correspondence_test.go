@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/convscope/convscope/data"
 )
 
 const zfSneaker = "../../static/samples/fashion-mnist/08-sneaker.png"
@@ -72,5 +75,45 @@ func TestCorrespondenceRefuses(t *testing.T) {
 		if _, err := run(t, "correspondence", c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: want an error with %q, got %v", c.args, c.want, err)
 		}
+	}
+}
+
+// -data -class takes the first test pictures of the class, one box for
+// all, and says which it took.
+func TestCorrespondenceOfClass(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	out, err := run(t, "correspondence", "-weights", "../../weights/lenet5-fashion-mnist.safetensors", "-data", "fashion-mnist",
+		"-class", "7", "-n", "3", "-box", "2,14,12,24", "-layers", "c3", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Indices []int
+		Layers  []struct {
+			Layer string
+			Pairs int
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	set, err := data.OpenImages("fashion-mnist", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for i := 0; len(want) < 3; i++ {
+		if set.Labels[i] == 7 {
+			want = append(want, i)
+		}
+	}
+	if fmt.Sprint(r.Indices) != fmt.Sprint(want) || len(r.Layers) != 1 || r.Layers[0].Pairs != 3 {
+		t.Errorf("indices %v (want %v), layers %+v", r.Indices, want, r.Layers)
+	}
+	if _, err := run(t, "correspondence", "-weights", "../../weights/lenet5-fashion-mnist.safetensors", "-data", "fashion-mnist",
+		"-class", "7", "-box", "2,14,12,24", "-box", "2,14,12,24"); err == nil {
+		t.Error("two boxes for five pictures were taken")
 	}
 }

@@ -33,8 +33,11 @@ type CorrespondenceView struct {
 	Model   string
 	Classes []string
 	Class   int
-	// Box is the part, in input pixels, masked in every picture.
+	// Box is the part, in input pixels, masked in every picture; Boxes,
+	// when the URL gives one box per picture (box=...&box=...), each
+	// picture's own.
 	Box    image.Rectangle
+	Boxes  []image.Rectangle
 	Size   int // the input's side, for the form's bounds
 	Layers []zoo.LayerInfo
 	// Measured are the layers of the table.
@@ -43,12 +46,25 @@ type CorrespondenceView struct {
 	Indices []int
 	Rows    []experiment.CorrespondenceResult
 	Problem string
+	// Command measures the same table from the command line.
+	Command string
 }
 
 // query is the view's choices as a URL query (for the pictures' figure).
 func (v CorrespondenceView) query() string {
-	b := v.Box
-	return fmt.Sprintf("model=%s&class=%d&box=%d,%d,%d,%d", v.Model, v.Class, b.Min.X, b.Min.Y, b.Max.X, b.Max.Y)
+	q := fmt.Sprintf("model=%s&class=%d", urlEscape(v.Model), v.Class)
+	for _, b := range v.Boxes {
+		q += fmt.Sprintf("&box=%d,%d,%d,%d", b.Min.X, b.Min.Y, b.Max.X, b.Max.Y)
+	}
+	return q
+}
+
+// boxOf is picture k's part.
+func (v CorrespondenceView) boxOf(k int) image.Rectangle {
+	if k < len(v.Boxes) && len(v.Boxes) > 1 {
+		return v.Boxes[k]
+	}
+	return v.Box
 }
 
 func (h *Handler) correspondencePage(w http.ResponseWriter, r *http.Request) {
@@ -88,10 +104,16 @@ func (h *Handler) correspondenceView(r *http.Request) (CorrespondenceView, *cata
 	}
 	side := m.Input[1]
 	v.Box = image.Rect(side/4, side/4, side/2, side/2)
-	if b, err := parseBox(q.Get("box"), m.Input[2], m.Input[1]); err == nil {
-		v.Box = b
-	} else if q.Get("box") != "" {
-		v.Problem = err.Error()
+	for _, s := range q["box"] {
+		b, err := parseBox(s, m.Input[2], m.Input[1])
+		if err != nil {
+			v.Problem = err.Error()
+			break
+		}
+		v.Boxes = append(v.Boxes, b)
+	}
+	if len(v.Boxes) > 0 {
+		v.Box = v.Boxes[0]
 	}
 	v.Measured = splitList(strings.Join(q["layers"], ","))
 	if len(v.Measured) == 0 || slices.ContainsFunc(v.Measured, func(l string) bool { _, _, ok := m.Summary.Row(l); return !ok }) {
@@ -109,6 +131,17 @@ func (h *Handler) correspondenceView(r *http.Request) (CorrespondenceView, *cata
 	}
 	if len(v.Indices) < 2 && v.Problem == "" {
 		v.Problem = fmt.Sprintf("the test set has %d pictures of %s", len(v.Indices), v.Classes[v.Class])
+	}
+	if len(v.Boxes) > 1 && len(v.Boxes) != len(v.Indices) && v.Problem == "" {
+		v.Problem = fmt.Sprintf("%d boxes for %d pictures: give one box for all, or one per picture", len(v.Boxes), len(v.Indices))
+	}
+	if len(v.Boxes) == 0 {
+		v.Boxes = []image.Rectangle{v.Box}
+	}
+	v.Command = fmt.Sprintf("convscope correspondence %s -data %s -class %d -n %d -layers %s -trials %d", weightsFlags(m.Entry), m.Dataset, v.Class,
+		len(v.Indices), shellWord(strings.Join(v.Measured, ",")), correspondenceTrials)
+	for _, b := range v.Boxes {
+		v.Command += fmt.Sprintf(" -box %d,%d,%d,%d", b.Min.X, b.Min.Y, b.Max.X, b.Max.Y)
 	}
 	return v, m, set
 }
@@ -147,7 +180,7 @@ func (h *Handler) correspondence(ctx context.Context, m *catalog.Model, set *dat
 	for k, i := range v.Indices {
 		xs[k] = nn.New(append([]int{1}, set.Shape()...)...)
 		set.Fill(i, xs[k].Data)
-		boxes[k] = v.Box
+		boxes[k] = v.boxOf(k)
 	}
 	rows, err := experiment.Correspondence(ctx, m.Net.Net, xs, boxes, v.Measured, correspondenceTrials, 1)
 	if err != nil {
@@ -169,7 +202,7 @@ func (h *Handler) correspondenceFigure(w http.ResponseWriter, r *http.Request) {
 	zoom := max(1, 96/max(1, v.Size))
 	pixels := experiment.SetPixels(set)
 	var tiles []*image.RGBA
-	for _, i := range v.Indices {
+	for k, i := range v.Indices {
 		t, err := pixels(i)
 		if err != nil {
 			writeError(w, http.StatusInternalServerError, err)
@@ -181,7 +214,8 @@ func (h *Handler) correspondenceFigure(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		big := viz.Upscale(img, zoom)
-		viz.DrawBox(big, image.Rectangle{v.Box.Min.Mul(zoom), v.Box.Max.Mul(zoom)}, color.RGBA{250, 204, 21, 255})
+		b := v.boxOf(k)
+		viz.DrawBox(big, image.Rectangle{b.Min.Mul(zoom), b.Max.Mul(zoom)}, color.RGBA{250, 204, 21, 255})
 		tiles = append(tiles, big)
 	}
 	b := tiles[0].Bounds()

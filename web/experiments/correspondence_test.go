@@ -62,4 +62,20 @@ func TestCorrespondencePage(t *testing.T) {
 	if body := get(t, srv.URL+"/correspondence?model=lenet5-untrained&box=20,20,40,40"); !strings.Contains(body, "inside the 28x28 picture") {
 		t.Error("a box outside the picture was measured")
 	}
+	// One box per picture: each picture's own part.
+	per := "&box=2,14,12,24&box=3,14,13,24&box=4,14,14,24&box=5,14,15,24&box=6,14,16,24"
+	body = get(t, srv.URL+"/correspondence?model=lenet5-untrained&class=7&layers=c3"+per)
+	for k := range boxes {
+		boxes[k] = image.Rect(2+k, 14, 12+k, 24)
+	}
+	want, err = experiment.Correspondence(context.Background(), m.Net.Net, xs, boxes, []string{"c3"}, 10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row := fmt.Sprintf(`<td class="num">%d</td>`, want[0].Part); !strings.Contains(body, row) {
+		t.Errorf("one box per picture: the page lacks %s", row)
+	}
+	if body := get(t, srv.URL+"/correspondence?model=lenet5-untrained&box=1,1,5,5&box=2,2,6,6"); !strings.Contains(body, "2 boxes for 5 pictures") {
+		t.Error("two boxes for five pictures were measured")
+	}
 }

@@ -25,6 +25,8 @@ type FilterPanel struct {
 	Problem string
 	// NoSample says dead filters could not be judged (no dataset here).
 	NoSample bool
+	// Command draws the same figure from the command line.
+	Command string
 }
 
 // FiltersView is Figure 6's page: one model's layer, and another's beside
@@ -60,6 +62,13 @@ func (h *Handler) filterPanel(ctx context.Context, model, layer string) FilterPa
 	}
 	if lf != nil {
 		p.Layer = lf.Layer
+		if e, err := h.entry(model); err == nil {
+			p.Command = fmt.Sprintf("convscope filters %s -layer %s", weightsFlags(e), shellWord(p.Layer))
+			if !noSample {
+				p.Command += " -data " + e.Dataset
+			}
+			p.Command += " -out fig6.png"
+		}
 	}
 	return p
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -102,6 +103,30 @@ func (h *Handler) entry(name string) (catalog.Entry, error) {
 
 // unsafeFileChars matches what may not stand in a download's file name.
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// weightsFlags is how convscope's command line names e's weights: the
+// checkpoint's path (an embedded one's in the repository), or the zoo
+// model and the seed of its random initialisation.
+func weightsFlags(e catalog.Entry) string {
+	for _, prefix := range []string{"embedded ", "file "} {
+		if path, ok := strings.CutPrefix(e.Source, prefix); ok {
+			return "-weights " + shellWord(path)
+		}
+	}
+	var seed uint64
+	fmt.Sscanf(e.Source, "random initialisation, seed %d", &seed)
+	return fmt.Sprintf("-model %s -init-seed %d", shellWord(e.Model), seed)
+}
+
+// shellWord quotes s for a POSIX shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-/=,:", r))
+	}) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
 
 // urlEscape escapes s for a URL's query.
 func urlEscape(s string) string { return url.QueryEscape(s) }

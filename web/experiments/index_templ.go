@@ -12,6 +12,47 @@ import (
 	"github.com/convscope/convscope/web/layout"
 )
 
+// commandLine shows the command that draws a page's figure.
+func commandLine(cmd string) templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		ctx = templ.ClearChildren(ctx)
+		if cmd != "" {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<p class=\"hint command-line\" data-testid=\"command-line\">From the command line: <code>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var2 string
+			templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(cmd)
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/experiments/index.templ`, Line: 8, Col: 92}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</code></p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		return nil
+	})
+}
+
 // Index lists the experiments, each with what it shows.
 func Index() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
@@ -30,7 +71,7 @@ func Index() templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Var2 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_Var4 := templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 			templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 			templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
 			if !templ_7745c5c3_IsBuffer {
@@ -42,13 +83,13 @@ func Index() templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<main class=\"model-page\"><section class=\"card\"><h1>Zeiler &amp; Fergus' experiments</h1><p class=\"hint\">\"Visualizing and Understanding Convolutional Networks\" (2014) is remembered for its figures. Each is an experiment you can run here, on the models of this server and their datasets.</p><ul class=\"experiments\" data-testid=\"experiments\"><li><a href=\"/experiments/topk\" data-testid=\"experiment-topk\">What a feature map responds to</a> (Figure 2): the nine dataset images that excite each channel of a layer most, the patches under the unit's receptive field beside their deconvnet projections.</li><li><a href=\"/experiments/filters\" data-testid=\"experiment-filters\">The filters themselves</a> (Figure 6): a layer's filters on one scale, their high-frequency energy, faint and dead ones, two models side by side.</li><li><a href=\"/experiments/invariance\" data-testid=\"experiment-invariance\">Invariance</a> (Figure 5): up to five pictures shifted, scaled and rotated; how far an early and a late layer's features move, and the probability of the true class.</li><li><a href=\"/experiments/occlusion\" data-testid=\"experiment-occlusion\">Occlusion</a> (Figure 7): a grey square slides over a picture; the strongest feature map's total, its deconvnet projection, the true class's probability and the winning class at each place.</li><li><a href=\"/experiments/correspondence\" data-testid=\"experiment-correspondence\">Correspondence of parts</a> (Figure 8, Table 1): the same part masked in five pictures of a class; does a layer's change agree across them more than for random boxes?</li></ul></section></main>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<main class=\"model-page\"><section class=\"card\"><h1>Zeiler &amp; Fergus' experiments</h1><p class=\"hint\">\"Visualizing and Understanding Convolutional Networks\" (2014) is remembered for its figures. Each is an experiment you can run here, on the models of this server and their datasets.</p><ul class=\"experiments\" data-testid=\"experiments\"><li><a href=\"/experiments/topk\" data-testid=\"experiment-topk\">What a feature map responds to</a> (Figure 2): the nine dataset images that excite each channel of a layer most, the patches under the unit's receptive field beside their deconvnet projections.</li><li><a href=\"/experiments/filters\" data-testid=\"experiment-filters\">The filters themselves</a> (Figure 6): a layer's filters on one scale, their high-frequency energy, faint and dead ones, two models side by side.</li><li><a href=\"/experiments/invariance\" data-testid=\"experiment-invariance\">Invariance</a> (Figure 5): up to five pictures shifted, scaled and rotated; how far an early and a late layer's features move, and the probability of the true class.</li><li><a href=\"/experiments/occlusion\" data-testid=\"experiment-occlusion\">Occlusion</a> (Figure 7): a grey square slides over a picture; the strongest feature map's total, its deconvnet projection, the true class's probability and the winning class at each place.</li><li><a href=\"/experiments/correspondence\" data-testid=\"experiment-correspondence\">Correspondence of parts</a> (Figure 8, Table 1): the same part masked in five pictures of a class; does a layer's change agree across them more than for random boxes?</li></ul></section></main>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = layout.Page("Experiments", layout.Experiments).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = layout.Page("Experiments", layout.Experiments).Render(templ.WithChildren(ctx, templ_7745c5c3_Var4), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

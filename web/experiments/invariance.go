@@ -42,6 +42,8 @@ type InvarianceView struct {
 	// probability of the true class.
 	Charts  [][]byte
 	Problem string
+	// Command draws the same charts from the command line.
+	Command string
 }
 
 // invarianceAxis is the x axis's label for a kind.
@@ -126,6 +128,11 @@ func (h *Handler) invariance(ctx context.Context, r *http.Request) InvarianceVie
 	if len(v.Measured) == 0 || slices.ContainsFunc(v.Measured, func(l string) bool { _, _, ok := m.Summary.Row(l); return !ok }) {
 		v.Measured = experiment.DefaultLayers(m.Summary)
 	}
+	v.Command = fmt.Sprintf("convscope invariance %s -kind %s -layers %s", weightsFlags(m.Entry), v.Kind, shellWord(strings.Join(v.Measured, ",")))
+	for _, f := range v.Chosen {
+		v.Command += " -image " + shellWord(path.Join("static/samples", catalog.GalleryFor(m.Entry), f))
+	}
+	v.Command += " -out charts"
 	key := strings.Join([]string{v.Model, v.Kind, strings.Join(v.Chosen, ","), strings.Join(v.Measured, ",")}, "|")
 	if charts, ok := h.charts.get(key); ok {
 		v.Charts = charts

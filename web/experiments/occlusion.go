@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path"
 	"slices"
 	"strconv"
 	"time"
@@ -29,6 +30,8 @@ type OcclusionView struct {
 	Window, Stride int
 	Size           int // the input's side
 	Problem        string
+	// Command draws the same figure from the command line.
+	Command string
 }
 
 // StreamURL is where the page reads the sweep's frames.
@@ -93,6 +96,8 @@ func (h *Handler) occlusionView(r *http.Request) (OcclusionView, *catalog.Model)
 	if n, err := strconv.Atoi(q.Get("stride")); err == nil {
 		v.Stride = n
 	}
+	v.Command = fmt.Sprintf("convscope occlusion %s -image %s -layer %s -window %d -stride %d -out fig7.png", weightsFlags(m.Entry),
+		shellWord(path.Join("static/samples", catalog.GalleryFor(m.Entry), v.Sample)), shellWord(v.Layer), v.Window, v.Stride)
 	if v.Window < 1 || v.Window > v.Size || v.Stride < 1 || v.Stride > v.Size {
 		v.Problem = fmt.Sprintf("window %d and stride %d: want each from 1 to %d, the picture's side", v.Window, v.Stride, v.Size)
 	}

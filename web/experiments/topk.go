@@ -62,6 +62,7 @@ func (h *Handler) topkPage(w http.ResponseWriter, r *http.Request) {
 	if _, err := h.sets.Open(m.Entry, v.Split == "train"); err != nil {
 		v.Problem = err.Error()
 	}
+	v.Command = fmt.Sprintf("convscope topk %s -data %s -split %s -layer %s -out fig2.png", weightsFlags(m.Entry), m.Dataset, v.Split, shellWord(v.Layer))
 	h.render(w, r, v)
 }
 
