@@ -105,6 +105,32 @@ func (c Card) Normalize(pixels *nn.Tensor) *nn.Tensor {
 	return data.Standardize(pixels, c.Pre.Mean, c.Pre.Std)
 }
 
+// Denormalize is the picture a model input x (N,C,H,W) shows, its first
+// sample as (1,C,H,W) in [0,1]: Normalize undone (x·std + mean per
+// channel), clipped.
+func (c Card) Denormalize(x *nn.Tensor) *nn.Tensor {
+	ch, plane := x.Shape[1], x.Shape[2]*x.Shape[3]
+	pick := func(v []float32, k int, def float32) float32 {
+		switch {
+		case len(v) == 0:
+			return def
+		case len(v) == 1:
+			return v[0]
+		case k < len(v):
+			return v[k]
+		}
+		return def
+	}
+	out := nn.New(1, ch, x.Shape[2], x.Shape[3])
+	for k := range ch {
+		mean, std := pick(c.Pre.Mean, k, 0), pick(c.Pre.Std, k, 1)
+		for i, v := range x.Data[k*plane : (k+1)*plane] {
+			out.Data[k*plane+i] = min(max(v*std+mean, 0), 1)
+		}
+	}
+	return out
+}
+
 // Prepare is a picture as the model sees it (Pixels) and the model's input
 // made of it (Normalize).
 func (c Card) Prepare(img image.Image) (pixels, x *nn.Tensor) {

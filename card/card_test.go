@@ -136,3 +136,24 @@ func TestLoadONNX(t *testing.T) {
 		t.Errorf("an ONNX graph that is not a chain: %v", err)
 	}
 }
+
+// Denormalize undoes Normalize: a picture's pixels come back, clipped to
+// [0,1].
+func TestDenormalizeUndoesNormalize(t *testing.T) {
+	c := Card{Input: []int{3, 2, 2}, Pre: Preprocess{Mean: []float32{0.485, 0.456, 0.406}, Std: []float32{0.229, 0.224, 0.225}}}
+	pixels := nn.New(1, 3, 2, 2)
+	for i := range pixels.Data {
+		pixels.Data[i] = float32(i) / 11
+	}
+	back := c.Denormalize(c.Normalize(pixels))
+	for i, v := range back.Data {
+		if d := v - pixels.Data[i]; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("value %d: %g, want %g", i, v, pixels.Data[i])
+		}
+	}
+	x := nn.New(1, 3, 2, 2)
+	x.Data[0], x.Data[1] = 100, -100
+	if got := c.Denormalize(x); got.Data[0] != 1 || got.Data[1] != 0 {
+		t.Errorf("not clipped: %v", got.Data[:2])
+	}
+}

@@ -41,6 +41,7 @@ func attribute(ctx context.Context, args []string, stdout io.Writer) error {
 	stride := fs.Int("stride", 0, "occlusion: step of the square (default: half the window)")
 	out := fs.String("out", "", "output: FILE.png (a picture) or FILE.safetensors (the raw map, tensor \"attribution\")")
 	scale := fs.Int("scale", 8, "enlargement of the PNG picture (1 to 64)")
+	captioned := fs.Bool("caption", false, "the PNG as the explorer's download: the input beside the map, under a caption naming model, weights, input, target and method")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -127,6 +128,20 @@ func attribute(ctx context.Context, args []string, stdout io.Writer) error {
 		box := row.Box(r.Unit.Y, r.Unit.X, m.Input[1], m.Input[2])
 		viz.DrawBox(pic, image.Rect(box.Min.X**scale, box.Min.Y**scale, box.Max.X**scale, box.Max.Y**scale), color.RGBA{255, 64, 64, 255})
 	}
+	if *captioned {
+		source := *weights
+		if source == "" {
+			source = fmt.Sprintf("random initialisation, seed %d", *initSeed)
+		}
+		input := filepath.Base(*imagePath)
+		if *imagePath == "" {
+			input = filepath.Base(*tensorPath)
+		}
+		if pic, err = captionedFigure(mc.Denormalize(in), pic, *scale,
+			fmt.Sprintf("convscope: %s (%s), %s, %s", mc.Name, source, input, what), scaleNote); err != nil {
+			return err
+		}
+	}
 	b, err := viz.PNG(pic)
 	if err != nil {
 		return err
@@ -136,4 +151,28 @@ func attribute(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "wrote %s (%s, %s)\n", *out, what, scaleNote)
 	return nil
+}
+
+// captionedFigure puts the input (pixels in [0,1], enlarged scale times)
+// beside the attribution picture, under lines of caption.
+func captionedFigure(pixels *nn.Tensor, attribution *image.RGBA, scale int, lines ...string) (*image.RGBA, error) {
+	in, err := viz.Pixels(pixels)
+	if err != nil {
+		return nil, err
+	}
+	in = viz.Upscale(in, scale)
+	const pad = 8
+	b := attribution.Bounds()
+	width := 3*pad + in.Bounds().Dx() + b.Dx()
+	for _, l := range lines {
+		width = max(width, viz.TextWidth(l)+2*pad)
+	}
+	top := pad + len(lines)*viz.LineHeight + pad
+	out := viz.Canvas(width, top+max(in.Bounds().Dy(), b.Dy())+pad)
+	for i, l := range lines {
+		viz.Text(out, pad, pad+i*viz.LineHeight, l, viz.Ink)
+	}
+	viz.Paste(out, in, image.Pt(pad, top))
+	viz.Paste(out, attribution, image.Pt(2*pad+in.Bounds().Dx(), top))
+	return out, nil
 }

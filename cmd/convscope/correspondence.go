@@ -9,13 +9,17 @@ import (
 	"flag"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/viz"
 )
 
 // maxCorrespondenceImages bounds -image (Δ compares every pair).
@@ -36,6 +40,7 @@ func correspondence(ctx context.Context, args []string, stdout io.Writer) error 
 	trials := fs.Int("trials", 10, "random boxes per picture, for the random row")
 	seed := fs.Uint64("seed", 1, "seed of the random boxes")
 	asJSON := fs.Bool("json", false, "print the table as JSON")
+	out := fs.String("out", "", "also draw the pictures with their parts and the table to FILE.png")
 	dataset := fs.String("data", "", "instead of -image: the first -n test pictures of -class in this dataset (one -box for all, or one each)")
 	dataDir := fs.String("data-dir", "", "directory holding the dataset files (default: searched)")
 	class := fs.Int("class", 0, "with -data: the class whose pictures are compared")
@@ -44,7 +49,7 @@ func correspondence(ctx context.Context, args []string, stdout io.Writer) error 
 		return err
 	}
 	if *dataset != "" {
-		return correspondenceOfClass(ctx, stdout, *name, *weights, *initSeed, *dataset, *dataDir, *class, *count, boxList, *layerList, *trials, *seed, *asJSON)
+		return correspondenceOfClass(ctx, stdout, *name, *weights, *initSeed, *dataset, *dataDir, *class, *count, boxList, *layerList, *trials, *seed, *asJSON, *out)
 	}
 	if len(images) < 2 || len(images) > maxCorrespondenceImages {
 		return fmt.Errorf("give 2 to %d -image pictures, got %d", maxCorrespondenceImages, len(images))
@@ -74,6 +79,11 @@ func correspondence(ctx context.Context, args []string, stdout io.Writer) error 
 	rows, err := experiment.Correspondence(ctx, m.Net, xs, boxes, layers, *trials, *seed)
 	if err != nil {
 		return err
+	}
+	if *out != "" {
+		if err := writeCorrespondenceFigure(*out, mc, *weights, strings.Join(images, ", "), xs, boxes, rows, *trials); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"model": m.Name, "images": []string(images),
@@ -121,7 +131,7 @@ func printCorrespondence(w io.Writer, rows []experiment.CorrespondenceResult, n,
 // correspondenceOfClass is correspondence on the first n test pictures of
 // class in dataset, with one box for all of them or one each.
 func correspondenceOfClass(ctx context.Context, stdout io.Writer, name, weights string, initSeed uint64, dataset, dataDir string,
-	class, n int, boxList []string, layerList string, trials int, seed uint64, asJSON bool) error {
+	class, n int, boxList []string, layerList string, trials int, seed uint64, asJSON bool, out string) error {
 	if n < 2 || n > maxCorrespondenceImages {
 		return fmt.Errorf("-n %d: want 2 to %d", n, maxCorrespondenceImages)
 	}
@@ -171,10 +181,57 @@ func correspondenceOfClass(ctx context.Context, stdout io.Writer, name, weights 
 	if err != nil {
 		return err
 	}
+	if out != "" {
+		what := fmt.Sprintf("%s's first %d test pictures of %s", dataset, len(xs), cardClass(mc, class))
+		if err := writeCorrespondenceFigure(out, mc, weights, what, xs, boxes, rows, trials); err != nil {
+			return err
+		}
+	}
 	if asJSON {
 		return json.NewEncoder(stdout).Encode(map[string]any{"model": m.Name, "dataset": dataset, "class": class, "indices": indices,
 			"boxes": boxList, "trials": trials, "seed": seed, "layers": rows})
 	}
 	printCorrespondence(stdout, rows, len(xs), trials)
 	return nil
+}
+
+// writeCorrespondenceFigure draws the pictures compared with their parts
+// outlined, under a caption and the table.
+func writeCorrespondenceFigure(path string, mc card.Card, weights, what string, xs []*nn.Tensor, boxes []image.Rectangle,
+	rows []experiment.CorrespondenceResult, trials int) error {
+	if weights == "" {
+		weights = "random initialisation"
+	}
+	lines := []string{fmt.Sprintf("%s (%s): correspondence of parts, %s", mc.Name, weights, what),
+		fmt.Sprintf("%-16s %9s %10s %22s", "layer", "features", "part D", fmt.Sprintf("random D (%d trials)", trials))}
+	for _, r := range rows {
+		lines = append(lines, fmt.Sprintf("%-16s %9d %10d %22s", r.Layer, r.Features, r.Part, fmt.Sprintf("%.1f +/- %.1f", r.Random, r.RandomStd)))
+	}
+	h, w := xs[0].Shape[2], xs[0].Shape[3]
+	zoom := max(1, 96/max(h, w))
+	const pad = 8
+	top := pad + len(lines)*viz.LineHeight + pad
+	width := pad + len(xs)*(w*zoom+pad)
+	for _, l := range lines {
+		width = max(width, viz.TextWidth(l)+2*pad)
+	}
+	img := viz.Canvas(width, top+h*zoom+pad)
+	for i, l := range lines {
+		viz.Text(img, pad, pad+i*viz.LineHeight, l, viz.Ink)
+	}
+	for k, x := range xs {
+		pic, err := viz.Pixels(mc.Denormalize(x))
+		if err != nil {
+			return err
+		}
+		big := viz.Upscale(pic, zoom)
+		b := boxes[k]
+		viz.DrawBox(big, image.Rectangle{b.Min.Mul(zoom), b.Max.Mul(zoom)}, color.RGBA{250, 204, 21, 255})
+		viz.Paste(img, big, image.Pt(pad+k*(w*zoom+pad), top))
+	}
+	png, err := viz.PNG(img)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, png, 0o644)
 }

@@ -43,6 +43,7 @@ var commands = map[string]struct {
 	"samples":   {samples, "write test-set images as PNG files (the web gallery)"},
 	"infer":     {infer, "top-5 classes of a picture, or raw logits of a tensor"},
 	"results":   {results, "the results table (docs/RESULTS.md) from a directory of trained checkpoints and metrics"},
+	"figure":    {figure, "any figure convscope draws (the explorer's projection, each experiment's), captioned: convscope figure -h lists them"},
 	"topk":      {topk, "Zeiler & Fergus' Figure 2: each channel's strongest images in a dataset, with their deconvnet projections"},
 	"filters":   {filtersCmd, "Zeiler & Fergus' Figure 6: a convolution's filters, their high-frequency energy, faint and dead ones"},
 	"bench":     {bench, "speed figures named as ../shared/tools/torch_anchor.py's (ratios: tools/bench/compare.sh)"},

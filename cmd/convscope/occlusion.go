@@ -12,9 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/experiment"
-	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/zoo"
 )
@@ -94,7 +92,7 @@ func occlusion(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	caption := fmt.Sprintf("%s (%s), %s, layer %s, channel %d at (%d,%d), occlusion", mc.Name, source,
 		filepath.Base(input), r.Layer, r.Channel, r.Unit.Y, r.Unit.X)
-	img, err := experiment.OcclusionFigure(caption, occlusionPixels(mc, x), r, mc.Classes)
+	img, err := experiment.OcclusionFigure(caption, mc.Denormalize(x), r, mc.Classes)
 	if err != nil {
 		return err
 	}
@@ -121,29 +119,4 @@ func layerChannelsLast(m *zoo.Model, name string) (bool, error) {
 	}
 	row, _, ok := sum.Row(name)
 	return ok && row.Layout == "hwc", nil
-}
-
-// occlusionPixels is the input as a person sees it, (1,C,H,W) in [0,1]:
-// the card's normalisation undone (x·std + mean per channel), clipped.
-func occlusionPixels(mc card.Card, x *nn.Tensor) *nn.Tensor {
-	c, plane := x.Shape[1], x.Shape[2]*x.Shape[3]
-	pick := func(v []float32, ch int, def float32) float32 {
-		switch {
-		case len(v) == 0:
-			return def
-		case len(v) == 1:
-			return v[0]
-		case ch < len(v):
-			return v[ch]
-		}
-		return def
-	}
-	out := nn.New(1, c, x.Shape[2], x.Shape[3])
-	for ch := range c {
-		mean, std := pick(mc.Pre.Mean, ch, 0), pick(mc.Pre.Std, ch, 1)
-		for i, v := range x.Data[ch*plane : (ch+1)*plane] {
-			out.Data[ch*plane+i] = min(max(v*std+mean, 0), 1)
-		}
-	}
-	return out
 }

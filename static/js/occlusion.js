@@ -43,6 +43,13 @@ async function run(s) {
       status.textContent = `${f.total} places (${r.rows}×${r.cols}); feature map ${r.channel} of ${r.layer}, strongest at (${r.unit.y}, ${r.unit.x}).`;
       const links = s.querySelector('[data-testid="occlusion-links"]');
       links.querySelector('a').href = f.figure;
+      if (s.dataset.topk) {
+        // the same feature map's projections for other pictures: Figure 2
+        const other = links.querySelector('[data-testid="occlusion-topk"]');
+        other.href = `${s.dataset.topk}#channel-${r.channel}`;
+        other.textContent = `feature map ${r.channel}'s strongest test pictures and their projections`;
+        other.hidden = false;
+      }
       links.hidden = false;
       img.addEventListener('load', () => { s.dataset.ready = 'true'; }, { once: true });
       if (img.complete) s.dataset.ready = 'true';

@@ -58,6 +58,7 @@ async function run(s) {
     fig.className = 'topk-channel';
     fig.dataset.testid = 'topk-channel';
     fig.dataset.channel = ch.channel;
+    fig.id = `channel-${ch.channel}`;
     const img = document.createElement('img');
     img.loading = 'lazy';
     img.src = `/experiments/topk/channel.png?${q}&channel=${ch.channel}`;
@@ -72,4 +73,6 @@ async function run(s) {
     grid.append(fig);
   }
   s.dataset.ready = 'true';
+  // a link to one channel (from the occlusion page) shows it
+  if (location.hash.startsWith('#channel-')) document.querySelector(location.hash)?.scrollIntoView();
 }

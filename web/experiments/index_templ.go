@@ -6,11 +6,10 @@ package experiments
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
-import (
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
-	"github.com/convscope/convscope/web/layout"
-)
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
+import "github.com/convscope/convscope/web/layout"
 
 // commandLine shows the command that draws a page's figure.
 func commandLine(cmd string) templ.Component {

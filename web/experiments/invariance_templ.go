@@ -6,11 +6,12 @@ package experiments
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
 	"slices"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/web/layout"
 )

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
@@ -32,6 +33,10 @@ type OcclusionView struct {
 	Problem        string
 	// Command draws the same figure from the command line.
 	Command string
+	// TopKURL is Figure 2's page for the layer, where the model has a
+	// dataset to scan ("" otherwise): the same feature map's projections
+	// for other pictures.
+	TopKURL string
 }
 
 // StreamURL is where the page reads the sweep's frames.
@@ -95,6 +100,9 @@ func (h *Handler) occlusionView(r *http.Request) (OcclusionView, *catalog.Model)
 	v.Stride = max(1, v.Window/2)
 	if n, err := strconv.Atoi(q.Get("stride")); err == nil {
 		v.Stride = n
+	}
+	if slices.Contains(data.ImageDatasets(), m.Dataset) {
+		v.TopKURL = fmt.Sprintf("/experiments/topk?model=%s&layer=%s", urlEscape(m.Name), urlEscape(v.Layer))
 	}
 	v.Command = fmt.Sprintf("convscope occlusion %s -image %s -layer %s -window %d -stride %d -out fig7.png", weightsFlags(m.Entry),
 		shellWord(path.Join("static/samples", catalog.GalleryFor(m.Entry), v.Sample)), shellWord(v.Layer), v.Window, v.Stride)

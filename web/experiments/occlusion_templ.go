@@ -6,11 +6,12 @@ package experiments
 
 //lint:file-ignore SA4006 This context is only used if a nested component is present.
 
+import "github.com/a-h/templ"
+import templruntime "github.com/a-h/templ/runtime"
+
 import (
 	"fmt"
 
-	"github.com/a-h/templ"
-	templruntime "github.com/a-h/templ/runtime"
 	"github.com/convscope/convscope/web/layout"
 )
 
@@ -294,38 +295,51 @@ func OcclusionPage(v OcclusionView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "\"><div class=\"scan-status\" data-testid=\"occlusion-status\" role=\"status\" aria-live=\"polite\">Starting…</div><progress data-testid=\"occlusion-progress\" max=\"1\" value=\"0\"></progress><figure class=\"occlusion-figure\"><img data-testid=\"occlusion-figure\" alt=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "\" data-topk=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var16 string
-				templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(fmt.Sprintf("Occlusion of %s: the input, the strongest feature map's total, its deconvnet projection, the true class's probability and the most probable class, for each place of the square.", v.Sample)).Resolve(ctx)
+				templ_7745c5c3_Var16, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.TopKURL).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/experiments/occlusion.templ`, Line: 65, Col: 249}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/experiments/occlusion.templ`, Line: 61, Col: 116}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\"></figure><p class=\"hint\" hidden data-testid=\"occlusion-links\"><a data-testid=\"occlusion-download\" download=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\"><div class=\"scan-status\" data-testid=\"occlusion-status\" role=\"status\" aria-live=\"polite\">Starting…</div><progress data-testid=\"occlusion-progress\" max=\"1\" value=\"0\"></progress><figure class=\"occlusion-figure\"><img data-testid=\"occlusion-figure\" alt=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var17 string
-				templ_7745c5c3_Var17, templ_7745c5c3_Err = templruntime.NewAttributeExpression("occlusion-" + safeFile(v.Model) + "-" + safeFile(v.Layer) + ".png").Resolve(ctx)
+				templ_7745c5c3_Var17, templ_7745c5c3_Err = templruntime.NewAttributeExpression(fmt.Sprintf("Occlusion of %s: the input, the strongest feature map's total, its deconvnet projection, the true class's probability and the most probable class, for each place of the square.", v.Sample)).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/experiments/occlusion.templ`, Line: 67, Col: 172}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/experiments/occlusion.templ`, Line: 65, Col: 249}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\" href=\"#\">the figure as PNG</a></p></section>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\"></figure><p class=\"hint\" hidden data-testid=\"occlusion-links\"><a data-testid=\"occlusion-download\" download=\"")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				var templ_7745c5c3_Var18 string
+				templ_7745c5c3_Var18, templ_7745c5c3_Err = templruntime.NewAttributeExpression("occlusion-" + safeFile(v.Model) + "-" + safeFile(v.Layer) + ".png").Resolve(ctx)
+				if templ_7745c5c3_Err != nil {
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/experiments/occlusion.templ`, Line: 68, Col: 120}
+				}
+				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var18)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\" href=\"#\">the figure as PNG</a> <a data-testid=\"occlusion-topk\" href=\"#\" hidden></a></p></section>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</main><script type=\"module\" src=\"/static/js/occlusion.js\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "</main><script type=\"module\" src=\"/static/js/occlusion.js\"></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
