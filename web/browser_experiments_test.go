@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/convscope/convscope/data"
@@ -61,4 +62,33 @@ func TestBrowserExperimentsOnFourModels(t *testing.T) {
 		b.do(model+": correspondence", chromedp.Navigate(b.url+"/experiments/correspondence?model="+model+"&class=7"),
 			poll(`document.querySelectorAll('[data-testid="correspondence-row"]').length === 2`))
 	}
+}
+
+// Table 1's page: a box dragged on the second picture becomes that
+// picture's part, the others keep theirs, and the table is measured with
+// one box per picture.
+func TestBrowserCorrespondenceParts(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	b := newBrowserWith(t, 1280, 900, nil)
+	b.do("load", chromedp.Navigate(b.url+"/experiments/correspondence?model=lenet5-fashion-mnist&class=7"),
+		poll(`document.querySelectorAll('[data-testid="part-picker"] img').length === 5 && [...document.querySelectorAll('[data-testid="part-picker"] img')].every((i) => i.complete)`))
+	// The second picture's frame is 96 pixels for 28: drag from pixel (3,15) to (12,25).
+	rect := eval[[]float64](b, `(() => { const r = document.querySelectorAll('.part-frame')[1].getBoundingClientRect(); return [r.left, r.top, r.width]; })()`)
+	px := func(p float64) float64 { return p / 28 * rect[2] }
+	b.do("drag a box", chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, rect[0]+px(3), rect[1]+px(15), chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0]+px(8), rect[1]+px(20), chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, rect[0]+px(12), rect[1]+px(25), chromedp.ButtonLeft),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, rect[0]+px(12), rect[1]+px(25), chromedp.ButtonLeft))
+	boxes := eval[[]string](b, `[...document.querySelectorAll('[data-testid="correspondence-box"]')].map((i) => i.value)`)
+	if len(boxes) != 5 || boxes[1] != "3,15,12,25" || boxes[0] != "7,7,14,14" {
+		t.Fatalf("boxes after the drag: %v", boxes)
+	}
+	b.do("measure", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="correspondence-form"]').requestSubmit()`))
+	b.do("load the table", chromedp.WaitVisible(chromedp.CSS(`[data-testid="correspondence-row"]`)))
+	if got := eval[[]string](b, `new URLSearchParams(location.search).getAll('box')`); len(got) != 5 || got[1] != "3,15,12,25" || got[0] != "7,7,14,14" {
+		t.Errorf("the URL's boxes: %v", got)
+	}
+	b.screenshot("correspondence")
 }

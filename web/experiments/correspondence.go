@@ -146,6 +146,50 @@ func (h *Handler) correspondenceView(r *http.Request) (CorrespondenceView, *cata
 	return v, m, set
 }
 
+// boxText writes a box as parseBox reads it.
+func boxText(b image.Rectangle) string {
+	return fmt.Sprintf("%d,%d,%d,%d", b.Min.X, b.Min.Y, b.Max.X, b.Max.Y)
+}
+
+// correspondencePicture draws one test picture of the model's dataset,
+// enlarged, for the page's part pickers.
+func (h *Handler) correspondencePicture(w http.ResponseWriter, r *http.Request) {
+	m, err := h.models.Open(r.URL.Query().Get("model"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	defer h.models.Release(m)
+	set, err := h.sets.Open(m.Entry, false)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err)
+		return
+	}
+	i, err := strconv.Atoi(r.URL.Query().Get("index"))
+	if err != nil || i < 0 || i >= set.Len() {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("index %q: want 0 to %d", r.URL.Query().Get("index"), set.Len()-1))
+		return
+	}
+	t, err := experiment.SetPixels(set)(i)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	img, err := viz.Pixels(t)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	png, err := viz.PNG(viz.Upscale(img, max(1, 96/max(1, set.H))))
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "max-age=3600")
+	_, _ = w.Write(png)
+}
+
 // parseBox reads "x0,y0,x1,y1" inside a w×h input.
 func parseBox(s string, w, h int) (image.Rectangle, error) {
 	f := strings.Split(s, ",")

@@ -83,6 +83,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/correspondence", h.correspondencePage)
 	// GET /correspondence/pictures.png?... draws the pictures compared.
 	r.Get("/correspondence/pictures.png", h.correspondenceFigure)
+	// GET /correspondence/picture.png?model=&index= is one test picture.
+	r.Get("/correspondence/picture.png", h.correspondencePicture)
 	return r
 }
 
