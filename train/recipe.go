@@ -1,0 +1,240 @@
+package train
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/zoo"
+)
+
+// Recipe is a training run as a person writes it: the architecture, the
+// data and the hyper-parameters, everything `convscope train`'s flags and
+// the live training page's form say. It is stored with a run, so the run
+// can be resumed and repeated bit for bit.
+type Recipe struct {
+	Model string `json:"model"`
+	// Data is a dataset name (data.ImageDatasets) or "folder:DIR".
+	Data string `json:"data"`
+	// Input is the CxHxW size folder pictures are resized to ("3x32x32").
+	Input string `json:"input,omitempty"`
+	// Val is the fraction of a folder held out for testing.
+	Val            float64 `json:"val,omitempty"`
+	Epochs         int     `json:"epochs"`
+	Batch          int     `json:"batch"`
+	Optimizer      string  `json:"optimizer"`
+	LR             float64 `json:"lr"`
+	Schedule       string  `json:"schedule"`
+	Warmup         int     `json:"warmup,omitempty"`
+	Momentum       float64 `json:"momentum"`
+	Nesterov       bool    `json:"nesterov,omitempty"`
+	WeightDecay    float64 `json:"weight_decay"`
+	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
+	Clip           float64 `json:"clip,omitempty"`
+	// Augment is "none" or "crop-flip".
+	Augment string `json:"augment"`
+	Seed    uint64 `json:"seed"`
+	// Limit uses only the first Limit training images (0: all).
+	Limit int `json:"limit,omitempty"`
+}
+
+// DefaultRecipe is the recipe convscope's embedded checkpoints of model
+// were trained with (tools/results/train_all.sh, docs/RESULTS.md) on
+// Fashion-MNIST, or a plain SGD one for a model with none.
+func DefaultRecipe(model string) Recipe {
+	r := Recipe{Model: model, Data: "fashion-mnist", Epochs: 15, Batch: 64, Optimizer: "sgd", LR: 0.05, Schedule: "cosine",
+		Momentum: 0.9, WeightDecay: 5e-4, Augment: "crop-flip", Seed: 1}
+	switch model {
+	case "lenet5":
+		r.Epochs, r.Augment = 20, "none"
+	case "alexnet_small":
+		r.LR = 0.02
+	case "zfnet_small":
+		r.Optimizer, r.LR, r.WeightDecay = "adamw", 0.001, 0.01
+	case "resnet20", "resnet32":
+		r.LR, r.Batch = 0.1, 128
+	case "mobilenet_v1_small", "mobilenet_v1_small_050", "mobilenet_v2_small":
+		r.WeightDecay = 4e-5
+	case "convnext_mini":
+		r.Optimizer, r.LR, r.WeightDecay, r.Schedule, r.Warmup, r.LabelSmoothing = "adamw", 0.002, 0.05, "warmup-cosine", 1, 0.1
+	}
+	return r
+}
+
+// Check reports the first thing wrong with the recipe, before any work.
+func (r Recipe) Check() error {
+	switch {
+	case r.Model == "":
+		return fmt.Errorf("recipe: no model")
+	case r.Epochs < 1 || r.Epochs > 1000:
+		return fmt.Errorf("recipe: %d epochs, want 1 to 1000", r.Epochs)
+	case r.Batch < 1 || r.Batch > 4096:
+		return fmt.Errorf("recipe: batch %d, want 1 to 4096", r.Batch)
+	case !(r.LR > 0 && r.LR <= 10):
+		return fmt.Errorf("recipe: learning rate %g, want more than 0 and at most 10", r.LR)
+	case r.Optimizer != "sgd" && r.Optimizer != "adamw":
+		return fmt.Errorf("recipe: optimizer %q, want sgd or adamw", r.Optimizer)
+	case !slices.Contains([]string{"cosine", "warmup-cosine", "onecycle", "constant"}, r.Schedule):
+		return fmt.Errorf("recipe: schedule %q, want cosine, warmup-cosine, onecycle or constant", r.Schedule)
+	case r.Augment != "none" && r.Augment != "crop-flip":
+		return fmt.Errorf("recipe: augmentation %q, want none or crop-flip", r.Augment)
+	case r.Limit < 0:
+		return fmt.Errorf("recipe: limit %d, want 0 (all) or more", r.Limit)
+	case r.Warmup < 0 || r.Warmup >= r.Epochs && r.Schedule == "warmup-cosine":
+		return fmt.Errorf("recipe: %d warm-up epochs of %d", r.Warmup, r.Epochs)
+	case r.LabelSmoothing < 0 || r.LabelSmoothing >= 1:
+		return fmt.Errorf("recipe: label smoothing %g, want 0 to below 1", r.LabelSmoothing)
+	}
+	if _, err := zoo.Lookup(r.Model); err != nil {
+		return fmt.Errorf("recipe: %w", err)
+	}
+	return nil
+}
+
+// Prepared is a recipe made ready to run: the model (initialised from the
+// seed), the training source (limited and augmented), the test set, the
+// normalisation and the metadata a checkpoint of the run carries.
+type Prepared struct {
+	Model   *zoo.Model
+	Train   Source
+	Test    *data.ImageSet
+	Classes []string
+	Pre     zoo.Preprocess
+	// Meta are the checkpoint metadata keys (zoo.Meta*) of the run, less
+	// those of a finished epoch (WithEpoch adds them).
+	Meta map[string]string
+}
+
+// Prepare opens the recipe's data (datasets looked for in dataDir first),
+// builds the model and the training source.
+func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
+	if err := r.Check(); err != nil {
+		return nil, err
+	}
+	var trainSet, testSet *data.ImageSet
+	var pre zoo.Preprocess
+	var err error
+	if dir, ok := strings.CutPrefix(r.Data, "folder:"); ok {
+		input, val := r.Input, r.Val
+		if input == "" {
+			input = "3x32x32"
+		}
+		if val == 0 {
+			val = 0.1
+		}
+		trainSet, testSet, pre, err = LoadFolder(dir, input, val, r.Seed)
+	} else {
+		trainSet, testSet, pre, err = LoadData(r.Data, dataDir)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var source Source = Subset(trainSet, r.Limit)
+	switch r.Augment {
+	case "none":
+		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
+	case "crop-flip":
+		pad := max(trainSet.H/8, 1)
+		source = data.Augment(source.(data.Dataset), data.Compose{
+			data.RandomCrop{Height: trainSet.H, Width: trainSet.W, Padding: pad},
+			data.RandomHorizontalFlip{P: 0.5},
+			data.Normalize{Mean: pre.Mean, Std: pre.Std},
+		}, r.Seed)
+	}
+	m, err := zoo.Build(r.Model, trainSet.Shape(), len(trainSet.Classes), r.Seed)
+	if err != nil {
+		return nil, err
+	}
+	meta := map[string]string{
+		zoo.MetaDataset: r.Data, zoo.MetaMean: zoo.FormatFloats(pre.Mean), zoo.MetaStd: zoo.FormatFloats(pre.Std),
+		zoo.MetaEpochs: strconv.Itoa(r.Epochs), "seed": strconv.FormatUint(r.Seed, 10),
+	}
+	return &Prepared{Model: m, Train: source, Test: testSet, Classes: trainSet.Classes, Pre: pre, Meta: meta}, nil
+}
+
+// Config is the run's Config from the recipe (the hooks and the
+// checkpoint are the caller's to add).
+func (r Recipe) Config() Config {
+	return Config{Epochs: r.Epochs, BatchSize: r.Batch, Optimizer: r.Optimizer, LR: float32(r.LR),
+		Momentum: float32(r.Momentum), Nesterov: r.Nesterov, WeightDecay: float32(r.WeightDecay), Schedule: r.Schedule,
+		WarmupEpochs: r.Warmup, LabelSmoothing: float32(r.LabelSmoothing), ClipNorm: float32(r.Clip), Seed: r.Seed}
+}
+
+// Command is the `convscope train` command line that runs the recipe,
+// writing out.
+func (r Recipe) Command(out string) string {
+	args := []string{"convscope train", "-model " + r.Model, "-data " + r.Data, "-epochs " + strconv.Itoa(r.Epochs),
+		"-batch " + strconv.Itoa(r.Batch), "-opt " + r.Optimizer, "-lr " + strconv.FormatFloat(r.LR, 'g', -1, 64),
+		"-schedule " + r.Schedule, "-momentum " + strconv.FormatFloat(r.Momentum, 'g', -1, 64),
+		"-wd " + strconv.FormatFloat(r.WeightDecay, 'g', -1, 64), "-augment " + r.Augment, "-seed " + strconv.FormatUint(r.Seed, 10)}
+	if r.Warmup > 0 {
+		args = append(args, "-warmup "+strconv.Itoa(r.Warmup))
+	}
+	if r.Nesterov {
+		args = append(args, "-nesterov")
+	}
+	if r.LabelSmoothing > 0 {
+		args = append(args, "-label-smoothing "+strconv.FormatFloat(r.LabelSmoothing, 'g', -1, 64))
+	}
+	if r.Clip > 0 {
+		args = append(args, "-clip "+strconv.FormatFloat(r.Clip, 'g', -1, 64))
+	}
+	if r.Limit > 0 {
+		args = append(args, "-limit "+strconv.Itoa(r.Limit))
+	}
+	if r.Input != "" {
+		args = append(args, "-input "+r.Input)
+	}
+	return strings.Join(append(args, "-out "+out), " ")
+}
+
+// WithEpoch is meta with a finished epoch's figures: what a checkpoint
+// written after it carries.
+func WithEpoch(meta map[string]string, e EpochResult) map[string]string {
+	out := map[string]string{}
+	for k, v := range meta {
+		out[k] = v
+	}
+	out[zoo.MetaTestAccuracy] = strconv.FormatFloat(e.TestAccuracy, 'f', 4, 64)
+	out[zoo.MetaWallTime] = e.Elapsed.Round(time.Second).String()
+	return out
+}
+
+// LoadFolder reads an image folder at a CxHxW size and splits it into a
+// training and a held-out set, normalised with the training set's
+// statistics.
+func LoadFolder(dir, input string, val float64, seed uint64) (*data.ImageSet, *data.ImageSet, zoo.Preprocess, error) {
+	shape, err := zoo.ParseShape(input)
+	if err != nil {
+		return nil, nil, zoo.Preprocess{}, err
+	}
+	tr, te, err := data.SplitFolder(dir, data.FolderOptions{Channels: shape[0], Height: shape[1], Width: shape[2]}, val, seed)
+	if err != nil {
+		return nil, nil, zoo.Preprocess{}, err
+	}
+	if te.Len() == 0 {
+		return nil, nil, zoo.Preprocess{}, fmt.Errorf("%s: -val %g holds out no picture to test on", dir, val)
+	}
+	mean, std := tr.Measure()
+	te.Mean, te.Std = mean, std
+	return tr, te, zoo.Preprocess{Mean: mean, Std: std}, nil
+}
+
+// LoadData opens a dataset's training and test sets, with the per-channel
+// normalisation measured on the training set (applied to the test set).
+func LoadData(name, dir string) (*data.ImageSet, *data.ImageSet, zoo.Preprocess, error) {
+	tr, err := data.OpenImages(name, dir, true)
+	if err != nil {
+		return nil, nil, zoo.Preprocess{}, err
+	}
+	te, err := data.OpenImages(name, dir, false)
+	if err != nil {
+		return nil, nil, zoo.Preprocess{}, err
+	}
+	mean, std := tr.Measure()
+	te.Mean, te.Std = mean, std
+	return tr, te, zoo.Preprocess{Mean: mean, Std: std}, nil
+}

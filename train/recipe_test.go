@@ -1,0 +1,96 @@
+package train
+
+import (
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/convscope/convscope/data"
+)
+
+// DefaultRecipe gives the recipes tools/results/train_all.sh trains the
+// embedded checkpoints with: every flag of each model's line there is in
+// the recipe's command.
+func TestDefaultRecipesAreTrainAll(t *testing.T) {
+	b, err := os.ReadFile("../tools/results/train_all.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := regexp.MustCompile(`"([a-z0-9_]+)\|(\d+)\|([^"]*)"`)
+	n := 0
+	for _, m := range line.FindAllStringSubmatch(string(b), -1) {
+		model, epochs, flags := m[1], m[2], strings.Fields(m[3])
+		if model == "lenet5_seed" {
+			continue // a second LeNet-5 recipe, the seed's
+		}
+		n++
+		cmd := DefaultRecipe(model).Command("x")
+		got := map[string]string{}
+		words := strings.Fields(cmd)
+		for i := 2; i+1 < len(words); i++ {
+			if strings.HasPrefix(words[i], "-") {
+				got[words[i]] = words[i+1]
+			}
+		}
+		same := func(a, b string) bool {
+			x, errx := strconv.ParseFloat(a, 64)
+			y, erry := strconv.ParseFloat(b, 64)
+			return a == b || errx == nil && erry == nil && x == y
+		}
+		if !same(got["-epochs"], epochs) {
+			t.Errorf("%s: %q, want -epochs %s", model, cmd, epochs)
+		}
+		for i := 0; i+1 < len(flags); i += 2 {
+			if !same(got[flags[i]], flags[i+1]) {
+				t.Errorf("%s: %q, want %s %s", model, cmd, flags[i], flags[i+1])
+			}
+		}
+	}
+	if n < 10 {
+		t.Errorf("read %d recipes from train_all.sh", n)
+	}
+}
+
+// A recipe is checked before any work, with a sentence per problem.
+func TestRecipeCheck(t *testing.T) {
+	good := DefaultRecipe("lenet5")
+	if err := good.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		change func(*Recipe)
+		want   string
+	}{
+		{func(r *Recipe) { r.Epochs = 0 }, "0 epochs"},
+		{func(r *Recipe) { r.LR = -1 }, "learning rate -1"},
+		{func(r *Recipe) { r.Optimizer = "adam" }, `optimizer "adam"`},
+		{func(r *Recipe) { r.Model = "lenet6" }, "lenet6"},
+		{func(r *Recipe) { r.Augment = "mixup" }, `augmentation "mixup"`},
+		{func(r *Recipe) { r.Schedule = "step" }, `schedule "step"`},
+	} {
+		r := good
+		c.change(&r)
+		if err := r.Check(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", r, err, c.want)
+		}
+	}
+}
+
+// Prepare builds the model for the dataset's pictures and classes, and
+// limits the training images.
+func TestRecipePrepare(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	r := DefaultRecipe("lenet5")
+	r.Limit = 300
+	p, err := r.Prepare("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Train.Len() != 300 || p.Test.Len() != 10000 || p.Model.Classes != 10 || len(p.Classes) != 10 || p.Meta["dataset"] != "fashion-mnist" {
+		t.Errorf("train %d, test %d, %d classes, meta %v", p.Train.Len(), p.Test.Len(), p.Model.Classes, p.Meta)
+	}
+}
