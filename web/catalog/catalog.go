@@ -8,6 +8,7 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -56,6 +57,9 @@ type Catalog struct {
 	dropped map[string]bool
 	// private are visitors' own models (AddPrivate), by name.
 	private map[string]*privateModel
+	// files are the checkpoints entries are read from (AddFiles, Add), by
+	// entry name.
+	files map[string]File
 }
 
 // privateModel is one visitor's model: opened by name only, and dropped
@@ -91,13 +95,19 @@ func New(entries []Entry, open Opener) *Catalog {
 }
 
 // Entries lists the models in catalog order.
-func (c *Catalog) Entries() []Entry { return append([]Entry(nil), c.entries...) }
+func (c *Catalog) Entries() []Entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Entry(nil), c.entries...)
+}
 
 // Lookup returns the entry called name; an empty name is the default entry.
 // A name no entry has is also tried as an architecture: the first entry
 // whose Model is name ("lenet5" finds "lenet5-fashion-mnist", as trained
 // entries come first), so the zoo's and the CLI's names work in URLs too.
 func (c *Catalog) Lookup(name string) (Entry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.entries) == 0 {
 		return Entry{}, fmt.Errorf("no models in the catalog")
 	}
@@ -164,7 +174,16 @@ func (c *Catalog) Open(name string) (*Model, error) {
 
 // build opens and summarizes one entry (outside the lock).
 func (c *Catalog) build(e Entry) (*Model, error) {
-	net, err := c.open(e)
+	c.mu.Lock()
+	f, isFile := c.files[e.Name]
+	c.mu.Unlock()
+	var net *zoo.Model
+	var err error
+	if isFile {
+		net, _, err = card.Load(f.Model, f.Path, 0)
+	} else {
+		net, err = c.open(e)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open model %s: %w", e.Name, err)
 	}
@@ -339,17 +358,38 @@ func (c *Catalog) AddFiles(files []File) (errs []error) {
 	}
 	// A file named as an untrained architecture ("resnet18.pth") takes
 	// its place.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.entries = slices.DeleteFunc(c.entries, func(e Entry) bool { _, ok := paths[e.Name]; return ok })
 	c.entries = append(added, c.entries...)
-	before := c.open
-	c.open = func(e Entry) (*zoo.Model, error) {
-		if f, ok := paths[e.Name]; ok {
-			m, _, err := card.Load(f.Model, f.Path, 0)
-			return m, err
-		}
-		return before(e)
+	if c.files == nil {
+		c.files = map[string]File{}
 	}
+	maps.Copy(c.files, paths)
 	return errs
+}
+
+// Add lists one more checkpoint, first in the menu, while the catalog
+// serves (a training run that has just finished): it is read to check it
+// builds and to make its card, named after the file without its
+// extension, which must be new.
+func (c *Catalog) Add(f File) (Entry, error) {
+	_, e, err := card.Load(f.Model, f.Path, 0)
+	if err != nil {
+		return Entry{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if slices.ContainsFunc(c.entries, func(o Entry) bool { return o.Name == e.Name }) {
+		return Entry{}, fmt.Errorf("%s: the name %q is taken", f.Path, e.Name)
+	}
+	if c.files == nil {
+		c.files = map[string]File{}
+	}
+	c.files[e.Name] = File{Path: f.Path, Model: e.Model}
+	c.dropped[e.Name] = true
+	c.entries = append([]Entry{e}, c.entries...)
+	return e, nil
 }
 
 // AddPrivate keeps one visitor's own model (an upload) under e.Name,

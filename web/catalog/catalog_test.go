@@ -276,3 +276,48 @@ func TestAddFiles(t *testing.T) {
 		t.Errorf("my-lenet still in memory after three other idle models: %v", c.Loaded())
 	}
 }
+
+// A checkpoint added while the catalog serves (a finished training run)
+// is listed first and opens; its name cannot be taken twice; readers
+// running meanwhile see the list before or after, whole.
+func TestAddWhileServing(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile("../../weights/lenet5-fashion-mnist.safetensors")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "run-1-lenet5.safetensors")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := len(c.Entries())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 200 {
+			if n := len(c.Entries()); n != before && n != before+1 {
+				t.Errorf("%d entries", n)
+			}
+			_, _ = c.Lookup("run-1-lenet5")
+		}
+	}()
+	e, err := c.Add(File{Path: path})
+	<-done
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Entries(); len(got) != before+1 || got[0].Name != "run-1-lenet5" || e.Dataset != "fashion-mnist" {
+		t.Fatalf("entries %d, first %q, dataset %q", len(got), got[0].Name, e.Dataset)
+	}
+	m, err := c.Open("run-1-lenet5")
+	if err != nil || m.Net.Name != "lenet5" {
+		t.Fatalf("open: %v", err)
+	}
+	c.Release(m)
+	if _, err := c.Add(File{Path: path}); err == nil || !strings.Contains(err.Error(), "taken") {
+		t.Errorf("the same name twice: %v", err)
+	}
+}
