@@ -98,3 +98,16 @@ func Crop(t *nn.Tensor, r image.Rectangle) (*nn.Tensor, error) {
 	}
 	return out, nil
 }
+
+// Grid draws every channel of m as a tile through cmap, scale× enlarged,
+// cols tiles to a row with a gap of one pixel of Paper between them.
+func (m Maps) Grid(cmap *Colormap, scale, cols int) *image.RGBA {
+	cols = max(1, min(cols, m.C))
+	rows := (m.C + cols - 1) / cols
+	tw, th := m.W*scale+1, m.H*scale+1
+	img := Canvas(cols*tw, rows*th)
+	for c := range m.C {
+		Paste(img, m.Tile(c, cmap, scale), image.Pt((c%cols)*tw, (c/cols)*th))
+	}
+	return img
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/session"
 	"github.com/convscope/convscope/web/summary"
+	"github.com/convscope/convscope/web/training"
 	"github.com/convscope/convscope/web/upload"
 )
 
@@ -65,6 +66,8 @@ type Deps struct {
 	// where data.Find looks); ScanCache is where their scans are kept
 	// (default ~/.cache/convscope/topk).
 	DataDir, ScanCache string
+	// Training runs the live training page's runs; nil turns the page off.
+	Training *training.Manager
 }
 
 // Router is the whole web side as an http.Handler, with what the server's
@@ -119,6 +122,14 @@ func NewRouter(d Deps) *Router {
 		scanCache, _ = data.CacheDir("topk")
 	}
 	r.Mount("/experiments", experiments.New(d.Catalog, d.Gallery, d.DataDir, scanCache).Routes())
+	// GET /train is the live training page, and its runs.
+	if d.Training != nil {
+		r.Mount("/train", training.New(d.Training, d.DataDir, d.Stop).Routes())
+	} else {
+		r.Get("/train", func(w http.ResponseWriter, r *http.Request) {
+			layout.NotFound(w, r, "Training is off on this server (it was started with -allow-training=false).")
+		})
+	}
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.

@@ -26,10 +26,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/static"
 	"github.com/convscope/convscope/web"
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/samples"
+	"github.com/convscope/convscope/web/training"
 	"github.com/convscope/convscope/web/upload"
 )
 
@@ -74,6 +76,10 @@ type options struct {
 	allowUpload bool
 	// dataDir is where the experiments look for datasets first (-data-dir).
 	dataDir string
+	// training turns the live training page on (-allow-training), its
+	// runs kept in runsDir (-runs).
+	training bool
+	runsDir  string
 }
 
 // run parses flags, builds the handler and serves until ctx ends.
@@ -97,6 +103,8 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	})
 	allowUpload := fl.Bool("allow-model-upload", false, "let visitors upload a model of their own (.pth, .pt, .safetensors, .onnx, up to 64 MB), kept for their session only")
 	modelsDir := fl.String("models", "", "a folder whose checkpoints (.pth, .pt, .safetensors) and ONNX graphs (.onnx) are offered like -model's; a file that fails is logged and left out")
+	allowTraining := fl.Bool("allow-training", true, "the live training page (/train): visitors train models on this server, one run at a time; false on a public server")
+	runsDir := fl.String("runs", "", "where the training page keeps its runs (default ~/.cache/convscope/runs)")
 	dataDir := fl.String("data-dir", "", "a folder holding datasets the experiments scan (default: searched, as convscope train does)")
 	if err := fl.Parse(args); err != nil {
 		return err
@@ -116,14 +124,15 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
-	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20, models: named, modelsDir: *modelsDir, allowUpload: *allowUpload, dataDir: *dataDir}
+	opts := options{maxSessions: *maxSessions, allowedHosts: defaultHosts(*addr), passMemory: *passMiB << 20, models: named, modelsDir: *modelsDir, allowUpload: *allowUpload, dataDir: *dataDir,
+		training: *allowTraining, runsDir: *runsDir}
 	fl.Visit(func(f *flag.Flag) {
 		if f.Name == "allowed-hosts" {
 			opts.allowedHosts = parseHosts(*hosts)
 		}
 	})
 	stop := make(chan struct{})
-	handler, err := newHandler(logger, stop, opts)
+	handler, runs, err := newHandler(logger, stop, opts)
 	if err != nil {
 		return err
 	}
@@ -137,7 +146,12 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	} else {
 		logger.Info("host names answered, besides IP addresses (-allowed-hosts)", "hosts", strings.Join(opts.allowedHosts, ","))
 	}
-	return serve(ctx, logger, ln, handler, func() { close(stop) })
+	return serve(ctx, logger, ln, handler, func() {
+		close(stop)
+		if runs != nil {
+			runs.Close() // the run under way saves its state, to resume at the next start
+		}
+	})
 }
 
 // defaultHosts are the host names answered when -allowed-hosts is not
@@ -177,16 +191,29 @@ func parseHosts(s string) []string {
 	return hosts
 }
 
-// newHandler wires the catalog, the gallery, the upload store and the
-// static files into the router. Closing stop ends the websocket sessions.
-func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.Router, error) {
+// newHandler wires the catalog, the gallery, the upload store, the
+// training runs and the static files into the router. Closing stop ends
+// the websocket sessions and the event streams.
+func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.Router, *training.Manager, error) {
 	cat, err := openCatalog(logger, opts.models, opts.modelsDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sampleFS, err := fs.Sub(static.FS, "samples")
 	if err != nil {
-		return nil, fmt.Errorf("embedded samples: %w", err)
+		return nil, nil, fmt.Errorf("embedded samples: %w", err)
+	}
+	var runs *training.Manager
+	if opts.training {
+		dir := opts.runsDir
+		if dir == "" {
+			if dir, err = data.CacheDir("runs"); err != nil {
+				return nil, nil, err
+			}
+		}
+		if runs, err = training.NewManager(dir, opts.dataDir, cat, logger); err != nil {
+			return nil, nil, fmt.Errorf("training runs in %s: %w", dir, err)
+		}
 	}
 	return web.NewRouter(web.Deps{
 		Catalog:          cat,
@@ -200,7 +227,8 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		PassMemory:       opts.passMemory,
 		AllowModelUpload: opts.allowUpload,
 		DataDir:          opts.dataDir,
-	}), nil
+		Training:         runs,
+	}), runs, nil
 }
 
 // outsideHeap is the resident memory the Go runtime's limit does not

@@ -21,7 +21,7 @@ import (
 func TestServeAndShutDown(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	stop := make(chan struct{})
-	handler, err := newHandler(logger, stop, options{})
+	handler, _, err := newHandler(logger, stop, options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,8 @@
-package train
+// Package recipe describes a training run as a person writes it (the
+// architecture, the data, the hyper-parameters) and makes it ready for
+// train.Fit: what `convscope train`'s flags and the live training page's
+// form say, stored with a run so it can be resumed and repeated.
+package recipe
 
 import (
 	"fmt"
@@ -8,6 +12,7 @@ import (
 	"time"
 
 	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/train"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -41,10 +46,10 @@ type Recipe struct {
 	Limit int `json:"limit,omitempty"`
 }
 
-// DefaultRecipe is the recipe convscope's embedded checkpoints of model
+// Default is the recipe convscope's embedded checkpoints of model
 // were trained with (tools/results/train_all.sh, docs/RESULTS.md) on
 // Fashion-MNIST, or a plain SGD one for a model with none.
-func DefaultRecipe(model string) Recipe {
+func Default(model string) Recipe {
 	r := Recipe{Model: model, Data: "fashion-mnist", Epochs: 15, Batch: 64, Optimizer: "sgd", LR: 0.05, Schedule: "cosine",
 		Momentum: 0.9, WeightDecay: 5e-4, Augment: "crop-flip", Seed: 1}
 	switch model {
@@ -99,7 +104,7 @@ func (r Recipe) Check() error {
 // normalisation and the metadata a checkpoint of the run carries.
 type Prepared struct {
 	Model   *zoo.Model
-	Train   Source
+	Train   train.Source
 	Test    *data.ImageSet
 	Classes []string
 	Pre     zoo.Preprocess
@@ -132,7 +137,7 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	var source Source = Subset(trainSet, r.Limit)
+	var source train.Source = train.Subset(trainSet, r.Limit)
 	switch r.Augment {
 	case "none":
 		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
@@ -155,10 +160,10 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 	return &Prepared{Model: m, Train: source, Test: testSet, Classes: trainSet.Classes, Pre: pre, Meta: meta}, nil
 }
 
-// Config is the run's Config from the recipe (the hooks and the
+// Config is the run's train.Config from the recipe (the hooks and the
 // checkpoint are the caller's to add).
-func (r Recipe) Config() Config {
-	return Config{Epochs: r.Epochs, BatchSize: r.Batch, Optimizer: r.Optimizer, LR: float32(r.LR),
+func (r Recipe) Config() train.Config {
+	return train.Config{Epochs: r.Epochs, BatchSize: r.Batch, Optimizer: r.Optimizer, LR: float32(r.LR),
 		Momentum: float32(r.Momentum), Nesterov: r.Nesterov, WeightDecay: float32(r.WeightDecay), Schedule: r.Schedule,
 		WarmupEpochs: r.Warmup, LabelSmoothing: float32(r.LabelSmoothing), ClipNorm: float32(r.Clip), Seed: r.Seed}
 }
@@ -193,7 +198,7 @@ func (r Recipe) Command(out string) string {
 
 // WithEpoch is meta with a finished epoch's figures: what a checkpoint
 // written after it carries.
-func WithEpoch(meta map[string]string, e EpochResult) map[string]string {
+func WithEpoch(meta map[string]string, e train.EpochResult) map[string]string {
 	out := map[string]string{}
 	for k, v := range meta {
 		out[k] = v

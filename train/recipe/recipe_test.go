@@ -1,4 +1,4 @@
-package train
+package recipe
 
 import (
 	"os"
@@ -10,11 +10,11 @@ import (
 	"github.com/convscope/convscope/data"
 )
 
-// DefaultRecipe gives the recipes tools/results/train_all.sh trains the
+// Default gives the recipes tools/results/train_all.sh trains the
 // embedded checkpoints with: every flag of each model's line there is in
 // the recipe's command.
-func TestDefaultRecipesAreTrainAll(t *testing.T) {
-	b, err := os.ReadFile("../tools/results/train_all.sh")
+func TestDefaultsAreTrainAll(t *testing.T) {
+	b, err := os.ReadFile("../../tools/results/train_all.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +26,7 @@ func TestDefaultRecipesAreTrainAll(t *testing.T) {
 			continue // a second LeNet-5 recipe, the seed's
 		}
 		n++
-		cmd := DefaultRecipe(model).Command("x")
+		cmd := Default(model).Command("x")
 		got := map[string]string{}
 		words := strings.Fields(cmd)
 		for i := 2; i+1 < len(words); i++ {
@@ -55,7 +55,7 @@ func TestDefaultRecipesAreTrainAll(t *testing.T) {
 
 // A recipe is checked before any work, with a sentence per problem.
 func TestRecipeCheck(t *testing.T) {
-	good := DefaultRecipe("lenet5")
+	good := Default("lenet5")
 	if err := good.Check(); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestRecipePrepare(t *testing.T) {
 	if _, err := data.Find("fashion-mnist", ""); err != nil {
 		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
 	}
-	r := DefaultRecipe("lenet5")
+	r := Default("lenet5")
 	r.Limit = 300
 	p, err := r.Prepare("")
 	if err != nil {

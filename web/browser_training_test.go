@@ -1,0 +1,57 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/web"
+	"github.com/convscope/convscope/web/training"
+)
+
+// The live training page: a short LeNet-5 run started from the form draws
+// its curves, filters and probe maps as it goes; it pauses, resumes and
+// stops from its buttons, and its weights open in the explorer.
+func TestBrowserTraining(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	b := newBrowserWith(t, 1280, 1000, func(d *web.Deps) {
+		runs, err := training.NewManager(t.TempDir(), "", d.Catalog, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs.PictureEvery = 0
+		t.Cleanup(runs.Close)
+		d.Training = runs
+	})
+	b.do("open the page", chromedp.Navigate(b.url+"/train"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="train-form"]`)))
+	b.do("write the recipe", chromedp.SetValue(chromedp.CSS(`[data-testid="train-epochs"]`), "3"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="train-limit"]`), "6400"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="train-form"]').requestSubmit()`))
+	b.do("see it run", chromedp.WaitVisible(chromedp.CSS(`#live`)),
+		poll(`Number(document.querySelector('#live').dataset.steps || 0) >= 3 && Number(document.querySelector('#live').dataset.filters || 0) >= 2 && document.querySelector('[data-testid="train-probe"]').src.startsWith('data:image/png')`))
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="train-loss"] polyline').length`); n != 1 {
+		t.Errorf("%d loss curves drawn", n)
+	}
+	b.do("pause", chromedp.Click(chromedp.CSS(`[data-testid="train-pause"]`), chromedp.NodeVisible))
+	b.do("paused", poll(`document.querySelector('#live').dataset.state === 'paused'`))
+	if !eval[bool](b, `document.querySelector('[data-testid="train-pause"]').disabled && !document.querySelector('[data-testid="train-resume"]').disabled`) {
+		t.Error("a paused run's buttons do not offer resume only")
+	}
+	b.do("resume", chromedp.Click(chromedp.CSS(`[data-testid="train-resume"]`), chromedp.NodeVisible))
+	b.do("running again", poll(`document.querySelector('#live').dataset.state === 'running' && Number(document.querySelector('#live').dataset.steps || 0) >= 1`))
+	b.do("stop", chromedp.Click(chromedp.CSS(`[data-testid="train-stop"]`), chromedp.NodeVisible))
+	b.do("stopped", poll(`document.querySelector('#live').dataset.state === 'stopped' && !document.querySelector('[data-testid="train-explore"]').hidden`))
+	b.screenshot("training")
+	href := eval[string](b, `document.querySelector('[data-testid="train-explore"]').getAttribute('href')`)
+	if !strings.HasPrefix(href, "/?model=trained-lenet5-") {
+		t.Fatalf("the explorer link is %q", href)
+	}
+	b.do("open it in the explorer", chromedp.Navigate(b.url+href), poll(doneJS), poll(readyJS))
+	if sel := eval[string](b, `document.querySelector('[data-testid="model-select"]').value`); !strings.HasPrefix(sel, "trained-lenet5-") {
+		t.Errorf("the explorer shows %q", sel)
+	}
+}

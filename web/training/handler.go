@@ -1,0 +1,265 @@
+// Package training is the web room of the live training page (/train):
+// a visitor writes a recipe, the server trains it (one run at a time, the
+// others in line), and the page watches the loss and accuracy curves, the
+// first layer's filters and a probe picture's feature maps change, with
+// the confusion matrix after each epoch; runs pause, resume and stop, and
+// a finished one opens in the explorer.
+package training
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/train/recipe"
+	"github.com/convscope/convscope/zoo"
+)
+
+// Handler serves the training room.
+type Handler struct {
+	runs    *Manager
+	dataDir string
+	stop    <-chan struct{}
+}
+
+// New makes the room over a manager; closing stop ends the event streams
+// (the server is shutting down).
+func New(runs *Manager, dataDir string, stop <-chan struct{}) *Handler {
+	return &Handler{runs: runs, dataDir: dataDir, stop: stop}
+}
+
+// Routes mounts the room.
+func (h *Handler) Routes() chi.Router {
+	r := chi.NewRouter()
+	// GET / is the page: the recipe form, the runs, the watched run.
+	r.Get("/", h.page)
+	// POST /runs starts a run from the form and shows it.
+	r.Post("/runs", h.start)
+	// POST /runs/{id}/{pause,resume,stop} controls a run.
+	r.Post("/runs/{id}/{action}", h.control)
+	// GET /runs/{id}/events streams a run's frames (server-sent events).
+	r.Get("/runs/{id}/events", h.events)
+	return r
+}
+
+// Choice is one model the form offers, with its default recipe.
+type Choice struct {
+	Model    string
+	Defaults recipe.Recipe
+}
+
+// PageView is what the page shows.
+type PageView struct {
+	Choices  []Choice
+	Datasets []string
+	Recipe   recipe.Recipe
+	Runs     []*Run
+	Watched  *Run
+	Problem  string
+}
+
+// smallModels are the zoo's models small enough to train here: those
+// whose default input is at most 64 pixels on a side.
+func smallModels() []Choice {
+	var out []Choice
+	for _, name := range zoo.Names() {
+		if f, err := zoo.Lookup(name); err == nil && f.Input[1] <= 64 {
+			out = append(out, Choice{name, recipe.Default(name)})
+		}
+	}
+	return out
+}
+
+// datasets are the datasets this server finds.
+func (h *Handler) datasets() []string {
+	var out []string
+	for _, d := range data.ImageDatasets() {
+		if _, err := data.Find(d, h.dataDir); err == nil {
+			out = append(out, d)
+		} else if _, err := data.FindCIFAR(d, h.dataDir); err == nil {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
+	v := PageView{Choices: smallModels(), Datasets: h.datasets(), Runs: h.runs.Runs(), Problem: r.URL.Query().Get("problem")}
+	model := r.URL.Query().Get("model")
+	if !slices.ContainsFunc(v.Choices, func(c Choice) bool { return c.Model == model }) {
+		model = "lenet5"
+	}
+	v.Recipe = recipe.Default(model)
+	if id := r.URL.Query().Get("run"); id != "" {
+		v.Watched, _ = h.runs.Run(id)
+	} else if len(v.Runs) > 0 {
+		v.Watched = v.Runs[0]
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = Page(v).Render(r.Context(), w)
+}
+
+// recipeOf reads a recipe from the form.
+func recipeOf(r *http.Request) (recipe.Recipe, error) {
+	if err := r.ParseForm(); err != nil {
+		return recipe.Recipe{}, err
+	}
+	f := r.PostForm
+	rec := recipe.Default(f.Get("model"))
+	rec.Data = f.Get("data")
+	var bad []string
+	num := func(name string, dst *float64) {
+		if s := f.Get(name); s != "" {
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				bad = append(bad, name)
+			}
+			*dst = v
+		}
+	}
+	whole := func(name string, dst *int) {
+		if s := f.Get(name); s != "" {
+			v, err := strconv.Atoi(s)
+			if err != nil {
+				bad = append(bad, name)
+			}
+			*dst = v
+		}
+	}
+	whole("epochs", &rec.Epochs)
+	whole("batch", &rec.Batch)
+	whole("limit", &rec.Limit)
+	whole("warmup", &rec.Warmup)
+	num("lr", &rec.LR)
+	num("wd", &rec.WeightDecay)
+	num("smoothing", &rec.LabelSmoothing)
+	if s := f.Get("seed"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			bad = append(bad, "seed")
+		}
+		rec.Seed = v
+	}
+	for name, dst := range map[string]*string{"opt": &rec.Optimizer, "schedule": &rec.Schedule, "augment": &rec.Augment} {
+		if s := f.Get(name); s != "" {
+			*dst = s
+		}
+	}
+	if len(bad) > 0 {
+		return rec, fmt.Errorf("not a number: %s", strings.Join(bad, ", "))
+	}
+	return rec, rec.Check()
+}
+
+func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
+	rec, err := recipeOf(r)
+	if err == nil && !slices.Contains(h.datasets(), rec.Data) {
+		err = fmt.Errorf("dataset %q is not on this server (it finds %s)", rec.Data, strings.Join(h.datasets(), ", "))
+	}
+	var run *Run
+	if err == nil {
+		run, err = h.runs.Start(rec)
+	}
+	if err != nil {
+		http.Redirect(w, r, "/train?problem="+urlQuery(err.Error()), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/train?run="+run.ID, http.StatusSeeOther)
+}
+
+func (h *Handler) control(w http.ResponseWriter, r *http.Request) {
+	id := chi.URLParam(r, "id")
+	var err error
+	switch chi.URLParam(r, "action") {
+	case "pause":
+		err = h.runs.Pause(id)
+	case "resume":
+		err = h.runs.Resume(id)
+	case "stop":
+		err = h.runs.Stop(id)
+	default:
+		err = fmt.Errorf("no action %q (pause, resume or stop)", chi.URLParam(r, "action"))
+	}
+	target := "/train?run=" + urlQuery(id)
+	if err != nil {
+		target += "&problem=" + urlQuery(err.Error())
+	}
+	if r.Header.Get("Accept") == "application/json" {
+		w.Header().Set("Content-Type", "application/json")
+		if err != nil {
+			w.WriteHeader(http.StatusConflict)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]string{"run": id})
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// events streams a run's history, then its frames as they come, as
+// server-sent events (one JSON frame per event), with a comment every 15
+// seconds to keep proxies from closing the stream.
+func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
+	run, ok := h.runs.Run(chi.URLParam(r, "id"))
+	if !ok {
+		http.Error(w, "no such run", http.StatusNotFound)
+		return
+	}
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming is not supported here", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	history, next, cancel := run.Watch()
+	defer cancel()
+	write := func(f Frame) bool {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return true
+		}
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			return false
+		}
+		return true
+	}
+	for _, f := range history {
+		if !write(f) {
+			return
+		}
+	}
+	flusher.Flush()
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-h.stop:
+			return
+		case f := <-next:
+			if !write(f) {
+				return
+			}
+			flusher.Flush()
+		case <-tick.C:
+			if _, err := fmt.Fprint(w, ": still here\n\n"); err != nil {
+				return
+			}
+			flusher.Flush()
+		}
+	}
+}
+
+// urlQuery escapes s for a URL's query.
+func urlQuery(s string) string { return url.QueryEscape(s) }

@@ -1,0 +1,280 @@
+package training
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/train/recipe"
+	"github.com/convscope/convscope/web/catalog"
+)
+
+func needFashionMNIST(t *testing.T) {
+	t.Helper()
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+}
+
+// added records what the manager lists in the menu.
+type added struct {
+	mu    sync.Mutex
+	files []catalog.File
+}
+
+func (a *added) Add(f catalog.File) (catalog.Entry, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.files = append(a.files, f)
+	return catalog.Entry{Name: filepath.Base(f.Path)}, nil
+}
+
+func (a *added) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.files)
+}
+
+// small is LeNet-5 on the first 1,280 Fashion-MNIST images: 20 steps an
+// epoch.
+func small(epochs int) recipe.Recipe {
+	r := recipe.Default("lenet5")
+	r.Epochs, r.Limit = epochs, 1280
+	return r
+}
+
+// waitFor polls until the run is in one of states.
+func waitFor(t *testing.T, r *Run, states ...State) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		st, msg, _ := r.Status()
+		for _, s := range states {
+			if st == s {
+				return
+			}
+		}
+		if st == Failed {
+			t.Fatalf("run %s failed: %s", r.ID, msg)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	st, _, _ := r.Status()
+	t.Fatalf("run %s is %s, not %v", r.ID, st, states)
+}
+
+// weightsOf reads a kept run's weights.
+func weightsOf(t *testing.T, r *Run) map[string]*nn.Tensor {
+	t.Helper()
+	_, _, result := r.Status()
+	ts, _, err := nn.LoadSafetensors(filepath.Join(r.dir, result+".safetensors"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+func sameWeights(t *testing.T, a, b map[string]*nn.Tensor) {
+	t.Helper()
+	if len(a) != len(b) {
+		t.Fatalf("%d tensors against %d", len(a), len(b))
+	}
+	for k, x := range a {
+		y := b[k]
+		for i := range x.Data {
+			if x.Data[i] != y.Data[i] {
+				t.Fatalf("%s[%d]: %g against %g", k, i, x.Data[i], y.Data[i])
+			}
+		}
+	}
+}
+
+// A run paused mid-epoch and resumed ends with the weights of the same
+// recipe run without a pause, bit for bit; both join the menu, with their
+// epochs' figures streamed (the test accuracy and the confusion matrix).
+func TestPauseResumeIsTheSameRun(t *testing.T) {
+	needFashionMNIST(t)
+	menu := &added{}
+	m, err := NewManager(t.TempDir(), "", menu, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	plain, err := m.Start(small(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, plain, Finished)
+	paused, err := m.Start(small(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, next, cancel := paused.Watch()
+	for f := range next { // pause at the first step frame of the run
+		if f.Type == "step" {
+			break
+		}
+	}
+	cancel()
+	if err := m.Pause(paused.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, paused, Paused)
+	if _, err := os.Stat(filepath.Join(paused.dir, "state")); err != nil {
+		t.Fatalf("a paused run kept no state: %v", err)
+	}
+	if err := m.Resume(paused.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, paused, Finished)
+	sameWeights(t, weightsOf(t, plain), weightsOf(t, paused))
+	if menu.count() != 2 {
+		t.Errorf("%d runs in the menu, want 2", menu.count())
+	}
+	history, _, cancel := paused.Watch()
+	cancel()
+	epochs := 0
+	for _, f := range history {
+		if f.Type == "epoch" {
+			epochs++
+			if len(f.Confusion) != 10 || len(f.PerClass) != 10 || f.TestAccuracy <= 0.1 || len(f.Classes) != 10 {
+				t.Errorf("epoch frame %+v", f)
+			}
+		}
+	}
+	if epochs != 2 {
+		t.Errorf("%d epoch frames, want 2", epochs)
+	}
+}
+
+// A server that stops mid-run leaves the run to resume: a manager opened
+// again on the same folder finishes it, with the weights of a run never
+// interrupted; a run waiting in line is queued again too.
+func TestRestartResumes(t *testing.T) {
+	needFashionMNIST(t)
+	if raceDetector {
+		t.Skip("ten times slower under -race; TestPauseResumeIsTheSameRun covers the manager's locking")
+	}
+	dir := t.TempDir()
+	menu := &added{}
+	m, err := NewManager(dir, "", menu, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := m.Start(small(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := m.Start(small(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _ = waiting.Status(); waiting.position != 1 {
+		t.Errorf("the second run's place is %d, want 1", waiting.position)
+	}
+	_, next, cancel := r.Watch()
+	for f := range next {
+		if f.Type == "epoch" { // stop after the first epoch, mid-run
+			break
+		}
+	}
+	cancel()
+	m.Close()
+	var st status
+	b, _ := os.ReadFile(filepath.Join(r.dir, "status.json"))
+	if err := json.Unmarshal(b, &st); err != nil || st.State != Running {
+		t.Fatalf("status after the stop: %s %v", b, err)
+	}
+	again, err := NewManager(dir, "", menu, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	resumed, ok := again.Run(r.ID)
+	if !ok {
+		t.Fatal("the run is gone")
+	}
+	waitFor(t, resumed, Finished)
+	queued, _ := again.Run(waiting.ID)
+	waitFor(t, queued, Finished)
+	// The same recipe, never interrupted.
+	ref, err := NewManager(t.TempDir(), "", &added{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ref.Close()
+	plain, err := ref.Start(small(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, plain, Finished)
+	sameWeights(t, weightsOf(t, plain), weightsOf(t, resumed))
+	history, _, cancel := resumed.Watch()
+	cancel()
+	epochs := 0
+	for _, f := range history {
+		if f.Type == "epoch" {
+			epochs++
+		}
+	}
+	if epochs != 2 {
+		t.Errorf("after the restart the run shows %d epochs, want 2 (the first from epochs.json)", epochs)
+	}
+}
+
+// Stop ends a run for good: its weights so far join the menu; a stopped
+// run cannot resume; a queued one stopped never runs.
+func TestStop(t *testing.T) {
+	needFashionMNIST(t)
+	if raceDetector {
+		t.Skip("ten times slower under -race; TestPauseResumeIsTheSameRun covers the manager's locking")
+	}
+	menu := &added{}
+	m, err := NewManager(t.TempDir(), "", menu, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	r, err := m.Start(small(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := m.Start(small(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Stop(later.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, next, cancel := r.Watch()
+	for f := range next {
+		if f.Type == "epoch" {
+			break
+		}
+	}
+	cancel()
+	if err := m.Stop(r.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, r, Stopped)
+	if _, msg, result := r.Status(); result == "" || msg == "" {
+		t.Errorf("stopped run: result %q, message %q", result, msg)
+	}
+	if st, _, _ := later.Status(); st != Stopped {
+		t.Errorf("the queued run stopped is %s", st)
+	}
+	if err := m.Resume(r.ID); err == nil {
+		t.Error("a stopped run resumed")
+	}
+	if menu.count() != 1 {
+		t.Errorf("%d runs in the menu, want the stopped one", menu.count())
+	}
+	if _, err := m.Start(recipe.Recipe{Model: "lenet5"}); err == nil {
+		t.Error("a recipe of 0 epochs started")
+	}
+}
