@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -78,7 +80,9 @@ func smallModels() []Choice {
 	return out
 }
 
-// datasets are the datasets this server finds.
+// datasets are the datasets this server finds, then the image folders
+// under -data-dir ("folder:DIR": a folder whose sub-folders, two or more,
+// are the classes).
 func (h *Handler) datasets() []string {
 	var out []string
 	for _, d := range data.ImageDatasets() {
@@ -86,6 +90,26 @@ func (h *Handler) datasets() []string {
 			out = append(out, d)
 		} else if _, err := data.FindCIFAR(d, h.dataDir); err == nil {
 			out = append(out, d)
+		}
+	}
+	if h.dataDir == "" {
+		return out
+	}
+	entries, _ := os.ReadDir(h.dataDir)
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		dir := filepath.Join(h.dataDir, e.Name())
+		sub, _ := os.ReadDir(dir)
+		classes := 0
+		for _, c := range sub {
+			if c.IsDir() && !strings.HasPrefix(c.Name(), ".") {
+				classes++
+			}
+		}
+		if classes >= 2 {
+			out = append(out, "folder:"+dir)
 		}
 	}
 	return out

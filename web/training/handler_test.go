@@ -1,0 +1,72 @@
+package training
+
+import (
+	"image"
+	"image/color"
+	"image/png"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The dataset menu lists the image folders under -data-dir, and a run
+// can only be started on a dataset the menu lists: a form naming any
+// other folder is refused before anything is read.
+func TestDatasetsAndRefusals(t *testing.T) {
+	dir := t.TempDir()
+	for _, class := range []string{"cats", "dogs"} {
+		if err := os.MkdirAll(filepath.Join(dir, "pets", class), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Create(filepath.Join(dir, "pets", class, "a.png"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img := image.NewGray(image.Rect(0, 0, 8, 8))
+		img.Set(1, 1, color.White)
+		_ = png.Encode(f, img)
+		f.Close()
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "lonely", "only"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(t.TempDir(), dir, &added{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	h := New(m, dir, nil)
+	got := h.datasets()
+	if !slices.Contains(got, "folder:"+filepath.Join(dir, "pets")) || slices.Contains(got, "folder:"+filepath.Join(dir, "lonely")) {
+		t.Errorf("datasets %v", got)
+	}
+	srv := httptest.NewServer(h.Routes())
+	defer srv.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, c := range []struct {
+		form url.Values
+		want string
+	}{
+		{url.Values{"model": {"lenet5"}, "data": {"folder:/etc"}}, "is not on this server"},
+		{url.Values{"model": {"lenet5"}, "data": {"fashion-mnist"}, "epochs": {"0"}}, "0 epochs"},
+		{url.Values{"model": {"lenet5"}, "data": {"fashion-mnist"}, "lr": {"fast"}}, "not a number: lr"},
+	} {
+		res, err := client.PostForm(srv.URL+"/runs", c.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		loc, _ := url.QueryUnescape(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "problem=") || !strings.Contains(loc, c.want) {
+			t.Errorf("%v: %d %q, want a problem saying %q", c.form, res.StatusCode, loc, c.want)
+		}
+	}
+	if len(m.Runs()) != 0 {
+		t.Errorf("%d runs started from bad forms", len(m.Runs()))
+	}
+}
