@@ -11,6 +11,10 @@ if (form) {
     set('epochs', d.epochs); set('batch', d.batch); set('opt', d.optimizer); set('lr', d.lr);
     set('schedule', d.schedule); set('warmup', d.warmup || 0); set('wd', d.weight_decay);
     set('smoothing', d.label_smoothing || 0); set('augment', d.augment); set('seed', d.seed);
+    // a fine-tune starts from a trained model of the same architecture
+    const from = form.querySelector('[name="from"]');
+    for (const o of from.options) if (o.value) o.hidden = o.dataset.model !== model.value;
+    if (from.selectedOptions[0]?.hidden) from.value = '';
   });
 }
 

@@ -44,6 +44,11 @@ type Recipe struct {
 	Seed    uint64 `json:"seed"`
 	// Limit uses only the first Limit training images (0: all).
 	Limit int `json:"limit,omitempty"`
+	// From names the trained model whose weights the run starts from (a
+	// fine-tune), as the caller knows its models (the training page: the
+	// explorer's menu); empty starts from the seed's initialisation.
+	// Prepare does not read it: the caller loads those weights.
+	From string `json:"from,omitempty"`
 }
 
 // Default is the recipe convscope's embedded checkpoints of model

@@ -22,6 +22,7 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/train/recipe"
+	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -60,7 +61,9 @@ type Choice struct {
 
 // PageView is what the page shows.
 type PageView struct {
-	Choices  []Choice
+	Choices []Choice
+	// Starts are the trained models a run can start from (a fine-tune).
+	Starts   []catalog.Entry
 	Datasets []string
 	Recipe   recipe.Recipe
 	Runs     []*Run
@@ -75,6 +78,17 @@ func smallModels() []Choice {
 	for _, name := range zoo.Names() {
 		if f, err := zoo.Lookup(name); err == nil && f.Input[1] <= 64 {
 			out = append(out, Choice{name, recipe.Default(name)})
+		}
+	}
+	return out
+}
+
+// starts are the trained models in the explorer's menu.
+func (h *Handler) starts() []catalog.Entry {
+	var out []catalog.Entry
+	for _, e := range h.runs.models.Entries() {
+		if e.Trained {
+			out = append(out, e)
 		}
 	}
 	return out
@@ -116,7 +130,7 @@ func (h *Handler) datasets() []string {
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	v := PageView{Choices: smallModels(), Datasets: h.datasets(), Runs: h.runs.Runs(), Problem: r.URL.Query().Get("problem")}
+	v := PageView{Choices: smallModels(), Datasets: h.datasets(), Runs: h.runs.Runs(), Problem: r.URL.Query().Get("problem"), Starts: h.starts()}
 	model := r.URL.Query().Get("model")
 	if !slices.ContainsFunc(v.Choices, func(c Choice) bool { return c.Model == model }) {
 		model = "lenet5"
@@ -138,7 +152,7 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	}
 	f := r.PostForm
 	rec := recipe.Default(f.Get("model"))
-	rec.Data = f.Get("data")
+	rec.Data, rec.From = f.Get("data"), f.Get("from")
 	var bad []string
 	num := func(name string, dst *float64) {
 		if s := f.Get(name); s != "" {
@@ -187,6 +201,9 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	rec, err := recipeOf(r)
 	if err == nil && !slices.Contains(h.datasets(), rec.Data) {
 		err = fmt.Errorf("dataset %q is not on this server (it finds %s)", rec.Data, strings.Join(h.datasets(), ", "))
+	}
+	if err == nil && rec.From != "" && !slices.ContainsFunc(h.starts(), func(e catalog.Entry) bool { return e.Name == rec.From && e.Model == rec.Model }) {
+		err = fmt.Errorf("no trained %s called %q to start from", rec.Model, rec.From)
 	}
 	var run *Run
 	if err == nil {

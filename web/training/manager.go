@@ -31,10 +31,13 @@ var (
 	errShutdown = errors.New("the server is shutting down")
 )
 
-// Adder lists a finished run's weights in the explorer's menu
-// (catalog.Catalog.Add).
-type Adder interface {
+// Models are the explorer's models (catalog.Catalog): a finished run's
+// weights join them, and a fine-tune starts from one of them.
+type Models interface {
+	Entries() []catalog.Entry
 	Add(f catalog.File) (catalog.Entry, error)
+	Open(name string) (*catalog.Model, error)
+	Release(m *catalog.Model)
 }
 
 // Manager runs the server's training runs one at a time, in the order
@@ -46,7 +49,7 @@ type Adder interface {
 // again on the same folder resumes the run that was under way.
 type Manager struct {
 	dir, dataDir string
-	models       Adder
+	models       Models
 	log          *slog.Logger
 	// MaxQueued bounds the runs waiting their turn.
 	MaxQueued int
@@ -66,7 +69,7 @@ type Manager struct {
 // NewManager opens the runs kept in dir (created if need be): finished
 // and stopped ones join models, and a run that was queued or under way
 // when the server stopped is queued again to resume.
-func NewManager(dir, dataDir string, models Adder, log *slog.Logger) (*Manager, error) {
+func NewManager(dir, dataDir string, models Models, log *slog.Logger) (*Manager, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -307,6 +310,9 @@ func (m *Manager) work() {
 // run trains r until it finishes, fails or is asked to end.
 func (m *Manager) run(r *Run) {
 	p, err := r.Recipe.Prepare(m.dataDir)
+	if err == nil && r.Recipe.From != "" {
+		err = m.startFrom(p, r.Recipe.From)
+	}
 	if err != nil {
 		r.set(Failed, err.Error(), "")
 		return
@@ -369,6 +375,21 @@ func (m *Manager) run(r *Run) {
 	default:
 		r.set(Failed, err.Error(), "")
 	}
+}
+
+// startFrom copies the weights of the explorer's model called from into
+// the run's model: same architecture, input and classes.
+func (m *Manager) startFrom(p *recipe.Prepared, from string) error {
+	src, err := m.models.Open(from)
+	if err != nil {
+		return err
+	}
+	defer m.models.Release(src)
+	if src.Net.Name != p.Model.Name || !slices.Equal(src.Net.Input, p.Model.Input) || src.Net.Classes != p.Model.Classes {
+		return fmt.Errorf("%s is %s on %v with %d classes; the run trains %s on %v with %d", from, src.Net.Name, src.Net.Input,
+			src.Net.Classes, p.Model.Name, p.Model.Input, p.Model.Classes)
+	}
+	return p.Model.Net.Load(src.Net.Net.State())
 }
 
 // keep writes the run's weights, lists them in the explorer's menu and

@@ -2,8 +2,10 @@ package training
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +35,14 @@ func (a *added) Add(f catalog.File) (catalog.Entry, error) {
 	a.files = append(a.files, f)
 	return catalog.Entry{Name: filepath.Base(f.Path)}, nil
 }
+
+func (a *added) Open(name string) (*catalog.Model, error) {
+	return nil, fmt.Errorf("no model %q here", name)
+}
+
+func (a *added) Release(*catalog.Model) {}
+
+func (a *added) Entries() []catalog.Entry { return nil }
 
 func (a *added) count() int {
 	a.mu.Lock()
@@ -276,5 +286,48 @@ func TestStop(t *testing.T) {
 	}
 	if _, err := m.Start(recipe.Recipe{Model: "lenet5"}); err == nil {
 		t.Error("a recipe of 0 epochs started")
+	}
+}
+
+// A fine-tune starts from an explorer model's weights: one epoch at a
+// learning rate too small to move them keeps the embedded LeNet-5's test
+// accuracy (0.91), where the seed's initialisation on 640 images would
+// not come near; a model of another architecture is refused.
+func TestFineTune(t *testing.T) {
+	needFashionMNIST(t)
+	if raceDetector {
+		t.Skip("ten times slower under -race")
+	}
+	cat, err := catalog.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewManager(t.TempDir(), "", cat, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rec := small(1)
+	rec.Limit, rec.LR, rec.Schedule, rec.From = 640, 1e-7, "constant", "lenet5-fashion-mnist"
+	r, err := m.Start(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, r, Finished)
+	history, _, cancel := r.Watch()
+	cancel()
+	for _, f := range history {
+		if f.Type == "epoch" && f.TestAccuracy < 0.9 {
+			t.Errorf("fine-tuned test accuracy %.4f, want the checkpoint's 0.91", f.TestAccuracy)
+		}
+	}
+	rec.From = "resnet20-fashion-mnist"
+	wrong, err := m.Start(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, wrong, Failed)
+	if _, msg, _ := wrong.Status(); !strings.Contains(msg, "resnet20-fashion-mnist is resnet20") {
+		t.Errorf("a resnet's weights for a LeNet-5: %q", msg)
 	}
 }
