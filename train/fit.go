@@ -36,6 +36,21 @@ type Config struct {
 	Checkpoint      string
 	CheckpointEvery time.Duration
 	Resume          bool
+	// SnapshotDir, when not empty, is where the model's weights are kept
+	// after each epoch of SnapshotEpochs (1-based, as Event counts them;
+	// every epoch when empty), as convscope checkpoints
+	// DIR/epoch-NNN.safetensors (SnapshotName) that card.Load reads like
+	// the run's final one, written atomically. Their metadata is
+	// SnapshotMeta (dataset, normalisation, provenance: what convscope
+	// train writes) with the epoch's figures (EpochMeta), MetaEpoch, and
+	// zoo.MetaEpochs set to the snapshot's epoch. A resumed run writes the
+	// snapshots of the epochs it runs: those of epochs finished before its
+	// state was saved are not written again; an epoch it redoes (killed
+	// after its snapshot, before its state) is written again with the same
+	// weights, since a resumed run repeats an uninterrupted one exactly.
+	SnapshotDir    string
+	SnapshotEpochs []int
+	SnapshotMeta   map[string]string
 	// OnEvent, if not nil, receives progress as training goes.
 	OnEvent func(Event)
 	// OnEpoch, if not nil, sees each finished epoch and its test evaluation
@@ -85,6 +100,9 @@ func Fit(ctx context.Context, m *zoo.Model, trainSet, testSet Source, cfg Config
 	if err != nil {
 		return nil, err
 	}
+	if r.keep, err = snapshots(cfg); err != nil {
+		return nil, err
+	}
 	if cfg.Checkpoint != "" {
 		// A run killed while writing its checkpoint left a temporary
 		// file beside it: tidy before starting.
@@ -118,6 +136,8 @@ type run struct {
 	lastSave, procStart time.Time
 	// arena holds a step's activations and their gradients, reused by the next step.
 	arena *nn.Arena
+	// keep are the epochs after which a snapshot is written.
+	keep map[int]bool
 }
 
 func newRun(m *zoo.Model, trainSet Source, cfg Config) (*run, error) {
@@ -229,6 +249,10 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 			if err := r.cfg.OnEpoch(res, ev); err != nil {
 				return r.results, err
 			}
+		}
+		// Before the state: a state past this epoch implies its snapshot.
+		if err := r.snapshot(res); err != nil {
+			return r.results, err
 		}
 		if r.cfg.Checkpoint != "" {
 			r.epoch, r.step = r.epoch+1, 0 // the state after this epoch

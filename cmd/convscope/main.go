@@ -14,6 +14,7 @@
 //	                    [-steps 13] [-layers NAME,NAME] [-label K | -labels K1,K2,...] (-json | -out DIR)
 //	convscope correspondence -weights FILE -image FILE -box x0,y0,x1,y1 [-image FILE -box ...]
 //	                    [-layers NAME,NAME] [-trials 10] [-seed 1] [-json]
+//	convscope evolution -snapshots DIR -layer NAME [-channels 0,1,...] [-data NAME] [-sample 2000] (-json | -out FILE.png)
 //	convscope filters   -weights FILE [-layer NAME] [-data NAME] (-json | -out FILE.png)
 //	convscope occlusion -weights FILE (-image F | -tensor F.safetensors) -layer NAME [-channel K] [-label K] [-window W] [-stride S] [-batch B] (-json | -out FILE.png)
 //	convscope samples   -data NAME -n 20 -out DIR
@@ -45,6 +46,7 @@ var commands = map[string]struct {
 	"results":   {results, "the results table (docs/RESULTS.md) from a directory of trained checkpoints and metrics"},
 	"figure":    {figure, "any figure convscope draws (the explorer's projection, each experiment's), captioned: convscope figure -h lists them"},
 	"topk":      {topk, "Zeiler & Fergus' Figure 2: each channel's strongest images in a dataset, with their deconvnet projections"},
+	"evolution": {evolution, "Zeiler & Fergus' Figure 4: each channel's strongest unit in snapshots kept during training (train -snapshots), projected to pixels"},
 	"filters":   {filtersCmd, "Zeiler & Fergus' Figure 6: a convolution's filters, their high-frequency energy, faint and dead ones"},
 	"bench":     {bench, "speed figures named as ../shared/tools/torch_anchor.py's (ratios: tools/bench/compare.sh)"},
 

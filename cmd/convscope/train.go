@@ -40,6 +40,8 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	state := fs.String("state", "", "resume file (default OUT.state when -checkpoint-every or -resume is given)")
 	every := fs.Duration("checkpoint-every", 0, "save the run's state this often (and after every epoch, and on Ctrl-C)")
 	resume := fs.Bool("resume", false, "continue the run saved in the state file")
+	snapDir := fs.String("snapshots", "", "keep the weights after each of -snapshot-epochs as DIR/epoch-NNN.safetensors (convscope evolution draws them)")
+	snapEpochs := fs.String("snapshot-epochs", "", "with -snapshots: the epochs to keep, comma-separated, e.g. 1,2,5,10,15 (default: every epoch)")
 	metrics := fs.String("metrics", "", "write per-epoch metrics to PREFIX.jsonl and PREFIX.csv (default: OUT without .safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -53,6 +55,19 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *metrics == "" {
 		*metrics = base
+	}
+	var keep []int
+	if *snapEpochs != "" {
+		if *snapDir == "" {
+			return fmt.Errorf("-snapshot-epochs needs -snapshots DIR")
+		}
+		for _, f := range strings.Split(*snapEpochs, ",") {
+			e, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || e < 1 || e > *epochs {
+				return fmt.Errorf("-snapshot-epochs: %q is not an epoch of 1..%d", f, *epochs)
+			}
+			keep = append(keep, e)
+		}
 	}
 	var trainSet, testSet *data.ImageSet
 	var pre zoo.Preprocess
@@ -99,13 +114,14 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		Momentum: float32(*momentum), Nesterov: *nesterov, WeightDecay: float32(*wd), Schedule: *schedule,
 		WarmupEpochs: *warmup, LabelSmoothing: float32(*smoothing), ClipNorm: float32(*clip), Seed: *seed,
 		Checkpoint: *state, CheckpointEvery: *every, Resume: *resume, OnEvent: bar.event,
+		SnapshotDir: *snapDir, SnapshotEpochs: keep, SnapshotMeta: meta,
 		OnEpoch: func(r train.EpochResult, ev train.Evaluation) error {
 			if err := log.Epoch(r); err != nil {
 				return err
 			}
 			if *best != "" && r.TestAccuracy > bestAcc {
 				bestAcc = r.TestAccuracy
-				bm := withMeta(meta, r)
+				bm := train.EpochMeta(meta, r)
 				bm["epoch"] = strconv.Itoa(r.Epoch)
 				return zoo.SaveCheckpoint(*best, m, bm)
 			}
@@ -126,24 +142,13 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := log.Final(ev); err != nil {
 		return err
 	}
-	if err := zoo.SaveCheckpoint(*out, m, withMeta(meta, last)); err != nil {
+	if err := zoo.SaveCheckpoint(*out, m, train.EpochMeta(meta, last)); err != nil {
 		return err
 	}
 	printConfusion(stdout, ev, trainSet.Classes)
 	fmt.Fprintf(stdout, "wrote %s: test accuracy %.4f after %d epochs in %s; metrics in %s.jsonl and .csv\n",
 		*out, last.TestAccuracy, *epochs, last.Elapsed.Round(time.Second), *metrics)
 	return nil
-}
-
-// withMeta adds an epoch's figures to a checkpoint's metadata.
-func withMeta(meta map[string]string, r train.EpochResult) map[string]string {
-	out := map[string]string{}
-	for k, v := range meta {
-		out[k] = v
-	}
-	out[zoo.MetaTestAccuracy] = strconv.FormatFloat(r.TestAccuracy, 'f', 4, 64)
-	out[zoo.MetaWallTime] = r.Elapsed.Round(time.Second).String()
-	return out
 }
 
 // loadFolder reads an image folder at a CxHxW size and splits it into a

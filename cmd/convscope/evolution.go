@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/convscope/convscope/card"
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/viz"
+	"github.com/convscope/convscope/zoo"
+)
+
+// evolution is Zeiler & Fergus' Figure 4 from the command line: the
+// snapshots convscope train -snapshots kept, each channel's strongest unit
+// over a fixed sample of the training set in each, projected to pixels.
+func evolution(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("evolution", flag.ContinueOnError)
+	dir := fs.String("snapshots", "", "directory of epoch-NNN.safetensors snapshots (convscope train -snapshots DIR)")
+	layer := fs.String("layer", "", "layer to follow, by its dotted name (convscope summary -depth 9 lists them)")
+	channelList := fs.String("channels", "", "channels, comma-separated (default: the first 8)")
+	dataset := fs.String("data", "fashion-mnist", "dataset: "+strings.Join(data.ImageDatasets(), ", "))
+	dataDir := fs.String("data-dir", "", "directory holding the dataset files (default: searched)")
+	sampleN := fs.Int("sample", 2000, "the sample: the first N training images")
+	out := fs.String("out", "", "write the figure to FILE.png")
+	asJSON := fs.Bool("json", false, "print, per channel and snapshot, the strongest image, its unit and activation as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *dir == "" || *layer == "" {
+		return fmt.Errorf("-snapshots DIR and -layer NAME are required")
+	}
+	if !*asJSON && *out == "" {
+		return fmt.Errorf("give -json, -out FILE.png or both")
+	}
+	if *sampleN < 1 {
+		return fmt.Errorf("-sample %d: want at least one image", *sampleN)
+	}
+	files, epochs, err := snapshotFiles(*dir)
+	if err != nil {
+		return err
+	}
+	snaps := make([]experiment.Snapshot, len(files))
+	var first *zoo.Model
+	var fc card.Card
+	for i, f := range files {
+		m, c, err := loadModel("", f, 0)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			first, fc = m, c
+		} else if m.Name != first.Name || !equalInts(m.Input, first.Input) || m.Classes != first.Classes ||
+			!slices.Equal(c.Pre.Mean, fc.Pre.Mean) || !slices.Equal(c.Pre.Std, fc.Pre.Std) {
+			return fmt.Errorf("%s is %s %v (%d classes, mean %v, std %v); %s is %s %v (%d classes, mean %v, std %v): snapshots of one run, please",
+				f, m.Name, m.Input, m.Classes, c.Pre.Mean, c.Pre.Std, files[0], first.Name, first.Input, first.Classes, fc.Pre.Mean, fc.Pre.Std)
+		}
+		snaps[i] = experiment.Snapshot{Epoch: epochs[i], Net: m.Net}
+	}
+	sum, err := zoo.Summarize(first)
+	if err != nil {
+		return err
+	}
+	row, _, ok := sum.Row(*layer)
+	if !ok || len(row.Maps) == 0 {
+		return fmt.Errorf("no layer %q with channels in %s (convscope summary -model %s -depth 9 lists them)", *layer, first.Name, first.Name)
+	}
+	channels, err := pickChannels(*channelList, row.Maps[0])
+	if err != nil {
+		return err
+	}
+	if *channelList == "" {
+		channels = channels[:min(8, len(channels))]
+	}
+	set, err := data.OpenImages(*dataset, *dataDir, true)
+	if err != nil {
+		return err
+	}
+	if !equalInts(set.Shape(), first.Input) {
+		return fmt.Errorf("%s's images are %v, %s takes %v", *dataset, set.Shape(), first.Name, first.Input)
+	}
+	set.Mean, set.Std = fc.Pre.Mean, fc.Pre.Std
+	if *sampleN < set.Len() {
+		idx := make([]int, *sampleN)
+		for i := range idx {
+			idx[i] = i
+		}
+		set = set.Subset(idx)
+	}
+	start := time.Now()
+	patches, err := experiment.Evolution(ctx, snaps, row, set, channels, experiment.SetPixels(set))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "scanned %d images in %d snapshots and projected %d units in %.2f s\n",
+		set.Len(), len(snaps), len(snaps)*len(channels), time.Since(start).Seconds())
+	if *asJSON {
+		if err := json.NewEncoder(stdout).Encode(evolutionReport(*layer, set.Len(), epochs, channels, patches)); err != nil {
+			return err
+		}
+	}
+	if *out == "" {
+		return nil
+	}
+	caption := fmt.Sprintf("%s snapshots in %s, %s training set (first %d images), layer %s, deconvnet",
+		first.Name, *dir, *dataset, set.Len(), *layer)
+	img, err := experiment.EvolutionFigure(caption, epochs, channels, patches)
+	if err != nil {
+		return err
+	}
+	b, err := viz.PNG(img)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	if !*asJSON {
+		fmt.Fprintf(stdout, "wrote %s (%d channels of %s in %d snapshots, epochs %v)\n", *out, len(channels), *layer, len(snaps), epochs)
+	}
+	return nil
+}
+
+// snapshotName is a snapshot's file name: train.SnapshotName's pattern.
+var snapshotName = regexp.MustCompile(`^epoch-([0-9]{3,})\.safetensors$`)
+
+// snapshotFiles lists dir's epoch-NNN.safetensors files in epoch order.
+func snapshotFiles(dir string) ([]string, []int, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	type snap struct {
+		path  string
+		epoch int
+	}
+	var found []snap
+	for _, e := range entries {
+		m := snapshotName.FindStringSubmatch(e.Name())
+		if m == nil || !e.Type().IsRegular() {
+			continue
+		}
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n < 1 {
+			return nil, nil, fmt.Errorf("%s: %q is not an epoch", filepath.Join(dir, e.Name()), m[1])
+		}
+		found = append(found, snap{filepath.Join(dir, e.Name()), n})
+	}
+	if len(found) == 0 {
+		return nil, nil, fmt.Errorf("%s holds no epoch-NNN.safetensors snapshots (convscope train -snapshots %s writes them)", dir, dir)
+	}
+	slices.SortFunc(found, func(a, b snap) int { return a.epoch - b.epoch })
+	files, epochs := make([]string, len(found)), make([]int, len(found))
+	for i, s := range found {
+		if i > 0 && s.epoch == found[i-1].epoch {
+			return nil, nil, fmt.Errorf("%s and %s are both epoch %d", found[i-1].path, s.path, s.epoch)
+		}
+		files[i], epochs[i] = s.path, s.epoch
+	}
+	return files, epochs, nil
+}
+
+// evolutionCell is one channel's strongest unit in one snapshot.
+type evolutionCell struct {
+	Epoch int `json:"epoch"`
+	experiment.Hit
+}
+
+// evolutionRow is one channel across the snapshots.
+type evolutionRow struct {
+	Channel   int             `json:"channel"`
+	Snapshots []evolutionCell `json:"snapshots"`
+}
+
+// evolutionJSON is -json's output.
+type evolutionJSON struct {
+	Layer    string         `json:"layer"`
+	Sample   int            `json:"sample"`
+	Epochs   []int          `json:"epochs"`
+	Channels []evolutionRow `json:"channels"`
+}
+
+func evolutionReport(layer string, sample int, epochs, channels []int, patches [][]experiment.Patch) evolutionJSON {
+	r := evolutionJSON{Layer: layer, Sample: sample, Epochs: epochs, Channels: make([]evolutionRow, len(channels))}
+	for i, c := range channels {
+		r.Channels[i] = evolutionRow{Channel: c, Snapshots: make([]evolutionCell, len(epochs))}
+		for j, e := range epochs {
+			r.Channels[i].Snapshots[j] = evolutionCell{Epoch: e, Hit: patches[i][j].Hit}
+		}
+	}
+	return r
+}
