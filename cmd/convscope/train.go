@@ -11,6 +11,7 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/train"
+	"github.com/convscope/convscope/train/recipe"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -69,65 +70,38 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			keep = append(keep, e)
 		}
 	}
-	var trainSet, testSet *data.ImageSet
-	var pre zoo.Preprocess
-	var err error
-	if dir, ok := strings.CutPrefix(*dataset, "folder:"); ok {
-		trainSet, testSet, pre, err = loadFolder(dir, *folderInput, *valFraction, *seed)
-	} else {
-		trainSet, testSet, pre, err = loadData(*dataset, *dataDir)
-	}
+	rec := recipe.Recipe{Model: *name, Data: *dataset, Input: *folderInput, Val: *valFraction, Epochs: *epochs, Batch: *batch,
+		Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Warmup: *warmup, Momentum: *momentum, Nesterov: *nesterov,
+		WeightDecay: *wd, LabelSmoothing: *smoothing, Clip: *clip, Augment: *augment, Seed: *seed, Limit: *limit}
+	p, err := rec.Prepare(*dataDir)
 	if err != nil {
 		return err
 	}
-	var source train.Source = train.Subset(trainSet, *limit)
-	switch *augment {
-	case "none":
-		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
-	case "crop-flip":
-		pad := max(trainSet.H/8, 1)
-		source = data.Augment(source.(data.Dataset), data.Compose{
-			data.RandomCrop{Height: trainSet.H, Width: trainSet.W, Padding: pad},
-			data.RandomHorizontalFlip{P: 0.5},
-			data.Normalize{Mean: pre.Mean, Std: pre.Std},
-		}, *seed)
-	default:
-		return fmt.Errorf("unknown -augment %q (none or crop-flip)", *augment)
-	}
-	m, err := zoo.Build(*name, trainSet.Shape(), len(trainSet.Classes), *seed)
-	if err != nil {
-		return err
-	}
-	meta := map[string]string{
-		zoo.MetaDataset: *dataset, zoo.MetaMean: zoo.FormatFloats(pre.Mean), zoo.MetaStd: zoo.FormatFloats(pre.Std),
-		zoo.MetaEpochs: strconv.Itoa(*epochs), "seed": strconv.FormatUint(*seed, 10),
-		"command": runCommand(args),
-	}
-	log, err := newMetricsLog(*metrics, trainSet.Classes, *resume)
+	m, testSet, meta := p.Model, p.Test, p.Meta
+	meta["command"] = runCommand(args)
+	log, err := newMetricsLog(*metrics, p.Classes, *resume)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
 	bestAcc := -1.0
 	bar := newProgress(stdout)
-	cfg := train.Config{Epochs: *epochs, BatchSize: *batch, Optimizer: *optimizer, LR: float32(*lr),
-		Momentum: float32(*momentum), Nesterov: *nesterov, WeightDecay: float32(*wd), Schedule: *schedule,
-		WarmupEpochs: *warmup, LabelSmoothing: float32(*smoothing), ClipNorm: float32(*clip), Seed: *seed,
-		Checkpoint: *state, CheckpointEvery: *every, Resume: *resume, OnEvent: bar.event,
-		SnapshotDir: *snapDir, SnapshotEpochs: keep, SnapshotMeta: meta,
-		OnEpoch: func(r train.EpochResult, ev train.Evaluation) error {
-			if err := log.Epoch(r); err != nil {
-				return err
-			}
-			if *best != "" && r.TestAccuracy > bestAcc {
-				bestAcc = r.TestAccuracy
-				bm := train.EpochMeta(meta, r)
-				bm["epoch"] = strconv.Itoa(r.Epoch)
-				return zoo.SaveCheckpoint(*best, m, bm)
-			}
-			return nil
-		}}
-	res, err := train.Fit(ctx, m, source, testSet, cfg)
+	cfg := rec.Config()
+	cfg.Checkpoint, cfg.CheckpointEvery, cfg.Resume, cfg.OnEvent = *state, *every, *resume, bar.event
+	cfg.SnapshotDir, cfg.SnapshotEpochs, cfg.SnapshotMeta = *snapDir, keep, meta
+	cfg.OnEpoch = func(r train.EpochResult, ev train.Evaluation) error {
+		if err := log.Epoch(r); err != nil {
+			return err
+		}
+		if *best != "" && r.TestAccuracy > bestAcc {
+			bestAcc = r.TestAccuracy
+			bm := train.EpochMeta(meta, r)
+			bm["epoch"] = strconv.Itoa(r.Epoch)
+			return zoo.SaveCheckpoint(*best, m, bm)
+		}
+		return nil
+	}
+	res, err := train.Fit(ctx, m, p.Train, testSet, cfg)
 	if err != nil {
 		if *state != "" && ctx.Err() != nil {
 			fmt.Fprintf(stdout, "\nstopped; the run's state is in %s: add -resume to continue\n", *state)
@@ -145,45 +119,10 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := zoo.SaveCheckpoint(*out, m, train.EpochMeta(meta, last)); err != nil {
 		return err
 	}
-	printConfusion(stdout, ev, trainSet.Classes)
+	printConfusion(stdout, ev, p.Classes)
 	fmt.Fprintf(stdout, "wrote %s: test accuracy %.4f after %d epochs in %s; metrics in %s.jsonl and .csv\n",
 		*out, last.TestAccuracy, *epochs, last.Elapsed.Round(time.Second), *metrics)
 	return nil
-}
-
-// loadFolder reads an image folder at a CxHxW size and splits it into a
-// training and a held-out set, normalised with the training set's statistics.
-func loadFolder(dir, input string, val float64, seed uint64) (*data.ImageSet, *data.ImageSet, zoo.Preprocess, error) {
-	shape, err := zoo.ParseShape(input)
-	if err != nil {
-		return nil, nil, zoo.Preprocess{}, err
-	}
-	tr, te, err := data.SplitFolder(dir, data.FolderOptions{Channels: shape[0], Height: shape[1], Width: shape[2]}, val, seed)
-	if err != nil {
-		return nil, nil, zoo.Preprocess{}, err
-	}
-	if te.Len() == 0 {
-		return nil, nil, zoo.Preprocess{}, fmt.Errorf("%s: -val %g holds out no picture to test on", dir, val)
-	}
-	mean, std := tr.Measure()
-	te.Mean, te.Std = mean, std
-	return tr, te, zoo.Preprocess{Mean: mean, Std: std}, nil
-}
-
-// loadData opens a dataset's training and test sets, with the per-channel
-// normalisation measured on the training set (applied to the test set).
-func loadData(name, dir string) (*data.ImageSet, *data.ImageSet, zoo.Preprocess, error) {
-	tr, err := data.OpenImages(name, dir, true)
-	if err != nil {
-		return nil, nil, zoo.Preprocess{}, err
-	}
-	te, err := data.OpenImages(name, dir, false)
-	if err != nil {
-		return nil, nil, zoo.Preprocess{}, err
-	}
-	mean, std := tr.Measure()
-	te.Mean, te.Std = mean, std
-	return tr, te, zoo.Preprocess{Mean: mean, Std: std}, nil
 }
 
 func evalCmd(_ context.Context, args []string, stdout io.Writer) error {

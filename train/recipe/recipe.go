@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/train"
@@ -199,18 +198,6 @@ func (r Recipe) Command(out string) string {
 		args = append(args, "-input "+r.Input)
 	}
 	return strings.Join(append(args, "-out "+out), " ")
-}
-
-// WithEpoch is meta with a finished epoch's figures: what a checkpoint
-// written after it carries.
-func WithEpoch(meta map[string]string, e train.EpochResult) map[string]string {
-	out := map[string]string{}
-	for k, v := range meta {
-		out[k] = v
-	}
-	out[zoo.MetaTestAccuracy] = strconv.FormatFloat(e.TestAccuracy, 'f', 4, 64)
-	out[zoo.MetaWallTime] = e.Elapsed.Round(time.Second).String()
-	return out
 }
 
 // LoadFolder reads an image folder at a CxHxW size and splits it into a

@@ -335,6 +335,8 @@ func (m *Manager) run(r *Run) {
 	_, statErr := os.Stat(state)
 	cfg := r.Recipe.Config()
 	cfg.Checkpoint, cfg.CheckpointEvery, cfg.Resume = state, 30*time.Second, statErr == nil
+	// every epoch's weights, for Figure 4 (convscope evolution)
+	cfg.SnapshotDir, cfg.SnapshotMeta = r.Snapshots(), p.Meta
 	pics := m.pictures(p)
 	var last time.Time
 	cfg.OnEvent = func(e train.Event) {
@@ -397,7 +399,7 @@ func (m *Manager) startFrom(p *recipe.Prepared, from string) error {
 func (m *Manager) keep(r *Run, p *recipe.Prepared, last train.EpochResult, s State, message string) {
 	name := fmt.Sprintf("trained-%s-%s", r.Recipe.Model, r.ID)
 	path := filepath.Join(r.dir, name+".safetensors")
-	meta := recipe.WithEpoch(p.Meta, last)
+	meta := train.EpochMeta(p.Meta, last)
 	meta["command"] = r.Recipe.Command(name + ".safetensors")
 	if err := zoo.SaveCheckpoint(path, p.Model, meta); err != nil {
 		r.set(Failed, err.Error(), "")

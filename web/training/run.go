@@ -97,6 +97,9 @@ type status struct {
 	Result  string `json:"result,omitempty"`
 }
 
+// Snapshots is the folder of the run's weights after each epoch.
+func (r *Run) Snapshots() string { return filepath.Join(r.dir, "snapshots") }
+
 // Status is the run's state, message and result name.
 func (r *Run) Status() (State, string, string) {
 	r.mu.Lock()
