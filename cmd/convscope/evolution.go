@@ -7,14 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/viz"
@@ -46,26 +41,13 @@ func evolution(ctx context.Context, args []string, stdout io.Writer) error {
 	if *sampleN < 1 {
 		return fmt.Errorf("-sample %d: want at least one image", *sampleN)
 	}
-	files, epochs, err := snapshotFiles(*dir)
+	snaps, first, fc, err := experiment.ReadSnapshots(*dir)
 	if err != nil {
 		return err
 	}
-	snaps := make([]experiment.Snapshot, len(files))
-	var first *zoo.Model
-	var fc card.Card
-	for i, f := range files {
-		m, c, err := loadModel("", f, 0)
-		if err != nil {
-			return err
-		}
-		if i == 0 {
-			first, fc = m, c
-		} else if m.Name != first.Name || !equalInts(m.Input, first.Input) || m.Classes != first.Classes ||
-			!slices.Equal(c.Pre.Mean, fc.Pre.Mean) || !slices.Equal(c.Pre.Std, fc.Pre.Std) {
-			return fmt.Errorf("%s is %s %v (%d classes, mean %v, std %v); %s is %s %v (%d classes, mean %v, std %v): snapshots of one run, please",
-				f, m.Name, m.Input, m.Classes, c.Pre.Mean, c.Pre.Std, files[0], first.Name, first.Input, first.Classes, fc.Pre.Mean, fc.Pre.Std)
-		}
-		snaps[i] = experiment.Snapshot{Epoch: epochs[i], Net: m.Net}
+	epochs := make([]int, len(snaps))
+	for i, sn := range snaps {
+		epochs[i] = sn.Epoch
 	}
 	sum, err := zoo.Summarize(first)
 	if err != nil {
@@ -129,45 +111,6 @@ func evolution(ctx context.Context, args []string, stdout io.Writer) error {
 		fmt.Fprintf(stdout, "wrote %s (%d channels of %s in %d snapshots, epochs %v)\n", *out, len(channels), *layer, len(snaps), epochs)
 	}
 	return nil
-}
-
-// snapshotName is a snapshot's file name: train.SnapshotName's pattern.
-var snapshotName = regexp.MustCompile(`^epoch-([0-9]{3,})\.safetensors$`)
-
-// snapshotFiles lists dir's epoch-NNN.safetensors files in epoch order.
-func snapshotFiles(dir string) ([]string, []int, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	type snap struct {
-		path  string
-		epoch int
-	}
-	var found []snap
-	for _, e := range entries {
-		m := snapshotName.FindStringSubmatch(e.Name())
-		if m == nil || !e.Type().IsRegular() {
-			continue
-		}
-		n, err := strconv.Atoi(m[1])
-		if err != nil || n < 1 {
-			return nil, nil, fmt.Errorf("%s: %q is not an epoch", filepath.Join(dir, e.Name()), m[1])
-		}
-		found = append(found, snap{filepath.Join(dir, e.Name()), n})
-	}
-	if len(found) == 0 {
-		return nil, nil, fmt.Errorf("%s holds no epoch-NNN.safetensors snapshots (convscope train -snapshots %s writes them)", dir, dir)
-	}
-	slices.SortFunc(found, func(a, b snap) int { return a.epoch - b.epoch })
-	files, epochs := make([]string, len(found)), make([]int, len(found))
-	for i, s := range found {
-		if i > 0 && s.epoch == found[i-1].epoch {
-			return nil, nil, fmt.Errorf("%s and %s are both epoch %d", found[i-1].path, s.path, s.epoch)
-		}
-		files[i], epochs[i] = s.path, s.epoch
-	}
-	return files, epochs, nil
 }
 
 // evolutionCell is one channel's strongest unit in one snapshot.
