@@ -50,6 +50,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Post("/runs/{id}/{action}", h.control)
 	// GET /runs/{id}/events streams a run's frames (server-sent events).
 	r.Get("/runs/{id}/events", h.events)
+	// GET /runs/{id}/evolution.png?layer=L draws Figure 4 from its snapshots.
+	r.Get("/runs/{id}/evolution.png", h.evolution)
 	return r
 }
 
@@ -69,6 +71,10 @@ type PageView struct {
 	Runs     []*Run
 	Watched  *Run
 	Problem  string
+	// Layers are the watched run's convolutions, once it has snapshots;
+	// Evolution the one whose Figure 4 is asked for.
+	Layers    []string
+	Evolution string
 }
 
 // smallModels are the zoo's models small enough to train here: those
@@ -140,6 +146,12 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 		v.Watched, _ = h.runs.Run(id)
 	} else if len(v.Runs) > 0 {
 		v.Watched = v.Runs[0]
+	}
+	if v.Watched != nil {
+		v.Layers = v.Watched.EvolutionLayers()
+		if l := r.URL.Query().Get("evolution"); slices.Contains(v.Layers, l) {
+			v.Evolution = l
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = Page(v).Render(r.Context(), w)
@@ -304,3 +316,18 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 
 // urlQuery escapes s for a URL's query.
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+func (h *Handler) evolution(w http.ResponseWriter, r *http.Request) {
+	run, ok := h.runs.Run(chi.URLParam(r, "id"))
+	if !ok {
+		http.Error(w, "no such run", http.StatusNotFound)
+		return
+	}
+	png, err := h.runs.Evolution(r.Context(), run, r.URL.Query().Get("layer"))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	_, _ = w.Write(png)
+}

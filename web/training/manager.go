@@ -12,9 +12,12 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/convscope/convscope/card"
+	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/train"
@@ -57,6 +60,7 @@ type Manager struct {
 	// and of the probe's maps.
 	PictureEvery time.Duration
 
+	drawing sync.Mutex // one evolution figure at a time
 	mu      sync.Mutex
 	runs    map[string]*Run
 	queue   []*Run // waiting, and the one under way first
@@ -459,4 +463,77 @@ func dataURL(img image.Image) string {
 		return ""
 	}
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(b)
+}
+
+// evolutionSample is how many training images Figure 4 looks through.
+const evolutionSample = 2000
+
+// Evolution draws Figure 4 for run r at layer: for its first eight
+// channels, each snapshot's strongest unit over the first 2,000 training
+// images, projected by the deconvnet. One figure is drawn at a time.
+func (m *Manager) Evolution(ctx context.Context, r *Run, layer string) ([]byte, error) {
+	m.drawing.Lock()
+	defer m.drawing.Unlock()
+	snaps, first, fc, err := experiment.ReadSnapshots(r.Snapshots())
+	if err != nil {
+		return nil, err
+	}
+	sum, err := zoo.Summarize(first)
+	if err != nil {
+		return nil, err
+	}
+	row, _, ok := sum.Row(layer)
+	if !ok || len(row.Maps) != 3 {
+		return nil, fmt.Errorf("no layer %q with feature maps in %s", layer, first.Name)
+	}
+	if strings.HasPrefix(r.Recipe.Data, "folder:") {
+		return nil, fmt.Errorf("feature evolution reads a named dataset's training images; this run trained on %s", r.Recipe.Data)
+	}
+	set, err := data.OpenImages(r.Recipe.Data, m.dataDir, true)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Equal(set.Shape(), first.Input) {
+		return nil, fmt.Errorf("%s's images are %v, %s takes %v", r.Recipe.Data, set.Shape(), first.Name, first.Input)
+	}
+	set.Mean, set.Std = fc.Pre.Mean, fc.Pre.Std
+	if set.Len() > evolutionSample {
+		idx := make([]int, evolutionSample)
+		for i := range idx {
+			idx[i] = i
+		}
+		set = set.Subset(idx)
+	}
+	channels := make([]int, min(8, row.Maps[0]))
+	for i := range channels {
+		channels[i] = i
+	}
+	patches, err := experiment.Evolution(ctx, snaps, row, set, channels, experiment.SetPixels(set))
+	if err != nil {
+		return nil, err
+	}
+	epochs := make([]int, len(snaps))
+	for i, sn := range snaps {
+		epochs[i] = sn.Epoch
+	}
+	caption := fmt.Sprintf("run %s: %s on %s, layer %s, the first %d training images, deconvnet", r.ID, first.Name, r.Recipe.Data, layer, set.Len())
+	img, err := experiment.EvolutionFigure(caption, epochs, channels, patches)
+	if err != nil {
+		return nil, err
+	}
+	return viz.PNG(img)
+}
+
+// EvolutionLayers are the convolutions of a run's snapshots ("" when it
+// has none yet).
+func (r *Run) EvolutionLayers() []string {
+	files, _, err := experiment.SnapshotFiles(r.Snapshots())
+	if err != nil || len(files) == 0 {
+		return nil
+	}
+	m, _, err := card.Load("", files[0], 0)
+	if err != nil {
+		return nil
+	}
+	return experiment.Convolutions(m.Net)
 }

@@ -1,8 +1,11 @@
 package training
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/train/recipe"
 	"github.com/convscope/convscope/web/catalog"
@@ -159,6 +163,23 @@ func TestPauseResumeIsTheSameRun(t *testing.T) {
 	}
 	if epochs != 2 {
 		t.Errorf("%d epoch frames, want 2", epochs)
+	}
+	// Every epoch's weights were kept, and Figure 4 draws from them.
+	if files, _, err := experiment.SnapshotFiles(paused.Snapshots()); err != nil || len(files) != 2 {
+		t.Fatalf("snapshots %v: %v", files, err)
+	}
+	if layers := paused.EvolutionLayers(); strings.Join(layers, " ") != "c1 c3 c5" {
+		t.Errorf("evolution layers %v", layers)
+	}
+	b, err := m.Evolution(context.Background(), paused, "c3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := png.Decode(bytes.NewReader(b)); err != nil || img.Bounds().Dy() < 8*20 {
+		t.Errorf("evolution figure: %v", err)
+	}
+	if _, err := m.Evolution(context.Background(), paused, "f6"); err == nil {
+		t.Error("the feature evolution of a vector layer, which has no maps to project")
 	}
 }
 
