@@ -129,20 +129,9 @@ func EvolutionFigure(caption string, epochs []int, channels []int, patches [][]P
 		for j, p := range patches[i] {
 			at := image.Pt(8+labelW+j*colW, y)
 			right := at.Add(image.Pt(cell+8, 0))
-			proj, _, err := viz.Signed(p.Projection)
-			if err != nil {
+			if err := p.draw(img, at, right, cell, zoom); err != nil {
 				return nil, err
 			}
-			pix, err := viz.Pixels(p.Pixels)
-			if err != nil {
-				return nil, err
-			}
-			viz.Fill(img, image.Rectangle{at, at.Add(image.Pt(cell-2, cell-2))}, viz.Mid)
-			viz.Fill(img, image.Rectangle{right, right.Add(image.Pt(cell-2, cell-2))}, viz.Mid)
-			// Where the field reaches past the input, the cell stays grey.
-			off := p.Box.Min.Sub(p.Field.Min).Mul(zoom)
-			viz.Paste(img, viz.Upscale(proj, zoom), at.Add(off))
-			viz.Paste(img, viz.Upscale(pix, zoom), right.Add(off))
 		}
 	}
 	return img, nil

@@ -122,24 +122,32 @@ func TopKFigure(caption string, channels []int, patches [][]Patch) (*image.RGBA,
 				viz.Fill(img, image.Rectangle{right, right.Add(image.Pt(cell-2, cell-2))}, viz.Mid)
 				continue
 			}
-			p := patches[b][i]
-			proj, _, err := viz.Signed(p.Projection)
-			if err != nil {
+			if err := patches[b][i].draw(img, at, right, cell, zoom); err != nil {
 				return nil, err
 			}
-			pix, err := viz.Pixels(p.Pixels)
-			if err != nil {
-				return nil, err
-			}
-			viz.Fill(img, image.Rectangle{at, at.Add(image.Pt(cell-2, cell-2))}, viz.Mid)
-			viz.Fill(img, image.Rectangle{right, right.Add(image.Pt(cell-2, cell-2))}, viz.Mid)
-			// Where the field reaches past the input, the cell stays grey.
-			off := p.Box.Min.Sub(p.Field.Min).Mul(zoom)
-			viz.Paste(img, viz.Upscale(proj, zoom), at.Add(off))
-			viz.Paste(img, viz.Upscale(pix, zoom), right.Add(off))
 		}
 	}
 	return img, nil
+}
+
+// draw puts the patch's projection in the cell at proj and its pixels in
+// the cell at pix, each cell side-2 pixels of Mid, enlarged zoom times;
+// where the receptive field reaches past the input, the cell stays grey.
+func (p Patch) draw(img *image.RGBA, proj, pix image.Point, side, zoom int) error {
+	pr, _, err := viz.Signed(p.Projection)
+	if err != nil {
+		return err
+	}
+	px, err := viz.Pixels(p.Pixels)
+	if err != nil {
+		return err
+	}
+	viz.Fill(img, image.Rectangle{proj, proj.Add(image.Pt(side-2, side-2))}, viz.Mid)
+	viz.Fill(img, image.Rectangle{pix, pix.Add(image.Pt(side-2, side-2))}, viz.Mid)
+	off := p.Box.Min.Sub(p.Field.Min).Mul(zoom)
+	viz.Paste(img, viz.Upscale(pr, zoom), proj.Add(off))
+	viz.Paste(img, viz.Upscale(px, zoom), pix.Add(off))
+	return nil
 }
 
 // SetPixels is image i of s as a person sees it, (1,C,H,W) in [0,1].

@@ -12,6 +12,7 @@ import (
 	"image/color"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -153,7 +154,7 @@ func correspondenceOfClass(ctx context.Context, stdout io.Writer, name, weights 
 	if err != nil {
 		return err
 	}
-	if !equalInts(set.Shape(), m.Input) {
+	if !slices.Equal(set.Shape(), m.Input) {
 		return fmt.Errorf("%s's images are %v, %s takes %v", dataset, set.Shape(), m.Name, m.Input)
 	}
 	set.Mean, set.Std = mc.Pre.Mean, mc.Pre.Std

@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
-	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -68,7 +68,7 @@ func evolution(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !equalInts(set.Shape(), first.Input) {
+	if !slices.Equal(set.Shape(), first.Input) {
 		return fmt.Errorf("%s's images are %v, %s takes %v", *dataset, set.Shape(), first.Name, first.Input)
 	}
 	set.Mean, set.Std = fc.Pre.Mean, fc.Pre.Std
@@ -100,11 +100,7 @@ func evolution(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := viz.PNG(img)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	if err := writePNG(*out, img); err != nil {
 		return err
 	}
 	if !*asJSON {

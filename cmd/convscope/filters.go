@@ -6,11 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
-	"github.com/convscope/convscope/viz"
 )
 
 // filtersCmd is Zeiler & Fergus' Figure 6 from the command line: a
@@ -49,7 +48,7 @@ func filtersCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if !equalInts(set.Shape(), m.Input) {
+		if !slices.Equal(set.Shape(), m.Input) {
 			return fmt.Errorf("%s's images are %v, %s takes %v", *dataset, set.Shape(), m.Name, m.Input)
 		}
 		set.Mean, set.Std = mc.Pre.Mean, mc.Pre.Std
@@ -82,11 +81,7 @@ func filtersCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := viz.PNG(img)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	if err := writePNG(*out, img); err != nil {
 		return err
 	}
 	if !*asJSON {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/nn"
+	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -67,4 +68,13 @@ func loadInput(m *zoo.Model, c card.Card, imagePath, tensorPath string) (*nn.Ten
 		return x, nil
 	}
 	return nil, fmt.Errorf("-image FILE or -tensor FILE.safetensors is required")
+}
+
+// writePNG writes img to path as PNG.
+func writePNG(path string, img image.Image) error {
+	b, err := viz.PNG(img)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }

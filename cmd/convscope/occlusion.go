@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 
 	"github.com/convscope/convscope/experiment"
-	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -96,11 +95,7 @@ func occlusion(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := viz.PNG(img)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	if err := writePNG(*out, img); err != nil {
 		return err
 	}
 	if !*asJSON {

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
-	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -62,7 +62,7 @@ func topk(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if !equalInts(set.Shape(), m.Input) {
+	if !slices.Equal(set.Shape(), m.Input) {
 		return fmt.Errorf("%s's images are %v, %s takes %v", *dataset, set.Shape(), m.Name, m.Input)
 	}
 	set.Mean, set.Std = mc.Pre.Mean, mc.Pre.Std
@@ -127,11 +127,7 @@ func topk(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	b, err := viz.PNG(img)
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	if err := writePNG(*out, img); err != nil {
 		return err
 	}
 	if !*asJSON {
@@ -161,16 +157,4 @@ func pickChannels(list string, n int) ([]int, error) {
 		return nil, fmt.Errorf("-channels: %d channels; a figure holds at most 64", len(out))
 	}
 	return out, nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
