@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/train"
 	"github.com/convscope/convscope/train/recipe"
@@ -43,6 +45,7 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	resume := fs.Bool("resume", false, "continue the run saved in the state file")
 	snapDir := fs.String("snapshots", "", "keep the weights after each of -snapshot-epochs as DIR/epoch-NNN.safetensors (convscope evolution draws them)")
 	snapEpochs := fs.String("snapshot-epochs", "", "with -snapshots: the epochs to keep, comma-separated, e.g. 1,2,5,10,15 (default: every epoch)")
+	initFrom := fs.String("init", "", "start from this checkpoint's weights (a fine-tune): same architecture, input and classes")
 	metrics := fs.String("metrics", "", "write per-epoch metrics to PREFIX.jsonl and PREFIX.csv (default: OUT without .safetensors)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -72,12 +75,24 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rec := recipe.Recipe{Model: *name, Data: *dataset, Input: *folderInput, Val: *valFraction, Epochs: *epochs, Batch: *batch,
 		Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Warmup: *warmup, Momentum: *momentum, Nesterov: *nesterov,
-		WeightDecay: *wd, LabelSmoothing: *smoothing, Clip: *clip, Augment: *augment, Seed: *seed, Limit: *limit}
+		WeightDecay: *wd, LabelSmoothing: *smoothing, Clip: *clip, Augment: *augment, Seed: *seed, Limit: *limit, FromFile: *initFrom}
 	p, err := rec.Prepare(*dataDir)
 	if err != nil {
 		return err
 	}
 	m, testSet, meta := p.Model, p.Test, p.Meta
+	if *initFrom != "" {
+		src, _, err := card.Load("", *initFrom, 0)
+		if err != nil {
+			return err
+		}
+		if src.Name != m.Name || !slices.Equal(src.Input, m.Input) || src.Classes != m.Classes {
+			return fmt.Errorf("-init %s is %s on %v with %d classes; the run trains %s on %v with %d", *initFrom, src.Name, src.Input, src.Classes, m.Name, m.Input, m.Classes)
+		}
+		if err := m.Net.Load(src.Net.State()); err != nil {
+			return err
+		}
+	}
 	meta["command"] = runCommand(args)
 	log, err := newMetricsLog(*metrics, p.Classes, *resume)
 	if err != nil {

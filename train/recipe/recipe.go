@@ -48,6 +48,10 @@ type Recipe struct {
 	// explorer's menu); empty starts from the seed's initialisation.
 	// Prepare does not read it: the caller loads those weights.
 	From string `json:"from,omitempty"`
+	// FromFile is the checkpoint file those weights are read from, for
+	// the command line (`convscope train -init FILE`); empty when From is
+	// empty or its weights are not a file the command line can read.
+	FromFile string `json:"from_file,omitempty"`
 }
 
 // Default is the recipe convscope's embedded checkpoints of model
@@ -196,6 +200,9 @@ func (r Recipe) Command(out string) string {
 	}
 	if r.Input != "" {
 		args = append(args, "-input "+r.Input)
+	}
+	if r.FromFile != "" {
+		args = append(args, "-init "+r.FromFile)
 	}
 	return strings.Join(append(args, "-out "+out), " ")
 }

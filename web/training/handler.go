@@ -214,8 +214,13 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	if err == nil && !slices.Contains(h.datasets(), rec.Data) {
 		err = fmt.Errorf("dataset %q is not on this server (it finds %s)", rec.Data, strings.Join(h.datasets(), ", "))
 	}
-	if err == nil && rec.From != "" && !slices.ContainsFunc(h.starts(), func(e catalog.Entry) bool { return e.Name == rec.From && e.Model == rec.Model }) {
-		err = fmt.Errorf("no trained %s called %q to start from", rec.Model, rec.From)
+	if err == nil && rec.From != "" {
+		i := slices.IndexFunc(h.starts(), func(e catalog.Entry) bool { return e.Name == rec.From && e.Model == rec.Model })
+		if i < 0 {
+			err = fmt.Errorf("no trained %s called %q to start from", rec.Model, rec.From)
+		} else {
+			rec.FromFile = sourceFile(h.starts()[i])
+		}
 	}
 	var run *Run
 	if err == nil {
@@ -330,4 +335,16 @@ func (h *Handler) evolution(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/png")
 	_, _ = w.Write(png)
+}
+
+// sourceFile is the file an entry's weights come from, as the command
+// line names it: an embedded checkpoint's path in the repository, a
+// file's name; "" for weights that are not a file.
+func sourceFile(e catalog.Entry) string {
+	for _, prefix := range []string{"embedded ", "file "} {
+		if path, ok := strings.CutPrefix(e.Source, prefix); ok {
+			return path
+		}
+	}
+	return ""
 }

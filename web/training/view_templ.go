@@ -25,10 +25,10 @@ func defaults(r recipe.Recipe) string {
 // fromNote says which weights a fine-tune started from (the command line
 // starts from the seed's).
 func fromNote(r *Run) string {
-	if r.Recipe.From == "" {
+	if r.Recipe.From == "" || r.Recipe.FromFile != "" {
 		return ""
 	}
-	return " (this run started from " + r.Recipe.From + "'s weights)"
+	return " (this run started from " + r.Recipe.From + "'s weights, which are not a file the command line reads)"
 }
 
 // num prints a number as a form field holds it.
