@@ -42,6 +42,7 @@ func New(runs *Manager, dataDir string, stop <-chan struct{}) *Handler {
 // Routes mounts the room.
 func (h *Handler) Routes() chi.Router {
 	r := chi.NewRouter()
+	r.Use(sameOrigin)
 	// GET / is the page: the recipe form, the runs, the watched run.
 	r.Get("/", h.page)
 	// POST /runs starts a run from the form and shows it.
@@ -347,4 +348,22 @@ func sourceFile(e catalog.Entry) string {
 		}
 	}
 	return ""
+}
+
+// sameOrigin refuses a POST sent by a page of another site (its Origin
+// names another host): a form elsewhere must not start or stop training
+// runs on this server through a visitor's browser.
+func sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			if o := r.Header.Get("Origin"); o != "" {
+				u, err := url.Parse(o)
+				if err != nil || u.Host != r.Host {
+					http.Error(w, "a page of another site may not control training runs here", http.StatusForbidden)
+					return
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -70,3 +70,35 @@ func TestDatasetsAndRefusals(t *testing.T) {
 		t.Errorf("%d runs started from bad forms", len(m.Runs()))
 	}
 }
+
+// A form on another site cannot start a run through a visitor's browser:
+// a POST whose Origin is another host is refused; the page's own (same
+// host, or no Origin) passes.
+func TestOtherSitesCannotStartRuns(t *testing.T) {
+	m, err := NewManager(t.TempDir(), "", &added{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	srv := httptest.NewServer(New(m, "", nil).Routes())
+	defer srv.Close()
+	for _, c := range []struct {
+		origin string
+		code   int
+	}{{"http://evil.example", http.StatusForbidden}, {srv.URL, http.StatusSeeOther}, {"", http.StatusSeeOther}} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/runs", strings.NewReader("model=lenet5&data=nowhere"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != c.code {
+			t.Errorf("Origin %q: %d, want %d", c.origin, res.StatusCode, c.code)
+		}
+	}
+}
