@@ -350,20 +350,35 @@ func sourceFile(e catalog.Entry) string {
 	return ""
 }
 
-// sameOrigin refuses a POST sent by a page of another site (its Origin
-// names another host): a form elsewhere must not start or stop training
-// runs on this server through a visitor's browser.
+// sameOrigin refuses a POST sent by a page of another site: a form
+// elsewhere must not start or stop training runs on this server through a
+// visitor's browser. Browsers say where a request comes from in
+// Sec-Fetch-Site; without it, an Origin naming another host is refused
+// (the page's own POSTs carry "null" under its no-referrer policy).
 func sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost {
-			if o := r.Header.Get("Origin"); o != "" {
-				u, err := url.Parse(o)
-				if err != nil || u.Host != r.Host {
-					http.Error(w, "a page of another site may not control training runs here", http.StatusForbidden)
-					return
-				}
-			}
+		if r.Method == http.MethodPost && !fromHere(r) {
+			http.Error(w, "a page of another site may not control training runs here", http.StatusForbidden)
+			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// fromHere reports whether r comes from this site's own pages (or from no
+// page: a command-line client).
+func fromHere(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default: // same-site, cross-site
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
 }

@@ -83,13 +83,23 @@ func TestOtherSitesCannotStartRuns(t *testing.T) {
 	srv := httptest.NewServer(New(m, "", nil).Routes())
 	defer srv.Close()
 	for _, c := range []struct {
-		origin string
-		code   int
-	}{{"http://evil.example", http.StatusForbidden}, {srv.URL, http.StatusSeeOther}, {"", http.StatusSeeOther}} {
+		origin, site string
+		code         int
+	}{
+		{"http://evil.example", "", http.StatusForbidden},
+		{"null", "cross-site", http.StatusForbidden},
+		{"http://evil.example", "same-site", http.StatusForbidden},
+		{srv.URL, "", http.StatusSeeOther},
+		{"null", "same-origin", http.StatusSeeOther},
+		{"", "", http.StatusSeeOther},
+	} {
 		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/runs", strings.NewReader("model=lenet5&data=nowhere"))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		if c.origin != "" {
 			req.Header.Set("Origin", c.origin)
+		}
+		if c.site != "" {
+			req.Header.Set("Sec-Fetch-Site", c.site)
 		}
 		client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 		res, err := client.Do(req)
@@ -98,7 +108,7 @@ func TestOtherSitesCannotStartRuns(t *testing.T) {
 		}
 		res.Body.Close()
 		if res.StatusCode != c.code {
-			t.Errorf("Origin %q: %d, want %d", c.origin, res.StatusCode, c.code)
+			t.Errorf("Origin %q, Sec-Fetch-Site %q: %d, want %d", c.origin, c.site, res.StatusCode, c.code)
 		}
 	}
 }
