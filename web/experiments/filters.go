@@ -150,6 +150,7 @@ type prefix struct {
 	n int
 }
 
+// Len is the prefix's length.
 func (p prefix) Len() int { return p.n }
 
 // filterState names a filter's state in the table.
