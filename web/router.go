@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self';
 // NewRouter mounts every room and the static files.
 func NewRouter(d Deps) *Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders)
+	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders, sameOrigin)
 	if hosts := allowedHosts(d.AllowedHosts); hosts != nil {
 		r.Use(checkHost(hosts))
 	}
@@ -209,4 +210,37 @@ func clip(s string, n int) string {
 		cut--
 	}
 	return s[:cut] + "…"
+}
+
+// sameOrigin refuses a POST sent by a page of another site: a form
+// elsewhere must not upload pictures or models, start scans or start and
+// stop training runs on this server through a visitor's browser. Browsers say where a request comes from in
+// Sec-Fetch-Site; without it, an Origin naming another host is refused
+// (the page's own POSTs carry "null" under its no-referrer policy).
+func sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && !fromHere(r) {
+			http.Error(w, "a page of another site may not send this server requests that change it", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// fromHere reports whether r comes from this site's own pages (or from no
+// page: a command-line client).
+func fromHere(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "same-origin", "none":
+		return true
+	case "":
+	default: // same-site, cross-site
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
 }

@@ -564,3 +564,35 @@ func TestOwnModelThroughTheRouter(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A page of another site cannot make a visitor's browser change this
+// server: its POSTs (an upload here) are refused, by Sec-Fetch-Site where
+// the browser sends it and by Origin otherwise; the site's own pages and
+// clients that are no page pass.
+func TestOtherSitesCannotPost(t *testing.T) {
+	h, _ := newRouterWith(t, nil)
+	for _, c := range []struct {
+		origin, site string
+		refused      bool
+	}{
+		{"http://evil.example", "", true},
+		{"null", "cross-site", true},
+		{"http://evil.example", "same-site", true},
+		{"http://example.com", "", false}, // httptest's host
+		{"null", "same-origin", false},
+		{"", "", false},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "/upload", strings.NewReader("not a picture"))
+		if c.origin != "" {
+			req.Header.Set("Origin", c.origin)
+		}
+		if c.site != "" {
+			req.Header.Set("Sec-Fetch-Site", c.site)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if refused := rec.Code == http.StatusForbidden; refused != c.refused {
+			t.Errorf("Origin %q, Sec-Fetch-Site %q: %d", c.origin, c.site, rec.Code)
+		}
+	}
+}

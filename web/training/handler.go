@@ -42,7 +42,6 @@ func New(runs *Manager, dataDir string, stop <-chan struct{}) *Handler {
 // Routes mounts the room.
 func (h *Handler) Routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(sameOrigin)
 	// GET / is the page: the recipe form, the runs, the watched run.
 	r.Get("/", h.page)
 	// POST /runs starts a run from the form and shows it.
@@ -348,37 +347,4 @@ func sourceFile(e catalog.Entry) string {
 		}
 	}
 	return ""
-}
-
-// sameOrigin refuses a POST sent by a page of another site: a form
-// elsewhere must not start or stop training runs on this server through a
-// visitor's browser. Browsers say where a request comes from in
-// Sec-Fetch-Site; without it, an Origin naming another host is refused
-// (the page's own POSTs carry "null" under its no-referrer policy).
-func sameOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodPost && !fromHere(r) {
-			http.Error(w, "a page of another site may not control training runs here", http.StatusForbidden)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// fromHere reports whether r comes from this site's own pages (or from no
-// page: a command-line client).
-func fromHere(r *http.Request) bool {
-	switch r.Header.Get("Sec-Fetch-Site") {
-	case "same-origin", "none":
-		return true
-	case "":
-	default: // same-site, cross-site
-		return false
-	}
-	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }
