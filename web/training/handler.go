@@ -50,6 +50,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Post("/runs/{id}/{action}", h.control)
 	// GET /runs/{id}/events streams a run's frames (server-sent events).
 	r.Get("/runs/{id}/events", h.events)
+	// GET /compare?a=RUN&b=RUN puts two runs side by side.
+	r.Get("/compare", h.compare)
 	// GET /runs/{id}/evolution.png?layer=L draws Figure 4 from its snapshots.
 	r.Get("/runs/{id}/evolution.png", h.evolution)
 	return r

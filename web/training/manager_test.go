@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,6 +183,26 @@ func TestPauseResumeIsTheSameRun(t *testing.T) {
 	}
 	if _, err := m.Evolution(context.Background(), paused, "f6"); err == nil {
 		t.Error("the feature evolution of a vector layer, which has no maps to project")
+	}
+	// The two runs side by side: both rows with the accuracy each reached,
+	// a chart of test accuracy and one of loss, a line per run, and the
+	// filters compared.
+	srv := httptest.NewServer(New(m, "", nil).Routes())
+	defer srv.Close()
+	res, err := http.Get(srv.URL + "/compare?a=" + plain.ID + "&b=" + paused.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	page := string(body)
+	acc, _, n := paused.Summary()
+	if strings.Count(page, `data-testid="compare-row"`) != 2 || strings.Count(page, "<svg") != 2 || n != 2 ||
+		!strings.Contains(page, fmt.Sprintf("%.4f", acc)) || !strings.Contains(page, `data-testid="compare-filters"`) {
+		t.Errorf("the comparison page lacks its rows, charts or filters link")
+	}
+	if strings.Count(page, "<path") < 4 {
+		t.Errorf("%d lines drawn, want a line per run on both charts", strings.Count(page, "<path"))
 	}
 }
 

@@ -1,0 +1,96 @@
+package training
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+
+	"github.com/convscope/convscope/viz"
+)
+
+// CompareView is two runs side by side: their recipes, their test
+// accuracy and training loss per epoch on one chart each, their speed,
+// and their first layers' filters (the experiments' filters page, once
+// both have kept weights).
+type CompareView struct {
+	A, B    *Run
+	Charts  [][]byte // SVG: test accuracy, training loss
+	Problem string
+}
+
+// epochs is a run's epoch frames, a copy.
+func (r *Run) epochFrames() []Frame {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Frame(nil), r.epochs...)
+}
+
+// Summary is a run's figures for the comparison: its last test accuracy,
+// its mean training speed and the epochs done.
+func (r *Run) Summary() (accuracy, imagesPerSec float64, epochs int) {
+	es := r.epochFrames()
+	for _, e := range es {
+		imagesPerSec += e.ImagesPerSec / float64(len(es))
+	}
+	if len(es) > 0 {
+		accuracy = es[len(es)-1].TestAccuracy
+	}
+	return accuracy, imagesPerSec, len(es)
+}
+
+func (h *Handler) compare(w http.ResponseWriter, r *http.Request) {
+	var v CompareView
+	a, okA := h.runs.Run(r.URL.Query().Get("a"))
+	b, okB := h.runs.Run(r.URL.Query().Get("b"))
+	switch {
+	case !okA || !okB:
+		v.Problem = "name two runs to compare: /train/compare?a=RUN&b=RUN"
+	default:
+		v.A, v.B = a, b
+		var err error
+		if v.Charts, err = compareCharts(a, b); err != nil {
+			v.Problem = err.Error()
+		}
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = ComparePage(v).Render(r.Context(), w)
+}
+
+// compareCharts draws both runs' test accuracy and training loss per
+// epoch (a run with fewer epochs has gaps).
+func compareCharts(a, b *Run) ([][]byte, error) {
+	ea, eb := a.epochFrames(), b.epochFrames()
+	n := max(len(ea), len(eb), 1)
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i + 1)
+	}
+	series := func(r *Run, es []Frame, pick func(Frame) float64) viz.Series {
+		y := make([]float64, n)
+		for i := range y {
+			y[i] = math.NaN()
+		}
+		for _, e := range es {
+			if e.Epoch >= 1 && e.Epoch <= n {
+				y[e.Epoch-1] = pick(e)
+			}
+		}
+		return viz.Series{Name: fmt.Sprintf("%s (%s)", r.ID, r.Recipe.Model), Y: y}
+	}
+	var out [][]byte
+	for _, c := range []struct {
+		title, label string
+		pick         func(Frame) float64
+	}{
+		{"Test accuracy after each epoch", "test accuracy", func(f Frame) float64 { return f.TestAccuracy }},
+		{"Training loss over each epoch", "loss", func(f Frame) float64 { return f.Loss }},
+	} {
+		svg, err := viz.LineChart(viz.Chart{Title: c.title, XLabel: "epoch", YLabel: c.label, X: x,
+			Series: []viz.Series{series(a, ea, c.pick), series(b, eb, c.pick)}})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, svg)
+	}
+	return out, nil
+}
