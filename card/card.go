@@ -10,6 +10,7 @@ package card
 import (
 	"fmt"
 	"image"
+	"strings"
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/nn"
@@ -103,6 +104,19 @@ func (c Card) Pixels(img image.Image) *nn.Tensor {
 // Normalize is the model's input for pixels from Pixels.
 func (c Card) Normalize(pixels *nn.Tensor) *nn.Tensor {
 	return data.Standardize(pixels, c.Pre.Mean, c.Pre.Std)
+}
+
+// WeightsFile is the file the card's weights come from, as the command
+// line names it: an embedded checkpoint's path in the repository, a file
+// read at start; "" for weights that are no file (a random
+// initialisation, a visitor's upload).
+func (c Card) WeightsFile() string {
+	for _, prefix := range []string{"embedded ", "file "} {
+		if path, ok := strings.CutPrefix(c.Source, prefix); ok {
+			return path
+		}
+	}
+	return ""
 }
 
 // Denormalize is the picture a model input x (N,C,H,W) shows, its first

@@ -340,6 +340,15 @@ func euclideanNorm(a []float32) float64 {
 	return math.Sqrt(s)
 }
 
+// AxisLabel names a sweep's x axis for a kind of transform.
+func AxisLabel(kind string) string {
+	return map[string]string{
+		Translate: "horizontal shift (fraction of the width)",
+		Scale:     "scale factor",
+		Rotate:    "rotation (degrees)",
+	}[kind]
+}
+
 // DefaultLayers are the layers Figures 5 and 8 measure when none are
 // named: the first convolution-like top-level layer and the top-level
 // layer before the output (the last hidden one), the paper's layers 1

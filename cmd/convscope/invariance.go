@@ -211,13 +211,6 @@ func experimentLayers(m *zoo.Model, list string) ([]string, error) {
 // unsafeLayerChars matches what a layer name may not keep in a file name.
 var unsafeLayerChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// invarianceAxis is the x axis's label for a kind.
-var invarianceAxis = map[string]string{
-	experiment.Translate: "horizontal shift (fraction of the width)",
-	experiment.Scale:     "scale factor",
-	experiment.Rotate:    "rotation (degrees)",
-}
-
 // writeInvarianceCharts writes Figure 5's charts into dir: each layer's
 // distance, then the true class's probability, one series per picture.
 func writeInvarianceCharts(dir, kind string, layers []string, rs []invarianceImage, stdout io.Writer, say bool) error {
@@ -248,14 +241,14 @@ func writeInvarianceCharts(dir, kind string, layers []string, rs []invarianceIma
 	x := rs[0].Amounts
 	for l, name := range layers {
 		c := viz.Chart{Title: fmt.Sprintf("%s: distance from the untransformed picture (%s)", name, kind),
-			XLabel: invarianceAxis[kind], YLabel: "Euclidean distance", X: x,
+			XLabel: experiment.AxisLabel(kind), YLabel: "Euclidean distance", X: x,
 			Series: series(func(r invarianceImage) []float64 { return r.Layers[l].Distance })}
 		if err := write(fmt.Sprintf("invariance-%s-%s.svg", kind, unsafeLayerChars.ReplaceAllString(name, "_")), c); err != nil {
 			return err
 		}
 	}
 	c := viz.Chart{Title: fmt.Sprintf("Probability of the true class (%s)", kind),
-		XLabel: invarianceAxis[kind], YLabel: "probability", X: x,
+		XLabel: experiment.AxisLabel(kind), YLabel: "probability", X: x,
 		Series: series(func(r invarianceImage) []float64 { return r.Probability })}
 	return write(fmt.Sprintf("invariance-%s-probability.svg", kind), c)
 }

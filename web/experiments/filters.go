@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/train"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
 )
@@ -94,7 +95,7 @@ func (h *Handler) filters(ctx context.Context, model, layer string) (*experiment
 	}
 	var sample experiment.Images
 	if set, err := h.sets.Open(m.Entry, false); err == nil {
-		sample = firstImages(set, filterSample)
+		sample = train.Subset(set, filterSample)
 	}
 	select {
 	case h.draws <- struct{}{}:
@@ -136,22 +137,6 @@ func (h *Handler) filtersFigure(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "image/png")
 	_, _ = w.Write(png)
 }
-
-// firstImages is the first n images of set (all when it has fewer).
-func firstImages(set experiment.Images, n int) experiment.Images {
-	if set.Len() <= n {
-		return set
-	}
-	return prefix{set, n}
-}
-
-type prefix struct {
-	experiment.Images
-	n int
-}
-
-// Len is the prefix's length.
-func (p prefix) Len() int { return p.n }
 
 // filterState names a filter's state in the table.
 func filterState(dead, faint bool) string {

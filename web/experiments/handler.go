@@ -93,6 +93,17 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 	_ = Index().Render(r.Context(), w)
 }
 
+// withGallery lists the models that have sample pictures to run.
+func (h *Handler) withGallery() []catalog.Entry {
+	var out []catalog.Entry
+	for _, e := range h.models.Entries() {
+		if len(h.gallery.List(catalog.GalleryFor(e), e.Classes)) > 0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // entry is the catalog entry called name.
 func (h *Handler) entry(name string) (catalog.Entry, error) {
 	for _, e := range h.models.Entries() {
@@ -110,10 +121,8 @@ var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 // checkpoint's path (an embedded one's in the repository), or the zoo
 // model and the seed of its random initialisation.
 func weightsFlags(e catalog.Entry) string {
-	for _, prefix := range []string{"embedded ", "file "} {
-		if path, ok := strings.CutPrefix(e.Source, prefix); ok {
-			return "-weights " + shellWord(path)
-		}
+	if path := e.WeightsFile(); path != "" {
+		return "-weights " + shellWord(path)
 	}
 	var seed uint64
 	fmt.Sscanf(e.Source, "random initialisation, seed %d", &seed)

@@ -46,13 +46,6 @@ type InvarianceView struct {
 	Command string
 }
 
-// invarianceAxis is the x axis's label for a kind.
-var invarianceAxis = map[string]string{
-	experiment.Translate: "horizontal shift (fraction of the width)",
-	experiment.Scale:     "scale factor",
-	experiment.Rotate:    "rotation (degrees)",
-}
-
 // invarianceChart is one of the page's charts as an SVG file.
 func (h *Handler) invarianceChart(w http.ResponseWriter, r *http.Request) {
 	v := h.invariance(r.Context(), r)
@@ -87,11 +80,7 @@ func (h *Handler) invariancePage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) invariance(ctx context.Context, r *http.Request) InvarianceView {
 	q := r.URL.Query()
 	v := InvarianceView{Kind: q.Get("kind")}
-	for _, e := range h.models.Entries() {
-		if len(h.gallery.List(catalog.GalleryFor(e), e.Classes)) > 0 {
-			v.Models = append(v.Models, e)
-		}
-	}
+	v.Models = h.withGallery()
 	if experiment.CheckKind(v.Kind) != nil {
 		v.Kind = experiment.Translate
 	}
@@ -184,14 +173,14 @@ func (h *Handler) invarianceCharts(ctx context.Context, m *catalog.Model, v Inva
 	var charts [][]byte
 	for l, name := range v.Measured {
 		svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s of %s (%s): distance from the untransformed picture", name, m.Name, m.Source),
-			XLabel: invarianceAxis[v.Kind], YLabel: "Euclidean distance", X: x,
+			XLabel: experiment.AxisLabel(v.Kind), YLabel: "Euclidean distance", X: x,
 			Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Layers[l].Distance })})
 		if err != nil {
 			return nil, err
 		}
 		charts = append(charts, svg)
 	}
-	svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s (%s): probability of the true class", m.Name, m.Source), XLabel: invarianceAxis[v.Kind], YLabel: "probability", X: x,
+	svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s (%s): probability of the true class", m.Name, m.Source), XLabel: experiment.AxisLabel(v.Kind), YLabel: "probability", X: x,
 		Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Probability })})
 	if err != nil {
 		return nil, err

@@ -59,11 +59,7 @@ func (h *Handler) occlusionPage(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) occlusionView(r *http.Request) (OcclusionView, *catalog.Model) {
 	q := r.URL.Query()
 	v := OcclusionView{}
-	for _, e := range h.models.Entries() {
-		if len(h.gallery.List(catalog.GalleryFor(e), e.Classes)) > 0 {
-			v.Models = append(v.Models, e)
-		}
-	}
+	v.Models = h.withGallery()
 	if len(v.Models) == 0 {
 		v.Problem = "No model here has sample pictures."
 		return v, nil

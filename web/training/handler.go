@@ -221,7 +221,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 		if i < 0 {
 			err = fmt.Errorf("no trained %s called %q to start from", rec.Model, rec.From)
 		} else {
-			rec.FromFile = sourceFile(h.starts()[i])
+			rec.FromFile = h.starts()[i].WeightsFile()
 		}
 	}
 	var run *Run
@@ -337,16 +337,4 @@ func (h *Handler) evolution(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "image/png")
 	_, _ = w.Write(png)
-}
-
-// sourceFile is the file an entry's weights come from, as the command
-// line names it: an embedded checkpoint's path in the repository, a
-// file's name; "" for weights that are not a file.
-func sourceFile(e catalog.Entry) string {
-	for _, prefix := range []string{"embedded ", "file "} {
-		if path, ok := strings.CutPrefix(e.Source, prefix); ok {
-			return path
-		}
-	}
-	return ""
 }
