@@ -24,6 +24,9 @@ type Card struct {
 	Name string
 	// Model is the zoo architecture ("lenet5").
 	Model string
+	// Variant lists the changes the weights' architecture makes to Model
+	// (zoo.ParseVariant: "no-shortcut"); "" for none.
+	Variant string
 	// Input is the per-sample input shape (C,H,W).
 	Input []int
 	// Dataset names the data the weights were trained on ("fashion-mnist"),
@@ -200,7 +203,7 @@ func Untrained(model string, seed uint64) (Card, error) {
 // torchvision's ImageNet transform when its input is 3x224x224. source
 // names the file.
 func OfCheckpoint(name string, m *zoo.Model, meta map[string]string, source string) (Card, error) {
-	c := Card{Name: name, Model: m.Name, Input: append([]int(nil), m.Input...), Dataset: meta[zoo.MetaDataset],
+	c := Card{Name: name, Model: m.Name, Variant: m.Variant, Input: append([]int(nil), m.Input...), Dataset: meta[zoo.MetaDataset],
 		Trained: true, Source: source}
 	if c.Dataset == "" && m.Classes == 1000 {
 		c.Dataset = "imagenet"

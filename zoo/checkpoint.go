@@ -48,6 +48,10 @@ func checkpointMeta(m *Model, extra map[string]string) map[string]string {
 	meta[MetaModel] = m.Name
 	meta[MetaInput] = shapeString(m.Input)
 	meta[MetaClasses] = strconv.Itoa(m.Classes)
+	delete(meta, MetaVariant)
+	if m.Variant != "" {
+		meta[MetaVariant] = m.Variant
+	}
 	return meta
 }
 
@@ -87,7 +91,7 @@ func DecodeCheckpoint(b []byte, name string) (*Model, map[string]string, error) 
 	if classes > MaxClasses {
 		return nil, nil, fmt.Errorf("checkpoint metadata: %d classes, want 1 to %d", classes, MaxClasses)
 	}
-	m, err := Build(stored, input, classes, 0)
+	m, err := BuildVariant(stored, meta[MetaVariant], input, classes, 0)
 	if err != nil {
 		return nil, nil, err
 	}

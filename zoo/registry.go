@@ -17,8 +17,20 @@ type Model struct {
 	Input []int
 	// Classes is the number of outputs.
 	Classes int
+	// Variant lists the changes made to the registered architecture, in
+	// canonical form (FormatVariant); "" for none.
+	Variant string
 	// Net holds the layers and their weights.
 	Net *nn.Sequential
+}
+
+// Label is the model's name with its variant, if any: "resnet20" or
+// "resnet20 [no-shortcut]".
+func (m *Model) Label() string {
+	if m.Variant == "" {
+		return m.Name
+	}
+	return m.Name + " [" + m.Variant + "]"
 }
 
 // Family describes one registered architecture.
@@ -58,6 +70,17 @@ func Lookup(name string) (Family, error) {
 // nil input or classes 0 take the family's defaults. Weights are initialised
 // as PyTorch does, from seed.
 func Build(name string, input []int, classes int, seed uint64) (*Model, error) {
+	return BuildVariant(name, "", input, classes, seed)
+}
+
+// BuildVariant is Build with the architecture changed by variant (see
+// ParseVariant); the changed layers are initialised from seed with the
+// rest, so one variant and seed give the same weights every time.
+func BuildVariant(name, variant string, input []int, classes int, seed uint64) (*Model, error) {
+	changes, err := ParseVariant(variant)
+	if err != nil {
+		return nil, err
+	}
 	f, err := Lookup(name)
 	if err != nil {
 		return nil, err
@@ -75,7 +98,16 @@ func Build(name string, input []int, classes int, seed uint64) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s for input %s: %w", name, nn.ShapeString(input), err)
 	}
-	m := &Model{Name: name, Input: append([]int(nil), input...), Classes: classes, Net: &nn.Sequential{Layers: layers}}
+	if len(changes) > 0 {
+		if layers, err = applyVariant(layers, changes); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if _, err := refitLinear(layers, input); err != nil {
+			return nil, fmt.Errorf("%s [%s] for input %s: %w", name, FormatVariant(changes), nn.ShapeString(input), err)
+		}
+	}
+	m := &Model{Name: name, Input: append([]int(nil), input...), Classes: classes, Variant: FormatVariant(changes),
+		Net: &nn.Sequential{Layers: layers}}
 	if _, err := Summarize(m); err != nil {
 		return nil, err
 	}

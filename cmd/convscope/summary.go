@@ -18,6 +18,7 @@ import (
 func summary(_ context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("summary", flag.ContinueOnError)
 	name := fs.String("model", "lenet5", "model name: "+fmt.Sprint(zoo.Names()))
+	variant := fs.String("variant", "", "change the architecture as `convscope train -variant` does (no-bn, no-shortcut, -LAYER, LAYER=KxK/S[/P], ...)")
 	input := fs.String("input", "", "input shape CxHxW (default: the model's)")
 	classes := fs.Int("classes", 0, "number of classes (default: the model's)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
@@ -36,7 +37,7 @@ func summary(_ context.Context, args []string, stdout io.Writer) error {
 			return err
 		}
 	}
-	m, err := zoo.Build(*name, shape, *classes, 0)
+	m, err := zoo.BuildVariant(*name, *variant, shape, *classes, 0)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	name := fs.String("model", "lenet5", "model name (convscope summary -all lists them)")
+	variant := fs.String("variant", "", "change the architecture, comma-separated: no-bn, no-lrn, no-dropout, no-shortcut, -LAYER (drop it), LAYER=KxK/S[/P] (a convolution's kernel, stride, padding)")
 	dataset := fs.String("data", "fashion-mnist", "dataset: "+strings.Join(data.ImageDatasets(), ", ")+", or folder:DIR (one sub-folder per class)")
 	folderInput := fs.String("input", "3x32x32", "with -data folder:DIR: the CxHxW pictures are resized and centre-cropped to")
 	valFraction := fs.Float64("val", 0.1, "with -data folder:DIR: the fraction held out for testing (stratified, from -seed)")
@@ -73,7 +74,7 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 			keep = append(keep, e)
 		}
 	}
-	rec := recipe.Recipe{Model: *name, Data: *dataset, Input: *folderInput, Val: *valFraction, Epochs: *epochs, Batch: *batch,
+	rec := recipe.Recipe{Model: *name, Variant: *variant, Data: *dataset, Input: *folderInput, Val: *valFraction, Epochs: *epochs, Batch: *batch,
 		Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Warmup: *warmup, Momentum: *momentum, Nesterov: *nesterov,
 		WeightDecay: *wd, LabelSmoothing: *smoothing, Clip: *clip, Augment: *augment, Seed: *seed, Limit: *limit, FromFile: *initFrom}
 	p, err := rec.Prepare(*dataDir)
@@ -86,8 +87,8 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if src.Name != m.Name || !slices.Equal(src.Input, m.Input) || src.Classes != m.Classes {
-			return fmt.Errorf("-init %s is %s on %v with %d classes; the run trains %s on %v with %d", *initFrom, src.Name, src.Input, src.Classes, m.Name, m.Input, m.Classes)
+		if src.Name != m.Name || src.Variant != m.Variant || !slices.Equal(src.Input, m.Input) || src.Classes != m.Classes {
+			return fmt.Errorf("-init %s is %s on %v with %d classes; the run trains %s on %v with %d", *initFrom, src.Label(), src.Input, src.Classes, m.Label(), m.Input, m.Classes)
 		}
 		if err := m.Net.Load(src.Net.State()); err != nil {
 			return err

@@ -15,6 +15,10 @@ if (form) {
     const from = form.querySelector('[name="from"]');
     for (const o of from.options) if (o.value) o.hidden = o.dataset.model !== model.value;
     if (from.selectedOptions[0]?.hidden) from.value = '';
+    // the architecture lab's suggestions are the model's own
+    const list = document.getElementById('train-variants');
+    list.replaceChildren(...JSON.parse(model.selectedOptions[0].dataset.variants).map((v) => new Option(v, v)));
+    for (const name of ['variant', 'variant_b']) set(name, '');
   });
 }
 

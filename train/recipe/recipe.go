@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/train"
@@ -21,6 +22,9 @@ import (
 // can be resumed and repeated bit for bit.
 type Recipe struct {
 	Model string `json:"model"`
+	// Variant changes the architecture (zoo.ParseVariant: "no-shortcut",
+	// "features.0=11x11/4,-features.2"); empty for the model as registered.
+	Variant string `json:"variant,omitempty"`
 	// Data is a dataset name (data.ImageDatasets) or "folder:DIR".
 	Data string `json:"data"`
 	// Input is the CxHxW size folder pictures are resized to ("3x32x32").
@@ -104,6 +108,9 @@ func (r Recipe) Check() error {
 	if _, err := zoo.Lookup(r.Model); err != nil {
 		return fmt.Errorf("recipe: %w", err)
 	}
+	if _, err := zoo.ParseVariant(r.Variant); err != nil {
+		return fmt.Errorf("recipe: %w", err)
+	}
 	return nil
 }
 
@@ -157,7 +164,7 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 			data.Normalize{Mean: pre.Mean, Std: pre.Std},
 		}, r.Seed)
 	}
-	m, err := zoo.Build(r.Model, trainSet.Shape(), len(trainSet.Classes), r.Seed)
+	m, err := zoo.BuildVariant(r.Model, r.Variant, trainSet.Shape(), len(trainSet.Classes), r.Seed)
 	if err != nil {
 		return nil, err
 	}
@@ -179,10 +186,14 @@ func (r Recipe) Config() train.Config {
 // Command is the `convscope train` command line that runs the recipe,
 // writing out.
 func (r Recipe) Command(out string) string {
-	args := []string{"convscope train", "-model " + r.Model, "-data " + r.Data, "-epochs " + strconv.Itoa(r.Epochs),
-		"-batch " + strconv.Itoa(r.Batch), "-opt " + r.Optimizer, "-lr " + strconv.FormatFloat(r.LR, 'g', -1, 64),
-		"-schedule " + r.Schedule, "-momentum " + strconv.FormatFloat(r.Momentum, 'g', -1, 64),
-		"-wd " + strconv.FormatFloat(r.WeightDecay, 'g', -1, 64), "-augment " + r.Augment, "-seed " + strconv.FormatUint(r.Seed, 10)}
+	args := []string{"convscope train", "-model " + r.Model}
+	if changes, err := zoo.ParseVariant(r.Variant); err == nil && len(changes) > 0 {
+		args = append(args, "-variant "+zoo.FormatVariant(changes))
+	}
+	args = append(args, "-data "+r.Data, "-epochs "+strconv.Itoa(r.Epochs),
+		"-batch "+strconv.Itoa(r.Batch), "-opt "+r.Optimizer, "-lr "+strconv.FormatFloat(r.LR, 'g', -1, 64),
+		"-schedule "+r.Schedule, "-momentum "+strconv.FormatFloat(r.Momentum, 'g', -1, 64),
+		"-wd "+strconv.FormatFloat(r.WeightDecay, 'g', -1, 64), "-augment "+r.Augment, "-seed "+strconv.FormatUint(r.Seed, 10))
 	if r.Warmup > 0 {
 		args = append(args, "-warmup "+strconv.Itoa(r.Warmup))
 	}
@@ -241,4 +252,32 @@ func LoadData(name, dir string) (*data.ImageSet, *data.ImageSet, zoo.Preprocess,
 	mean, std := tr.Measure()
 	te.Mean, te.Std = mean, std
 	return tr, te, zoo.Preprocess{Mean: mean, Std: std}, nil
+}
+
+// labPairs are the architecture lab's classic comparisons, per model.
+var labPairs = map[string][]string{
+	// Zeiler & Fergus' Figure 6: AlexNet's 11x11 stride-4 first filters
+	// against ZFNet's 7x7 stride 2 (each without the first pooling, so
+	// that 28x28 inputs keep maps to pool later).
+	"alexnet_small": {"features.0=11x11/4/5,-features.2", "features.0=7x7/2/3,-features.2"},
+}
+
+var variantCache sync.Map // model name -> []string
+
+// Variants suggests changes for model's architecture lab: its classic
+// pairs, then every "no-" change its layers allow (no-bn where it has
+// batch norm, no-shortcut where it has residual blocks, ...). Each one
+// builds at the model's default input.
+func Variants(model string) []string {
+	if v, ok := variantCache.Load(model); ok {
+		return v.([]string)
+	}
+	var out []string
+	for _, v := range append(append([]string(nil), labPairs[model]...), "no-bn", "no-lrn", "no-dropout", "no-shortcut") {
+		if _, err := zoo.BuildVariant(model, v, nil, 0, 0); err == nil {
+			out = append(out, v)
+		}
+	}
+	variantCache.Store(model, out)
+	return out
 }

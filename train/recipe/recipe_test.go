@@ -3,6 +3,7 @@ package recipe
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,5 +93,31 @@ func TestRecipePrepare(t *testing.T) {
 	}
 	if p.Train.Len() != 300 || p.Test.Len() != 10000 || p.Model.Classes != 10 || len(p.Classes) != 10 || p.Meta["dataset"] != "fashion-mnist" {
 		t.Errorf("train %d, test %d, %d classes, meta %v", p.Train.Len(), p.Test.Len(), p.Model.Classes, p.Meta)
+	}
+}
+
+func TestVariantsSuggestWhatTheLayersAllow(t *testing.T) {
+	for model, want := range map[string][]string{
+		"resnet20":      {"no-bn", "no-shortcut"},
+		"vgg_small":     {"no-bn", "no-dropout"},
+		"zfnet_small":   {"no-lrn", "no-dropout"},
+		"alexnet_small": {"features.0=11x11/4/5,-features.2", "features.0=7x7/2/3,-features.2", "no-dropout"},
+		"lenet5":        nil,
+	} {
+		if got := Variants(model); !slices.Equal(got, want) {
+			t.Errorf("%s: %q, want %q", model, got, want)
+		}
+	}
+}
+
+func TestCommandCarriesTheVariant(t *testing.T) {
+	r := Default("resnet20")
+	r.Variant = " no-shortcut "
+	if c := r.Command("x.safetensors"); !strings.Contains(c, "-model resnet20 -variant no-shortcut -data") {
+		t.Errorf("command %q", c)
+	}
+	r.Variant = "no-bm"
+	if err := r.Check(); err == nil {
+		t.Error("a misspelt change passed the check")
 	}
 }

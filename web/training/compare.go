@@ -1,10 +1,15 @@
 package training
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/http"
+	"strings"
 
+	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/train"
 	"github.com/convscope/convscope/viz"
 )
 
@@ -13,9 +18,43 @@ import (
 // and their first layers' filters (the experiments' filters page, once
 // both have kept weights).
 type CompareView struct {
-	A, B    *Run
-	Charts  [][]byte // SVG: test accuracy, training loss
+	A, B   *Run
+	Charts [][]byte // SVG: test accuracy, training loss
+	// Filters are each run's first convolution as Figure 6 judges it
+	// (nil for a run with no weights yet, or none readable).
+	Filters [2]*experiment.LayerFilters
 	Problem string
+}
+
+// filterSample is how many test images judge a filter dead, as on the
+// experiments' filters page.
+const filterSample = 1000
+
+// firstFilters describes the first convolution of a run's kept weights:
+// its filters' high-frequency energy, the faint ones, and the dead ones
+// on the first test images of its dataset (not judged for an image folder).
+func (h *Handler) firstFilters(ctx context.Context, run *Run) (*experiment.LayerFilters, error) {
+	_, _, result := run.Status()
+	if result == "" {
+		return nil, nil
+	}
+	m, err := h.runs.models.Open(result)
+	if err != nil {
+		return nil, err
+	}
+	defer h.runs.models.Release(m)
+	convs := experiment.Convolutions(m.Net.Net)
+	if len(convs) == 0 {
+		return nil, fmt.Errorf("%s has no convolution", m.Name)
+	}
+	var sample experiment.Images
+	if !strings.HasPrefix(run.Recipe.Data, "folder:") {
+		if set, err := data.OpenImages(run.Recipe.Data, h.dataDir, false); err == nil {
+			set.Mean, set.Std = m.Pre.Mean, m.Pre.Std
+			sample = train.Subset(set, filterSample)
+		}
+	}
+	return experiment.Filters(ctx, m.Net.Net, convs[0], sample)
 }
 
 // epochs is a run's epoch frames, a copy.
@@ -51,6 +90,11 @@ func (h *Handler) compare(w http.ResponseWriter, r *http.Request) {
 		if v.Charts, err = compareCharts(a, b); err != nil {
 			v.Problem = err.Error()
 		}
+		for i, run := range []*Run{a, b} {
+			if v.Filters[i], err = h.firstFilters(r.Context(), run); err != nil {
+				v.Problem = err.Error()
+			}
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = ComparePage(v).Render(r.Context(), w)
@@ -75,7 +119,7 @@ func compareCharts(a, b *Run) ([][]byte, error) {
 				y[e.Epoch-1] = pick(e)
 			}
 		}
-		return viz.Series{Name: fmt.Sprintf("%s (%s)", r.ID, r.Recipe.Model), Y: y}
+		return viz.Series{Name: fmt.Sprintf("%s (%s)", r.ID, modelText(r.Recipe)), Y: y}
 	}
 	var out [][]byte
 	for _, c := range []struct {

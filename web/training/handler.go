@@ -167,6 +167,11 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	f := r.PostForm
 	rec := recipe.Default(f.Get("model"))
 	rec.Data, rec.From = f.Get("data"), f.Get("from")
+	changes, err := zoo.ParseVariant(f.Get("variant"))
+	if err != nil {
+		return rec, err
+	}
+	rec.Variant = zoo.FormatVariant(changes)
 	var bad []string
 	num := func(name string, dst *float64) {
 		if s := f.Get(name); s != "" {
@@ -211,28 +216,70 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	return rec, rec.Check()
 }
 
+// start starts the form's run, or, when the form names a second variant
+// (the architecture lab), two runs of the same recipe and seed that
+// differ only in their variants, and shows them side by side.
 func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	rec, err := recipeOf(r)
-	if err == nil && !slices.Contains(h.datasets(), rec.Data) {
-		err = fmt.Errorf("dataset %q is not on this server (it finds %s)", rec.Data, strings.Join(h.datasets(), ", "))
-	}
-	if err == nil && rec.From != "" {
-		i := slices.IndexFunc(h.starts(), func(e catalog.Entry) bool { return e.Name == rec.From && e.Model == rec.Model })
-		if i < 0 {
-			err = fmt.Errorf("no trained %s called %q to start from", rec.Model, rec.From)
-		} else {
-			rec.FromFile = h.starts()[i].WeightsFile()
+	recipes := []recipe.Recipe{rec}
+	if err == nil && r.PostForm.Get("lab") != "" {
+		var changes []zoo.Change
+		if changes, err = zoo.ParseVariant(r.PostForm.Get("variant_b")); err == nil {
+			b := rec
+			b.Variant = zoo.FormatVariant(changes)
+			if b.Variant == rec.Variant {
+				err = fmt.Errorf("the lab trains two variants: give the second run other changes than the first")
+			}
+			recipes = append(recipes, b)
 		}
 	}
-	var run *Run
-	if err == nil {
-		run, err = h.runs.Start(rec)
+	for i := range recipes {
+		if err == nil {
+			err = h.check(&recipes[i])
+		}
 	}
-	if err != nil {
+	var runs []*Run
+	for _, rec := range recipes {
+		if err != nil {
+			break
+		}
+		var run *Run
+		if run, err = h.runs.Start(rec); err == nil {
+			runs = append(runs, run)
+		}
+	}
+	switch {
+	case err != nil:
 		http.Redirect(w, r, "/train?problem="+urlQuery(err.Error()), http.StatusSeeOther)
-		return
+	case len(runs) == 2:
+		http.Redirect(w, r, "/train/compare?a="+runs[0].ID+"&b="+runs[1].ID, http.StatusSeeOther)
+	default:
+		http.Redirect(w, r, "/train?run="+runs[0].ID, http.StatusSeeOther)
 	}
-	http.Redirect(w, r, "/train?run="+run.ID, http.StatusSeeOther)
+}
+
+// check makes sure a recipe can run here: its dataset is on the server,
+// its variant builds, and the model it starts from is of its architecture.
+func (h *Handler) check(rec *recipe.Recipe) error {
+	if !slices.Contains(h.datasets(), rec.Data) {
+		return fmt.Errorf("dataset %q is not on this server (it finds %s)", rec.Data, strings.Join(h.datasets(), ", "))
+	}
+	if rec.Variant != "" && !strings.HasPrefix(rec.Data, "folder:") {
+		if _, err := zoo.BuildVariant(rec.Model, rec.Variant, nil, 0, 0); err != nil {
+			return err
+		}
+	}
+	if rec.From != "" {
+		i := slices.IndexFunc(h.starts(), func(e catalog.Entry) bool { return e.Name == rec.From && e.Model == rec.Model })
+		if i < 0 {
+			return fmt.Errorf("no trained %s called %q to start from", rec.Model, rec.From)
+		}
+		if e := h.starts()[i]; e.Variant != rec.Variant {
+			return fmt.Errorf("%s has the changes [%s], the run [%s]: a fine-tune keeps the architecture", e.Name, e.Variant, rec.Variant)
+		}
+		rec.FromFile = h.starts()[i].WeightsFile()
+	}
+	return nil
 }
 
 func (h *Handler) control(w http.ResponseWriter, r *http.Request) {
