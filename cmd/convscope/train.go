@@ -61,18 +61,12 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if *metrics == "" {
 		*metrics = base
 	}
-	var keep []int
-	if *snapEpochs != "" {
-		if *snapDir == "" {
-			return fmt.Errorf("-snapshot-epochs needs -snapshots DIR")
-		}
-		for _, f := range strings.Split(*snapEpochs, ",") {
-			e, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil || e < 1 || e > *epochs {
-				return fmt.Errorf("-snapshot-epochs: %q is not an epoch of 1..%d", f, *epochs)
-			}
-			keep = append(keep, e)
-		}
+	if *snapEpochs != "" && *snapDir == "" {
+		return fmt.Errorf("-snapshot-epochs needs -snapshots DIR")
+	}
+	keep, err := recipe.ParseEpochs(*snapEpochs, *epochs)
+	if err != nil {
+		return fmt.Errorf("-snapshot-epochs: %w", err)
 	}
 	rec := recipe.Recipe{Model: *name, Variant: *variant, Data: *dataset, Input: *folderInput, Val: *valFraction, Epochs: *epochs, Batch: *batch,
 		Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Warmup: *warmup, Momentum: *momentum, Nesterov: *nesterov,

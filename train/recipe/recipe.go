@@ -56,6 +56,27 @@ type Recipe struct {
 	// the command line (`convscope train -init FILE`); empty when From is
 	// empty or its weights are not a file the command line can read.
 	FromFile string `json:"from_file,omitempty"`
+	// Snapshots are the epochs after which a run keeps its weights for
+	// Figure 4 (feature evolution), ascending; empty keeps every epoch's.
+	Snapshots []int `json:"snapshots,omitempty"`
+}
+
+// ParseEpochs reads a comma-separated list of epochs of a run of epochs
+// ("1,2,5,10,15"), sorted and without repeats; "" is none.
+func ParseEpochs(s string, epochs int) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(s, ",") {
+		e, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || e < 1 || e > epochs {
+			return nil, fmt.Errorf("%q is not an epoch of 1..%d", strings.TrimSpace(f), epochs)
+		}
+		out = append(out, e)
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }
 
 // Default is the recipe convscope's embedded checkpoints of model
@@ -104,6 +125,8 @@ func (r Recipe) Check() error {
 		return fmt.Errorf("recipe: %d warm-up epochs of %d", r.Warmup, r.Epochs)
 	case r.LabelSmoothing < 0 || r.LabelSmoothing >= 1:
 		return fmt.Errorf("recipe: label smoothing %g, want 0 to below 1", r.LabelSmoothing)
+	case len(r.Snapshots) > 0 && (r.Snapshots[0] < 1 || r.Snapshots[len(r.Snapshots)-1] > r.Epochs):
+		return fmt.Errorf("recipe: snapshots after epochs %v, want epochs of 1..%d", r.Snapshots, r.Epochs)
 	}
 	if _, err := zoo.Lookup(r.Model); err != nil {
 		return fmt.Errorf("recipe: %w", err)

@@ -121,3 +121,18 @@ func TestCommandCarriesTheVariant(t *testing.T) {
 		t.Error("a misspelt change passed the check")
 	}
 }
+
+func TestParseEpochs(t *testing.T) {
+	got, err := ParseEpochs(" 5,1, 2,5 ", 15)
+	if err != nil || !slices.Equal(got, []int{1, 2, 5}) {
+		t.Errorf("got %v, %v", got, err)
+	}
+	if got, err := ParseEpochs("", 3); err != nil || got != nil {
+		t.Errorf("empty: %v, %v", got, err)
+	}
+	for _, bad := range []string{"0", "16", "1,x", "1,,2"} {
+		if _, err := ParseEpochs(bad, 15); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}

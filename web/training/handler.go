@@ -213,6 +213,9 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	if len(bad) > 0 {
 		return rec, fmt.Errorf("not a number: %s", strings.Join(bad, ", "))
 	}
+	if rec.Snapshots, err = recipe.ParseEpochs(f.Get("snapshots"), rec.Epochs); err != nil {
+		return rec, fmt.Errorf("snapshots: %w", err)
+	}
 	return rec, rec.Check()
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -77,7 +78,7 @@ func TestLabTrainsTwoVariantsSideBySide(t *testing.T) {
 		t.Errorf("variants %q and %q", ra.Variant, rb.Variant)
 	}
 	rb.Variant = ra.Variant
-	if ra != rb {
+	if !reflect.DeepEqual(ra, rb) {
 		t.Errorf("the two recipes differ in more than their variants:\n%+v\n%+v", a.Recipe, b.Recipe)
 	}
 	waitFor(t, a, Finished)

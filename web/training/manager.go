@@ -339,8 +339,9 @@ func (m *Manager) run(r *Run) {
 	_, statErr := os.Stat(state)
 	cfg := r.Recipe.Config()
 	cfg.Checkpoint, cfg.CheckpointEvery, cfg.Resume = state, 30*time.Second, statErr == nil
-	// every epoch's weights, for Figure 4 (convscope evolution)
-	cfg.SnapshotDir, cfg.SnapshotMeta = r.Snapshots(), p.Meta
+	// the chosen epochs' weights (every epoch's by default), for Figure 4
+	// (convscope evolution)
+	cfg.SnapshotDir, cfg.SnapshotEpochs, cfg.SnapshotMeta = r.Snapshots(), r.Recipe.Snapshots, p.Meta
 	pics := m.pictures(p)
 	var last time.Time
 	cfg.OnEvent = func(e train.Event) {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -373,5 +374,27 @@ func TestFineTune(t *testing.T) {
 	waitFor(t, wrong, Failed)
 	if _, msg, _ := wrong.Status(); !strings.Contains(msg, "resnet20-fashion-mnist is resnet20") {
 		t.Errorf("a resnet's weights for a LeNet-5: %q", msg)
+	}
+}
+
+// A run keeps its weights after the epochs its recipe names, and only
+// those, for Figure 4.
+func TestSnapshotEpochs(t *testing.T) {
+	needFashionMNIST(t)
+	m, err := NewManager(t.TempDir(), "", &added{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rec := small(3)
+	rec.Limit, rec.Snapshots = 320, []int{1, 3}
+	r, err := m.Start(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, r, Finished)
+	files, epochs, err := experiment.SnapshotFiles(r.Snapshots())
+	if err != nil || len(files) != 2 || !slices.Equal(epochs, []int{1, 3}) {
+		t.Errorf("snapshots %v of epochs %v (%v), want epochs 1 and 3", files, epochs, err)
 	}
 }
