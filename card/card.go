@@ -10,6 +10,7 @@ package card
 import (
 	"fmt"
 	"image"
+	"strconv"
 	"strings"
 
 	"github.com/convscope/convscope/data"
@@ -209,6 +210,9 @@ func OfCheckpoint(name string, m *zoo.Model, meta map[string]string, source stri
 		c.Dataset = "imagenet"
 	}
 	c.Classes = ClassesOf(c.Dataset, m.Classes)
+	if a, err := strconv.ParseFloat(meta[zoo.MetaTestAccuracy], 64); err == nil && a >= 0 && a <= 1 {
+		c.TestAccuracy = a
+	}
 	switch {
 	case meta[zoo.MetaMean] != "" || meta[zoo.MetaStd] != "":
 		pre, err := zoo.PreprocessOf(meta, m.Input[0])

@@ -3,10 +3,13 @@ package web_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/train/recipe"
 	"github.com/convscope/convscope/web"
 	"github.com/convscope/convscope/web/training"
 )
@@ -53,5 +56,65 @@ func TestBrowserTraining(t *testing.T) {
 	b.do("open it in the explorer", chromedp.Navigate(b.url+href), poll(doneJS), poll(readyJS))
 	if sel := eval[string](b, `document.querySelector('[data-testid="model-select"]').value`); !strings.HasPrefix(sel, "trained-lenet5-") {
 		t.Errorf("the explorer shows %q", sel)
+	}
+}
+
+// The explorer's epoch slider: a finished run that kept its weights after
+// each epoch shows the same picture through each epoch's weights, chosen
+// with the keyboard alone, and the URL names the snapshot.
+func TestBrowserEpochSlider(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	var runs *training.Manager
+	b := newBrowserWith(t, 1280, 1000, func(d *web.Deps) {
+		var err error
+		if runs, err = training.NewManager(t.TempDir(), "", d.Catalog, nil); err != nil {
+			t.Fatal(err)
+		}
+		runs.PictureEvery = 0
+		t.Cleanup(runs.Close)
+		d.Training = runs
+	})
+	rec := recipe.Default("lenet5")
+	rec.Epochs, rec.Limit = 2, 640
+	run, err := runs.Start(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for st, msg, _ := run.Status(); st != training.Finished; st, msg, _ = run.Status() {
+		if st == training.Failed || time.Now().After(deadline) {
+			t.Fatalf("run %s: %s %s", run.ID, st, msg)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, _, result := run.Status()
+	b.do("open the run in the explorer", chromedp.Navigate(b.url+"/?model="+result+"&sample=00-ankle-boot.png"), poll(doneJS), poll(readyJS),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="epoch-slider"]`)))
+	if got := eval[string](b, `document.querySelector('[data-testid="epoch-value"]').textContent`); !strings.HasPrefix(got, "at the end of training") {
+		t.Errorf("the slider starts at %q, want the final weights", got)
+	}
+	b.do("slide back to epoch 1 with the keyboard", chromedp.Focus(chromedp.CSS(`[data-testid="epoch-range"]`)),
+		chromedp.KeyEvent(kb.Home),
+		poll(`document.querySelector('[data-testid="app"]').dataset.run === '2' && `+doneJS+` && `+readyJS))
+	if got := eval[string](b, `document.querySelector('[data-testid="epoch-value"]').textContent`); !strings.HasPrefix(got, "after epoch 1") {
+		t.Errorf("the slider says %q, want after epoch 1", got)
+	}
+	if u := eval[string](b, `decodeURIComponent(location.search)`); !strings.Contains(u, "model="+result+"@epoch-1") {
+		t.Errorf("the URL %q does not name the snapshot", u)
+	}
+	if sel := eval[string](b, `document.querySelector('[data-testid="model-select"]').value`); sel != result {
+		t.Errorf("the menu shows %q, want the run %q", sel, result)
+	}
+	b.screenshot("epoch-slider")
+	b.do("and on to epoch 2", chromedp.KeyEvent(kb.ArrowRight),
+		poll(`document.querySelector('[data-testid="app"]').dataset.run === '3' && `+doneJS+` && `+readyJS))
+	if got := eval[string](b, `document.querySelector('[data-testid="epoch-value"]').textContent`); !strings.HasPrefix(got, "after epoch 2") {
+		t.Errorf("the slider says %q, want after epoch 2", got)
+	}
+	b.do("reload the snapshot's URL", chromedp.Reload(), poll(doneJS), poll(readyJS))
+	if got := eval[string](b, `document.querySelector('[data-testid="epoch-value"]').textContent`); !strings.HasPrefix(got, "after epoch 2") {
+		t.Errorf("after a reload the slider says %q", got)
 	}
 }

@@ -30,6 +30,7 @@ v.model = app.dataset.model;
 
 const state = {
   models: new Map(), // name -> hello's model entry, and the visitor's own
+  snapshotOf: new Map(), // a snapshot's name -> the entry it is of
   galleries: {}, // gallery -> [{file, label}]
   run: 0, // the latest run started by the server
   done: false, // whether that run's prediction has arrived
@@ -234,15 +235,56 @@ function addCompare(method, meta, png, message) {
   $('compare-row').append(fig);
 }
 
+/** modelRef is hello's entry for a model's name, or for a snapshot's the
+ * entry it is a snapshot of. */
+function modelRef(name) {
+  return state.models.get(state.snapshotOf.get(name) || name);
+}
+
+// The epoch slider scrubs across the snapshots a training run kept
+// (Figure 4): the same picture through each epoch's weights, the last
+// stop being the final ones.
+const epochBox = $('epoch-slider');
+const epochRange = $('epoch-range');
+const epochValue = $('epoch-value');
+function epochStops(m) {
+  const snaps = m?.snapshots || [];
+  return snaps.length ? [...snaps, { name: m.name, epoch: 0, accuracy: m.accuracy }] : [];
+}
+function showEpochs(m) {
+  const stops = epochStops(m);
+  epochBox.hidden = stops.length === 0;
+  if (!stops.length) return;
+  const at = Math.max(0, stops.findIndex((s) => s.name === v.model));
+  epochRange.max = String(stops.length - 1);
+  epochRange.value = String(at);
+  const s = stops[at];
+  const acc = s.accuracy > 0 ? `, ${(100 * s.accuracy).toFixed(1)}% test accuracy` : '';
+  epochValue.textContent = s.epoch ? `after epoch ${s.epoch}${acc}` : `at the end of training${acc}`;
+  epochRange.setAttribute('aria-valuetext', epochValue.textContent);
+}
+let epochTimer = 0;
+epochRange.addEventListener('input', () => {
+  const m = modelRef(v.model);
+  const stop = epochStops(m)[Number(epochRange.value)];
+  if (!stop || stop.name === v.model) return;
+  v.model = stop.name;
+  showEpochs(m);
+  // a drag asks for the epoch it rests on, not every one it passes
+  clearTimeout(epochTimer);
+  epochTimer = setTimeout(() => runInput(v.upload ? { upload: v.upload } : { sample: v.sample || gallery.first() }), 150);
+});
+
 /** showModel fills the model card and gallery for a hello entry. */
 function showModel(m) {
   if (!m) return;
+  showEpochs(m);
   const note = $('model-note');
   let trained = m.trained ? `trained on ${m.dataset}${m.accuracy > 0 ? `, ${(100 * m.accuracy).toFixed(1)}% test accuracy` : ''}` : 'untrained (random weights)';
   if (m.source?.startsWith('file ')) trained = `weights from ${m.source.slice(5)}${m.dataset ? `, labelled with ${m.dataset}'s classes` : ''}`;
   if (m.source?.startsWith('uploaded ')) trained = `your ${m.source.slice(9)}, for this visit only`;
   if (!m.trained && !m.dataset) trained += ', no dataset: its classes are only numbered';
-  note.textContent = `${m.model} · ${trained}`;
+  note.textContent = `${m.model}${m.variant ? ` [${m.variant}]` : ''} · ${trained}`;
   $('model-link').href = `/model/${encodeURIComponent(m.name)}`;
   $('model-link').hidden = Boolean(m.source?.startsWith('uploaded ')); // not listed: no page of its own
   $('input-shape').textContent = m.input.join('×');
@@ -258,13 +300,16 @@ function onMessage(msg) {
         status(`the server speaks protocol version ${msg.version}, this page version 2: reload the page`, 'error');
         return;
       }
-      for (const m of msg.models) state.models.set(m.name, m); // (own models stay)
+      for (const m of msg.models) {
+        state.models.set(m.name, m); // (own models stay)
+        for (const sn of m.snapshots || []) state.snapshotOf.set(sn.name, m.name);
+      }
       if (msg.ownModels) {
         $('own-model-upload').hidden = false;
         $('own-model-status').textContent = '';
       }
       state.galleries = msg.galleries || {};
-      showModel(state.models.get(v.model));
+      showModel(modelRef(v.model));
       if (!state.started) {
         state.started = true;
         if (v.upload) runInput({ upload: v.upload });
@@ -457,7 +502,7 @@ const modelSelect = $('model-select');
 if (modelSelect?.tagName === 'SELECT') {
   modelSelect.addEventListener('change', () => {
     v.model = modelSelect.value;
-    showModel(state.models.get(v.model));
+    showModel(modelRef(v.model));
     projection.clear();
     const m = state.models.get(v.model);
     if (!v.upload && !v.sample && m) v.sample = gallery.first();

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,9 +58,22 @@ type Catalog struct {
 	dropped map[string]bool
 	// private are visitors' own models (AddPrivate), by name.
 	private map[string]*privateModel
-	// files are the checkpoints entries are read from (AddFiles, Add), by
-	// entry name.
+	// files are the checkpoints entries are read from (AddFiles, Add,
+	// AddSnapshots), by entry name.
 	files map[string]File
+	// snapshots are, by entry name, the weights a training run kept after
+	// some of its epochs (AddSnapshots), in epoch order: entries opened by
+	// name but not listed.
+	snapshots map[string][]Snapshot
+}
+
+// Snapshot is an entry's weights after one epoch of its training (Figure
+// 4's feature evolution): a model of its own, opened by Name.
+type Snapshot struct {
+	Entry
+	// Of is the entry the snapshot is of; Epoch the epoch it ended.
+	Of    string
+	Epoch int
 }
 
 // privateModel is one visitor's model: opened by name only, and dropped
@@ -119,12 +133,80 @@ func (c *Catalog) Lookup(name string) (Entry, error) {
 			return e, nil
 		}
 	}
+	if parent, _, ok := strings.Cut(name, SnapshotMark); ok {
+		for _, s := range c.snapshots[parent] {
+			if s.Name == name {
+				return s.Entry, nil
+			}
+		}
+	}
 	for _, e := range c.entries {
 		if e.Model == name {
 			return e, nil
 		}
 	}
 	return Entry{}, fmt.Errorf("unknown model %q", name)
+}
+
+// SnapshotMark joins an entry's name and a snapshot's epoch in the
+// snapshot's name: "trained-lenet5-run-1@epoch-3".
+const SnapshotMark = "@epoch-"
+
+// AddSnapshots lists the weights entry of kept after the given epochs
+// (files[i] after epochs[i], convscope checkpoints of of's architecture)
+// as its snapshots, replacing any it had. Each is read once here, to
+// check it builds as of's architecture, and again when opened; like any
+// file's model it leaves memory when idle.
+func (c *Catalog) AddSnapshots(of string, files []string, epochs []int) error {
+	parent, err := c.Lookup(of)
+	if err != nil || parent.Name != of {
+		return fmt.Errorf("snapshots of %q: no such entry", of)
+	}
+	if len(files) != len(epochs) {
+		return fmt.Errorf("snapshots of %s: %d files for %d epochs", of, len(files), len(epochs))
+	}
+	var snaps []Snapshot
+	paths := map[string]string{}
+	for i, path := range files {
+		m, e, err := card.Load("", path, 0)
+		if err != nil {
+			return fmt.Errorf("snapshot of %s: %w", of, err)
+		}
+		if m.Name != parent.Model || m.Variant != parent.Variant || !slices.Equal(m.Input, parent.Input) || len(e.Classes) != len(parent.Classes) {
+			return fmt.Errorf("snapshot %s is %s on %v, not %s's architecture", path, m.Label(), m.Input, of)
+		}
+		e.Name = fmt.Sprintf("%s%s%d", of, SnapshotMark, epochs[i])
+		e.Classes = parent.Classes
+		e.Source = fmt.Sprintf("%s's weights after epoch %d", of, epochs[i])
+		snaps = append(snaps, Snapshot{Entry: e, Of: of, Epoch: epochs[i]})
+		paths[e.Name] = path
+	}
+	slices.SortFunc(snaps, func(a, b Snapshot) int { return a.Epoch - b.Epoch })
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.snapshots == nil {
+		c.snapshots = map[string][]Snapshot{}
+	}
+	if c.files == nil {
+		c.files = map[string]File{}
+	}
+	c.snapshots[of] = snaps
+	for _, s := range snaps {
+		c.files[s.Name] = File{Path: paths[s.Name], Model: s.Model}
+		c.dropped[s.Name] = true
+	}
+	return nil
+}
+
+// Snapshots lists the snapshots of the entry called name, or of the entry
+// the snapshot called name is of, in epoch order; none for most entries.
+func (c *Catalog) Snapshots(name string) []Snapshot {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if parent, _, ok := strings.Cut(name, SnapshotMark); ok {
+		name = parent
+	}
+	return append([]Snapshot(nil), c.snapshots[name]...)
 }
 
 // Open returns the opened model called name (empty: the default), building

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -319,5 +320,67 @@ func TestAddWhileServing(t *testing.T) {
 	c.Release(m)
 	if _, err := c.Add(File{Path: path}); err == nil || !strings.Contains(err.Error(), "taken") {
 		t.Errorf("the same name twice: %v", err)
+	}
+}
+
+// A run's snapshots open by name (with the weights of their own file) but
+// join no menu; one of another architecture is refused.
+func TestAddSnapshots(t *testing.T) {
+	c, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	copyFile := func(src, name string) string {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	final := copyFile("../../weights/lenet5-fashion-mnist.safetensors", "run.safetensors")
+	e1 := copyFile("../../weights/lenet5-mnist.safetensors", "epoch-001.safetensors")
+	e2 := copyFile("../../weights/lenet5-fashion-mnist.safetensors", "epoch-002.safetensors")
+	if _, err := c.Add(File{Path: final}); err != nil {
+		t.Fatal(err)
+	}
+	listed := len(c.Entries())
+	if err := c.AddSnapshots("run", []string{e2, e1}, []int{2, 1}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Entries()) != listed {
+		t.Errorf("snapshots joined the menu")
+	}
+	snaps := c.Snapshots("run@epoch-2")
+	if len(snaps) != 2 || snaps[0].Name != "run@epoch-1" || snaps[0].Epoch != 1 || snaps[1].Of != "run" {
+		t.Fatalf("snapshots %+v", snaps)
+	}
+	// each opens its own file: epoch 1 holds the MNIST model's weights
+	m1, err := c.Open("run@epoch-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Release(m1)
+	mnist, _, err := card.Load("", e1, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := mnist.Net.State()["c1.weight"].Data
+	if got := m1.Net.Net.State()["c1.weight"].Data; got[0] != want[0] || got[len(got)-1] != want[len(want)-1] {
+		t.Error("snapshot 1 opened other weights than its file's")
+	}
+	if m1.Classes[0] != "T-shirt/top" {
+		t.Errorf("a snapshot is labelled %v, want its run's classes", m1.Classes[:2])
+	}
+	resnet := copyFile("../../weights/resnet20-fashion-mnist.safetensors", "epoch-003.safetensors")
+	if err := c.AddSnapshots("run", []string{resnet}, []int{3}); err == nil || !strings.Contains(err.Error(), "not run's architecture") {
+		t.Errorf("a ResNet snapshot of a LeNet run: %v", err)
+	}
+	if err := c.AddSnapshots("nobody", []string{e1}, []int{1}); err == nil {
+		t.Error("snapshots of no entry were added")
 	}
 }

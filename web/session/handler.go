@@ -33,6 +33,9 @@ type Models interface {
 	Entries() []catalog.Entry
 	Open(name string) (*catalog.Model, error)
 	Release(m *catalog.Model)
+	// Snapshots lists an entry's weights after some of its training's
+	// epochs (models of their own, not among Entries).
+	Snapshots(name string) []catalog.Snapshot
 }
 
 // Uploads finds stored uploads by id; a picture is stored as uploaded.

@@ -72,6 +72,20 @@ type ModelRef struct {
 	// "embedded weights/…", "file resnet18-f37072fd.pth", "random
 	// initialisation, seed 0".
 	Source string `json:"source"`
+	// Variant lists the changes made to Model's architecture (the
+	// training page's architecture lab), "" for none.
+	Variant string `json:"variant,omitempty"`
+	// Snapshots are the model's weights after some epochs of its training
+	// (a run of the training page), in epoch order: a run may name one
+	// as its model, with the same input, to see the maps as they were.
+	Snapshots []SnapshotRef `json:"snapshots,omitempty"`
+}
+
+// SnapshotRef is one epoch's weights of a trained model.
+type SnapshotRef struct {
+	Name     string  `json:"name"`
+	Epoch    int     `json:"epoch"`
+	Accuracy float64 `json:"accuracy"`
 }
 
 // SampleRef is one gallery picture: its file and its label.

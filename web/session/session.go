@@ -313,8 +313,12 @@ func (s *session) hello() Hello {
 		if f, err := zoo.Lookup(e.Model); err == nil {
 			about = f.Description
 		}
-		h.Models = append(h.Models, ModelRef{Name: e.Name, Model: e.Model, Dataset: e.Dataset, Input: e.Input, Classes: e.Classes,
-			Trained: e.Trained, Accuracy: e.TestAccuracy, Gallery: g, About: about, Source: e.Source})
+		ref := ModelRef{Name: e.Name, Model: e.Model, Dataset: e.Dataset, Input: e.Input, Classes: e.Classes,
+			Trained: e.Trained, Accuracy: e.TestAccuracy, Gallery: g, About: about, Source: e.Source, Variant: e.Variant}
+		for _, sn := range s.h.models.Snapshots(e.Name) {
+			ref.Snapshots = append(ref.Snapshots, SnapshotRef{Name: sn.Name, Epoch: sn.Epoch, Accuracy: sn.TestAccuracy})
+		}
+		h.Models = append(h.Models, ref)
 		if _, done := h.Galleries[g]; done {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -41,6 +42,7 @@ type Models interface {
 	Add(f catalog.File) (catalog.Entry, error)
 	Open(name string) (*catalog.Model, error)
 	Release(m *catalog.Model)
+	AddSnapshots(of string, files []string, epochs []int) error
 }
 
 // Manager runs the server's training runs one at a time, in the order
@@ -104,6 +106,8 @@ func NewManager(dir, dataDir string, models Models, log *slog.Logger) (*Manager,
 			if st.Result != "" {
 				if _, err := models.Add(catalog.File{Path: filepath.Join(r.dir, st.Result+".safetensors"), Model: r.Recipe.Model}); err != nil {
 					log.Warn("training run's weights left out", "run", r.ID, "err", err)
+				} else {
+					addSnapshots(models, r, st.Result, log)
 				}
 			}
 		}
@@ -412,8 +416,22 @@ func (m *Manager) keep(r *Run, p *recipe.Prepared, last train.EpochResult, s Sta
 	}
 	if _, err := m.models.Add(catalog.File{Path: path, Model: r.Recipe.Model}); err != nil {
 		m.log.Warn("training run's weights left out of the menu", "run", r.ID, "err", err)
+	} else {
+		addSnapshots(m.models, r, name, m.log)
 	}
 	r.set(s, message, name)
+}
+
+// addSnapshots lists a run's kept epochs as snapshots of its weights
+// (called name in the menu), for the explorer's epoch slider.
+func addSnapshots(models Models, r *Run, name string, log *slog.Logger) {
+	files, epochs, err := experiment.SnapshotFiles(r.Snapshots())
+	if err == nil {
+		err = models.AddSnapshots(name, files, epochs)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		log.Warn("training run's snapshots left out of the explorer", "run", r.ID, "err", err)
+	}
 }
 
 // pictures returns what draws the run's current filters (its first

@@ -50,6 +50,10 @@ func (a *added) Open(name string) (*catalog.Model, error) {
 
 func (a *added) Release(*catalog.Model) {}
 
+func (a *added) AddSnapshots(string, []string, []int) error { return nil }
+
+func (a *added) Snapshots(string) []catalog.Snapshot { return nil }
+
 func (a *added) Entries() []catalog.Entry { return nil }
 
 func (a *added) count() int {
