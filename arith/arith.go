@@ -9,8 +9,10 @@
 package arith
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/convscope/convscope/nn"
 )
@@ -36,7 +38,7 @@ type Term struct {
 // Unit is how one unit was computed.
 type Unit struct {
 	Layer string `json:"layer"`
-	Type  string `json:"type"`
+	Type  string `json:"layerType"`
 	// Kind is "weighted" (a convolution or a linear layer: the sum of the
 	// terms' products plus Bias), "max" or "average" (a pooling window),
 	// or "elementwise" (a formula of one input: an activation, a norm).
@@ -61,6 +63,41 @@ type Unit struct {
 	// engine's forward pass gave it. They agree up to float32 rounding.
 	Result float64 `json:"result"`
 	Engine float32 `json:"engine"`
+	// Omitted counts the terms Trim left out, and OmittedSum is their
+	// products' sum (Result still counts them).
+	Omitted    int     `json:"omitted,omitempty"`
+	OmittedSum float64 `json:"omittedSum,omitempty"`
+}
+
+// Trim keeps at most max of a weighted unit's terms, those of largest
+// product magnitude, in kernel order, and sums the others into Omitted
+// and OmittedSum: a VGG unit reads 4,608 inputs, more than a page shows.
+// Pooling windows and formulas are left whole.
+func (u *Unit) Trim(max int) {
+	if u.Kind != "weighted" || len(u.Terms) <= max {
+		return
+	}
+	order := make([]int, len(u.Terms))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(math.Abs(u.Terms[b].Product), math.Abs(u.Terms[a].Product))
+	})
+	keep := make([]bool, len(u.Terms))
+	for _, i := range order[:max] {
+		keep[i] = true
+	}
+	var kept []Term
+	for i, t := range u.Terms {
+		if keep[i] {
+			kept = append(kept, t)
+		} else {
+			u.Omitted++
+			u.OmittedSum += t.Product
+		}
+	}
+	u.Terms = kept
 }
 
 // Explain works out unit (channel, y, x) of the layer whose step is st,

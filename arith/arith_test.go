@@ -163,3 +163,34 @@ func TestRefusals(t *testing.T) {
 	}
 	explain(t, tr, "bn1", 15, 31, 0)
 }
+
+// Trim keeps the largest products in kernel order and sums the rest.
+func TestTrim(t *testing.T) {
+	tr := traced(t, "lenet5")
+	u := explain(t, tr, "c3", 7, 4, 2)
+	all := append([]Term(nil), u.Terms...)
+	u.Trim(10)
+	if len(u.Terms) != 10 || u.Omitted != len(all)-10 {
+		t.Fatalf("%d kept, %d omitted", len(u.Terms), u.Omitted)
+	}
+	sum, smallestKept := u.OmittedSum, math.Inf(1)
+	for i, k := range u.Terms {
+		sum += k.Product
+		smallestKept = math.Min(smallestKept, math.Abs(k.Product))
+		if i > 0 && (k.Channel*25+k.Ky*5+k.Kx) <= (u.Terms[i-1].Channel*25+u.Terms[i-1].Ky*5+u.Terms[i-1].Kx) {
+			t.Errorf("kept terms out of kernel order at %d", i)
+		}
+	}
+	if d := math.Abs(sum + float64(u.Bias) - u.Result); d > 1e-9 {
+		t.Errorf("kept and omitted products sum to %g, the result is %g", sum+float64(u.Bias), u.Result)
+	}
+	dropped := 0
+	for _, a := range all {
+		if math.Abs(a.Product) > smallestKept {
+			dropped++
+		}
+	}
+	if dropped > 10 {
+		t.Errorf("%d terms larger than the smallest kept one", dropped)
+	}
+}

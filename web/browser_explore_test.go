@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -155,6 +156,22 @@ func TestBrowserKeyboard(t *testing.T) {
 	b.projected(first, 2, fmt.Sprintf("unit (y %d, x %d)", y, wantX))
 	if u := eval[string](b, `location.search`); !strings.Contains(u, fmt.Sprintf("y=%d&x=%d", y, wantX)) {
 		t.Fatalf("the URL %s does not hold the unit", u)
+	}
+	// The unit's arithmetic, opened from the keyboard: the worked-out sum
+	// beside the engine's value, for the unit just chosen.
+	tabTo("the unit's arithmetic", `document.activeElement?.closest('[data-testid="arith"]') !== null && document.activeElement.tagName === 'SUMMARY'`)
+	b.do("open it", chromedp.KeyEvent("\r"), poll(`document.querySelector('[data-testid="arith-result"]') !== null`))
+	head := eval[string](b, `document.querySelector('[data-testid="arith-body"] .hint').textContent`)
+	if !strings.Contains(head, fmt.Sprintf("%s (Conv2d), map 2, unit (%d, %d)", first, y, wantX)) {
+		t.Errorf("the arithmetic explains %q", head)
+	}
+	var worked, engine float64
+	res := eval[string](b, `document.querySelector('[data-testid="arith-result"]').textContent`)
+	if _, err := fmt.Sscanf(res, "= %g (the engine's value: %g)", &worked, &engine); err != nil || math.Abs(worked-engine) > 1e-3*(1+math.Abs(engine)) {
+		t.Errorf("the arithmetic ends %q (%v)", res, err)
+	}
+	if n := eval[int](b, `document.querySelectorAll('[data-testid="arith-body"] .arith-grid').length`); n < 2 {
+		t.Errorf("%d windows drawn", n)
 	}
 }
 

@@ -10,6 +10,7 @@ import { Projection } from './projection.js';
 import { Drawing } from './draw.js';
 import { Probs } from './probs.js';
 import { Gallery } from './gallery.js';
+import { Arith } from './arith.js';
 import * as view from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -68,6 +69,10 @@ const projection = new Projection((y, x) => {
   if (!v.layer) return;
   Object.assign(v, { y, x });
   requestProjection();
+});
+// how the selected unit was computed, asked when its panel is open
+const arith = new Arith($('arith'), $('arith-body'), (layer, unit) => {
+  if (state.done) socket.send({ type: 'arith', run: state.run, layer, channel: unit.channel, y: unit.y, x: unit.x });
 });
 const probs = new Probs($('top5'), $('probs'), document.querySelector('[data-testid="all-classes"] summary'));
 const gallery = new Gallery($('gallery'), (ref) => runInput({ sample: ref }));
@@ -366,6 +371,10 @@ function onMessage(msg) {
     }
     case 'projection':
       state.projection = msg;
+      if (msg.run === state.run && !msg.partial && !state.compare.active) arith.select(msg.class === -1 ? msg.layer : '', msg.unit);
+      break;
+    case 'arith':
+      if (msg.run === state.run) arith.show(msg);
       break;
     case 'progress':
       if (msg.run === state.run && !state.compare.active) projection.working(msg.done, msg.total, methodTitle(msg.method));
@@ -382,6 +391,10 @@ function onMessage(msg) {
       if (msg.request === 'project' && state.compare.active) {
         addCompare(state.compare.asked, null, null, msg.message);
         askNextCompare();
+        return;
+      }
+      if (msg.request === 'arith') {
+        arith.error(msg.message);
         return;
       }
       status(msg.message, 'error');

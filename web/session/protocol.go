@@ -9,6 +9,7 @@ import (
 	"encoding/binary"
 	"math"
 
+	"github.com/convscope/convscope/arith"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -18,7 +19,7 @@ const Version = 2
 
 // Request is any client message. Type selects which other fields count.
 type Request struct {
-	// Type is "run", "open" or "project".
+	// Type is "run", "open", "project" or "arith".
 	Type string `json:"type"`
 
 	// Model names a catalog entry; empty is the default (run).
@@ -238,6 +239,18 @@ type Projection struct {
 	Partial bool `json:"partial"`
 	Done    int  `json:"done"`
 	Total   int  `json:"total"`
+}
+
+// MaxArithTerms bounds the terms an arith answer lists (arith.Unit.Trim):
+// the largest products; the others are summed.
+const MaxArithTerms = 256
+
+// Arith answers an "arith" request: how one unit of the latest run was
+// computed, with its numbers (package arith).
+type Arith struct {
+	Type string `json:"type"` // "arith"
+	Run  int    `json:"run"`
+	*arith.Unit
 }
 
 // Error answers a message the server could not act on. The connection

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/convscope/convscope/arith"
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
@@ -238,10 +239,12 @@ func (s *session) handle(msg []byte) (err error) {
 		return s.open(req)
 	case "project":
 		return s.project(req)
+	case "arith":
+		return s.arith(req)
 	case "":
 		return errors.New(`message has no "type"`)
 	}
-	return fmt.Errorf("unknown message type %q (want run, open or project)", clip(req.Type))
+	return fmt.Errorf("unknown message type %q (want run, open, project or arith)", clip(req.Type))
 }
 
 // requestKeys are Request's JSON field names, exactly as they must be sent.
@@ -529,6 +532,40 @@ func (s *session) open(req Request) error {
 		return fmt.Errorf("layer %s did not run in this pass (an auxiliary head runs only in training)", row.Name)
 	}
 	return s.sendParts(s.runs, s.model.Summary, st, map[string]bool{row.Name: true})
+}
+
+// arith answers how one unit of the kept trace was computed.
+func (s *session) arith(req Request) error {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Method != "" || req.Class != nil {
+		return errors.New("an arith takes run, layer, channel, y and x only")
+	}
+	row, _, err := s.keptRow(req)
+	if err != nil {
+		return err
+	}
+	if req.Channel == nil {
+		return errors.New(`"arith" needs "channel" (and "y" and "x" on a map)`)
+	}
+	if row.Layout == "hwc" {
+		return fmt.Errorf("layer %s holds its maps channels-last; its arithmetic is not shown yet", row.Name)
+	}
+	y, x := 0, 0
+	if req.Y != nil {
+		y = *req.Y
+	}
+	if req.X != nil {
+		x = *req.X
+	}
+	_, st, ok := s.trace.Locate(row.Name)
+	if !ok {
+		return fmt.Errorf("layer %s did not run in this pass", row.Name)
+	}
+	u, err := arith.Explain(st, 0, *req.Channel, y, x)
+	if err != nil {
+		return err
+	}
+	u.Trim(MaxArithTerms)
+	return s.pushJSON(Arith{Type: "arith", Run: s.runs, Unit: u})
 }
 
 // keptRow checks that a request about the kept trace can be answered and
