@@ -24,7 +24,9 @@ import (
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/experiments"
 	"github.com/convscope/convscope/web/explore"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/web/layout"
+	"github.com/convscope/convscope/web/learn"
 	"github.com/convscope/convscope/web/ownmodel"
 	"github.com/convscope/convscope/web/results"
 	"github.com/convscope/convscope/web/samples"
@@ -88,7 +90,7 @@ const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self';
 // NewRouter mounts every room and the static files.
 func NewRouter(d Deps) *Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders, sameOrigin)
+	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders, sameOrigin, i18n.Middleware)
 	if hosts := allowedHosts(d.AllowedHosts); hosts != nil {
 		r.Use(checkHost(hosts))
 	}
@@ -131,6 +133,9 @@ func NewRouter(d Deps) *Router {
 			layout.NotFound(w, r, "Training is off on this server (it was started with -allow-training=false).")
 		})
 	}
+	// GET /learn and /learn/{lesson} are the lessons, in English or
+	// Vietnamese.
+	r.Mount("/learn", learn.New(d.Catalog, d.Gallery).Routes())
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.

@@ -46,7 +46,7 @@ func TestNotFound(t *testing.T) {
 			t.Errorf("the 404 page lacks %q", want)
 		}
 	}
-	if strings.Contains(html, `aria-current`) {
+	if strings.Contains(html, `aria-current="page"`) {
 		t.Error("the 404 page marks a current page")
 	}
 }

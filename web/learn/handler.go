@@ -1,0 +1,95 @@
+// Package learn is the web room of the lessons (/learn): one page per
+// section of the seed tutorial, in its order, each explaining one idea in
+// a few paragraphs (the text from package i18n, in English or Vietnamese)
+// above the running engine's own numbers for a picture the reader picks.
+package learn
+
+import (
+	"image"
+	"net/http"
+	"slices"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/layout"
+	"github.com/convscope/convscope/web/samples"
+)
+
+// Models opens catalog models.
+type Models interface {
+	Lookup(name string) (catalog.Entry, error)
+	Open(name string) (*catalog.Model, error)
+	Release(m *catalog.Model)
+}
+
+// Gallery lists and decodes the sample pictures.
+type Gallery interface {
+	List(dataset string, classes []string) []samples.Sample
+	Open(dataset, file string) (image.Image, error)
+}
+
+// Lesson is one section of the seed as a page: Slug is its URL
+// (/learn/SLUG) and the catalogue keys' middle ("lesson.SLUG.title");
+// Ready says the page is written.
+type Lesson struct {
+	Slug  string
+	Ready bool
+}
+
+// Lessons are the seed's ten sections, in its order.
+var Lessons = []Lesson{
+	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", false},
+	{"googlenet", false}, {"resnet", false}, {"mobilenet", false}, {"convnext", false}, {"evaluation", false},
+}
+
+// TitleKey and SummaryKey are the lesson's catalogue keys.
+func (l Lesson) TitleKey() string { return "lesson." + l.Slug + ".title" }
+
+// SummaryKey is the key of the lesson's one-line summary.
+func (l Lesson) SummaryKey() string { return "lesson." + l.Slug + ".summary" }
+
+// next is the lesson after l that is written, if any.
+func next(l Lesson) *Lesson {
+	i := slices.IndexFunc(Lessons, func(o Lesson) bool { return o.Slug == l.Slug })
+	for _, o := range Lessons[i+1:] {
+		if o.Ready {
+			return &o
+		}
+	}
+	return nil
+}
+
+// Handler serves the lessons.
+type Handler struct {
+	models  Models
+	gallery Gallery
+}
+
+// New makes the lessons' handler.
+func New(models Models, gallery Gallery) *Handler { return &Handler{models: models, gallery: gallery} }
+
+// Routes mounts the room.
+func (h *Handler) Routes() chi.Router {
+	r := chi.NewRouter()
+	// GET / lists the lessons.
+	r.Get("/", h.index)
+	// GET /basics?sample=FILE&map=C is the first lesson on a picture.
+	r.Get("/basics", h.basics)
+	return r
+}
+
+func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = Index().Render(r.Context(), w)
+}
+
+func (h *Handler) basics(w http.ResponseWriter, r *http.Request) {
+	v, err := h.basicsView(r.URL.Query().Get("sample"), r.URL.Query().Get("map"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = Basics(v).Render(r.Context(), w)
+}

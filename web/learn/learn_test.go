@@ -1,0 +1,118 @@
+package learn
+
+import (
+	"io/fs"
+	"math"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/convscope/convscope/static"
+	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
+	"github.com/convscope/convscope/web/samples"
+)
+
+func newHandler(t *testing.T) *Handler {
+	t.Helper()
+	cat, err := catalog.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := fs.Sub(static.FS, "samples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(cat, samples.New(sub))
+}
+
+// get serves path in language lang (through the i18n middleware, as the
+// router does).
+func get(t *testing.T, h *Handler, path string) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	i18n.Middleware(h.Routes()).ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+	if rec.Code != 200 {
+		t.Fatalf("%s: %d %s", path, rec.Code, rec.Body.String())
+	}
+	return rec.Body.String()
+}
+
+// The index lists the ten lessons in the seed's order, in either language,
+// linking the written ones.
+func TestIndexListsTheTenLessons(t *testing.T) {
+	h := newHandler(t)
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/?lang="+string(lang))
+		if n := strings.Count(html, `data-testid="lesson"`); n != 10 {
+			t.Errorf("%s: %d lessons", lang, n)
+		}
+		last := 0
+		for _, l := range Lessons {
+			title := i18n.Message(lang, l.TitleKey())
+			if title == "" || i18n.Message(lang, l.SummaryKey()) == "" {
+				t.Errorf("%s: lesson %s has no title or summary", lang, l.Slug)
+			}
+			i := strings.Index(html, `data-lesson="`+l.Slug+`"`)
+			if i < last {
+				t.Errorf("%s: lesson %s out of order", lang, l.Slug)
+			}
+			last = i
+			if l.Ready != strings.Contains(html, `href="/learn/`+l.Slug+`?lang=`+string(lang)+`"`) {
+				t.Errorf("%s: lesson %s linked: %v, written: %v", lang, l.Slug, !l.Ready, l.Ready)
+			}
+		}
+		if !strings.Contains(html, `<html lang="`+string(lang)+`"`) {
+			t.Errorf("%s: the page does not say its language", lang)
+		}
+	}
+}
+
+var (
+	convResult = regexp.MustCompile(`data-testid="lesson-conv-result">= ([-0-9.e+]+)<`)
+	convEngine = regexp.MustCompile(`data-testid="lesson-conv-engine">[^<]*?: ([-0-9.e+]+)[.] `)
+)
+
+// The first lesson, on every sample picture and map in both languages:
+// the worked-out convolution equals the engine's value for the unit, and
+// the receptive fields grow from c1's 5x5 to the whole picture.
+func TestBasicsNumbersAgreeWithTheEngine(t *testing.T) {
+	h := newHandler(t)
+	for i, sample := range []string{"", "08-sneaker.png"} {
+		for _, lang := range i18n.Langs {
+			html := get(t, h, "/basics?lang="+string(lang)+"&map="+strconv.Itoa(2*i+1)+"&sample="+sample)
+			r, e := convResult.FindStringSubmatch(html), convEngine.FindStringSubmatch(html)
+			if r == nil || e == nil {
+				t.Fatalf("%s: no worked-out sum or engine value in the page", lang)
+			}
+			a, _ := strconv.ParseFloat(r[1], 64)
+			b, _ := strconv.ParseFloat(e[1], 64)
+			if math.Abs(a-b) > 0.01*math.Max(1, math.Abs(b)) {
+				t.Errorf("%s: worked out %s, the engine %s", lang, r[1], e[1])
+			}
+			for _, want := range []string{i18n.Message(lang, "basics.conv.h"), i18n.Message(lang, "basics.rf.whole"), ">5×5<", ">14×14<"} {
+				if !strings.Contains(html, want) {
+					t.Errorf("%s: the lesson lacks %q", lang, want)
+				}
+			}
+		}
+	}
+	v, err := h.basicsView("08-sneaker.png", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Sample != "08-sneaker.png" || v.Map != 2 || len(v.Conv.Terms) != 25 || v.Pool.Kind != "average" || len(v.Pool.Terms) != 4 {
+		t.Errorf("view: sample %s map %d, %d conv terms, pool %s of %d", v.Sample, v.Map, len(v.Conv.Terms), v.Pool.Kind, len(v.Pool.Terms))
+	}
+	for i := 1; i < len(v.RF); i++ {
+		if v.RF[i].RF < v.RF[i-1].RF || !v.RF[i].Box.Union(v.RF[i-1].Box).Eq(v.RF[i].Box) {
+			t.Errorf("%s's field %v does not hold %s's %v", v.RF[i].Name, v.RF[i].Box, v.RF[i-1].Name, v.RF[i-1].Box)
+		}
+	}
+	// A sample that is not in the gallery (a path, say) falls back to the first.
+	if v, _ := h.basicsView("../../etc/passwd", "9"); v.Sample != v.Samples[0].File || v.Map != 0 {
+		t.Errorf("a bad sample or map was taken: %s, %d", v.Sample, v.Map)
+	}
+}
