@@ -3,8 +3,10 @@ package web_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/web/learn"
@@ -61,4 +63,13 @@ func TestBrowserLessons(t *testing.T) {
 	if got := eval[string](b, `document.querySelector('[data-testid="lesson-input"]').alt`); got != sample {
 		t.Errorf("the lesson shows %q", got)
 	}
+	// The MobileNet lesson's width slider, from the keyboard: one step
+	// down counts MobileNet 0.75 again.
+	b.do("open the MobileNet lesson", chromedp.Navigate(b.url+"/learn/mobilenet?lang=en"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="alpha"]`)),
+		chromedp.Focus(chromedp.CSS(`[data-testid="alpha"]`)), chromedp.KeyEvent(kb.ArrowLeft))
+	b.do("counted again", chromedp.Sleep(300*time.Millisecond), chromedp.WaitVisible(chromedp.CSS(`[data-testid="chosen-cost"]`)), poll(`location.search.includes('alpha=0.75')`))
+	if got := eval[string](b, `document.querySelector('[data-testid="chosen-cost"]').textContent`); !strings.HasPrefix(got, "MobileNet 0.75-224: 325 million") {
+		t.Errorf("after the slider: %q", got)
+	}
+	b.screenshot("lesson-mobilenet-075")
 }

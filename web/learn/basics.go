@@ -88,20 +88,7 @@ func (h *Handler) basicsView(sample, mapParam string) (BasicsView, error) {
 	}
 	defer h.models.Release(m)
 	v.Entry = m.Entry
-	v.Samples = h.gallery.List(catalog.GalleryFor(m.Entry), m.Classes)
-	if len(v.Samples) == 0 {
-		return v, fmt.Errorf("no sample pictures for %s", m.Name)
-	}
-	v.Sample = v.Samples[0].File
-	if slices.ContainsFunc(v.Samples, func(s samples.Sample) bool { return s.File == sample }) {
-		v.Sample = sample
-	}
-	img, err := h.gallery.Open(catalog.GalleryFor(m.Entry), v.Sample)
-	if err != nil {
-		return v, err
-	}
-	pixels, x := m.Prepare(img) // the gallery's pictures are the dataset's own: never inverted
-	tr, err := m.Net.Net.Forward(x, &nn.Context{}, nil)
+	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
 	if err != nil {
 		return v, err
 	}
@@ -122,9 +109,6 @@ func (h *Handler) basicsView(sample, mapParam string) (BasicsView, error) {
 	}
 	if c, err := strconv.Atoi(mapParam); err == nil && c >= 0 && c < channels {
 		v.Map = c
-	}
-	if v.Input, err = picture(mustPixels(pixels), 8); err != nil {
-		return v, err
 	}
 	maps, err := viz.Quantize(c1.Out)
 	if err != nil {
@@ -162,18 +146,8 @@ func (h *Handler) basicsView(sample, mapParam string) (BasicsView, error) {
 		return v, err
 	}
 	// the prediction and its score
-	logits := tr.Output().Data
-	top := 0
-	for i, z := range logits {
-		if z > logits[top] {
-			top = i
-		}
-	}
-	sum := 0.0
-	for _, z := range logits {
-		sum += math.Exp(float64(z - logits[top]))
-	}
-	v.Predicted, v.Prob = m.Classes[top], 1/sum
+	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	top := slices.Index(m.Classes, v.Predicted)
 	last := m.Summary.Layers[len(m.Summary.Layers)-1].Name
 	out, err := step(last)
 	if err != nil {

@@ -40,7 +40,7 @@ type Lesson struct {
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
 	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", false},
-	{"googlenet", false}, {"resnet", false}, {"mobilenet", false}, {"convnext", false}, {"evaluation", false},
+	{"googlenet", false}, {"resnet", false}, {"mobilenet", true}, {"convnext", false}, {"evaluation", false},
 }
 
 // TitleKey and SummaryKey are the lesson's catalogue keys.
@@ -76,6 +76,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/", h.index)
 	// GET /basics?sample=FILE&map=C is the first lesson on a picture.
 	r.Get("/basics", h.basics)
+	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
+	r.Get("/mobilenet", h.mobilenet)
 	return r
 }
 
@@ -92,4 +94,15 @@ func (h *Handler) basics(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = Basics(v).Render(r.Context(), w)
+}
+
+func (h *Handler) mobilenet(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v, err := h.mobilenetView(q.Get("sample"), q.Get("alpha"), q.Get("side"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = MobileNet(v).Render(r.Context(), w)
 }

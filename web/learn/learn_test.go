@@ -116,3 +116,67 @@ func TestBasicsNumbersAgreeWithTheEngine(t *testing.T) {
 		t.Errorf("a bad sample or map was taken: %s, %d", v.Sample, v.Map)
 	}
 }
+
+// The MobileNet lesson's cost figures, counted from the networks the zoo
+// builds, equal the paper's Tables 6 and 7 to the paper's precision (a
+// million multiply-adds, a tenth of a million parameters; the paper
+// rounds 290.7 M down, so a count may sit up to 1 M away).
+func TestMobileNetCostsMatchThePaper(t *testing.T) {
+	for _, table := range [][]PaperRow{Table6, Table7} {
+		for _, p := range table {
+			c, err := MobileNetCost(p.Alpha, p.Side)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(float64(c.MACs)/1e6 - p.MACs); d > 1 {
+				t.Errorf("%g MobileNet-%d: %.1f M multiply-adds, the paper %g M", p.Alpha, p.Side, float64(c.MACs)/1e6, p.MACs)
+			}
+			if d := math.Abs(float64(c.Params)/1e6 - p.Params); d > 0.05 {
+				t.Errorf("%g MobileNet-%d: %.2f M parameters, the paper %g M", p.Alpha, p.Side, float64(c.Params)/1e6, p.Params)
+			}
+		}
+	}
+	if _, err := MobileNetCost(0.6, 224); err == nil {
+		t.Error("a width the paper does not list was counted")
+	}
+}
+
+// The MobileNet lesson in both languages: the separable block's costs add
+// up (depthwise + pointwise, against K·K·M·N·F²), the depthwise unit reads
+// one channel's 3x3 window, and the reader's multipliers pick a row.
+func TestMobileNetLesson(t *testing.T) {
+	h := newHandler(t)
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/mobilenet?lang="+string(lang)+"&alpha=1&side=160&sample=05-coat.png")
+		for _, want := range []string{i18n.Message(lang, "mobilenet.sep.h"), `data-testid="table6"`, `data-testid="table7"`,
+			`<tr aria-current data-testid="cost-row" data-alpha="1" data-side="160"`} {
+			if !strings.Contains(html, want) {
+				t.Errorf("%s: the lesson lacks %q", lang, want)
+			}
+		}
+		if n := strings.Count(html, `<tr aria-current`); n != 1 {
+			t.Errorf("%s: %d rows marked as the reader's choice", lang, n)
+		}
+	}
+	v, err := h.mobilenetView("05-coat.png", "0.5", "160")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Alpha != 0.5 || v.Side != 160 || v.Chosen.MACs >= v.Base.MACs/4 {
+		t.Errorf("multipliers %g, %d: %d against %d", v.Alpha, v.Side, v.Chosen.MACs, v.Base.MACs)
+	}
+	if v.Standard != int64(v.K*v.K*v.M*v.N*v.F*v.F) || v.Depthwise != int64(v.K*v.K*v.M*v.F*v.F) || v.Pointwise != int64(v.M*v.N*v.F*v.F) {
+		t.Errorf("block costs %d, %d, %d", v.Standard, v.Depthwise, v.Pointwise)
+	}
+	if len(v.DW.Terms) != 9 || math.Abs(v.DW.Result-float64(v.DW.Engine)) > 1e-4 || math.Abs(v.PW.Result-float64(v.PW.Engine)) > 1e-3 {
+		t.Errorf("depthwise: %d terms, %g against %g; pointwise %g against %g", len(v.DW.Terms), v.DW.Result, v.DW.Engine, v.PW.Result, v.PW.Engine)
+	}
+	for _, tm := range v.DW.Terms {
+		if tm.Channel != 0 {
+			t.Errorf("the depthwise unit of map 0 reads channel %d", tm.Channel)
+		}
+	}
+	if len(v.PW.Terms)+v.PW.Omitted != v.M {
+		t.Errorf("the pointwise unit reads %d inputs, want %d", len(v.PW.Terms)+v.PW.Omitted, v.M)
+	}
+}
