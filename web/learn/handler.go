@@ -39,7 +39,7 @@ type Lesson struct {
 
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
-	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", false},
+	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
 	{"googlenet", false}, {"resnet", false}, {"mobilenet", true}, {"convnext", false}, {"evaluation", false},
 }
 
@@ -76,6 +76,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/", h.index)
 	// GET /basics?sample=FILE&map=C is the first lesson on a picture.
 	r.Get("/basics", h.basics)
+	// GET /vgg?sample=FILE&c=C&h=H is the VGG lesson.
+	r.Get("/vgg", h.vgg)
 	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
 	r.Get("/mobilenet", h.mobilenet)
 	return r
@@ -105,4 +107,15 @@ func (h *Handler) mobilenet(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = MobileNet(v).Render(r.Context(), w)
+}
+
+func (h *Handler) vgg(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v, err := h.vggView(q.Get("sample"), q.Get("c"), q.Get("h"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = VGG(v).Render(r.Context(), w)
 }

@@ -180,3 +180,35 @@ func TestMobileNetLesson(t *testing.T) {
 		t.Errorf("the pointwise unit reads %d inputs, want %d", len(v.PW.Terms)+v.PW.Omitted, v.M)
 	}
 }
+
+// The VGG lesson's stacks, as the engine's summary counts them, against
+// the closed forms: n k×k layers of C channels see n(k−1)+1 pixels and
+// hold n(k²C² + C) parameters and n k²C²H² multiply-adds.
+func TestVGGStacks(t *testing.T) {
+	for _, c := range [][4]int{{2, 3, 64, 56}, {1, 5, 64, 56}, {3, 3, 16, 7}, {1, 7, 512, 224}} {
+		n, k, ch, side := c[0], c[1], c[2], c[3]
+		s, err := StackCost(n, k, ch, side)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantP := int64(n * (k*k*ch*ch + ch))
+		wantM := int64(n*k*k*ch*ch) * int64(side*side)
+		if s.RF != n*(k-1)+1 || s.Params != wantP || s.MACs != wantM {
+			t.Errorf("%d × %dx%d, C %d, H %d: field %d, %d parameters, %d MACs; want %d, %d, %d", n, k, k, ch, side, s.RF, s.Params, s.MACs, n*(k-1)+1, wantP, wantM)
+		}
+	}
+	h := newHandler(t)
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/vgg?lang="+string(lang)+"&c=128&h=28")
+		if n := strings.Count(html, `data-testid="stack-row"`); n != 4 || !strings.Contains(html, `data-n="2" data-k="3" data-rf="5"`) || !strings.Contains(html, i18n.Message(lang, "vgg.stack.h")) {
+			t.Errorf("%s: %d stack rows", lang, n)
+		}
+	}
+	v, err := h.vggView("", "9999", "-3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.C != vggMaxC || v.H != vggMinH || len(v.RF) != 2 || v.RF[1].RF-v.RF[0].RF != 2*v.RF[0].Jump || !v.RF[0].Box.In(v.RF[1].Box) {
+		t.Errorf("C %d H %d, fields %+v", v.C, v.H, v.RF)
+	}
+}
