@@ -12,6 +12,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/web/layout"
 	"github.com/convscope/convscope/web/samples"
 )
@@ -40,7 +41,7 @@ type Lesson struct {
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
 	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
-	{"googlenet", false}, {"resnet", false}, {"mobilenet", true}, {"convnext", false}, {"evaluation", false},
+	{"googlenet", false}, {"resnet", true}, {"mobilenet", true}, {"convnext", false}, {"evaluation", false},
 }
 
 // TitleKey and SummaryKey are the lesson's catalogue keys.
@@ -78,6 +79,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/basics", h.basics)
 	// GET /vgg?sample=FILE&c=C&h=H is the VGG lesson.
 	r.Get("/vgg", h.vgg)
+	// GET /resnet?sample=FILE is the ResNet lesson.
+	r.Get("/resnet", h.resnet)
 	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
 	r.Get("/mobilenet", h.mobilenet)
 	return r
@@ -118,4 +121,14 @@ func (h *Handler) vgg(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = VGG(v).Render(r.Context(), w)
+}
+
+func (h *Handler) resnet(w http.ResponseWriter, r *http.Request) {
+	v, err := h.resnetView(i18n.Of(r.Context()), r.URL.Query().Get("sample"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = ResNet(v).Render(r.Context(), w)
 }

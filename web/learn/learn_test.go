@@ -212,3 +212,48 @@ func TestVGGStacks(t *testing.T) {
 		t.Errorf("C %d H %d, fields %+v", v.C, v.H, v.RF)
 	}
 }
+
+// The ResNet lesson: each shown unit is relu(x + F(x)) as the engine
+// computed it, option B costs more than option A, and the gradient at
+// initialisation behaves as the page says: about the same size from end
+// to end through the residual network, growing on its way back through
+// the plain one with batch norm, vanishingly small without it.
+func TestResNetLesson(t *testing.T) {
+	h := newHandler(t)
+	v, err := h.resnetView(i18n.English, "12-dress.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Sample != "12-dress.png" || len(v.Units) != 3 {
+		t.Fatalf("sample %s, %d units", v.Sample, len(v.Units))
+	}
+	for _, a := range v.Units {
+		if d := math.Abs(math.Max(a.Sum, 0) - float64(a.Out)); d > 1e-5 {
+			t.Errorf("unit (%d,%d): relu(%g + %g) = %g, the engine %g", a.Y, a.X, a.In, a.Body, math.Max(a.Sum, 0), a.Out)
+		}
+	}
+	if len(v.Options) != 2 || v.Options[1].Params <= v.Options[0].Params || v.Options[1].MACs <= v.Options[0].MACs {
+		t.Errorf("options %+v", v.Options)
+	}
+	if n := len(v.Residual.Norms); n != 55 || len(v.Plain.Norms) != n || len(v.Bare.Norms) != n {
+		t.Fatalf("%d, %d, %d convolutions (ResNet-56 has 55)", n, len(v.Plain.Norms), len(v.Bare.Norms))
+	}
+	g := func(n []float64) float64 { return n[0] / n[len(n)-1] }
+	if r := g(v.Residual.Norms); r < 1.0/3 || r > 3 {
+		t.Errorf("residual: the gradient changes %g times from end to start", r)
+	}
+	if p := g(v.Plain.Norms); p < 10 {
+		t.Errorf("plain with batch norm: the gradient changes only %g times", p)
+	}
+	for _, b := range v.Bare.Norms {
+		if b > 1e-6 {
+			t.Fatalf("plain without batch norm: a gradient of %g", b)
+		}
+	}
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/resnet?lang="+string(lang))
+		if !strings.Contains(html, `data-testid="grad-factor"`) || strings.Count(html, `data-testid="addition"`) != 3 || !strings.Contains(html, "<svg") {
+			t.Errorf("%s: the lesson lacks its parts", lang)
+		}
+	}
+}
