@@ -41,7 +41,7 @@ type Lesson struct {
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
 	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
-	{"googlenet", false}, {"resnet", true}, {"mobilenet", true}, {"convnext", false}, {"evaluation", false},
+	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", false}, {"evaluation", false},
 }
 
 // TitleKey and SummaryKey are the lesson's catalogue keys.
@@ -79,6 +79,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/basics", h.basics)
 	// GET /vgg?sample=FILE&c=C&h=H is the VGG lesson.
 	r.Get("/vgg", h.vgg)
+	// GET /googlenet?sample=FILE&in=..&h=..&c1=.. is the GoogLeNet lesson.
+	r.Get("/googlenet", h.googlenet)
 	// GET /resnet?sample=FILE is the ResNet lesson.
 	r.Get("/resnet", h.resnet)
 	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
@@ -131,4 +133,15 @@ func (h *Handler) resnet(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = ResNet(v).Render(r.Context(), w)
+}
+
+func (h *Handler) googlenet(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v, err := h.googlenetView(q.Get("sample"), q)
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = GoogLeNet(v).Render(r.Context(), w)
 }

@@ -257,3 +257,37 @@ func TestResNetLesson(t *testing.T) {
 		}
 	}
 }
+
+// The Inception module's counts: the paper's Table 1 gives inception (3a)
+// 128 M operations and (3b) 304 M; the naive module against closed forms.
+func TestInceptionCosts(t *testing.T) {
+	inception3b := Module{In: 256, H: 28, C1: 128, C3r: 128, C3: 192, C5r: 32, C5: 96, PoolProj: 64}
+	for _, c := range []struct {
+		m    Module
+		ops  float64
+		outs int
+	}{{Inception3a, 128, 256}, {inception3b, 304, 480}} {
+		red, naive, err := c.m.Costs()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := math.Abs(float64(red.MACs)/1e6 - c.ops); d > 0.5 || red.Out != c.outs {
+			t.Errorf("%+v: %.1f M multiply-adds and %d channels, the paper %g M and %d", c.m, float64(red.MACs)/1e6, red.Out, c.ops, c.outs)
+		}
+		m := c.m
+		wantNaive := int64(m.H*m.H) * int64(m.In*m.C1+9*m.In*m.C3+25*m.In*m.C5)
+		if naive.MACs != wantNaive || naive.Out != m.C1+m.C3+m.C5+m.In {
+			t.Errorf("naive: %d MACs, %d channels; want %d, %d", naive.MACs, naive.Out, wantNaive, m.C1+m.C3+m.C5+m.In)
+		}
+	}
+	h := newHandler(t)
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/googlenet?lang="+string(lang)+"&in=256&c5=96")
+		if n := strings.Count(html, `data-testid="branch"`); n != 4 || !strings.Contains(html, `value="256"`) {
+			t.Errorf("%s: %d branches drawn", lang, n)
+		}
+	}
+	if v, err := h.googlenetView("", map[string][]string{"in": {"99999"}, "h": {"-1"}}); err != nil || v.Module.In != 1024 || v.Module.H != 1 {
+		t.Errorf("out-of-range sizes: %+v, %v", v.Module, err)
+	}
+}
