@@ -52,7 +52,7 @@ var usedKey = func() *regexp.Regexp {
 		alt = append(alt, regexp.QuoteMeta(s))
 	}
 	slices.Sort(alt)
-	return regexp.MustCompile(`"((?:` + strings.Join(alt, "|") + `)\.[a-z0-9_.]+)"`)
+	return regexp.MustCompile(`"((?:` + strings.Join(alt, "|") + `)(?:\.[a-z0-9_]+)+)"`)
 }()
 
 // Every key the web code or its templates ask for is in the catalogues.
