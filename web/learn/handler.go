@@ -41,7 +41,7 @@ type Lesson struct {
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
 	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
-	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", false}, {"evaluation", false},
+	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", true}, {"evaluation", false},
 }
 
 // TitleKey and SummaryKey are the lesson's catalogue keys.
@@ -85,6 +85,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/resnet", h.resnet)
 	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
 	r.Get("/mobilenet", h.mobilenet)
+	// GET /convnext?sample=FILE is the ConvNeXt lesson.
+	r.Get("/convnext", h.convnext)
 	return r
 }
 
@@ -144,4 +146,14 @@ func (h *Handler) googlenet(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = GoogLeNet(v).Render(r.Context(), w)
+}
+
+func (h *Handler) convnext(w http.ResponseWriter, r *http.Request) {
+	v, err := h.convnextView(r.URL.Query().Get("sample"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = ConvNeXt(v).Render(r.Context(), w)
 }

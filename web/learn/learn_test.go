@@ -291,3 +291,40 @@ func TestInceptionCosts(t *testing.T) {
 		t.Errorf("out-of-range sizes: %+v, %v", v.Module, err)
 	}
 }
+
+// The ConvNeXt lesson's counts: torchvision's stage depths, one norm and
+// one activation per ConvNeXt block against three of each, a stem that
+// reaches 56x56 for an eighth of ResNet's multiply-adds, the totals of
+// the zoo's parameter test; and the trained model's 7x7 depthwise unit.
+func TestConvNeXtLesson(t *testing.T) {
+	c, err := Compare()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stages(c.ResNetStages) != "3, 4, 6, 3" || stages(c.ConvNeXtStages) != "3, 3, 9, 3" {
+		t.Errorf("stages %v and %v", c.ResNetStages, c.ConvNeXtStages)
+	}
+	if c.ResNetNorms != 3 || c.ResNetActs != 3 || c.ConvNeXtNorms != 1 || c.ConvNeXtActs != 1 {
+		t.Errorf("norms and activations per block: %d, %d against %d, %d", c.ResNetNorms, c.ResNetActs, c.ConvNeXtNorms, c.ConvNeXtActs)
+	}
+	if c.ConvNeXtStem[0].Output != "96×56×56" || c.ResNetStem[1].Output != "64×56×56" || c.ConvNeXtStem[0].MACs*8 > c.ResNetStem[0].MACs {
+		t.Errorf("stems %+v against %+v", c.ConvNeXtStem, c.ResNetStem)
+	}
+	if c.ResNetTotal.Params != 25557032 || c.ConvNeXtTotal.Params != 28589128 {
+		t.Errorf("totals %d and %d", c.ResNetTotal.Params, c.ConvNeXtTotal.Params)
+	}
+	h := newHandler(t)
+	v, err := h.convnextView("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Depthwise.Terms) != 49 || math.Abs(v.Depthwise.Result-float64(v.Depthwise.Engine)) > 1e-4 {
+		t.Errorf("7x7 depthwise: %d terms, %g against %g", len(v.Depthwise.Terms), v.Depthwise.Result, v.Depthwise.Engine)
+	}
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/convnext?lang="+string(lang))
+		if !strings.Contains(html, `data-testid="lesson-dw7"`) || !strings.Contains(html, i18n.Message(lang, "convnext.block.h")) {
+			t.Errorf("%s: the lesson lacks its parts", lang)
+		}
+	}
+}
