@@ -40,7 +40,7 @@ type Lesson struct {
 
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
-	{"basics", true}, {"lenet", false}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
+	{"basics", true}, {"lenet", true}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
 	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", true}, {"evaluation", false},
 }
 
@@ -85,6 +85,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/resnet", h.resnet)
 	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
 	r.Get("/mobilenet", h.mobilenet)
+	// GET /lenet?sample=FILE is the LeNet lesson.
+	r.Get("/lenet", h.lenet)
 	// GET /convnext?sample=FILE is the ConvNeXt lesson.
 	r.Get("/convnext", h.convnext)
 	return r
@@ -156,4 +158,14 @@ func (h *Handler) convnext(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = ConvNeXt(v).Render(r.Context(), w)
+}
+
+func (h *Handler) lenet(w http.ResponseWriter, r *http.Request) {
+	v, err := h.lenetView(r.URL.Query().Get("sample"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = LeNet(v).Render(r.Context(), w)
 }

@@ -328,3 +328,53 @@ func TestConvNeXtLesson(t *testing.T) {
 		}
 	}
 }
+
+// The LeNet lesson reads the 1998 connection table from the model (Table I
+// of the paper: 60 connections, six maps reading three, nine reading
+// four, one reading all six) and counts C3's and S2's parameters.
+func TestLeNetLesson(t *testing.T) {
+	h := newHandler(t)
+	v, err := h.lenetView("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Table) != 16 {
+		t.Fatalf("%d C3 maps", len(v.Table))
+	}
+	reads := map[int]int{}
+	total := 0
+	for _, row := range v.Table {
+		n := 0
+		for _, c := range row {
+			if c {
+				n++
+			}
+		}
+		reads[n]++
+		total += n
+	}
+	if total != 60 || reads[3] != 6 || reads[4] != 9 || reads[6] != 1 {
+		t.Errorf("table: %d connections, %v", total, reads)
+	}
+	if !v.Table[0][0] || !v.Table[0][1] || !v.Table[0][2] || v.Table[0][3] {
+		t.Errorf("C3 map 0 reads %v, the paper's {0, 1, 2}", v.Table[0])
+	}
+	params := map[string][2]int64{}
+	for _, p := range v.Layers {
+		params[p.Name] = [2]int64{p.Params1998, p.Today}
+	}
+	// C3: 60 kernels of 5x5 and 16 biases in 1998, 96 kernels and 16 today;
+	// S2: a coefficient and a bias per map, against none.
+	if params["c3"] != [2]int64{60*25 + 16, 96*25 + 16} || params["s2"] != [2]int64{12, 0} {
+		t.Errorf("parameters: c3 %v, s2 %v", params["c3"], params["s2"])
+	}
+	if len(v.Norms) != 16 || len(v.Norms[0]) != 6 || v.Max <= 0 {
+		t.Errorf("norms %d x %d", len(v.Norms), len(v.Norms[0]))
+	}
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/lenet?lang="+string(lang))
+		if strings.Count(html, `data-connected="true"`) != 60 || !strings.Contains(html, `data-testid="c3-norms"`) {
+			t.Errorf("%s: the lesson lacks its table", lang)
+		}
+	}
+}
