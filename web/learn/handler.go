@@ -19,6 +19,7 @@ import (
 
 // Models opens catalog models.
 type Models interface {
+	Entries() []catalog.Entry
 	Lookup(name string) (catalog.Entry, error)
 	Open(name string) (*catalog.Model, error)
 	Release(m *catalog.Model)
@@ -41,7 +42,7 @@ type Lesson struct {
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
 	{"basics", true}, {"lenet", true}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
-	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", true}, {"evaluation", false},
+	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", true}, {"evaluation", true},
 }
 
 // TitleKey and SummaryKey are the lesson's catalogue keys.
@@ -85,6 +86,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/resnet", h.resnet)
 	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
 	r.Get("/mobilenet", h.mobilenet)
+	// GET /evaluation is the results table; ?measure=1 times each model.
+	r.Get("/evaluation", h.evaluation)
 	// GET /lenet?sample=FILE is the LeNet lesson.
 	r.Get("/lenet", h.lenet)
 	// GET /convnext?sample=FILE is the ConvNeXt lesson.
@@ -168,4 +171,14 @@ func (h *Handler) lenet(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = LeNet(v).Render(r.Context(), w)
+}
+
+func (h *Handler) evaluation(w http.ResponseWriter, r *http.Request) {
+	v, err := h.evaluationView(r.URL.Query().Get("measure") != "")
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = Evaluation(v).Render(r.Context(), w)
 }

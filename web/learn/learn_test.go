@@ -378,3 +378,50 @@ func TestLeNetLesson(t *testing.T) {
 		}
 	}
 }
+
+// The evaluation lesson lists every embedded trained model with the
+// accuracy of weights/index.json, and times each one when asked; a second
+// measurement while one runs is refused, not queued.
+func TestEvaluationLesson(t *testing.T) {
+	h := newHandler(t)
+	cat, _ := catalog.Embedded()
+	var trained []catalog.Entry
+	for _, e := range cat.Entries() {
+		if e.Trained {
+			trained = append(trained, e)
+		}
+	}
+	v, err := h.evaluationView(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Results) != len(trained) || v.Measured {
+		t.Fatalf("%d rows for %d trained models", len(v.Results), len(trained))
+	}
+	for i, r := range v.Results {
+		if r.Name != trained[i].Name || r.TestAccuracy != trained[i].TestAccuracy || r.Params <= 0 || r.MACs <= 0 || r.Millis != 0 {
+			t.Errorf("row %d: %+v", i, r)
+		}
+	}
+	v, err = h.evaluationView(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range v.Results {
+		if r.Millis <= 0 {
+			t.Errorf("%s: not timed", r.Name)
+		}
+	}
+	measuring.Lock()
+	busy, err := h.evaluationView(true)
+	measuring.Unlock()
+	if err != nil || !busy.Busy || busy.Measured {
+		t.Errorf("a measurement during another: busy %v, measured %v, %v", busy.Busy, busy.Measured, err)
+	}
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/evaluation?lang="+string(lang)+"&measure=1")
+		if strings.Count(html, `data-testid="evaluation-ms"`) != len(trained) {
+			t.Errorf("%s: %d timed rows", lang, strings.Count(html, `data-testid="evaluation-ms"`))
+		}
+	}
+}
