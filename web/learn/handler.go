@@ -41,7 +41,7 @@ type Lesson struct {
 
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
-	{"basics", true}, {"lenet", true}, {"alexnet", false}, {"zfnet", false}, {"vgg", true},
+	{"basics", true}, {"lenet", true}, {"alexnet", false}, {"zfnet", true}, {"vgg", true},
 	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", true}, {"evaluation", true},
 }
 
@@ -78,6 +78,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/", h.index)
 	// GET /basics?sample=FILE&map=C is the first lesson on a picture.
 	r.Get("/basics", h.basics)
+	// GET /zfnet?sample=FILE&layer=L&map=C is the ZFNet lesson.
+	r.Get("/zfnet", h.zfnet)
 	// GET /vgg?sample=FILE&c=C&h=H is the VGG lesson.
 	r.Get("/vgg", h.vgg)
 	// GET /googlenet?sample=FILE&in=..&h=..&c1=.. is the GoogLeNet lesson.
@@ -181,4 +183,15 @@ func (h *Handler) evaluation(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = Evaluation(v).Render(r.Context(), w)
+}
+
+func (h *Handler) zfnet(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	v, err := h.zfnetView(q.Get("sample"), q.Get("layer"), q.Get("map"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = ZFNet(v).Render(r.Context(), w)
 }

@@ -425,3 +425,40 @@ func TestEvaluationLesson(t *testing.T) {
 		}
 	}
 }
+
+// The ZFNet lesson's steps end in the attribution core's own deconvnet
+// projection, and an unpooling step leaves at most one value per pooling
+// window of each channel (the switches).
+func TestZFNetLessonSteps(t *testing.T) {
+	h := newHandler(t)
+	for _, layer := range []string{"features.4", "features.8"} {
+		v, err := h.zfnetView("05-coat.png", layer, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Check > 1e-6 || v.Value <= 0 {
+			t.Errorf("%s: the steps end %g from deconv's projection (activation %g)", layer, v.Check, v.Value)
+		}
+		last := v.Steps[len(v.Steps)-1]
+		if last.Layer != "features.0" || last.Shape != "1×28×28" || v.Steps[0].Type != "ReLU" {
+			t.Errorf("%s: steps from %s to %s (%s)", layer, v.Steps[0].Layer, last.Layer, last.Shape)
+		}
+		for i, s := range v.Steps {
+			if s.Type != "MaxPool2d" || i == 0 {
+				continue
+			}
+			// ZFNet-small's pools are 3x3 stride 2: windows overlap, so a
+			// value may land on a shared switch; never more values than
+			// the signal above had.
+			if s.NonZero > v.Steps[i-1].NonZero {
+				t.Errorf("%s: unpooling at %s made %d values from %d", layer, s.Layer, s.NonZero, v.Steps[i-1].NonZero)
+			}
+		}
+	}
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/zfnet?lang="+string(lang)+"&layer=features.4&map=2")
+		if !strings.Contains(html, `data-testid="deconv-steps"`) || strings.Count(html, `data-testid="deconv-step"`) != 6 {
+			t.Errorf("%s: %d steps", lang, strings.Count(html, `data-testid="deconv-step"`))
+		}
+	}
+}
