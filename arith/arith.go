@@ -140,6 +140,8 @@ func Explain(st *nn.Step, n, channel, y, x int) (*Unit, error) {
 		err = batchNorm(u, l, in, n)
 	case *nn.Activation:
 		err = activation(u, l, in, n)
+	case *nn.LocalResponseNorm:
+		err = lrn(u, l, in, n)
 	default:
 		err = fmt.Errorf("arith: no arithmetic for %s (%s): explain the layers inside it", u.Layer, u.Type)
 	}
@@ -305,5 +307,29 @@ func activation(u *Unit, l *nn.Activation, in *nn.Tensor, n int) error {
 	}
 	u.Terms = []Term{{Channel: u.Channel, Y: u.Y, X: u.X, Value: v}}
 	u.Kind, u.Formula, u.Result = "elementwise", f.text, f.f(float64(v))
+	return nil
+}
+
+// lrn is AlexNet's local response normalisation across channels: the unit
+// divided by (k + α/n Σ x²)^β over the n channels around its own (PyTorch's
+// window: size/2 before, (size−1)/2 after).
+func lrn(u *Unit, l *nn.LocalResponseNorm, in *nn.Tensor, n int) error {
+	if l.WithinChannel || len(in.Shape) != 4 {
+		return fmt.Errorf("arith: %s normalises within a channel; only AlexNet's across-channel form is shown", u.Layer)
+	}
+	sum := 0.0
+	var self float32
+	for c := max(u.Channel-l.Size/2, 0); c <= min(u.Channel+(l.Size-1)/2, in.Shape[1]-1); c++ {
+		v, _ := at(in, n, c, u.Y, u.X)
+		u.Terms = append(u.Terms, Term{Channel: c, Y: u.Y, X: u.X, Value: v, Product: float64(v) * float64(v)})
+		sum += float64(v) * float64(v)
+		if c == u.Channel {
+			self = v
+		}
+	}
+	k, a, b := float64(l.K), float64(l.Alpha)/float64(l.Size), float64(l.Beta)
+	u.Kind = "elementwise"
+	u.Formula = fmt.Sprintf("x / (k + α/n · Σ x_j²)^β, k = %g, α = %g, n = %d, β = %g", l.K, l.Alpha, l.Size, l.Beta)
+	u.Result = float64(self) / math.Pow(k+a*sum, b)
 	return nil
 }

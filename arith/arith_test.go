@@ -147,6 +147,12 @@ func TestMaxPoolSwitch(t *testing.T) {
 		}
 	}
 	explain(t, tr, "features.1", 4, 7, 7) // ReLU
+	// AlexNet's LRN over five channels; at channel 0 only three exist.
+	for c, want := range map[int]int{0: 3, 10: 5, 31: 3} {
+		if u := explain(t, tr, "features.3", c, 5, 6); len(u.Terms) != want {
+			t.Errorf("LRN at channel %d reads %d channels, want %d", c, len(u.Terms), want)
+		}
+	}
 }
 
 func TestRefusals(t *testing.T) {

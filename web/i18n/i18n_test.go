@@ -33,11 +33,19 @@ func TestCataloguesAgree(t *testing.T) {
 		if !slices.Equal(a, b) {
 			t.Errorf("%s: English takes %v, Vietnamese %v", k, a, b)
 		}
+		for _, v := range append(a, b...) {
+			if !plainVerb.MatchString(v) {
+				t.Errorf("%s: %q reads as a formatting verb (write %%%% for a percent sign)", k, v)
+			}
+		}
 		if strings.TrimSpace(Message(Vietnamese, k)) == "" {
 			t.Errorf("%s: empty in Vietnamese", k)
 		}
 	}
 }
+
+// plainVerb are the formatting verbs the catalogues use.
+var plainVerb = regexp.MustCompile(`^%(%|s|d|g|\.[0-9]f)$`)
 
 // usedKey finds the keys the code names: a string literal that begins
 // with a catalogue's section ("nav.train", "lesson.vgg.title").

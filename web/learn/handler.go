@@ -41,7 +41,7 @@ type Lesson struct {
 
 // Lessons are the seed's ten sections, in its order.
 var Lessons = []Lesson{
-	{"basics", true}, {"lenet", true}, {"alexnet", false}, {"zfnet", true}, {"vgg", true},
+	{"basics", true}, {"lenet", true}, {"alexnet", true}, {"zfnet", true}, {"vgg", true},
 	{"googlenet", true}, {"resnet", true}, {"mobilenet", true}, {"convnext", true}, {"evaluation", true},
 }
 
@@ -78,6 +78,8 @@ func (h *Handler) Routes() chi.Router {
 	r.Get("/", h.index)
 	// GET /basics?sample=FILE&map=C is the first lesson on a picture.
 	r.Get("/basics", h.basics)
+	// GET /alexnet?sample=FILE is the AlexNet lesson.
+	r.Get("/alexnet", h.alexnet)
 	// GET /zfnet?sample=FILE&layer=L&map=C is the ZFNet lesson.
 	r.Get("/zfnet", h.zfnet)
 	// GET /vgg?sample=FILE&c=C&h=H is the VGG lesson.
@@ -194,4 +196,14 @@ func (h *Handler) zfnet(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = ZFNet(v).Render(r.Context(), w)
+}
+
+func (h *Handler) alexnet(w http.ResponseWriter, r *http.Request) {
+	v, err := h.alexnetView(r.URL.Query().Get("sample"))
+	if err != nil {
+		layout.NotFound(w, r, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = AlexNet(v).Render(r.Context(), w)
 }

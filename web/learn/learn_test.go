@@ -462,3 +462,66 @@ func TestZFNetLessonSteps(t *testing.T) {
 		}
 	}
 }
+
+// The AlexNet lesson: shares of the first layer's units, an LRN unit that
+// agrees with the engine, two overlapping pool windows sharing a column
+// (3 of 9 inputs), and five dropout masks each dropping about half of the
+// non-zero inputs.
+func TestAlexNetLesson(t *testing.T) {
+	h := newHandler(t)
+	v, err := h.alexnetView("06-shirt.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Act.Units != 32*28*28 || v.Act.ReLUZero <= 0 || v.Act.ReLUZero >= 1 || v.Act.TanhSlope <= 0 || v.Act.TanhSlope > 1 {
+		t.Errorf("activations %+v", v.Act)
+	}
+	if math.Abs(v.LRN.Result-float64(v.LRN.Engine)) > 1e-5 || len(v.LRN.Terms) != 5 {
+		t.Errorf("LRN: %g against the engine's %g, %d channels", v.LRN.Result, v.LRN.Engine, len(v.LRN.Terms))
+	}
+	if v.Shared != 3 || v.Pool.Kind != "max" || v.Next.X != v.Pool.X+1 {
+		t.Errorf("overlapping windows share %d inputs", v.Shared)
+	}
+	if len(v.Dropout) != 5 {
+		t.Fatalf("%d dropout passes", len(v.Dropout))
+	}
+	same := true
+	for _, r := range v.Dropout {
+		if f := float64(r.Dropped) / float64(r.NonZero); r.NonZero == 0 || f < 0.3 || f > 0.7 {
+			t.Errorf("mask %d dropped %d of %d", r.Seed, r.Dropped, r.NonZero)
+		}
+		same = same && r.Dropped == v.Dropout[0].Dropped && r.Prob == v.Dropout[0].Prob
+	}
+	if same {
+		t.Error("five masks gave the same pass")
+	}
+	for _, lang := range i18n.Langs {
+		html := get(t, h, "/alexnet?lang="+string(lang))
+		if strings.Count(html, `data-testid="dropout-run"`) != 5 || strings.Contains(html, "%!") {
+			t.Errorf("%s: the lesson is broken", lang)
+		}
+	}
+}
+
+// Every lesson opens in both languages with no formatting slip and no
+// link or picture the template refused.
+func TestEveryLessonRenders(t *testing.T) {
+	h := newHandler(t)
+	for _, l := range Lessons {
+		if !l.Ready {
+			t.Errorf("lesson %s is not written", l.Slug)
+			continue
+		}
+		for _, lang := range i18n.Langs {
+			html := get(t, h, "/"+l.Slug+"?lang="+string(lang))
+			for _, bad := range []string{"%!", "TemplFailedSanitization", "lesson." + l.Slug + ".title"} {
+				if strings.Contains(html, bad) {
+					t.Errorf("%s in %s: the page holds %q", l.Slug, lang, bad)
+				}
+			}
+			if !strings.Contains(html, "<h1>"+i18n.Message(lang, l.TitleKey())+"</h1>") {
+				t.Errorf("%s in %s: no title", l.Slug, lang)
+			}
+		}
+	}
+}
