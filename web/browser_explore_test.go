@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -207,5 +208,36 @@ func TestBrowserVGG16Timing(t *testing.T) {
 	}
 	if os.Getenv("CONVSCOPE_SHOTS") != "" {
 		b.screenshot("vgg16")
+	}
+}
+
+// The camera input, on Chromium's fake camera (a moving test pattern):
+// started from the keyboard, its frames run through the model one after
+// another, each drawn as the input, and stopping it ends the stream.
+func TestBrowserCamera(t *testing.T) {
+	b := newBrowser(t, 1280, 1000)
+	b.do("load", chromedp.Navigate(b.url), poll(doneJS), poll(readyJS))
+	first := eval[string](b, `document.querySelector('[data-testid="app"]').dataset.run`)
+	b.do("start the camera", chromedp.Focus(chromedp.CSS(`[data-testid="camera-start"]`)), chromedp.KeyEvent("\r"),
+		poll(`Number(document.querySelector('[data-testid="app"]').dataset.run) >= `+first+` + 3 && `+doneJS))
+	if !eval[bool](b, `document.activeElement?.dataset.testid === 'camera-stop'`) {
+		t.Error("the focus did not move to the stop button")
+	}
+	if got := eval[string](b, `document.querySelector('[data-testid="camera-video"]').srcObject ? 'live' : 'none'`); got != "live" {
+		t.Errorf("the video shows %s", got)
+	}
+	note := eval[string](b, `document.querySelector('[data-testid="input-note"]')?.textContent || ''`)
+	if !strings.Contains(note, "your picture") {
+		t.Errorf("the input is %q, not the camera's frame", note)
+	}
+	b.screenshot("camera")
+	b.do("stop it", chromedp.KeyEvent("\r"), poll(`document.querySelector('[data-testid="camera-video"]').hidden`))
+	stopped := eval[string](b, `document.querySelector('[data-testid="app"]').dataset.run`)
+	b.do("wait", chromedp.Sleep(800*time.Millisecond))
+	if again := eval[string](b, `document.querySelector('[data-testid="app"]').dataset.run`); again != stopped {
+		t.Errorf("runs went on after the camera stopped: %s then %s", stopped, again)
+	}
+	if got := eval[string](b, `document.querySelector('[data-testid="camera-status"]').textContent`); !strings.HasPrefix(got, "stopped after ") {
+		t.Errorf("the camera says %q", got)
 	}
 }

@@ -65,6 +65,9 @@ func newBrowserWith(t *testing.T, width, height int, set func(*web.Deps)) *brows
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun,
+		// a camera that draws a test pattern, granted without asking (the
+		// explorer's camera input)
+		chromedp.Flag("use-fake-device-for-media-stream", true), chromedp.Flag("use-fake-ui-for-media-stream", true),
 		chromedp.NoDefaultBrowserCheck, chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(width, height))
 	t.Cleanup(cancelAlloc)
 	ctx, cancelBrowser := chromedp.NewContext(alloc)

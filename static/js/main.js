@@ -11,6 +11,7 @@ import { Drawing } from './draw.js';
 import { Probs } from './probs.js';
 import { Gallery } from './gallery.js';
 import { Arith } from './arith.js';
+import { Camera } from './camera.js';
 import * as view from './state.js';
 
 const $ = (id) => document.getElementById(id);
@@ -591,6 +592,29 @@ fileInput.addEventListener('change', () => {
     return;
   }
   uploadAndRun(file, 'upload');
+});
+
+// the camera: frame after frame through the model, each once the last ran
+const camera = new Camera(
+  $('camera-video'),
+  (blob) => uploadAndRun(blob, 'camera'),
+  () => state.done,
+  (text, kind) => {
+    $('camera-status').textContent = text;
+    $('camera-status').dataset.state = kind;
+  },
+);
+$('camera-start').addEventListener('click', async () => {
+  await camera.start();
+  $('camera-start').hidden = camera.on;
+  $('camera-stop').hidden = !camera.on;
+  if (camera.on) $('camera-stop').focus();
+});
+$('camera-stop').addEventListener('click', () => {
+  camera.stop();
+  $('camera-start').hidden = false;
+  $('camera-stop').hidden = true;
+  $('camera-start').focus();
 });
 
 let drawTimer = 0;
