@@ -22,6 +22,7 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/classroom"
 	"github.com/convscope/convscope/web/experiments"
 	"github.com/convscope/convscope/web/explore"
 	"github.com/convscope/convscope/web/i18n"
@@ -136,6 +137,8 @@ func NewRouter(d Deps) *Router {
 	// GET /learn and /learn/{lesson} are the lessons, in English or
 	// Vietnamese.
 	r.Mount("/learn", learn.New(d.Catalog, d.Gallery).Routes())
+	// POST /classroom starts a class; GET /classroom/{code}/ws follows it.
+	r.Mount("/classroom", classroom.New().Routes())
 	// GET /static/* serves the embedded JS, CSS and icons.
 	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.

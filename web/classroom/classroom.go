@@ -1,0 +1,291 @@
+// Package classroom lets a teacher lead a class through the pages: the
+// teacher starts a class and gets a short code; students join with it,
+// and the page the teacher is on (a lesson, its picture, the explorer's
+// layer and unit: all of it lives in the URL) follows on every student's
+// screen over a websocket, until a student steps out to explore and comes
+// back. One server on a laptop, no internet: the rooms live in memory.
+package classroom
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/gorilla/websocket"
+)
+
+// Limits, so that the rooms cannot grow without bound.
+const (
+	// MaxRooms is how many classes may run at once.
+	MaxRooms = 64
+	// MaxStudents is how many pages may follow one class.
+	MaxStudents = 500
+	// MaxURL bounds the page address a teacher sends.
+	MaxURL = 2048
+	// IdleAfter ends a class no teacher has moved for this long.
+	IdleAfter = 4 * time.Hour
+)
+
+// room is one class: the teacher's token, the page it is on, and the
+// students' connections.
+type room struct {
+	token    string
+	url      string
+	moved    time.Time
+	students map[*websocket.Conn]chan string
+	// teacher hears how many follow, when a student comes or goes (nil
+	// while no teacher's page is connected).
+	teacher chan Message
+}
+
+// tell sends the teacher the class's size, without waiting (with the
+// lock held).
+func (r *room) tell() {
+	if r.teacher == nil {
+		return
+	}
+	select {
+	case r.teacher <- Message{Type: "students", Students: len(r.students)}:
+	default:
+	}
+}
+
+// Rooms are the server's classes.
+type Rooms struct {
+	mu    sync.Mutex
+	rooms map[string]*room
+	now   func() time.Time
+	up    websocket.Upgrader
+}
+
+// New makes an empty set of classes.
+func New() *Rooms {
+	return &Rooms{rooms: map[string]*room{}, now: time.Now}
+}
+
+// Routes mounts the classes.
+func (rs *Rooms) Routes() chi.Router {
+	r := chi.NewRouter()
+	// POST / starts a class: {"code", "token"}.
+	r.Post("/", rs.start)
+	// GET /{code}/ws is a class's websocket: a student's (the teacher's
+	// page sends its moves there too, with ?token=).
+	r.Get("/{code}/ws", rs.socket)
+	return r
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return strings.TrimRight(base32.StdEncoding.EncodeToString(b), "=")
+}
+
+// expire drops the classes idle for IdleAfter (with the lock held).
+func (rs *Rooms) expire() {
+	for code, r := range rs.rooms {
+		if rs.now().Sub(r.moved) > IdleAfter {
+			for c := range r.students {
+				_ = c.Close()
+			}
+			delete(rs.rooms, code)
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (rs *Rooms) start(w http.ResponseWriter, _ *http.Request) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.expire()
+	if len(rs.rooms) >= MaxRooms {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "too many classes on this server; try again later"})
+		return
+	}
+	code := randomString(4)[:6]
+	for rs.rooms[code] != nil {
+		code = randomString(4)[:6]
+	}
+	r := &room{token: randomString(20), moved: rs.now(), students: map[*websocket.Conn]chan string{}}
+	rs.rooms[code] = r
+	writeJSON(w, http.StatusCreated, map[string]string{"code": code, "token": r.token})
+}
+
+// Message is what travels on a class's websocket: the teacher's page
+// sends {"type":"follow","url":...}; every student hears the same, and on
+// joining hears the page the class is on.
+type Message struct {
+	Type string `json:"type"`
+	URL  string `json:"url,omitempty"`
+	// Students, in the teacher's answers, is how many follow.
+	Students int    `json:"students,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// checkURL accepts a path of this site (no scheme, no host), so that a
+// class leads only to its own server's pages.
+func checkURL(s string) error {
+	if len(s) > MaxURL {
+		return errors.New("the page's address is too long")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(s, "//") {
+		return errors.New("a class follows this server's pages only")
+	}
+	return nil
+}
+
+func (rs *Rooms) socket(w http.ResponseWriter, req *http.Request) {
+	code := strings.ToUpper(chi.URLParam(req, "code"))
+	token := req.URL.Query().Get("token")
+	rs.mu.Lock()
+	r := rs.rooms[code]
+	teacher := r != nil && token != "" && token == r.token
+	full := r != nil && !teacher && len(r.students) >= MaxStudents
+	rs.mu.Unlock()
+	switch {
+	case r == nil:
+		http.Error(w, "no class "+code+" on this server", http.StatusNotFound)
+		return
+	case token != "" && !teacher:
+		http.Error(w, "that is not this class's teacher", http.StatusForbidden)
+		return
+	case full:
+		http.Error(w, "this class is full", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := rs.up.Upgrade(w, req, nil)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	conn.SetReadLimit(MaxURL + 256)
+	if teacher {
+		rs.lead(conn, code, r)
+		return
+	}
+	rs.follow(conn, r)
+}
+
+// lead reads the teacher's moves and tells every student; one writer
+// goroutine answers the teacher (the moves' echoes, the class's size).
+func (rs *Rooms) lead(conn *websocket.Conn, code string, r *room) {
+	out := make(chan Message, 8)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case m := <-out:
+				if err := conn.WriteJSON(m); err != nil {
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	rs.mu.Lock()
+	r.teacher = out
+	r.tell()
+	rs.mu.Unlock()
+	defer func() {
+		rs.mu.Lock()
+		if r.teacher == out {
+			r.teacher = nil
+		}
+		rs.mu.Unlock()
+	}()
+	reply := func(m Message) {
+		select {
+		case out <- m:
+		default:
+		}
+	}
+	for {
+		var m Message
+		if err := conn.ReadJSON(&m); err != nil {
+			return
+		}
+		if m.Type != "follow" {
+			reply(Message{Type: "error", Error: `want {"type":"follow","url":...}`})
+			continue
+		}
+		if err := checkURL(m.URL); err != nil {
+			reply(Message{Type: "error", Error: err.Error()})
+			continue
+		}
+		rs.mu.Lock()
+		if rs.rooms[code] != r {
+			rs.mu.Unlock()
+			return // the class has ended
+		}
+		r.url, r.moved = m.URL, rs.now()
+		for _, ch := range r.students {
+			select {
+			case ch <- m.URL:
+			default: // a slow student catches up with the next move
+			}
+		}
+		n := len(r.students)
+		rs.mu.Unlock()
+		reply(Message{Type: "following", URL: m.URL, Students: n})
+	}
+}
+
+// follow sends a student the class's page now and at every move.
+func (rs *Rooms) follow(conn *websocket.Conn, r *room) {
+	ch := make(chan string, 1)
+	rs.mu.Lock()
+	r.students[conn] = ch
+	current := r.url
+	r.tell()
+	rs.mu.Unlock()
+	defer func() {
+		rs.mu.Lock()
+		delete(r.students, conn)
+		r.tell()
+		rs.mu.Unlock()
+	}()
+	gone := make(chan struct{})
+	go func() { // a student sends nothing; reading notices a close
+		defer close(gone)
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	if current != "" {
+		if err := conn.WriteJSON(Message{Type: "follow", URL: current}); err != nil {
+			return
+		}
+	}
+	ping := time.NewTicker(30 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case u := <-ch:
+			if err := conn.WriteJSON(Message{Type: "follow", URL: u}); err != nil {
+				return
+			}
+		case <-ping.C:
+			if err := conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second)); err != nil {
+				return
+			}
+		case <-gone:
+			return
+		}
+	}
+}
