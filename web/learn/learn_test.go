@@ -122,6 +122,9 @@ func TestBasicsNumbersAgreeWithTheEngine(t *testing.T) {
 // million multiply-adds, a tenth of a million parameters; the paper
 // rounds 290.7 M down, so a count may sit up to 1 M away).
 func TestMobileNetCostsMatchThePaper(t *testing.T) {
+	if raceDetector {
+		t.Skip("builds large networks: ten times slower under -race")
+	}
 	for _, table := range [][]PaperRow{Table6, Table7} {
 		for _, p := range table {
 			c, err := MobileNetCost(p.Alpha, p.Side)
@@ -145,6 +148,9 @@ func TestMobileNetCostsMatchThePaper(t *testing.T) {
 // up (depthwise + pointwise, against K·K·M·N·F²), the depthwise unit reads
 // one channel's 3x3 window, and the reader's multipliers pick a row.
 func TestMobileNetLesson(t *testing.T) {
+	if raceDetector {
+		t.Skip("builds large networks: ten times slower under -race")
+	}
 	h := newHandler(t)
 	for _, lang := range i18n.Langs {
 		html := get(t, h, "/mobilenet?lang="+string(lang)+"&alpha=1&side=160&sample=05-coat.png")
@@ -219,6 +225,9 @@ func TestVGGStacks(t *testing.T) {
 // to end through the residual network, growing on its way back through
 // the plain one with batch norm, vanishingly small without it.
 func TestResNetLesson(t *testing.T) {
+	if raceDetector {
+		t.Skip("builds large networks: ten times slower under -race")
+	}
 	h := newHandler(t)
 	v, err := h.resnetView(i18n.English, "12-dress.png")
 	if err != nil {
@@ -297,6 +306,9 @@ func TestInceptionCosts(t *testing.T) {
 // reaches 56x56 for an eighth of ResNet's multiply-adds, the totals of
 // the zoo's parameter test; and the trained model's 7x7 depthwise unit.
 func TestConvNeXtLesson(t *testing.T) {
+	if raceDetector {
+		t.Skip("builds large networks: ten times slower under -race")
+	}
 	c, err := Compare()
 	if err != nil {
 		t.Fatal(err)
@@ -383,6 +395,9 @@ func TestLeNetLesson(t *testing.T) {
 // accuracy of weights/index.json, and times each one when asked; a second
 // measurement while one runs is refused, not queued.
 func TestEvaluationLesson(t *testing.T) {
+	if raceDetector {
+		t.Skip("builds large networks: ten times slower under -race")
+	}
 	h := newHandler(t)
 	cat, _ := catalog.Embedded()
 	var trained []catalog.Entry
@@ -506,6 +521,9 @@ func TestAlexNetLesson(t *testing.T) {
 // Every lesson opens in both languages with no formatting slip and no
 // link or picture the template refused.
 func TestEveryLessonRenders(t *testing.T) {
+	if raceDetector {
+		t.Skip("builds large networks: ten times slower under -race")
+	}
 	h := newHandler(t)
 	for _, l := range Lessons {
 		if !l.Ready {
