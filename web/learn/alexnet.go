@@ -41,8 +41,8 @@ type DropoutRun struct {
 	Seed uint64
 	// Dropped of NonZero inputs were set to zero by the mask.
 	Dropped, NonZero int
-	Predicted string
-	Prob      float64
+	Predicted        string
+	Prob             float64
 }
 
 // AlexNetView is the AlexNet lesson's page.

@@ -65,8 +65,8 @@ type ResNetView struct {
 	// plain twin without batch norm, at initialisation; Chart draws them
 	// (log10 of the norms).
 	Residual, Plain, Bare GradientNorms
-	Chart           string
-	Batch           int
+	Chart                 string
+	Batch                 int
 }
 
 var (
