@@ -231,7 +231,7 @@ func TestBrowserCamera(t *testing.T) {
 		t.Errorf("the input is %q, not the camera's frame", note)
 	}
 	b.screenshot("camera")
-	b.do("stop it", chromedp.KeyEvent("\r"), poll(`document.querySelector('[data-testid="camera-video"]').hidden`))
+	b.do("stop it", chromedp.KeyEvent("\r"), poll(`document.querySelector('[data-testid="camera-video"]').hidden`), poll(doneJS))
 	stopped := eval[string](b, `document.querySelector('[data-testid="app"]').dataset.run`)
 	b.do("wait", chromedp.Sleep(800*time.Millisecond))
 	if again := eval[string](b, `document.querySelector('[data-testid="app"]').dataset.run`); again != stopped {

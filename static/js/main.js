@@ -558,8 +558,10 @@ ownInput.addEventListener('change', async () => {
   }
 });
 
-// uploads and drawings both go through POST /upload, then run by id
-async function uploadAndRun(blob, what) {
+// uploads and drawings both go through POST /upload, then run by id;
+// still, when given, says the run is still wanted once the upload is in
+// (a camera stopped meanwhile does not run its last frame)
+async function uploadAndRun(blob, what, still = () => true) {
   uploadStatus.dataset.state = 'uploading';
   try {
     const res = await fetch(app.dataset.upload, {
@@ -573,7 +575,7 @@ async function uploadAndRun(blob, what) {
       uploadStatus.textContent = `${body.width}×${body.height} picture${body.bright_border ? ' on a light background' : ''}`;
     }
     uploadStatus.dataset.state = 'ok';
-    runInput({ upload: body.id });
+    if (still()) runInput({ upload: body.id });
   } catch (err) {
     uploadStatus.dataset.state = 'error';
     uploadStatus.textContent = err.message;
@@ -597,7 +599,7 @@ fileInput.addEventListener('change', () => {
 // the camera: frame after frame through the model, each once the last ran
 const camera = new Camera(
   $('camera-video'),
-  (blob) => uploadAndRun(blob, 'camera'),
+  (blob) => uploadAndRun(blob, 'camera', () => camera.on),
   () => state.done,
   (text, kind) => {
     $('camera-status').textContent = text;
