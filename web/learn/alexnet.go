@@ -169,15 +169,8 @@ func (h *Handler) alexnetView(sample string) (AlexNetView, error) {
 	if !ok {
 		return v, fmt.Errorf("%s has no layer %s", z.Name, lrnLayer)
 	}
-	hh, ww := norm.In.Shape[2], norm.In.Shape[3]
-	plane := norm.In.Data[2*hh*ww : 3*hh*ww] // map 2's strongest input
-	best := 0
-	for i, a := range plane {
-		if a > plane[best] {
-			best = i
-		}
-	}
+	y, x := strongest(norm.In, 2) // map 2's strongest input
 	v.LRNModel = z.Name
-	v.LRN, err = arith.Explain(norm, 0, 2, best/ww, best%ww)
+	v.LRN, err = arith.Explain(norm, 0, 2, y, x)
 	return v, err
 }

@@ -118,15 +118,7 @@ func (h *Handler) basicsView(sample, mapParam string) (BasicsView, error) {
 		return v, err
 	}
 	// the strongest unit of the chosen map
-	h1, w1 := c1.Out.Shape[2], c1.Out.Shape[3]
-	plane := c1.Out.Data[v.Map*h1*w1 : (v.Map+1)*h1*w1]
-	best := 0
-	for i, a := range plane {
-		if a > plane[best] {
-			best = i
-		}
-	}
-	uy, ux := best/w1, best%w1
+	uy, ux := strongest(c1.Out, v.Map)
 	if v.Conv, err = arith.Explain(c1, 0, v.Map, uy, ux); err != nil {
 		return v, err
 	}

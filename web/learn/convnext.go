@@ -156,14 +156,7 @@ func (h *Handler) convnextView(sample string) (ConvNeXtView, error) {
 	if !ok {
 		return v, fmt.Errorf("%s has no layer %s", m.Name, convnextDepthwise)
 	}
-	hh, ww := dw.Out.Shape[2], dw.Out.Shape[3]
-	plane := dw.Out.Data[:hh*ww]
-	best := 0
-	for i, a := range plane {
-		if a > plane[best] {
-			best = i
-		}
-	}
-	v.Depthwise, err = arith.Explain(dw, 0, 0, best/ww, best%ww)
+	y, x := strongest(dw.Out, 0)
+	v.Depthwise, err = arith.Explain(dw, 0, 0, y, x)
 	return v, err
 }

@@ -152,17 +152,11 @@ func (h *Handler) mobilenetView(sample, alphaParam, sideParam string) (MobileNet
 	v.Standard = int64(v.K*v.K*v.M*v.N) * f2
 	v.Depthwise, v.Pointwise = int64(v.K*v.K*v.M)*f2, int64(v.M*v.N)*f2
 	// the strongest unit of the depthwise layer's first map
-	plane := dw.Out.Data[:v.F*v.F]
-	best := 0
-	for i, a := range plane {
-		if a > plane[best] {
-			best = i
-		}
-	}
-	if v.DW, err = arith.Explain(dw, 0, 0, best/v.F, best%v.F); err != nil {
+	y, x := strongest(dw.Out, 0)
+	if v.DW, err = arith.Explain(dw, 0, 0, y, x); err != nil {
 		return v, err
 	}
-	if v.PW, err = arith.Explain(pw, 0, 0, best/v.F, best%v.F); err != nil {
+	if v.PW, err = arith.Explain(pw, 0, 0, y, x); err != nil {
 		return v, err
 	}
 	v.PW.Trim(16)

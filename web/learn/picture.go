@@ -53,3 +53,17 @@ func predicted(tr *nn.Trace, classes []string) (string, float64) {
 	}
 	return classes[top], 1 / sum
 }
+
+// strongest is the position of the largest value in map c of t, a
+// (1,C,H,W) tensor.
+func strongest(t *nn.Tensor, c int) (y, x int) {
+	h, w := t.Shape[2], t.Shape[3]
+	plane := t.Data[c*h*w : (c+1)*h*w]
+	best := 0
+	for i, a := range plane {
+		if a > plane[best] {
+			best = i
+		}
+	}
+	return best / w, best % w
+}

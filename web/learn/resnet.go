@@ -194,14 +194,8 @@ func (h *Handler) resnetView(lang i18n.Lang, sample string) (ResNetView, error) 
 	}
 	// three units of the block's first map: its strongest, and two more
 	hh, ww := block.Out.Shape[2], block.Out.Shape[3]
-	plane := block.Out.Data[:hh*ww]
-	best := 0
-	for i, a := range plane {
-		if a > plane[best] {
-			best = i
-		}
-	}
-	for _, i := range []int{best, 0, (hh/2)*ww + ww/2} {
+	by, bx := strongest(block.Out, 0)
+	for _, i := range []int{by*ww + bx, 0, (hh/2)*ww + ww/2} {
 		y, x := i/ww, i%ww
 		a := Addition{Channel: 0, Y: y, X: x, In: float64(block.In.Data[i]), Body: float64(body.Out.Data[i]), Out: block.Out.Data[i]}
 		a.Sum = a.In + a.Body

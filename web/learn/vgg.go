@@ -108,15 +108,7 @@ func (h *Handler) vggView(sample, cParam, hParam string) (VGGView, error) {
 	if !ok {
 		return v, fmt.Errorf("%s has no layer %s", m.Name, vggPair[1])
 	}
-	hh, ww := second.Out.Shape[2], second.Out.Shape[3]
-	plane := second.Out.Data[:hh*ww]
-	best := 0
-	for i, a := range plane {
-		if a > plane[best] {
-			best = i
-		}
-	}
-	uy, ux := best/ww, best%ww
+	uy, ux := strongest(second.Out, 0)
 	v.Side = m.Input[1]
 	for i, name := range vggPair {
 		row, _, ok := m.Summary.Row(name)
