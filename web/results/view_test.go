@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 )
 
 func TestResultsListTrainedModels(t *testing.T) {
@@ -78,5 +79,22 @@ func TestRowWithoutDataset(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "<td>none (untrained, no dataset)</td>") {
 		t.Errorf("the row does not say it has no dataset:\n%s", b.String())
+	}
+}
+
+// The table reads in either language, its links keeping an explicit one.
+func TestResultsInVietnamese(t *testing.T) {
+	c, err := catalog.Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	i18n.Middleware(New(c).Routes()).ServeHTTP(rec, httptest.NewRequest("GET", "/?lang=vi", nil))
+	html := rec.Body.String()
+	for _, want := range []string{`<html lang="vi">`, "<h1>" + i18n.Message(i18n.Vietnamese, "results.h1") + "</h1>",
+		i18n.Message(i18n.Vietnamese, "results.th.accuracy"), `href="/?lang=vi&amp;model=lenet5-fashion-mnist"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the Vietnamese table lacks %q", want)
+		}
 	}
 }
