@@ -13,7 +13,6 @@ import (
 	"github.com/convscope/convscope/arith"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 )
 
 var (
@@ -47,13 +46,8 @@ type DropoutRun struct {
 
 // AlexNetView is the AlexNet lesson's page.
 type AlexNetView struct {
-	Entry     catalog.Entry
-	Samples   []samples.Sample
-	Sample    string
-	Input     Picture
-	Predicted string
-	Prob      float64
-	Act       Activations
+	Scene
+	Act Activations
 	// LRN explains a unit of ZFNet-small's first LRN; LRNModel names it.
 	LRN      *arith.Unit
 	LRNModel string
@@ -68,23 +62,11 @@ type AlexNetView struct {
 
 func (h *Handler) alexnetView(sample string) (AlexNetView, error) {
 	var v AlexNetView
-	var m *catalog.Model
-	var err error
-	for _, name := range alexnetModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no AlexNet to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, alexnetModel, "AlexNet", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	_, conv, ok := tr.Locate(alexnetConv)
 	if !ok {
 		return v, fmt.Errorf("%s has no layer %s", m.Name, alexnetConv)
@@ -158,10 +140,8 @@ func (h *Handler) alexnetView(sample string) (AlexNetView, error) {
 		return v, fmt.Errorf("this server has no ZFNet to show LRN with: %v", err)
 	}
 	defer h.models.Release(z)
-	var zs []samples.Sample
-	var zfile string
-	var zpic Picture
-	ztr, err := h.runSample(z, v.Sample, &zs, &zfile, &zpic)
+	var zs Scene
+	ztr, err := h.runSample(z, v.Sample, &zs)
 	if err != nil {
 		return v, err
 	}

@@ -13,8 +13,6 @@ import (
 	"github.com/convscope/convscope/arith"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 )
 
 // basicsModel is the lesson's network: LeNet-5 trained on Fashion-MNIST
@@ -50,10 +48,7 @@ type RFRow struct {
 
 // BasicsView is the first lesson's page.
 type BasicsView struct {
-	Entry   catalog.Entry
-	Samples []samples.Sample
-	Sample  string
-	Input   Picture
+	Scene
 	// Maps are c1's six maps on one scale; Map the one explained.
 	Maps     Picture
 	Map      int
@@ -63,10 +58,8 @@ type BasicsView struct {
 	// score (trimmed to its largest products).
 	Conv, Act, Pool, Logit *arith.Unit
 	// ConvSum is Conv's sum of products, before the bias.
-	ConvSum   float64
-	Predicted string
-	Prob      float64
-	RF        []RFRow
+	ConvSum float64
+	RF      []RFRow
 	// Side is the input's side in pixels, for the drawing.
 	Side int
 }
@@ -76,22 +69,11 @@ var basicsColours = []string{"#facc15", "#fb923c", "#f43f5e", "#a855f7", "#38bdf
 
 func (h *Handler) basicsView(sample, mapParam string) (BasicsView, error) {
 	var v BasicsView
-	var m *catalog.Model
-	var err error
-	for _, name := range basicsModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no LeNet-5 to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, basicsModel, "LeNet-5", sample)
 	if err != nil {
 		return v, err
 	}
+	defer h.models.Release(m)
 	step := func(name string) (*nn.Step, error) {
 		_, st, ok := tr.Locate(name)
 		if !ok {
@@ -138,7 +120,6 @@ func (h *Handler) basicsView(sample, mapParam string) (BasicsView, error) {
 		return v, err
 	}
 	// the prediction and its score
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
 	top := slices.Index(m.Classes, v.Predicted)
 	last := m.Summary.Layers[len(m.Summary.Layers)-1].Name
 	out, err := step(last)

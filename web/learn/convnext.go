@@ -10,8 +10,6 @@ import (
 	"sync"
 
 	"github.com/convscope/convscope/arith"
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -118,12 +116,7 @@ func Compare() (Comparison, error) {
 
 // ConvNeXtView is the ConvNeXt lesson's page.
 type ConvNeXtView struct {
-	Entry     catalog.Entry
-	Samples   []samples.Sample
-	Sample    string
-	Input     Picture
-	Predicted string
-	Prob      float64
+	Scene
 	Comparison
 	// Depthwise explains the strongest unit of the trained model's first
 	// 7x7 depthwise filter's first map.
@@ -136,22 +129,11 @@ func (h *Handler) convnextView(sample string) (ConvNeXtView, error) {
 	if v.Comparison, err = Compare(); err != nil {
 		return v, err
 	}
-	var m *catalog.Model
-	for _, name := range convnextModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no ConvNeXt to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, convnextModel, "ConvNeXt", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	_, dw, ok := tr.Locate(convnextDepthwise)
 	if !ok {
 		return v, fmt.Errorf("%s has no layer %s", m.Name, convnextDepthwise)

@@ -11,8 +11,6 @@ import (
 
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -102,12 +100,7 @@ type Branch struct {
 
 // GoogLeNetView is the GoogLeNet lesson's page.
 type GoogLeNetView struct {
-	Entry          catalog.Entry
-	Samples        []samples.Sample
-	Sample         string
-	Input          Picture
-	Predicted      string
-	Prob           float64
+	Scene
 	Module         Module
 	Reduced, Naive ModuleCost
 	// Live is the trained module; Branches its four branches' outputs.
@@ -128,22 +121,11 @@ func (h *Handler) googlenetView(sample string, q map[string][]string) (GoogLeNet
 	if v.Reduced, v.Naive, err = v.Module.Costs(); err != nil {
 		return v, err
 	}
-	var m *catalog.Model
-	for _, name := range googlenetModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no GoogLeNet to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, googlenetModel, "GoogLeNet", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	// each branch's last layer (its output's ReLU)
 	for i, last := range []string{"branch1.relu", "branch2.1.relu", "branch3.1.relu", "branch4.1.relu"} {
 		name := googlenetModule + "." + last

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
 
 	"github.com/convscope/convscope/web/catalog"
@@ -71,139 +72,60 @@ type Handler struct {
 // New makes the lessons' handler.
 func New(models Models, gallery Gallery) *Handler { return &Handler{models: models, gallery: gallery} }
 
-// Routes mounts the room.
+// Routes mounts the room: the index, and each lesson's page, whose view
+// is read from the query (the reader's picture, and the lesson's own
+// choices).
 func (h *Handler) Routes() chi.Router {
 	r := chi.NewRouter()
+	q := func(r *http.Request, name string) string { return r.URL.Query().Get(name) }
 	// GET / lists the lessons.
-	r.Get("/", h.index)
+	r.Get("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = Index().Render(r.Context(), w)
+	})
 	// GET /basics?sample=FILE&map=C is the first lesson on a picture.
-	r.Get("/basics", h.basics)
-	// GET /alexnet?sample=FILE is the AlexNet lesson.
-	r.Get("/alexnet", h.alexnet)
-	// GET /zfnet?sample=FILE&layer=L&map=C is the ZFNet lesson.
-	r.Get("/zfnet", h.zfnet)
-	// GET /vgg?sample=FILE&c=C&h=H is the VGG lesson.
-	r.Get("/vgg", h.vgg)
-	// GET /googlenet?sample=FILE&in=..&h=..&c1=.. is the GoogLeNet lesson.
-	r.Get("/googlenet", h.googlenet)
-	// GET /resnet?sample=FILE is the ResNet lesson.
-	r.Get("/resnet", h.resnet)
-	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
-	r.Get("/mobilenet", h.mobilenet)
-	// GET /evaluation is the results table; ?measure=1 times each model.
-	r.Get("/evaluation", h.evaluation)
+	r.Get("/basics", serve(func(r *http.Request) (BasicsView, error) { return h.basicsView(q(r, "sample"), q(r, "map")) }, Basics))
 	// GET /lenet?sample=FILE is the LeNet lesson.
-	r.Get("/lenet", h.lenet)
+	r.Get("/lenet", serve(func(r *http.Request) (LeNetView, error) { return h.lenetView(q(r, "sample")) }, LeNet))
+	// GET /alexnet?sample=FILE is the AlexNet lesson.
+	r.Get("/alexnet", serve(func(r *http.Request) (AlexNetView, error) { return h.alexnetView(q(r, "sample")) }, AlexNet))
+	// GET /zfnet?sample=FILE&layer=L&map=C is the ZFNet lesson.
+	r.Get("/zfnet", serve(func(r *http.Request) (ZFNetView, error) {
+		return h.zfnetView(q(r, "sample"), q(r, "layer"), q(r, "map"))
+	}, ZFNet))
+	// GET /vgg?sample=FILE&c=C&h=H is the VGG lesson.
+	r.Get("/vgg", serve(func(r *http.Request) (VGGView, error) { return h.vggView(q(r, "sample"), q(r, "c"), q(r, "h")) }, VGG))
+	// GET /googlenet?sample=FILE&in=..&h=..&c1=.. is the GoogLeNet lesson.
+	r.Get("/googlenet", serve(func(r *http.Request) (GoogLeNetView, error) {
+		return h.googlenetView(q(r, "sample"), r.URL.Query())
+	}, GoogLeNet))
+	// GET /resnet?sample=FILE is the ResNet lesson.
+	r.Get("/resnet", serve(func(r *http.Request) (ResNetView, error) {
+		return h.resnetView(i18n.Of(r.Context()), q(r, "sample"))
+	}, ResNet))
+	// GET /mobilenet?sample=FILE&alpha=A&side=S is the MobileNet lesson.
+	r.Get("/mobilenet", serve(func(r *http.Request) (MobileNetView, error) {
+		return h.mobilenetView(q(r, "sample"), q(r, "alpha"), q(r, "side"))
+	}, MobileNet))
 	// GET /convnext?sample=FILE is the ConvNeXt lesson.
-	r.Get("/convnext", h.convnext)
+	r.Get("/convnext", serve(func(r *http.Request) (ConvNeXtView, error) { return h.convnextView(q(r, "sample")) }, ConvNeXt))
+	// GET /evaluation is the results table; ?measure=1 times each model.
+	r.Get("/evaluation", serve(func(r *http.Request) (EvaluationView, error) {
+		return h.evaluationView(q(r, "measure") != "")
+	}, Evaluation))
 	return r
 }
 
-func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = Index().Render(r.Context(), w)
-}
-
-func (h *Handler) basics(w http.ResponseWriter, r *http.Request) {
-	v, err := h.basicsView(r.URL.Query().Get("sample"), r.URL.Query().Get("map"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
+// serve answers a page: its view made from the request and rendered, or
+// the error on the site's own not-found page.
+func serve[V any](view func(*http.Request) (V, error), page func(V) templ.Component) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := view(r)
+		if err != nil {
+			layout.NotFound(w, r, err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_ = page(v).Render(r.Context(), w)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = Basics(v).Render(r.Context(), w)
-}
-
-func (h *Handler) mobilenet(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	v, err := h.mobilenetView(q.Get("sample"), q.Get("alpha"), q.Get("side"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = MobileNet(v).Render(r.Context(), w)
-}
-
-func (h *Handler) vgg(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	v, err := h.vggView(q.Get("sample"), q.Get("c"), q.Get("h"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = VGG(v).Render(r.Context(), w)
-}
-
-func (h *Handler) resnet(w http.ResponseWriter, r *http.Request) {
-	v, err := h.resnetView(i18n.Of(r.Context()), r.URL.Query().Get("sample"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = ResNet(v).Render(r.Context(), w)
-}
-
-func (h *Handler) googlenet(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	v, err := h.googlenetView(q.Get("sample"), q)
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = GoogLeNet(v).Render(r.Context(), w)
-}
-
-func (h *Handler) convnext(w http.ResponseWriter, r *http.Request) {
-	v, err := h.convnextView(r.URL.Query().Get("sample"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = ConvNeXt(v).Render(r.Context(), w)
-}
-
-func (h *Handler) lenet(w http.ResponseWriter, r *http.Request) {
-	v, err := h.lenetView(r.URL.Query().Get("sample"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = LeNet(v).Render(r.Context(), w)
-}
-
-func (h *Handler) evaluation(w http.ResponseWriter, r *http.Request) {
-	v, err := h.evaluationView(r.URL.Query().Get("measure") != "")
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = Evaluation(v).Render(r.Context(), w)
-}
-
-func (h *Handler) zfnet(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	v, err := h.zfnetView(q.Get("sample"), q.Get("layer"), q.Get("map"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = ZFNet(v).Render(r.Context(), w)
-}
-
-func (h *Handler) alexnet(w http.ResponseWriter, r *http.Request) {
-	v, err := h.alexnetView(r.URL.Query().Get("sample"))
-	if err != nil {
-		layout.NotFound(w, r, err.Error())
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = AlexNet(v).Render(r.Context(), w)
 }

@@ -10,8 +10,6 @@ import (
 	"sync"
 
 	"github.com/convscope/convscope/nn"
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -24,12 +22,7 @@ type LayerPair struct {
 
 // LeNetView is the LeNet lesson's page.
 type LeNetView struct {
-	Entry     catalog.Entry
-	Samples   []samples.Sample
-	Sample    string
-	Input     Picture
-	Predicted string
-	Prob      float64
+	Scene
 	// Table[o][i] says the 1998 C3 map o reads S2 map i (from the
 	// model's own branches).
 	Table [][]bool
@@ -114,22 +107,11 @@ func (h *Handler) lenetView(sample string) (LeNetView, error) {
 		return v, err
 	}
 	v.Total1998, v.Now = totals[0], totals[1]
-	var m *catalog.Model
-	for _, name := range basicsModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no LeNet-5 to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, basicsModel, "LeNet-5", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	_, c3, ok := tr.Locate("c3")
 	conv, isConv := c3.Layer.(*nn.Conv2d)
 	if !ok || !isConv {

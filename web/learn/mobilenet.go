@@ -13,8 +13,6 @@ import (
 
 	"github.com/convscope/convscope/arith"
 	"github.com/convscope/convscope/nn"
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -96,10 +94,7 @@ type CostRow struct {
 
 // MobileNetView is the MobileNet lesson's page.
 type MobileNetView struct {
-	Entry   catalog.Entry
-	Samples []samples.Sample
-	Sample  string
-	Input   Picture
+	Scene
 	// Predicted and Prob are the network's answer.
 	Predicted string
 	Prob      float64
@@ -123,23 +118,11 @@ type MobileNetView struct {
 
 func (h *Handler) mobilenetView(sample, alphaParam, sideParam string) (MobileNetView, error) {
 	var v MobileNetView
-	var m *catalog.Model
-	var err error
-	for _, name := range mobilenetModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no MobileNet to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, mobilenetModel, "MobileNet", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	dwName, pwName := mobilenetBlock+".0", mobilenetBlock+".3"
 	_, dw, ok := tr.Locate(dwName)
 	_, pw, ok2 := tr.Locate(pwName)

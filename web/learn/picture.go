@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"fmt"
 	"math"
 	"slices"
 
@@ -9,26 +10,62 @@ import (
 	"github.com/convscope/convscope/web/samples"
 )
 
+// Scene is what every lesson's page starts with: the lesson's trained
+// model, its gallery, the reader's picture as the model sees it, and the
+// model's answer.
+type Scene struct {
+	Entry     catalog.Entry
+	Samples   []samples.Sample
+	Sample    string
+	Input     Picture
+	Predicted string
+	Prob      float64
+}
+
+// open opens the first of names the catalog has (what names the network
+// in the error when it has none), runs the reader's picture through it and
+// fills s. The caller releases the model.
+func (h *Handler) open(s *Scene, names []string, what, sample string) (*catalog.Model, *nn.Trace, error) {
+	var m *catalog.Model
+	var err error
+	for _, name := range names {
+		if m, err = h.models.Open(name); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("this server has no %s to teach with: %v", what, err)
+	}
+	tr, err := h.runSample(m, sample, s)
+	if err != nil {
+		h.models.Release(m)
+		return nil, nil, err
+	}
+	s.Entry = m.Entry
+	s.Predicted, s.Prob = predicted(tr, m.Classes)
+	return m, tr, nil
+}
+
 // runSample runs the reader's picture through m: sample is a file of m's
 // gallery (any other name, a path say, is the gallery's first picture).
 // It fills the gallery list, the file run and the picture as m sees it,
 // and returns the forward pass's trace.
-func (h *Handler) runSample(m *catalog.Model, sample string, list *[]samples.Sample, file *string, input *Picture) (*nn.Trace, error) {
+func (h *Handler) runSample(m *catalog.Model, sample string, s *Scene) (*nn.Trace, error) {
 	gallery := catalog.GalleryFor(m.Entry)
-	*list = h.gallery.List(gallery, m.Classes)
-	if len(*list) == 0 {
+	s.Samples = h.gallery.List(gallery, m.Classes)
+	if len(s.Samples) == 0 {
 		return nil, errNoSamples(m.Name)
 	}
-	*file = (*list)[0].File
-	if slices.ContainsFunc(*list, func(s samples.Sample) bool { return s.File == sample }) {
-		*file = sample
+	s.Sample = s.Samples[0].File
+	if slices.ContainsFunc(s.Samples, func(x samples.Sample) bool { return x.File == sample }) {
+		s.Sample = sample
 	}
-	img, err := h.gallery.Open(gallery, *file)
+	img, err := h.gallery.Open(gallery, s.Sample)
 	if err != nil {
 		return nil, err
 	}
 	pixels, x := m.Prepare(img) // the gallery's pictures are the dataset's own: never inverted
-	if *input, err = picture(mustPixels(pixels), 8); err != nil {
+	if s.Input, err = picture(mustPixels(pixels), 8); err != nil {
 		return nil, err
 	}
 	return m.Net.Net.Forward(x, &nn.Context{}, nil)

@@ -16,7 +16,6 @@ import (
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/i18n"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -52,15 +51,10 @@ type GradientNorms struct {
 
 // ResNetView is the ResNet lesson's page.
 type ResNetView struct {
-	Entry     catalog.Entry
-	Samples   []samples.Sample
-	Sample    string
-	Input     Picture
-	Predicted string
-	Prob      float64
-	Block     string
-	Units     []Addition
-	Options   []OptionCost
+	Scene
+	Block   string
+	Units   []Addition
+	Options []OptionCost
 	// Residual, Plain and Bare are ResNet-56, its plain twin and the
 	// plain twin without batch norm, at initialisation; Chart draws them
 	// (log10 of the norms).
@@ -169,23 +163,11 @@ func convGradients(variant string, batch *nn.Tensor, labels []int) (GradientNorm
 
 func (h *Handler) resnetView(lang i18n.Lang, sample string) (ResNetView, error) {
 	var v ResNetView
-	var m *catalog.Model
-	var err error
-	for _, name := range resnetModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no ResNet to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, resnetModel, "ResNet", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	v.Block = resnetBlock
 	_, block, ok := tr.Locate(resnetBlock)
 	_, body, ok2 := tr.Locate(resnetBlock + ".bn2")

@@ -9,8 +9,6 @@ import (
 	"strconv"
 
 	"github.com/convscope/convscope/nn"
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -52,12 +50,7 @@ const (
 
 // VGGView is the VGG lesson's page.
 type VGGView struct {
-	Entry     catalog.Entry
-	Samples   []samples.Sample
-	Sample    string
-	Input     Picture
-	Predicted string
-	Prob      float64
+	Scene
 	// C and H are the reader's channels and map side; Pairs compares two
 	// 3x3 with one 5x5 and three 3x3 with one 7x7.
 	C, H  int
@@ -87,23 +80,11 @@ func (h *Handler) vggView(sample, cParam, hParam string) (VGGView, error) {
 		}
 		v.Pairs = append(v.Pairs, pair)
 	}
-	var m *catalog.Model
-	var err error
-	for _, name := range vggModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no VGG to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, vggModel, "VGG", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	_, second, ok := tr.Locate(vggPair[1])
 	if !ok {
 		return v, fmt.Errorf("%s has no layer %s", m.Name, vggPair[1])

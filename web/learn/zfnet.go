@@ -9,14 +9,13 @@ package learn
 import (
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 
 	"github.com/convscope/convscope/deconv"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
-	"github.com/convscope/convscope/web/catalog"
-	"github.com/convscope/convscope/web/samples"
 )
 
 var zfnetModel = []string{"zfnet-small-fashion-mnist", "zfnet_small"}
@@ -34,12 +33,7 @@ type DeconvStep struct {
 
 // ZFNetView is the ZFNet lesson's page.
 type ZFNetView struct {
-	Entry     catalog.Entry
-	Samples   []samples.Sample
-	Sample    string
-	Input     Picture
-	Predicted string
-	Prob      float64
+	Scene
 	// Layers are the convolutions a unit may be chosen in; Layer and
 	// Channel the choice, Unit the strongest unit there.
 	Layers   []string
@@ -78,23 +72,11 @@ func signalPicture(t *nn.Tensor, scale int) (Picture, int, error) {
 
 func (h *Handler) zfnetView(sample, layerParam, channelParam string) (ZFNetView, error) {
 	var v ZFNetView
-	var m *catalog.Model
-	var err error
-	for _, name := range zfnetModel {
-		if m, err = h.models.Open(name); err == nil {
-			break
-		}
-	}
-	if err != nil {
-		return v, fmt.Errorf("this server has no ZFNet to teach with: %v", err)
-	}
-	defer h.models.Release(m)
-	v.Entry = m.Entry
-	tr, err := h.runSample(m, sample, &v.Samples, &v.Sample, &v.Input)
+	m, tr, err := h.open(&v.Scene, zfnetModel, "ZFNet", sample)
 	if err != nil {
 		return v, err
 	}
-	v.Predicted, v.Prob = predicted(tr, m.Classes)
+	defer h.models.Release(m)
 	// the top-level convolutions, each a place to start from
 	top := -1
 	for _, st := range tr.Steps {
@@ -165,14 +147,7 @@ func (h *Handler) zfnetView(sample, layerParam, channelParam string) (ZFNetView,
 		return v, err
 	}
 	for j, a := range res.Map.Data {
-		v.Check = max(v.Check, float64(abs32(a-signal.Data[j])))
+		v.Check = max(v.Check, math.Abs(float64(a-signal.Data[j])))
 	}
 	return v, nil
-}
-
-func abs32(v float32) float32 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }
