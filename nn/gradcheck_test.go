@@ -129,6 +129,7 @@ func TestGradients(t *testing.T) {
 			NewChain("b3", NewAvgPool("b3.0", PoolConfig{Kernel: 3, Stride: 1, Padding: 1}))), 1e-2, []int{2, 2, 3, 4}},
 		{NewLayerNorm("ln_last", 5, 1e-5, false), 1e-2, []int{3, 5}},
 		{NewLayerNorm("ln_channels_first", 4, 1e-6, true), 1e-2, []int{2, 4, 3, 2}},
+		{NewLayerNorm("ln_channels_first_pieces", 3, 1e-6, true), 1e-2, []int{2, 3, 9, 8}}, // 72 pixels: two pieces a sample
 		{NewTanh("tanh"), 1e-2, []int{2, 3, 4, 4}},
 		{NewReLU6("relu6"), 1e-3, []int{2, 3, 4, 4}},
 		{NewLeakyReLU("leaky", 0.1), 1e-3, []int{2, 3, 4, 4}},

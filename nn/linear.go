@@ -51,20 +51,20 @@ func (l *Linear) MACs(in []int) int64 {
 }
 
 // Forward computes x W^T + b.
-func (l *Linear) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (l *Linear) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if len(x.Shape) < 2 || x.Shape[len(x.Shape)-1] != l.InFeatures {
 		return nil, nil, shapeError(l, fmt.Sprintf("(N,...,%d)", l.InFeatures), x.Shape)
 	}
 	n := len(x.Data) / l.InFeatures
 	outShape := append([]int(nil), x.Shape...)
 	outShape[len(outShape)-1] = l.OutFeatures
-	y := New(outShape...)
+	y := ctx.arena().Uninit(outShape...) // every value is written: the bias rows, or beta 0
+	beta := float32(0)
 	if l.Bias != nil {
-		for i := 0; i < n; i++ {
-			copy(y.Data[i*l.OutFeatures:], l.Bias.Value.Data)
-		}
+		fillRows(y.Data[:n*l.OutFeatures], l.Bias.Value.Data)
+		beta = 1
 	}
-	kernel.Sgemm(false, true, n, l.OutFeatures, l.InFeatures, 1, x.Data, l.InFeatures, l.Weight.Value.Data, l.InFeatures, 1, y.Data, l.OutFeatures)
+	kernel.Sgemm(false, true, n, l.OutFeatures, l.InFeatures, 1, x.Data, l.InFeatures, l.Weight.Value.Data, l.InFeatures, beta, y.Data, l.OutFeatures)
 	return y, nil, nil
 }
 
@@ -74,20 +74,27 @@ func (l *Linear) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, error
 		return nil, err
 	}
 	n := len(dy.Data) / l.OutFeatures
-	dx := New(st.In.Shape...)
+	dx := st.arena.Uninit(st.In.Shape...) // beta 0 writes every value
 	kernel.Sgemm(false, false, n, l.InFeatures, l.OutFeatures, 1, dy.Data, l.OutFeatures, l.Weight.Value.Data, l.InFeatures, 0, dx.Data, l.InFeatures)
 	if g != nil {
 		kernel.Sgemm(true, false, l.OutFeatures, l.InFeatures, n, 1, dy.Data, l.OutFeatures, st.In.Data, l.InFeatures, 1, g.For(l.Weight).Data, l.InFeatures)
 		if l.Bias != nil {
 			db := g.For(l.Bias).Data
 			for i := 0; i < n; i++ {
-				for j, v := range dy.Data[i*l.OutFeatures : (i+1)*l.OutFeatures] {
-					db[j] += v
-				}
+				kernel.Add(db, db, dy.Data[i*l.OutFeatures:(i+1)*l.OutFeatures])
 			}
 		}
 	}
 	return dx, nil
+}
+
+// fillRows repeats row over dst (whose length is a multiple of row's) in
+// doubling copies: a few long memmoves instead of one short copy per row.
+func fillRows(dst, row []float32) {
+	done := copy(dst, row)
+	for done < len(dst) {
+		done += copy(dst[done:], dst[:done])
+	}
 }
 
 // Flatten reshapes (N,C,H,W) to (N,C*H*W), as torch.flatten(x, 1).

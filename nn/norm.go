@@ -232,13 +232,12 @@ func (l *LayerNorm) want() string {
 }
 
 // groups is the number of normalised groups of D values in a tensor of
-// shape, and at(g) the first index and the stride of group g's values.
-func (l *LayerNorm) groups(shape []int) (n int, at func(g int) (base, stride int)) {
+// shape: one per pixel of each sample when channels come first.
+func (l *LayerNorm) groups(shape []int) int {
 	if !l.ChannelsFirst {
-		return Numel(shape) / l.Features, func(g int) (int, int) { return g * l.Features, 1 }
+		return Numel(shape) / l.Features
 	}
-	hw := shape[2] * shape[3]
-	return shape[0] * hw, func(g int) (int, int) { return (g/hw)*l.Features*hw + g%hw, hw }
+	return shape[0] * shape[2] * shape[3]
 }
 
 // lnChunk is how many groups one parallel piece normalises; pieces are
@@ -256,9 +255,8 @@ func (l *LayerNorm) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		return nil, nil, shapeError(l, "(N,"+l.want()[1:], x.Shape)
 	}
 	y := ctx.arena().Uninit(x.Shape...) // every value is written
-	n, at := l.groups(x.Shape)
+	n := l.groups(x.Shape)
 	s := lnSaved{xhat: make([]float32, len(x.Data)), invstd: make([]float32, n)}
-	d := float64(l.Features)
 	w, bias := l.Weight.Value.Data, l.Bias.Value.Data
 	if !l.ChannelsFirst {
 		// Each group is D contiguous values: the vector kernels' case.
@@ -276,29 +274,7 @@ func (l *LayerNorm) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		})
 		return y, s, nil
 	}
-	kernel.ParallelFor((n+lnChunk-1)/lnChunk, func(_, c int) {
-		for g := c * lnChunk; g < min((c+1)*lnChunk, n); g++ {
-			b, st := at(g)
-			var mean, variance float64
-			for j := 0; j < l.Features; j++ {
-				mean += float64(x.Data[b+j*st])
-			}
-			mean /= d
-			for j := 0; j < l.Features; j++ {
-				v := float64(x.Data[b+j*st]) - mean
-				variance += v * v
-			}
-			inv := float32(1 / math.Sqrt(variance/d+float64(l.Eps)))
-			s.invstd[g] = inv
-			m := float32(mean)
-			for j := 0; j < l.Features; j++ {
-				i := b + j*st
-				xh := (x.Data[i] - m) * inv
-				s.xhat[i] = xh
-				y.Data[i] = xh*w[j] + bias[j]
-			}
-		}
-	})
+	l.forwardStrided(x, y, s)
 	return y, s, nil
 }
 
@@ -313,8 +289,11 @@ func (l *LayerNorm) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, er
 	}
 	s := st.Saved.(lnSaved)
 	dx := st.arena.Uninit(dy.Shape...) // every value is written
-	n, at := l.groups(dy.Shape)
+	n := l.groups(dy.Shape)
 	chunks := (n + lnChunk - 1) / lnChunk
+	if l.ChannelsFirst {
+		chunks, _ = lnPieces(dy.Shape[0], dy.Shape[2]*dy.Shape[3])
+	}
 	var partial [][]float32 // per piece: dgamma then dbeta
 	if g != nil {
 		partial = make([][]float32, chunks)
@@ -345,7 +324,7 @@ func (l *LayerNorm) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, er
 			}
 		})
 	} else {
-		l.backwardStrided(dy, dx, s, n, at, partial)
+		l.backwardStrided(dy, dx, s, partial)
 	}
 	if g != nil {
 		dw, db := g.For(l.Weight).Data, g.For(l.Bias).Data
@@ -359,35 +338,99 @@ func (l *LayerNorm) Backward(dy *Tensor, st *Step, _ Rule, g Grads) (*Tensor, er
 	return dx, nil
 }
 
-// backwardStrided is Backward for channels-first groups (one value per
-// channel plane at each pixel), one group at a time.
-func (l *LayerNorm) backwardStrided(dy, dx *Tensor, s lnSaved, n int, at func(int) (int, int), partial [][]float32) {
-	chunks := (n + lnChunk - 1) / lnChunk
-	d := float32(l.Features)
+// lnPieces splits channels-first groups (N, H*W) into pieces of up to
+// lnChunk consecutive pixels of one sample: piece c is sample c/per,
+// pixels [lo, hi). The split depends on the shape alone, so sums over
+// pieces are deterministic.
+func lnPieces(n, hw int) (count int, piece func(c int) (sample, lo, hi int)) {
+	per := (hw + lnChunk - 1) / lnChunk
+	return n * per, func(c int) (int, int, int) {
+		lo := (c % per) * lnChunk
+		return c / per, lo, min(lo+lnChunk, hw)
+	}
+}
+
+// forwardStrided is Forward for channels-first groups (one value per
+// channel plane at each pixel): a piece of pixels at a time, walking the
+// channel planes in memory order so that every inner loop runs over
+// consecutive pixels.
+func (l *LayerNorm) forwardStrided(x, y *Tensor, s lnSaved) {
+	D, hw := l.Features, x.Shape[2]*x.Shape[3]
+	w, bias := l.Weight.Value.Data, l.Bias.Value.Data
+	count, piece := lnPieces(x.Shape[0], hw)
+	kernel.ParallelFor(count, func(_, c int) {
+		sample, lo, hi := piece(c)
+		var meanBuf, varBuf [lnChunk]float32
+		mean, variance := meanBuf[:hi-lo], varBuf[:hi-lo]
+		base := sample * D * hw
+		for j := 0; j < D; j++ {
+			kernel.Add(mean, mean, x.Data[base+j*hw+lo:base+j*hw+hi])
+		}
+		for k := range mean {
+			mean[k] /= float32(D)
+		}
+		for j := 0; j < D; j++ {
+			for k, v := range x.Data[base+j*hw+lo : base+j*hw+hi] {
+				dv := v - mean[k]
+				variance[k] += dv * dv
+			}
+		}
+		inv := s.invstd[sample*hw+lo : sample*hw+hi]
+		for k, v := range variance {
+			inv[k] = float32(1 / math.Sqrt(float64(v)/float64(D)+float64(l.Eps)))
+		}
+		for j := 0; j < D; j++ {
+			at := base + j*hw
+			xs, xh, ys := x.Data[at+lo:at+hi], s.xhat[at+lo:at+hi], y.Data[at+lo:at+hi]
+			for k, v := range xs {
+				h := (v - mean[k]) * inv[k]
+				xh[k] = h
+				ys[k] = h*w[j] + bias[j]
+			}
+		}
+	})
+}
+
+// backwardStrided is Backward for channels-first groups, a piece of pixels
+// at a time as forwardStrided; partial holds each piece's dgamma and dbeta.
+func (l *LayerNorm) backwardStrided(dy, dx *Tensor, s lnSaved, partial [][]float32) {
+	D, hw := l.Features, dy.Shape[2]*dy.Shape[3]
+	d := float32(D)
 	w := l.Weight.Value.Data
-	kernel.ParallelFor(chunks, func(_, c int) {
+	count, piece := lnPieces(dy.Shape[0], hw)
+	kernel.ParallelFor(count, func(_, c int) {
 		var acc []float32
 		if partial != nil {
-			acc = make([]float32, 2*l.Features)
+			acc = make([]float32, 2*D)
 			partial[c] = acc
 		}
-		for gi := c * lnChunk; gi < min((c+1)*lnChunk, n); gi++ {
-			b, stride := at(gi)
-			var sum, sumx float32
-			for j := 0; j < l.Features; j++ {
-				i := b + j*stride
-				dxh := dy.Data[i] * w[j]
-				sum += dxh
-				sumx += dxh * s.xhat[i]
-				if acc != nil {
-					acc[j] += dy.Data[i] * s.xhat[i]
-					acc[l.Features+j] += dy.Data[i]
-				}
+		sample, lo, hi := piece(c)
+		var sumBuf, sumxBuf [lnChunk]float32
+		sum, sumx := sumBuf[:hi-lo], sumxBuf[:hi-lo]
+		base := sample * D * hw
+		for j := 0; j < D; j++ {
+			at := base + j*hw
+			dys, xh := dy.Data[at+lo:at+hi], s.xhat[at+lo:at+hi]
+			wj := w[j]
+			var dw, db float32
+			for k, v := range dys {
+				dxh := v * wj
+				sum[k] += dxh
+				sumx[k] += dxh * xh[k]
+				dw += v * xh[k]
+				db += v
 			}
-			inv := s.invstd[gi]
-			for j := 0; j < l.Features; j++ {
-				i := b + j*stride
-				dx.Data[i] = inv / d * (d*dy.Data[i]*w[j] - sum - s.xhat[i]*sumx)
+			if acc != nil {
+				acc[j], acc[D+j] = dw, db
+			}
+		}
+		inv := s.invstd[sample*hw+lo : sample*hw+hi]
+		for j := 0; j < D; j++ {
+			at := base + j*hw
+			dys, xh, dxs := dy.Data[at+lo:at+hi], s.xhat[at+lo:at+hi], dx.Data[at+lo:at+hi]
+			wj := w[j]
+			for k, v := range dys {
+				dxs[k] = inv[k] / d * (d*v*wj - sum[k] - xh[k]*sumx[k])
 			}
 		}
 	})

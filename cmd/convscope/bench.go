@@ -72,19 +72,11 @@ func bench(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-		nn.ProfileLayers(true)
-		defer nn.ProfileLayers(false)
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	out := map[string]float64{}
 	var order []string
 	for _, j := range benchJobs() {
@@ -209,3 +201,25 @@ func inferMillis(model string, reps int) (float64, error) {
 // resultsModels are the small forms that tools/results/train_all.sh trains.
 var resultsModels = []string{"lenet5", "alexnet_small", "zfnet_small", "vgg_small", "googlenet_small",
 	"resnet20", "resnet32", "mobilenet_v1_small", "mobilenet_v1_small_050", "mobilenet_v2_small", "convnext_mini"}
+
+// startCPUProfile starts a CPU profile into path, with the layers' pprof
+// labels on, and returns what stops it; an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	nn.ProfileLayers(true)
+	return func() {
+		nn.ProfileLayers(false)
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
+}

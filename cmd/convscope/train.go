@@ -48,9 +48,15 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	snapEpochs := fs.String("snapshot-epochs", "", "with -snapshots: the epochs to keep, comma-separated, e.g. 1,2,5,10,15 (default: every epoch)")
 	initFrom := fs.String("init", "", "start from this checkpoint's weights (a fine-tune): same architecture, input and classes")
 	metrics := fs.String("metrics", "", "write per-epoch metrics to PREFIX.jsonl and PREFIX.csv (default: OUT without .safetensors)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof; samples carry layer and pass labels: pprof -tags)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if *out == "" {
 		return fmt.Errorf("-out FILE is required")
 	}

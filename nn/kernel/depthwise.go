@@ -67,7 +67,7 @@ func DepthwiseInputGradSet(dy []float32, h, w int, wt []float32, k, s, p, d, oh,
 // depthwiseInputGrad is DepthwiseInputGrad (add) or DepthwiseInputGradSet.
 func depthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, dx []float32, add bool) {
 	dx = dx[:h*w]
-	if useAVX2 && s == 1 && d == 1 && p <= k-1 && w >= lanes/2 && k*k <= 64 {
+	if useAVX2 && s == 1 && d == 1 && p <= k-1 && k*k <= 64 {
 		// Stride 1: the gradient is dy correlated with the flipped
 		// filter, padded k-1-p, so the forward's padded-plane loop does it.
 		var flipped [64]float32
