@@ -256,7 +256,7 @@ func (l *LayerNorm) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	}
 	y := ctx.arena().Uninit(x.Shape...) // every value is written
 	n := l.groups(x.Shape)
-	s := lnSaved{xhat: make([]float32, len(x.Data)), invstd: make([]float32, n)}
+	s := lnSaved{xhat: ctx.arena().Uninit(len(x.Data)).Data, invstd: make([]float32, n)} // every value is written
 	w, bias := l.Weight.Value.Data, l.Bias.Value.Data
 	if !l.ChannelsFirst {
 		// Each group is D contiguous values: the vector kernels' case.
@@ -360,20 +360,17 @@ func (l *LayerNorm) forwardStrided(x, y *Tensor, s lnSaved) {
 	count, piece := lnPieces(x.Shape[0], hw)
 	kernel.ParallelFor(count, func(_, c int) {
 		sample, lo, hi := piece(c)
-		var meanBuf, varBuf [lnChunk]float32
-		mean, variance := meanBuf[:hi-lo], varBuf[:hi-lo]
+		var negMeanBuf, varBuf, diffBuf [lnChunk]float32
+		negMean, variance, diff := negMeanBuf[:hi-lo], varBuf[:hi-lo], diffBuf[:hi-lo]
 		base := sample * D * hw
+		plane := func(j int) []float32 { return x.Data[base+j*hw+lo : base+j*hw+hi] }
 		for j := 0; j < D; j++ {
-			kernel.Add(mean, mean, x.Data[base+j*hw+lo:base+j*hw+hi])
+			kernel.Add(negMean, negMean, plane(j))
 		}
-		for k := range mean {
-			mean[k] /= float32(D)
-		}
+		kernel.Affine(negMean, negMean, -1/float32(D), 0)
 		for j := 0; j < D; j++ {
-			for k, v := range x.Data[base+j*hw+lo : base+j*hw+hi] {
-				dv := v - mean[k]
-				variance[k] += dv * dv
-			}
+			kernel.Add(diff, plane(j), negMean)
+			kernel.MulAdd(variance, diff, diff, variance)
 		}
 		inv := s.invstd[sample*hw+lo : sample*hw+hi]
 		for k, v := range variance {
@@ -381,12 +378,10 @@ func (l *LayerNorm) forwardStrided(x, y *Tensor, s lnSaved) {
 		}
 		for j := 0; j < D; j++ {
 			at := base + j*hw
-			xs, xh, ys := x.Data[at+lo:at+hi], s.xhat[at+lo:at+hi], y.Data[at+lo:at+hi]
-			for k, v := range xs {
-				h := (v - mean[k]) * inv[k]
-				xh[k] = h
-				ys[k] = h*w[j] + bias[j]
-			}
+			xh, ys := s.xhat[at+lo:at+hi], y.Data[at+lo:at+hi]
+			kernel.Add(xh, plane(j), negMean)
+			kernel.Mul(xh, xh, inv)
+			kernel.Affine(ys, xh, w[j], bias[j])
 		}
 	})
 }
@@ -405,33 +400,32 @@ func (l *LayerNorm) backwardStrided(dy, dx *Tensor, s lnSaved, partial [][]float
 			partial[c] = acc
 		}
 		sample, lo, hi := piece(c)
-		var sumBuf, sumxBuf [lnChunk]float32
-		sum, sumx := sumBuf[:hi-lo], sumxBuf[:hi-lo]
+		var sumBuf, sumxBuf, tmpBuf [lnChunk]float32
+		sum, sumx, tmp := sumBuf[:hi-lo], sumxBuf[:hi-lo], tmpBuf[:hi-lo]
 		base := sample * D * hw
 		for j := 0; j < D; j++ {
 			at := base + j*hw
 			dys, xh := dy.Data[at+lo:at+hi], s.xhat[at+lo:at+hi]
-			wj := w[j]
-			var dw, db float32
-			for k, v := range dys {
-				dxh := v * wj
-				sum[k] += dxh
-				sumx[k] += dxh * xh[k]
-				dw += v * xh[k]
-				db += v
-			}
+			kernel.Mul(tmp, dys, xh)
+			kernel.Axpy(sum, dys, w[j])  // dxhat = dy*gamma
+			kernel.Axpy(sumx, tmp, w[j]) // dxhat*xhat
 			if acc != nil {
-				acc[j], acc[D+j] = dw, db
+				acc[j], acc[D+j] = kernel.Sum(tmp), kernel.Sum(dys)
 			}
 		}
+		// dx = invstd*gamma*dy - invstd/D*sum - invstd/D*sumx*xhat
 		inv := s.invstd[sample*hw+lo : sample*hw+hi]
+		for k := range sum {
+			sum[k] *= -inv[k] / d
+			sumx[k] *= -inv[k] / d
+		}
 		for j := 0; j < D; j++ {
 			at := base + j*hw
 			dys, xh, dxs := dy.Data[at+lo:at+hi], s.xhat[at+lo:at+hi], dx.Data[at+lo:at+hi]
-			wj := w[j]
-			for k, v := range dys {
-				dxs[k] = inv[k] / d * (d*v*wj - sum[k] - xh[k]*sumx[k])
-			}
+			kernel.Mul(dxs, dys, inv)
+			kernel.Affine(dxs, dxs, w[j], 0)
+			kernel.Add(dxs, dxs, sum)
+			kernel.MulAdd(dxs, sumx, xh, dxs)
 		}
 	})
 }
