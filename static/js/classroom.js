@@ -4,6 +4,8 @@
 // student unticks "follow" to explore alone. The class lives in the
 // browser tab's sessionStorage, so it survives moving between pages.
 
+import { t } from './i18n.js';
+
 const box = document.querySelector('[data-testid="classroom"]');
 if (box) setup(box);
 
@@ -38,7 +40,7 @@ function setup(box) {
     const ws = new WebSocket(wsURL(cls));
     ws.onmessage = (ev) => {
       const m = JSON.parse(ev.data);
-      if (m.type === 'following' || m.type === 'students') status.textContent = `${m.students || 0} following`;
+      if (m.type === 'following' || m.type === 'students') status.textContent = t('js.class.following', { n: m.students || 0 });
       if (m.type === 'error') status.textContent = m.error;
       if (m.type === 'follow' && cls?.role === 'student') {
         last = m.url;
@@ -83,7 +85,7 @@ function setup(box) {
     ev.preventDefault();
     const code = $('class-code').value.trim().toUpperCase();
     if (!/^[A-Z2-7]{6}$/.test(code)) {
-      status.textContent = 'a class code is six letters and digits';
+      status.textContent = t('js.class.bad_code');
       return;
     }
     cls = { role: 'student', code, follow: true };

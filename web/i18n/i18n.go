@@ -1,6 +1,7 @@
 // Package i18n holds the text a person reads on the pages, one catalogue
-// per language (en.json, vi.json: English and Vietnamese, the seed
-// tutorial's language), and picks the reader's language: the URL's
+// per language (en/, vi/: English and Vietnamese, the seed tutorial's
+// language), each kept in one JSON file per part of the app (layout.json,
+// learn.json, explore.json, ...), and picks the reader's language: the URL's
 // ?lang= first (so a link keeps it), then the browser's Accept-Language,
 // then English. Templates never hold the text itself: they ask for it by
 // key, T(ctx, "nav.train"), and a test fails when a key is missing from
@@ -12,6 +13,7 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,25 +41,51 @@ func (l Lang) Name() string {
 	return "English"
 }
 
-//go:embed en.json vi.json
+//go:embed en/*.json vi/*.json
 var files embed.FS
 
-// catalogues maps each language to its messages by key.
+// catalogues maps each language to its messages by key: the union of the
+// language's files, where a key may appear only once.
 var catalogues = func() map[Lang]map[string]string {
 	out := map[Lang]map[string]string{}
 	for _, l := range Langs {
-		b, err := files.ReadFile(string(l) + ".json")
+		m, err := load(files, string(l))
 		if err != nil {
 			panic(err)
-		}
-		m := map[string]string{}
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(fmt.Sprintf("i18n: %s.json: %v", l, err))
 		}
 		out[l] = m
 	}
 	return out
 }()
+
+// load merges the JSON files of directory dir in fsys into one catalogue.
+func load(fsys fs.FS, dir string) (map[string]string, error) {
+	names, err := fs.Glob(fsys, dir+"/*.json")
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("i18n: no catalogue files in %s/", dir)
+	}
+	all, from := map[string]string{}, map[string]string{}
+	for _, name := range names {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, err
+		}
+		m := map[string]string{}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("i18n: %s: %v", name, err)
+		}
+		for k, v := range m {
+			if prev, ok := from[k]; ok {
+				return nil, fmt.Errorf("i18n: %q is in both %s and %s", k, prev, name)
+			}
+			all[k], from[k] = v, name
+		}
+	}
+	return all, nil
+}
 
 // Keys lists a catalogue's keys, sorted.
 func Keys(l Lang) []string {
@@ -198,4 +226,22 @@ func Switch(ctx context.Context, l Lang) string {
 	u.RawQuery = q.Encode()
 	u.Scheme, u.Host, u.User = "", "", nil
 	return u.RequestURI()
+}
+
+// ScriptPrefix begins the keys of the messages the page's scripts show
+// (static/js/i18n.js reads them); they fill {name} placeholders instead of
+// Go's formatting verbs.
+const ScriptPrefix = "js."
+
+// ScriptMessages are ctx's language's script messages by key, for the
+// layout to hand to the page's scripts.
+func ScriptMessages(ctx context.Context) map[string]string {
+	l := Of(ctx)
+	out := map[string]string{}
+	for k := range catalogues[English] {
+		if strings.HasPrefix(k, ScriptPrefix) {
+			out[k] = Tr(l, k)
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // Both catalogues hold the same keys, and each message takes the same
@@ -19,12 +20,12 @@ func TestCataloguesAgree(t *testing.T) {
 	en, vi := Keys(English), Keys(Vietnamese)
 	for _, k := range en {
 		if _, ok := slices.BinarySearch(vi, k); !ok {
-			t.Errorf("vi.json lacks %q", k)
+			t.Errorf("vi/ lacks %q", k)
 		}
 	}
 	for _, k := range vi {
 		if _, ok := slices.BinarySearch(en, k); !ok {
-			t.Errorf("en.json lacks %q", k)
+			t.Errorf("en/ lacks %q", k)
 		}
 	}
 	verbs := regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
@@ -133,5 +134,77 @@ func TestLinksKeepTheLanguage(t *testing.T) {
 	}
 	if got := T(context.Background(), "learn.next", "VGG"); got != "Next: VGG" {
 		t.Errorf("T without a language: %q", got)
+	}
+}
+
+// A key written in two files of one language is refused, naming both.
+func TestLoadRefusesDuplicates(t *testing.T) {
+	fsys := fstest.MapFS{
+		"en/a.json": {Data: []byte(`{"x.one": "1"}`)},
+		"en/b.json": {Data: []byte(`{"x.one": "again"}`)},
+	}
+	if _, err := load(fsys, "en"); err == nil || !strings.Contains(err.Error(), "en/a.json") || !strings.Contains(err.Error(), "en/b.json") {
+		t.Errorf("duplicate key: %v", err)
+	}
+	fsys["en/b.json"] = &fstest.MapFile{Data: []byte(`{"x.two": "2"}`)}
+	m, err := load(fsys, "en")
+	if err != nil || m["x.one"] != "1" || m["x.two"] != "2" {
+		t.Errorf("two files: %v %v", m, err)
+	}
+	fsys["en/c.json"] = &fstest.MapFile{Data: []byte(`{"x.three": 3}`)}
+	if _, err := load(fsys, "en"); err == nil || !strings.Contains(err.Error(), "en/c.json") {
+		t.Errorf("a number for a message: %v", err)
+	}
+}
+
+// scriptKey finds the keys the page's scripts ask for: t('js.…').
+var scriptKey = regexp.MustCompile(`\bt\(\s*'([^']+)'`)
+
+// Every key a script asks for is a script message in the catalogues, and
+// each script message fills the same {placeholders} in both languages.
+func TestScriptKeysExist(t *testing.T) {
+	dir := filepath.Join("..", "..", "static", "js")
+	files, err := filepath.Glob(filepath.Join(dir, "*.js"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts in %s: %v", dir, err)
+	}
+	found := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range scriptKey.FindAllStringSubmatch(string(b), -1) {
+			found++
+			if !strings.HasPrefix(m[1], ScriptPrefix) {
+				t.Errorf("%s asks for %q: script messages begin with %q", f, m[1], ScriptPrefix)
+			} else if Message(English, m[1]) == "" {
+				t.Errorf("%s asks for %q, in no catalogue", f, m[1])
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatal("no t('js.…') call found: the pattern no longer matches the scripts")
+	}
+	holes := regexp.MustCompile(`\{\w+\}`)
+	for _, k := range Keys(English) {
+		if !strings.HasPrefix(k, ScriptPrefix) {
+			continue
+		}
+		a, b := holes.FindAllString(Message(English, k), -1), holes.FindAllString(Message(Vietnamese, k), -1)
+		slices.Sort(a)
+		slices.Sort(b)
+		if !slices.Equal(a, b) {
+			t.Errorf("%s: English fills %v, Vietnamese %v", k, a, b)
+		}
+	}
+	vi := ScriptMessages(With(context.Background(), Vietnamese, true, nil))
+	if vi["js.class.bad_code"] != Message(Vietnamese, "js.class.bad_code") || len(vi) == 0 {
+		t.Errorf("ScriptMessages in Vietnamese: %v", vi)
+	}
+	for k := range vi {
+		if !strings.HasPrefix(k, ScriptPrefix) {
+			t.Errorf("ScriptMessages hands the scripts %q", k)
+		}
 	}
 }
