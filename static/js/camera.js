@@ -4,6 +4,8 @@
 // of the picture, sent as a PNG when the previous run has finished, so the
 // server is never asked for more than one run at a time by this page.
 
+import { t } from './i18n.js';
+
 export class Camera {
   /**
    * @param {HTMLVideoElement} video
@@ -27,29 +29,29 @@ export class Camera {
   async start() {
     if (this.on) return;
     if (!navigator.mediaDevices?.getUserMedia) {
-      this.say('this browser has no camera access here (it needs https or localhost)', 'error');
+      this.say(t('js.explore.camera_unavailable'), 'error');
       return;
     }
     try {
       this.stream = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: false });
     } catch (err) {
-      this.say(`no camera: ${err.message}`, 'error');
+      this.say(t('js.explore.camera_error', { error: err.message }), 'error');
       return;
     }
     this.video.srcObject = this.stream;
     this.video.hidden = false;
     await this.video.play().catch(() => {});
-    this.say('the camera feeds the model', 'ok');
+    this.say(t('js.explore.camera_on'), 'ok');
     this.timer = setInterval(() => this.tick(), 150);
   }
 
   stop() {
     clearInterval(this.timer);
-    for (const t of this.stream?.getTracks() || []) t.stop();
+    for (const track of this.stream?.getTracks() || []) track.stop();
     this.stream = null;
     this.video.srcObject = null;
     this.video.hidden = true;
-    this.say(`stopped after ${this.frames} frame${this.frames === 1 ? '' : 's'}`, 'ok');
+    this.say(this.frames === 1 ? t('js.explore.camera_stopped_one') : t('js.explore.camera_stopped', { n: this.frames }), 'ok');
   }
 
   /** tick sends the next frame once the previous run is done. */

@@ -2,6 +2,8 @@
 // hello message), as buttons that run them. A sample is named
 // "gallery/file" in runs and in the URL.
 
+import { t } from './i18n.js';
+
 export class Gallery {
   /**
    * @param {HTMLElement} root the #gallery element
@@ -26,7 +28,7 @@ export class Gallery {
       const p = document.createElement('p');
       p.className = 'hint';
       p.dataset.testid = 'gallery-empty';
-      p.textContent = 'No sample pictures for this model: draw or upload one.';
+      p.textContent = t('js.explore.gallery_empty');
       this.root.replaceChildren(p);
       return;
     }
@@ -37,7 +39,7 @@ export class Gallery {
       b.dataset.testid = 'sample';
       b.dataset.sample = `${name}/${s.file}`;
       b.title = s.label;
-      b.setAttribute('aria-label', `run sample: ${s.label}`);
+      b.setAttribute('aria-label', t('js.explore.run_sample', { label: s.label }));
       const img = document.createElement('img');
       img.src = `/samples/${name}/${s.file}`;
       img.alt = '';

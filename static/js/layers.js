@@ -9,6 +9,7 @@
 
 import { viridis, legend, fmt } from './colormap.js';
 import { isVector, layout, draw, size, channelAt } from './maps.js';
+import { t } from './i18n.js';
 
 function el(tag, attrs = {}, text) {
   const e = document.createElement(tag);
@@ -19,14 +20,14 @@ function el(tag, attrs = {}, text) {
 
 /** branchLabel names a column of an opened block. */
 function branchLabel(branch, parent) {
-  if (branch === 'main') return 'main path';
-  if (branch === 'shortcut') return 'shortcut';
+  if (branch === 'main') return t('js.explore.main_path');
+  if (branch === 'shortcut') return t('js.explore.shortcut');
   return branch.startsWith(parent + '.') ? branch.slice(parent.length + 1) : branch;
 }
 
 /** rfText describes a row's receptive field. */
 export function rfText(info) {
-  return info.whole ? 'sees the whole input' : `RF ${info.rf}×${info.rf} · jump ${info.jump}`;
+  return info.whole ? t('js.explore.sees_whole_input') : t('js.explore.rf_short', { rf: info.rf, jump: info.jump });
 }
 
 /** Layers owns the #layers container. */
@@ -106,8 +107,8 @@ export class Layers {
     if (info.parts) {
       const b = el('button', {
         type: 'button', class: 'toggle secondary', 'data-testid': 'layer-toggle', 'aria-expanded': 'false',
-        'aria-label': `open ${info.name}: ${info.parts} layers inside`,
-      }, `▸ ${info.parts} inside`);
+        'aria-label': t('js.explore.open_block', { name: info.name, n: info.parts }),
+      }, `▸ ${t('js.explore.inside', { n: info.parts })}`);
       b.addEventListener('click', () => {
         this.setOpen(r, !r.open);
         this.on.toggle(info.name, r.open);
@@ -116,7 +117,7 @@ export class Layers {
       r.toggle = b;
     }
     const shape = el('span', { class: 'shape', 'data-testid': 'layer-shape' }, info.maps.join('×'));
-    const rf = el('span', { class: 'rf', title: 'receptive field side and jump, in input pixels' }, rfText(info));
+    const rf = el('span', { class: 'rf', title: t('js.explore.rf_title') }, rfText(info));
     const ms = el('span', { class: 'ms' });
     const lg = el('div', { class: 'legend', 'data-testid': 'layer-legend' });
     const lo = el('span', { class: 'min' }, '');
@@ -127,15 +128,15 @@ export class Layers {
     head.append(shape, rf, ms, lg);
     if (info.from) {
       // a graph's node: the values it reads ("input" is its block's input)
-      const names = info.from.map((f) => (f === '' ? 'input' : f.startsWith(info.parent + '.') ? f.slice(info.parent.length + 1) : f));
-      head.insertBefore(el('span', { class: 'from', 'data-testid': 'layer-from', title: `reads ${names.join(' + ')}` }, `← ${names.join(' + ')}`), shape);
+      const names = info.from.map((f) => (f === '' ? t('js.explore.input') : f.startsWith(info.parent + '.') ? f.slice(info.parent.length + 1) : f));
+      head.insertBefore(el('span', { class: 'from', 'data-testid': 'layer-from', title: t('js.explore.reads', { names: names.join(' + ') }) }, `← ${names.join(' + ')}`), shape);
     }
     const vector = isVector(info.maps);
     const body = el('div', { class: 'maps', 'data-testid': 'layer-maps' });
-    const what = vector ? `${info.maps[0]} values` : `${info.maps[0]} feature maps`;
+    const what = vector ? t('js.explore.n_values', { n: info.maps[0] }) : t('js.explore.n_maps', { n: info.maps[0] });
     const canvas = el('canvas', {
       class: `mapgrid pixelated${vector ? ' cells' : ''}`, tabindex: '0', role: 'img', 'data-testid': 'map-canvas',
-      'aria-label': `${info.name}: ${what}; arrow keys choose one, Enter projects it`,
+      'aria-label': t('js.explore.maps_aria', { name: info.name, what }),
     });
     const hint = el('p', { class: 'hover', 'aria-hidden': 'true' }, '\u00a0');
     body.append(canvas, hint);
@@ -171,10 +172,10 @@ export class Layers {
     if (!r.frame) return '';
     if (r.vector) {
       const value = r.frame.min + ((r.frame.max - r.frame.min) * r.frame.payload[k]) / 255;
-      const label = r === this.last && this.classes[k] ? this.classes[k] : `unit ${k}`;
+      const label = r === this.last && this.classes[k] ? this.classes[k] : t('js.explore.unit', { n: k });
       return `${label}: ${fmt(value)}`;
     }
-    return `map ${k} of ${r.frame.c}`;
+    return t('js.explore.map_of', { k, n: r.frame.c });
   }
 
   /** key moves the keyboard's place among a row's maps, Enter selects. */
@@ -209,8 +210,9 @@ export class Layers {
     if (!r.built) return;
     r.open = open;
     r.toggle.setAttribute('aria-expanded', String(open));
-    r.toggle.textContent = `${open ? '▾' : '▸'} ${r.info.parts} inside`;
-    r.toggle.setAttribute('aria-label', `${open ? 'close' : 'open'} ${r.info.name}: ${r.info.parts} layers inside`);
+    r.toggle.textContent = `${open ? '▾' : '▸'} ${t('js.explore.inside', { n: r.info.parts })}`;
+    const label = { name: r.info.name, n: r.info.parts };
+    r.toggle.setAttribute('aria-label', open ? t('js.explore.close_block', label) : t('js.explore.open_block', label));
     r.sec.dataset.open = String(open);
     if (open && !r.inside) {
       r.inside = this.buildInside(r);

@@ -13,6 +13,7 @@ import { Gallery } from './gallery.js';
 import { Arith } from './arith.js';
 import { Camera } from './camera.js';
 import * as view from './state.js';
+import { t } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
@@ -50,6 +51,22 @@ const state = {
 // file is refused before it is sent.
 const MAX_UPLOAD = 5 << 20;
 
+/** withLang is an internal link that keeps the URL's ?lang=. */
+function withLang(path) {
+  const lang = new URLSearchParams(location.search).get('lang');
+  return lang ? `${path}${path.includes('?') ? '&' : '?'}lang=${encodeURIComponent(lang)}` : path;
+}
+
+/** classText names class k, with its name when known. */
+function classText(k, name) {
+  return name ? t('js.explore.class_named', { k, name }) : t('js.explore.class', { k });
+}
+
+/** accuracyText is ", 90.1% test accuracy" for an accuracy above 0, else ''. */
+function accuracyText(accuracy) {
+  return accuracy > 0 ? t('js.explore.test_accuracy', { p: `${(100 * accuracy).toFixed(1)}%` }) : '';
+}
+
 function status(text, kind = 'ready') {
   statusEl.textContent = text;
   statusEl.dataset.state = kind;
@@ -80,7 +97,7 @@ const gallery = new Gallery($('gallery'), (ref) => runInput({ sample: ref }));
 
 const socket = new Socket(app.dataset.ws, {
   open() {
-    status('connected', 'ready');
+    status(t('js.explore.connected'), 'ready');
     // A new connection is a new session with no trace: run again what the
     // page shows (with the blocks open now), so that projections keep working.
     if (state.last) {
@@ -90,8 +107,8 @@ const socket = new Socket(app.dataset.ws, {
   },
   close(ev) {
     state.done = false;
-    if (ev.code === 1013) status(`${ev.reason || 'the server is full'} (trying again in 30 s)`, 'error');
-    else status('connection lost, reconnecting…', 'connecting');
+    if (ev.code === 1013) status(t('js.explore.retrying', { reason: ev.reason || t('js.explore.server_full') }), 'error');
+    else status(t('js.explore.reconnecting'), 'connecting');
   },
   json: onMessage,
   binary: onFrame,
@@ -112,7 +129,7 @@ function runInput(input) {
 
 function send(req) {
   if (!socket.send(req)) return;
-  status('running…', 'running');
+  status(t('js.explore.running'), 'running');
   app.dataset.sentAt = performance.now(); // for the browser test's timing
 }
 
@@ -129,7 +146,9 @@ function select(index, channel) {
 
 function showSelection(row, channel) {
   layers.highlight(row.index, channel);
-  const label = layers.isLast(row) && state.classes?.[channel] ? `${state.classes[channel]} (class ${channel})` : row.vector ? `unit ${channel}` : `map ${channel}`;
+  const label = layers.isLast(row) && state.classes?.[channel]
+    ? t('js.explore.class_label', { name: state.classes[channel], k: channel })
+    : row.vector ? t('js.explore.unit', { n: channel }) : t('js.explore.map', { n: channel });
   projection.select(row, channel, label);
   placeProjection(row);
 }
@@ -159,9 +178,9 @@ function projectRequest(method) {
 }
 
 function targetLabel() {
-  if (v.explain === 'unit') return v.layer ? `${v.layer}, map ${v.channel}` : 'the selected unit';
+  if (v.explain === 'unit') return v.layer ? t('js.explore.target_map', { layer: v.layer, n: v.channel }) : t('js.explore.selected_unit');
   const k = v.explain === 'predicted' ? state.top : v.explain;
-  return `class ${k}${state.classes?.[k] ? ` (${state.classes[k]})` : ''}`;
+  return classText(k, state.classes?.[k]);
 }
 
 function requestProjection() {
@@ -190,7 +209,7 @@ function startCompare() {
   if (narrow.matches) $('projection').after($('compare'));
   else statusEl.after($('compare'));
   $('compare').hidden = false;
-  $('compare-title').textContent = `Every method for ${c.target}, on ${state.inputName}`;
+  $('compare-title').textContent = t('js.explore.compare_title', { target: c.target, input: state.inputName });
   // the input first, as in the papers' figures
   const fig = document.createElement('figure');
   const input = document.createElement('canvas');
@@ -199,7 +218,7 @@ function startCompare() {
   input.height = inputCanvas.height;
   input.getContext('2d').drawImage(inputCanvas, 0, 0);
   const cap = document.createElement('figcaption');
-  cap.textContent = 'input';
+  cap.textContent = t('js.explore.input');
   fig.append(input, cap);
   $('compare-row').replaceChildren(fig);
   $('compare').scrollIntoView({ block: 'nearest' });
@@ -210,11 +229,11 @@ function askNextCompare() {
   const c = state.compare;
   if (!c.queue.length) {
     stopCompare();
-    status('compare: done', 'ready');
+    status(t('js.explore.compare_done'), 'ready');
     return;
   }
   c.asked = c.queue.shift();
-  status(`compare: ${methodTitle(c.asked)}…`, 'running');
+  status(t('js.explore.compare_asking', { method: methodTitle(c.asked) }), 'running');
   socket.send(projectRequest(c.asked));
 }
 
@@ -232,7 +251,7 @@ function addCompare(method, meta, png, message) {
     const img = document.createElement('img');
     img.className = meta.heat ? 'zoom' : 'zoom pixelated';
     img.src = URL.createObjectURL(new Blob([png], { type: 'image/png' }));
-    img.alt = `${methodTitle(method)} of ${state.compare.target}`;
+    img.alt = t('js.explore.compare_alt', { method: methodTitle(method), target: state.compare.target });
     fig.append(img);
   }
   const cap = document.createElement('figcaption');
@@ -265,8 +284,8 @@ function showEpochs(m) {
   epochRange.max = String(stops.length - 1);
   epochRange.value = String(at);
   const s = stops[at];
-  const acc = s.accuracy > 0 ? `, ${(100 * s.accuracy).toFixed(1)}% test accuracy` : '';
-  epochValue.textContent = s.epoch ? `after epoch ${s.epoch}${acc}` : `at the end of training${acc}`;
+  const acc = accuracyText(s.accuracy);
+  epochValue.textContent = s.epoch ? t('js.explore.after_epoch', { n: s.epoch, acc }) : t('js.explore.end_of_training', { acc });
   epochRange.setAttribute('aria-valuetext', epochValue.textContent);
 }
 let epochTimer = 0;
@@ -286,15 +305,18 @@ function showModel(m) {
   if (!m) return;
   showEpochs(m);
   const note = $('model-note');
-  let trained = m.trained ? `trained on ${m.dataset}${m.accuracy > 0 ? `, ${(100 * m.accuracy).toFixed(1)}% test accuracy` : ''}` : 'untrained (random weights)';
-  if (m.source?.startsWith('file ')) trained = `weights from ${m.source.slice(5)}${m.dataset ? `, labelled with ${m.dataset}'s classes` : ''}`;
-  if (m.source?.startsWith('uploaded ')) trained = `your ${m.source.slice(9)}, for this visit only`;
-  if (!m.trained && !m.dataset) trained += ', no dataset: its classes are only numbered';
+  let trained = m.trained ? t('js.explore.trained', { dataset: m.dataset, acc: accuracyText(m.accuracy) }) : t('js.explore.untrained');
+  if (m.source?.startsWith('file ')) {
+    const file = m.source.slice(5);
+    trained = m.dataset ? t('js.explore.weights_from_labelled', { file, dataset: m.dataset }) : t('js.explore.weights_from', { file });
+  }
+  if (m.source?.startsWith('uploaded ')) trained = t('js.explore.yours_this_visit', { file: m.source.slice(9) });
+  if (!m.trained && !m.dataset) trained += t('js.explore.no_dataset');
   note.textContent = `${m.model}${m.variant ? ` [${m.variant}]` : ''} · ${trained}`;
-  $('model-link').href = `/model/${encodeURIComponent(m.name)}`;
+  $('model-link').href = withLang(`/model/${encodeURIComponent(m.name)}`);
   $('model-link').hidden = Boolean(m.source?.startsWith('uploaded ')); // not listed: no page of its own
   $('input-shape').textContent = m.input.join('×');
-  document.title = `Explore ${m.name} · convscope`;
+  document.title = `${t('js.explore.title', { name: m.name })} · convscope`;
   gallery.show(m.gallery, state.galleries[m.gallery]);
   gallery.mark(v.sample);
 }
@@ -303,7 +325,7 @@ function onMessage(msg) {
   switch (msg.type) {
     case 'hello':
       if (msg.version !== 2) {
-        status(`the server speaks protocol version ${msg.version}, this page version 2: reload the page`, 'error');
+        status(t('js.explore.old_protocol', { version: msg.version, want: 2 }), 'error');
         return;
       }
       for (const m of msg.models) {
@@ -320,12 +342,12 @@ function onMessage(msg) {
         state.started = true;
         if (v.upload) runInput({ upload: v.upload });
         else if (v.sample || gallery.first()) runInput({ sample: v.sample || gallery.first() });
-        else status('draw or upload a picture', 'ready');
+        else status(t('js.explore.draw_or_upload'), 'ready');
       }
       break;
     case 'queued':
       // other visitors' passes hold the server's memory for now
-      status(msg.ahead > 0 ? `waiting for the server: ${msg.ahead} ${msg.ahead === 1 ? 'run' : 'runs'} ahead of yours` : 'waiting for the server: yours is next', 'running');
+      status(msg.ahead > 1 ? t('js.explore.queued_many', { n: msg.ahead }) : msg.ahead === 1 ? t('js.explore.queued_one') : t('js.explore.queued_next'), 'running');
       break;
     case 'start':
       state.run = msg.run;
@@ -341,12 +363,12 @@ function onMessage(msg) {
       if (v.layer && !layers.named(v.layer)) Object.assign(v, { layer: '', channel: undefined, y: undefined, x: undefined });
       break;
     case 'input':
-      state.inputName = msg.source === 'sample' ? msg.name : 'an uploaded picture';
+      state.inputName = msg.source === 'sample' ? msg.name : t('js.explore.an_upload');
       inputNote.textContent =
         msg.source === 'sample'
-          ? `sample ${msg.name}`
-          : `your picture${msg.inverted ? ', inverted (a light background, as this model never saw)' : ''}`;
-      inputNote.textContent += ` · ${msg.shape.join('×')} as the model sees it`;
+          ? t('js.explore.sample', { name: msg.name })
+          : msg.inverted ? t('js.explore.your_picture_inverted') : t('js.explore.your_picture');
+      inputNote.textContent += ` · ${t('js.explore.as_the_model_sees_it', { shape: msg.shape.join('×') })}`;
       break;
     case 'layer':
       if (msg.run !== state.run) return;
@@ -358,8 +380,8 @@ function onMessage(msg) {
       app.dataset.done = 'true';
       probs.show(msg);
       state.top = msg.top;
-      predTime.textContent = `forward pass ${msg.ms.toFixed(1)} ms`;
-      status(`run ${msg.run}: ${msg.classes[msg.top]} (${(100 * msg.probs[msg.top]).toFixed(1)}%)`, 'ready');
+      predTime.textContent = t('js.explore.forward_pass', { ms: msg.ms.toFixed(1) });
+      status(t('js.explore.run_result', { run: msg.run, name: msg.classes[msg.top], p: (100 * msg.probs[msg.top]).toFixed(1) }), 'ready');
       for (const name of state.pendingOpen) socket.send({ type: 'open', run: state.run, layer: name });
       state.pendingOpen.clear();
       const row = v.layer && layers.named(v.layer);
@@ -379,7 +401,7 @@ function onMessage(msg) {
       break;
     case 'progress':
       if (msg.run === state.run && !state.compare.active) projection.working(msg.done, msg.total, methodTitle(msg.method));
-      if (state.compare.active) status(`compare: ${methodTitle(msg.method)}, ${msg.done} of ${msg.total} passes…`, 'running');
+      if (state.compare.active) status(t('js.explore.compare_progress', { method: methodTitle(msg.method), done: msg.done, total: msg.total }), 'running');
       break;
     case 'error':
       // A session quiet for a while forgets its pass (docs/PROTOCOL.md):
@@ -403,7 +425,7 @@ function onMessage(msg) {
       if (msg.request === 'run' && v.model.startsWith('own-') && /unknown model/.test(msg.message)) {
         // A visitor's own model lives with its session: a lost connection
         // dropped it. Say so, and go back to the default model.
-        $('own-model-status').textContent = 'Your model was dropped when the connection to the server was lost: upload it again.';
+        $('own-model-status').textContent = t('js.explore.own_model_dropped');
         state.models.delete(v.model);
         modelSelect?.querySelector(`option[value="${v.model}"]`)?.remove();
         v.model = modelSelect?.options[0]?.value || app.dataset.model;
@@ -486,7 +508,7 @@ function fillExplain(classes) {
   const opts = classes.map((name, k) => {
     const o = document.createElement('option');
     o.value = String(k);
-    o.textContent = `class ${k}: ${name}`;
+    o.textContent = t('js.explore.class_option', { k, name });
     return o;
   });
   explainSelect.replaceChildren(...keep, ...opts);
@@ -532,10 +554,10 @@ ownInput.addEventListener('change', async () => {
   if (!file) return;
   const note = $('own-model-status');
   if (file.size > 64 << 20) {
-    note.textContent = `${file.name} is ${(file.size / (1 << 20)).toFixed(0)} MB; the limit is 64 MB`;
+    note.textContent = t('js.explore.too_large', { file: file.name, mb: (file.size / (1 << 20)).toFixed(0), limit: 64 });
     return;
   }
-  note.textContent = `reading ${file.name}…`;
+  note.textContent = t('js.explore.reading', { file: file.name });
   try {
     const res = await fetch(`/own-model?file=${encodeURIComponent(file.name)}`, { method: 'POST', body: file });
     const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
@@ -544,10 +566,15 @@ ownInput.addEventListener('change', async () => {
     state.models.set(m.name, m);
     const opt = document.createElement('option');
     opt.value = m.name;
-    opt.textContent = `${file.name} (yours)`;
+    opt.textContent = t('js.explore.yours', { file: file.name });
     modelSelect?.append(opt);
     if (modelSelect) modelSelect.value = m.name;
-    note.textContent = `${file.name}: ${m.model === 'onnx' ? 'an ONNX graph' : m.model}, input ${m.input.join('×')}, ${m.classes.length} classes; for this visit only`;
+    note.textContent = t('js.explore.own_model_loaded', {
+      file: file.name,
+      model: m.model === 'onnx' ? t('js.explore.onnx_graph') : m.model,
+      shape: m.input.join('×'),
+      n: m.classes.length,
+    });
     v.model = m.name;
     showModel(m);
     projection.clear();
@@ -572,7 +599,8 @@ async function uploadAndRun(blob, what, still = () => true) {
     const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
     if (!res.ok) throw new Error(body.error || res.statusText);
     if (what === 'upload') {
-      uploadStatus.textContent = `${body.width}×${body.height} picture${body.bright_border ? ' on a light background' : ''}`;
+      const size = { w: body.width, h: body.height };
+      uploadStatus.textContent = body.bright_border ? t('js.explore.picture_light', size) : t('js.explore.picture', size);
     }
     uploadStatus.dataset.state = 'ok';
     if (still()) runInput({ upload: body.id });
@@ -590,7 +618,7 @@ fileInput.addEventListener('change', () => {
   if (!file) return;
   if (file.size > MAX_UPLOAD) {
     uploadStatus.dataset.state = 'error';
-    uploadStatus.textContent = `${file.name} is ${(file.size / (1 << 20)).toFixed(1)} MB; the limit is 5 MB`;
+    uploadStatus.textContent = t('js.explore.too_large', { file: file.name, mb: (file.size / (1 << 20)).toFixed(1), limit: 5 });
     return;
   }
   uploadAndRun(file, 'upload');

@@ -1,6 +1,8 @@
 // The prediction: the five most likely classes, sorted, and every class in
 // output order in a folded list below (an ImageNet model has 1,000).
 
+import { t } from './i18n.js';
+
 function item(label) {
   const li = document.createElement('li');
   li.className = 'prob';
@@ -34,7 +36,7 @@ export class Probs {
     if (items.length !== classes.length || items.some((li, i) => li.querySelector('.prob-label').textContent !== classes[i])) {
       this.list.replaceChildren(...classes.map((c) => item(c)));
       [...this.list.children].forEach((li, i) => { li.dataset.class = i; });
-      this.summary.textContent = `all ${classes.length} classes`;
+      this.summary.textContent = t('js.explore.all_classes', { n: classes.length });
     }
     for (const li of this.list.children) {
       li.classList.remove('top');
@@ -51,7 +53,7 @@ export class Probs {
     [...this.list.children].forEach((li, i) => set(li, msg.probs[i] ?? 0, i === msg.top));
     const order = msg.probs.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
     this.top5.replaceChildren(...order.map(([p, i]) => {
-      const li = item(msg.classes[i] ?? `class ${i}`);
+      const li = item(msg.classes[i] ?? t('js.explore.class', { k: i }));
       li.dataset.testid = 'top-class';
       li.dataset.class = i;
       set(li, p, i === msg.top);

@@ -6,6 +6,7 @@
 // methods, and a download of the view with its caption.
 
 import { viridis, gray, paint, fmt } from './colormap.js';
+import { t } from './i18n.js';
 
 const ZOOM = 168; // CSS side of the enlarged map and field
 const PAIR = 128; // CSS side of the input and the attribution, side by side
@@ -114,14 +115,14 @@ export class Projection {
     this.panel.dataset.state = 'loading';
     this.drawMap(null);
     this.mapCaption.textContent = `${row.info.name} · ${label}`;
-    this.info.textContent = `projecting ${row.info.name}, ${label}…`;
+    this.info.textContent = t('js.explore.projecting', { layer: row.info.name, label });
   }
 
   /** explainClass readies the panel for a class's attribution. */
   explainClass(label) {
     this.panel.dataset.target = 'class';
     this.panel.dataset.state = 'loading';
-    this.info.textContent = `explaining ${label}…`;
+    this.info.textContent = t('js.explore.explaining', { label });
   }
 
   /** asking marks the picture shown as stale: a new one is on its way. */
@@ -135,7 +136,7 @@ export class Projection {
     this.progress.hidden = false;
     this.progress.max = total;
     this.progress.value = done;
-    this.info.textContent = `${method}: ${done} of ${total} passes…`;
+    this.info.textContent = t('js.explore.passes', { method, done, total });
   }
 
   drawMap(unit) {
@@ -215,42 +216,52 @@ export class Projection {
     octx.clearRect(0, 0, w * k, h * k);
     if (boxed) box(octx, x0, y0, x1, y1, k, '#ff3b30');
     this.inputBox.width = 0; // the box is drawn into the input itself
-    this.what.textContent = meta.heat ? `${title} over the input` : title;
+    this.what.textContent = meta.heat ? t('js.explore.over_the_input', { method: title }) : title;
     if (meta.heat) {
       this.legendBar.className = 'legend-bar viridis';
       this.peak.textContent = '';
       this.min.textContent = fmt(meta.lo);
       this.max.textContent = fmt(meta.hi);
-      const grid = meta.shape.join('×');
-      this.scale.textContent =
-        meta.method === 'occlusion'
-          ? `colour: ${unitTarget ? 'the unit\'s activation' : 'the class\'s probability'} with the grey square at each place (${grid} places), from ${fmt(meta.lo)} (dark) to ${fmt(meta.hi)} (yellow)`
-          : `colour: the ${grid} map, stretched over the input, from ${fmt(meta.lo)} (dark) to ${fmt(meta.hi)} (yellow)`;
+      const range = { grid: meta.shape.join('×'), lo: fmt(meta.lo), hi: fmt(meta.hi) };
+      const occlusion = unitTarget ? t('js.explore.scale_occlusion_unit', range) : t('js.explore.scale_occlusion_class', range);
+      this.scale.textContent = meta.method === 'occlusion' ? occlusion : t('js.explore.scale_heat', range);
     } else {
       this.legendBar.className = 'legend-bar gray';
       this.peak.textContent = `(±${fmt(meta.peak)})`;
       this.min.textContent = fmt(-meta.peak);
       this.max.textContent = fmt(meta.peak);
-      this.scale.textContent = `grey is 0; white +${fmt(meta.peak)}, black −${fmt(meta.peak)}, the largest magnitude${c === 3 ? ', each colour channel on its own' : ''}`;
+      const peak = { peak: fmt(meta.peak) };
+      this.scale.textContent = c === 3 ? t('js.explore.scale_signed_rgb', peak) : t('js.explore.scale_signed', peak);
     }
     if (meta.partial) {
       this.working(meta.done, meta.total, title);
       return drawn;
     }
-    if (meta.notes?.length) this.scale.textContent += `. On the way back: ${meta.notes.join('; ')}.`;
-    const target = unitTarget ? this.unitText(meta) : `class ${meta.class}${context.classes?.[meta.class] ? ` (${context.classes[meta.class]})` : ''}${meta.layer ? ` at ${meta.layer}` : ''} · logit ${fmt(meta.activation)}`;
+    if (meta.notes?.length) this.scale.textContent += t('js.explore.notes', { notes: meta.notes.join('; ') });
+    const target = unitTarget ? this.unitText(meta) : this.classText(meta, context.classes);
     this.info.textContent = `${target} · ${title}`;
     this.caption = `convscope · ${context.model} · ${context.input} · ${unitTarget ? this.unitText(meta) : target} · ${title}`;
     return drawn;
   }
 
+  /** classText describes a class target: "class 7 (Sneaker) at c3 · logit 2.31". */
+  classText(meta, classes) {
+    const name = classes?.[meta.class];
+    let target = name ? t('js.explore.class_named', { k: meta.class, name }) : t('js.explore.class', { k: meta.class });
+    if (meta.layer) target = t('js.explore.at_layer', { target, layer: meta.layer });
+    return `${target} · ${t('js.explore.logit', { v: fmt(meta.activation) })}`;
+  }
+
   unitText(meta) {
     const u = meta.unit;
     const vector = this.selected.row.frame.h === 1 && this.selected.row.frame.w === 1;
-    const where = vector ? this.selected.label : `map ${u.channel}, unit (y ${u.y}, x ${u.x})`;
+    const where = vector ? this.selected.label : t('js.explore.map_unit_yx', { n: u.channel, y: u.y, x: u.x });
     const [x0, y0, x1, y1] = meta.box;
-    const field = meta.whole ? 'sees the whole input' : `receptive field ${meta.rf}×${meta.rf}, box x ${x0}–${x1 - 1}, y ${y0}–${y1 - 1}`;
-    return `${meta.layer} · ${where}${meta.strongest ? ' (strongest)' : ''} · activation ${fmt(meta.activation)} · ${field}`;
+    const field = meta.whole
+      ? t('js.explore.sees_whole_input')
+      : t('js.explore.field_box', { rf: meta.rf, x0, x1: x1 - 1, y0, y1: y1 - 1 });
+    const unit = meta.strongest ? t('js.explore.strongest', { unit: where }) : where;
+    return `${meta.layer} · ${unit} · ${t('js.explore.activation', { v: fmt(meta.activation) })} · ${field}`;
   }
 
   /** drawCrop shows the attribution inside the unit's field, enlarged. */

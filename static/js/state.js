@@ -59,6 +59,9 @@ export function write(view) {
   }
   if (view.method && view.method !== 'deconvnet') q.set('method', view.method);
   if (view.explain !== undefined && view.explain !== 'unit') q.set('explain', view.explain);
+  // the language the URL chose stays in it
+  const lang = new URLSearchParams(location.search).get('lang');
+  if (lang) q.set('lang', lang);
   const url = `${location.pathname}?${q}`;
   if (url !== location.pathname + location.search) history.replaceState(null, '', url);
 }

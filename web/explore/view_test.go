@@ -2,10 +2,13 @@ package explore
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/convscope/convscope/deconv"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/web/samples"
 )
 
@@ -70,6 +73,58 @@ func TestPageVariants(t *testing.T) {
 	for _, want := range []string{`data-testid="model-select"`, `<option value="b" selected>`, `data-testid="gallery-empty"`, "untrained"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("page lacks %q", want)
+		}
+	}
+}
+
+// The page reads in Vietnamese when the request chose it: the labels come
+// from the catalogue, and the English ones are gone.
+func TestPageInVietnamese(t *testing.T) {
+	u, _ := url.Parse("/?lang=vi")
+	ctx := i18n.With(context.Background(), i18n.Vietnamese, true, u)
+	v := View{Model: entry("lenet5-fashion-mnist"), Models: []catalog.Entry{entry("lenet5-fashion-mnist"), entry("b")},
+		Samples: []samples.Sample{{Dataset: "fashion-mnist", File: "07-sneaker.png", Label: "Sneaker"}}}
+	var b strings.Builder
+	if err := Page(v).Render(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	html := b.String()
+	for _, want := range []string{
+		"Khám phá lenet5-fashion-mnist", "Đầu vào", "Ảnh mẫu", "Chạy hình vẽ", "Dùng camera", "Tải lên", "Dự đoán",
+		"cả 10 lớp", "huấn luyện trên fashion-mnist, độ chính xác kiểm tra 90.1%", "Chiếu về điểm ảnh", "Phương pháp",
+		"Che khuất (Zeiler &amp; Fergus)", "So sánh mọi phương pháp", "Mô hình của riêng bạn", `aria-label="chạy ảnh mẫu: Sneaker"`,
+		"<code>-allow-model-upload</code>", `href="/model/lenet5-fashion-mnist?lang=vi"`, `<input type="hidden" name="lang" value="vi">`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the Vietnamese page lacks %q", want)
+		}
+	}
+	for _, english := range []string{
+		">Input", ">Samples<", "Run drawing", "Use the camera", ">Upload<", ">Prediction", "all 10 classes", "test accuracy",
+		"Projection to pixels", ">Method<", "Compare all methods", "Your own model", "run sample:", "Occlusion",
+		"Each layer's feature maps", "receptive field",
+	} {
+		if strings.Contains(html, english) {
+			t.Errorf("the Vietnamese page still reads %q", english)
+		}
+	}
+}
+
+// Every attribution method has its menu label and description in the
+// catalogues, the English description being deconv's own.
+func TestMethodsInTheCatalogues(t *testing.T) {
+	vi := i18n.With(context.Background(), i18n.Vietnamese, true, nil)
+	for _, m := range deconv.Methods() {
+		k, ok := methodKeys[m.Name()]
+		if !ok {
+			t.Errorf("method %s has no catalogue keys", m.Name())
+			continue
+		}
+		if got := i18n.Message(i18n.English, k.about); got != m.About() {
+			t.Errorf("%s: the catalogue says %q, deconv %q", k.about, got, m.About())
+		}
+		if methodTitle(vi, m.Name()) == k.title || methodAbout(vi, m) == m.About() {
+			t.Errorf("%s is not in Vietnamese", m.Name())
 		}
 	}
 }
