@@ -1,6 +1,8 @@
 // Figure 7's page: reads the sweep's stream (one JSON line per frame) and
 // shows the figure as its batches finish.
 
+import { t } from './i18n.js';
+
 const section = document.querySelector('#occlusion');
 if (section) run(section);
 
@@ -12,7 +14,7 @@ async function run(s) {
   try {
     res = await fetch(s.dataset.stream);
   } catch (err) {
-    status.textContent = `The sweep could not start: ${err.message}`;
+    status.textContent = t('js.experiments.occlusion.start_failed', { error: err.message });
     return;
   }
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
@@ -31,23 +33,25 @@ async function run(s) {
 
   function show(f) {
     if (f.error) {
-      status.textContent = `The sweep failed: ${f.error}`;
+      status.textContent = t('js.experiments.occlusion.failed', { error: f.error });
       s.dataset.state = 'failed';
       return;
     }
     if (f.figure) img.src = f.figure;
     bar.value = f.total ? f.done / f.total : 0;
-    status.textContent = `${f.done} of ${f.total} places of the square`;
+    status.textContent = t('js.experiments.occlusion.progress', { done: f.done, total: f.total });
     if (f.result) {
       const r = f.result;
-      status.textContent = `${f.total} places (${r.rows}×${r.cols}); feature map ${r.channel} of ${r.layer}, strongest at (${r.unit.y}, ${r.unit.x}).`;
+      status.textContent = t('js.experiments.occlusion.done', {
+        total: f.total, rows: r.rows, cols: r.cols, channel: r.channel, layer: r.layer, y: r.unit.y, x: r.unit.x,
+      });
       const links = s.querySelector('[data-testid="occlusion-links"]');
       links.querySelector('a').href = f.figure;
       if (s.dataset.topk) {
         // the same feature map's projections for other pictures: Figure 2
         const other = links.querySelector('[data-testid="occlusion-topk"]');
         other.href = `${s.dataset.topk}#channel-${r.channel}`;
-        other.textContent = `feature map ${r.channel}'s strongest test pictures and their projections`;
+        other.textContent = t('js.experiments.occlusion.topk', { channel: r.channel });
         other.hidden = false;
       }
       links.hidden = false;

@@ -1,6 +1,8 @@
 // Figure 2's page: starts the scan the URL names, shows its progress, then
 // one figure per channel, each drawn by the server when it scrolls near.
 
+import { t, lang } from './i18n.js';
+
 const section = document.querySelector('#topk');
 if (section) run(section);
 
@@ -17,35 +19,41 @@ async function run(s) {
   for (;;) {
     let st;
     try {
-      const res = await fetch(`/experiments/topk/scan?${q}`, { method: 'POST' });
+      const res = await fetch(`/experiments/topk/scan?${q}&lang=${lang}`, { method: 'POST' });
       st = await res.json();
       if (!res.ok) throw new Error(st.error || res.statusText);
     } catch (err) {
-      status.textContent = `The scan could not start: ${err.message}`;
+      status.textContent = t('js.experiments.topk.start_failed', { error: err.message });
       s.dataset.state = 'failed';
       return;
     }
     s.dataset.state = st.state;
     if (st.state === 'failed') {
-      status.textContent = `The scan failed: ${st.error}`;
+      status.textContent = t('js.experiments.topk.failed', { error: st.error });
       return;
     }
     if (st.total > 0) bar.value = st.done / st.total;
     if (st.state === 'done') {
       bar.value = 1;
-      status.textContent = st.cached && !waited ? `Scanned before: ${st.total} images.` : `Scanned ${st.total} images.`;
+      status.textContent = st.cached && !waited
+        ? t('js.experiments.topk.cached', { n: st.total })
+        : t('js.experiments.topk.done', { n: st.total });
       break;
     }
     waited = true;
-    status.textContent = st.state === 'queued'
-      ? `Waiting: ${st.position} scan${st.position === 1 ? '' : 's'} ahead of this one.`
-      : `Scanning: ${st.done} of ${st.total} images.`;
+    if (st.state !== 'queued') {
+      status.textContent = t('js.experiments.topk.scanning', { done: st.done, total: st.total });
+    } else if (st.position === 1) {
+      status.textContent = t('js.experiments.topk.waiting_one', { n: st.position });
+    } else {
+      status.textContent = t('js.experiments.topk.waiting', { n: st.position });
+    }
     await new Promise((resolve) => setTimeout(resolve, 400));
   }
-  const res = await fetch(`/experiments/topk/scan.json?${q}`);
+  const res = await fetch(`/experiments/topk/scan.json?${q}&lang=${lang}`);
   const scan = await res.json();
   if (!res.ok) {
-    status.textContent = `The scan could not be read: ${scan.error}`;
+    status.textContent = t('js.experiments.topk.read_failed', { error: scan.error });
     return;
   }
   const links = s.querySelector('[data-testid="topk-links"]');
@@ -62,13 +70,13 @@ async function run(s) {
     const img = document.createElement('img');
     img.loading = 'lazy';
     img.src = `/experiments/topk/channel.png?${q}&channel=${ch.channel}`;
-    img.alt = `Channel ${ch.channel}: the deconvnet projections of its ${ch.top.length} strongest units (left) and the image patches under them (right).`;
+    img.alt = t('js.experiments.topk.alt', { channel: ch.channel, n: ch.top.length });
     img.addEventListener('load', () => { fig.dataset.ready = 'true'; });
     const cap = document.createElement('figcaption');
     const best = ch.top[0];
     cap.textContent = best
-      ? `channel ${ch.channel} · strongest ${best.activation.toPrecision(3)} (image ${best.index})`
-      : `channel ${ch.channel}`;
+      ? t('js.experiments.topk.caption', { channel: ch.channel, activation: best.activation.toPrecision(3), index: best.index })
+      : t('js.experiments.topk.caption_empty', { channel: ch.channel });
     fig.append(img, cap);
     grid.append(fig);
   }

@@ -4,6 +4,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -17,6 +18,7 @@ import (
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -82,10 +84,10 @@ func (h *Handler) correspondencePage(w http.ResponseWriter, r *http.Request) {
 // correspondenceView reads the choices from the query, with defaults, and
 // opens the model (the caller releases it) and its test set.
 func (h *Handler) correspondenceView(r *http.Request) (CorrespondenceView, *catalog.Model, *data.ImageSet) {
-	q := r.URL.Query()
+	q, ctx := r.URL.Query(), r.Context()
 	v := CorrespondenceView{Models: h.scannable()}
 	if len(v.Models) == 0 {
-		v.Problem = "No model here has a dataset the server can read (the trained models need Fashion-MNIST or MNIST)."
+		v.Problem = i18n.T(ctx, "experiments.no_dataset")
 		return v, nil, nil
 	}
 	v.Model = q.Get("model")
@@ -105,7 +107,7 @@ func (h *Handler) correspondenceView(r *http.Request) (CorrespondenceView, *cata
 	side := m.Input[1]
 	v.Box = image.Rect(side/4, side/4, side/2, side/2)
 	for _, s := range q["box"] {
-		b, err := parseBox(s, m.Input[2], m.Input[1])
+		b, err := parseBox(ctx, s, m.Input[2], m.Input[1])
 		if err != nil {
 			v.Problem = err.Error()
 			break
@@ -130,10 +132,10 @@ func (h *Handler) correspondenceView(r *http.Request) (CorrespondenceView, *cata
 		}
 	}
 	if len(v.Indices) < 2 && v.Problem == "" {
-		v.Problem = fmt.Sprintf("the test set has %d pictures of %s", len(v.Indices), v.Classes[v.Class])
+		v.Problem = i18n.T(ctx, "experiments.correspondence.too_few", len(v.Indices), v.Classes[v.Class])
 	}
 	if len(v.Boxes) > 1 && len(v.Boxes) != len(v.Indices) && v.Problem == "" {
-		v.Problem = fmt.Sprintf("%d boxes for %d pictures: give one box for all, or one per picture", len(v.Boxes), len(v.Indices))
+		v.Problem = i18n.T(ctx, "experiments.correspondence.box_count", len(v.Boxes), len(v.Indices))
 	}
 	if len(v.Boxes) == 0 {
 		v.Boxes = []image.Rectangle{v.Box}
@@ -190,23 +192,24 @@ func (h *Handler) correspondencePicture(w http.ResponseWriter, r *http.Request) 
 	_, _ = w.Write(png)
 }
 
-// parseBox reads "x0,y0,x1,y1" inside a w×h input.
-func parseBox(s string, w, h int) (image.Rectangle, error) {
+// parseBox reads "x0,y0,x1,y1" inside a w×h input; its errors are in
+// ctx's language.
+func parseBox(ctx context.Context, s string, w, h int) (image.Rectangle, error) {
 	f := strings.Split(s, ",")
 	if len(f) != 4 {
-		return image.Rectangle{}, fmt.Errorf("box %q: want x0,y0,x1,y1", s)
+		return image.Rectangle{}, errors.New(i18n.T(ctx, "experiments.correspondence.box_format", s))
 	}
 	var v [4]int
 	for i, p := range f {
 		n, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil {
-			return image.Rectangle{}, fmt.Errorf("box %q: %q is not a number", s, p)
+			return image.Rectangle{}, errors.New(i18n.T(ctx, "experiments.correspondence.box_number", s, p))
 		}
 		v[i] = n
 	}
 	b := image.Rect(v[0], v[1], v[2], v[3])
 	if b.Empty() || !b.In(image.Rect(0, 0, w, h)) {
-		return image.Rectangle{}, fmt.Errorf("box %q: want a box of at least one pixel inside the %dx%d picture", s, w, h)
+		return image.Rectangle{}, errors.New(i18n.T(ctx, "experiments.correspondence.box_outside", s, w, h))
 	}
 	return b, nil
 }

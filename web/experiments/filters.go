@@ -4,6 +4,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/convscope/convscope/train"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 )
 
 // filterSample is how many test images judge a filter dead.
@@ -85,13 +87,13 @@ func (h *Handler) filters(ctx context.Context, model, layer string) (*experiment
 	defer h.models.Release(m)
 	convs := experiment.Convolutions(m.Net.Net)
 	if len(convs) == 0 {
-		return nil, nil, false, fmt.Errorf("%s has no convolution", m.Name)
+		return nil, nil, false, errors.New(i18n.T(ctx, "experiments.filters.no_convolution", m.Name))
 	}
 	if layer == "" {
 		layer = convs[0]
 	}
 	if !slices.Contains(convs, layer) {
-		return nil, convs, false, fmt.Errorf("%s has no convolution %q", m.Name, layer)
+		return nil, convs, false, errors.New(i18n.T(ctx, "experiments.filters.no_such_convolution", m.Name, layer))
 	}
 	var sample experiment.Images
 	if set, err := h.sets.Open(m.Entry, false); err == nil {
@@ -139,14 +141,14 @@ func (h *Handler) filtersFigure(w http.ResponseWriter, r *http.Request) {
 }
 
 // filterState names a filter's state in the table.
-func filterState(dead, faint bool) string {
+func filterState(ctx context.Context, dead, faint bool) string {
 	switch {
 	case dead && faint:
-		return "dead, faint"
+		return i18n.T(ctx, "experiments.filters.dead_faint")
 	case dead:
-		return "dead"
+		return i18n.T(ctx, "experiments.filters.state_dead")
 	case faint:
-		return "faint"
+		return i18n.T(ctx, "experiments.filters.state_faint")
 	}
 	return ""
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
@@ -85,7 +86,7 @@ func (h *Handler) invariance(ctx context.Context, r *http.Request) InvarianceVie
 		v.Kind = experiment.Translate
 	}
 	if len(v.Models) == 0 {
-		v.Problem = "No model here has sample pictures."
+		v.Problem = i18n.T(ctx, "experiments.no_samples")
 		return v
 	}
 	v.Model = q.Get("model")
@@ -122,7 +123,7 @@ func (h *Handler) invariance(ctx context.Context, r *http.Request) InvarianceVie
 		v.Command += " -image " + shellWord(path.Join("static/samples", catalog.GalleryFor(m.Entry), f))
 	}
 	v.Command += " -out charts"
-	key := strings.Join([]string{v.Model, v.Kind, strings.Join(v.Chosen, ","), strings.Join(v.Measured, ",")}, "|")
+	key := strings.Join([]string{string(i18n.Of(ctx)), v.Model, v.Kind, strings.Join(v.Chosen, ","), strings.Join(v.Measured, ",")}, "|")
 	if charts, ok := h.charts.get(key); ok {
 		v.Charts = charts
 		return v
@@ -172,20 +173,53 @@ func (h *Handler) invarianceCharts(ctx context.Context, m *catalog.Model, v Inva
 	x := results[0].Amounts
 	var charts [][]byte
 	for l, name := range v.Measured {
-		svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s of %s (%s): distance from the untransformed picture", name, m.Name, m.Source),
-			XLabel: experiment.AxisLabel(v.Kind), YLabel: "Euclidean distance", X: x,
+		svg, err := viz.LineChart(viz.Chart{Title: i18n.T(ctx, "experiments.invariance.chart.distance", name, m.Name, sourceText(ctx, m.Source)),
+			XLabel: axisLabel(ctx, v.Kind), YLabel: i18n.T(ctx, "experiments.invariance.chart.euclidean"), X: x,
 			Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Layers[l].Distance })})
 		if err != nil {
 			return nil, err
 		}
 		charts = append(charts, svg)
 	}
-	svg, err := viz.LineChart(viz.Chart{Title: fmt.Sprintf("%s (%s): probability of the true class", m.Name, m.Source), XLabel: experiment.AxisLabel(v.Kind), YLabel: "probability", X: x,
+	svg, err := viz.LineChart(viz.Chart{Title: i18n.T(ctx, "experiments.invariance.chart.probability", m.Name, sourceText(ctx, m.Source)), XLabel: axisLabel(ctx, v.Kind),
+		YLabel: i18n.T(ctx, "experiments.invariance.chart.probability_axis"), X: x,
 		Series: series(func(r *experiment.InvarianceResult) []float64 { return r.Probability })})
 	if err != nil {
 		return nil, err
 	}
 	return append(charts, svg), nil
+}
+
+// axisLabel names a sweep's amounts, the charts' x axis, in ctx's
+// language (experiment.AxisLabel's words).
+func axisLabel(ctx context.Context, kind string) string {
+	switch kind {
+	case experiment.Translate:
+		return i18n.T(ctx, "experiments.invariance.axis.translate")
+	case experiment.Scale:
+		return i18n.T(ctx, "experiments.invariance.axis.scale")
+	case experiment.Rotate:
+		return i18n.T(ctx, "experiments.invariance.axis.rotate")
+	}
+	return experiment.AxisLabel(kind)
+}
+
+// sourceText says where a model's weights come from (catalog.Entry's
+// Source) in ctx's language.
+func sourceText(ctx context.Context, source string) string {
+	var seed uint64
+	if n, _ := fmt.Sscanf(source, "random initialisation, seed %d", &seed); n == 1 {
+		return i18n.T(ctx, "experiments.source.random", seed)
+	}
+	if of, epoch, ok := strings.Cut(source, "'s weights after epoch "); ok {
+		if n, err := strconv.Atoi(epoch); err == nil {
+			return i18n.T(ctx, "experiments.source.epoch", of, n)
+		}
+	}
+	if file, ok := strings.CutPrefix(source, "embedded "); ok {
+		return i18n.T(ctx, "experiments.source.embedded", file)
+	}
+	return source
 }
 
 // classOf is the class a sample's file names ("07-sneaker.png" is

@@ -16,6 +16,7 @@ import (
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/zoo"
 )
@@ -61,7 +62,7 @@ func (h *Handler) occlusionView(r *http.Request) (OcclusionView, *catalog.Model)
 	v := OcclusionView{}
 	v.Models = h.withGallery()
 	if len(v.Models) == 0 {
-		v.Problem = "No model here has sample pictures."
+		v.Problem = i18n.T(r.Context(), "experiments.no_samples")
 		return v, nil
 	}
 	v.Model = q.Get("model")
@@ -98,12 +99,12 @@ func (h *Handler) occlusionView(r *http.Request) (OcclusionView, *catalog.Model)
 		v.Stride = n
 	}
 	if slices.Contains(data.ImageDatasets(), m.Dataset) {
-		v.TopKURL = fmt.Sprintf("/experiments/topk?model=%s&layer=%s", urlEscape(m.Name), urlEscape(v.Layer))
+		v.TopKURL = i18n.Href(r.Context(), fmt.Sprintf("/experiments/topk?model=%s&layer=%s", urlEscape(m.Name), urlEscape(v.Layer)))
 	}
 	v.Command = fmt.Sprintf("convscope occlusion %s -image %s -layer %s -window %d -stride %d -out fig7.png", weightsFlags(m.Entry),
 		shellWord(path.Join("static/samples", catalog.GalleryFor(m.Entry), v.Sample)), shellWord(v.Layer), v.Window, v.Stride)
 	if v.Window < 1 || v.Window > v.Size || v.Stride < 1 || v.Stride > v.Size {
-		v.Problem = fmt.Sprintf("window %d and stride %d: want each from 1 to %d, the picture's side", v.Window, v.Stride, v.Size)
+		v.Problem = i18n.T(r.Context(), "experiments.occlusion.bad_window", v.Window, v.Stride, v.Size)
 	}
 	return v, m
 }

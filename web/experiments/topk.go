@@ -14,6 +14,7 @@ import (
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -35,7 +36,7 @@ func (h *Handler) topkPage(w http.ResponseWriter, r *http.Request) {
 		v.Split = "test"
 	}
 	if len(entries) == 0 {
-		v.Problem = "No model here has a dataset the server can read (the trained models need Fashion-MNIST or MNIST)."
+		v.Problem = i18n.T(r.Context(), "experiments.no_dataset")
 		h.render(w, r, v)
 		return
 	}
@@ -81,7 +82,7 @@ func (h *Handler) topkScan(w http.ResponseWriter, r *http.Request) {
 	_, st, err := h.scans.Start(request(r))
 	switch {
 	case errors.Is(err, errBusy):
-		writeError(w, http.StatusServiceUnavailable, err)
+		writeError(w, http.StatusServiceUnavailable, errors.New(i18n.T(r.Context(), "experiments.topk.busy")))
 	case err != nil:
 		writeError(w, http.StatusBadRequest, err)
 	default:
@@ -97,7 +98,7 @@ func (h *Handler) finished(r *http.Request) (*experiment.TopK, int, error) {
 	}
 	scan, ok := h.scans.Result(key)
 	if !ok {
-		return nil, http.StatusConflict, fmt.Errorf("this scan has not finished: POST /experiments/topk/scan starts it")
+		return nil, http.StatusConflict, errors.New(i18n.T(r.Context(), "experiments.topk.unfinished"))
 	}
 	return scan, 0, nil
 }
