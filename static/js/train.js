@@ -1,6 +1,9 @@
 // The live training page: the recipe form follows the chosen model's
 // defaults, and the watched run's frames (server-sent events) redraw its
-// curves, pictures and per-epoch tables.
+// curves, pictures and per-epoch tables. Its words come from the
+// catalogues (js.training.*, see i18n.js).
+
+import { t, lang } from './i18n.js';
 
 const form = document.querySelector('[data-testid="train-form"]');
 if (form) {
@@ -27,6 +30,21 @@ if (live) watch(live);
 
 const SVG = 'http://www.w3.org/2000/svg';
 
+// a run's states as the page names them (data-state keeps the protocol's)
+const states = {
+  queued: t('js.training.state_queued'),
+  running: t('js.training.state_running'),
+  paused: t('js.training.state_paused'),
+  stopped: t('js.training.state_stopped'),
+  finished: t('js.training.state_finished'),
+  failed: t('js.training.state_failed'),
+};
+
+// queuedText is a waiting run's state with its place in line.
+function queuedText(ahead) {
+  return ahead === 1 ? t('js.training.queued_one') : t('js.training.queued_many', { n: ahead });
+}
+
 function watch(s) {
   const steps = [];
   const epochs = [];
@@ -39,25 +57,31 @@ function watch(s) {
       if (!res.ok) q('train-message').textContent = (await res.json()).error;
     });
   }
-  const source = new EventSource(`/train/runs/${s.dataset.run}/events`);
+  // the stream's messages in the page's language
+  const source = new EventSource(`/train/runs/${s.dataset.run}/events?lang=${encodeURIComponent(lang)}`);
+  // a link keeps the language the URL chose
+  const urlLang = new URLSearchParams(location.search).get('lang');
   source.onmessage = (ev) => {
     const f = JSON.parse(ev.data);
     switch (f.type) {
       case 'state':
         s.dataset.state = f.state;
         controls(f.state);
-        q('train-state').textContent = f.state === 'queued' && f.position > 0 ? `queued: ${f.position} run${f.position === 1 ? '' : 's'} ahead` : f.state;
+        q('train-state').textContent = f.state === 'queued' && f.position > 0 ? queuedText(f.position) : (states[f.state] || f.state);
         q('train-message').textContent = f.message || '';
         if (f.result) {
           const a = q('train-explore');
-          a.href = `/?model=${encodeURIComponent(f.result)}`;
+          a.href = `/?model=${encodeURIComponent(f.result)}${urlLang ? `&lang=${encodeURIComponent(urlLang)}` : ''}`;
           a.hidden = false;
         }
         break;
       case 'step':
         steps.push(f);
         q('train-progress').value = ((f.epoch - 1) + f.step / f.steps) / f.epochs;
-        q('train-figures').textContent = `epoch ${f.epoch} of ${f.epochs}, step ${f.step} of ${f.steps} · loss ${f.loss.toFixed(4)} · accuracy ${f.accuracy.toFixed(4)} · learning rate ${f.lr.toPrecision(3)} · ${Math.round(f.imagesPerSec)} images/s · ${eta(f.etaSeconds)} left`;
+        q('train-figures').textContent = t('js.training.figures', {
+          epoch: f.epoch, epochs: f.epochs, step: f.step, steps: f.steps, loss: f.loss.toFixed(4), accuracy: f.accuracy.toFixed(4),
+          lr: f.lr.toPrecision(3), speed: Math.round(f.imagesPerSec), eta: eta(f.etaSeconds),
+        });
         s.dataset.steps = steps.length;
         draw();
         break;
@@ -73,8 +97,8 @@ function watch(s) {
         img.src = f.picture;
         img.hidden = false;
         q(`train-${f.type}-caption`).textContent = f.type === 'filters'
-          ? `${f.layer}'s filters, on one scale (grey is zero)`
-          : `The first test picture's feature maps at ${f.layer}`;
+          ? t('js.training.filters_caption', { layer: f.layer })
+          : t('js.training.probe_caption', { layer: f.layer });
         s.dataset[f.type] = Number(s.dataset[f.type] || 0) + 1;
         break;
       }
@@ -111,15 +135,17 @@ function watch(s) {
       if (text !== undefined) n.textContent = text;
       return n;
     };
-    const p = el('p', {}, `Epoch ${e.epoch}: test accuracy ${e.testAccuracy.toFixed(4)}, test loss ${e.testLoss.toFixed(4)}.`);
-    const t = el('table', { className: 'summary confusion' });
+    const p = el('p', {}, t('js.training.epoch_summary', {
+      epoch: e.epoch, accuracy: e.testAccuracy.toFixed(4), loss: e.testLoss.toFixed(4),
+    }));
+    const tbl = el('table', { className: 'summary confusion' });
     const head = el('tr');
-    head.append(el('th', {}, 'true \\ predicted'));
+    head.append(el('th', {}, t('js.training.true_predicted')));
     const name = (k) => (e.classes && e.classes[k]) || String(k);
     e.perClass.forEach((_, k) => head.append(el('th', { className: 'num', title: name(k) }, name(k).slice(0, 8))));
-    head.append(el('th', { className: 'num' }, 'accuracy'));
-    t.append(el('thead'), el('tbody'));
-    t.tHead.append(head);
+    head.append(el('th', { className: 'num' }, t('js.training.class_accuracy')));
+    tbl.append(el('thead'), el('tbody'));
+    tbl.tHead.append(head);
     e.confusion.forEach((row, i) => {
       const tr = el('tr');
       tr.append(el('th', {}, name(i)));
@@ -134,16 +160,16 @@ function watch(s) {
         tr.append(td);
       });
       tr.append(el('td', { className: 'num' }, e.perClass[i].toFixed(3)));
-      t.tBodies[0].append(tr);
+      tbl.tBodies[0].append(tr);
     });
-    box.replaceChildren(p, t);
+    box.replaceChildren(p, tbl);
   }
 }
 
 function eta(seconds) {
-  if (!(seconds > 0)) return '0 s';
+  if (!(seconds > 0)) return t('js.training.eta_seconds', { s: 0 });
   const m = Math.floor(seconds / 60);
-  return m > 0 ? `${m} min ${Math.round(seconds % 60)} s` : `${Math.round(seconds)} s`;
+  return m > 0 ? t('js.training.eta_minutes', { m, s: Math.round(seconds % 60) }) : t('js.training.eta_seconds', { s: Math.round(seconds) });
 }
 
 /** curve draws series of [x, y] points in an SVG of 400x160. */
@@ -165,7 +191,7 @@ function curve(svg, maxX, series, range) {
   add('line', { x1: 36, y1: 10, x2: 36, y2: 150, class: 'axis' });
   add('text', { x: 32, y: 14, 'text-anchor': 'end', class: 'tick' }, hi.toPrecision(2));
   add('text', { x: 32, y: 150, 'text-anchor': 'end', class: 'tick' }, lo.toPrecision(2));
-  add('text', { x: 392, y: 159, 'text-anchor': 'end', class: 'tick' }, `epoch ${maxX.toFixed(maxX % 1 ? 1 : 0)}`);
+  add('text', { x: 392, y: 159, 'text-anchor': 'end', class: 'tick' }, t('js.training.axis_epoch', { n: maxX.toFixed(maxX % 1 ? 1 : 0) }));
   for (const s of series) {
     if (!s.points.length) continue;
     if (s.dots) {

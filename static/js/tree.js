@@ -2,7 +2,9 @@
 // is in the page in pre-order, each nested row naming its block in
 // data-parent, so that without this module the whole tree shows. The
 // module closes every block, then opens and closes them with their toggle
-// buttons and with "open all" / "close all". A row shows while every block
+// buttons and with "open all" / "close all". A toggle's label, in the
+// page's language, is its data-open-label while its block is closed and
+// its data-close-label while it is open. A row shows while every block
 // above it is open; a closed block keeps which of its own blocks were
 // open, and shows them so again when it reopens.
 
@@ -25,7 +27,8 @@ export function initTree(table, controls) {
     }
     for (const b of toggles) {
       const isOpen = open.has(b.dataset.block);
-      const label = (b.getAttribute('aria-label') || '').replace(/^(open|close) /, isOpen ? 'close ' : 'open ');
+      // the page writes both labels in its language
+      const label = (isOpen ? b.dataset.closeLabel : b.dataset.openLabel) || b.getAttribute('aria-label') || '';
       b.setAttribute('aria-expanded', String(isOpen));
       b.setAttribute('aria-label', label);
       b.title = label;

@@ -1,10 +1,11 @@
 package summary
 
 import (
-	"fmt"
+	"context"
 	"strconv"
 	"strings"
 
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -23,10 +24,12 @@ type row struct {
 	// separated by spaces (the toggle's aria-controls).
 	Controls string
 	// BranchTag is Branch without its block's prefix ("branch2" for
-	// "inception3a.branch2", "branch 3" for a numbered "c3.3"),
-	// BranchFirst marks the first row of a branch.
-	BranchTag   string
-	BranchFirst bool
+	// "inception3a.branch2", "3" for a numbered "c3.3", which BranchNumber
+	// marks: the page calls it "branch 3"), BranchFirst marks the first row
+	// of a branch.
+	BranchTag    string
+	BranchNumber bool
+	BranchFirst  bool
 }
 
 // rowID is the element id of the row called name.
@@ -48,29 +51,42 @@ func rowClass(r row) string {
 	return c
 }
 
-// toggleLabel names a block's toggle while the block is closed; tree.js
-// swaps "open" for "close" while it is open.
-func toggleLabel(r row) string {
-	noun := "layers"
-	if r.Parts == 1 {
-		noun = "layer"
+// toggleLabel names a block's toggle: what opens it (open false: the
+// block is closed, as the page starts) or closes it; tree.js swaps one for
+// the other (data-open-label, data-close-label).
+func toggleLabel(ctx context.Context, r row, open bool) string {
+	switch {
+	case open && r.Parts == 1:
+		return i18n.T(ctx, "model.toggle_close_one", r.Name, r.Parts)
+	case open:
+		return i18n.T(ctx, "model.toggle_close", r.Name, r.Parts)
+	case r.Parts == 1:
+		return i18n.T(ctx, "model.toggle_open_one", r.Name, r.Parts)
 	}
-	return fmt.Sprintf("open %s: %d %s inside", r.Name, r.Parts, noun)
+	return i18n.T(ctx, "model.toggle_open", r.Name, r.Parts)
+}
+
+// branchTag is a row's branch tag as the page prints it.
+func branchTag(ctx context.Context, r row) string {
+	if r.BranchNumber {
+		return i18n.T(ctx, "model.branch_number", r.BranchTag)
+	}
+	return r.BranchTag
 }
 
 // branchTitle says what a branch tag means.
-func branchTitle(r row) string {
-	return fmt.Sprintf("branch %s of %s, which runs beside the block's other branches", r.BranchTag, r.Parent)
+func branchTitle(ctx context.Context, r row) string {
+	return i18n.T(ctx, "model.branch_title", r.BranchTag, r.Parent)
 }
 
 // fromText names the rows a graph block's row reads (zoo.LayerInfo.From),
 // without their block's prefix; "input" is the block's input.
-func fromText(r row) string {
+func fromText(ctx context.Context, r row) string {
 	names := make([]string, len(r.From))
 	for i, f := range r.From {
 		names[i] = strings.TrimPrefix(f, r.Parent+".")
 		if f == "" {
-			names[i] = "input"
+			names[i] = i18n.T(ctx, "model.block_input")
 		}
 	}
 	return strings.Join(names, " + ")
@@ -103,9 +119,8 @@ func rows(s *zoo.Summary) []row {
 		}
 		if l.Branch != "" {
 			r.BranchTag = strings.TrimPrefix(l.Branch, l.Parent+".")
-			if _, err := strconv.Atoi(r.BranchTag); err == nil {
-				r.BranchTag = "branch " + r.BranchTag // LeNet-5's c3.0 … c3.15
-			}
+			_, err := strconv.Atoi(r.BranchTag)
+			r.BranchNumber = err == nil // LeNet-5's c3.0 … c3.15
 			r.BranchFirst = lastBranch[l.Parent] != l.Branch
 		}
 		lastBranch[l.Parent] = l.Branch
@@ -153,9 +168,9 @@ func nameSegments(name, parent string) []segment {
 
 // rfText is a row's receptive field: its side, or "whole input" once every
 // unit sees all of it.
-func rfText(l zoo.LayerInfo) string {
+func rfText(ctx context.Context, l zoo.LayerInfo) string {
 	if l.Whole {
-		return "whole input"
+		return i18n.T(ctx, "model.whole_input")
 	}
 	return strconv.Itoa(l.RF) + "×" + strconv.Itoa(l.RF)
 }

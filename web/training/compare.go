@@ -11,6 +11,7 @@ import (
 	"github.com/convscope/convscope/experiment"
 	"github.com/convscope/convscope/train"
 	"github.com/convscope/convscope/viz"
+	"github.com/convscope/convscope/web/i18n"
 )
 
 // CompareView is two runs side by side: their recipes, their test
@@ -29,6 +30,10 @@ type CompareView struct {
 // filterSample is how many test images judge a filter dead, as on the
 // experiments' filters page.
 const filterSample = 1000
+
+// faintPercent is the share of a layer's largest norm, in percent, under
+// which experiment.Filters calls a filter faint (for the page's words).
+const faintPercent = 5
 
 // firstFilters describes the first convolution of a run's kept weights:
 // its filters' high-frequency energy, the faint ones, and the dead ones
@@ -83,11 +88,11 @@ func (h *Handler) compare(w http.ResponseWriter, r *http.Request) {
 	b, okB := h.runs.Run(r.URL.Query().Get("b"))
 	switch {
 	case !okA || !okB:
-		v.Problem = "name two runs to compare: /train/compare?a=RUN&b=RUN"
+		v.Problem = i18n.T(r.Context(), "training.compare_which")
 	default:
 		v.A, v.B = a, b
 		var err error
-		if v.Charts, err = compareCharts(a, b); err != nil {
+		if v.Charts, err = compareCharts(r.Context(), a, b); err != nil {
 			v.Problem = err.Error()
 		}
 		for i, run := range []*Run{a, b} {
@@ -102,7 +107,7 @@ func (h *Handler) compare(w http.ResponseWriter, r *http.Request) {
 
 // compareCharts draws both runs' test accuracy and training loss per
 // epoch (a run with fewer epochs has gaps).
-func compareCharts(a, b *Run) ([][]byte, error) {
+func compareCharts(ctx context.Context, a, b *Run) ([][]byte, error) {
 	ea, eb := a.epochFrames(), b.epochFrames()
 	n := max(len(ea), len(eb), 1)
 	x := make([]float64, n)
@@ -126,10 +131,10 @@ func compareCharts(a, b *Run) ([][]byte, error) {
 		title, label string
 		pick         func(Frame) float64
 	}{
-		{"Test accuracy after each epoch", "test accuracy", func(f Frame) float64 { return f.TestAccuracy }},
-		{"Training loss over each epoch", "loss", func(f Frame) float64 { return f.Loss }},
+		{i18n.T(ctx, "training.chart_accuracy"), i18n.T(ctx, "training.chart_accuracy_axis"), func(f Frame) float64 { return f.TestAccuracy }},
+		{i18n.T(ctx, "training.chart_loss"), i18n.T(ctx, "training.chart_loss_axis"), func(f Frame) float64 { return f.Loss }},
 	} {
-		svg, err := viz.LineChart(viz.Chart{Title: c.title, XLabel: "epoch", YLabel: c.label, X: x,
+		svg, err := viz.LineChart(viz.Chart{Title: c.title, XLabel: i18n.T(ctx, "training.chart_epoch_axis"), YLabel: c.label, X: x,
 			Series: []viz.Series{series(a, ea, c.pick), series(b, eb, c.pick)}})
 		if err != nil {
 			return nil, err

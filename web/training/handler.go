@@ -23,6 +23,7 @@ import (
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/train/recipe"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -211,10 +212,10 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 		}
 	}
 	if len(bad) > 0 {
-		return rec, fmt.Errorf("not a number: %s", strings.Join(bad, ", "))
+		return rec, problemf("training.err_not_a_number", strings.Join(bad, ", "))
 	}
 	if rec.Snapshots, err = recipe.ParseEpochs(f.Get("snapshots"), rec.Epochs); err != nil {
-		return rec, fmt.Errorf("snapshots: %w", err)
+		return rec, problemf("training.err_snapshots", err.Error())
 	}
 	return rec, rec.Check()
 }
@@ -231,7 +232,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 			b := rec
 			b.Variant = zoo.FormatVariant(changes)
 			if b.Variant == rec.Variant {
-				err = fmt.Errorf("the lab trains two variants: give the second run other changes than the first")
+				err = problemf("training.err_lab_same")
 			}
 			recipes = append(recipes, b)
 		}
@@ -253,11 +254,11 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err != nil:
-		http.Redirect(w, r, "/train?problem="+urlQuery(err.Error()), http.StatusSeeOther)
+		http.Redirect(w, r, i18n.Href(r.Context(), "/train?problem="+urlQuery(problemText(r.Context(), err))), http.StatusSeeOther)
 	case len(runs) == 2:
-		http.Redirect(w, r, "/train/compare?a="+runs[0].ID+"&b="+runs[1].ID, http.StatusSeeOther)
+		http.Redirect(w, r, i18n.Href(r.Context(), "/train/compare?a="+runs[0].ID+"&b="+runs[1].ID), http.StatusSeeOther)
 	default:
-		http.Redirect(w, r, "/train?run="+runs[0].ID, http.StatusSeeOther)
+		http.Redirect(w, r, i18n.Href(r.Context(), "/train?run="+runs[0].ID), http.StatusSeeOther)
 	}
 }
 
@@ -265,7 +266,7 @@ func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
 // its variant builds, and the model it starts from is of its architecture.
 func (h *Handler) check(rec *recipe.Recipe) error {
 	if !slices.Contains(h.datasets(), rec.Data) {
-		return fmt.Errorf("dataset %q is not on this server (it finds %s)", rec.Data, strings.Join(h.datasets(), ", "))
+		return problemf("training.err_no_dataset", rec.Data, strings.Join(h.datasets(), ", "))
 	}
 	if rec.Variant != "" && !strings.HasPrefix(rec.Data, "folder:") {
 		if _, err := zoo.BuildVariant(rec.Model, rec.Variant, nil, 0, 0); err != nil {
@@ -275,10 +276,10 @@ func (h *Handler) check(rec *recipe.Recipe) error {
 	if rec.From != "" {
 		i := slices.IndexFunc(h.starts(), func(e catalog.Entry) bool { return e.Name == rec.From && e.Model == rec.Model })
 		if i < 0 {
-			return fmt.Errorf("no trained %s called %q to start from", rec.Model, rec.From)
+			return problemf("training.err_no_start", rec.Model, rec.From)
 		}
 		if e := h.starts()[i]; e.Variant != rec.Variant {
-			return fmt.Errorf("%s has the changes [%s], the run [%s]: a fine-tune keeps the architecture", e.Name, e.Variant, rec.Variant)
+			return problemf("training.err_fine_tune_changes", e.Name, e.Variant, rec.Variant)
 		}
 		rec.FromFile = h.starts()[i].WeightsFile()
 	}
@@ -296,17 +297,18 @@ func (h *Handler) control(w http.ResponseWriter, r *http.Request) {
 	case "stop":
 		err = h.runs.Stop(id)
 	default:
-		err = fmt.Errorf("no action %q (pause, resume or stop)", chi.URLParam(r, "action"))
+		err = problemf("training.err_no_action", chi.URLParam(r, "action"))
 	}
 	target := "/train?run=" + urlQuery(id)
 	if err != nil {
-		target += "&problem=" + urlQuery(err.Error())
+		target += "&problem=" + urlQuery(problemText(r.Context(), err))
 	}
+	target = i18n.Href(r.Context(), target)
 	if r.Header.Get("Accept") == "application/json" {
 		w.Header().Set("Content-Type", "application/json")
 		if err != nil {
 			w.WriteHeader(http.StatusConflict)
-			_ = json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": problemText(r.Context(), err)})
 			return
 		}
 		_ = json.NewEncoder(w).Encode(map[string]string{"run": id})
@@ -334,6 +336,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 	history, next, cancel := run.Watch()
 	defer cancel()
 	write := func(f Frame) bool {
+		f.Message = messageText(r.Context(), f.Message) // a state's message, in the page's language
 		b, err := json.Marshal(f)
 		if err != nil {
 			return true

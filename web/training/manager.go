@@ -32,7 +32,7 @@ import (
 var (
 	errPause    = errors.New("paused by its visitor")
 	errStop     = errors.New("stopped by its visitor")
-	errShutdown = errors.New("the server is shutting down")
+	errShutdown = problemf("training.err_shutdown")
 )
 
 // Models are the explorer's models (catalog.Catalog): a finished run's
@@ -176,7 +176,7 @@ func (m *Manager) Start(rec recipe.Recipe) (*Run, error) {
 		return nil, errShutdown
 	}
 	if len(m.queue) > m.MaxQueued {
-		return nil, fmt.Errorf("%d runs are waiting already: try again when one has finished", len(m.queue)-1)
+		return nil, problemf("training.err_queue_full", len(m.queue)-1)
 	}
 	id := time.Now().UTC().Format("20060102-150405")
 	for n := 2; m.runs[id] != nil; n++ {
@@ -236,7 +236,7 @@ func (m *Manager) end(id string, cause error) error {
 	defer m.mu.Unlock()
 	r, ok := m.runs[id]
 	if !ok {
-		return fmt.Errorf("no run %q", id)
+		return problemf("training.err_no_run", id)
 	}
 	if r == m.active {
 		r.ask(cause)
@@ -248,16 +248,16 @@ func (m *Manager) end(id string, cause error) error {
 		m.queue = slices.DeleteFunc(m.queue, func(q *Run) bool { return q == r })
 		m.positions()
 		if cause == errStop {
-			r.set(Stopped, "stopped before it started", "")
+			r.set(Stopped, msgStoppedBeforeStart, "")
 		} else {
 			r.set(Paused, "", "")
 		}
 		return nil
 	case st == Paused && cause == errStop:
-		r.set(Stopped, "stopped while paused", "")
+		r.set(Stopped, msgStoppedWhilePaused, "")
 		return nil
 	}
-	return fmt.Errorf("run %s is %s", id, st)
+	return problemf("training.err_run_is", id, st)
 }
 
 // Resume puts a paused run back in line; it continues where it stopped.
@@ -266,10 +266,10 @@ func (m *Manager) Resume(id string) error {
 	defer m.mu.Unlock()
 	r, ok := m.runs[id]
 	if !ok {
-		return fmt.Errorf("no run %q", id)
+		return problemf("training.err_no_run", id)
 	}
 	if st, _, _ := r.Status(); st != Paused {
-		return fmt.Errorf("run %s is %s, not paused", id, st)
+		return problemf("training.err_not_paused", id, st)
 	}
 	m.enqueue(r)
 	return nil
@@ -380,9 +380,9 @@ func (m *Manager) run(r *Run) {
 	case errors.Is(cause, errPause):
 		r.set(Paused, "", "")
 	case errors.Is(cause, errStop):
-		m.keep(r, p, lastEpoch, Stopped, fmt.Sprintf("stopped after %d of %d epochs", lastEpoch.Epoch, cfg.Epochs))
+		m.keep(r, p, lastEpoch, Stopped, fmt.Sprintf(msgStoppedAfter, lastEpoch.Epoch, cfg.Epochs))
 	case errors.Is(cause, errShutdown):
-		r.set(Running, "the server stopped; it resumes when the server starts again", "") // status.json says running
+		r.set(Running, msgServerStopped, "") // status.json says running
 	default:
 		r.set(Failed, err.Error(), "")
 	}
