@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -72,4 +73,56 @@ func TestBrowserLessons(t *testing.T) {
 		t.Errorf("after the slider: %q", got)
 	}
 	b.screenshot("lesson-mobilenet-075")
+}
+
+// Any unit of a lesson's maps, by a click or from the keyboard, in
+// Vietnamese: the panel shows how it was computed, the worked-out total
+// equal to the engine's value; a GoogLeNet branch's ReLU is followed back
+// through its batch norm to the convolution.
+func TestBrowserLessonMapUnits(t *testing.T) {
+	b := newBrowser(t, 1280, 1000)
+	b.do("open the first lesson", chromedp.Navigate(b.url+"/learn/basics?lang=vi"),
+		chromedp.WaitVisible(chromedp.CSS(`img.unit-map`)), poll(`document.querySelector('img.unit-map').complete`))
+	// map 4, row 10, column 12 of c1 (6 maps of 24x24 in a row)
+	xy := eval[[]float64](b, `(() => { const i = document.querySelector('img.unit-map'); i.scrollIntoView(); const r = i.getBoundingClientRect();
+		const d = i.dataset, s = Number(d.scale), w = Number(d.w), k = r.width / i.naturalWidth;
+		return [r.left + ((4 * (w + 1) + 12) * s + s / 2) * k, r.top + (10 * s + s / 2) * k]; })()`)
+	b.do("click a unit of map 4", chromedp.MouseClickXY(xy[0], xy[1]), poll(`document.querySelectorAll('[data-testid="lesson-unit-part"]').length === 1`))
+	if got := eval[[]string](b, `['channel', 'y', 'x'].map((n) => document.querySelector('[data-unit-form]').elements[n].value)`); strings.Join(got, ",") != "4,10,12" {
+		t.Errorf("the click chose %v, want map 4, (10, 12)", got)
+	}
+	checkTotals := func(what string, parts int) {
+		t.Helper()
+		totals := eval[[]string](b, `[...document.querySelectorAll('[data-testid="lesson-unit-body"] [data-testid="arith-result"]')].map((e) => e.textContent)`)
+		if len(totals) != parts {
+			t.Fatalf("%s: %d units shown, want %d", what, len(totals), parts)
+		}
+		for _, s := range totals {
+			// "= 0.123 (giá trị của engine: 0.123)"
+			nums := regexp.MustCompile(`-?[0-9.]+(?:e[-+][0-9]+)?`).FindAllString(s, -1)
+			if len(nums) != 2 || nums[0] != nums[1] || !strings.Contains(s, strings.Split(i18n.Message(i18n.Vietnamese, "js.explore.arith_engine"), "{")[0]) {
+				t.Errorf("%s: %q", what, s)
+			}
+		}
+	}
+	checkTotals("the click", 1)
+	if got := b.text(`[data-testid="lesson-unit-body"] .hint`); !strings.Contains(got, "c1 (Conv2d)") || !strings.Contains(got, "(10, 12)") {
+		t.Errorf("the unit shown is %q", got)
+	}
+	b.screenshot("lesson-unit-basics-vi")
+
+	b.do("open the GoogLeNet lesson", chromedp.Navigate(b.url+"/learn/googlenet?lang=vi"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="lesson-unit"] summary`)))
+	b.do("open the panel from the keyboard", chromedp.Focus(chromedp.CSS(`[data-testid="lesson-unit"] summary`)), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="lesson-unit-layer"]`)))
+	b.do("choose branch 2, map 3, (1, 2) and show it", chromedp.SetValue(chromedp.CSS(`[data-testid="lesson-unit-layer"]`), "1"),
+		chromedp.Focus(chromedp.CSS(`[data-testid="lesson-unit-channel"]`)), chromedp.KeyEvent(kb.ArrowUp+kb.ArrowUp+kb.ArrowUp),
+		chromedp.Focus(chromedp.CSS(`[data-testid="lesson-unit-y"]`)), chromedp.KeyEvent(kb.ArrowUp),
+		chromedp.Focus(chromedp.CSS(`[data-testid="lesson-unit-x"]`)), chromedp.KeyEvent(kb.ArrowUp+kb.ArrowUp), chromedp.KeyEvent(kb.Enter),
+		poll(`document.querySelectorAll('[data-testid="lesson-unit-part"]').length === 3`))
+	checkTotals("branch 2", 3)
+	heads := eval[[]string](b, `[...document.querySelectorAll('[data-testid="lesson-unit-part"] .hint')].map((e) => e.textContent)`)
+	if len(heads) != 3 || !strings.HasPrefix(heads[0], "inception3a.branch2.1.relu (ReLU)") || !strings.Contains(heads[2], "(Conv2d)") || !strings.Contains(heads[0], "3") {
+		t.Errorf("the chain shown: %q", heads)
+	}
+	b.screenshot("lesson-unit-googlenet-vi")
 }

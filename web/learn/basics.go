@@ -51,6 +51,7 @@ type BasicsView struct {
 	Scene
 	// Maps are c1's six maps on one scale; Map the one explained.
 	Maps     Picture
+	MapRef   MapRef
 	Map      int
 	Channels []int
 	// Conv, Act and Pool explain the strongest unit of map Map through
@@ -99,6 +100,7 @@ func (h *Handler) basicsView(sample, mapParam string) (BasicsView, error) {
 	if v.Maps, err = picture(maps.Grid(&viz.Viridis, 1, channels), 4); err != nil {
 		return v, err
 	}
+	v.MapRef = MapRef{Model: m.Name, Sample: v.Sample, Layer: "c1", Channels: channels, Cols: channels, H: maps.H, W: maps.W, Scale: 4}
 	// the strongest unit of the chosen map
 	uy, ux := strongest(c1.Out, v.Map)
 	if v.Conv, err = arith.Explain(c1, 0, v.Map, uy, ux); err != nil {

@@ -96,6 +96,17 @@ type Branch struct {
 	Name     string
 	Channels int
 	Maps     Picture
+	// Ref lets a click on Maps ask how a unit was computed.
+	Ref MapRef
+}
+
+// branchRefs are the branches' maps, for their unitPanel.
+func branchRefs(bs []Branch) []MapRef {
+	out := make([]MapRef, len(bs))
+	for i, b := range bs {
+		out[i] = b.Ref
+	}
+	return out
 }
 
 // GoogLeNetView is the GoogLeNet lesson's page.
@@ -137,11 +148,13 @@ func (h *Handler) googlenetView(sample string, q map[string][]string) (GoogLeNet
 		if err != nil {
 			return v, err
 		}
-		pic, err := picture(maps.Grid(&viz.Viridis, 1, min(maps.C, 8)), 3)
+		cols := min(maps.C, 8)
+		pic, err := picture(maps.Grid(&viz.Viridis, 1, cols), 3)
 		if err != nil {
 			return v, err
 		}
-		v.Branches = append(v.Branches, Branch{Name: fmt.Sprintf("%s.branch%d", googlenetModule, i+1), Channels: maps.C, Maps: pic})
+		ref := MapRef{Model: m.Name, Sample: v.Sample, Layer: name, Channels: maps.C, Cols: cols, H: maps.H, W: maps.W, Scale: 3}
+		v.Branches = append(v.Branches, Branch{Name: fmt.Sprintf("%s.branch%d", googlenetModule, i+1), Channels: maps.C, Maps: pic, Ref: ref})
 	}
 	return v, nil
 }

@@ -109,6 +109,9 @@ func (h *Handler) Routes() chi.Router {
 	}, MobileNet))
 	// GET /convnext?sample=FILE is the ConvNeXt lesson.
 	r.Get("/convnext", serve(func(r *http.Request) (ConvNeXtView, error) { return h.convnextView(q(r, "sample")) }, ConvNeXt))
+	// GET /unit?model=&sample=&layer=&channel=&y=&x= is how one unit of a
+	// lesson's maps was computed (JSON, UnitAnswer).
+	r.Get("/unit", h.unit)
 	// GET /evaluation is the results table; ?measure=1 times each model.
 	r.Get("/evaluation", serve(func(r *http.Request) (EvaluationView, error) {
 		return h.evaluationView(q(r, "measure") != "")
