@@ -10,6 +10,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/convscope/convscope/web/i18n"
 )
 
 // open clicks a block's toggle and waits for its parts' maps.
@@ -83,6 +85,20 @@ func TestBrowserOpensBlocksAndKeepsTheViewInTheURL(t *testing.T) {
 	b.clickMap("inception3a.branch3.1.conv", 1)
 	b.projected("inception3a.branch3.1.conv", 1, "map 1")
 	b.screenshot("inception")
+
+	// The language switch, from the keyboard, keeps the view as it is now,
+	// not as the server first drew the page.
+	b.do("switch to Vietnamese", chromedp.Focus(chromedp.CSS(`[data-testid="lang-vi"]`)), chromedp.KeyEvent(kb.Enter),
+		chromedp.Sleep(time.Second), chromedp.WaitVisible(chromedp.CSS(`html[lang="vi"] [data-testid="layers"]`)), poll(doneJS), poll(readyJS))
+	u := eval[string](b, `location.search`)
+	for _, want := range []string{"lang=vi", "model=googlenet-small-fashion-mnist", "07-sandal", "layer=inception3a.branch3.1.conv", "channel=1"} {
+		if !strings.Contains(u, want) {
+			t.Errorf("after the switch the URL %s lacks %s", u, want)
+		}
+	}
+	if got := b.text(`[data-testid="nav-explore"]`); got != i18n.Message(i18n.Vietnamese, "nav.explore") {
+		t.Errorf("after the switch the header says %q", got)
+	}
 }
 
 // On a phone the page is one column as wide as the screen, and the
