@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +126,41 @@ func TestBrowserLessonMapUnits(t *testing.T) {
 		t.Errorf("the chain shown: %q", heads)
 	}
 	b.screenshot("lesson-unit-googlenet-vi")
+}
+
+// The evaluation lesson times every trained model in the reader's own
+// browser: the engine compiled to WebAssembly fills a column of
+// milliseconds, in the page's language, with no console warning (the
+// content security policy lets the browser compile it).
+func TestBrowserEvaluationInTheBrowser(t *testing.T) {
+	b := newBrowser(t, 1280, 1000)
+	b.do("open the evaluation lesson", chromedp.Navigate(b.url+"/learn/evaluation?lang=vi"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="measure-here"]`)))
+	if eval[bool](b, `!document.querySelector('[data-testid="browser-ms-head"]').hidden`) {
+		t.Fatal("the browser's column shows before any measurement")
+	}
+	b.do("measure in the browser", chromedp.Click(chromedp.CSS(`[data-testid="measure-here"]`), chromedp.NodeVisible),
+		poll(`[...document.querySelectorAll('[data-testid="browser-ms"]')].every((c) => !c.hidden && c.textContent !== '')`))
+	ms := eval[[]string](b, `[...document.querySelectorAll('[data-testid="browser-ms"]')].map((c) => c.textContent)`)
+	models := eval[[]string](b, `[...document.querySelectorAll('[data-testid="evaluation-row"]')].map((r) => r.dataset.family)`)
+	if len(ms) < 8 || len(ms) != len(models) {
+		t.Fatalf("%d times for %d models", len(ms), len(models))
+	}
+	times := map[string]float64{}
+	for i, s := range ms {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil || v <= 0 {
+			t.Errorf("%s: %q is not a time", models[i], s)
+		}
+		times[models[i]] = v
+	}
+	// LeNet-5's 0.4 million multiply-adds take less time than MobileNet
+	// v1-small's 109 million.
+	if times["lenet5"] >= times["mobilenet_v1_small"] {
+		t.Errorf("LeNet-5 %g ms, MobileNet v1-small %g ms", times["lenet5"], times["mobilenet_v1_small"])
+	}
+	if got := b.text(`[data-testid="measure-here-status"]`); !strings.HasPrefix(got, strings.Split(i18n.Message(i18n.Vietnamese, "js.evaluation.done"), "{")[0]) {
+		t.Errorf("the status says %q", got)
+	}
+	b.screenshot("evaluation-browser-vi")
 }

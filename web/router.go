@@ -86,7 +86,7 @@ type Router struct {
 func (rt *Router) WaitSessions(ctx context.Context) error { return rt.sessions.Wait(ctx) }
 
 // csp allows nothing from elsewhere: the page works offline by design.
-const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self'; style-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 // NewRouter mounts every room and the static files.
 func NewRouter(d Deps) *Router {
