@@ -1,14 +1,19 @@
 package viz
 
 import (
+	_ "embed"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
 	"math"
+	"sync"
+	"unicode"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/font/opentype"
+	"golang.org/x/image/font/sfnt"
 	"golang.org/x/image/math/fixed"
 
 	"github.com/convscope/convscope/nn"
@@ -29,16 +34,70 @@ const LineHeight = 15
 
 // Text writes s on img with its top-left corner at (x, y), in a 7x13
 // bitmap font (golang.org/x/image's basicfont), and returns where the text
-// ends on the x axis.
+// ends on the x axis. A label with letters past ASCII (Vietnamese's) is
+// drawn whole in Liberation Mono instead, sized to the same 7-pixel
+// advance, so figures lay out alike in every language.
 func Text(img *image.RGBA, x, y int, s string, c color.Color) int {
-	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: basicfont.Face7x13,
+	d := font.Drawer{Dst: img, Src: image.NewUniform(c), Face: faceFor(s),
 		Dot: fixed.P(x, y+11)}
 	d.DrawString(s)
 	return d.Dot.X.Round()
 }
 
 // TextWidth is the width Text gives s, in pixels.
-func TextWidth(s string) int { return font.MeasureString(basicfont.Face7x13, s).Round() }
+func TextWidth(s string) int { return font.MeasureString(faceFor(s), s).Round() }
+
+// faceFor is the face Text draws s in: basicfont for ASCII, else the
+// embedded Liberation Mono (Vietnamese's letters included).
+func faceFor(s string) font.Face {
+	for _, r := range s {
+		if r > unicode.MaxASCII {
+			return wideFace()
+		}
+	}
+	return basicfont.Face7x13
+}
+
+//go:embed fonts/LiberationMono-Regular.ttf
+var liberationMono []byte // fonts/LICENSE: the SIL Open Font License 1.1
+
+// wideFace is Liberation Mono at the size whose advance is basicfont's 7
+// pixels. A face is not safe for concurrent use, so each call gets its
+// own; the parsed font is shared.
+func wideFace() font.Face {
+	m := mono()
+	f, err := opentype.NewFace(m.font, &opentype.FaceOptions{Size: m.size, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		panic(err) // the embedded font parsed once already
+	}
+	return f
+}
+
+// mono parses the embedded font once and works out the size (in pixels
+// per em) at which its letters advance 7 pixels.
+var mono = sync.OnceValue(func() struct {
+	font *opentype.Font
+	size float64
+} {
+	f, err := opentype.Parse(liberationMono)
+	if err != nil {
+		panic(fmt.Sprintf("viz: the embedded Liberation Mono: %v", err))
+	}
+	var buf sfnt.Buffer
+	em := fixed.I(int(f.UnitsPerEm()))
+	i, err := f.GlyphIndex(&buf, 'M')
+	if err != nil {
+		panic(err)
+	}
+	adv, err := f.GlyphAdvance(&buf, i, em, font.HintingNone)
+	if err != nil || adv <= 0 {
+		panic(fmt.Sprintf("viz: Liberation Mono's advance: %v", err))
+	}
+	return struct {
+		font *opentype.Font
+		size float64
+	}{f, 7 * float64(em) / float64(adv)}
+})
 
 // Canvas is a w×h picture filled with Paper.
 func Canvas(w, h int) *image.RGBA {
