@@ -77,7 +77,7 @@ func Evolution(ctx context.Context, snapshots []Snapshot, row zoo.LayerInfo, sam
 // the channel labels take the widest "channel C" + 12. The picture is
 // 8 + labels + columns wide and 8 (+ 2 lines of caption) + a line of
 // headings + 4 + rows + 2 tall.
-func EvolutionFigure(caption string, epochs []int, channels []int, patches [][]Patch) (*image.RGBA, error) {
+func EvolutionFigure(say Say, caption string, epochs []int, channels []int, patches [][]Patch) (*image.RGBA, error) {
 	if len(channels) == 0 || len(epochs) == 0 || len(channels) != len(patches) {
 		return nil, fmt.Errorf("figure: %d channels, %d epochs, %d patch rows", len(channels), len(epochs), len(patches))
 	}
@@ -97,18 +97,18 @@ func EvolutionFigure(caption string, epochs []int, channels []int, patches [][]P
 	cell := side*zoom + 2
 	colW := 2*cell + 8
 	for _, e := range epochs {
-		colW = max(colW, viz.TextWidth(fmt.Sprintf("epoch %d", e)))
+		colW = max(colW, viz.TextWidth(say("figure.epoch", e)))
 	}
 	colW += 16
 	labelW := 0
 	for _, c := range channels {
-		labelW = max(labelW, viz.TextWidth(fmt.Sprintf("channel %d", c)))
+		labelW = max(labelW, viz.TextWidth(say("figure.channel", c)))
 	}
 	labelW += 12
 	rowH := cell + 6
 	top, lines := 8, []string{}
 	if caption != "" { // a figure of its own; a page's figures have captions in HTML
-		lines = []string{caption, "each cell: the channel's strongest unit in the sample, its deconvnet projection (left) and the image patch under it (right)"}
+		lines = []string{caption, say("figure.evolution.about")}
 		top += 2 * viz.LineHeight
 	}
 	width := 8 + labelW + len(epochs)*colW
@@ -120,12 +120,12 @@ func EvolutionFigure(caption string, epochs []int, channels []int, patches [][]P
 		viz.Text(img, 8, 6+i*viz.LineHeight, l, viz.Ink)
 	}
 	for j, e := range epochs {
-		viz.Text(img, 8+labelW+j*colW, top, fmt.Sprintf("epoch %d", e), viz.Ink)
+		viz.Text(img, 8+labelW+j*colW, top, say("figure.epoch", e), viz.Ink)
 	}
 	y0 := top + viz.LineHeight + 4
 	for i, c := range channels {
 		y := y0 + i*rowH
-		viz.Text(img, 8, y+(cell-2)/2-viz.LineHeight/2, fmt.Sprintf("channel %d", c), viz.Ink)
+		viz.Text(img, 8, y+(cell-2)/2-viz.LineHeight/2, say("figure.channel", c), viz.Ink)
 		for j, p := range patches[i] {
 			at := image.Pt(8+labelW+j*colW, y)
 			right := at.Add(image.Pt(cell+8, 0))

@@ -79,21 +79,21 @@ func TestEvolutionMatchesBruteForce(t *testing.T) {
 	// Worked by hand from the layout in EvolutionFigure's comment: side 14,
 	// zoom ⌈64/14⌉ = 5, cell 72; columns 2·72+8+16 = 168 wide ("epoch 10"
 	// is 56); labels "channel 15" 70+12; rows 78 tall.
-	img, err := EvolutionFigure("", []int{5, 10}, channels, got)
+	img, err := EvolutionFigure(english, "", []int{5, 10}, channels, got)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := image.Rect(0, 0, 8+82+2*168, 8+15+4+3*78+2); img.Bounds() != want {
 		t.Errorf("figure %v, want %v", img.Bounds(), want)
 	}
-	one, err := EvolutionFigure("", []int{5}, channels[:1], [][]Patch{got[0][:1]})
+	one, err := EvolutionFigure(english, "", []int{5}, channels[:1], [][]Patch{got[0][:1]})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := image.Rect(0, 0, 8+75+168, 8+15+4+78+2); one.Bounds() != want { // "channel 0" is 63 wide
 		t.Errorf("one cell: figure %v, want %v", one.Bounds(), want)
 	}
-	captioned, err := EvolutionFigure("LeNet-5, c3", []int{5, 10}, channels, got)
+	captioned, err := EvolutionFigure(english, "LeNet-5, c3", []int{5, 10}, channels, got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestEvolutionRefuses(t *testing.T) {
 			t.Errorf("%v %v: %v, want %q", c.snaps, c.channels, err, c.want)
 		}
 	}
-	if _, err := EvolutionFigure("", []int{1, 2}, []int{0}, [][]Patch{{{}}}); err == nil || !strings.Contains(err.Error(), "1 patches for 2 epochs") {
+	if _, err := EvolutionFigure(english, "", []int{1, 2}, []int{0}, [][]Patch{{{}}}); err == nil || !strings.Contains(err.Error(), "1 patches for 2 epochs") {
 		t.Errorf("a short row: %v", err)
 	}
 }

@@ -76,7 +76,7 @@ func TestFiltersDeadAndFaint(t *testing.T) {
 	if _, err := Filters(context.Background(), m.Net, "s2", nil); err == nil {
 		t.Error("a pooling layer's filters")
 	}
-	img, err := FiltersFigure("lenet5", lf)
+	img, err := FiltersFigure(english, "lenet5", lf)
 	if err != nil || img.Bounds().Dx() < 6*24 {
 		t.Errorf("figure: %v", err)
 	}

@@ -26,7 +26,7 @@ const maxKernels = 32
 // (its first 32 input channels). A dead filter is outlined in
 // red, a faint one in yellow; the caption and a line of figures go above
 // (neither when caption is empty).
-func FiltersFigure(caption string, l *LayerFilters) (*image.RGBA, error) {
+func FiltersFigure(say Say, caption string, l *LayerFilters) (*image.RGBA, error) {
 	w := l.weight
 	if w == nil || len(w.Shape) != 4 {
 		return nil, fmt.Errorf("figure: no weights for %s", l.Layer)
@@ -51,7 +51,7 @@ func FiltersFigure(caption string, l *LayerFilters) (*image.RGBA, error) {
 	rows := (out + perRow - 1) / perRow
 	var lines []string
 	if caption != "" { // a figure of its own; a page says the same in HTML
-		lines = []string{caption, summaryLine(l)}
+		lines = []string{caption, summaryLine(say, l)}
 	}
 	top := 8 + len(lines)*viz.LineHeight + 4
 	width := 8 + perRow*perFilterW + 8
@@ -97,11 +97,11 @@ func FiltersFigure(caption string, l *LayerFilters) (*image.RGBA, error) {
 }
 
 // summaryLine is the figures of a layer's filters in one line.
-func summaryLine(l *LayerFilters) string {
-	s := fmt.Sprintf("%s: %d filters %dx%d over %d channels, stride %d; scale +/-%.3g; high-frequency energy %.0f%% on average; %d faint",
-		l.Layer, l.Shape[0], l.Shape[2], l.Shape[3], l.Shape[1], l.Stride, math.Max(math.Abs(float64(l.Min)), math.Abs(float64(l.Max))), 100*l.HighFrequency, l.Faint)
+func summaryLine(say Say, l *LayerFilters) string {
+	s := say("figure.filters.summary", l.Layer, l.Shape[0], l.Shape[2], l.Shape[3], l.Shape[1], l.Stride,
+		fmt.Sprintf("%.3g", math.Max(math.Abs(float64(l.Min)), math.Abs(float64(l.Max)))), 100*l.HighFrequency, l.Faint)
 	if l.Sampled > 0 {
-		s += fmt.Sprintf(", %d dead on %d images", l.Dead, l.Sampled)
+		s += say("figure.filters.dead", l.Dead, l.Sampled)
 	}
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"image"
 	"image/color"
 	"image/png"
 	"math"
@@ -14,6 +15,7 @@ import (
 	"github.com/convscope/convscope/deconv"
 	"github.com/convscope/convscope/nn"
 	"github.com/convscope/convscope/viz"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -314,7 +316,7 @@ func TestOcclusionFigure(t *testing.T) {
 	for i, v := range pixels.Data {
 		pixels.Data[i] = (v + 1) / 2
 	}
-	img, err := OcclusionFigure("test", pixels, r, []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"})
+	img, err := OcclusionFigure(english, "test", pixels, r, []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -349,10 +351,31 @@ func TestOcclusionFigure(t *testing.T) {
 	if got := img.RGBAAt(8, panelY); got != (color.RGBA{220, 38, 38, 255}) {
 		t.Errorf("panel (a)'s corner %v, want the red outline", got)
 	}
-	if _, err := OcclusionFigure("", nn.New(1, 1, 14, 14), r, nil); err == nil || !strings.Contains(err.Error(), "14x14") {
+	// In Vietnamese the same panels, in the same places, under other words.
+	vi, err := OcclusionFigure(i18n.In(i18n.Vietnamese), "test", pixels, r, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vi.Bounds() != img.Bounds() || vi.RGBAAt(8, panelY) != img.RGBAAt(8, panelY) || at(3) != vi.RGBAAt(8+3*(168+14)+14*6+3, panelY+14*6+3) {
+		t.Errorf("the Vietnamese figure is laid out otherwise: %v against %v", vi.Bounds(), img.Bounds())
+	}
+	title := image.Rect(8, panelY-19, 8+168, panelY-4) // panel (a)'s title
+	if differ := func() bool {
+		for y := title.Min.Y; y < title.Max.Y; y++ {
+			for x := title.Min.X; x < title.Max.X; x++ {
+				if vi.RGBAAt(x, y) != img.RGBAAt(x, y) {
+					return true
+				}
+			}
+		}
+		return false
+	}(); !differ {
+		t.Error("panel (a)'s title reads the same in Vietnamese")
+	}
+	if _, err := OcclusionFigure(english, "", nn.New(1, 1, 14, 14), r, nil); err == nil || !strings.Contains(err.Error(), "14x14") {
 		t.Errorf("pixels of another size: %v", err)
 	}
-	if _, err := OcclusionFigure("", pixels, nil, nil); err == nil {
+	if _, err := OcclusionFigure(english, "", pixels, nil, nil); err == nil {
 		t.Error("no result drawn")
 	}
 }

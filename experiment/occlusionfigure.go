@@ -62,7 +62,7 @@ var hintColour = color.RGBA{220, 38, 38, 255}
 // every figure; otherwise the classes that occur take the palette in order
 // of how many positions they hold, and from the thirteenth on the colours
 // repeat. classes names the classes; "class k" past its end.
-func OcclusionFigure(caption string, pixels *nn.Tensor, r *OcclusionResult, classes []string) (*image.RGBA, error) {
+func OcclusionFigure(say Say, caption string, pixels *nn.Tensor, r *OcclusionResult, classes []string) (*image.RGBA, error) {
 	if err := checkOcclusionFigure(pixels, r); err != nil {
 		return nil, err
 	}
@@ -74,12 +74,12 @@ func OcclusionFigure(caption string, pixels *nn.Tensor, r *OcclusionResult, clas
 		if k >= 0 && k < len(classes) {
 			return classes[k]
 		}
-		return fmt.Sprintf("class %d", k)
+		return say("figure.class", k)
 	}
 
 	var lines []string
 	if caption != "" {
-		lines = []string{caption, "a grey square (0 in normalised input space) slides over the input; (b), (d) and (e) show each position's result"}
+		lines = []string{caption, say("figure.occlusion.about")}
 	}
 	top := occMargin
 	for range lines {
@@ -93,15 +93,15 @@ func OcclusionFigure(caption string, pixels *nn.Tensor, r *OcclusionResult, clas
 
 	cols := make([]occlusionColumn, 5)
 	var err error
-	if cols[0], err = occlusionInput(pixels, r, zoom); err != nil {
+	if cols[0], err = occlusionInput(say, pixels, r, zoom); err != nil {
 		return nil, err
 	}
-	cols[1] = occlusionActivation(r, h, w, zoom)
-	if cols[2], err = occlusionProjection(r, zoom); err != nil {
+	cols[1] = occlusionActivation(say, r, h, w, zoom)
+	if cols[2], err = occlusionProjection(say, r, zoom); err != nil {
 		return nil, err
 	}
-	cols[3] = occlusionProbability(r, h, w, zoom, name(r.Label))
-	cols[4] = occlusionClasses(r, h, w, zoom, len(classes), name)
+	cols[3] = occlusionProbability(say, r, h, w, zoom, name(r.Label))
+	cols[4] = occlusionClasses(say, r, h, w, zoom, len(classes), name)
 
 	below := 0
 	for _, c := range cols {
@@ -226,7 +226,7 @@ func fitText(s string, width int) string {
 }
 
 // occlusionInput is panel (a): the pixels, the square's size outlined.
-func occlusionInput(pixels *nn.Tensor, r *OcclusionResult, zoom int) (occlusionColumn, error) {
+func occlusionInput(say Say, pixels *nn.Tensor, r *OcclusionResult, zoom int) (occlusionColumn, error) {
 	pic, err := viz.Pixels(pixels)
 	if err != nil {
 		return occlusionColumn{}, err
@@ -236,52 +236,52 @@ func occlusionInput(pixels *nn.Tensor, r *OcclusionResult, zoom int) (occlusionC
 	for k := range 2 { // two pixels thick, inside the square
 		viz.DrawBox(panel, image.Rect(k, k, side-k, side-k), hintColour)
 	}
-	return occlusionColumn{title: "(a) input", panel: panel, lines: []string{
-		fmt.Sprintf("square %dx%d px (red)", r.Window, r.Window),
-		fmt.Sprintf("stride %d, %dx%d places", r.Stride, r.Rows, r.Cols),
+	return occlusionColumn{title: say("figure.occlusion.input"), panel: panel, lines: []string{
+		say("figure.occlusion.square", r.Window, r.Window),
+		say("figure.occlusion.stride", r.Stride, r.Rows, r.Cols),
 	}}, nil
 }
 
 // occlusionActivation is panel (b), scaled from the smallest to the
 // largest of the map and the plain value.
-func occlusionActivation(r *OcclusionResult, h, w, zoom int) occlusionColumn {
+func occlusionActivation(say Say, r *OcclusionResult, h, w, zoom int) occlusionColumn {
 	lo, hi := r.Plain.Activation, r.Plain.Activation
 	for _, v := range r.Activation {
 		lo, hi = min(lo, v), max(hi, v)
 	}
 	panel := occlusionGridImage(r, h, w, zoom, func(i int) color.RGBA { return viridisAt(r.Activation[i], lo, hi) })
-	return occlusionColumn{title: "(b) feature map total", panel: panel,
+	return occlusionColumn{title: say("figure.occlusion.total"), panel: panel,
 		bar: []string{fmt.Sprintf("%.3g", lo), fmt.Sprintf("%.3g", hi)},
-		lines: []string{fmt.Sprintf("%s channel %d", r.Layer, r.Channel),
-			fmt.Sprintf("unoccluded %.3g", r.Plain.Activation)}}
+		lines: []string{say("figure.occlusion.layer_channel", r.Layer, r.Channel),
+			say("figure.occlusion.unoccluded", fmt.Sprintf("%.3g", r.Plain.Activation))}}
 }
 
 // occlusionProjection is panel (c).
-func occlusionProjection(r *OcclusionResult, zoom int) (occlusionColumn, error) {
+func occlusionProjection(say Say, r *OcclusionResult, zoom int) (occlusionColumn, error) {
 	pic, peak, err := viz.Signed(r.Projection)
 	if err != nil {
 		return occlusionColumn{}, err
 	}
-	return occlusionColumn{title: "(c) deconvnet projection", panel: viz.Upscale(pic, zoom), lines: []string{
-		fmt.Sprintf("channel %d at (%d,%d)", r.Channel, r.Unit.Y, r.Unit.X),
-		fmt.Sprintf("grey 0, white +%.3g", peak),
+	return occlusionColumn{title: say("figure.occlusion.projection"), panel: viz.Upscale(pic, zoom), lines: []string{
+		say("figure.occlusion.at", r.Channel, r.Unit.Y, r.Unit.X),
+		say("figure.occlusion.grey", fmt.Sprintf("%.3g", peak)),
 	}}, nil
 }
 
 // occlusionProbability is panel (d), on a fixed 0..1 scale.
-func occlusionProbability(r *OcclusionResult, h, w, zoom int, label string) occlusionColumn {
+func occlusionProbability(say Say, r *OcclusionResult, h, w, zoom int, label string) occlusionColumn {
 	low := r.Plain.Probability
 	for _, p := range r.Probability {
 		low = min(low, p)
 	}
 	panel := occlusionGridImage(r, h, w, zoom, func(i int) color.RGBA { return viridisAt(r.Probability[i], 0, 1) })
-	return occlusionColumn{title: "(d) p(true class)", panel: panel, bar: []string{"0", "1"},
-		lines: []string{fmt.Sprintf("class %d: %s", r.Label, label),
-			fmt.Sprintf("unoccluded %.3f", r.Plain.Probability), fmt.Sprintf("lowest %.3f", low)}}
+	return occlusionColumn{title: say("figure.occlusion.true"), panel: panel, bar: []string{"0", "1"},
+		lines: []string{say("figure.occlusion.label", r.Label, label),
+			say("figure.occlusion.unoccluded", fmt.Sprintf("%.3f", r.Plain.Probability)), say("figure.occlusion.lowest", fmt.Sprintf("%.3f", low))}}
 }
 
 // occlusionClasses is panel (e) with its legend.
-func occlusionClasses(r *OcclusionResult, h, w, zoom, nClasses int, name func(int) string) occlusionColumn {
+func occlusionClasses(say Say, r *OcclusionResult, h, w, zoom, nClasses int, name func(int) string) occlusionColumn {
 	count := map[int]int{}
 	for _, k := range r.Predicted {
 		count[k]++
@@ -308,12 +308,12 @@ func occlusionClasses(r *OcclusionResult, h, w, zoom, nClasses int, name func(in
 		}
 	}
 	panel := occlusionGridImage(r, h, w, zoom, func(i int) color.RGBA { return colour[r.Predicted[i]] })
-	c := occlusionColumn{title: "(e) most probable class", panel: panel,
-		lines: []string{fmt.Sprintf("unoccluded: %s", name(r.Plain.Predicted))}}
+	c := occlusionColumn{title: say("figure.occlusion.probable"), panel: panel,
+		lines: []string{say("figure.occlusion.plain_class", name(r.Plain.Predicted))}}
 	n := len(r.Predicted)
 	for i, k := range seen {
 		if i == len(OcclusionPalette) {
-			c.more = fmt.Sprintf("+%d more classes", len(seen)-i)
+			c.more = say("figure.occlusion.more", len(seen)-i)
 			break
 		}
 		c.legend = append(c.legend, legendEntry{colour[k], fmt.Sprintf("%3d%% %s", (200*count[k]+n)/(2*n), name(k))})

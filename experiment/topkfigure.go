@@ -80,7 +80,7 @@ func (s Scanned) Patches(ctx context.Context, ch ChannelTop) ([]Patch, error) {
 // them on the right, four channels to a row, under a caption (none when
 // caption is empty). Each
 // projection has its own symmetric scale (grey is zero), as in the paper.
-func TopKFigure(caption string, channels []int, patches [][]Patch) (*image.RGBA, error) {
+func TopKFigure(say Say, caption string, channels []int, patches [][]Patch) (*image.RGBA, error) {
 	if len(channels) == 0 || len(channels) != len(patches) {
 		return nil, fmt.Errorf("figure: %d channels, %d patch lists", len(channels), len(patches))
 	}
@@ -99,7 +99,7 @@ func TopKFigure(caption string, channels []int, patches [][]Patch) (*image.RGBA,
 	rows := (len(channels) + perRow - 1) / perRow
 	top, lines := 8, []string{}
 	if caption != "" { // a figure of its own; a page's figures have captions in HTML
-		lines = []string{caption, "each channel: its strongest images' deconvnet projections (left) and the patches under the units' receptive fields (right)"}
+		lines = []string{caption, say("figure.topk.about")}
 		top += 2 * viz.LineHeight
 	}
 	width := perRow*blockW + 8
@@ -112,7 +112,7 @@ func TopKFigure(caption string, channels []int, patches [][]Patch) (*image.RGBA,
 	}
 	for b, c := range channels {
 		x0, y0 := 8+(b%perRow)*blockW, top+(b/perRow)*blockH
-		viz.Text(img, x0, y0, fmt.Sprintf("channel %d", c), viz.Ink)
+		viz.Text(img, x0, y0, say("figure.channel", c), viz.Ink)
 		for i := range grid * grid {
 			gx, gy := i%grid, i/grid
 			at := image.Pt(x0+gx*cell, y0+viz.LineHeight+4+gy*cell)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -96,7 +97,7 @@ func evolution(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	caption := fmt.Sprintf("%s snapshots in %s, %s training set (first %d images), layer %s, deconvnet",
 		first.Name, *dir, *dataset, set.Len(), *layer)
-	img, err := experiment.EvolutionFigure(caption, epochs, channels, patches)
+	img, err := experiment.EvolutionFigure(i18n.In(i18n.English), caption, epochs, channels, patches)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/web/i18n"
 )
 
 // filtersCmd is Zeiler & Fergus' Figure 6 from the command line: a
@@ -77,7 +78,7 @@ func filtersCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	if source == "" {
 		source = fmt.Sprintf("random initialisation, seed %d", *initSeed)
 	}
-	img, err := experiment.FiltersFigure(fmt.Sprintf("%s (%s), layer %s", mc.Name, source, *layer), lf)
+	img, err := experiment.FiltersFigure(i18n.In(i18n.English), fmt.Sprintf("%s (%s), layer %s", mc.Name, source, *layer), lf)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 
 	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -91,7 +92,7 @@ func occlusion(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	caption := fmt.Sprintf("%s (%s), %s, layer %s, channel %d at (%d,%d), occlusion", mc.Name, source,
 		filepath.Base(input), r.Layer, r.Channel, r.Unit.Y, r.Unit.X)
-	img, err := experiment.OcclusionFigure(caption, mc.Denormalize(x), r, mc.Classes)
+	img, err := experiment.OcclusionFigure(i18n.In(i18n.English), caption, mc.Denormalize(x), r, mc.Classes)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/experiment"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -123,7 +124,7 @@ func topk(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 	caption := fmt.Sprintf("%s (%s), %s %s set (%d images), layer %s, deconvnet", mc.Name, *weights, *dataset, *split, scan.Images, *layer)
-	img, err := experiment.TopKFigure(caption, channels, patches)
+	img, err := experiment.TopKFigure(i18n.In(i18n.English), caption, channels, patches)
 	if err != nil {
 		return err
 	}

@@ -123,10 +123,10 @@ func (h *Handler) filtersFigure(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusBadRequest, err)
 			return
 		}
-		caption = fmt.Sprintf("%s (%s), layer %s", e.Name, e.Source, lf.Layer)
+		caption = i18n.T(r.Context(), "experiments.filters.figure_caption", e.Name, e.Source, lf.Layer)
 		w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="filters-%s-%s.png"`, safeFile(e.Name), safeFile(lf.Layer)))
 	}
-	img, err := experiment.FiltersFigure(caption, lf)
+	img, err := experiment.FiltersFigure(i18n.In(i18n.Of(r.Context())), caption, lf)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)
 		return

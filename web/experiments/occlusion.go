@@ -157,9 +157,9 @@ func (h *Handler) occlusionStream(w http.ResponseWriter, r *http.Request) {
 	}
 	pixels, x := m.Prepare(img)
 	row, _, _ := m.Summary.Row(v.Layer)
-	caption := fmt.Sprintf("%s (%s), %s, layer %s, occlusion", m.Name, m.Source, v.Sample, v.Layer)
+	caption := i18n.T(r.Context(), "experiments.occlusion.figure_caption", m.Name, m.Source, v.Sample, v.Layer)
 	draw := func(res *experiment.OcclusionResult) string {
-		fig, err := experiment.OcclusionFigure(caption, pixels, res, m.Classes)
+		fig, err := experiment.OcclusionFigure(i18n.In(i18n.Of(r.Context())), caption, pixels, res, m.Classes)
 		if err != nil {
 			return ""
 		}

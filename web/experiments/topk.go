@@ -161,7 +161,7 @@ func (h *Handler) drawChannels(ctx context.Context, req ScanRequest, caption str
 			return nil, err
 		}
 	}
-	img, err := experiment.TopKFigure(caption, ids, patches)
+	img, err := experiment.TopKFigure(i18n.In(i18n.Of(ctx)), caption, ids, patches)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func (h *Handler) topkFigure(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err)
 		return
 	}
-	caption := fmt.Sprintf("%s (%s), %s %s set (%d images), layer %s, deconvnet", e.Name, e.Source, e.Dataset, req.Split, scan.Images, req.Layer)
+	caption := i18n.T(r.Context(), "experiments.topk.figure_caption", e.Name, e.Source, e.Dataset, req.Split, scan.Images, req.Layer)
 	png, err := h.drawChannels(r.Context(), req, caption, scan.Channels[:min(len(scan.Channels), figureChannels)])
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, err)

@@ -245,3 +245,9 @@ func ScriptMessages(ctx context.Context) map[string]string {
 	}
 	return out
 }
+
+// In is Tr bound to language l, for code that takes its words as a
+// function (experiment.Say: the figures' labels).
+func In(l Lang) func(key string, args ...any) string {
+	return func(key string, args ...any) string { return Tr(l, key, args...) }
+}

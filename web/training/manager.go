@@ -25,6 +25,7 @@ import (
 	"github.com/convscope/convscope/train/recipe"
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -460,7 +461,7 @@ func (m *Manager) pictures(p *recipe.Prepared) func(r *Run) {
 	return func(r *Run) {
 		if len(convs) > 0 {
 			if lf, err := experiment.Filters(context.Background(), net, convs[0], nil); err == nil {
-				if img, err := experiment.FiltersFigure("", lf); err == nil {
+				if img, err := experiment.FiltersFigure(i18n.In(i18n.English), "", lf); err == nil {
 					r.send(Frame{Type: "filters", Picture: dataURL(img), Layer: convs[0]})
 				}
 			}
@@ -535,8 +536,8 @@ func (m *Manager) Evolution(ctx context.Context, r *Run, layer string) ([]byte, 
 	for i, sn := range snaps {
 		epochs[i] = sn.Epoch
 	}
-	caption := fmt.Sprintf("run %s: %s on %s, layer %s, the first %d training images, deconvnet", r.ID, first.Name, r.Recipe.Data, layer, set.Len())
-	img, err := experiment.EvolutionFigure(caption, epochs, channels, patches)
+	caption := i18n.T(ctx, "training.evolution_caption", r.ID, first.Name, r.Recipe.Data, layer, set.Len())
+	img, err := experiment.EvolutionFigure(i18n.In(i18n.Of(ctx)), caption, epochs, channels, patches)
 	if err != nil {
 		return nil, err
 	}
