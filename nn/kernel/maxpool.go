@@ -22,19 +22,25 @@ func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bo
 	defer planeScratches.Put(ps)
 	defer tapScratch.Put(ip)
 	negInf := float32(math.Inf(-1))
+	// tapAt[t] is tap t's offset in the plane from its window's corner.
+	var tapAt [64]int32
+	for t := range k * k {
+		tapAt[t] = int32(t/k*w + t%k)
+	}
 	// emit copies a row of maxima and turns winning tap numbers into
 	// positions; a window where nothing beat -Inf takes its first in-image
 	// value, as the loop does.
 	emit := func(oy int, maxima []float32, taps []int32) {
 		out, at := y[oy*ow:(oy+1)*ow], sw[oy*ow:(oy+1)*ow]
 		copyShort(out, maxima)
+		corner := int32((oy*s-p)*w - p) // window ox's corner is corner + ox*s
 		for ox, t := range taps[:ow] {
 			if t < 0 {
 				iy0, ix0 := max(oy*s-p, 0), max(ox*s-p, 0)
 				out[ox], at[ox] = x[iy0*w+ix0], int32(iy0*w+ix0)
 				continue
 			}
-			at[ox] = int32((oy*s-p+int(t)/k)*w + ox*s - p + int(t)%k)
+			at[ox] = corner + int32(ox*s) + tapAt[t&63]
 		}
 	}
 	var offs [64]int
