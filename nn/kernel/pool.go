@@ -18,7 +18,9 @@ package kernel
 // then never parks; an idle program stops spinning after helperSpin.
 
 import (
+	"context"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,7 +66,13 @@ func (h *helper) loop() {
 			h.sleeping.Store(false)
 			continue
 		}
-		j.run()
+		if j.labels != nil {
+			pprof.SetGoroutineLabels(*j.labels)
+			j.run()
+			pprof.SetGoroutineLabels(context.Background())
+		} else {
+			j.run()
+		}
 		call := j.call
 		h.job.Store(nil)
 		call.finish()
@@ -132,6 +140,9 @@ type gemmJob struct {
 	lda, ldb, ldc  int
 	call           *gemmCall
 	helped         bool // handed to a helper (else the caller computes it)
+	// labels are the caller's pprof labels (profiling only), which the
+	// helper wears while it computes the part.
+	labels *context.Context
 }
 
 func (j *gemmJob) run() {
@@ -213,7 +224,7 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 		}
 		j := &call.jobs[i]
 		*j = gemmJob{ks: ks, transA: transA, transB: transB, m: m1 - m0, n: n1 - n0, k: k,
-			alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc, call: call}
+			alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc, call: call, labels: profileLabels.Load()}
 		if transA {
 			j.a = a[m0:]
 		} else {
