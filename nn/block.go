@@ -322,10 +322,21 @@ func (c *Concat) OutputShape(in []int) ([]int, error) {
 // Forward runs every branch and stacks the outputs' channels per sample.
 func (c *Concat) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	steps := make([]Step, len(c.Branches))
+	errs := make([]error, len(c.Branches))
+	run := func(i int) { steps[i], errs[i] = stepOf(c.Branches[i], x, ctx) }
+	if ctx == nil || ctx.Rand == nil {
+		// No random draws (dropout's masks need them in order): the
+		// branches side by side, each on a core; the same numbers as one
+		// after another, since no branch reads another's.
+		kernel.ParallelTasks(len(c.Branches), run)
+	} else {
+		for i := range c.Branches {
+			run(i)
+		}
+	}
 	channels := 0
 	for i, b := range c.Branches {
-		var err error
-		if steps[i], err = stepOf(b, x, ctx); err != nil {
+		if err := errs[i]; err != nil {
 			return nil, nil, err
 		}
 		if i > 0 && !SameShape(steps[i].Out.Shape[2:], steps[0].Out.Shape[2:]) {

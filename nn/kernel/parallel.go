@@ -80,3 +80,34 @@ func ParallelRange(n int, fn func(lo, hi int)) {
 	fn(0, n/w)
 	wg.Wait()
 }
+
+// ParallelTasks calls fn(i) for every i in [0, n), each on whichever
+// worker is free next, in order of i: for a few tasks of unequal cost (the
+// branches of an Inception module), where fixed chunks would leave a core
+// idle. Work started inside stays on its goroutine, as in ParallelFor.
+func ParallelTasks(n int, fn func(i int)) {
+	w := min(Workers(), n)
+	if w <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	defer saturate(w)()
+	var next atomic.Int32
+	var wg sync.WaitGroup
+	work := func() {
+		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
+			fn(i)
+		}
+	}
+	for id := 1; id < w; id++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
