@@ -56,9 +56,15 @@ func benchJobs() []benchJob {
 	}
 	// The small forms of docs/RESULTS.md, at batch 128 on 1x28x28, for
 	// finding what slows a recipe down (with -cpuprofile).
+	// tools/bench/twins.py times PyTorch twins of the same small forms
+	// under the same keys.
 	for _, name := range resultsModels {
 		jobs = append(jobs, benchJob{key: "train_small_img_per_s." + name,
 			run: func() (float64, error) { return trainImagesPerSecond(name, []int{1, 28, 28}, 3) }, extra: true})
+	}
+	for _, name := range resultsModels {
+		jobs = append(jobs, benchJob{key: "infer_small_img_per_s." + name,
+			run: func() (float64, error) { return inferImagesPerSecond(name, []int{1, 28, 28}, 64, 5) }, extra: true})
 	}
 	return jobs
 }
@@ -66,7 +72,7 @@ func benchJobs() []benchJob {
 func bench(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object, as torch_anchor.py --json")
-	only := fs.String("only", "", "comma-separated key prefixes to run (e.g. sgemm,infer_ms_224.resnet18; train_small_img_per_s runs only when named)")
+	only := fs.String("only", "", "comma-separated key prefixes to run (e.g. sgemm,infer_ms_224.resnet18; train_small_img_per_s and infer_small_img_per_s run only when named)")
 	repeat := fs.Int("repeat", 1, "run each figure this many times and keep the best (a noisy machine; longer profiles)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured work to this file (go tool pprof; samples carry layer and pass labels: pprof -tags)")
 	if err := fs.Parse(args); err != nil {
@@ -196,6 +202,38 @@ func inferMillis(model string, reps int) (float64, error) {
 		best = min(best, time.Since(t))
 	}
 	return float64(best) / 1e6, nil
+}
+
+// inferImagesPerSecond is the best of 3 windows of `passes` eval-mode
+// forward passes at batch bs on random data, after one untimed pass
+// (twins.py's infer_ips): the batch inference of the top-9 scans and the
+// evaluation.
+func inferImagesPerSecond(model string, input []int, bs, passes int) (float64, error) {
+	m, err := zoo.Build(model, input, 10, 0)
+	if err != nil {
+		return 0, err
+	}
+	r := rand.New(rand.NewPCG(0, 3))
+	x := nn.New(append([]int{bs}, input...)...)
+	for i := range x.Data {
+		x.Data[i] = float32(r.NormFloat64())
+	}
+	arena := nn.NewArena()
+	if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
+		return 0, err
+	}
+	best := 0.0
+	for w := 0; w < 3; w++ {
+		t := time.Now()
+		for i := 0; i < passes; i++ {
+			arena.Reset()
+			if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
+				return 0, err
+			}
+		}
+		best = max(best, float64(bs*passes)/time.Since(t).Seconds())
+	}
+	return best, nil
 }
 
 // resultsModels are the small forms that tools/results/train_all.sh trains.

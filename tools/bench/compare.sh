@@ -7,6 +7,12 @@
 #
 #   bash tools/bench/compare.sh [KEY-PREFIX ...]      e.g. sgemm infer_ms_224.resnet18
 #
+# The small forms' keys (train_small_img_per_s, infer_small_img_per_s: every
+# family's small form, training at batch 128 and inference at batch 64) run
+# only when named; their anchor is tools/bench/twins.py, PyTorch twins that
+# give convscope's logits on its own weights (go test ./cmd/convscope
+# -run TestBenchTwins checks that).
+#
 # The anchor needs OpenBLAS: without Debian's libopenblas0-pthread, numpy and
 # PyTorch's matrix products fall back to the reference BLAS (libblas3, about
 # 6 GFLOPS here), which is no anchor at all. The script refuses to run then.
@@ -24,6 +30,11 @@ go build -o "$tmp/convscope" ./cmd/convscope
 lscpu | sed -n 's/^Model name: *//p' > "$tmp/cpu"
 echo "== PyTorch / OpenBLAS (default kernels)" >&2
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$anchor" --json ${only:+--only "${only[@]}"} > "$tmp/anchor.json"
+if [ ${#only[@]} -gt 0 ] && printf '%s\n' "${only[@]}" | grep -q '_small_img_per_s'; then
+  echo "== PyTorch twins of the small forms" >&2
+  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/bench/twins.py --json --only "${only[@]}" > "$tmp/twins.json"
+  /usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); a.update(json.load(open(sys.argv[2]))); json.dump(a, open(sys.argv[1], "w"))' "$tmp/anchor.json" "$tmp/twins.json"
+fi
 echo "== OpenBLAS AVX-512 (SGEMM only)" >&2
 if [ ${#only[@]} -eq 0 ] || printf '%s\n' "${only[@]}" | grep -q '^sgemm'; then
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 "$anchor" --json --only sgemm > "$tmp/avx512.json"
