@@ -281,21 +281,14 @@ func (s *ShortcutA) OutputShape(in []int) ([]int, error) {
 	return []int{s.Out, (in[1] + s.Stride - 1) / s.Stride, (in[2] + s.Stride - 1) / s.Stride}, nil
 }
 
-// each calls fn(input index, output index) for every copied element.
-func (s *ShortcutA) each(n, h, w, oh, ow int, fn func(i, o int)) {
-	for b := 0; b < n; b++ {
-		for c := 0; c < s.In; c++ {
-			for y := 0; y < oh; y++ {
-				for x := 0; x < ow; x++ {
-					fn(((b*s.In+c)*h+y*s.Stride)*w+x*s.Stride, ((b*s.Out+c)*oh+y)*ow+x)
-				}
-			}
-		}
-	}
+// planes calls fn(b, c) for every kept plane (sample b, channel c < In),
+// in parallel.
+func (s *ShortcutA) planes(n int, fn func(b, c int)) {
+	kernel.ParallelFor(n*s.In, func(_, p int) { fn(p/s.In, p%s.In) })
 }
 
 // Forward subsamples and zero-pads.
-func (s *ShortcutA) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+func (s *ShortcutA) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if len(x.Shape) != 4 {
 		return nil, nil, shapeError(s, fmt.Sprintf("(N,%d,H,W)", s.In), x.Shape)
 	}
@@ -303,8 +296,20 @@ func (s *ShortcutA) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
 	if err != nil {
 		return nil, nil, shapeError(s, fmt.Sprintf("(N,%d,H,W)", s.In), x.Shape)
 	}
-	y := New(x.Shape[0], out[0], out[1], out[2])
-	s.each(x.Shape[0], x.Shape[2], x.Shape[3], out[1], out[2], func(i, o int) { y.Data[o] = x.Data[i] })
+	n, h, w, oh, ow := x.Shape[0], x.Shape[2], x.Shape[3], out[1], out[2]
+	y := ctx.arena().Uninit(n, out[0], oh, ow) // every value is written: the kept planes, then the zeros
+	for b := 0; b < n; b++ {
+		clear(y.Data[(b*s.Out+s.In)*oh*ow : (b+1)*s.Out*oh*ow])
+	}
+	s.planes(n, func(b, c int) {
+		src, dst := x.Data[(b*s.In+c)*h*w:], y.Data[(b*s.Out+c)*oh*ow:]
+		for yy := 0; yy < oh; yy++ {
+			row, out := src[yy*s.Stride*w:], dst[yy*ow:(yy+1)*ow]
+			for xx := range out {
+				out[xx] = row[xx*s.Stride]
+			}
+		}
+	})
 	return y, nil, nil
 }
 
@@ -313,7 +318,16 @@ func (s *ShortcutA) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 	if err := checkDy(s, dy, st); err != nil {
 		return nil, err
 	}
-	dx := New(st.In.Shape...)
-	s.each(dy.Shape[0], st.In.Shape[2], st.In.Shape[3], dy.Shape[2], dy.Shape[3], func(i, o int) { dx.Data[i] = dy.Data[o] })
+	n, h, w, oh, ow := dy.Shape[0], st.In.Shape[2], st.In.Shape[3], dy.Shape[2], dy.Shape[3]
+	dx := st.arena.Zeros(st.In.Shape...)
+	s.planes(n, func(b, c int) {
+		src, dst := dy.Data[(b*s.Out+c)*oh*ow:], dx.Data[(b*s.In+c)*h*w:]
+		for yy := 0; yy < oh; yy++ {
+			row, in := dst[yy*s.Stride*w:], src[yy*ow:(yy+1)*ow]
+			for xx, v := range in {
+				row[xx*s.Stride] = v
+			}
+		}
+	})
 	return dx, nil
 }
