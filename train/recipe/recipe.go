@@ -97,7 +97,7 @@ func Default(model string) Recipe {
 	case "mobilenet_v1_small", "mobilenet_v1_small_050", "mobilenet_v2_small":
 		r.WeightDecay = 4e-5
 	case "convnext_mini":
-		r.Epochs, r.Optimizer, r.LR, r.WeightDecay, r.Schedule, r.Warmup = 18, "adamw", 0.004, 0.05, "warmup-cosine", 1
+		r.Epochs, r.Optimizer, r.LR, r.WeightDecay, r.Schedule, r.Warmup = 26, "adamw", 0.004, 0.05, "warmup-cosine", 1
 	}
 	return r
 }
