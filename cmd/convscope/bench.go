@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -92,6 +93,11 @@ func bench(ctx context.Context, args []string, stdout io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		// Each figure starts from a collected heap, as each of the anchor's
+		// does (Python frees a model as soon as it is dropped): VGG-16's
+		// 550 MB left to the collector made the next model's passes share
+		// the cores with it (GoogLeNet 18 ms alone, 45 ms after VGG-16).
+		runtime.GC()
 		v, err := bestOf(j, *repeat)
 		if err != nil {
 			return fmt.Errorf("%s: %w", j.key, err)
