@@ -69,6 +69,10 @@ type Unit struct {
 	OmittedSum float64 `json:"omittedSum,omitempty"`
 }
 
+// ShownTerms is how many terms a page lists of a weighted unit (Trim's
+// usual max): its largest products, the others summed.
+const ShownTerms = 256
+
 // Trim keeps at most max of a weighted unit's terms, those of largest
 // product magnitude, in kernel order, and sums the others into Omitted
 // and OmittedSum: a VGG unit reads 4,608 inputs, more than a page shows.

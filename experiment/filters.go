@@ -9,6 +9,11 @@ import (
 	"github.com/convscope/convscope/nn"
 )
 
+
+// FaintShare is the share of a layer's largest filter norm under which a
+// filter is called faint.
+const FaintShare = 0.05
+
 // Filter is one convolution filter as Figure 6 judges it.
 type Filter struct {
 	Index int `json:"index"`
@@ -101,7 +106,7 @@ func Filters(ctx context.Context, net *nn.Sequential, name string, sample Images
 		lf.HighFrequency += lf.Filters[o].HighFrequency / float64(out)
 	}
 	for o := range lf.Filters {
-		if lf.Filters[o].Norm < 0.05*largest {
+		if lf.Filters[o].Norm < FaintShare*largest {
 			lf.Filters[o].Faint = true
 			lf.Faint++
 		}

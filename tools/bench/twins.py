@@ -31,20 +31,12 @@ def numbered(layers):
     return nn.Sequential(*layers)
 
 
-def alexnet_features(lrn, first):
-    """AlexNet-small's or ZFNet-small's features (zoo/alexnet.go)."""
+def alexnet_features(lrn, k, pad):
+    """AlexNet-small's (5x5, overlapping pools) or ZFNet-small's (3x3, padded pools and LRN) features (zoo/alexnet.go)."""
     L = []
-    k, pad = first
-    L += [nn.Conv2d(1, 32, k, 1, pad), nn.ReLU()]
-    if lrn:
-        L += [nn.MaxPool2d(3, 2, 1), nn.LocalResponseNorm(5, 1e-4, 0.75, 2)]
-    else:
-        L += [nn.MaxPool2d(3, 2)]
-    L += [nn.Conv2d(32, 64, k if not lrn else 3, 1, pad if not lrn else 1), nn.ReLU()]
-    if lrn:
-        L += [nn.MaxPool2d(3, 2, 1), nn.LocalResponseNorm(5, 1e-4, 0.75, 2)]
-    else:
-        L += [nn.MaxPool2d(3, 2)]
+    for i, o in [(1, 32), (32, 64)]:
+        L += [nn.Conv2d(i, o, k, 1, pad), nn.ReLU()]
+        L += [nn.MaxPool2d(3, 2, 1), nn.LocalResponseNorm(5, 1e-4, 0.75, 2)] if lrn else [nn.MaxPool2d(3, 2)]
     L += [nn.Conv2d(64, 96, 3, 1, 1), nn.ReLU(), nn.Conv2d(96, 96, 3, 1, 1), nn.ReLU(),
           nn.Conv2d(96, 64, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(3, 2)]
     return nn.Sequential(*L)
@@ -76,11 +68,11 @@ def classifier(flat, hidden, classes, dropout_first):
 
 
 def alexnet_small():
-    return Small(alexnet_features(False, (5, 2)), classifier(64 * 2 * 2, 512, 10, True))
+    return Small(alexnet_features(False, 5, 2), classifier(64 * 2 * 2, 512, 10, True))
 
 
 def zfnet_small():
-    return Small(alexnet_features(True, (3, 1)), classifier(64 * 3 * 3, 512, 10, True))
+    return Small(alexnet_features(True, 3, 1), classifier(64 * 3 * 3, 512, 10, True))
 
 
 def vgg_small():

@@ -21,10 +21,6 @@ import (
 // after a convolution is three).
 const maxChain = 4
 
-// maxUnitTerms bounds the terms of each unit in the answer, as the
-// explorer's (session.MaxArithTerms).
-const maxUnitTerms = 256
-
 // UnitAnswer is GET /learn/unit's JSON: the unit asked for first, then,
 // while a unit is elementwise (an activation, a norm), the unit of the
 // layer that produced its input, so a ReLU's map shows the convolution
@@ -103,7 +99,7 @@ func explainChain(tr *nn.Trace, names []string, layer string, channel, y, x int)
 		if err != nil {
 			return nil, err
 		}
-		u.Trim(maxUnitTerms)
+		u.Trim(arith.ShownTerms)
 		out = append(out, u)
 		if u.Kind != "elementwise" || len(st.In.Shape) != len(st.Out.Shape) {
 			break

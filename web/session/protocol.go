@@ -243,7 +243,7 @@ type Projection struct {
 
 // MaxArithTerms bounds the terms an arith answer lists (arith.Unit.Trim):
 // the largest products; the others are summed.
-const MaxArithTerms = 256
+const MaxArithTerms = arith.ShownTerms
 
 // Arith answers an "arith" request: how one unit of the latest run was
 // computed, with its numbers (package arith).

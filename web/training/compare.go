@@ -31,9 +31,8 @@ type CompareView struct {
 // experiments' filters page.
 const filterSample = 1000
 
-// faintPercent is the share of a layer's largest norm, in percent, under
-// which experiment.Filters calls a filter faint (for the page's words).
-const faintPercent = 5
+// faintPercent is experiment.FaintShare in percent, for the page's words.
+var faintPercent = int(math.Round(experiment.FaintShare * 100))
 
 // firstFilters describes the first convolution of a run's kept weights:
 // its filters' high-frequency energy, the faint ones, and the dead ones
