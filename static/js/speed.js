@@ -60,6 +60,4 @@ async function measure() {
   }
   status.textContent = t('js.evaluation.done', { runs });
   button.disabled = false;
-  // the new column is the table's last: bring it into view
-  rows[0]?.querySelector('[data-testid="browser-ms"]')?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
 }
