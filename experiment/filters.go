@@ -9,7 +9,6 @@ import (
 	"github.com/convscope/convscope/nn"
 )
 
-
 // FaintShare is the share of a layer's largest filter norm under which a
 // filter is called faint.
 const FaintShare = 0.05
