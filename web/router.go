@@ -105,12 +105,20 @@ func NewRouter(d Deps) *Router {
 	r.Mount("/model", summary.New(d.Catalog).Routes())
 	// GET /results is the table of trained models and their accuracy.
 	r.Mount("/results", results.New(d.Catalog).Routes())
-	// POST /upload stores a PNG or JPEG for a later run and returns its id.
-	r.Mount("/upload", upload.New(d.Uploads, d.Logger).Routes())
-	// GET /ws is the page's websocket: runs, layer maps, projections.
+	// POST /upload stores a PNG or JPEG for a later run and returns its id
+	// (the page sends its pictures on the websocket instead).
+	pictures := upload.New(d.Uploads, d.Logger)
+	r.Mount("/upload", pictures.Routes())
+	// GET /ws is the page's websocket: runs, layer maps, projections, and
+	// the pictures and models a visitor sends.
 	sessions := session.New(d.Catalog, d.Uploads, d.Gallery, d.Logger, d.Stop)
 	sessions.MaxSessions = d.MaxSessions
-	sessions.OwnModels = d.AllowModelUpload
+	sessions.Pictures = pictures
+	var models *ownmodel.Handler
+	if d.AllowModelUpload {
+		models = ownmodel.New(d.Catalog, d.Logger)
+		sessions.OwnModels, sessions.ModelFiles = true, models
+	}
 	if d.PassMemory > 0 {
 		sessions.Budget = session.NewBudget(d.PassMemory)
 	}
@@ -118,7 +126,7 @@ func NewRouter(d Deps) *Router {
 	if d.AllowModelUpload {
 		// POST /own-model?file=NAME takes a visitor's checkpoint or ONNX
 		// file for their session.
-		r.Mount("/own-model", ownmodel.New(d.Catalog, d.Logger).Routes())
+		r.Mount("/own-model", models.Routes())
 	}
 	// GET /experiments/... are Zeiler & Fergus' experiments.
 	scanCache := d.ScanCache

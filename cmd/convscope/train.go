@@ -36,7 +36,7 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	wd := fs.Float64("wd", 5e-4, "weight decay (not on biases and norms)")
 	smoothing := fs.Float64("label-smoothing", 0, "label smoothing of the cross-entropy")
 	clip := fs.Float64("clip", 0, "clip the gradients' L2 norm to this (0: off)")
-	augment := fs.String("augment", "none", "augmentation: none, or crop-flip (RandomCrop with padding H/8, RandomHorizontalFlip)")
+	augment := fs.String("augment", "none", "augmentation: none, flip (RandomHorizontalFlip), or crop-flip (RandomCrop with padding H/8, RandomHorizontalFlip)")
 	seed := fs.Uint64("seed", 1, "seed for initialisation, shuffling, dropout and augmentation")
 	limit := fs.Int("limit", 0, "use only the first N training images (0: all)")
 	out := fs.String("out", "", "checkpoint to write at the end (safetensors)")

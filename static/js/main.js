@@ -45,6 +45,13 @@ const state = {
   inputName: '', // the latest run's input, for captions
   // the compare row: methods still to ask for, the one asked, the target
   compare: { active: false, queue: [], asked: '', target: '' },
+  // Files sent on the websocket wait here for their answers, in order:
+  // {resolve, reject}. The latest picture and own model are kept ({id or
+  // name, file, blob}) to be sent again on a new connection, which may
+  // reach another server behind a proxy.
+  filesAsked: [],
+  picture: null,
+  own: null,
 };
 
 // The upload limit of docs/PROTOCOL.md, checked here too so that a large
@@ -100,6 +107,9 @@ const socket = new Socket(app.dataset.ws, {
     status(t('js.explore.connected'), 'ready');
     // A new connection is a new session with no trace: run again what the
     // page shows (with the blocks open now), so that projections keep working.
+    // It may be another server: send the visitor's files first.
+    if (state.own && state.last?.model === state.own.name) sendFile({ type: 'own-model', file: state.own.file }, state.own.blob).catch(() => {});
+    if (state.picture && state.last?.upload === state.picture.id) sendFile({ type: 'upload' }, state.picture.blob).catch(() => {});
     if (state.last) {
       state.last = { ...state.last, open: [...v.open] };
       send(state.last);
@@ -107,6 +117,7 @@ const socket = new Socket(app.dataset.ws, {
   },
   close(ev) {
     state.done = false;
+    for (const f of state.filesAsked.splice(0)) f.reject(new Error(t('js.explore.reconnecting')));
     if (ev.code === 1013) status(t('js.explore.retrying', { reason: ev.reason || t('js.explore.server_full') }), 'error');
     else status(t('js.explore.reconnecting'), 'connecting');
   },
@@ -321,8 +332,23 @@ function showModel(m) {
   gallery.mark(v.sample);
 }
 
+/** sendFile sends a file on the websocket and resolves with its answer. */
+function sendFile(announce, blob) {
+  return new Promise((resolve, reject) => {
+    if (!socket.sendFile(announce, blob)) {
+      reject(new Error(t('js.explore.reconnecting')));
+      return;
+    }
+    state.filesAsked.push({ resolve, reject });
+  });
+}
+
 function onMessage(msg) {
   switch (msg.type) {
+    case 'uploaded':
+    case 'own-model':
+      state.filesAsked.shift()?.resolve(msg);
+      break;
     case 'hello':
       if (msg.version !== 2) {
         status(t('js.explore.old_protocol', { version: msg.version, want: 2 }), 'error');
@@ -404,6 +430,10 @@ function onMessage(msg) {
       if (state.compare.active) status(t('js.explore.compare_progress', { method: methodTitle(msg.method), done: msg.done, total: msg.total }), 'running');
       break;
     case 'error':
+      if (msg.request === 'upload' || msg.request === 'own-model') {
+        state.filesAsked.shift()?.reject(new Error(msg.message));
+        return;
+      }
       // A session quiet for a while forgets its pass (docs/PROTOCOL.md):
       // run the picture again, and the prediction re-projects the selection.
       if ((msg.request === 'project' || msg.request === 'open') && /run a picture first/.test(msg.message) && state.last) {
@@ -546,7 +576,7 @@ if (modelSelect?.tagName === 'SELECT') {
   });
 }
 
-// the visitor's own model: POST /own-model, then run it by the name given
+// the visitor's own model: sent on the websocket, then run by the name given
 const ownInput = $('own-model-input');
 ownInput.addEventListener('change', async () => {
   const file = ownInput.files[0];
@@ -559,11 +589,13 @@ ownInput.addEventListener('change', async () => {
   }
   note.textContent = t('js.explore.reading', { file: file.name });
   try {
-    const res = await fetch(`/own-model?file=${encodeURIComponent(file.name)}`, { method: 'POST', body: file });
-    const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
-    if (!res.ok) throw new Error(body.error || res.statusText);
+    const body = await sendFile({ type: 'own-model', file: file.name }, file);
+    delete body.type;
+    state.own = { name: body.name, file: file.name, blob: file };
     const m = { ...body, trained: true, accuracy: 0, gallery: body.input[0] === 1 ? 'fashion-mnist' : 'photos', about: '' };
     state.models.set(m.name, m);
+    // (the same file again has the same name: one entry)
+    modelSelect?.querySelector(`option[value="${m.name}"]`)?.remove();
     const opt = document.createElement('option');
     opt.value = m.name;
     opt.textContent = t('js.explore.yours', { file: file.name });
@@ -585,19 +617,14 @@ ownInput.addEventListener('change', async () => {
   }
 });
 
-// uploads and drawings both go through POST /upload, then run by id;
+// uploads and drawings are both sent on the websocket, then run by id;
 // still, when given, says the run is still wanted once the upload is in
 // (a camera stopped meanwhile does not run its last frame)
 async function uploadAndRun(blob, what, still = () => true) {
   uploadStatus.dataset.state = 'uploading';
   try {
-    const res = await fetch(app.dataset.upload, {
-      method: 'POST',
-      body: blob,
-      headers: { 'Content-Type': blob.type || 'application/octet-stream' },
-    });
-    const body = await res.json().catch(() => ({ error: `${res.status} ${res.statusText}` }));
-    if (!res.ok) throw new Error(body.error || res.statusText);
+    const body = await sendFile({ type: 'upload' }, blob);
+    state.picture = { id: body.id, blob };
     if (what === 'upload') {
       const size = { w: body.width, h: body.height };
       uploadStatus.textContent = body.bright_border ? t('js.explore.picture_light', size) : t('js.explore.picture', size);

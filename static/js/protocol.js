@@ -83,4 +83,16 @@ export class Socket {
     this.ws.send(JSON.stringify(msg));
     return true;
   }
+
+  /**
+   * sendFile writes an announcement (an upload or own-model message) and
+   * the file's bytes right after it, as one binary message; false when
+   * not connected.
+   */
+  sendFile(announce, blob) {
+    if (!this.ready) return false;
+    this.ws.send(JSON.stringify(announce));
+    this.ws.send(blob);
+    return true;
+  }
 }

@@ -42,7 +42,8 @@ type Recipe struct {
 	WeightDecay    float64 `json:"weight_decay"`
 	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
 	Clip           float64 `json:"clip,omitempty"`
-	// Augment is "none" or "crop-flip".
+	// Augment is "none", "flip" (RandomHorizontalFlip) or "crop-flip"
+	// (RandomCrop with padding H/8, then the flip).
 	Augment string `json:"augment"`
 	Seed    uint64 `json:"seed"`
 	// Limit uses only the first Limit training images (0: all).
@@ -117,8 +118,8 @@ func (r Recipe) Check() error {
 		return fmt.Errorf("recipe: optimizer %q, want sgd or adamw", r.Optimizer)
 	case !slices.Contains([]string{"cosine", "warmup-cosine", "onecycle", "constant"}, r.Schedule):
 		return fmt.Errorf("recipe: schedule %q, want cosine, warmup-cosine, onecycle or constant", r.Schedule)
-	case r.Augment != "none" && r.Augment != "crop-flip":
-		return fmt.Errorf("recipe: augmentation %q, want none or crop-flip", r.Augment)
+	case !slices.Contains([]string{"none", "flip", "crop-flip"}, r.Augment):
+		return fmt.Errorf("recipe: augmentation %q, want none, flip or crop-flip", r.Augment)
 	case r.Limit < 0:
 		return fmt.Errorf("recipe: limit %d, want 0 (all) or more", r.Limit)
 	case r.Warmup < 0 || r.Warmup >= r.Epochs && r.Schedule == "warmup-cosine":
@@ -183,6 +184,11 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 		pad := max(trainSet.H/8, 1)
 		source = data.Augment(source.(data.Dataset), data.Compose{
 			data.RandomCrop{Height: trainSet.H, Width: trainSet.W, Padding: pad},
+			data.RandomHorizontalFlip{P: 0.5},
+			data.Normalize{Mean: pre.Mean, Std: pre.Std},
+		}, r.Seed)
+	case "flip":
+		source = data.Augment(source.(data.Dataset), data.Compose{
 			data.RandomHorizontalFlip{P: 0.5},
 			data.Normalize{Mean: pre.Mean, Std: pre.Std},
 		}, r.Seed)

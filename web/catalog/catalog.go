@@ -474,11 +474,13 @@ func (c *Catalog) Add(f File) (Entry, error) {
 	return e, nil
 }
 
-// AddPrivate keeps one visitor's own model (an upload) under e.Name,
-// which must be new: Open finds it by that name, Entries does not list it,
+// AddPrivate keeps one visitor's own model (an upload) under e.Name:
+// Open finds it by that name, Entries does not list it,
 // and it leaves memory when the last session holding it releases it, or
 // after unclaimed if no session opened it by then. At most MaxPrivate are
-// kept at once; past that it is an error saying so.
+// kept at once; past that it is an error saying so. A name held already
+// is kept as it is (ownmodel names a model by its file's content, so the
+// same name is the same model).
 func (c *Catalog) AddPrivate(e Entry, net *zoo.Model, unclaimed time.Duration) error {
 	sum, err := zoo.Summarize(net)
 	if err != nil {
@@ -489,11 +491,11 @@ func (c *Catalog) AddPrivate(e Entry, net *zoo.Model, unclaimed time.Duration) e
 	if c.private == nil {
 		c.private = map[string]*privateModel{}
 	}
+	if _, held := c.private[e.Name]; held {
+		return nil
+	}
 	if len(c.private) >= MaxPrivate {
 		return fmt.Errorf("the server holds %d visitors' own models already; try again in a few minutes", MaxPrivate)
-	}
-	if _, taken := c.private[e.Name]; taken {
-		return fmt.Errorf("a model named %s is held already", e.Name)
 	}
 	p := &privateModel{model: &Model{Entry: e, Net: net, Summary: sum}}
 	c.private[e.Name] = p

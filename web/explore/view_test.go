@@ -39,7 +39,7 @@ func TestPageHasEveryPart(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		`data-model="lenet5-fashion-mnist"`, `data-ws="/ws"`, `data-upload="/upload"`,
+		`data-model="lenet5-fashion-mnist"`, `data-ws="/ws"`,
 		`data-sample="fashion-mnist/07-sneaker.png"`, `src="/samples/fashion-mnist/07-sneaker.png"`,
 		`<script type="module" src="/static/js/main.js">`, "90.1% test accuracy", "Ankle boot",
 		`aria-current="page" data-testid="nav-explore"`, `role="status" aria-live="polite"`, `<label for="upload-input">`,

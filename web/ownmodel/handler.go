@@ -7,7 +7,7 @@
 package ownmodel
 
 import (
-	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -73,73 +73,91 @@ func (h *Handler) Routes() chi.Router {
 }
 
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
-	file := filepath.Base(r.URL.Query().Get("file"))
-	ext := strings.ToLower(filepath.Ext(file))
-	if !slices.Contains(Exts, ext) {
-		h.fail(w, http.StatusUnsupportedMediaType, fmt.Sprintf("name the file with ?file=NAME and one of %s", strings.Join(Exts, ", ")))
+	if r.ContentLength > MaxBytes {
+		h.fail(w, &Refusal{http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is %d MB; the limit is %d MB", r.ContentLength>>20, MaxBytes>>20)})
 		return
 	}
-	if r.ContentLength > MaxBytes {
-		h.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is %d MB; the limit is %d MB", r.ContentLength>>20, MaxBytes>>20))
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(ReadWait))
+	res, err := h.Take(r.URL.Query().Get("file"), r.Body)
+	if err != nil {
+		h.fail(w, err)
 		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// Refusal is a model turned down: the HTTP status POST answers with and
+// the sentence meant for the visitor.
+type Refusal struct {
+	Status  int
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Message }
+
+// Take reads one model file called file (its extension says how to read
+// it) from body, at most MaxBytes, and keeps it as a private catalog entry
+// named by its content ("own-" and 16 hex digits of its SHA-256), so that
+// the same file has the same name on every replica. POST /own-model and
+// the websocket's own-model message both bring files here. Every error is
+// a *Refusal.
+func (h *Handler) Take(file string, body io.Reader) (Result, error) {
+	file = filepath.Base(file)
+	ext := strings.ToLower(filepath.Ext(file))
+	if !slices.Contains(Exts, ext) {
+		return Result{}, &Refusal{http.StatusUnsupportedMediaType, fmt.Sprintf("name the file with ?file=NAME and one of %s", strings.Join(Exts, ", "))}
 	}
 	select {
 	case h.busy <- struct{}{}:
 		defer func() { <-h.busy }()
 	default:
-		w.Header().Set("Retry-After", "10")
-		h.fail(w, http.StatusServiceUnavailable, "the server is reading another visitor's model; try again in a few seconds")
-		return
+		return Result{}, &Refusal{http.StatusServiceUnavailable, "the server is reading another visitor's model; try again in a few seconds"}
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(ReadWait))
 	tmp, err := os.CreateTemp("", "convscope-own-*"+ext)
 	if err != nil {
-		h.fail(w, http.StatusInternalServerError, "could not keep the file")
-		return
+		return Result{}, &Refusal{http.StatusInternalServerError, "could not keep the file"}
 	}
 	defer os.Remove(tmp.Name())
-	n, err := io.Copy(tmp, io.LimitReader(r.Body, MaxBytes+1))
+	sum := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, sum), io.LimitReader(body, MaxBytes+1))
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		h.fail(w, http.StatusRequestTimeout, fmt.Sprintf("the file took longer than %s to arrive", ReadWait))
-		return
+		return Result{}, &Refusal{http.StatusRequestTimeout, fmt.Sprintf("the file took longer than %s to arrive", ReadWait)}
 	case err != nil:
-		h.fail(w, http.StatusBadRequest, "could not read the upload: "+err.Error())
-		return
+		return Result{}, &Refusal{http.StatusBadRequest, "could not read the upload: " + err.Error()}
 	case n == 0:
-		h.fail(w, http.StatusBadRequest, "the upload is empty")
-		return
+		return Result{}, &Refusal{http.StatusBadRequest, "the upload is empty"}
 	case n > MaxBytes:
-		h.fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is over the limit of %d MB", MaxBytes>>20))
-		return
+		return Result{}, &Refusal{http.StatusRequestEntityTooLarge, fmt.Sprintf("the file is over the limit of %d MB", MaxBytes>>20)}
 	}
 	m, c, err := card.Load("", tmp.Name(), 0)
 	if err != nil {
 		// The error names the temporary file: name the visitor's.
-		h.fail(w, http.StatusUnprocessableEntity, strings.ReplaceAll(err.Error(), tmp.Name(), file))
-		return
+		return Result{}, &Refusal{http.StatusUnprocessableEntity, strings.ReplaceAll(err.Error(), tmp.Name(), file)}
 	}
-	id := make([]byte, 8)
-	rand.Read(id)
-	c.Name = "own-" + hex.EncodeToString(id)
+	c.Name = "own-" + hex.EncodeToString(sum.Sum(nil)[:8])
 	c.Source = "uploaded " + file
 	if err := h.cat.AddPrivate(c, m, Unclaimed); err != nil {
-		w.Header().Set("Retry-After", "60")
-		h.fail(w, http.StatusServiceUnavailable, err.Error())
-		return
+		return Result{}, &Refusal{http.StatusServiceUnavailable, err.Error()}
 	}
 	h.log.Info("own model stored", "name", c.Name, "file", file, "model", c.Model, "bytes", n)
-	writeJSON(w, http.StatusOK, Result{Name: c.Name, File: file, Model: c.Model, Input: c.Input, Classes: c.Classes, Dataset: c.Dataset, Source: c.Source})
+	return Result{Name: c.Name, File: file, Model: c.Model, Input: c.Input, Classes: c.Classes, Dataset: c.Dataset, Source: c.Source}, nil
 }
 
-func (h *Handler) fail(w http.ResponseWriter, status int, msg string) {
-	h.log.Info("own model refused", "status", status, "reason", msg)
-	writeJSON(w, status, map[string]string{"error": msg})
+func (h *Handler) fail(w http.ResponseWriter, err error) {
+	no, ok := err.(*Refusal)
+	if !ok {
+		no = &Refusal{http.StatusInternalServerError, err.Error()}
+	}
+	if no.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "10")
+	}
+	h.log.Info("own model refused", "status", no.Status, "reason", no.Message)
+	writeJSON(w, no.Status, map[string]string{"error": no.Message})
 }
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

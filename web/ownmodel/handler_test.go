@@ -2,7 +2,9 @@ package ownmodel
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/convscope/convscope/web/catalog"
 )
@@ -80,15 +83,31 @@ func TestUploadOwnModel(t *testing.T) {
 	if rec.Code != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 64 MB + 1 upload: %d", rec.Code)
 	}
+	// The same file again is the same model: named by its content, held
+	// once, on any server.
+	_, first := post(t, h, "cnn.onnx", onnx)
+	if code, again := post(t, h, "renamed.onnx", onnx); code != 200 || again["name"] != first["name"] {
+		t.Errorf("the same ONNX file twice: %d, named %v then %v", code, first["name"], again["name"])
+	}
+	if want := fmt.Sprintf("own-%x", sha256.Sum256(onnx))[:4+16]; first["name"] != want {
+		t.Errorf("named %v, want %s (the file's SHA-256)", first["name"], want)
+	}
 	// At most MaxPrivate held at once (the ONNX one is held, unclaimed).
-	for i := range catalog.MaxPrivate {
-		code, _ := post(t, h, "again.pth", pth)
-		if want := 200; i == catalog.MaxPrivate-1 {
-			if code != http.StatusServiceUnavailable {
-				t.Errorf("upload %d past the limit: %d, want 503", i+2, code)
-			}
-		} else if code != want {
-			t.Errorf("upload %d: %d", i+2, code)
+	for i := range catalog.MaxPrivate - 2 {
+		e := catalog.Entry{Name: fmt.Sprint("other-", i), Model: "lenet5", Input: []int{1, 28, 28}}
+		if err := cat.AddPrivate(e, m.Net, time.Minute); err != nil {
+			t.Fatal(err)
 		}
+	}
+	if code, _ := post(t, h, "again.pth", pth); code != 200 {
+		t.Errorf("the last room: %d", code)
+	}
+	if code, _ := post(t, h, "again.onnx", onnx); code != 200 {
+		t.Errorf("a model held already, with the catalog full: %d, want 200", code)
+	}
+	// A new file past the limit: any distinct readable checkpoint.
+	legacy, _ := os.ReadFile("../../zoo/testdata/lenet5_legacy.pth")
+	if code, _ := post(t, h, "new.pth", legacy); code != http.StatusServiceUnavailable {
+		t.Errorf("a new model past the limit: %d, want 503", code)
 	}
 }

@@ -65,7 +65,7 @@ func (h *Handler) methods() []MethodRef {
 // the class's attribution under the asked method (the deconvnet by
 // default). Quick methods answer at once; long ones start a job.
 func (s *session) project(req Request) error {
-	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.File != "" {
 		return errors.New("a projection takes run, layer, channel, y, x, class and method only")
 	}
 	name := req.Method

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -24,7 +25,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/ownmodel"
 	"github.com/convscope/convscope/web/samples"
+	"github.com/convscope/convscope/web/upload"
 )
 
 // Models opens catalog models and takes back the holds of sessions that no
@@ -41,6 +44,18 @@ type Models interface {
 // Uploads finds stored uploads by id; a picture is stored as uploaded.
 type Uploads interface {
 	Get(id string) (img image.Image, ok bool)
+}
+
+// Pictures takes a picture's file sent on the websocket: checked,
+// decoded, shrunk and stored under its content's id (upload.Handler).
+type Pictures interface {
+	Take(ctx context.Context, body io.Reader) (upload.Result, error)
+}
+
+// ModelFiles takes a visitor's model file sent on the websocket, kept
+// under a name made from its content (ownmodel.Handler).
+type ModelFiles interface {
+	Take(file string, body io.Reader) (ownmodel.Result, error)
 }
 
 // Samples lists and decodes gallery pictures.
@@ -70,6 +85,12 @@ type Handler struct {
 	// OwnModels says the server takes visitors' own models (POST
 	// /own-model); hello tells the page.
 	OwnModels bool
+	// Pictures, if set, takes the pictures a page sends on its websocket
+	// (the upload message); ModelFiles, if set, the models (own-model).
+	// Sent on the connection that runs them, they reach the replica that
+	// needs them behind any proxy. Set them before serving.
+	Pictures   Pictures
+	ModelFiles ModelFiles
 	// Long holds the slots of the long attributions (integrated
 	// gradients, SmoothGrad, occlusion: many passes each) that may run at
 	// once, so that they leave the CPU to other visitors' runs; New gives

@@ -43,7 +43,8 @@ func BenchmarkLatency(b *testing.B) {
 			pic.SetRGBA(x, y, color.RGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
 		}
 	}
-	id := store.Put(pic)
+	id := "picture"
+	store.Keep(id, pic)
 	srv := httptest.NewServer(session.New(models, store, samples.New(fstest.MapFS{}), slog.New(slog.NewTextHandler(io.Discard, nil)), make(chan struct{})).Routes())
 	defer srv.Close()
 	for _, tc := range []struct{ model, layer string }{{"lenet5-fashion-mnist", "c3"}, {"vgg16", "features.28"}} {

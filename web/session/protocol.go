@@ -10,6 +10,8 @@ import (
 	"math"
 
 	"github.com/convscope/convscope/arith"
+	"github.com/convscope/convscope/web/ownmodel"
+	"github.com/convscope/convscope/web/upload"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -19,8 +21,14 @@ const Version = 2
 
 // Request is any client message. Type selects which other fields count.
 type Request struct {
-	// Type is "run", "open", "project" or "arith".
+	// Type is "run", "open", "project", "arith", "upload" or
+	// "own-model"; the last two announce a binary message that follows
+	// with a picture's or a model's file.
 	Type string `json:"type"`
+
+	// File is the model file's name, whose extension says how to read it
+	// (own-model).
+	File string `json:"file,omitempty"`
 
 	// Model names a catalog entry; empty is the default (run).
 	Model string `json:"model,omitempty"`
@@ -53,6 +61,20 @@ type Request struct {
 	// activation (project).
 	Y *int `json:"y,omitempty"`
 	X *int `json:"x,omitempty"`
+}
+
+// Uploaded answers an upload message: the picture's id (its content's, so
+// the same on every server), for a run's Upload.
+type Uploaded struct {
+	Type string `json:"type"` // "uploaded"
+	upload.Result
+}
+
+// OwnModel answers an own-model message: the name a run opens the model
+// by (its content's), and what the page shows of it.
+type OwnModel struct {
+	Type string `json:"type"` // "own-model"
+	ownmodel.Result
 }
 
 // ModelRef describes a catalog entry in the hello message.

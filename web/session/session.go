@@ -84,6 +84,9 @@ type session struct {
 	traceMark  int
 	// job is the long attribution under way, if any (attribute.go).
 	job *job
+	// expect is the file an upload or own-model message announced: the
+	// next message, binary, brings it.
+	expect *Request
 }
 
 func newSession(conn *websocket.Conn, h *Handler, log *slog.Logger) *session {
@@ -143,12 +146,26 @@ func (s *session) readLoop() {
 	}
 	defer s.forget()
 	for {
+		s.conn.SetReadLimit(s.readLimit())
 		kind, r, err := s.conn.NextReader()
 		if err != nil {
 			if websocket.IsUnexpectedCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
 				s.log.Info("read failed", "err", err)
 			}
 			return
+		}
+		if up := s.expect; up != nil {
+			s.expect = nil
+			if kind == websocket.BinaryMessage {
+				if err := s.receive(up, r); err != nil {
+					return
+				}
+				_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
+				continue
+			}
+			if err := s.pushJSON(Error{Type: "error", Request: up.Type, Message: "the file did not follow: send its bytes as one binary message right after " + up.Type}); err != nil {
+				return
+			}
 		}
 		msg, err := io.ReadAll(io.LimitReader(r, maxMessage+1))
 		if err != nil {
@@ -241,10 +258,12 @@ func (s *session) handle(msg []byte) (err error) {
 		return s.project(req)
 	case "arith":
 		return s.arith(req)
+	case "upload", "own-model":
+		return s.announce(req)
 	case "":
 		return errors.New(`message has no "type"`)
 	}
-	return fmt.Errorf("unknown message type %q (want run, open, project or arith)", clip(req.Type))
+	return fmt.Errorf("unknown message type %q (want run, open, project, arith, upload or own-model)", clip(req.Type))
 }
 
 // requestKeys are Request's JSON field names, exactly as they must be sent.
@@ -290,7 +309,7 @@ func decodeRequest(msg []byte, req *Request) error {
 	}
 	// Names are short; a long one is refused here, so that no error
 	// echoes more than MaxName bytes of what a client sent.
-	for field, v := range map[string]string{"type": req.Type, "model": req.Model, "sample": req.Sample,
+	for field, v := range map[string]string{"type": req.Type, "file": req.File, "model": req.Model, "sample": req.Sample,
 		"upload": req.Upload, "layer": req.Layer, "method": req.Method} {
 		if len(v) > MaxName {
 			return fmt.Errorf("%q of %d bytes (names are at most %d)", field, len(v), MaxName)
@@ -409,7 +428,7 @@ const maxOpen = 4096
 // blocks req.Open names right after their block), then the prediction. The
 // pass becomes the session's trace for projections.
 func (s *session) run(req Request) error {
-	if req.Layer != "" || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil || req.Method != "" || req.Class != nil {
+	if req.Layer != "" || req.Channel != nil || req.Y != nil || req.X != nil || req.Run != nil || req.Method != "" || req.Class != nil || req.File != "" {
 		return errors.New("a run takes model, sample or upload, and open only")
 	}
 	if len(req.Open) > maxOpen {
@@ -517,7 +536,7 @@ func (s *session) sendParts(run int, sum *zoo.Summary, st *nn.Step, open map[str
 // open streams the parts of one block of the kept trace, as a run does
 // for the blocks it opens.
 func (s *session) open(req Request) error {
-	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Method != "" || req.Class != nil {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Channel != nil || req.Y != nil || req.X != nil || req.Method != "" || req.Class != nil || req.File != "" {
 		return errors.New("an open takes run and layer only")
 	}
 	row, _, err := s.keptRow(req)
@@ -536,7 +555,7 @@ func (s *session) open(req Request) error {
 
 // arith answers how one unit of the kept trace was computed.
 func (s *session) arith(req Request) error {
-	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Method != "" || req.Class != nil {
+	if req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Method != "" || req.Class != nil || req.File != "" {
 		return errors.New("an arith takes run, layer, channel, y and x only")
 	}
 	row, _, err := s.keptRow(req)

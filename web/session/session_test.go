@@ -22,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/ownmodel"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/session"
 	"github.com/convscope/convscope/web/upload"
@@ -34,6 +35,7 @@ type fixture struct {
 	srv      *httptest.Server
 	models   *catalog.Catalog
 	uploadID string
+	store    *upload.Store
 	stop     chan struct{}
 	h        *session.Handler
 }
@@ -72,12 +74,18 @@ func serveModel(t *testing.T, model string, models func(*catalog.Catalog) sessio
 	}
 	gallery := samples.New(fstest.MapFS{"fashion-mnist/00-coat.png": {Data: b.Bytes()}})
 	store := upload.NewStore(8, time.Hour)
-	f := &fixture{models: cat, uploadID: store.Put(sampleImage()), stop: make(chan struct{})}
+	f := &fixture{models: cat, uploadID: "0123456789abcdef0123456789abcdef", store: store, stop: make(chan struct{})}
+	store.Keep(f.uploadID, sampleImage())
 	var seen session.Models = cat
 	if models != nil {
 		seen = models(cat)
 	}
-	f.h = session.New(seen, store, gallery, slog.New(slog.NewTextHandler(io.Discard, nil)), f.stop)
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	f.h = session.New(seen, store, gallery, quiet, f.stop)
+	// As the router has it: pictures on the socket; models too, once
+	// OwnModels allows them.
+	f.h.Pictures = upload.New(store, quiet)
+	f.h.ModelFiles = ownmodel.New(cat, quiet)
 	if tune != nil {
 		tune(f.h)
 	}

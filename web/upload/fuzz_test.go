@@ -2,6 +2,7 @@ package upload
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -93,7 +94,7 @@ func FuzzUpload(f *testing.F) {
 		}
 		if rec.Code == http.StatusOK {
 			var res Result
-			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res.ID != "id" || len(s.imgs) != 1 ||
+			if err := json.Unmarshal(rec.Body.Bytes(), &res); err != nil || res.ID != fmt.Sprintf("%x", sha256.Sum256(body))[:32] || len(s.imgs) != 1 || s.ids[0] != res.ID ||
 				res.Width < 1 || res.Height < 1 || res.Width > MaxSide || res.Height > MaxSide {
 				t.Fatalf("200 %s (%v), %d stored", rec.Body, err, len(s.imgs))
 			}

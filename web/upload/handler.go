@@ -6,6 +6,8 @@ package upload
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -45,10 +47,27 @@ const (
 	DefaultQueueWait = 10 * time.Second
 )
 
-// Saver keeps a shrunk picture and returns its id.
+// Saver keeps a shrunk picture under its id.
 type Saver interface {
-	Put(img image.Image) string
+	Keep(id string, img image.Image)
 }
+
+// ID names an upload by its bytes: the first 32 hex digits of their
+// SHA-256. The same file gets the same id on every replica, so a page can
+// send it again to whichever server it reaches and keep its address.
+func ID(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:16])
+}
+
+// Refusal is an upload turned down: the HTTP status POST answers with and
+// the sentence meant for the visitor.
+type Refusal struct {
+	Status  int
+	Message string
+}
+
+func (r *Refusal) Error() string { return r.Message }
 
 // Handler serves uploads.
 type Handler struct {
@@ -98,88 +117,102 @@ type Result struct {
 }
 
 func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.ReadWait))
+	res, err := h.Take(r.Context(), http.MaxBytesReader(w, r.Body, MaxBytes))
+	var no *Refusal
+	switch {
+	case errors.As(err, &no):
+		if no.Status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "10")
+		}
+		h.fail(w, r, no.Status, no.Message)
+	case err != nil: // the request's context ended: nobody is waiting
+	default:
+		writeJSON(w, http.StatusOK, res)
+	}
+}
+
+// Take reads one picture from body (at most MaxBytes), checks, decodes,
+// shrinks and stores it under its ID, within the memory budget: POST
+// /upload and the websocket's upload message both bring pictures here.
+// A picture refused is a *Refusal; ctx's error means the caller left.
+func (h *Handler) Take(ctx context.Context, body io.Reader) (Result, error) {
 	// The body's room first, so that many uploads at once wait instead of
 	// holding their bodies; and a deadline, so that none waits forever.
-	if !h.wait(w, r, MaxBytes) {
-		return
+	if err := h.wait(ctx, MaxBytes); err != nil {
+		return Result{}, err
 	}
-	body, err := h.read(w, r)
+	b, err := io.ReadAll(io.LimitReader(body, MaxBytes+1))
+	if err == nil && len(b) > MaxBytes {
+		err = &http.MaxBytesError{Limit: MaxBytes}
+	}
 	h.memory.give(MaxBytes)
-	h.decode(w, r, body, err)
+	return h.decode(ctx, b, err)
 }
 
-// wait takes n bytes of the budget, or answers 503 busy.
-func (h *Handler) wait(w http.ResponseWriter, r *http.Request, n int64) bool {
-	ctx, cancel := context.WithTimeout(r.Context(), h.QueueWait)
+// wait takes n bytes of the budget, or says the server is busy.
+func (h *Handler) wait(ctx context.Context, n int64) error {
+	wait, cancel := context.WithTimeout(ctx, h.QueueWait)
 	defer cancel()
-	if h.memory.take(ctx, n) {
-		return true
+	if h.memory.take(wait, n) {
+		return nil
 	}
-	if r.Context().Err() == nil {
-		w.Header().Set("Retry-After", "10")
-		h.fail(w, r, http.StatusServiceUnavailable, "the server is busy with other uploads; try again in a few seconds")
+	if err := ctx.Err(); err != nil {
+		return err
 	}
-	return false
-}
-
-// read reads the body within MaxBytes and readWait.
-func (h *Handler) read(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(h.ReadWait))
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBytes))
+	return h.refuse(http.StatusServiceUnavailable, "the server is busy with other uploads; try again in a few seconds")
 }
 
 // decode checks, decodes, shrinks and stores a body that was read.
-func (h *Handler) decode(w http.ResponseWriter, r *http.Request, body []byte, err error) {
+func (h *Handler) decode(ctx context.Context, body []byte, err error) (Result, error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		h.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is larger than %d MB", MaxBytes>>20))
-		return
+		return Result{}, h.refuse(http.StatusRequestEntityTooLarge, fmt.Sprintf("the upload is larger than %d MB", MaxBytes>>20))
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		h.fail(w, r, http.StatusRequestTimeout, fmt.Sprintf("the upload took longer than %s to arrive", h.ReadWait))
-		return
+		return Result{}, h.refuse(http.StatusRequestTimeout, fmt.Sprintf("the upload took longer than %s to arrive", h.ReadWait))
 	case err != nil:
-		h.fail(w, r, http.StatusBadRequest, "could not read the upload: "+err.Error())
-		return
+		return Result{}, h.refuse(http.StatusBadRequest, "could not read the upload: "+err.Error())
 	case len(body) == 0:
-		h.fail(w, r, http.StatusBadRequest, "the upload is empty; send a PNG or JPEG image as the request body")
-		return
+		return Result{}, h.refuse(http.StatusBadRequest, "the upload is empty; send a PNG or JPEG image as the request body")
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(body))
 	if err != nil || (format != "png" && format != "jpeg") {
-		h.fail(w, r, http.StatusUnsupportedMediaType, "the upload is not a PNG or JPEG image")
-		return
+		return Result{}, h.refuse(http.StatusUnsupportedMediaType, "the upload is not a PNG or JPEG image")
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > MaxSide || cfg.Height > MaxSide {
-		h.fail(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("the image is %dx%d pixels; the limit is %dx%d", cfg.Width, cfg.Height, MaxSide, MaxSide))
-		return
+		return Result{}, h.refuse(http.StatusUnprocessableEntity, fmt.Sprintf("the image is %dx%d pixels; the limit is %dx%d", cfg.Width, cfg.Height, MaxSide, MaxSide))
 	}
 	cost := decodeCost(cfg, format)
 	if cost > h.memory.total {
-		h.fail(w, r, http.StatusUnprocessableEntity, fmt.Sprintf("the %dx%d image would need %d MiB to decode; the limit is %d MiB",
+		return Result{}, h.refuse(http.StatusUnprocessableEntity, fmt.Sprintf("the %dx%d image would need %d MiB to decode; the limit is %d MiB",
 			cfg.Width, cfg.Height, cost>>20, h.memory.total>>20))
-		return
 	}
-	if !h.wait(w, r, cost) {
-		return
+	if err := h.wait(ctx, cost); err != nil {
+		return Result{}, err
 	}
 	defer h.memory.give(cost)
 	img, _, err := image.Decode(bytes.NewReader(body))
 	if err != nil {
-		h.fail(w, r, http.StatusUnprocessableEntity, "the "+format+" image is damaged: "+err.Error())
-		return
+		return Result{}, h.refuse(http.StatusUnprocessableEntity, "the "+format+" image is damaged: "+err.Error())
 	}
 	// Kept as the CLI reads a picture (card.Picture): transparent pixels
 	// are white paper, the copy shrunk.
 	small := card.Picture(img)
 	bright := data.BrightBorder(small)
-	res := Result{ID: h.store.Put(small), Width: cfg.Width, Height: cfg.Height, BrightBorder: bright}
+	res := Result{ID: ID(body), Width: cfg.Width, Height: cfg.Height, BrightBorder: bright}
+	h.store.Keep(res.ID, small)
 	h.log.Info("upload stored", "id", res.ID, "format", format, "width", cfg.Width, "height", cfg.Height, "bright_border", bright)
-	writeJSON(w, http.StatusOK, res)
+	return res, nil
+}
+
+// refuse is a Refusal, logged.
+func (h *Handler) refuse(status int, msg string) error {
+	h.log.Info("upload refused", "status", status, "reason", msg)
+	return &Refusal{Status: status, Message: msg}
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	h.log.Info("upload refused", "status", status, "reason", msg, "remote", r.RemoteAddr)
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 

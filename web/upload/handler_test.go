@@ -14,11 +14,14 @@ import (
 )
 
 // saver keeps what the handler stores.
-type saver struct{ imgs []image.Image }
+type saver struct {
+	ids  []string
+	imgs []image.Image
+}
 
-func (s *saver) Put(img image.Image) string {
+func (s *saver) Keep(id string, img image.Image) {
+	s.ids = append(s.ids, id)
 	s.imgs = append(s.imgs, img)
-	return "id"
 }
 
 // post uploads img as a PNG and returns the answer's JSON fields and the

@@ -1,9 +1,8 @@
 package upload
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"image"
+	"slices"
 	"sync"
 	"time"
 )
@@ -31,23 +30,22 @@ func NewStore(capacity int, ttl time.Duration) *Store {
 	return &Store{capacity: max(1, capacity), ttl: ttl, now: time.Now, items: map[string]item{}}
 }
 
-// Put stores img and returns its id, 32 random hex digits. The picture is
-// kept as uploaded (never inverted): whether to invert it depends on the
-// model a run uses.
-func (s *Store) Put(img image.Image) string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
-	id := hex.EncodeToString(b[:])
+// Keep stores img under id (Handler.Take names a picture by its content,
+// ID), replacing what id held. The picture is kept as uploaded (never
+// inverted): whether to invert it depends on the model a run uses.
+func (s *Store) Keep(id string, img image.Image) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
+	if _, held := s.items[id]; held {
+		s.order = slices.DeleteFunc(s.order, func(o string) bool { return o == id })
+	}
 	for len(s.order) > 0 && (len(s.order) >= s.capacity || now.Sub(s.items[s.order[0]].added) > s.ttl) {
 		delete(s.items, s.order[0])
 		s.order = s.order[1:]
 	}
 	s.items[id] = item{img: img, added: now}
 	s.order = append(s.order, id)
-	return id
 }
 
 // Get returns the picture stored under id, as uploaded; ok is false for an

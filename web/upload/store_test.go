@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"fmt"
 	"image"
 	"testing"
 	"time"
@@ -15,7 +16,8 @@ func TestStoreBoundsAndExpiry(t *testing.T) {
 	for i := range 5 {
 		img := image.NewGray(image.Rect(0, 0, i+1, 1))
 		imgs = append(imgs, img)
-		ids = append(ids, s.Put(img))
+		ids = append(ids, fmt.Sprint("id", i))
+		s.Keep(ids[i], img)
 	}
 	if s.Len() != 3 {
 		t.Fatalf("holds %d, want capacity 3", s.Len())
@@ -33,8 +35,27 @@ func TestStoreBoundsAndExpiry(t *testing.T) {
 	if _, ok := s.Get(ids[4]); ok {
 		t.Fatal("an expired picture is still there")
 	}
-	s.Put(imgs[0])
+	s.Keep("again", imgs[0])
 	if s.Len() != 1 {
 		t.Fatalf("after expiry the store holds %d, want 1", s.Len())
+	}
+}
+
+// Keeping an id again refreshes it: it is the newest, evicted last.
+func TestStoreKeepAgainRefreshes(t *testing.T) {
+	s := NewStore(2, time.Minute)
+	a, b, c := image.NewGray(image.Rect(0, 0, 1, 1)), image.NewGray(image.Rect(0, 0, 2, 1)), image.NewGray(image.Rect(0, 0, 3, 1))
+	s.Keep("a", a)
+	s.Keep("b", b)
+	s.Keep("a", a)
+	s.Keep("c", c)
+	if _, ok := s.Get("a"); !ok {
+		t.Error("a was kept again after b, yet b outlived it")
+	}
+	if _, ok := s.Get("b"); ok {
+		t.Error("b, the oldest, is still held")
+	}
+	if s.Len() != 2 {
+		t.Errorf("holds %d, want 2", s.Len())
 	}
 }
