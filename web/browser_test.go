@@ -62,6 +62,16 @@ func newBrowserWith(t *testing.T, width, height int, set func(*web.Deps)) *brows
 	h, _ := newRouterWith(t, set)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
+	return newBrowserAt(t, srv.URL, width, height)
+}
+
+// newBrowserAt opens a headless Chromium of width x height for pages at url
+// (a server the test started some other way).
+func newBrowserAt(t *testing.T, url string, width, height int) *browser {
+	bin := chromium()
+	if bin == "" {
+		t.Skip("no chromium on PATH: install Debian's chromium (apt-get install chromium) to run the browser test")
+	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.Flag("disable-background-networking", true), chromedp.NoFirstRun,
@@ -72,7 +82,7 @@ func newBrowserWith(t *testing.T, width, height int, set func(*web.Deps)) *brows
 	t.Cleanup(cancelAlloc)
 	ctx, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(cancelBrowser)
-	b := &browser{t: t, url: srv.URL}
+	b := &browser{t: t, url: url}
 	// The subscriptions start the browser.
 	exceptions := chromedp.Events(ctx, runtime.ExceptionThrown)
 	console := chromedp.Events(ctx, runtime.ConsoleAPICalled)

@@ -72,6 +72,9 @@ type Deps struct {
 	DataDir, ScanCache string
 	// Training runs the live training page's runs; nil turns the page off.
 	Training *training.Manager
+	// Replica names this server among several behind a proxy: pages are
+	// told it, and the training page says its runs live here.
+	Replica string
 }
 
 // Router is the whole web side as an http.Handler, with what the server's
@@ -91,7 +94,7 @@ const csp = "default-src 'self'; img-src 'self' blob: data:; connect-src 'self';
 // NewRouter mounts every room and the static files.
 func NewRouter(d Deps) *Router {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders, sameOrigin, i18n.Middleware)
+	r.Use(middleware.RequestID, answerRequestID, logRequests(d.Logger), middleware.Recoverer, secureHeaders, sameOrigin, i18n.Middleware)
 	if hosts := allowedHosts(d.AllowedHosts); hosts != nil {
 		r.Use(checkHost(hosts))
 	}
@@ -114,6 +117,7 @@ func NewRouter(d Deps) *Router {
 	sessions := session.New(d.Catalog, d.Uploads, d.Gallery, d.Logger, d.Stop)
 	sessions.MaxSessions = d.MaxSessions
 	sessions.Pictures = pictures
+	sessions.Server = d.Replica
 	var models *ownmodel.Handler
 	if d.AllowModelUpload {
 		models = ownmodel.New(d.Catalog, d.Logger)
@@ -196,6 +200,18 @@ func secureHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// answerRequestID tells every answer its request's id (X-Request-Id: the
+// proxy's, or one middleware.RequestID made), which the log lines carry:
+// a visitor's report of an error can be found by it.
+func answerRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if id := middleware.GetReqID(r.Context()); id != "" {
+			w.Header().Set(middleware.RequestIDHeader, clip(id, 200))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
 // maxLoggedPath is the most bytes of a request's path logRequests writes.
 const maxLoggedPath = 256
 
@@ -211,7 +227,7 @@ func logRequests(log *slog.Logger) func(http.Handler) http.Handler {
 			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method), slog.String("path", clip(r.URL.Path, maxLoggedPath)),
 				slog.Int("status", ww.Status()), slog.Int("bytes", ww.BytesWritten()),
-				slog.Duration("took", time.Since(start)), slog.String("id", middleware.GetReqID(r.Context())))
+				slog.Duration("took", time.Since(start)), slog.String("request_id", middleware.GetReqID(r.Context())))
 		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -49,8 +50,11 @@ const (
 	uploadTTL   = time.Hour
 )
 
+// logOutput is where -log-format json writes.
+var logOutput io.Writer = os.Stderr
+
 func main() {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	logger := slog.New(slog.NewTextHandler(logOutput, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, logger, os.Args[1:]); err != nil {
@@ -80,6 +84,8 @@ type options struct {
 	// runs kept in runsDir (-runs).
 	training bool
 	runsDir  string
+	// replica names this server among several behind a proxy (-replica).
+	replica string
 }
 
 // run parses flags, builds the handler and serves until ctx ends.
@@ -106,8 +112,17 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	allowTraining := fl.Bool("allow-training", true, "the live training page (/train): visitors train models on this server, one run at a time; false on a public server")
 	runsDir := fl.String("runs", "", "where the training page keeps its runs (default ~/.cache/convscope/runs)")
 	dataDir := fl.String("data-dir", "", "a folder holding datasets the experiments scan (default: searched, as convscope train does)")
+	replica := fl.String("replica", "", "this server's name among replicas behind a proxy, told to each page and written on every log line (default HOST:PORT)")
+	logFormat := fl.String("log-format", "text", "log lines as text (key=value) or json (one JSON object per line, for a log collector)")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	switch *logFormat {
+	case "text":
+	case "json":
+		logger = slog.New(slog.NewJSONHandler(logOutput, nil))
+	default:
+		return fmt.Errorf("-log-format %q: want text or json", *logFormat)
 	}
 	if *memoryMiB <= 0 {
 		return fmt.Errorf("-memory %d: want a number of MiB", *memoryMiB)
@@ -131,13 +146,23 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 			opts.allowedHosts = parseHosts(*hosts)
 		}
 	})
-	stop := make(chan struct{})
-	handler, runs, err := newHandler(logger, stop, opts)
+	// Listening first gives -addr :0 its port, for the replica's name; a
+	// proxy's connections wait in the backlog while the models load.
+	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
+	opts.replica = *replica
+	if opts.replica == "" {
+		host, _ := os.Hostname()
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		opts.replica = net.JoinHostPort(host, port)
+	}
+	logger = logger.With("replica", opts.replica)
+	stop := make(chan struct{})
+	handler, runs, err := newHandler(logger, stop, opts)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	logger.Info("convscope is serving", "url", "http://"+ln.Addr().String())
@@ -228,6 +253,7 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		AllowModelUpload: opts.allowUpload,
 		DataDir:          opts.dataDir,
 		Training:         runs,
+		Replica:          opts.replica,
 	}), runs, nil
 }
 

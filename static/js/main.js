@@ -358,6 +358,9 @@ function onMessage(msg) {
         state.models.set(m.name, m); // (own models stay)
         for (const sn of m.snapshots || []) state.snapshotOf.set(sn.name, m.name);
       }
+      // which replica holds this connection, and the id its log lines carry
+      app.dataset.server = msg.server || '';
+      state.request = msg.request || '';
       if (msg.ownModels) {
         $('own-model-upload').hidden = false;
         $('own-model-status').textContent = '';
@@ -450,7 +453,8 @@ function onMessage(msg) {
         arith.error(msg.message);
         return;
       }
-      status(msg.message, 'error');
+      // the id finds the server's log lines about this connection
+      status(state.request ? `${msg.message} (${t('js.explore.report_id', { id: state.request })})` : msg.message, 'error');
       if (msg.request === 'project') projection.error(msg.message);
       if (msg.request === 'run' && v.model.startsWith('own-') && /unknown model/.test(msg.message)) {
         // A visitor's own model lives with its session: a lost connection

@@ -131,6 +131,8 @@ func (h *Handler) occlusionStream(w http.ResponseWriter, r *http.Request) {
 		defer h.models.Release(m)
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")
+	// A proxy passes each line on at once (nginx reads this header).
+	w.Header().Set("X-Accel-Buffering", "no")
 	enc := json.NewEncoder(w)
 	flusher, _ := w.(http.Flusher)
 	send := func(f frame) {

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/gorilla/websocket"
 
 	"github.com/convscope/convscope/web/catalog"
@@ -91,6 +92,8 @@ type Handler struct {
 	// needs them behind any proxy. Set them before serving.
 	Pictures   Pictures
 	ModelFiles ModelFiles
+	// Server is the replica's name, told to each page in hello.
+	Server string
 	// Long holds the slots of the long attributions (integrated
 	// gradients, SmoothGrad, occlusion: many passes each) that may run at
 	// once, so that they leave the CPU to other visitors' runs; New gives
@@ -226,7 +229,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) {
 		h.log.Info("websocket upgrade refused", "err", err, "remote", r.RemoteAddr)
 		return
 	}
-	s := newSession(conn, h, h.log.With("remote", r.RemoteAddr))
+	id := clip(middleware.GetReqID(r.Context()))
+	s := newSession(conn, h, h.log.With("remote", r.RemoteAddr, "request_id", id))
+	s.request = id
 	s.log.Info("session opened")
 	h.writerStarted()
 	go func() {

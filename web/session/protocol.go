@@ -130,6 +130,13 @@ type Hello struct {
 	// OwnModels says a visitor may upload a model of their own (POST
 	// /own-model) and run it by the name the upload answers.
 	OwnModels bool `json:"ownModels"`
+	// Server names the replica that holds this connection (the server's
+	// -replica), for a visitor's report; empty when unnamed.
+	Server string `json:"server,omitempty"`
+	// Request is the id of the request that opened this connection (the
+	// proxy's X-Request-Id, or the server's own): the server's log lines
+	// about the session carry it, and the page shows it with errors.
+	Request string `json:"request,omitempty"`
 }
 
 // MethodRef describes an attribution method in the hello message.

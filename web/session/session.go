@@ -84,6 +84,8 @@ type session struct {
 	traceMark  int
 	// job is the long attribution under way, if any (attribute.go).
 	job *job
+	// request is the id of the request that opened the connection.
+	request string
 	// expect is the file an upload or own-model message announced: the
 	// next message, binary, brings it.
 	expect *Request
@@ -328,7 +330,7 @@ func decodeRequest(msg []byte, req *Request) error {
 const MaxName = 200
 
 func (s *session) hello() Hello {
-	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}, Methods: s.h.methods(), OwnModels: s.h.OwnModels}
+	h := Hello{Type: "hello", Version: Version, Galleries: map[string][]SampleRef{}, Methods: s.h.methods(), OwnModels: s.h.OwnModels, Server: s.h.Server, Request: s.request}
 	for _, e := range s.h.models.Entries() {
 		g := catalog.GalleryFor(e)
 		about := ""

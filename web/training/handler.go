@@ -332,6 +332,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
+	// A proxy passes each line on at once (nginx reads this header).
+	w.Header().Set("X-Accel-Buffering", "no")
 	w.Header().Set("Cache-Control", "no-cache")
 	history, next, cancel := run.Watch()
 	defer cancel()
