@@ -28,6 +28,7 @@ import (
 	"github.com/convscope/convscope/web/i18n"
 	"github.com/convscope/convscope/web/layout"
 	"github.com/convscope/convscope/web/learn"
+	"github.com/convscope/convscope/web/metrics"
 	"github.com/convscope/convscope/web/ownmodel"
 	"github.com/convscope/convscope/web/results"
 	"github.com/convscope/convscope/web/samples"
@@ -75,6 +76,8 @@ type Deps struct {
 	// Replica names this server among several behind a proxy: pages are
 	// told it, and the training page says its runs live here.
 	Replica string
+	// Metrics, if set, is served at GET /metrics and counted by the rooms.
+	Metrics *metrics.Metrics
 }
 
 // Router is the whole web side as an http.Handler, with what the server's
@@ -111,6 +114,7 @@ func NewRouter(d Deps) *Router {
 	// POST /upload stores a PNG or JPEG for a later run and returns its id
 	// (the page sends its pictures on the websocket instead).
 	pictures := upload.New(d.Uploads, d.Logger)
+	pictures.Metrics = d.Metrics
 	r.Mount("/upload", pictures.Routes())
 	// GET /ws is the page's websocket: runs, layer maps, projections, and
 	// the pictures and models a visitor sends.
@@ -118,9 +122,11 @@ func NewRouter(d Deps) *Router {
 	sessions.MaxSessions = d.MaxSessions
 	sessions.Pictures = pictures
 	sessions.Server = d.Replica
+	sessions.Metrics = d.Metrics
 	var models *ownmodel.Handler
 	if d.AllowModelUpload {
 		models = ownmodel.New(d.Catalog, d.Logger)
+		models.Metrics = d.Metrics
 		sessions.OwnModels, sessions.ModelFiles = true, models
 	}
 	if d.PassMemory > 0 {
@@ -155,9 +161,27 @@ func NewRouter(d Deps) *Router {
 	r.Handle("/static/*", files("/static/", d.Static))
 	// GET /samples/{dataset}/{file} serves the gallery's pictures.
 	r.Handle("/samples/*", files("/samples/", d.Gallery.FS()))
+	if d.Metrics != nil {
+		// GET /metrics is for the monitoring system (Prometheus' text
+		// format); deploy/nginx/convscope.conf keeps it from the public.
+		watch(d.Metrics, sessions, d.Training)
+		r.Handle("/metrics", d.Metrics.Handler())
+	}
 	// GET /healthz answers "ok" while the server runs.
 	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	return &Router{Handler: r, sessions: sessions}
+}
+
+// watch adds the gauges read from the rooms' own counts at each scrape.
+func watch(m *metrics.Metrics, sessions *session.Handler, runs *training.Manager) {
+	m.Gauge("convscope_sessions_open", "Websocket sessions (explorer pages) open now.", func() float64 { return float64(sessions.Open()) })
+	m.Gauge("convscope_queue_length", "Runs waiting in line for their share of the pass memory budget.", func() float64 { return float64(sessions.Budget.Waiting()) })
+	m.Gauge("convscope_pass_memory_bytes", "Bytes of the pass memory budget (-pass-memory) the kept forward passes hold.", func() float64 { return float64(sessions.Budget.InUse()) })
+	m.Gauge("convscope_pass_memory_limit_bytes", "The pass memory budget (-pass-memory), in bytes; 0 when unbounded.", func() float64 { return float64(sessions.Budget.Total()) })
+	if runs != nil {
+		m.Gauge("convscope_training_queue_length", "Training runs waiting for the one under way.", func() float64 { return float64(runs.Queued()) })
+		runs.Count(m)
+	}
 }
 
 // notFound is the site's own 404 page.

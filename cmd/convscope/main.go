@@ -23,12 +23,16 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
+
+	"github.com/convscope/convscope/version"
 )
 
 // commands maps each subcommand to its function and a one-line help.
@@ -49,6 +53,7 @@ var commands = map[string]struct {
 	"evolution": {evolution, "Zeiler & Fergus' Figure 4: each channel's strongest unit in snapshots kept during training (train -snapshots), projected to pixels"},
 	"filters":   {filtersCmd, "Zeiler & Fergus' Figure 6: a convolution's filters, their high-frequency energy, faint and dead ones"},
 	"bench":     {bench, "speed figures named as ../shared/tools/torch_anchor.py's (ratios: tools/bench/compare.sh)"},
+	"version":   {versionCmd, "the version, commit and Go version of this build"},
 
 	"invariance":     {invariance, "Zeiler & Fergus' Figure 5: feature distance and class probability as a picture is shifted, scaled or rotated"},
 	"correspondence": {correspondence, "Zeiler & Fergus' Table 1: how consistently masking one part changes a layer's features across pictures"},
@@ -80,4 +85,18 @@ func usage() {
 		fmt.Fprintf(&b, "  %-10s %s\n", n, commands[n].help)
 	}
 	fmt.Fprint(os.Stderr, b.String())
+}
+
+// versionCmd prints the build's identity (package version).
+func versionCmd(_ context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print it as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(version.Get())
+	}
+	_, err := fmt.Fprintln(stdout, version.Get())
+	return err
 }

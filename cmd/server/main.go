@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -29,8 +30,10 @@ import (
 
 	"github.com/convscope/convscope/data"
 	"github.com/convscope/convscope/static"
+	"github.com/convscope/convscope/version"
 	"github.com/convscope/convscope/web"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/metrics"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/training"
 	"github.com/convscope/convscope/web/upload"
@@ -114,8 +117,14 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 	dataDir := fl.String("data-dir", "", "a folder holding datasets the experiments scan (default: searched, as convscope train does)")
 	replica := fl.String("replica", "", "this server's name among replicas behind a proxy, told to each page and written on every log line (default HOST:PORT)")
 	logFormat := fl.String("log-format", "text", "log lines as text (key=value) or json (one JSON object per line, for a log collector)")
+	pprofAddr := fl.String("pprof", "", "serve net/http/pprof's profiles at this address (say localhost:6060), apart from the site; off when empty")
+	showVersion := fl.Bool("version", false, "print the version, commit and Go version, and exit")
 	if err := fl.Parse(args); err != nil {
 		return err
+	}
+	if *showVersion {
+		fmt.Println(version.Get())
+		return nil
 	}
 	switch *logFormat {
 	case "text":
@@ -135,7 +144,6 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		// the process's resident memory: the binary's code and data.
 		debug.SetMemoryLimit(max(*memoryMiB<<20*15/16, *memoryMiB<<20-outsideHeap))
 	}
-	logger.Info("memory", "limit_mib", debug.SetMemoryLimit(-1)>>20, "passes_mib", *passMiB)
 	if *maxSessions < 0 {
 		return fmt.Errorf("-max-sessions %d: want 0 (no cap) or more", *maxSessions)
 	}
@@ -159,6 +167,14 @@ func run(ctx context.Context, logger *slog.Logger, args []string) error {
 		opts.replica = net.JoinHostPort(host, port)
 	}
 	logger = logger.With("replica", opts.replica)
+	logger.Info("build", "version", version.Get().String())
+	logger.Info("memory", "limit_mib", debug.SetMemoryLimit(-1)>>20, "passes_mib", *passMiB)
+	if *pprofAddr != "" {
+		if err := servePprof(ctx, logger, *pprofAddr); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	stop := make(chan struct{})
 	handler, runs, err := newHandler(logger, stop, opts)
 	if err != nil {
@@ -254,6 +270,7 @@ func newHandler(logger *slog.Logger, stop <-chan struct{}, opts options) (*web.R
 		DataDir:          opts.dataDir,
 		Training:         runs,
 		Replica:          opts.replica,
+		Metrics:          newMetrics(),
 	}), runs, nil
 }
 
@@ -317,5 +334,42 @@ func serve(ctx context.Context, logger *slog.Logger, ln net.Listener, handler *w
 	if err := handler.WaitSessions(wait); err != nil {
 		logger.Warn("shutdown: websocket sessions not told in time", "err", err)
 	}
+	return nil
+}
+
+// newMetrics is the server's metrics, with its build's identity as
+// convscope_build_info.
+func newMetrics() *metrics.Metrics {
+	m := metrics.New()
+	v := version.Get()
+	m.Info("convscope_build_info", "The running build: its version, commit and Go version (always 1).",
+		map[string]string{"version": v.Version, "commit": v.Commit, "goversion": v.Go})
+	return m
+}
+
+// servePprof serves net/http/pprof's handlers at addr, on a listener of
+// their own (never through the site's router, so no proxy rule can expose
+// them), until ctx ends.
+func servePprof(ctx context.Context, logger *slog.Logger, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("-pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
+	go func() { _ = srv.Serve(ln) }()
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+		logger.Warn("pprof is served beyond this machine: anyone who reaches it can profile the server", "addr", ln.Addr().String())
+	}
+	logger.Info("pprof is serving", "url", "http://"+ln.Addr().String()+"/debug/pprof/")
 	return nil
 }

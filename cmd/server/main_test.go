@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,4 +126,98 @@ func TestAllowedHosts(t *testing.T) {
 			t.Errorf("parseHosts(%q) = %q, want %q", flag, got, want)
 		}
 	}
+}
+
+// -pprof serves the profiles on an address of its own, never on the site;
+// -log-format json writes one JSON object a line, with the replica's name;
+// /metrics names the build.
+func TestPprofJSONLogsAndBuildInfo(t *testing.T) {
+	site, profiles := freeTCPAddr(t), freeTCPAddr(t)
+	var logs lockedLog
+	logOutput = &logs
+	defer func() { logOutput = os.Stderr }()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, slog.New(slog.NewTextHandler(io.Discard, nil)), []string{"-addr", site, "-pprof", profiles,
+			"-log-format", "json", "-replica", "r7", "-allow-training=false"})
+	}()
+	get := func(url string) (int, string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			res, err := http.Get(url)
+			if err == nil {
+				b, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				return res.StatusCode, string(b)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET %s: %v", url, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if code, body := get("http://" + profiles + "/debug/pprof/"); code != http.StatusOK || !strings.Contains(body, "goroutine") {
+		t.Errorf("pprof index: %d %.80q", code, body)
+	}
+	if code, _ := get("http://" + site + "/debug/pprof/"); code != http.StatusNotFound {
+		t.Errorf("the site serves /debug/pprof/: %d", code)
+	}
+	if code, body := get("http://" + site + "/metrics"); code != http.StatusOK || !strings.Contains(body, `convscope_build_info{commit=`) {
+		t.Errorf("/metrics: %d, no convscope_build_info", code)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	var requests int
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line %q is not JSON: %v", l, err)
+		}
+		if rec["replica"] != "r7" {
+			t.Errorf("log line without the replica's name: %s", l)
+		}
+		if rec["msg"] == "request" {
+			requests++
+			if id, _ := rec["request_id"].(string); id == "" {
+				t.Errorf("a request's line without its id: %s", l)
+			}
+		}
+	}
+	if requests < 2 {
+		t.Errorf("%d request lines in %d lines of log", requests, len(lines))
+	}
+}
+
+// freeTCPAddr is a loopback address nobody listens on now.
+func freeTCPAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// lockedLog is a log written by the server while the test reads it.
+type lockedLog struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

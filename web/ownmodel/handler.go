@@ -25,6 +25,7 @@ import (
 
 	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/metrics"
 )
 
 // Limits of an upload.
@@ -55,6 +56,9 @@ type Result struct {
 
 // Handler receives uploaded models, one at a time.
 type Handler struct {
+	// Metrics, if set, counts the models accepted and refused.
+	Metrics *metrics.Metrics
+
 	cat  *catalog.Catalog
 	log  *slog.Logger
 	busy chan struct{}
@@ -102,6 +106,16 @@ func (r *Refusal) Error() string { return r.Message }
 // the websocket's own-model message both bring files here. Every error is
 // a *Refusal.
 func (h *Handler) Take(file string, body io.Reader) (Result, error) {
+	res, err := h.take(file, body)
+	status := http.StatusOK
+	if no, ok := err.(*Refusal); ok {
+		status = no.Status
+	}
+	h.Metrics.Upload("model", status)
+	return res, err
+}
+
+func (h *Handler) take(file string, body io.Reader) (Result, error) {
 	file = filepath.Base(file)
 	ext := strings.ToLower(filepath.Ext(file))
 	if !slices.Contains(Exts, ext) {

@@ -92,11 +92,16 @@ func (s *session) project(req Request) error {
 		// One backward walk over the kept pass; its tensors come from the
 		// arena, above the pass.
 		defer s.arena.ReleaseTo(s.traceMark)
+		asked := time.Now()
 		r, err := deconv.Explain(context.Background(), model, s.trace.Input, s.trace, name, goal, deconv.Options{}, nil)
 		if err != nil {
 			return err
 		}
-		return s.sendAttribution(run, m, s.trace.Input, r, deconv.Progress{}, deconv.Caveats(s.trace, r))
+		err = s.sendAttribution(run, m, s.trace.Input, r, deconv.Progress{}, deconv.Caveats(s.trace, r))
+		if err == nil {
+			s.h.Metrics.Projection(m.Name, name, time.Since(asked))
+		}
+		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &job{cancel: cancel, done: make(chan struct{})}
@@ -105,7 +110,11 @@ func (s *session) project(req Request) error {
 	go func() {
 		defer close(j.done)
 		defer cancel()
+		asked := time.Now()
 		err := s.longAttribution(ctx, run, m, model, x, name, goal)
+		if err == nil && ctx.Err() == nil {
+			s.h.Metrics.Projection(m.Name, name, time.Since(asked))
+		}
 		if err != nil && ctx.Err() == nil && !errors.Is(err, errClosed) {
 			_ = s.pushJSON(Error{Type: "error", Request: "project", Message: err.Error()})
 		}

@@ -95,6 +95,26 @@ func NewBudget(total int64) *Budget {
 	return &Budget{total: total, free: total, changed: make(chan struct{})}
 }
 
+// InUse is the bytes taken now.
+func (b *Budget) InUse() int64 {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.total - b.free
+}
+
+// Waiting is the number of runs in line now.
+func (b *Budget) Waiting() int {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.line)
+}
+
 // Total is the budget's size in bytes.
 func (b *Budget) Total() int64 {
 	if b == nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/convscope/convscope/web/catalog"
+	"github.com/convscope/convscope/web/metrics"
 	"github.com/convscope/convscope/web/ownmodel"
 	"github.com/convscope/convscope/web/samples"
 	"github.com/convscope/convscope/web/upload"
@@ -94,6 +95,8 @@ type Handler struct {
 	ModelFiles ModelFiles
 	// Server is the replica's name, told to each page in hello.
 	Server string
+	// Metrics, if set, counts runs, projections and waits for the budget.
+	Metrics *metrics.Metrics
 	// Long holds the slots of the long attributions (integrated
 	// gradients, SmoothGrad, occlusion: many passes each) that may run at
 	// once, so that they leave the CPU to other visitors' runs; New gives
@@ -129,6 +132,13 @@ func New(models Models, uploads Uploads, samples Samples, log *slog.Logger, stop
 		// The default CheckOrigin refuses cross-origin pages.
 		upgrader: websocket.Upgrader{ReadBufferSize: 4096, WriteBufferSize: 64 << 10},
 	}
+}
+
+// Open is the number of websocket sessions open now.
+func (h *Handler) Open() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sessions
 }
 
 // Routes mounts the room.

@@ -396,8 +396,10 @@ func (s *session) admit(m *catalog.Model) error {
 	cost := PassCost(m.Summary)
 	if s.h.Budget.TryAcquire(cost) {
 		s.cost = cost
+		s.h.Metrics.QueueWait(0)
 		return nil
 	}
+	since := time.Now()
 	// The arena's buffers are the memory the share paid for: a session
 	// that waits (or gives up) holds none.
 	s.arena, s.arenaModel = nil, ""
@@ -419,6 +421,7 @@ func (s *session) admit(m *catalog.Model) error {
 		return fmt.Errorf("the server is busy: other visitors' pictures hold its memory for %s; try again in a minute", s.h.QueueWait)
 	}
 	s.cost = cost
+	s.h.Metrics.QueueWait(time.Since(since))
 	return nil
 }
 
@@ -437,6 +440,7 @@ func (s *session) run(req Request) error {
 		return fmt.Errorf("a run opens at most %d blocks", maxOpen)
 	}
 	s.stopJob() // a new picture: the old one's attribution is moot
+	asked := time.Now()
 	m, err := s.h.models.Open(req.Model)
 	if err != nil {
 		return err
@@ -494,8 +498,12 @@ func (s *session) run(req Request) error {
 	}
 	probs := nn.Softmax(tr.Output())
 	s.trace, s.model, s.traceMark = tr, m, s.arena.Mark()
-	return s.pushJSON(Prediction{Type: "prediction", Run: run, Classes: m.Classes, Probs: probs.Data,
+	err = s.pushJSON(Prediction{Type: "prediction", Run: run, Classes: m.Classes, Probs: probs.Data,
 		Top: nn.ArgMax(probs.Data), Ms: ms(time.Since(begin))})
+	if err == nil {
+		s.h.Metrics.Run(m.Name, time.Since(asked))
+	}
+	return err
 }
 
 // sendLayer sends one step's layer message and maps frame.

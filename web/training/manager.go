@@ -26,6 +26,7 @@ import (
 	"github.com/convscope/convscope/viz"
 	"github.com/convscope/convscope/web/catalog"
 	"github.com/convscope/convscope/web/i18n"
+	"github.com/convscope/convscope/web/metrics"
 	"github.com/convscope/convscope/zoo"
 )
 
@@ -65,6 +66,7 @@ type Manager struct {
 
 	drawing sync.Mutex // one evolution figure at a time
 	mu      sync.Mutex
+	metrics *metrics.Metrics // counts the steps, when set (Count)
 	runs    map[string]*Run
 	queue   []*Run // waiting, and the one under way first
 	active  *Run   // the run the worker has taken, from its preparation on
@@ -144,6 +146,26 @@ func (m *Manager) load(id string) (*Run, status, error) {
 		_ = json.Unmarshal(b, &r.epochs)
 	}
 	return &r, st, nil
+}
+
+// Count makes the runs that start from now on count their steps in met.
+func (m *Manager) Count(met *metrics.Metrics) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.metrics = met
+}
+
+// Queued is the number of runs waiting for the one under way.
+func (m *Manager) Queued() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, r := range m.queue {
+		if r != m.active {
+			n++
+		}
+	}
+	return n
 }
 
 // Runs lists the runs, newest first.
@@ -349,10 +371,23 @@ func (m *Manager) run(r *Run) {
 	cfg.SnapshotDir, cfg.SnapshotEpochs, cfg.SnapshotMeta = r.Snapshots(), r.Recipe.Snapshots, p.Meta
 	pics := m.pictures(p)
 	var last time.Time
+	stepped := -1 // the steps counted, over the whole run
+	m.mu.Lock()
+	met := m.metrics
+	m.mu.Unlock()
+	defer met.TrainingStopped()
 	cfg.OnEvent = func(e train.Event) {
 		if e.Phase != "train" {
 			return
 		}
+		at := (e.Epoch-1)*e.Steps + e.Step
+		if stepped < 0 || at < stepped {
+			// The first event since the start (or a resume) comes at most
+			// ten steps in (train.Fit tells every tenth step).
+			stepped = at - min(at, 10)
+		}
+		met.TrainingSteps(at-stepped, e.ImagesPerSec)
+		stepped = at
 		r.send(Frame{Type: "step", Epoch: e.Epoch, Epochs: e.Epochs, Step: e.Step, Steps: e.Steps, Loss: e.Loss, Accuracy: e.Accuracy,
 			LR: e.LR, ImagesPerSec: e.ImagesPerSec, ETASeconds: e.ETA.Seconds()})
 		if time.Since(last) >= m.PictureEvery {

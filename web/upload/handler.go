@@ -24,6 +24,7 @@ import (
 
 	"github.com/convscope/convscope/card"
 	"github.com/convscope/convscope/data"
+	"github.com/convscope/convscope/web/metrics"
 )
 
 // Limits on an upload.
@@ -75,6 +76,8 @@ type Handler struct {
 	// QueueWait the time an upload waits for memory (503 past it); New
 	// sets the defaults. Set them before serving.
 	ReadWait, QueueWait time.Duration
+	// Metrics, if set, counts the pictures accepted and refused.
+	Metrics *metrics.Metrics
 
 	store  Saver
 	log    *slog.Logger
@@ -202,6 +205,7 @@ func (h *Handler) decode(ctx context.Context, body []byte, err error) (Result, e
 	bright := data.BrightBorder(small)
 	res := Result{ID: ID(body), Width: cfg.Width, Height: cfg.Height, BrightBorder: bright}
 	h.store.Keep(res.ID, small)
+	h.Metrics.Upload("picture", http.StatusOK)
 	h.log.Info("upload stored", "id", res.ID, "format", format, "width", cfg.Width, "height", cfg.Height, "bright_border", bright)
 	return res, nil
 }
@@ -209,6 +213,7 @@ func (h *Handler) decode(ctx context.Context, body []byte, err error) (Result, e
 // refuse is a Refusal, logged.
 func (h *Handler) refuse(status int, msg string) error {
 	h.log.Info("upload refused", "status", status, "reason", msg)
+	h.Metrics.Upload("picture", status)
 	return &Refusal{Status: status, Message: msg}
 }
 
