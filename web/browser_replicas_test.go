@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -207,6 +208,20 @@ http {
 	})
 	url := "http://" + proxy
 	waitHealthy(t, url, 30*time.Second)
+
+	// Work that outlives a connection lives on the home replica: /train
+	// always reaches r1, which says so.
+	for range 3 {
+		res, err := http.Get(url + "/train")
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(string(page), `data-testid="train-replica"`) || !strings.Contains(string(page), "server, r1:") {
+			t.Fatalf("GET /train through the proxy: %s, not the home replica's page", res.Status)
+		}
+	}
 
 	// Round robin: the page's requests spread over the replicas.
 	b := newBrowserAt(t, url, 1280, 900)

@@ -146,7 +146,9 @@ func NewRouter(d Deps) *Router {
 	r.Mount("/experiments", experiments.New(d.Catalog, d.Gallery, d.DataDir, scanCache).Routes())
 	// GET /train is the live training page, and its runs.
 	if d.Training != nil {
-		r.Mount("/train", training.New(d.Training, d.DataDir, d.Stop).Routes())
+		trainer := training.New(d.Training, d.DataDir, d.Stop)
+		trainer.Replica = d.Replica
+		r.Mount("/train", trainer.Routes())
 	} else {
 		r.Get("/train", func(w http.ResponseWriter, r *http.Request) {
 			layout.NotFound(w, r, "Training is off on this server (it was started with -allow-training=false).")

@@ -168,9 +168,9 @@ func run(args []string, out io.Writer) error {
 	if err := checkFiles(c.connections(), limit); err != nil {
 		return err
 	}
-	var id string
+	var picture []byte
 	if c.light+c.heavy > 0 {
-		if id, err = uploadPicture(c.base); err != nil {
+		if picture, err = pagePicture(); err != nil {
 			return err
 		}
 	}
@@ -188,7 +188,7 @@ func run(args []string, out io.Writer) error {
 	var wg sync.WaitGroup
 	for i, n := range []int{c.light, c.heavy} {
 		for k := range n {
-			wg.Go(func() { page(ctx, c.base, id, pages[i], k) })
+			wg.Go(func() { page(ctx, c.base, picture, pages[i], k) })
 		}
 	}
 	var report []*group

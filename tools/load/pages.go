@@ -19,6 +19,7 @@ type message struct {
 	Message string `json:"message"`
 	Run     int    `json:"run"`
 	Layers  []row  `json:"layers"`
+	ID      string `json:"id"` // an uploaded picture's
 }
 
 // row is what a page reads of a row of start.layers.
@@ -36,9 +37,16 @@ func (e serverError) Error() string { return string(e) }
 // until ctx ends, recording the time from each request to its prediction,
 // and, when the group projects, the time from a projection request to its
 // picture. A connection lost before ctx ends is counted as an error; a
-// picture the server no longer keeps is uploaded again.
-func page(ctx context.Context, base, id string, g *group, k int) {
+// picture the server no longer keeps is sent again. The picture travels on
+// the page's websocket, as the explorer sends it, so the load passes
+// through a proxy in front of several replicas (docs/DEPLOY.md).
+func page(ctx context.Context, base string, picture []byte, g *group, k int) {
 	conn, err := dial(ctx, websocket.DefaultDialer, base)
+	if err != nil {
+		g.record(0, err)
+		return
+	}
+	id, err := sendPicture(conn, picture)
 	if err != nil {
 		g.record(0, err)
 		return
@@ -63,8 +71,8 @@ func page(ctx context.Context, base, id string, g *group, k int) {
 		switch {
 		case errors.As(err, &refused) && strings.HasPrefix(err.Error(), "no upload "):
 			// The store kept newer uploads instead (-uploads): like the
-			// explorer page, upload the picture again.
-			if id, err = uploadPicture(base); err != nil {
+			// explorer page, send the picture again.
+			if id, err = sendPicture(conn, picture); err != nil {
 				g.record(0, err)
 				return
 			}
@@ -135,6 +143,28 @@ func awaitPrediction(conn *websocket.Conn) (message, error) {
 			return start, nil
 		case m.Type == "error":
 			return start, serverError(m.Message)
+		}
+	}
+}
+
+// sendPicture sends a picture on the websocket (an upload message and its
+// bytes) and returns the id the server answers.
+func sendPicture(conn *websocket.Conn, picture []byte) (string, error) {
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"upload"}`)); err != nil {
+		return "", err
+	}
+	if err := conn.WriteMessage(websocket.BinaryMessage, picture); err != nil {
+		return "", err
+	}
+	for {
+		m, _, err := next(conn)
+		switch {
+		case err != nil:
+			return "", err
+		case m.Type == "uploaded":
+			return m.ID, nil
+		case m.Type == "error":
+			return "", serverError(m.Message)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -23,8 +22,8 @@ const slowBody = 4 << 20
 // trickleEvery is how often a slow upload sends its next byte.
 const trickleEvery = time.Second
 
-// uploadPicture stores one 64x64 picture for every page to run.
-func uploadPicture(base string) (string, error) {
+// pagePicture is the 64x64 picture every page runs.
+func pagePicture() ([]byte, error) {
 	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
 	for y := range 64 {
 		for x := range 64 {
@@ -33,18 +32,9 @@ func uploadPicture(base string) (string, error) {
 	}
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {
-		return "", err
+		return nil, err
 	}
-	res, err := http.Post(base+"/upload", "image/png", &b)
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	var up struct{ ID, Error string }
-	if err := json.NewDecoder(res.Body).Decode(&up); err != nil || up.ID == "" {
-		return "", fmt.Errorf("upload: %d %v %s", res.StatusCode, err, up.Error)
-	}
-	return up.ID, nil
+	return b.Bytes(), nil
 }
 
 // noisyPNG is a side x side PNG of random opaque pixels, which does not

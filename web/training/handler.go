@@ -29,6 +29,10 @@ import (
 
 // Handler serves the training room.
 type Handler struct {
+	// Replica names the server the runs live on, which the page says (a
+	// proxy in front of several replicas sends /train to this one).
+	Replica string
+
 	runs    *Manager
 	dataDir string
 	stop    <-chan struct{}
@@ -78,6 +82,8 @@ type PageView struct {
 	// Evolution the one whose Figure 4 is asked for.
 	Layers    []string
 	Evolution string
+	// Replica names the server the runs live on ("" when unnamed).
+	Replica string
 }
 
 // smallModels are the zoo's models small enough to train here: those
@@ -139,7 +145,7 @@ func (h *Handler) datasets() []string {
 }
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
-	v := PageView{Choices: smallModels(), Datasets: h.datasets(), Runs: h.runs.Runs(), Problem: r.URL.Query().Get("problem"), Starts: h.starts()}
+	v := PageView{Choices: smallModels(), Datasets: h.datasets(), Runs: h.runs.Runs(), Problem: r.URL.Query().Get("problem"), Starts: h.starts(), Replica: h.Replica}
 	model := r.URL.Query().Get("model")
 	if !slices.ContainsFunc(v.Choices, func(c Choice) bool { return c.Model == model }) {
 		model = "lenet5"
