@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"bytes"
+	"image"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -67,4 +70,41 @@ func TestBrowserClassroom(t *testing.T) {
 	}
 	student.do("come back", chromedp.Click(chromedp.CSS(`[data-testid="class-follow"]`), chromedp.NodeVisible))
 	waitHref(t, student, "/learn/mobilenet?alpha=0.5")
+}
+
+// A student whose server lacks the teacher's picture (behind a proxy, the
+// teacher's page ran on another replica; here, the picture is pushed out
+// of the server's store) fetches it from the class, sends it on its own
+// websocket and runs it: the student sees the teacher's picture, not the
+// gallery's.
+func TestBrowserClassPictureOnAnotherServer(t *testing.T) {
+	teacher := newBrowser(t, 1280, 900)
+	tab, cancel := chromedp.NewContext(teacher.ctx)
+	t.Cleanup(cancel)
+	student := &browser{t: t, url: teacher.url, ctx: tab}
+
+	teacher.do("open the explorer and start a class", chromedp.Navigate(teacher.url+"/?model=lenet5-fashion-mnist"), poll(doneJS),
+		chromedp.Click(chromedp.CSS(`[data-testid="class-start"]`), chromedp.NodeVisible),
+		poll(`document.querySelector('[data-testid="class-teacher-code"]').textContent.length === 6`))
+	code := eval[string](teacher, `document.querySelector('[data-testid="class-teacher-code"]').textContent`)
+	teacher.do("upload a picture", chromedp.SetUploadFiles(chromedp.CSS(`[data-testid="upload-input"]`), []string{paperPNG(t)}),
+		poll(`new URLSearchParams(location.search).get('upload') && `+doneJS))
+	id := eval[string](teacher, `new URLSearchParams(location.search).get('upload')`)
+	time.Sleep(1200 * time.Millisecond) // the teacher's page sends its moves every 500 ms
+
+	// Push the picture out of the server's store (16 pictures).
+	for i := range 16 {
+		img := image.NewGray(image.Rect(0, 0, 8+i, 8))
+		res, err := http.Post(teacher.url+"/upload", "image/png", bytes.NewReader(pngBytes(t, img)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+	}
+	student.do("join", chromedp.Navigate(student.url+"/learn"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="class-code"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="class-code"]`), code),
+		chromedp.Click(chromedp.CSS(`[data-testid="class-join-form"] button`), chromedp.NodeVisible))
+	waitHref(t, student, "upload="+id)
+	student.do("run the teacher's picture", poll(`new URLSearchParams(location.search).get('upload') === '`+id+`' && `+doneJS+
+		` && document.querySelector('[data-testid="input-note"]').textContent.includes('your picture')`))
 }

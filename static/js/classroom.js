@@ -5,6 +5,34 @@
 // browser tab's sessionStorage, so it survives moving between pages.
 
 import { t } from './i18n.js';
+import { picture } from './pictures.js';
+
+const key = 'convscope-class';
+
+/** joined is the class this tab follows or leads, or null. */
+function joined() {
+  try {
+    return JSON.parse(sessionStorage.getItem(key) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * classPicture fetches the picture id the class's teacher shows, which this
+ * page's server may not have (the teacher's page ran on another replica);
+ * null when this tab is in no class, or the class has no such picture.
+ */
+export async function classPicture(id) {
+  const cls = joined();
+  if (!cls || !/^[0-9a-f]{32}$/.test(id)) return null;
+  try {
+    const res = await fetch(`/classroom/${cls.code}/picture/${id}`);
+    return res.ok ? await res.blob() : null;
+  } catch {
+    return null;
+  }
+}
 
 const box = document.querySelector('[data-testid="classroom"]');
 if (box) setup(box);
@@ -12,14 +40,7 @@ if (box) setup(box);
 function setup(box) {
   const $ = (id) => box.querySelector(`[data-testid="${id}"]`);
   const status = $('class-status');
-  const key = 'convscope-class';
-  const load = () => {
-    try {
-      return JSON.parse(sessionStorage.getItem(key) || 'null');
-    } catch {
-      return null;
-    }
-  };
+  const load = joined;
   const save = (c) => (c ? sessionStorage.setItem(key, JSON.stringify(c)) : sessionStorage.removeItem(key));
   const here = () => location.pathname + location.search;
   const wsURL = (c) => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/classroom/${c.code}/ws${c.token ? `?token=${encodeURIComponent(c.token)}` : ''}`;
@@ -55,9 +76,18 @@ function setup(box) {
       box.dataset.connected = 'true';
       if (cls?.role === 'teacher') {
         let sent = '';
+        let sentPicture = '';
         const send = () => {
           if (ws.readyState !== WebSocket.OPEN || here() === sent) return;
           sent = here();
+          // the picture first: a student's page on another replica
+          // fetches it from the class to run it there
+          const id = new URLSearchParams(location.search).get('upload');
+          if (id && picture.id === id && sentPicture !== id) {
+            ws.send(JSON.stringify({ type: 'picture', id }));
+            ws.send(picture.blob);
+            sentPicture = id;
+          }
           ws.send(JSON.stringify({ type: 'follow', url: sent }));
         };
         send();

@@ -14,6 +14,8 @@ import { Arith } from './arith.js';
 import { Camera } from './camera.js';
 import * as view from './state.js';
 import { t } from './i18n.js';
+import { picture } from './pictures.js';
+import { classPicture } from './classroom.js';
 
 const $ = (id) => document.getElementById(id);
 const app = $('app');
@@ -46,11 +48,10 @@ const state = {
   // the compare row: methods still to ask for, the one asked, the target
   compare: { active: false, queue: [], asked: '', target: '' },
   // Files sent on the websocket wait here for their answers, in order:
-  // {resolve, reject}. The latest picture and own model are kept ({id or
-  // name, file, blob}) to be sent again on a new connection, which may
-  // reach another server behind a proxy.
+  // {resolve, reject}. The latest own model is kept ({name, file, blob}),
+  // as the picture is (pictures.js), to be sent again on a new connection,
+  // which may reach another server behind a proxy.
   filesAsked: [],
-  picture: null,
   own: null,
 };
 
@@ -109,7 +110,7 @@ const socket = new Socket(app.dataset.ws, {
     // page shows (with the blocks open now), so that projections keep working.
     // It may be another server: send the visitor's files first.
     if (state.own && state.last?.model === state.own.name) sendFile({ type: 'own-model', file: state.own.file }, state.own.blob).catch(() => {});
-    if (state.picture && state.last?.upload === state.picture.id) sendFile({ type: 'upload' }, state.picture.blob).catch(() => {});
+    if (picture.blob && state.last?.upload === picture.id) sendFile({ type: 'upload' }, picture.blob).catch(() => {});
     if (state.last) {
       state.last = { ...state.last, open: [...v.open] };
       send(state.last);
@@ -332,6 +333,22 @@ function showModel(m) {
   gallery.mark(v.sample);
 }
 
+/** pictureFromClass runs the class's copy of picture id, or the gallery's first. */
+async function pictureFromClass(id) {
+  const blob = await classPicture(id);
+  if (blob) {
+    try {
+      const body = await sendFile({ type: 'upload' }, blob);
+      Object.assign(picture, { id: body.id, blob });
+      runInput({ upload: body.id });
+      return;
+    } catch (err) {
+      status(err.message, 'error');
+    }
+  }
+  if (gallery.first()) runInput({ sample: gallery.first() });
+}
+
 /** sendFile sends a file on the websocket and resolves with its answer. */
 function sendFile(announce, blob) {
   return new Promise((resolve, reject) => {
@@ -470,8 +487,9 @@ function onMessage(msg) {
       }
       if (msg.request === 'run') {
         inputNote.textContent = msg.message;
-        // A shared link's upload expires; fall back to the gallery.
-        if (v.upload && /no upload/.test(msg.message) && gallery.first()) runInput({ sample: gallery.first() });
+        // This server lacks the picture (a link, or a class's teacher on
+        // another replica): the class may have it; else the gallery's first.
+        if (v.upload && /no upload/.test(msg.message)) pictureFromClass(v.upload);
       }
       break;
     default:
@@ -628,7 +646,7 @@ async function uploadAndRun(blob, what, still = () => true) {
   uploadStatus.dataset.state = 'uploading';
   try {
     const body = await sendFile({ type: 'upload' }, blob);
-    state.picture = { id: body.id, blob };
+    Object.assign(picture, { id: body.id, blob });
     if (what === 'upload') {
       const size = { w: body.width, h: body.height };
       uploadStatus.textContent = body.bright_border ? t('js.explore.picture_light', size) : t('js.explore.picture', size);

@@ -4,6 +4,9 @@
 // layer and unit: all of it lives in the URL) follows on every student's
 // screen over a websocket, until a student steps out to explore and comes
 // back. One server on a laptop, no internet: the rooms live in memory.
+// Behind a proxy the classes live on one replica (docs/DEPLOY.md); the
+// picture a teacher uploaded travels with the class (picture), so that a
+// student whose page runs on another replica can send it there.
 package classroom
 
 import (
@@ -19,6 +22,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/gorilla/websocket"
+
+	"github.com/convscope/convscope/web/upload"
 )
 
 // Limits, so that the rooms cannot grow without bound.
@@ -31,6 +36,9 @@ const (
 	MaxURL = 2048
 	// IdleAfter ends a class no teacher has moved for this long.
 	IdleAfter = 4 * time.Hour
+	// MaxPictureBytes bounds the pictures all classes keep together (each
+	// class keeps its teacher's latest, at most upload.MaxBytes).
+	MaxPictureBytes = 64 << 20
 )
 
 // room is one class: the teacher's token, the page it is on, and the
@@ -43,6 +51,10 @@ type room struct {
 	// teacher hears how many follow, when a student comes or goes (nil
 	// while no teacher's page is connected).
 	teacher chan Message
+	// picture is the file of the picture the teacher's page shows, named
+	// by its content (upload.ID), for students on other replicas.
+	pictureID string
+	picture   []byte
 }
 
 // tell sends the teacher the class's size, without waiting (with the
@@ -61,6 +73,8 @@ func (r *room) tell() {
 type Rooms struct {
 	mu    sync.Mutex
 	rooms map[string]*room
+	// pictureBytes is what the classes' pictures hold together.
+	pictureBytes int
 	now   func() time.Time
 	up    websocket.Upgrader
 }
@@ -78,6 +92,9 @@ func (rs *Rooms) Routes() chi.Router {
 	// GET /{code}/ws is a class's websocket: a student's (the teacher's
 	// page sends its moves there too, with ?token=).
 	r.Get("/{code}/ws", rs.socket)
+	// GET /{code}/picture/{id} is the file of the picture the teacher
+	// shows, when its id is id.
+	r.Get("/{code}/picture/{id}", rs.pictureFile)
 	return r
 }
 
@@ -94,6 +111,7 @@ func (rs *Rooms) expire() {
 			for c := range r.students {
 				_ = c.Close()
 			}
+			rs.pictureBytes -= len(r.picture)
 			delete(rs.rooms, code)
 		}
 	}
@@ -124,10 +142,14 @@ func (rs *Rooms) start(w http.ResponseWriter, _ *http.Request) {
 
 // Message is what travels on a class's websocket: the teacher's page
 // sends {"type":"follow","url":...}; every student hears the same, and on
-// joining hears the page the class is on.
+// joining hears the page the class is on. The teacher's page also sends
+// {"type":"picture","id":...} and, as the next message, binary, the file
+// of the picture it shows, whose content must have that id.
 type Message struct {
 	Type string `json:"type"`
 	URL  string `json:"url,omitempty"`
+	// ID names a picture by its content (upload.ID).
+	ID string `json:"id,omitempty"`
 	// Students, in the teacher's answers, is how many follow.
 	Students int    `json:"students,omitempty"`
 	Error    string `json:"error,omitempty"`
@@ -218,8 +240,15 @@ func (rs *Rooms) lead(conn *websocket.Conn, code string, r *room) {
 		if err := conn.ReadJSON(&m); err != nil {
 			return
 		}
+		if m.Type == "picture" {
+			if err := rs.takePicture(conn, code, r, m.ID); err != nil {
+				reply(Message{Type: "error", Error: err.Error()})
+			}
+			conn.SetReadLimit(MaxURL + 256)
+			continue
+		}
 		if m.Type != "follow" {
-			reply(Message{Type: "error", Error: `want {"type":"follow","url":...}`})
+			reply(Message{Type: "error", Error: `want {"type":"follow","url":...} or {"type":"picture","id":...}`})
 			continue
 		}
 		if err := checkURL(m.URL); err != nil {
@@ -242,6 +271,51 @@ func (rs *Rooms) lead(conn *websocket.Conn, code string, r *room) {
 		rs.mu.Unlock()
 		reply(Message{Type: "following", URL: m.URL, Students: n})
 	}
+}
+
+// takePicture reads the binary message after a picture announcement: the
+// file of the picture named id, kept as the class's picture when its
+// content has that id and the classes' pictures have room.
+func (rs *Rooms) takePicture(conn *websocket.Conn, code string, r *room, id string) error {
+	conn.SetReadLimit(upload.MaxBytes)
+	kind, b, err := conn.ReadMessage()
+	switch {
+	case err != nil:
+		return err
+	case kind != websocket.BinaryMessage:
+		return errors.New("the picture's bytes did not follow as one binary message")
+	case upload.ID(b) != id:
+		return errors.New("the picture's bytes do not have the id announced")
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.rooms[code] != r {
+		return errors.New("the class has ended")
+	}
+	if rs.pictureBytes-len(r.picture)+len(b) > MaxPictureBytes {
+		return errors.New("the server keeps too many classes' pictures; students on other servers will see the gallery's")
+	}
+	rs.pictureBytes += len(b) - len(r.picture)
+	r.pictureID, r.picture = id, b
+	return nil
+}
+
+// pictureFile answers the class's picture when it has the id asked.
+func (rs *Rooms) pictureFile(w http.ResponseWriter, req *http.Request) {
+	code, id := strings.ToUpper(chi.URLParam(req, "code")), chi.URLParam(req, "id")
+	rs.mu.Lock()
+	var b []byte
+	if r := rs.rooms[code]; r != nil && r.pictureID == id {
+		b = r.picture
+	}
+	rs.mu.Unlock()
+	if b == nil {
+		http.Error(w, "class "+code+" shows no picture "+id, http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", http.DetectContentType(b))
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	_, _ = w.Write(b)
 }
 
 // follow sends a student the class's page now and at every move.

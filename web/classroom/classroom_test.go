@@ -1,7 +1,10 @@
 package classroom
 
 import (
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -122,5 +125,61 @@ func TestRefusals(t *testing.T) {
 	startClass(t, srv)
 	if len(rs.rooms) != 1 {
 		t.Errorf("%d classes after the idle ones ended", len(rs.rooms))
+	}
+}
+
+// The teacher's page sends the picture it shows; students fetch it by its
+// id (to send it to the replica their page runs on). Bytes that do not
+// have the id announced are refused.
+func TestClassPicture(t *testing.T) {
+	srv := httptest.NewServer(New().Routes())
+	defer srv.Close()
+	code, token := startClass(t, srv)
+	teacher := dial(t, srv, "/"+code+"/ws?token="+token)
+	read(t, teacher) // the class's size
+	picture := []byte("\x89PNG\r\n\x1a\n a picture's bytes")
+	id := fmt.Sprintf("%x", sha256.Sum256(picture))[:32]
+	get := func(id string) (int, []byte) {
+		t.Helper()
+		res, err := http.Get(srv.URL + "/" + code + "/picture/" + id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, b
+	}
+	if code, _ := get(id); code != http.StatusNotFound {
+		t.Fatalf("before the teacher sent it: %d", code)
+	}
+	send := func(id string, b []byte) {
+		t.Helper()
+		if err := teacher.WriteJSON(Message{Type: "picture", ID: id}); err != nil {
+			t.Fatal(err)
+		}
+		if err := teacher.WriteMessage(websocket.BinaryMessage, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(id, picture)
+	// A move after it: its echo says the picture was taken first.
+	if err := teacher.WriteJSON(Message{Type: "follow", URL: "/?upload=" + id}); err != nil {
+		t.Fatal(err)
+	}
+	if m := read(t, teacher); m.Type != "following" {
+		t.Fatalf("after the picture: %+v", m)
+	}
+	if status, b := get(id); status != http.StatusOK || string(b) != string(picture) {
+		t.Fatalf("the class's picture: %d %q", status, b)
+	}
+	if status, _ := get(strings.Repeat("0", 32)); status != http.StatusNotFound {
+		t.Errorf("another id: %d", status)
+	}
+	send(strings.Repeat("f", 32), []byte("other bytes"))
+	if m := read(t, teacher); m.Type != "error" || !strings.Contains(m.Error, "do not have the id") {
+		t.Errorf("bytes of another id: %+v", m)
+	}
+	if status, _ := get(id); status != http.StatusOK {
+		t.Errorf("the refused bytes replaced the picture: %d", status)
 	}
 }
