@@ -375,7 +375,6 @@ func (m *Manager) run(r *Run) {
 	m.mu.Lock()
 	met := m.metrics
 	m.mu.Unlock()
-	defer met.TrainingStopped()
 	cfg.OnEvent = func(e train.Event) {
 		if e.Phase != "train" {
 			return
@@ -409,6 +408,7 @@ func (m *Manager) run(r *Run) {
 	r.set(Running, "", "")
 	pics(r)
 	res, err := train.Fit(ctx, p.Model, p.Train, p.Test, cfg)
+	met.TrainingStopped() // before the run's state says it ended
 	cause := context.Cause(ctx)
 	switch {
 	case err == nil:
