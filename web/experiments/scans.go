@@ -78,6 +78,13 @@ func (s *Scans) Start(req ScanRequest) (experiment.ScanKey, Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if j, ok := s.jobs[key]; ok {
+		// Another replica sharing the cache folder may have finished it.
+		if st := s.status(j); st.State == "done" || st.State == "failed" {
+			return key, st, nil
+		}
+		if r, ok := experiment.LoadScan(s.dir, key); ok {
+			return key, Status{State: "done", Done: int64(r.Images), Total: int64(r.Images), Cached: true}, nil
+		}
 		return key, s.status(j), nil
 	}
 	if r, ok := experiment.LoadScan(s.dir, key); ok {
@@ -108,7 +115,8 @@ func (s *Scans) Result(key experiment.ScanKey) (*experiment.TopK, bool) {
 		case <-j.finished:
 			return j.result, j.err == nil
 		default:
-			return nil, false
+			// unfinished here, perhaps finished by another replica
+			// sharing the cache folder
 		}
 	}
 	return experiment.LoadScan(s.dir, key)

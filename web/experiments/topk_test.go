@@ -193,3 +193,37 @@ func sampleFS(t *testing.T) fs.FS {
 	}
 	return f
 }
+
+// Replicas behind a proxy that share the cache folder share their scans:
+// a replica whose own copy of a scan is still running answers with the
+// one another replica finished and wrote there.
+func TestScanFinishedByAnotherReplica(t *testing.T) {
+	needFashionMNIST(t)
+	cat, err := catalog.Untrained("lenet5", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	here := NewScans(cat, &Sets{}, dir)
+	req := ScanRequest{Model: "lenet5-untrained", Layer: "c3", Split: "test"}
+	key, st, err := here.Start(req)
+	if err != nil || st.State == "done" {
+		t.Fatalf("start: %+v %v", st, err)
+	}
+	here.mu.Lock()
+	job := here.jobs[key]
+	here.mu.Unlock()
+	defer func() { <-job.finished }() // its own copy, written to dir before the test removes it
+	// The other replica's result, as it writes it (a scan of 10,000
+	// pictures here takes far longer than this).
+	other := &experiment.TopK{Layer: "c3", K: key.K, Images: key.Images, Channels: []experiment.ChannelTop{{Channel: 99}}}
+	if err := experiment.SaveScan(dir, key, other); err != nil {
+		t.Fatal(err)
+	}
+	if _, st, _ := here.Start(req); st.State != "done" || !st.Cached {
+		t.Errorf("asked again: %+v, want done from the cache", st)
+	}
+	if got, ok := here.Result(key); !ok || len(got.Channels) != 1 || got.Channels[0].Channel != 99 {
+		t.Errorf("result: %v %+v, want the other replica's", ok, got)
+	}
+}
