@@ -126,7 +126,16 @@ func TestBrowserThroughProxy(t *testing.T) {
 	if chromium() == "" {
 		t.Skip("no chromium on PATH")
 	}
-	dir := t.TempDir()
+	// A folder nginx's workers (nobody, when the test runs as root) can
+	// reach: t.TempDir's parent is private to this user.
+	dir, err := os.MkdirTemp("", "convscope-replicas-*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	bin := filepath.Join(dir, "convscope-server")
 	build := exec.Command("go", "build", "-o", bin, "../cmd/server")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -191,7 +200,6 @@ http {
 	if err := os.WriteFile(filepath.Join(dir, "nginx.conf"), []byte(main), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_ = os.Chmod(dir, 0o755) // nginx's workers (nobody, under root) read and write here
 	ng := exec.Command(nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", filepath.Join(dir, "nginx.conf"), "-g", "daemon off;")
 	var ngLog lockedBuffer
 	ng.Stdout, ng.Stderr = &ngLog, &ngLog

@@ -53,6 +53,7 @@ const state = {
   // which may reach another server behind a proxy.
   filesAsked: [],
   own: null,
+  resent: '', // the picture or model last sent again after "no upload" or "unknown model"
 };
 
 // The upload limit of docs/PROTOCOL.md, checked here too so that a large
@@ -333,9 +334,15 @@ function showModel(m) {
   gallery.mark(v.sample);
 }
 
-/** pictureFromClass runs the class's copy of picture id, or the gallery's first. */
-async function pictureFromClass(id) {
-  const blob = await classPicture(id);
+/**
+ * pictureAgain runs picture id again where this server lacks it: from the
+ * page's own copy (sent once), else the class's (a teacher's picture on
+ * another replica), else the gallery's first picture.
+ */
+async function pictureAgain(id) {
+  const mine = picture.id === id && picture.blob && state.resent !== id ? picture.blob : null;
+  if (mine) state.resent = id; // once: a server that keeps refusing it gets the gallery
+  const blob = mine || (await classPicture(id));
   if (blob) {
     try {
       const body = await sendFile({ type: 'upload' }, blob);
@@ -347,6 +354,20 @@ async function pictureFromClass(id) {
     }
   }
   if (gallery.first()) runInput({ sample: gallery.first() });
+}
+
+/** ownModelAgain sends the visitor's own model again, once, and reruns. */
+async function ownModelAgain() {
+  const own = state.own;
+  if (!own || own.name !== v.model || state.resent === own.name) return false;
+  state.resent = own.name;
+  try {
+    await sendFile({ type: 'own-model', file: own.file }, own.blob);
+  } catch {
+    return false;
+  }
+  runInput(v.upload ? { upload: v.upload } : { sample: v.sample });
+  return true;
 }
 
 /** sendFile sends a file on the websocket and resolves with its answer. */
@@ -421,6 +442,7 @@ function onMessage(msg) {
       layers.meta(msg);
       break;
     case 'prediction': {
+      state.resent = ''; // a run went through: a later loss may send the files again
       if (msg.run !== state.run) return;
       state.done = true;
       app.dataset.done = 'true';
@@ -474,27 +496,32 @@ function onMessage(msg) {
       status(state.request ? `${msg.message} (${t('js.explore.report_id', { id: state.request })})` : msg.message, 'error');
       if (msg.request === 'project') projection.error(msg.message);
       if (msg.request === 'run' && v.model.startsWith('own-') && /unknown model/.test(msg.message)) {
-        // A visitor's own model lives with its session: a lost connection
-        // dropped it. Say so, and go back to the default model.
-        $('own-model-status').textContent = t('js.explore.own_model_dropped');
-        state.models.delete(v.model);
-        modelSelect?.querySelector(`option[value="${v.model}"]`)?.remove();
-        v.model = modelSelect?.options[0]?.value || app.dataset.model;
-        if (modelSelect) modelSelect.value = v.model;
-        showModel(state.models.get(v.model));
-        runInput(v.upload ? { upload: v.upload } : { sample: v.sample });
+        // A visitor's own model lives with its session (a lost connection,
+        // or a quiet page, dropped it): send it again if the page has it.
+        ownModelAgain().then((sent) => { if (!sent) ownModelDropped(); });
         return;
       }
       if (msg.request === 'run') {
         inputNote.textContent = msg.message;
-        // This server lacks the picture (a link, or a class's teacher on
-        // another replica): the class may have it; else the gallery's first.
-        if (v.upload && /no upload/.test(msg.message)) pictureFromClass(v.upload);
+        // This server lacks the picture (a link, a quiet page's picture
+        // expired, a class's teacher on another replica).
+        if (v.upload && /no upload/.test(msg.message)) pictureAgain(v.upload);
       }
       break;
     default:
       console.info('unknown message', msg);
   }
+}
+
+/** ownModelDropped says the visitor's own model is gone and goes back to the default model. */
+function ownModelDropped() {
+  $('own-model-status').textContent = t('js.explore.own_model_dropped');
+  state.models.delete(v.model);
+  modelSelect?.querySelector(`option[value="${v.model}"]`)?.remove();
+  v.model = modelSelect?.options[0]?.value || app.dataset.model;
+  if (modelSelect) modelSelect.value = v.model;
+  showModel(state.models.get(v.model));
+  runInput(v.upload ? { upload: v.upload } : { sample: v.sample });
 }
 
 function onFrame(frame) {
@@ -646,13 +673,15 @@ async function uploadAndRun(blob, what, still = () => true) {
   uploadStatus.dataset.state = 'uploading';
   try {
     const body = await sendFile({ type: 'upload' }, blob);
-    Object.assign(picture, { id: body.id, blob });
     if (what === 'upload') {
       const size = { w: body.width, h: body.height };
       uploadStatus.textContent = body.bright_border ? t('js.explore.picture_light', size) : t('js.explore.picture', size);
     }
     uploadStatus.dataset.state = 'ok';
-    if (still()) runInput({ upload: body.id });
+    if (still()) {
+      Object.assign(picture, { id: body.id, blob });
+      runInput({ upload: body.id });
+    }
   } catch (err) {
     uploadStatus.dataset.state = 'error';
     uploadStatus.textContent = err.message;

@@ -46,14 +46,16 @@ func page(ctx context.Context, base string, picture []byte, g *group, k int) {
 		g.record(0, err)
 		return
 	}
-	id, err := sendPicture(conn, picture)
-	if err != nil {
-		g.record(0, err)
-		return
-	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
+	id, err := sendPicture(conn, picture)
+	if err != nil {
+		if ctx.Err() == nil {
+			g.record(0, err)
+		}
+		return
+	}
 	lost := func(err error) {
 		if ctx.Err() == nil {
 			g.record(0, fmt.Errorf("connection lost: %s", describe(err)))

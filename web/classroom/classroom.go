@@ -10,10 +10,14 @@
 package classroom
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/json"
 	"errors"
+	"image"
+	_ "image/jpeg" // a class's picture may be a JPEG
+	_ "image/png"  // or a PNG
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,8 +79,8 @@ type Rooms struct {
 	rooms map[string]*room
 	// pictureBytes is what the classes' pictures hold together.
 	pictureBytes int
-	now   func() time.Time
-	up    websocket.Upgrader
+	now          func() time.Time
+	up           websocket.Upgrader
 }
 
 // New makes an empty set of classes.
@@ -278,6 +282,8 @@ func (rs *Rooms) lead(conn *websocket.Conn, code string, r *room) {
 // content has that id and the classes' pictures have room.
 func (rs *Rooms) takePicture(conn *websocket.Conn, code string, r *room, id string) error {
 	conn.SetReadLimit(upload.MaxBytes)
+	_ = conn.SetReadDeadline(time.Now().Add(upload.DefaultReadWait))
+	defer conn.SetReadDeadline(time.Time{})
 	kind, b, err := conn.ReadMessage()
 	switch {
 	case err != nil:
@@ -286,6 +292,10 @@ func (rs *Rooms) takePicture(conn *websocket.Conn, code string, r *room, id stri
 		return errors.New("the picture's bytes did not follow as one binary message")
 	case upload.ID(b) != id:
 		return errors.New("the picture's bytes do not have the id announced")
+	}
+	// Only a PNG or a JPEG is kept: the file is served from this site.
+	if _, format, err := image.DecodeConfig(bytes.NewReader(b)); err != nil || format != "png" && format != "jpeg" {
+		return errors.New("the class's picture must be a PNG or a JPEG")
 	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -313,7 +323,8 @@ func (rs *Rooms) pictureFile(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "class "+code+" shows no picture "+id, http.StatusNotFound)
 		return
 	}
-	w.Header().Set("Content-Type", http.DetectContentType(b))
+	w.Header().Set("Content-Type", http.DetectContentType(b)) // image/png or image/jpeg, as takePicture checked
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	w.Header().Set("Cache-Control", "private, max-age=3600")
 	_, _ = w.Write(b)
 }

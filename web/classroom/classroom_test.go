@@ -1,9 +1,12 @@
 package classroom
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -137,7 +140,11 @@ func TestClassPicture(t *testing.T) {
 	code, token := startClass(t, srv)
 	teacher := dial(t, srv, "/"+code+"/ws?token="+token)
 	read(t, teacher) // the class's size
-	picture := []byte("\x89PNG\r\n\x1a\n a picture's bytes")
+	var pic bytes.Buffer
+	if err := pngEncode(&pic); err != nil {
+		t.Fatal(err)
+	}
+	picture := pic.Bytes()
 	id := fmt.Sprintf("%x", sha256.Sum256(picture))[:32]
 	get := func(id string) (int, []byte) {
 		t.Helper()
@@ -182,4 +189,16 @@ func TestClassPicture(t *testing.T) {
 	if status, _ := get(id); status != http.StatusOK {
 		t.Errorf("the refused bytes replaced the picture: %d", status)
 	}
+	// A page of HTML is no picture: the site would serve it.
+	page := []byte("<html><body>log in here</body></html>")
+	send(fmt.Sprintf("%x", sha256.Sum256(page))[:32], page)
+	if m := read(t, teacher); m.Type != "error" || !strings.Contains(m.Error, "PNG or a JPEG") {
+		t.Errorf("HTML bytes: %+v", m)
+	}
+}
+
+func pngEncode(w io.Writer) error {
+	img := image.NewGray(image.Rect(0, 0, 3, 2))
+	img.Pix[2] = 200
+	return png.Encode(w, img)
 }

@@ -101,7 +101,7 @@ func (r *Refusal) Error() string { return r.Message }
 
 // Take reads one model file called file (its extension says how to read
 // it) from body, at most MaxBytes, and keeps it as a private catalog entry
-// named by its content ("own-" and 16 hex digits of its SHA-256), so that
+// named by its content ("own-" and 32 hex digits of its SHA-256), so that
 // the same file has the same name on every replica. POST /own-model and
 // the websocket's own-model message both bring files here. Every error is
 // a *Refusal.
@@ -119,7 +119,7 @@ func (h *Handler) take(file string, body io.Reader) (Result, error) {
 	file = filepath.Base(file)
 	ext := strings.ToLower(filepath.Ext(file))
 	if !slices.Contains(Exts, ext) {
-		return Result{}, &Refusal{http.StatusUnsupportedMediaType, fmt.Sprintf("name the file with ?file=NAME and one of %s", strings.Join(Exts, ", "))}
+		return Result{}, &Refusal{http.StatusUnsupportedMediaType, fmt.Sprintf("the file's name must end in one of %s (it says how to read the file)", strings.Join(Exts, ", "))}
 	}
 	select {
 	case h.busy <- struct{}{}:
@@ -152,7 +152,7 @@ func (h *Handler) take(file string, body io.Reader) (Result, error) {
 		// The error names the temporary file: name the visitor's.
 		return Result{}, &Refusal{http.StatusUnprocessableEntity, strings.ReplaceAll(err.Error(), tmp.Name(), file)}
 	}
-	c.Name = "own-" + hex.EncodeToString(sum.Sum(nil)[:8])
+	c.Name = "own-" + hex.EncodeToString(sum.Sum(nil)[:16])
 	c.Source = "uploaded " + file
 	if err := h.cat.AddPrivate(c, m, Unclaimed); err != nil {
 		return Result{}, &Refusal{http.StatusServiceUnavailable, err.Error()}

@@ -63,7 +63,7 @@ func TestUploadOwnModel(t *testing.T) {
 		code int
 		want string
 	}{
-		{"notes.txt", pth, http.StatusUnsupportedMediaType, "name the file"},
+		{"notes.txt", pth, http.StatusUnsupportedMediaType, "must end in one of"},
 		{"empty.pth", nil, http.StatusBadRequest, "empty"},
 		{"junk.pth", junk, http.StatusUnprocessableEntity, "junk.pth: not a PyTorch checkpoint"},
 		{"junk.onnx", junk, http.StatusUnprocessableEntity, "junk.onnx: not an ONNX model"},
@@ -89,7 +89,7 @@ func TestUploadOwnModel(t *testing.T) {
 	if code, again := post(t, h, "renamed.onnx", onnx); code != 200 || again["name"] != first["name"] {
 		t.Errorf("the same ONNX file twice: %d, named %v then %v", code, first["name"], again["name"])
 	}
-	if want := fmt.Sprintf("own-%x", sha256.Sum256(onnx))[:4+16]; first["name"] != want {
+	if want := fmt.Sprintf("own-%x", sha256.Sum256(onnx))[:4+32]; first["name"] != want {
 		t.Errorf("named %v, want %s (the file's SHA-256)", first["name"], want)
 	}
 	// At most MaxPrivate held at once (the ONNX one is held, unclaimed).

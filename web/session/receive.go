@@ -11,13 +11,25 @@ import (
 	"github.com/convscope/convscope/web/upload"
 )
 
-// receiveWait bounds the time a picture's or a model's file takes to
-// arrive on the websocket, as a POST's.
-const receiveWait = ownmodel.ReadWait
+// receiveWait bounds the time a file of kind takes to arrive on the
+// websocket, as a POST's does: a picture upload.DefaultReadWait, a model
+// ownmodel.ReadWait. Pongs do not extend it.
+func receiveWait(kind string) time.Duration {
+	if kind == "own-model" {
+		return ownmodel.ReadWait
+	}
+	return upload.DefaultReadWait
+}
 
 // announce takes an upload or own-model message: the file follows as the
-// next message, binary.
-func (s *session) announce(req Request) error {
+// next message, binary. A refused announcement's file is dropped unread
+// (the refusal was the answer).
+func (s *session) announce(req Request) (err error) {
+	defer func() {
+		if err != nil {
+			s.expect = &Request{Type: req.Type, File: discard}
+		}
+	}()
 	switch {
 	case req.Model != "" || req.Sample != "" || req.Upload != "" || req.Open != nil || req.Run != nil || req.Layer != "" ||
 		req.Channel != nil || req.Method != "" || req.Class != nil || req.Y != nil || req.X != nil:
@@ -34,6 +46,9 @@ func (s *session) announce(req Request) error {
 	s.expect = &req
 	return nil
 }
+
+// discard marks an expected file that is dropped unanswered.
+const discard = "\x00discard"
 
 // fileLimit is the largest file an announcement of kind accepts.
 func fileLimit(kind string) int64 {
@@ -57,7 +72,17 @@ func (s *session) readLimit() int64 {
 // own-model, or an error for up's type; the error it returns is only a
 // failure to read or to send, which ends the connection.
 func (s *session) receive(up *Request, r io.Reader) error {
-	_ = s.conn.SetReadDeadline(time.Now().Add(receiveWait))
+	if up.File == discard {
+		_, err := io.Copy(io.Discard, r)
+		return err
+	}
+	// A pong must not move the file's deadline (a sender trickling the
+	// file in pieces, with a pong between them, would hold its share of
+	// the upload budget forever).
+	deadline := time.Now().Add(receiveWait(up.Type))
+	_ = s.conn.SetReadDeadline(deadline)
+	s.conn.SetPongHandler(func(string) error { return nil })
+	defer s.conn.SetPongHandler(s.pong)
 	var reply any
 	var err error
 	if up.Type == "own-model" {

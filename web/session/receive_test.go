@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -75,7 +76,7 @@ func TestUploadOnTheSocket(t *testing.T) {
 	c.sendFile(`{"type":"own-model","file":"mine.pth"}`, pth)
 	var own session.OwnModel
 	c.json("own-model", &own)
-	if want := fmt.Sprintf("own-%x", sha256.Sum256(pth))[:20]; own.Name != want || own.Model != "lenet5" || own.File != "mine.pth" {
+	if want := fmt.Sprintf("own-%x", sha256.Sum256(pth))[:36]; own.Name != want || own.Model != "lenet5" || own.File != "mine.pth" {
 		t.Fatalf("own-model %+v, want %s", own, want)
 	}
 	c.send(`{"type":"run","model":"` + own.Name + `","upload":"` + up.ID + `"}`)
@@ -91,8 +92,16 @@ func TestUploadOnTheSocket(t *testing.T) {
 func TestUploadOnTheSocketOff(t *testing.T) {
 	f := serveModel(t, "lenet5", nil, func(h *session.Handler) { h.Pictures = nil })
 	c := f.dial(t)
+	// A refused announcement's file is dropped: the refusal was its answer.
 	c.errorFor(`{"type":"upload"}`, "takes no pictures")
+	if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
 	c.errorFor(`{"type":"own-model","file":"a.pth"}`, "without -allow-model-upload")
+	if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	// A binary message nobody announced is an error.
 	if err := c.conn.WriteMessage(websocket.BinaryMessage, []byte{1}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,5 +109,56 @@ func TestUploadOnTheSocketOff(t *testing.T) {
 	c.json("error", &e)
 	if !strings.Contains(e.Message, "binary messages are not accepted") {
 		t.Errorf("a binary message: %+v", e)
+	}
+}
+
+// A file must arrive within its deadline: pongs between its pieces do not
+// extend it, so a trickling sender cannot hold its share of the budget.
+func TestUploadTrickleIsCut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the 15 s deadline")
+	}
+	f := newFixture(t)
+	// A one-byte write buffer: each byte goes out as a frame of its own.
+	d := websocket.Dialer{WriteBufferSize: 1}
+	conn, _, err := d.Dial("ws"+strings.TrimPrefix(f.srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, _, err := conn.ReadMessage(); err != nil { // hello
+		t.Fatal(err)
+	}
+	if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"upload"}`)); err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	go func() { // the server's answers, until it closes
+		defer close(closed)
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	w, err := conn.NextWriter(websocket.BinaryMessage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+trickle:
+	for time.Since(start) < 25*time.Second {
+		if _, err := w.Write([]byte{0x89}); err != nil {
+			break
+		}
+		_ = conn.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second))
+		select {
+		case <-closed:
+			break trickle
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("a file trickled with pongs was read for %s; the deadline is %s", took, upload.DefaultReadWait)
 	}
 }

@@ -138,7 +138,7 @@ func (s *session) writeLoop(stop <-chan struct{}) {
 func (s *session) readLoop() {
 	s.conn.SetReadLimit(hardLimit)
 	_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
-	s.conn.SetPongHandler(func(string) error { return s.conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	s.conn.SetPongHandler(s.pong)
 	if err := s.pushJSON(s.hello()); err != nil {
 		return
 	}
@@ -165,8 +165,10 @@ func (s *session) readLoop() {
 				_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
 				continue
 			}
-			if err := s.pushJSON(Error{Type: "error", Request: up.Type, Message: "the file did not follow: send its bytes as one binary message right after " + up.Type}); err != nil {
-				return
+			if up.File != discard {
+				if err := s.pushJSON(Error{Type: "error", Request: up.Type, Message: "the file did not follow: send its bytes as one binary message right after " + up.Type}); err != nil {
+					return
+				}
 			}
 		}
 		msg, err := io.ReadAll(io.LimitReader(r, maxMessage+1))
@@ -203,6 +205,9 @@ func (s *session) readLoop() {
 		_ = s.conn.SetReadDeadline(time.Now().Add(pongWait))
 	}
 }
+
+// pong is the pong handler: the client is there, its read deadline moves.
+func (s *session) pong(string) error { return s.conn.SetReadDeadline(time.Now().Add(pongWait)) }
 
 // forget drops the kept pass, its buffers and the session's hold on its
 // model: after IdleRelease without a message (a page left open in a
