@@ -319,37 +319,15 @@ func (c *Concat) OutputShape(in []int) ([]int, error) {
 	return out, nil
 }
 
-// drawingBranches counts the branches holding a layer that draws random
-// numbers in training (dropout, stochastic depth).
-func (c *Concat) drawingBranches() int {
-	n := 0
-	for _, b := range c.Branches {
-		draws := false
-		Walk([]Layer{b}, func(l Layer) {
-			if r, ok := l.(randomDrawer); ok && r.drawsRandom() {
-				draws = true
-			}
-		})
-		if draws {
-			n++
-		}
-	}
-	return n
-}
-
-// randomDrawer is implemented by the layers that draw from Context.Rand in
-// training.
-type randomDrawer interface{ drawsRandom() bool }
-
 // Forward runs every branch and stacks the outputs' channels per sample.
 func (c *Concat) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	steps := make([]Step, len(c.Branches))
 	errs := make([]error, len(c.Branches))
 	run := func(i int) { steps[i], errs[i] = stepOf(c.Branches[i], x, ctx) }
-	if ctx == nil || ctx.Rand == nil || !ctx.Train || c.drawingBranches() <= 1 {
-		// No two branches draw random numbers (dropout's masks need them
-		// in order): the branches side by side, each on a core; the same
-		// numbers as one after another, since no branch reads another's.
+	if ctx == nil || ctx.Rand == nil {
+		// No random draws (dropout's masks need them in order): the
+		// branches side by side, each on a core; the same numbers as one
+		// after another, since no branch reads another's.
 		kernel.ParallelTasks(len(c.Branches), run)
 	} else {
 		for i := range c.Branches {

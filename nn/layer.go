@@ -69,9 +69,7 @@ func (g Grads) For(p *Param) *Tensor {
 type Context struct {
 	// Train selects training behaviour (dropout active).
 	Train bool
-	// Rand drives dropout masks; it may be nil in eval mode. A layer that
-	// draws from it implements randomDrawer, so that Concat keeps the
-	// draws in order (its branches otherwise run side by side).
+	// Rand drives dropout masks; it may be nil in eval mode.
 	Rand *rand.Rand
 	// Arena, if not nil, provides the pass's tensors, forward and backward
 	// (see Arena: its owner resets it when the pass is over).

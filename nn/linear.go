@@ -139,8 +139,6 @@ func NewDropout(name string, p float32) *Dropout { return &Dropout{elementwise{b
 // Type is "Dropout".
 func (*Dropout) Type() string { return "Dropout" }
 
-func (d *Dropout) drawsRandom() bool { return d.P > 0 }
-
 // Forward applies a fresh mask in training mode and is the identity otherwise.
 func (d *Dropout) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if ctx == nil || !ctx.Train || d.P == 0 {

@@ -185,8 +185,6 @@ func NewDropout2d(name string, p float32) *Dropout2d { return &Dropout2d{element
 // Type is "Dropout2d".
 func (*Dropout2d) Type() string { return "Dropout2d" }
 
-func (d *Dropout2d) drawsRandom() bool { return d.P > 0 }
-
 // Forward draws one keep/drop per (sample, channel) in training.
 func (d *Dropout2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if ctx == nil || !ctx.Train || d.P == 0 {

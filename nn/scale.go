@@ -95,8 +95,6 @@ func NewStochasticDepth(name string, p float32) *StochasticDepth {
 // Type is "StochasticDepth".
 func (*StochasticDepth) Type() string { return "StochasticDepth" }
 
-func (s *StochasticDepth) drawsRandom() bool { return s.P > 0 }
-
 // Forward draws one keep/drop per sample in training.
 func (s *StochasticDepth) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if ctx == nil || !ctx.Train || s.P == 0 {
