@@ -135,9 +135,11 @@ func decodeError(t *testing.T, rec *httptest.ResponseRecorder) string {
 
 func TestUploadLimits(t *testing.T) {
 	h, store := newRouter(t)
+	goods := 0
 	good := func() {
 		t.Helper()
-		rec := serve(h, "POST", "/upload", bytes.NewReader(pngBytes(t, image.NewGray(image.Rect(0, 0, 40, 30)))))
+		goods++ // a picture of its own each time: the same bytes are one picture
+		rec := serve(h, "POST", "/upload", bytes.NewReader(pngBytes(t, image.NewGray(image.Rect(0, 0, 40+goods, 30)))))
 		if rec.Code != http.StatusOK {
 			t.Fatalf("a normal upload after a bad one: %d %s", rec.Code, rec.Body)
 		}
@@ -175,6 +177,11 @@ func TestUploadLimits(t *testing.T) {
 	}
 	if store.Len() != 6 {
 		t.Errorf("store holds %d pictures, want the 6 good ones", store.Len())
+	}
+	// The same file again is the same picture, under the same id.
+	again := serve(h, "POST", "/upload", bytes.NewReader(pngBytes(t, image.NewGray(image.Rect(0, 0, 41, 30)))))
+	if again.Code != http.StatusOK || store.Len() != 6 {
+		t.Errorf("the first good picture again: %d, the store holds %d, want still 6", again.Code, store.Len())
 	}
 }
 
