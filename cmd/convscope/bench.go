@@ -70,14 +70,22 @@ func benchJobs() []benchJob {
 	return jobs
 }
 
-func bench(ctx context.Context, args []string, stdout io.Writer) error {
+func bench(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print one JSON object, as torch_anchor.py --json")
 	only := fs.String("only", "", "comma-separated key prefixes to run (e.g. sgemm,infer_ms_224.resnet18; train_small_img_per_s and infer_small_img_per_s run only when named)")
 	repeat := fs.Int("repeat", 1, "run each figure this many times and keep the best (a noisy machine; longer profiles)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the measured work to this file (go tool pprof; samples carry layer and pass labels: pprof -tags)")
+	memProfile := fs.String("memprofile", "", "write the allocations of the run to this file when it ends (go tool pprof -sample_index=alloc_space, or inuse_space; what a training step holds)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *memProfile != "" {
+		defer func() {
+			if werr := writeAllocs(*memProfile); werr != nil && err == nil {
+				err = werr
+			}
+		}()
 	}
 	stop, err := startCPUProfile(*cpuProfile)
 	if err != nil {
@@ -245,6 +253,20 @@ func inferImagesPerSecond(model string, input []int, bs, passes int) (float64, e
 // resultsModels are the small forms that tools/results/train_all.sh trains.
 var resultsModels = []string{"lenet5", "alexnet_small", "zfnet_small", "vgg_small", "googlenet_small",
 	"resnet20", "resnet32", "mobilenet_v1_small", "mobilenet_v1_small_050", "mobilenet_v2_small", "convnext_mini"}
+
+// writeAllocs writes the allocations profile (runtime/pprof's "allocs":
+// every sampled allocation's stack, and what of it is still in use).
+func writeAllocs(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
 
 // startCPUProfile starts a CPU profile into path, with the layers' pprof
 // labels on, and returns what stops it; an empty path profiles nothing.

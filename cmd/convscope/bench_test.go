@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,5 +42,33 @@ func TestBenchTwinsAreTheSameNetworks(t *testing.T) {
 	}
 	if n := strings.Count(string(out), "logits within"); n != len(resultsModels) {
 		t.Errorf("%d twins checked, %d small forms:\n%s", n, len(resultsModels), out)
+	}
+}
+
+// -memprofile writes the run's allocations as a pprof profile (gzip-framed
+// protobuf), naming the layers' functions that allocated.
+func TestBenchMemProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mem.pprof")
+	var out strings.Builder
+	if err := bench(context.Background(), []string{"-only", "train_img_per_s.lenet5_1x28x28", "-memprofile", path}, &out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 100 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("%s: %d bytes, not a gzip-framed pprof profile", path, len(b))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(raw, []byte("alloc_space")) || !bytes.Contains(raw, []byte("convscope/nn.")) {
+		t.Errorf("the profile names no alloc_space sample or no function of package nn")
 	}
 }
