@@ -118,7 +118,10 @@ const socket = new Socket(app.dataset.ws, {
     }
   },
   close(ev) {
+    // no pass is kept for this page any more: a projection waits for the
+    // run the next connection makes
     state.done = false;
+    app.dataset.done = 'false';
     for (const f of state.filesAsked.splice(0)) f.reject(new Error(t('js.explore.reconnecting')));
     if (ev.code === 1013) status(t('js.explore.retrying', { reason: ev.reason || t('js.explore.server_full') }), 'error');
     else status(t('js.explore.reconnecting'), 'connecting');
