@@ -97,11 +97,10 @@ func (s *session) project(req Request) error {
 		if err != nil {
 			return err
 		}
-		err = s.sendAttribution(run, m, s.trace.Input, r, deconv.Progress{}, deconv.Caveats(s.trace, r))
-		if err == nil {
-			s.h.Metrics.Projection(m.Name, name, time.Since(asked))
-		}
-		return err
+		// Timed when ready, before it is sent (a client that has the
+		// answer finds it counted).
+		s.h.Metrics.Projection(m.Name, name, time.Since(asked))
+		return s.sendAttribution(run, m, s.trace.Input, r, deconv.Progress{}, deconv.Caveats(s.trace, r))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &job{cancel: cancel, done: make(chan struct{})}
@@ -110,11 +109,7 @@ func (s *session) project(req Request) error {
 	go func() {
 		defer close(j.done)
 		defer cancel()
-		asked := time.Now()
 		err := s.longAttribution(ctx, run, m, model, x, name, goal)
-		if err == nil && ctx.Err() == nil {
-			s.h.Metrics.Projection(m.Name, name, time.Since(asked))
-		}
 		if err != nil && ctx.Err() == nil && !errors.Is(err, errClosed) {
 			_ = s.pushJSON(Error{Type: "error", Request: "project", Message: err.Error()})
 		}
@@ -128,6 +123,7 @@ func (s *session) longAttribution(ctx context.Context, run int, m *catalog.Model
 	// Its passes are not kept: it takes, for as long as it runs, a batch
 	// of passes' memory from the budget and one of the server's slots for
 	// long methods, which bound the CPU they take from other visitors.
+	asked := time.Now() // the answer's time counts its wait in line
 	pass := PassCost(m.Summary)
 	batch := 8
 	if total := s.h.Budget.Total(); total > 0 {
@@ -167,6 +163,7 @@ func (s *session) longAttribution(ctx context.Context, run int, m *catalog.Model
 	if sendErr != nil {
 		return sendErr
 	}
+	s.h.Metrics.Projection(m.Name, name, time.Since(asked))
 	return s.sendAttribution(run, m, x, r, deconv.Progress{}, nil)
 }
 

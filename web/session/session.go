@@ -503,12 +503,11 @@ func (s *session) run(req Request) error {
 	}
 	probs := nn.Softmax(tr.Output())
 	s.trace, s.model, s.traceMark = tr, m, s.arena.Mark()
-	err = s.pushJSON(Prediction{Type: "prediction", Run: run, Classes: m.Classes, Probs: probs.Data,
+	// Timed when the answer is ready, before it is sent: a client that
+	// has the answer finds it counted.
+	s.h.Metrics.Run(m.Name, time.Since(asked))
+	return s.pushJSON(Prediction{Type: "prediction", Run: run, Classes: m.Classes, Probs: probs.Data,
 		Top: nn.ArgMax(probs.Data), Ms: ms(time.Since(begin))})
-	if err == nil {
-		s.h.Metrics.Run(m.Name, time.Since(asked))
-	}
-	return err
 }
 
 // sendLayer sends one step's layer message and maps frame.
