@@ -45,6 +45,9 @@ type Recipe struct {
 	// Augment is "none", "flip" (RandomHorizontalFlip) or "crop-flip"
 	// (RandomCrop with padding H/8, then the flip).
 	Augment string `json:"augment"`
+	// CropPadding is crop-flip's padding in pixels; 0 is H/8 (3 at 28,
+	// 4 at 32).
+	CropPadding int `json:"crop_padding,omitempty"`
 	Seed    uint64 `json:"seed"`
 	// Limit uses only the first Limit training images (0: all).
 	Limit int `json:"limit,omitempty"`
@@ -120,6 +123,10 @@ func (r Recipe) Check() error {
 		return fmt.Errorf("recipe: schedule %q, want cosine, warmup-cosine, onecycle or constant", r.Schedule)
 	case !slices.Contains([]string{"none", "flip", "crop-flip"}, r.Augment):
 		return fmt.Errorf("recipe: augmentation %q, want none, flip or crop-flip", r.Augment)
+	case r.CropPadding < 0 || r.CropPadding > 16:
+		return fmt.Errorf("recipe: crop padding %d, want 0 (H/8) to 16", r.CropPadding)
+	case r.CropPadding > 0 && r.Augment != "crop-flip":
+		return fmt.Errorf("recipe: crop padding %d without crop-flip", r.CropPadding)
 	case r.Limit < 0:
 		return fmt.Errorf("recipe: limit %d, want 0 (all) or more", r.Limit)
 	case r.Warmup < 0 || r.Warmup >= r.Epochs && r.Schedule == "warmup-cosine":
@@ -182,6 +189,9 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
 	case "crop-flip":
 		pad := max(trainSet.H/8, 1)
+		if r.CropPadding > 0 {
+			pad = r.CropPadding
+		}
 		source = data.Augment(source.(data.Dataset), data.Compose{
 			data.RandomCrop{Height: trainSet.H, Width: trainSet.W, Padding: pad},
 			data.RandomHorizontalFlip{P: 0.5},
@@ -222,7 +232,11 @@ func (r Recipe) Command(out string) string {
 	args = append(args, "-data "+r.Data, "-epochs "+strconv.Itoa(r.Epochs),
 		"-batch "+strconv.Itoa(r.Batch), "-opt "+r.Optimizer, "-lr "+strconv.FormatFloat(r.LR, 'g', -1, 64),
 		"-schedule "+r.Schedule, "-momentum "+strconv.FormatFloat(r.Momentum, 'g', -1, 64),
-		"-wd "+strconv.FormatFloat(r.WeightDecay, 'g', -1, 64), "-augment "+r.Augment, "-seed "+strconv.FormatUint(r.Seed, 10))
+		"-wd "+strconv.FormatFloat(r.WeightDecay, 'g', -1, 64), "-augment "+r.Augment)
+	if r.CropPadding > 0 {
+		args = append(args, "-crop-padding "+strconv.Itoa(r.CropPadding))
+	}
+	args = append(args, "-seed "+strconv.FormatUint(r.Seed, 10))
 	if r.Warmup > 0 {
 		args = append(args, "-warmup "+strconv.Itoa(r.Warmup))
 	}

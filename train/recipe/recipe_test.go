@@ -70,6 +70,8 @@ func TestRecipeCheck(t *testing.T) {
 		{func(r *Recipe) { r.Model = "lenet6" }, "lenet6"},
 		{func(r *Recipe) { r.Augment = "mixup" }, `augmentation "mixup"`},
 		{func(r *Recipe) { r.Schedule = "step" }, `schedule "step"`},
+		{func(r *Recipe) { r.Augment, r.CropPadding = "crop-flip", 17 }, "crop padding 17"},
+		{func(r *Recipe) { r.Augment, r.CropPadding = "flip", 2 }, "without crop-flip"},
 	} {
 		r := good
 		c.change(&r)
@@ -115,6 +117,10 @@ func TestCommandCarriesTheVariant(t *testing.T) {
 	r.Variant = " no-shortcut "
 	if c := r.Command("x.safetensors"); !strings.Contains(c, "-model resnet20 -variant no-shortcut -data") {
 		t.Errorf("command %q", c)
+	}
+	r.Variant, r.CropPadding = "", 2
+	if c := r.Command("x.safetensors"); !strings.Contains(c, "-augment crop-flip -crop-padding 2 ") {
+		t.Errorf("command %q has no crop padding", c)
 	}
 	r.Variant = "no-bm"
 	if err := r.Check(); err == nil {
