@@ -47,8 +47,8 @@ type Recipe struct {
 	Augment string `json:"augment"`
 	// CropPadding is crop-flip's padding in pixels; 0 is H/8 (3 at 28,
 	// 4 at 32).
-	CropPadding int `json:"crop_padding,omitempty"`
-	Seed    uint64 `json:"seed"`
+	CropPadding int    `json:"crop_padding,omitempty"`
+	Seed        uint64 `json:"seed"`
 	// Limit uses only the first Limit training images (0: all).
 	Limit int `json:"limit,omitempty"`
 	// From names the trained model whose weights the run starts from (a
