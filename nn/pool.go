@@ -145,19 +145,23 @@ func (m *MaxPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 	if err := checkDy(m, dy, st); err != nil {
 		return nil, err
 	}
-	return Unpool(dy, st.Saved.(Switches), st.In.Shape)
+	return unpool(dy, st.Saved.(Switches), st.In.Shape, st.arena)
 }
 
 // Unpool is MaxUnpool2d: it places each value of y (N,C,H',W') at its switch
 // position in a zero tensor of shape in (N,C,H,W) and adds coinciding ones.
-func Unpool(y *Tensor, sw Switches, in []int) (*Tensor, error) {
+func Unpool(y *Tensor, sw Switches, in []int) (*Tensor, error) { return unpool(y, sw, in, nil) }
+
+// unpool is Unpool with the result taken from a (a backward pass's).
+func unpool(y *Tensor, sw Switches, in []int, a *Arena) (*Tensor, error) {
 	if len(sw) != len(y.Data) || len(in) != 4 || len(y.Shape) != 4 || in[0]*in[1] != y.Shape[0]*y.Shape[1] {
 		return nil, fmt.Errorf("unpool: %d switches for signal %s into %s", len(sw), ShapeString(y.Shape), ShapeString(in))
 	}
-	x := New(in...)
+	x := a.Uninit(in...) // each plane is cleared by its own task, on its core
 	hw, ohw := in[2]*in[3], y.Shape[2]*y.Shape[3]
 	kernel.ParallelFor(y.Shape[0]*y.Shape[1], func(_, pl int) { // planes are disjoint
 		dst := x.Data[pl*hw : (pl+1)*hw]
+		clear(dst)
 		for i, v := range y.Data[pl*ohw : (pl+1)*ohw] {
 			if s := int(sw[pl*ohw+i]); s >= 0 && s < hw {
 				dst[s] += v
