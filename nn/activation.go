@@ -78,6 +78,44 @@ func (a *Activation) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	return y, nil, nil
 }
 
+// overwrites reports whether a may write its output over its input (see
+// Context.InPlace): a rectifier's backward reads only the mask
+// 0 < x < hi, which its output gives as well as its input.
+func (a *Activation) overwrites() bool { return a.fast == actReLU || a.fast == actReLU6 }
+
+// overwriting is a rectifier whose Forward writes over its input.
+type overwriting struct{ *Activation }
+
+// Forward rectifies x in place and returns it.
+func (o overwriting) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
+	hi := float32(math.Inf(1))
+	if o.fast == actReLU6 {
+		hi = 6
+	}
+	kernel.ParallelRange(len(x.Data), func(lo, end int) { kernel.Clamp(x.Data[lo:end], x.Data[lo:end], 0, hi) })
+	return x, nil, nil
+}
+
+// forwardOver runs l on x, in x's buffer when ctx allows it, l is a
+// rectifier and x is private: nothing but l reads it, forward or
+// backward.
+func forwardOver(l Layer, private bool, x *Tensor, ctx *Context) (*Tensor, any, error) {
+	if a, ok := l.(*Activation); ok && private && ctx != nil && ctx.InPlace && a.overwrites() {
+		return forward(overwriting{a}, x, ctx)
+	}
+	return forward(l, x, ctx)
+}
+
+// keepsOutputPrivate reports whether l's output, inside a chain, is read
+// only by the next layer: l's own backward does not read it.
+func keepsOutputPrivate(l Layer) bool {
+	switch l.(type) {
+	case *Conv2d, *BatchNorm2d, *Linear:
+		return true
+	}
+	return false
+}
+
 // Backward applies the rule (see the type's comment).
 func (a *Activation) Backward(dy *Tensor, st *Step, rule Rule, _ Grads) (*Tensor, error) {
 	if err := checkDy(a, dy, st); err != nil {

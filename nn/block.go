@@ -15,7 +15,8 @@ func runChain(layers []Layer, x *Tensor, ctx *Context, onStep StepFunc) (*Trace,
 	tr := &Trace{Input: x, Steps: make([]Step, 0, len(layers))}
 	cur := x
 	for i, l := range layers {
-		y, saved, err := forward(l, cur, ctx)
+		private := i > 0 && keepsOutputPrivate(layers[i-1]) // the chain's input is its caller's
+		y, saved, err := forwardOver(l, private, cur, ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -220,12 +221,13 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if r.After == nil {
 		return sum, s, nil
 	}
-	after, err := stepOf(r.After, sum, ctx)
+	// The sum is the block's own, read by nothing else.
+	y, saved, err := forwardOver(r.After, true, sum, ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	s.after = &after
-	return after.Out, s, nil
+	s.after = &Step{Layer: r.After, In: sum, Out: y, Saved: saved, arena: ctx.arena()}
+	return y, s, nil
 }
 
 // Backward sends the signal through After, then into both paths, and adds
@@ -345,7 +347,7 @@ func (c *Concat) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		channels += steps[i].Out.Shape[1]
 	}
 	first := steps[0].Out.Shape
-	y := New(append([]int{first[0], channels}, first[2:]...)...)
+	y := ctx.arena().Uninit(append([]int{first[0], channels}, first[2:]...)...) // every value is copied in
 	hw := Numel(first[2:])
 	for n := 0; n < first[0]; n++ {
 		at := n * channels * hw
@@ -361,11 +363,11 @@ func (c *Concat) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 func (c *Concat) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, error) {
 	steps := st.Saved.([]Step)
 	channels, hw := dy.Shape[1], Numel(dy.Shape[2:])
-	dx := New(st.In.Shape...)
+	dx := st.arena.Uninit(st.In.Shape...) // the first branch's signal is copied in
 	offset := 0
 	for i, b := range c.Branches {
 		s := &steps[i]
-		part := New(s.Out.Shape...)
+		part := st.arena.Uninit(s.Out.Shape...)
 		per := s.Out.Shape[1] * hw
 		for n := 0; n < dy.Shape[0]; n++ {
 			copy(part.Data[n*per:(n+1)*per], dy.Data[n*channels*hw+offset:])
@@ -375,7 +377,16 @@ func (c *Concat) Backward(dy *Tensor, st *Step, rule Rule, g Grads) (*Tensor, er
 		if err != nil {
 			return nil, err
 		}
-		addInto(dx.Data, dx.Data, d.Data)
+		if i == 0 {
+			copy(dx.Data, d.Data)
+		} else {
+			addInto(dx.Data, dx.Data, d.Data)
+		}
+		// Both are spent: their buffers serve the next branch, in cache.
+		if !sharesData(d, part) {
+			st.arena.Release(d)
+		}
+		st.arena.Release(part)
 	}
 	return dx, nil
 }

@@ -74,6 +74,14 @@ type Context struct {
 	// Arena, if not nil, provides the pass's tensors, forward and backward
 	// (see Arena: its owner resets it when the pass is over).
 	Arena *Arena
+	// InPlace lets a rectifier (ReLU, ReLU6) write its output over its
+	// input where nothing else reads that input: right after a
+	// convolution, a batch norm or a linear layer of the same chain, or
+	// after a residual sum. It is PyTorch's ReLU(inplace=True), one
+	// activation less to keep per rectifier in a training step; the
+	// trace then holds the rectified values as that layer's output too,
+	// so a pass whose steps are shown (the explorer's) leaves it off.
+	InPlace bool
 }
 
 // arena is ctx's arena, nil for a nil ctx.

@@ -10,20 +10,23 @@ import (
 )
 
 // TestArenaStepsMatchFreshAllocations: training steps that recycle their
-// tensors (with every recycled value poisoned to NaN) give bit-identical
-// weights to steps that allocate fresh zeroed tensors, for every family's
-// small form, so no layer reads a value it did not write.
+// tensors (with every recycled value poisoned to NaN) and rectify in place
+// give bit-identical weights to steps that allocate fresh zeroed tensors
+// and keep every output, for every family's small form, so no layer reads
+// a value it did not write, or one a rectifier wrote over.
 func TestArenaStepsMatchFreshAllocations(t *testing.T) {
 	models := []string{"lenet5", "lenet5_1998", "alexnet_small", "zfnet_small", "vgg_small", "googlenet_small",
 		"resnet20", "mobilenet_v1_small_050", "mobilenet_v2_small", "convnext_mini"}
 	if testing.Short() {
 		models = models[:3]
 	}
-	defer func(r, p bool) { reuseBuffers, poisonBuffers = r, p }(reuseBuffers, poisonBuffers)
+	defer func(r, p, o bool) { reuseBuffers, poisonBuffers, rectifyInPlace = r, p, o }(reuseBuffers, poisonBuffers, rectifyInPlace)
 	for _, name := range models {
 		var weights [2][][]float32
+		// Fresh zeroed tensors and every output kept, against recycled
+		// poisoned tensors and rectifiers writing over their inputs.
 		for k, reuse := range []bool{false, true} {
-			reuseBuffers, poisonBuffers = reuse, true
+			reuseBuffers, poisonBuffers, rectifyInPlace = reuse, true, reuse
 			m, err := zoo.Build(name, []int{1, 28, 28}, 10, 3)
 			if err != nil {
 				t.Fatal(err)

@@ -316,7 +316,7 @@ func (r *run) update(x *nn.Tensor, labels []int, rng *rand.Rand) (float64, int, 
 		r.arena.Poison = poisonBuffers
 	}
 	defer r.arena.Reset() // nothing of this step's trace outlives it
-	tr, err := r.m.Net.Forward(x, &nn.Context{Train: true, Rand: rng, Arena: r.arena}, nil)
+	tr, err := r.m.Net.Forward(x, &nn.Context{Train: true, Rand: rng, Arena: r.arena, InPlace: rectifyInPlace}, nil)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -455,3 +455,7 @@ func (s *Stepper) Step(x *nn.Tensor, labels []int) (float64, error) {
 // poisonBuffers makes the arena fill recycled buffers with NaN. Both are
 // switches for the test that steps with and without the arena agree.
 var reuseBuffers, poisonBuffers = true, false
+
+// rectifyInPlace lets a step's rectifiers write over their inputs
+// (nn.Context.InPlace); tests turn it off to compare.
+var rectifyInPlace = true
