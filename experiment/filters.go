@@ -177,7 +177,7 @@ func judgeDead(ctx context.Context, net *nn.Sequential, name string, sample Imag
 		for i := from; i < to; i++ {
 			sample.Fill(i, x.Data[(i-from)*per:(i-from+1)*per])
 		}
-		y, err := Reach(net, x, name, &nn.Context{Arena: arena})
+		y, err := Reach(net, x, name, &nn.Context{Arena: arena, Fuse: true, InPlace: true, Keep: name})
 		if err != nil {
 			return err
 		}

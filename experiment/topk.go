@@ -100,7 +100,7 @@ func ScanTopK(ctx context.Context, net *nn.Sequential, name string, set Images, 
 		for i := from; i < to; i++ {
 			set.Fill(i, x.Data[(i-from)*per:(i-from+1)*per])
 		}
-		out, err := Reach(net, x, name, &nn.Context{Arena: arena})
+		out, err := Reach(net, x, name, &nn.Context{Arena: arena, Fuse: true, InPlace: true, Keep: name})
 		if err != nil {
 			return nil, err
 		}

@@ -14,8 +14,25 @@ import (
 func runChain(layers []Layer, x *Tensor, ctx *Context, onStep StepFunc) (*Trace, error) {
 	tr := &Trace{Input: x, Steps: make([]Step, 0, len(layers))}
 	cur := x
-	for i, l := range layers {
-		private := i > 0 && keepsOutputPrivate(layers[i-1]) // the chain's input is its caller's
+	for i := 0; i < len(layers); i++ {
+		l := layers[i]
+		if n, e := fusedGroup(layers[i:], ctx); n > 0 {
+			steps, err := runFused(layers[i:], n, e, cur, ctx)
+			if err != nil {
+				return nil, err
+			}
+			for k := range steps {
+				tr.Steps = append(tr.Steps, steps[k])
+				if onStep != nil {
+					if err := onStep(i+k, &tr.Steps[i+k]); err != nil {
+						return nil, err
+					}
+				}
+			}
+			cur, i = steps[n-1].Out, i+n-1
+			continue
+		}
+		private := i > 0 && keepsOutputPrivate(layers[i-1]) && !ctx.keeps(layers[i-1]) // the chain's input is its caller's
 		y, saved, err := forwardOver(l, private, cur, ctx)
 		if err != nil {
 			return nil, err
@@ -221,8 +238,9 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if r.After == nil {
 		return sum, s, nil
 	}
-	// The sum is the block's own, read by nothing else.
-	y, saved, err := forwardOver(r.After, true, sum, ctx)
+	// The sum is the block's own, read by nothing else (unless the pass
+	// keeps it: Context.Keep naming "NAME.add").
+	y, saved, err := forwardOver(r.After, !ctx.keepsInside(r), sum, ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -276,14 +276,21 @@ func scatterPlanes(wide []float32, ch, hw, nb int, t []float32, lo, c, c0 int) {
 // and group, im2col and one product, runs split across cores. Depthwise
 // convolutions run the direct kernel instead (kernel.DepthwiseConv).
 func (c *Conv2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	y, err := c.forward(x, ctx, nil)
+	return y, nil, err
+}
+
+// forward is Forward with an epilogue (a fused pass, Context.Fuse) in
+// place of the bias when e is not nil.
+func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) {
 	g, err := c.geometry(x)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	y := ctx.arena().Uninit(g.n, c.Out, g.oh, g.ow) // every value is written (beta 0, or cleared by the depthwise kernel)
 	if c.depthwise() {
-		c.depthwiseForward(g, x, y)
-		return y, nil, nil
+		c.depthwiseForward(g, x, y, e)
+		return y, nil
 	}
 	count, span := sampleChunks(g.n, g.cols, g.rows)
 	widest := (g.n + count - 1) / count * g.cols
@@ -292,7 +299,7 @@ func (c *Conv2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	kernel.ParallelFor(count, func(wk, ci int) {
 		lo, hi := span(ci)
 		if c.dense(g) {
-			c.denseForward(g, x, y, lo, hi)
+			c.denseForward(g, x, y, lo, hi, e)
 			return
 		}
 		s := &sc[wk]
@@ -302,7 +309,7 @@ func (c *Conv2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		if s.out == nil && widest > g.cols {
 			s.out = getScratch(g.kg * widest)
 		}
-		c.forwardRun(g, x, y, lo, hi, s.col, s.out)
+		c.forwardRun(g, x, y, lo, hi, s.col, s.out, e)
 	})
 	for _, s := range sc {
 		for _, b := range []*[]float32{s.col, s.out} {
@@ -311,13 +318,13 @@ func (c *Conv2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 			}
 		}
 	}
-	return y, nil, nil
+	return y, nil
 }
 
 // forwardRun computes samples [lo, hi) of y: with one sample the product
 // writes y in place; with more, their unrolled inputs sit side by side in
 // col, and the product goes through out into y.
-func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *[]float32) {
+func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *[]float32, e *epilogue) {
 	nb, in := hi-lo, c.In*g.h*g.w
 	width := nb * g.cols
 	for gi := 0; gi < c.Groups; gi++ {
@@ -337,7 +344,14 @@ func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *
 		kernel.Sgemm(false, false, g.kg, width, g.rows, 1, w, g.rows, *col, width, 0, *out, width)
 		scatterPlanes(*out, g.kg, g.cols, nb, y.Data, lo, c.Out, gi*g.kg)
 	}
-	if c.Bias != nil {
+	switch {
+	case e != nil:
+		for i := lo; i < hi; i++ {
+			for k := range c.Out {
+				e.plane(y.Data[(i*c.Out+k)*g.cols:][:g.cols], k)
+			}
+		}
+	case c.Bias != nil:
 		for i := lo; i < hi; i++ {
 			addBias(y.Data[i*c.Out*g.cols:(i+1)*c.Out*g.cols], c.Bias.Value.Data, g.cols)
 		}
@@ -346,13 +360,18 @@ func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *
 
 // denseForward computes samples [lo, hi) of a dense convolution: per
 // group, y = x · W^T over the samples' rows, as a linear layer.
-func (c *Conv2d) denseForward(g convGeometry, x, y *Tensor, lo, hi int) {
+func (c *Conv2d) denseForward(g convGeometry, x, y *Tensor, lo, hi int, e *epilogue) {
 	in := c.In * g.h * g.w
 	for gi := 0; gi < c.Groups; gi++ {
 		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
 		kernel.Sgemm(false, true, hi-lo, g.kg, g.rows, 1, x.Data[lo*in+gi*g.rows:], in, w, g.rows, 0, y.Data[lo*c.Out+gi*g.kg:], c.Out)
 	}
-	if c.Bias != nil {
+	switch {
+	case e != nil:
+		for i := lo; i < hi; i++ {
+			e.row(y.Data[i*c.Out : (i+1)*c.Out])
+		}
+	case c.Bias != nil:
 		for i := lo; i < hi; i++ {
 			yi := y.Data[i*c.Out : (i+1)*c.Out]
 			kernel.Add(yi, yi, c.Bias.Value.Data)

@@ -12,7 +12,7 @@ import "github.com/convscope/convscope/nn/kernel"
 func (c *Conv2d) depthwise() bool { return c.Groups == c.In && c.Groups > 1 }
 
 // depthwiseForward sets y = conv(x, W) + b (g.kg = m outputs per input channel).
-func (c *Conv2d) depthwiseForward(g convGeometry, x, y *Tensor) {
+func (c *Conv2d) depthwiseForward(g convGeometry, x, y *Tensor, e *epilogue) {
 	k2, plane, cols := c.Kernel*c.Kernel, g.h*g.w, g.cols
 	kernel.ParallelFor(c.In, func(_, ci int) {
 		for i := 0; i < g.n; i++ {
@@ -21,7 +21,9 @@ func (c *Conv2d) depthwiseForward(g convGeometry, x, y *Tensor) {
 				o := ci*g.kg + m
 				yp := y.Data[(i*c.Out+o)*cols:][:cols]
 				kernel.Depthwise(xp, g.h, g.w, c.Weight.Value.Data[o*k2:(o+1)*k2], c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, yp)
-				if c.Bias != nil {
+				if e != nil {
+					e.plane(yp, o)
+				} else if c.Bias != nil {
 					b := c.Bias.Value.Data[o]
 					for j := range yp {
 						yp[j] += b

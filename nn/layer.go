@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 )
 
 // Rule selects how a backward pass treats the rectifiers.
@@ -82,6 +83,25 @@ type Context struct {
 	// trace then holds the rectified values as that layer's output too,
 	// so a pass whose steps are shown (the explorer's) leaves it off.
 	InPlace bool
+	// Fuse lets an evaluation pass (not Train) run a convolution, the
+	// batch norm after it and the rectifier after them as one pass over
+	// the convolution's output (see fuse.go). The three steps of the trace
+	// then share one output, the last layer's, and the pass has no
+	// backward: for batch passes that read only the logits (evaluation).
+	Fuse bool
+	// Keep names a layer whose own output the pass must hold under Fuse
+	// and InPlace (a top-9 scan's layer): no fused group ends after it
+	// and no rectifier writes over it.
+	Keep string
+}
+
+// keeps reports whether the pass must hold l's own output (Keep).
+func (ctx *Context) keeps(l Layer) bool { return ctx != nil && ctx.Keep != "" && l.Name() == ctx.Keep }
+
+// keepsInside reports whether Keep names l or a part of it ("layer1.0.add"
+// of the block "layer1.0").
+func (ctx *Context) keepsInside(l Layer) bool {
+	return ctx.keeps(l) || ctx != nil && strings.HasPrefix(ctx.Keep, l.Name()+".")
 }
 
 // arena is ctx's arena, nil for a nil ctx.

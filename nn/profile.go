@@ -36,6 +36,9 @@ func forward(l Layer, x *Tensor, ctx *Context) (y *Tensor, saved any, err error)
 // backward runs l.Backward (showing dy to st.Watch first), labelled when
 // profiling.
 func backward(l Layer, dy *Tensor, st *Step, rule Rule, g Grads) (dx *Tensor, err error) {
+	if _, fused := st.Saved.(fusedStep); fused {
+		return nil, errFusedBackward
+	}
 	if st.Watch != nil {
 		st.Watch(dy)
 	}

@@ -398,7 +398,7 @@ func Evaluate(m *zoo.Model, s Source, batchSize int) (Evaluation, error) {
 			idx = append(idx, i)
 		}
 		x, labels := batch(s, idx)
-		tr, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil)
+		tr, err := m.Net.Forward(x, &nn.Context{Arena: arena, Fuse: true, InPlace: true}, nil) // only the logits are read
 		if err != nil {
 			return ev, err
 		}

@@ -233,7 +233,8 @@ func inferImagesPerSecond(model string, input []int, bs, passes int) (float64, e
 		x.Data[i] = float32(r.NormFloat64())
 	}
 	arena := nn.NewArena()
-	if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
+	ctx := &nn.Context{Arena: arena, Fuse: true, InPlace: true} // as train.Evaluate's
+	if _, err := m.Net.Forward(x, ctx, nil); err != nil {
 		return 0, err
 	}
 	best := 0.0
@@ -241,7 +242,7 @@ func inferImagesPerSecond(model string, input []int, bs, passes int) (float64, e
 		t := time.Now()
 		for i := 0; i < passes; i++ {
 			arena.Reset()
-			if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
+			if _, err := m.Net.Forward(x, ctx, nil); err != nil {
 				return 0, err
 			}
 		}
