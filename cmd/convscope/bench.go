@@ -33,7 +33,9 @@ type benchJob struct {
 // steps (momentum 0.9) at batch 128 on random data; inference the fastest
 // of several single-image eval passes at 3x224x224, in milliseconds, each
 // pass recycling the previous one's tensors (an nn.Arena) as a web session
-// does from one picture to the next.
+// does from one picture to the next, fused as `convscope infer` runs them;
+// infer_kept_ms_224 (no anchor key) is the explorer's pass, which keeps
+// every layer's maps.
 func benchJobs() []benchJob {
 	var jobs []benchJob
 	for _, s := range [][3]int{{64, 1024, 576}, {128, 256, 1152}, {256, 196, 2304}, {512, 512, 512}, {16, 50176, 27}} {
@@ -54,6 +56,9 @@ func benchJobs() []benchJob {
 	}
 	for _, name := range []string{"alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "convnext_tiny"} {
 		jobs = append(jobs, benchJob{key: "infer_ms_224." + name, run: func() (float64, error) { return inferMillis(name, 10) }})
+	}
+	for _, name := range []string{"alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "mobilenet_v2", "convnext_tiny"} {
+		jobs = append(jobs, benchJob{key: "infer_kept_ms_224." + name, run: func() (float64, error) { return inferKeptMillis(name, 10) }, extra: true})
 	}
 	// The small forms of docs/RESULTS.md, at batch 128 on 1x28x28, for
 	// finding what slows a recipe down (with -cpuprofile).
@@ -191,8 +196,22 @@ func trainImagesPerSecond(model string, input []int, steps int) (float64, error)
 
 // inferMillis is the fastest of reps single-image eval passes at 3x224x224
 // after one untimed pass (torch_anchor.py's infer_ms, reps 10),
-// recycling tensors from pass to pass as web/session does.
+// recycling tensors from pass to pass as web/session does, fused as
+// `convscope infer` runs them (Context.Fuse: only the logits are read).
+// The explorer's pass, which keeps every layer's maps, is inferKeptMillis.
 func inferMillis(model string, reps int) (float64, error) {
+	return inferPassMillis(model, reps, func(a *nn.Arena) *nn.Context { return &nn.Context{Arena: a, Fuse: true, InPlace: true} })
+}
+
+// inferKeptMillis is inferMillis for the explorer's pass: every layer's
+// output kept, nothing fused.
+func inferKeptMillis(model string, reps int) (float64, error) {
+	return inferPassMillis(model, reps, func(a *nn.Arena) *nn.Context { return &nn.Context{Arena: a} })
+}
+
+// inferPassMillis is the fastest of reps passes under the context ctx
+// gives.
+func inferPassMillis(model string, reps int, ctx func(*nn.Arena) *nn.Context) (float64, error) {
 	m, err := zoo.Build(model, []int{3, 224, 224}, 1000, 0)
 	if err != nil {
 		return 0, err
@@ -203,14 +222,14 @@ func inferMillis(model string, reps int) (float64, error) {
 		x.Data[i] = float32(r.NormFloat64())
 	}
 	arena := nn.NewArena()
-	if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
+	if _, err := m.Net.Forward(x, ctx(arena), nil); err != nil {
 		return 0, err
 	}
 	best := time.Duration(1 << 62)
 	for i := 0; i < reps; i++ {
 		arena.Reset()
 		t := time.Now()
-		if _, err := m.Net.Forward(x, &nn.Context{Arena: arena}, nil); err != nil {
+		if _, err := m.Net.Forward(x, ctx(arena), nil); err != nil {
 			return 0, err
 		}
 		best = min(best, time.Since(t))

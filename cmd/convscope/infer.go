@@ -30,7 +30,7 @@ func infer(_ context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tr, err := m.Net.Forward(x, &nn.Context{}, nil)
+	tr, err := m.Net.Forward(x, &nn.Context{Fuse: true, InPlace: true}, nil) // only the logits are read
 	if err != nil {
 		return err
 	}
