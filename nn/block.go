@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/convscope/convscope/nn/kernel"
 )
@@ -234,13 +235,29 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		return nil, nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(s.body.Out.Shape), ShapeString(short.Shape))
 	}
 	sum := ctx.arena().Uninit(short.Shape...)
+	// The sum is the block's own, read by nothing else (unless the pass
+	// keeps it: Context.Keep naming "NAME.add"); a rectifier after it may
+	// write over it, and then does so in the same pass as the sum, piece
+	// by piece while each is in cache.
+	private := !ctx.keepsInside(r)
+	if a, ok := r.After.(*Activation); ok && private && ctx != nil && ctx.InPlace && a.overwrites() {
+		hi := float32(math.Inf(1))
+		if a.fast == actReLU6 {
+			hi = 6
+		}
+		body := s.body.Out.Data
+		kernel.ParallelRange(len(sum.Data), func(lo, end int) {
+			kernel.Add(sum.Data[lo:end], body[lo:end], short.Data[lo:end])
+			kernel.Clamp(sum.Data[lo:end], sum.Data[lo:end], 0, hi)
+		})
+		s.after = &Step{Layer: r.After, In: sum, Out: sum, arena: ctx.arena()}
+		return sum, s, nil
+	}
 	addInto(sum.Data, s.body.Out.Data, short.Data)
 	if r.After == nil {
 		return sum, s, nil
 	}
-	// The sum is the block's own, read by nothing else (unless the pass
-	// keeps it: Context.Keep naming "NAME.add").
-	y, saved, err := forwardOver(r.After, !ctx.keepsInside(r), sum, ctx)
+	y, saved, err := forwardOver(r.After, private, sum, ctx)
 	if err != nil {
 		return nil, nil, err
 	}
