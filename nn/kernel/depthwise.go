@@ -258,9 +258,7 @@ func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []f
 	var offs [64]int
 	planeOffsets(offs[:k*k], k, wp)
 	depthwiseTapsAVX2(&out[0], &plane[0], &offs[0], &wt[0], k*k, n)
-	for oy := 0; oy < oh; oy++ {
-		copyShort(y[oy*ow:(oy+1)*ow], out[oy*wp:])
-	}
+	compactRows(y, out, oh, ow, wp)
 	planeScratches.Put(ps)
 }
 

@@ -1667,24 +1667,24 @@ done1:
 	VZEROUPPER
 	RET
 
-// func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ld int)
+// func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int)
 // Requires: AVX, AVX2
-TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-40
+TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48
 	MOVQ         dst+0(FP), AX
 	MOVQ         src+8(FP), CX
 	MOVQ         rows+16(FP), DX
 	MOVQ         w+24(FP), BX
-	MOVQ         ld+32(FP), SI
-	MOVQ         BX, DI
-	ANDQ         $0x07, DI
-	VMOVQ        DI, X0
+	MOVQ         ldDst+32(FP), SI
+	MOVQ         ldSrc+40(FP), DI
+	MOVQ         BX, R8
+	ANDQ         $0x07, R8
+	VMOVQ        R8, X0
 	VPBROADCASTD X0, Y0
 	VPCMPGTD     copyRowsLanes<>+0(SB), Y0, Y0
-	MOVQ         BX, R8
-	SHRQ         $0x03, R8
-	SHLQ         $0x03, R8
+	SHRQ         $0x03, BX
+	SHLQ         $0x03, BX
 	SHLQ         $0x02, SI
-	SHLQ         $0x02, BX
+	SHLQ         $0x02, DI
 
 rows:
 	CMPQ DX, $0x00
@@ -1692,7 +1692,7 @@ rows:
 	XORQ R9, R9
 
 vectors:
-	CMPQ    R9, R8
+	CMPQ    R9, BX
 	JGE     tail
 	VMOVUPS (CX)(R9*4), Y1
 	VMOVUPS Y1, (AX)(R9*4)
@@ -1700,13 +1700,13 @@ vectors:
 	JMP     vectors
 
 tail:
-	CMPQ       DI, $0x00
+	CMPQ       R8, $0x00
 	JE         next
 	VMASKMOVPS (CX)(R9*4), Y0, Y1
 	VMASKMOVPS Y1, Y0, (AX)(R9*4)
 
 next:
-	ADDQ BX, CX
+	ADDQ DI, CX
 	ADDQ SI, AX
 	DECQ DX
 	JMP  rows

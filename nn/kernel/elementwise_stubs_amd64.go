@@ -100,7 +100,7 @@ func tapDotsAVX2(sums *float32, dy *float32, base *float32, offs *int, taps int,
 //go:noescape
 func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n int)
 
-// copyRowsAVX2 copies rows rows of w floats, contiguous in src, to rows ld floats apart in dst.
+// copyRowsAVX2 copies rows rows of w floats, ldSrc floats apart in src, to rows ldDst floats apart in dst.
 //
 //go:noescape
-func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ld int)
+func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int)

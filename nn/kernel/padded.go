@@ -77,17 +77,25 @@ func paddedRun(oh, w, p int) int {
 // floats apart in dst: the interior of a padded plane. The assembly takes
 // a row's last w%8 floats through a mask, so small planes (4 to 14 wide)
 // cost a few instructions a row instead of a loop or a memmove call.
-func copyRows(dst, src []float32, rows, w, ld int) {
+func copyRows(dst, src []float32, rows, w, ld int) { copyStrided(dst, src, rows, w, ld, w) }
+
+// compactRows copies rows rows of w floats, ld floats apart in src, to
+// contiguous rows in dst: a plane out of a padded-width result.
+func compactRows(dst, src []float32, rows, w, ld int) { copyStrided(dst, src, rows, w, w, ld) }
+
+// copyStrided copies rows rows of w floats, ldSrc apart in src, to rows
+// ldDst apart in dst.
+func copyStrided(dst, src []float32, rows, w, ldDst, ldSrc int) {
 	if rows == 0 || w == 0 {
 		return
 	}
-	_, _ = src[rows*w-1], dst[(rows-1)*ld+w-1]
+	_, _ = src[(rows-1)*ldSrc+w-1], dst[(rows-1)*ldDst+w-1]
 	if useAVX2 {
-		copyRowsAVX2(&dst[0], &src[0], rows, w, ld)
+		copyRowsAVX2(&dst[0], &src[0], rows, w, ldDst, ldSrc)
 		return
 	}
 	for r := 0; r < rows; r++ {
-		copyShort(dst[r*ld:], src[r*w:(r+1)*w])
+		copyShort(dst[r*ldDst:], src[r*ldSrc:r*ldSrc+w])
 	}
 }
 

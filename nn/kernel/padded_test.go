@@ -42,6 +42,40 @@ func TestCopyRowsWritesOnlyTheRows(t *testing.T) {
 	}
 }
 
+// compactRows gathers exactly the rows' floats out of a padded-width
+// source into contiguous rows, and writes nothing past them, in the
+// assembly and in the Go loop.
+func TestCompactRowsGathersTheRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, w := range []int{1, 3, 4, 7, 8, 9, 14, 16, 17, 28, 31} {
+		for _, rows := range []int{1, 2, 5} {
+			ld := w + 2 + r.IntN(3)
+			src := randSlice(r, (rows-1)*ld+w)
+			for _, goLoop := range []bool{false, true} {
+				dst := make([]float32, 1+rows*w+8)
+				for i := range dst {
+					dst[i] = -1
+				}
+				run := func() { compactRows(dst[1:], src, rows, w, ld) }
+				if goLoop {
+					withGoLoops(run)
+				} else {
+					run()
+				}
+				for i, v := range dst {
+					want := float32(-1)
+					if o := i - 1; o >= 0 && o < rows*w {
+						want = src[o/w*ld+o%w]
+					}
+					if v != want {
+						t.Fatalf("w=%d rows=%d ld=%d Go=%v: dst[%d] = %g, want %g", w, rows, ld, goLoop, i, v, want)
+					}
+				}
+			}
+		}
+	}
+}
+
 // A scratch reused across planes of different layouts and fills (a layer's
 // depthwise planes, then a max pool's, then another layer's) gives the same
 // plane as a fresh one: the fill is skipped only for the layout it holds.

@@ -486,18 +486,20 @@ func geluGradVector(f oddRational, coef func(int) Mem, base, nexp int, p []GPVir
 }
 
 // copyRows emits copyRowsAVX2, which copies the rows of a plane into the
-// interior of a padded one: whole vectors, then the last w%8 floats of a
-// row through a mask (lanes below w%8), so that nothing past a row is read
-// or written and rows shorter than a vector need no loop of their own.
+// interior of a padded one, or back: whole vectors, then the last w%8
+// floats of a row through a mask (lanes below w%8), so that nothing past a
+// row is read or written and rows shorter than a vector need no loop of
+// their own.
 func copyRows() {
-	TEXT("copyRowsAVX2", NOSPLIT, "func(dst, src *float32, rows, w, ld int)")
+	TEXT("copyRowsAVX2", NOSPLIT, "func(dst, src *float32, rows, w, ldDst, ldSrc int)")
 	Pragma("noescape") // nothing is kept
-	Doc("copyRowsAVX2 copies rows rows of w floats, contiguous in src, to rows ld floats apart in dst.")
+	Doc("copyRowsAVX2 copies rows rows of w floats, ldSrc floats apart in src, to rows ldDst floats apart in dst.")
 	p := pointers("dst", "src")
 	dst, src := p[0], p[1]
 	rows := Load(Param("rows"), GP64()).(GPVirtual)
 	w := Load(Param("w"), GP64()).(GPVirtual)
-	ld := Load(Param("ld"), GP64()).(GPVirtual)
+	ld := Load(Param("ldDst"), GP64()).(GPVirtual)
+	lds := Load(Param("ldSrc"), GP64()).(GPVirtual)
 	idx := GLOBL("copyRowsLanes", RODATA|NOPTR)
 	for l := 0; l < lanes; l++ {
 		DATA(4*l, U32(l))
@@ -515,7 +517,7 @@ func copyRows() {
 	SHRQ(Imm(3), wv)
 	SHLQ(Imm(3), wv)
 	SHLQ(Imm(2), ld) // bytes from row to row
-	SHLQ(Imm(2), w)
+	SHLQ(Imm(2), lds)
 	Label("rows")
 	CMPQ(rows, Imm(0))
 	JE(LabelRef("done"))
@@ -536,7 +538,7 @@ func copyRows() {
 	VMASKMOVPS(Mem{Base: src, Index: j, Scale: 4}, mask, t)
 	VMASKMOVPS(t, mask, Mem{Base: dst, Index: j, Scale: 4})
 	Label("next")
-	ADDQ(w, src)
+	ADDQ(lds, src)
 	ADDQ(ld, dst)
 	DECQ(rows)
 	JMP(LabelRef("rows"))
