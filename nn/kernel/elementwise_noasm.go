@@ -12,7 +12,7 @@ func linearCombinationAVX2(dst, d, x *float32, n int, a, b, mu, c float32)     {
 func clampAVX2(dst, x *float32, n int, lo, hi float32)                         { panic("no assembly") }
 func maskBetweenAVX2(dst, dy, x *float32, n int, lo, hi float32)               { panic("no assembly") }
 func addAVX2(dst, a, b *float32, n int)                                        { panic("no assembly") }
-func copyRowsAVX2(dst, src *float32, rows, w, ldDst, ldSrc int)              { panic("no assembly") }
+func copyRowsAVX2(dst, src *float32, rows, w, ldDst, ldSrc int)                { panic("no assembly") }
 func mulAVX2(dst, a, b *float32, n int)                                        { panic("no assembly") }
 func mulAddAVX2(dst, a, b, c *float32, n int)                                  { panic("no assembly") }
 func axpyAVX2(dst, x *float32, n int, a float32)                               { panic("no assembly") }
