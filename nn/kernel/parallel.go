@@ -39,7 +39,7 @@ func ParallelFor(n int, fn func(worker, i int)) {
 	}
 	defer saturate(w)()
 	var wg sync.WaitGroup
-	for id := 0; id < w; id++ {
+	for id := 1; id < w; id++ {
 		lo, hi := id*n/w, (id+1)*n/w
 		wg.Add(1)
 		go func() {
@@ -48,6 +48,9 @@ func ParallelFor(n int, fn func(worker, i int)) {
 				fn(id, i)
 			}
 		}()
+	}
+	for i := 0; i < n/w; i++ { // the first chunk on the caller's goroutine
+		fn(0, i)
 	}
 	wg.Wait()
 }
