@@ -117,6 +117,7 @@ func TestGradients(t *testing.T) {
 		{NewMaxPool("mp_ceil", PoolConfig{Kernel: 3, Stride: 2, CeilMode: true}), 1e-3, []int{1, 2, 6, 6}},
 		{NewAvgPool("ap_ceil_excl", PoolConfig{Kernel: 3, Stride: 2, Padding: 1, CeilMode: true, ExcludePad: true}), 1e-3, []int{1, 2, 6, 7}},
 		{NewAdaptiveAvgPool2d("adaptive", 3, 2), 1e-3, []int{2, 2, 7, 5}},
+		{NewAdaptiveAvgPool2d("global", 1, 1), 1e-3, []int{2, 3, 4, 5}},
 		{NewReLU("relu"), 1e-3, []int{2, 3, 4, 4}},
 		{NewLocalResponseNorm("lrn5", 5, 0.5, 0.75, 2), 1e-2, []int{2, 7, 2, 3}},
 		{NewLocalResponseNorm("lrn4", 4, 0.3, 0.75, 1), 1e-2, []int{1, 6, 2, 2}},

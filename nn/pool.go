@@ -364,6 +364,14 @@ func (a *AdaptiveAvgPool2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, erro
 	if len(x.Shape) != 4 {
 		return nil, nil, shapeError(a, "(N,C,H,W)", x.Shape)
 	}
+	if a.OutH == 1 && a.OutW == 1 {
+		// Global pooling: each plane's sum over its size (as PyTorch's
+		// kernel divides), the planes in parallel.
+		hw := x.Shape[2] * x.Shape[3]
+		y := ctx.arena().Uninit(x.Shape[0], x.Shape[1], 1, 1)
+		kernel.ParallelFor(len(y.Data), func(_, pl int) { y.Data[pl] = kernel.Sum(x.Data[pl*hw:(pl+1)*hw]) / float32(hw) })
+		return y, nil, nil
+	}
 	y := ctx.arena().Zeros(x.Shape[0], x.Shape[1], a.OutH, a.OutW)
 	a.each(x.Shape[0]*x.Shape[1], x.Shape[2], x.Shape[3], func(i, o int, inv float32) { y.Data[o] += x.Data[i] * inv })
 	return y, nil, nil
@@ -373,6 +381,13 @@ func (a *AdaptiveAvgPool2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, erro
 func (a *AdaptiveAvgPool2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, error) {
 	if err := checkDy(a, dy, st); err != nil {
 		return nil, err
+	}
+	if a.OutH == 1 && a.OutW == 1 {
+		hw := st.In.Shape[2] * st.In.Shape[3]
+		inv := 1 / float32(hw)
+		dx := st.arena.Uninit(st.In.Shape...)
+		kernel.ParallelFor(len(dy.Data), func(_, pl int) { fill(dx.Data[pl*hw:(pl+1)*hw], dy.Data[pl]*inv) })
+		return dx, nil
 	}
 	dx := st.arena.Zeros(st.In.Shape...)
 	a.each(dy.Shape[0]*dy.Shape[1], st.In.Shape[2], st.In.Shape[3], func(i, o int, inv float32) { dx.Data[i] += dy.Data[o] * inv })
