@@ -83,15 +83,20 @@ func (a *Activation) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 // 0 < x < hi, which its output gives as well as its input.
 func (a *Activation) overwrites() bool { return a.fast == actReLU || a.fast == actReLU6 }
 
+// ceiling is the rectifier's upper bound: 6 for ReLU6, +Inf for ReLU.
+func (a *Activation) ceiling() float32 {
+	if a.fast == actReLU6 {
+		return 6
+	}
+	return float32(math.Inf(1))
+}
+
 // overwriting is a rectifier whose Forward writes over its input.
 type overwriting struct{ *Activation }
 
 // Forward rectifies x in place and returns it.
 func (o overwriting) Forward(x *Tensor, _ *Context) (*Tensor, any, error) {
-	hi := float32(math.Inf(1))
-	if o.fast == actReLU6 {
-		hi = 6
-	}
+	hi := o.ceiling()
 	kernel.ParallelRange(len(x.Data), func(lo, end int) { kernel.Clamp(x.Data[lo:end], x.Data[lo:end], 0, hi) })
 	return x, nil, nil
 }
@@ -144,10 +149,7 @@ func (a *Activation) backward(dy, x, y, dx []float32, rule Rule) {
 	case a.fast == actReLU || a.fast == actReLU6:
 		// f'(x) = 1[0 < x < hi] as a mask: the signal there, else +0, as
 		// PyTorch's threshold_backward and hardtanh_backward.
-		hi := float32(math.Inf(1))
-		if a.fast == actReLU6 {
-			hi = 6
-		}
+		hi := a.ceiling()
 		if rule == Guided {
 			kernel.Clamp(dx, dy, 0, float32(math.Inf(1)))
 			dy = dx

@@ -2,7 +2,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/convscope/convscope/nn/kernel"
 )
@@ -241,10 +240,7 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	// by piece while each is in cache.
 	private := !ctx.keepsInside(r)
 	if a, ok := r.After.(*Activation); ok && private && ctx != nil && ctx.InPlace && a.overwrites() {
-		hi := float32(math.Inf(1))
-		if a.fast == actReLU6 {
-			hi = 6
-		}
+		hi := a.ceiling()
 		body := s.body.Out.Data
 		kernel.ParallelRange(len(sum.Data), func(lo, end int) {
 			kernel.Add(sum.Data[lo:end], body[lo:end], short.Data[lo:end])

@@ -80,10 +80,7 @@ func fusedGroup(ls []Layer, ctx *Context) (int, *epilogue) {
 	}
 	if n < len(ls) && !ctx.keeps(ls[n-1]) {
 		if a, ok := ls[n].(*Activation); ok && a.overwrites() {
-			e.clamp, e.lo, e.hi, n = true, 0, float32(math.Inf(1)), n+1
-			if a.fast == actReLU6 {
-				e.hi = 6
-			}
+			e.clamp, e.lo, e.hi, n = true, 0, a.ceiling(), n+1
 		}
 	}
 	if n == 1 {
