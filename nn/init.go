@@ -36,31 +36,3 @@ func uniform(d []float32, bound float32, r *rand.Rand) {
 		d[i] = (2*r.Float32() - 1) * bound
 	}
 }
-
-// InitTruncNormal fills every Conv2d and Linear weight in the tree of
-// layers from a normal distribution of standard deviation std cut to
-// [-2, 2] (torch.nn.init.trunc_normal_ with its default bounds) and zeroes
-// their biases: the initialisation of torchvision's ConvNeXt (std 0.02).
-func InitTruncNormal(layers []Layer, std float64, r *rand.Rand) {
-	Walk(layers, func(l Layer) {
-		var w, b *Param
-		switch v := l.(type) {
-		case *Conv2d:
-			w, b = v.Weight, v.Bias
-		case *Linear:
-			w, b = v.Weight, v.Bias
-		default:
-			return
-		}
-		for i := range w.Value.Data {
-			v := r.NormFloat64() * std
-			for v < -2 || v > 2 {
-				v = r.NormFloat64() * std
-			}
-			w.Value.Data[i] = float32(v)
-		}
-		if b != nil {
-			clear(b.Value.Data)
-		}
-	})
-}

@@ -2,7 +2,6 @@ package zoo
 
 import (
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/convscope/convscope/nn"
 )
@@ -28,19 +27,14 @@ func init() {
 			Input: []int{3, 224, 224}, Classes: 1000,
 			build: func(in []int, classes int) ([]nn.Layer, error) {
 				return convnext(in, classes, v.dims, v.depths, 4, 0.1)
-			}, init: convnextInit})
+			}})
 	}
 	register(Family{Name: "convnext_mini", Description: "ConvNeXt blocks in three stages (32/64/128) for small images",
 		Input: []int{1, 28, 28}, Classes: 10,
 		build: func(in []int, classes int) ([]nn.Layer, error) {
 			return convnext(in, classes, []int{32, 64, 128}, []int{2, 2, 4}, 2, 0.05)
-		}, init: convnextInit})
+		}})
 }
-
-// convnextInit is torchvision's ConvNeXt initialisation: convolution and
-// linear weights from a truncated normal of standard deviation 0.02, zero
-// biases (LayerNorm and layer scale keep their own).
-func convnextInit(layers []nn.Layer, r *rand.Rand) { nn.InitTruncNormal(layers, 0.02, r) }
 
 // cnBlock is torchvision's CNBlock: x + drop_path(gamma * block(x)) with
 // block = dwconv7x7, permute, LayerNorm, Linear 4x, GELU, Linear, permute.

@@ -41,10 +41,6 @@ type Family struct {
 	Input   []int
 	Classes int
 	build   func(input []int, classes int) ([]nn.Layer, error)
-	// init, when set, replaces nn.Init (PyTorch's per-layer defaults) as
-	// the family's own initialisation, as its torchvision class does in
-	// its constructor.
-	init func(layers []nn.Layer, r *rand.Rand)
 }
 
 var families = map[string]Family{}
@@ -115,12 +111,7 @@ func BuildVariant(name, variant string, input []int, classes int, seed uint64) (
 	if _, err := Summarize(m); err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	if f.init != nil {
-		f.init(layers, r)
-	} else {
-		nn.Init(layers, r)
-	}
+	nn.Init(layers, rand.New(rand.NewPCG(seed, 0x5eed)))
 	return m, nil
 }
 
