@@ -202,6 +202,7 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	whole("batch", &rec.Batch)
 	whole("limit", &rec.Limit)
 	whole("warmup", &rec.Warmup)
+	whole("crop_padding", &rec.CropPadding)
 	num("lr", &rec.LR)
 	num("wd", &rec.WeightDecay)
 	num("smoothing", &rec.LabelSmoothing)
@@ -219,6 +220,9 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	}
 	if len(bad) > 0 {
 		return rec, problemf("training.err_not_a_number", strings.Join(bad, ", "))
+	}
+	if rec.Augment != "crop-flip" {
+		rec.CropPadding = 0 // the padding is the crop's
 	}
 	if rec.Snapshots, err = recipe.ParseEpochs(f.Get("snapshots"), rec.Epochs); err != nil {
 		return rec, problemf("training.err_snapshots", err.Error())

@@ -70,3 +70,32 @@ func TestDatasetsAndRefusals(t *testing.T) {
 		t.Errorf("%d runs started from bad forms", len(m.Runs()))
 	}
 }
+
+// The form's crop padding reaches the recipe; a model's default comes
+// with the model (ConvNeXt-mini's 2), a padding past 16 is refused, and
+// an augmentation without the crop drops the padding instead of refusing
+// the run.
+func TestFormCropPadding(t *testing.T) {
+	read := func(form url.Values) (int, error) {
+		req := httptest.NewRequest("POST", "/runs", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec, err := recipeOf(req)
+		return rec.CropPadding, err
+	}
+	for _, c := range []struct {
+		form url.Values
+		want int
+		err  string
+	}{
+		{url.Values{"model": {"convnext_mini"}, "data": {"fashion-mnist"}}, 2, ""},
+		{url.Values{"model": {"resnet20"}, "data": {"fashion-mnist"}}, 0, ""},
+		{url.Values{"model": {"resnet20"}, "data": {"fashion-mnist"}, "crop_padding": {"1"}}, 1, ""},
+		{url.Values{"model": {"convnext_mini"}, "data": {"fashion-mnist"}, "augment": {"flip"}, "crop_padding": {"2"}}, 0, ""},
+		{url.Values{"model": {"resnet20"}, "data": {"fashion-mnist"}, "crop_padding": {"17"}}, 17, "crop padding 17"},
+	} {
+		got, err := read(c.form)
+		if got != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%v: padding %d, %v; want %d, %q", c.form, got, err, c.want, c.err)
+		}
+	}
+}
