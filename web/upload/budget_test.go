@@ -71,7 +71,19 @@ func TestSlowUploadsAreCutAndOthersToldBusy(t *testing.T) {
 	if _, err := conn.Write([]byte("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond)
+	// Wait until the slow request holds the room (a fixed sleep lost the
+	// race on a loaded machine).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		h.memory.mu.Lock()
+		held := h.memory.free < h.memory.total
+		h.memory.mu.Unlock()
+		if held {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow upload never took the room")
+		}
+	}
 	var pic bytes.Buffer
 	_ = png.Encode(&pic, image.NewGray(image.Rect(0, 0, 8, 8)))
 	res, err := http.Post(srv.URL, "image/png", bytes.NewReader(pic.Bytes()))
