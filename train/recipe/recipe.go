@@ -102,7 +102,7 @@ func Default(model string) Recipe {
 		r.WeightDecay = 4e-5
 	case "convnext_mini":
 		r.Epochs, r.Optimizer, r.LR, r.WeightDecay, r.Schedule, r.Warmup = 26, "adamw", 0.004, 0.05, "warmup-cosine", 1
-		r.CropPadding, r.LabelSmoothing = 2, 0.1
+		r.CropPadding, r.LabelSmoothing = 1, 0.1
 	}
 	return r
 }

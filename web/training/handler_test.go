@@ -72,7 +72,7 @@ func TestDatasetsAndRefusals(t *testing.T) {
 }
 
 // The form's crop padding reaches the recipe; a model's default comes
-// with the model (ConvNeXt-mini's 2), a padding past 16 is refused, and
+// with the model (ConvNeXt-mini's 1), a padding past 16 is refused, and
 // an augmentation without the crop drops the padding instead of refusing
 // the run.
 func TestFormCropPadding(t *testing.T) {
@@ -87,7 +87,7 @@ func TestFormCropPadding(t *testing.T) {
 		want int
 		err  string
 	}{
-		{url.Values{"model": {"convnext_mini"}, "data": {"fashion-mnist"}}, 2, ""},
+		{url.Values{"model": {"convnext_mini"}, "data": {"fashion-mnist"}}, 1, ""},
 		{url.Values{"model": {"resnet20"}, "data": {"fashion-mnist"}}, 0, ""},
 		{url.Values{"model": {"resnet20"}, "data": {"fashion-mnist"}, "crop_padding": {"1"}}, 1, ""},
 		{url.Values{"model": {"convnext_mini"}, "data": {"fashion-mnist"}, "augment": {"flip"}, "crop_padding": {"2"}}, 0, ""},
