@@ -8,67 +8,40 @@ import (
 	"testing"
 )
 
-// copyRows writes exactly the rows' floats, whatever the width's remainder
-// of a vector, and leaves everything around them (the padding) alone, in
-// the assembly and in the Go loop.
-func TestCopyRowsWritesOnlyTheRows(t *testing.T) {
+// copyRows (into a padded plane) and compactRows (out of one) write
+// exactly the rows' floats, whatever the width's remainder of a vector,
+// and leave everything around them alone, in the assembly and in the Go
+// loop.
+func TestStridedRowCopiesWriteOnlyTheRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, w := range []int{1, 3, 4, 7, 8, 9, 14, 16, 17, 28, 31} {
-		for _, rows := range []int{1, 2, 5} {
-			ld := w + 2 + r.IntN(3)
-			src := randSlice(r, rows*w)
-			for _, goLoop := range []bool{false, true} {
-				dst := make([]float32, 1+rows*ld+8)
-				for i := range dst {
-					dst[i] = -1
+	for _, name := range []string{"copyRows", "compactRows"} {
+		for _, w := range []int{1, 3, 4, 7, 8, 9, 14, 16, 17, 28, 31} {
+			for _, rows := range []int{1, 2, 5} {
+				ld := w + 2 + r.IntN(3)
+				ldDst, ldSrc, copyFn := ld, w, copyRows
+				if name == "compactRows" {
+					ldDst, ldSrc, copyFn = w, ld, compactRows
 				}
-				run := func() { copyRows(dst[1:], src, rows, w, ld) }
-				if goLoop {
-					withGoLoops(run)
-				} else {
-					run()
-				}
-				for i, v := range dst {
-					want := float32(-1)
-					if o := i - 1; o >= 0 && o%ld < w && o/ld < rows {
-						want = src[o/ld*w+o%ld]
+				src := randSlice(r, (rows-1)*ldSrc+w)
+				for _, goLoop := range []bool{false, true} {
+					dst := make([]float32, 1+rows*ldDst+8)
+					for i := range dst {
+						dst[i] = -1
 					}
-					if v != want {
-						t.Fatalf("w=%d rows=%d ld=%d Go=%v: dst[%d] = %g, want %g", w, rows, ld, goLoop, i, v, want)
+					run := func() { copyFn(dst[1:], src, rows, w, ld) }
+					if goLoop {
+						withGoLoops(run)
+					} else {
+						run()
 					}
-				}
-			}
-		}
-	}
-}
-
-// compactRows gathers exactly the rows' floats out of a padded-width
-// source into contiguous rows, and writes nothing past them, in the
-// assembly and in the Go loop.
-func TestCompactRowsGathersTheRows(t *testing.T) {
-	r := rand.New(rand.NewPCG(15, 16))
-	for _, w := range []int{1, 3, 4, 7, 8, 9, 14, 16, 17, 28, 31} {
-		for _, rows := range []int{1, 2, 5} {
-			ld := w + 2 + r.IntN(3)
-			src := randSlice(r, (rows-1)*ld+w)
-			for _, goLoop := range []bool{false, true} {
-				dst := make([]float32, 1+rows*w+8)
-				for i := range dst {
-					dst[i] = -1
-				}
-				run := func() { compactRows(dst[1:], src, rows, w, ld) }
-				if goLoop {
-					withGoLoops(run)
-				} else {
-					run()
-				}
-				for i, v := range dst {
-					want := float32(-1)
-					if o := i - 1; o >= 0 && o < rows*w {
-						want = src[o/w*ld+o%w]
-					}
-					if v != want {
-						t.Fatalf("w=%d rows=%d ld=%d Go=%v: dst[%d] = %g, want %g", w, rows, ld, goLoop, i, v, want)
+					for i, v := range dst {
+						want := float32(-1)
+						if o := i - 1; o >= 0 && o%ldDst < w && o/ldDst < rows {
+							want = src[o/ldDst*ldSrc+o%ldDst]
+						}
+						if v != want {
+							t.Fatalf("%s w=%d rows=%d ld=%d Go=%v: dst[%d] = %g, want %g", name, w, rows, ld, goLoop, i, v, want)
+						}
 					}
 				}
 			}
