@@ -25,6 +25,12 @@ type Config struct {
 	LabelSmoothing float32
 	// ClipNorm, when positive, clips the gradients' total L2 norm.
 	ClipNorm float32
+	// EMA, when positive, is the decay of an exponential moving average of
+	// the weights (and buffers) kept beside the trained ones and updated
+	// after every step (ema). The average is the run's model: each epoch's
+	// test evaluation, OnEpoch, the snapshots, and the model Fit leaves
+	// behind are the average's, while the trained weights go on learning.
+	EMA float32
 	// Seed fixes the shuffling, dropout and augmentation: every epoch's order
 	// and every step's random draws derive from it, so a resumed run repeats
 	// an uninterrupted one exactly.
@@ -138,12 +144,20 @@ type run struct {
 	arena *nn.Arena
 	// keep are the epochs after which a snapshot is written.
 	keep map[int]bool
+	// avg is the weights' moving average when cfg.EMA is set.
+	avg *ema
 }
 
 func newRun(m *zoo.Model, trainSet Source, cfg Config) (*run, error) {
 	r := &run{m: m, cfg: cfg, epoch: 1, loss: nn.CrossEntropyLoss{Smoothing: cfg.LabelSmoothing}}
 	r.steps = (trainSet.Len() + cfg.BatchSize - 1) / cfg.BatchSize
 	total := r.steps * cfg.Epochs
+	switch {
+	case cfg.EMA < 0 || cfg.EMA >= 1:
+		return nil, fmt.Errorf("train: EMA decay %g, want 0 (off) or between 0 and 1", cfg.EMA)
+	case cfg.EMA > 0:
+		r.avg = newEMA(m.Net, cfg.EMA)
+	}
 	switch cfg.Optimizer {
 	case "", "sgd":
 		sgd := nn.NewSGD(cfg.LR, cfg.Momentum, cfg.WeightDecay)
@@ -208,6 +222,9 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 				stop()
 				return r.results, err
 			}
+			if r.avg != nil {
+				r.avg.update()
+			}
 			r.lossSum += loss * float64(len(b.labels))
 			r.correct += hits
 			r.seen += len(b.labels)
@@ -233,6 +250,9 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 		stop()
 		res := EpochResult{Epoch: r.epoch, Loss: r.lossSum / float64(r.seen), Accuracy: float64(r.correct) / float64(r.seen),
 			LR: float64(r.opt.LR()), ImagesPerSec: float64(r.seen) / (r.epochElapsed + time.Since(epochStart)).Seconds()}
+		if r.avg != nil {
+			r.avg.swap() // the average is evaluated and kept
+		}
 		ev, err := Evaluate(r.m, testSet, 256)
 		if err != nil {
 			return r.results, err
@@ -254,6 +274,9 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 		if err := r.snapshot(res); err != nil {
 			return r.results, err
 		}
+		if r.avg != nil {
+			r.avg.swap() // the trained weights again, to save and go on
+		}
 		if r.cfg.Checkpoint != "" {
 			r.epoch, r.step = r.epoch+1, 0 // the state after this epoch
 			err := r.save(r.cfg.Checkpoint)
@@ -262,6 +285,9 @@ func (r *run) loop(ctx context.Context, trainSet, testSet Source) ([]EpochResult
 				return r.results, err
 			}
 		}
+	}
+	if r.avg != nil {
+		r.avg.swap() // the run's model is the average
 	}
 	return r.results, nil
 }

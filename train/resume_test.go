@@ -25,6 +25,7 @@ func TestKillAndResumeIsBitForBit(t *testing.T) {
 		{"sgd, killed in epoch 1, saved on cancel", 0, Config{Optimizer: "sgd", Momentum: 0.9, WeightDecay: 5e-4}},
 		{"adamw warm-up, checkpoint after every step, killed in epoch 2", time.Nanosecond,
 			Config{Optimizer: "adamw", WeightDecay: 0.05, Schedule: "warmup-cosine", WarmupEpochs: 1, LabelSmoothing: 0.1, ClipNorm: 1}},
+		{"adamw with a moving average of the weights, killed in epoch 1", 0, Config{Optimizer: "adamw", WeightDecay: 0.05, EMA: 0.99}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg

@@ -42,6 +42,9 @@ type Recipe struct {
 	WeightDecay    float64 `json:"weight_decay"`
 	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
 	Clip           float64 `json:"clip,omitempty"`
+	// EMA is the decay of the weights' moving average, which becomes the
+	// run's model (train.Config.EMA); 0 keeps the trained weights.
+	EMA float64 `json:"ema,omitempty"`
 	// Augment is "none", "flip" (RandomHorizontalFlip) or "crop-flip"
 	// (RandomCrop with padding H/8, then the flip).
 	Augment string `json:"augment"`
@@ -134,6 +137,8 @@ func (r Recipe) Check() error {
 		return fmt.Errorf("recipe: %d warm-up epochs of %d", r.Warmup, r.Epochs)
 	case r.LabelSmoothing < 0 || r.LabelSmoothing >= 1:
 		return fmt.Errorf("recipe: label smoothing %g, want 0 to below 1", r.LabelSmoothing)
+	case r.EMA < 0 || r.EMA >= 1:
+		return fmt.Errorf("recipe: EMA decay %g, want 0 (off) to below 1", r.EMA)
 	case len(r.Snapshots) > 0 && (r.Snapshots[0] < 1 || r.Snapshots[len(r.Snapshots)-1] > r.Epochs):
 		return fmt.Errorf("recipe: snapshots after epochs %v, want epochs of 1..%d", r.Snapshots, r.Epochs)
 	}
@@ -220,7 +225,7 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 func (r Recipe) Config() train.Config {
 	return train.Config{Epochs: r.Epochs, BatchSize: r.Batch, Optimizer: r.Optimizer, LR: float32(r.LR),
 		Momentum: float32(r.Momentum), Nesterov: r.Nesterov, WeightDecay: float32(r.WeightDecay), Schedule: r.Schedule,
-		WarmupEpochs: r.Warmup, LabelSmoothing: float32(r.LabelSmoothing), ClipNorm: float32(r.Clip), Seed: r.Seed}
+		WarmupEpochs: r.Warmup, LabelSmoothing: float32(r.LabelSmoothing), ClipNorm: float32(r.Clip), EMA: float32(r.EMA), Seed: r.Seed}
 }
 
 // Command is the `convscope train` command line that runs the recipe,
@@ -249,6 +254,9 @@ func (r Recipe) Command(out string) string {
 	}
 	if r.Clip > 0 {
 		args = append(args, "-clip "+strconv.FormatFloat(r.Clip, 'g', -1, 64))
+	}
+	if r.EMA > 0 {
+		args = append(args, "-ema "+strconv.FormatFloat(r.EMA, 'g', -1, 64))
 	}
 	if r.Limit > 0 {
 		args = append(args, "-limit "+strconv.Itoa(r.Limit))
