@@ -72,6 +72,8 @@ func TestRecipeCheck(t *testing.T) {
 		{func(r *Recipe) { r.Schedule = "step" }, `schedule "step"`},
 		{func(r *Recipe) { r.Augment, r.CropPadding = "crop-flip", 17 }, "crop padding 17"},
 		{func(r *Recipe) { r.Augment, r.CropPadding = "flip", 2 }, "without crop-flip"},
+		{func(r *Recipe) { r.EMA = 1 }, "EMA decay 1"},
+		{func(r *Recipe) { r.EMA = -0.5 }, "EMA decay -0.5"},
 	} {
 		r := good
 		c.change(&r)
@@ -121,6 +123,13 @@ func TestCommandCarriesTheVariant(t *testing.T) {
 	r.Variant, r.CropPadding = "", 2
 	if c := r.Command("x.safetensors"); !strings.Contains(c, "-augment crop-flip -crop-padding 2 ") {
 		t.Errorf("command %q has no crop padding", c)
+	}
+	r.EMA = 0.9995
+	if c := r.Command("x.safetensors"); !strings.Contains(c, " -ema 0.9995") {
+		t.Errorf("command %q has no average of the weights", c)
+	}
+	if cfg := r.Config(); cfg.EMA != float32(0.9995) {
+		t.Errorf("the run's config has EMA %g", cfg.EMA)
 	}
 	r.Variant = "no-bm"
 	if err := r.Check(); err == nil {

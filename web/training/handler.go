@@ -206,6 +206,7 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	num("lr", &rec.LR)
 	num("wd", &rec.WeightDecay)
 	num("smoothing", &rec.LabelSmoothing)
+	num("ema", &rec.EMA)
 	if s := f.Get("seed"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {

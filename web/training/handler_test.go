@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/convscope/convscope/train/recipe"
 )
 
 // The dataset menu lists the image folders under -data-dir, and a run
@@ -96,6 +98,33 @@ func TestFormCropPadding(t *testing.T) {
 		got, err := read(c.form)
 		if got != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
 			t.Errorf("%v: padding %d, %v; want %d, %q", c.form, got, err, c.want, c.err)
+		}
+	}
+}
+
+// The form's average of the weights reaches the recipe, and a decay of 1
+// or more (an average that never moves) is refused with the recipe's words.
+func TestFormEMA(t *testing.T) {
+	for _, c := range []struct {
+		ema  string
+		want float64
+		err  string
+	}{
+		{"", recipe.Default("resnet20").EMA, ""},
+		{"0.9995", 0.9995, ""},
+		{"0", 0, ""},
+		{"1", 1, "EMA decay 1"},
+		{"much", 0, "ema"},
+	} {
+		form := url.Values{"model": {"resnet20"}, "data": {"fashion-mnist"}}
+		if c.ema != "" {
+			form.Set("ema", c.ema)
+		}
+		req := httptest.NewRequest("POST", "/runs", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec, err := recipeOf(req)
+		if rec.EMA != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("ema %q: %g, %v; want %g, %q", c.ema, rec.EMA, err, c.want, c.err)
 		}
 	}
 }
