@@ -150,14 +150,12 @@ func (d *Dropout) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	}
 	keep := 1 / (1 - d.P)
 	mask := make([]float32, len(x.Data))
-	y := New(x.Shape...)
-	for i, v := range x.Data {
+	for i := range mask {
 		if r.Float32() >= d.P {
 			mask[i] = keep
-			y.Data[i] = v * keep
 		}
 	}
-	return y, mask, nil
+	return masked(x, mask, ctx.arena()), mask, nil
 }
 
 // Backward multiplies dy by the recorded mask (identity in eval mode).
@@ -165,22 +163,39 @@ func (d *Dropout) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, erro
 	if err := checkDy(d, dy, st); err != nil {
 		return nil, err
 	}
-	return applyMask(dy, st.Saved), nil
+	return applyMask(dy, st.Saved, st.arena), nil
 }
 
 // applyMask multiplies dy by the mask a training pass of Dropout,
 // Dropout2d or StochasticDepth recorded: one value per element, channel
 // plane or sample, each covering len(dy)/len(mask) consecutive elements. No
 // mask (an evaluation pass) leaves dy as it is.
-func applyMask(dy *Tensor, saved any) *Tensor {
+func applyMask(dy *Tensor, saved any, a *Arena) *Tensor {
 	mask, _ := saved.([]float32)
 	if mask == nil {
 		return dy
 	}
-	dx := New(dy.Shape...)
-	per := len(dy.Data) / len(mask)
-	for i, v := range dy.Data {
-		dx.Data[i] = v * mask[i/per]
+	return masked(dy, mask, a)
+}
+
+// masked is x times a mask of one value per element, channel plane or
+// sample (each covering len(x)/len(mask) consecutive elements), from the
+// arena: the vector product for an element mask, a scaled copy or zeros per
+// plane or sample (a dropped plane or sample is zero whatever x holds).
+func masked(x *Tensor, mask []float32, a *Arena) *Tensor {
+	y := a.Uninit(x.Shape...)
+	per := len(x.Data) / len(mask)
+	if per == 1 {
+		kernel.Mul(y.Data, x.Data, mask)
+		return y
 	}
-	return dx
+	for i, m := range mask {
+		dst := y.Data[i*per : (i+1)*per]
+		if m == 0 {
+			clear(dst)
+		} else {
+			kernel.Affine(dst, x.Data[i*per:(i+1)*per], m, 0)
+		}
+	}
+	return y
 }

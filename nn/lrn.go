@@ -196,18 +196,14 @@ func (d *Dropout2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	if ctx.Rand == nil {
 		return nil, nil, fmt.Errorf("%s (Dropout2d): training pass without a random source", d.name)
 	}
-	planes, hw := x.Shape[0]*x.Shape[1], x.Shape[2]*x.Shape[3]
+	planes := x.Shape[0] * x.Shape[1]
 	mask := make([]float32, planes)
-	y := New(x.Shape...)
 	for p := range mask {
 		if ctx.Rand.Float32() >= d.P {
 			mask[p] = 1 / (1 - d.P)
-			for j := p * hw; j < (p+1)*hw; j++ {
-				y.Data[j] = x.Data[j] * mask[p]
-			}
 		}
 	}
-	return y, mask, nil
+	return masked(x, mask, ctx.arena()), mask, nil
 }
 
 // Backward multiplies dy by the recorded channel mask.
@@ -215,5 +211,5 @@ func (d *Dropout2d) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tensor, er
 	if err := checkDy(d, dy, st); err != nil {
 		return nil, err
 	}
-	return applyMask(dy, st.Saved), nil
+	return applyMask(dy, st.Saved, st.arena), nil
 }

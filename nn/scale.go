@@ -103,19 +103,13 @@ func (s *StochasticDepth) Forward(x *Tensor, ctx *Context) (*Tensor, any, error)
 	if ctx.Rand == nil {
 		return nil, nil, fmt.Errorf("%s (StochasticDepth): training pass without a random source", s.name)
 	}
-	n := x.Shape[0]
-	per := len(x.Data) / n
-	mask := make([]float32, n)
-	y := New(x.Shape...)
+	mask := make([]float32, x.Shape[0])
 	for i := range mask {
 		if ctx.Rand.Float32() >= s.P {
 			mask[i] = 1 / (1 - s.P)
-			for j := i * per; j < (i+1)*per; j++ {
-				y.Data[j] = x.Data[j] * mask[i]
-			}
 		}
 	}
-	return y, mask, nil
+	return masked(x, mask, ctx.arena()), mask, nil
 }
 
 // Backward multiplies dy by the recorded per-sample mask.
@@ -123,7 +117,7 @@ func (s *StochasticDepth) Backward(dy *Tensor, st *Step, _ Rule, _ Grads) (*Tens
 	if err := checkDy(s, dy, st); err != nil {
 		return nil, err
 	}
-	return applyMask(dy, st.Saved), nil
+	return applyMask(dy, st.Saved, st.arena), nil
 }
 
 // Permute reorders the axes of each sample, as torch.permute with the batch
