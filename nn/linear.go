@@ -189,13 +189,13 @@ func masked(x *Tensor, mask []float32, a *Arena) *Tensor {
 		kernel.Mul(y.Data, x.Data, mask)
 		return y
 	}
-	for i, m := range mask {
+	kernel.ParallelFor(len(mask), func(_, i int) {
 		dst := y.Data[i*per : (i+1)*per]
-		if m == 0 {
+		if m := mask[i]; m == 0 {
 			clear(dst)
 		} else {
 			kernel.Affine(dst, x.Data[i*per:(i+1)*per], m, 0)
 		}
-	}
+	})
 	return y
 }
