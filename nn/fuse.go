@@ -47,8 +47,21 @@ func (e *epilogue) plane(y []float32, k int) {
 // row applies the epilogue to one sample's outputs of a dense convolution
 // (one value per channel).
 func (e *epilogue) row(y []float32) {
-	for k := range y {
-		e.plane(y[k:k+1], k)
+	for k, v := range y { // plane's arithmetic on planes of one value
+		if e.shift != nil {
+			sc := float32(1)
+			if e.scale != nil {
+				sc = e.scale[k]
+			}
+			v = sc*v + e.shift[k]
+		}
+		if e.clamp && v < e.lo { // kernel.Clamp's tests: NaN and -0 stay
+			v = e.lo
+		}
+		if e.clamp && v > e.hi {
+			v = e.hi
+		}
+		y[k] = v
 	}
 }
 

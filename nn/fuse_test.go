@@ -53,3 +53,45 @@ func TestFuseKeepsTheNamedLayer(t *testing.T) {
 		}
 	}
 }
+
+// A convolution whose window covers its whole input (a 1x1 map: the dense
+// path, one value per channel and sample) fuses its bias, batch norm and
+// ReLU6 per value, as the plain pass computes them.
+func TestFusedDenseConvolution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	net := &Sequential{Layers: []Layer{NewConv2d("conv", 3, 16, 4, 1, 0, true), NewBatchNorm2d("bn", 16), NewReLU6("relu")}}
+	Init(net.Layers, rng)
+	bn := net.Layers[1].(*BatchNorm2d)
+	for i := range bn.RunningMean.Value.Data {
+		bn.RunningMean.Value.Data[i], bn.RunningVar.Value.Data[i] = float32(rng.NormFloat64()), 0.5+rng.Float32()
+		bn.Weight.Value.Data[i], bn.Bias.Value.Data[i] = 20*float32(rng.NormFloat64()), 4*float32(rng.NormFloat64())
+	}
+	x := randTensor(rng, 5, 3, 4, 4)
+	plain, err := net.Forward(x, &Context{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fused, err := net.Forward(x, &Context{Fuse: true, InPlace: true}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := fused.Steps[2].Saved.(fusedStep); !ok {
+		t.Fatal("the dense convolution did not fuse")
+	}
+	var clamped [2]int
+	for i, v := range fused.Output().Data {
+		want := plain.Output().Data[i]
+		if math.Abs(float64(v-want)) > 1e-5*(1+math.Abs(float64(want))) {
+			t.Fatalf("value %d: fused %g, plain %g", i, v, want)
+		}
+		switch want {
+		case 0:
+			clamped[0]++
+		case 6:
+			clamped[1]++
+		}
+	}
+	if clamped[0] == 0 || clamped[1] == 0 {
+		t.Errorf("the values clamped at 0 and 6: %v; the test needs both", clamped)
+	}
+}
