@@ -261,12 +261,18 @@ func (c *Conv2d) unrollAt(g convGeometry, xi []float32, gi int, dst []float32, l
 
 // scatterPlanes copies a product's output (ch rows of nb*hw values, one
 // block of hw per sample) into channels [c0, c0+ch) of samples lo.. of a
-// (N, C, hw) tensor.
-func scatterPlanes(wide []float32, ch, hw, nb int, t []float32, lo, c, c0 int) {
+// (N, C, hw) tensor, applying e (when not nil) to each plane on the way:
+// the bias or a fused pass's batch norm and rectifier cost no pass of
+// their own.
+func scatterPlanes(wide []float32, ch, hw, nb int, t []float32, lo, c, c0 int, e *epilogue) {
 	width := nb * hw
 	for b := 0; b < nb; b++ {
 		dst := t[((lo+b)*c+c0)*hw:]
 		for k := 0; k < ch; k++ {
+			if e != nil {
+				e.planeFrom(dst[k*hw:(k+1)*hw], wide[k*width+b*hw:][:hw], c0+k)
+				continue
+			}
 			copy(dst[k*hw:(k+1)*hw], wide[k*width+b*hw:])
 		}
 	}
@@ -327,6 +333,9 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *[]float32, e *epilogue) {
 	nb, in := hi-lo, c.In*g.h*g.w
 	width := nb * g.cols
+	if e == nil && c.Bias != nil {
+		e = &epilogue{shift: c.Bias.Value.Data} // the bias, as a plain pass's epilogue
+	}
 	for gi := 0; gi < c.Groups; gi++ {
 		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
 		if nb == 1 {
@@ -342,18 +351,11 @@ func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *
 			c.unrollAt(g, x.Data[(lo+b)*in:(lo+b+1)*in], gi, (*col)[b*g.cols:], width)
 		}
 		kernel.Sgemm(false, false, g.kg, width, g.rows, 1, w, g.rows, *col, width, 0, *out, width)
-		scatterPlanes(*out, g.kg, g.cols, nb, y.Data, lo, c.Out, gi*g.kg)
+		scatterPlanes(*out, g.kg, g.cols, nb, y.Data, lo, c.Out, gi*g.kg, e)
 	}
-	switch {
-	case e != nil:
-		for i := lo; i < hi; i++ {
-			for k := range c.Out {
-				e.plane(y.Data[(i*c.Out+k)*g.cols:][:g.cols], k)
-			}
-		}
-	case c.Bias != nil:
-		for i := lo; i < hi; i++ {
-			addBias(y.Data[i*c.Out*g.cols:(i+1)*c.Out*g.cols], c.Bias.Value.Data, g.cols)
+	if nb == 1 && e != nil { // the product wrote y in place
+		for k := range c.Out {
+			e.plane(y.Data[(lo*c.Out+k)*g.cols:][:g.cols], k)
 		}
 	}
 }
@@ -376,14 +378,6 @@ func (c *Conv2d) denseForward(g convGeometry, x, y *Tensor, lo, hi int, e *epilo
 			yi := y.Data[i*c.Out : (i+1)*c.Out]
 			kernel.Add(yi, yi, c.Bias.Value.Data)
 		}
-	}
-}
-
-// addBias adds b[k] to plane k of y (K planes of hw values).
-func addBias(y, b []float32, hw int) {
-	for k, v := range b {
-		plane := y[k*hw : (k+1)*hw]
-		kernel.Affine(plane, plane, 1, v)
 	}
 }
 
@@ -581,7 +575,7 @@ func (c *Conv2d) flipRun(g convGeometry, dy, dx *Tensor, wf []float32, gi, lo, h
 		return
 	}
 	kernel.Sgemm(false, false, g.cg, width, fr, 1, wg, fr, *dcol, width, 0, *out, width)
-	scatterPlanes(*out, g.cg, plane, nb, dx.Data, lo, c.In, gi*g.cg)
+	scatterPlanes(*out, g.cg, plane, nb, dx.Data, lo, c.In, gi*g.cg, nil)
 }
 
 // inputGradSample computes group gi of sample i of dx = W^T dy: in place

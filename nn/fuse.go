@@ -31,13 +31,21 @@ type epilogue struct {
 }
 
 // plane applies the epilogue to plane k.
-func (e *epilogue) plane(y []float32, k int) {
+func (e *epilogue) plane(y []float32, k int) { e.planeFrom(y, y, k) }
+
+// planeFrom sets y to plane k of a product, src, with the epilogue applied:
+// one pass that reads src and writes y (src may be y), the clamp then
+// running over y while it is in cache.
+func (e *epilogue) planeFrom(y, src []float32, k int) {
 	sc := float32(1)
 	if e.scale != nil {
 		sc = e.scale[k]
 	}
-	if e.shift != nil {
-		kernel.Affine(y, y, sc, e.shift[k])
+	switch {
+	case e.shift != nil:
+		kernel.Affine(y, src, sc, e.shift[k])
+	case len(y) > 0 && &y[0] != &src[0]:
+		copy(y, src)
 	}
 	if e.clamp {
 		kernel.Clamp(y, y, e.lo, e.hi)
