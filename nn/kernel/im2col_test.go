@@ -95,7 +95,7 @@ func TestIm2colLdWritesItsColumnsOnly(t *testing.T) {
 
 // im2colBenchShapes are ResNet-20's and a 224 network's convolutions:
 // (c, h, w, k, s, p).
-var im2colBenchShapes = [][6]int{{16, 32, 32, 3, 1, 1}, {64, 8, 8, 3, 1, 1}, {32, 16, 16, 3, 2, 1}, {64, 56, 56, 3, 1, 1}, {3, 224, 224, 7, 2, 3}}
+var im2colBenchShapes = [][6]int{{16, 32, 32, 3, 1, 1}, {16, 28, 28, 3, 1, 1}, {64, 7, 7, 3, 1, 1}, {64, 8, 8, 3, 1, 1}, {32, 16, 16, 3, 2, 1}, {64, 56, 56, 3, 1, 1}, {3, 224, 224, 7, 2, 3}}
 
 func BenchmarkIm2col(b *testing.B) {
 	for _, g := range im2colBenchShapes {
