@@ -37,6 +37,7 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	smoothing := fs.Float64("label-smoothing", 0, "label smoothing of the cross-entropy")
 	clip := fs.Float64("clip", 0, "clip the gradients' L2 norm to this (0: off)")
 	augment := fs.String("augment", "none", "augmentation: none, flip (RandomHorizontalFlip), or crop-flip (RandomCrop with padding H/8, RandomHorizontalFlip)")
+	erase := fs.Float64("erase", 0, "probability of RandomErasing (torchvision's defaults, erased to 0 after normalisation) on each training picture; 0 is off")
 	cropPadding := fs.Int("crop-padding", 0, "with -augment crop-flip: RandomCrop's padding in pixels (0: H/8)")
 	emaDecay := fs.Float64("ema", 0, "keep an exponential moving average of the weights with this decay (e.g. 0.9995) and make it the run's model: evaluated, snapshotted and written (0: off)")
 	seed := fs.Uint64("seed", 1, "seed for initialisation, shuffling, dropout and augmentation")
@@ -78,7 +79,7 @@ func trainCmd(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	rec := recipe.Recipe{Model: *name, Variant: *variant, Data: *dataset, Input: *folderInput, Val: *valFraction, Epochs: *epochs, Batch: *batch,
 		Optimizer: *optimizer, LR: *lr, Schedule: *schedule, Warmup: *warmup, Momentum: *momentum, Nesterov: *nesterov,
-		WeightDecay: *wd, LabelSmoothing: *smoothing, Clip: *clip, EMA: *emaDecay, Augment: *augment, CropPadding: *cropPadding, Seed: *seed, Limit: *limit, FromFile: *initFrom}
+		WeightDecay: *wd, LabelSmoothing: *smoothing, Clip: *clip, EMA: *emaDecay, Augment: *augment, CropPadding: *cropPadding, Erase: *erase, Seed: *seed, Limit: *limit, FromFile: *initFrom}
 	p, err := rec.Prepare(*dataDir)
 	if err != nil {
 		return err

@@ -50,8 +50,12 @@ type Recipe struct {
 	Augment string `json:"augment"`
 	// CropPadding is crop-flip's padding in pixels; 0 is H/8 (3 at 28,
 	// 4 at 32).
-	CropPadding int    `json:"crop_padding,omitempty"`
-	Seed        uint64 `json:"seed"`
+	CropPadding int `json:"crop_padding,omitempty"`
+	// Erase is the probability of torchvision's RandomErasing (Zhong et
+	// al.; default scale and ratio, erased to 0 after normalisation) on
+	// each training picture, after the other augmentations; 0 is off.
+	Erase float64 `json:"erase,omitempty"`
+	Seed  uint64  `json:"seed"`
 	// Limit uses only the first Limit training images (0: all).
 	Limit int `json:"limit,omitempty"`
 	// From names the trained model whose weights the run starts from (a
@@ -139,6 +143,8 @@ func (r Recipe) Check() error {
 		return fmt.Errorf("recipe: label smoothing %g, want 0 to below 1", r.LabelSmoothing)
 	case r.EMA < 0 || r.EMA >= 1:
 		return fmt.Errorf("recipe: EMA decay %g, want 0 (off) to below 1", r.EMA)
+	case !(r.Erase >= 0 && r.Erase <= 1):
+		return fmt.Errorf("recipe: erasing probability %g, want 0 (off) to 1", r.Erase)
 	case len(r.Snapshots) > 0 && (r.Snapshots[0] < 1 || r.Snapshots[len(r.Snapshots)-1] > r.Epochs):
 		return fmt.Errorf("recipe: snapshots after epochs %v, want epochs of 1..%d", r.Snapshots, r.Epochs)
 	}
@@ -190,24 +196,29 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 		return nil, err
 	}
 	var source train.Source = train.Subset(trainSet, r.Limit)
+	var steps data.Compose
 	switch r.Augment {
-	case "none":
-		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
 	case "crop-flip":
 		pad := max(trainSet.H/8, 1)
 		if r.CropPadding > 0 {
 			pad = r.CropPadding
 		}
-		source = data.Augment(source.(data.Dataset), data.Compose{
+		steps = data.Compose{
 			data.RandomCrop{Height: trainSet.H, Width: trainSet.W, Padding: pad},
 			data.RandomHorizontalFlip{P: 0.5},
-			data.Normalize{Mean: pre.Mean, Std: pre.Std},
-		}, r.Seed)
+		}
 	case "flip":
-		source = data.Augment(source.(data.Dataset), data.Compose{
-			data.RandomHorizontalFlip{P: 0.5},
-			data.Normalize{Mean: pre.Mean, Std: pre.Std},
-		}, r.Seed)
+		steps = data.Compose{data.RandomHorizontalFlip{P: 0.5}}
+	}
+	if r.Erase > 0 {
+		steps = append(steps, data.Normalize{Mean: pre.Mean, Std: pre.Std}, data.RandomErasing{P: r.Erase})
+	} else if len(steps) > 0 {
+		steps = append(steps, data.Normalize{Mean: pre.Mean, Std: pre.Std})
+	}
+	if len(steps) == 0 {
+		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
+	} else {
+		source = data.Augment(source.(data.Dataset), steps, r.Seed)
 	}
 	m, err := zoo.BuildVariant(r.Model, r.Variant, trainSet.Shape(), len(trainSet.Classes), r.Seed)
 	if err != nil {
@@ -241,6 +252,9 @@ func (r Recipe) Command(out string) string {
 		"-wd "+strconv.FormatFloat(r.WeightDecay, 'g', -1, 64), "-augment "+r.Augment)
 	if r.CropPadding > 0 {
 		args = append(args, "-crop-padding "+strconv.Itoa(r.CropPadding))
+	}
+	if r.Erase > 0 {
+		args = append(args, "-erase "+strconv.FormatFloat(r.Erase, 'g', -1, 64))
 	}
 	args = append(args, "-seed "+strconv.FormatUint(r.Seed, 10))
 	if r.Warmup > 0 {

@@ -1,6 +1,7 @@
 package recipe
 
 import (
+	"math"
 	"os"
 	"regexp"
 	"slices"
@@ -74,6 +75,8 @@ func TestRecipeCheck(t *testing.T) {
 		{func(r *Recipe) { r.Augment, r.CropPadding = "flip", 2 }, "without crop-flip"},
 		{func(r *Recipe) { r.EMA = 1 }, "EMA decay 1"},
 		{func(r *Recipe) { r.EMA = -0.5 }, "EMA decay -0.5"},
+		{func(r *Recipe) { r.Erase = 1.5 }, "erasing probability 1.5"},
+		{func(r *Recipe) { r.Erase = math.NaN() }, "erasing probability NaN"},
 	} {
 		r := good
 		c.change(&r)
@@ -97,6 +100,57 @@ func TestRecipePrepare(t *testing.T) {
 	}
 	if p.Train.Len() != 300 || p.Test.Len() != 10000 || p.Model.Classes != 10 || len(p.Classes) != 10 || p.Meta["dataset"] != "fashion-mnist" {
 		t.Errorf("train %d, test %d, %d classes, meta %v", p.Train.Len(), p.Test.Len(), p.Model.Classes, p.Meta)
+	}
+}
+
+// Random erasing follows the other augmentations and normalisation: each
+// training picture is the plain one but for a box set to 0.
+func TestRecipePrepareErases(t *testing.T) {
+	if _, err := data.Find("fashion-mnist", ""); err != nil {
+		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
+	}
+	r := Default("lenet5")
+	r.Limit = 40
+	plain, err := r.Prepare("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Erase = 1
+	erased, err := r.Prepare("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const h, w = 28, 28
+	a, b := make([]float32, h*w), make([]float32, h*w)
+	boxes := 0
+	for i := range r.Limit {
+		if la, lb := plain.Train.Fill(i, a), erased.Train.Fill(i, b); la != lb {
+			t.Fatalf("picture %d: label %d, erased %d", i, la, lb)
+		}
+		top, left, bottom, right := h, w, -1, -1
+		for p := range a {
+			if a[p] != b[p] {
+				y, x := p/w, p%w
+				top, left, bottom, right = min(top, y), min(left, x), max(bottom, y), max(right, x)
+			}
+		}
+		if bottom < 0 {
+			continue
+		}
+		boxes++
+		for y := top; y <= bottom; y++ {
+			for x := left; x <= right; x++ {
+				if b[y*w+x] != 0 {
+					t.Fatalf("picture %d: (%d,%d) inside the erased box [%d..%d]x[%d..%d] is %g", i, y, x, top, bottom, left, right, b[y*w+x])
+				}
+			}
+		}
+		if area := (bottom - top + 1) * (right - left + 1); area > h*w/3+h {
+			t.Errorf("picture %d: erased %d pixels, more than a third", i, area)
+		}
+	}
+	if boxes < r.Limit*3/4 {
+		t.Errorf("%d of %d pictures erased at probability 1", boxes, r.Limit)
 	}
 }
 
@@ -130,6 +184,10 @@ func TestCommandCarriesTheVariant(t *testing.T) {
 	}
 	if cfg := r.Config(); cfg.EMA != float32(0.9995) {
 		t.Errorf("the run's config has EMA %g", cfg.EMA)
+	}
+	r.Erase = 0.25
+	if c := r.Command("x.safetensors"); !strings.Contains(c, " -erase 0.25 ") {
+		t.Errorf("command %q has no random erasing", c)
 	}
 	r.Variant = "no-bm"
 	if err := r.Check(); err == nil {

@@ -207,6 +207,7 @@ func recipeOf(r *http.Request) (recipe.Recipe, error) {
 	num("wd", &rec.WeightDecay)
 	num("smoothing", &rec.LabelSmoothing)
 	num("ema", &rec.EMA)
+	num("erase", &rec.Erase)
 	if s := f.Get("seed"); s != "" {
 		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {

@@ -128,3 +128,29 @@ func TestFormEMA(t *testing.T) {
 		}
 	}
 }
+
+// The form's random erasing reaches the recipe; a probability above 1 is
+// refused with the recipe's words.
+func TestFormErase(t *testing.T) {
+	for _, c := range []struct {
+		erase string
+		want  float64
+		err   string
+	}{
+		{"", recipe.Default("convnext_mini").Erase, ""},
+		{"0.25", 0.25, ""},
+		{"2", 2, "erasing probability 2"},
+		{"some", 0, "erase"},
+	} {
+		form := url.Values{"model": {"convnext_mini"}, "data": {"fashion-mnist"}}
+		if c.erase != "" {
+			form.Set("erase", c.erase)
+		}
+		req := httptest.NewRequest("POST", "/runs", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec, err := recipeOf(req)
+		if rec.Erase != c.want || (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+			t.Errorf("erase %q: %g, %v; want %g, %q", c.erase, rec.Erase, err, c.want, c.err)
+		}
+	}
+}
