@@ -133,6 +133,27 @@ func (c *Conv2d) direct(g convGeometry) bool {
 // no unrolling and no per-sample products of one column.
 func (c *Conv2d) dense(g convGeometry) bool { return c.direct(g) && g.cols == 1 }
 
+// implicit reports a convolution that packs its unrolled input panel by
+// panel from the images (kernel.SgemmConv) instead of unrolling it first.
+// Measured against unrolling (BenchmarkConvForward, nn/conv_test.go), it
+// wins in two cases: a single sample (serving at batch 1) whose unrolled
+// matrix would not stay in L2 (colBudget), on maps wide enough to fill the
+// product's tiles (1.1-2.2x on VGG's and ResNet's layers at 224); and an
+// unpadded stride-1 convolution (LeNet-5's second layer: 1.5x at batch 64),
+// whose unrolling is a short copy per output row and tap either way. On
+// batches of padded maps, where Im2col copies each tap's rows as one run
+// and its product packs the panels while it multiplies, unrolling is
+// faster (0.5-0.9x for ResNet-20's layers at batch 64).
+func (c *Conv2d) implicit(g convGeometry) bool {
+	if noImplicit || c.direct(g) || g.cols < 64 && g.n == 1 {
+		return false
+	}
+	return g.n < max(kernel.Workers(), 2) && g.rows*g.cols > colBudget || c.Stride == 1 && g.ow != g.w
+}
+
+// noImplicit turns implicit products off (the benchmarks' comparison).
+var noImplicit bool
+
 // im2col returns the unrolled group gi of sample xi: col itself, filled,
 // or, for a pointwise convolution, the input's own slice.
 func (c *Conv2d) im2col(g convGeometry, xi []float32, gi int, col []float32) []float32 {
@@ -309,7 +330,7 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 			return
 		}
 		s := &sc[wk]
-		if s.col == nil && (!c.direct(g) || widest > g.cols) {
+		if s.col == nil && (!c.direct(g) && !c.implicit(g) || widest > g.cols && !c.implicit(g)) {
 			s.col = getScratch(g.rows * widest)
 		}
 		if s.out == nil && widest > g.cols {
@@ -338,6 +359,18 @@ func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *
 	}
 	for gi := 0; gi < c.Groups; gi++ {
 		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
+		if c.implicit(g) {
+			plane := g.h * g.w
+			src := &kernel.ConvInput{X: x.Data[lo*in+gi*g.cg*plane : hi*in], Stride: in, C: g.cg, H: g.h, W: g.w,
+				K: c.Kernel, S: c.Stride, P: c.Padding, D: c.Dilation, OH: g.oh, OW: g.ow}
+			if nb == 1 {
+				kernel.SgemmConv(g.kg, g.cols, g.rows, 1, w, g.rows, src, 0, y.Data[(lo*c.Out+gi*g.kg)*g.cols:], g.cols)
+				continue
+			}
+			kernel.SgemmConv(g.kg, width, g.rows, 1, w, g.rows, src, 0, *out, width)
+			scatterPlanes(*out, g.kg, g.cols, nb, y.Data, lo, c.Out, gi*g.kg, e)
+			continue
+		}
 		if nb == 1 {
 			var buf []float32
 			if col != nil {

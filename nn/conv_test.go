@@ -1,8 +1,10 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -78,6 +80,111 @@ func closeSlices(t *testing.T, cfg ConvConfig, what string, got, want []float32)
 	for j := range got {
 		if d := math.Abs(float64(got[j] - want[j])); d > 1e-5*(1+math.Abs(float64(want[j]))) {
 			t.Fatalf("%+v: %s[%d] = %g, alone %g", cfg, what, j, got[j], want[j])
+		}
+	}
+}
+
+// On one sample whose unrolled matrix would not stay in L2, and on
+// unpadded stride-1 convolutions, the forward pass packs the product's
+// panels straight from the images (Conv2d.implicit). Its output must be
+// the convolution's definition, summed here pixel by pixel: stride,
+// padding, dilation, groups, bias, and several samples side by side.
+func TestConvImplicitIsTheConvolution(t *testing.T) {
+	for _, tc := range []struct {
+		cfg   ConvConfig
+		n, hw int
+	}{
+		{ConvConfig{In: 16, Out: 7, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 1, 56},
+		{ConvConfig{In: 16, Out: 8, Kernel: 5, Stride: 2, Padding: 2, Groups: 2}, 1, 56},
+		{ConvConfig{In: 12, Out: 5, Kernel: 3, Stride: 1, Padding: 2, Dilation: 2, Bias: true}, 1, 56},
+		{ConvConfig{In: 6, Out: 16, Kernel: 5, Stride: 1, Bias: true}, 7, 14}, // LeNet-5's second layer
+		{ConvConfig{In: 4, Out: 6, Kernel: 3, Stride: 1, Groups: 2}, 5, 12},
+	} {
+		cfg, n, hw := tc.cfg, tc.n, tc.hw
+		c := NewConv("conv", cfg)
+		rng := rand.New(rand.NewPCG(5, 6))
+		Init([]Layer{c}, rng)
+		if c.Bias != nil {
+			copy(c.Bias.Value.Data, randTensor(rng, cfg.Out).Data)
+		}
+		x := randTensor(rng, n, cfg.In, hw, hw)
+		g, err := c.geometry(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.implicit(g) {
+			t.Fatalf("%+v: %dx%d unrolled, not packed from the image", cfg, g.rows, g.cols)
+		}
+		y, _, err := c.Forward(x, &Context{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := max(cfg.Dilation, 1)
+		want := make([]float32, len(y.Data))
+		for b := range n {
+			for o := range cfg.Out {
+				gi := o / g.kg
+				for oy := range g.oh {
+					for ox := range g.ow {
+						var s float64
+						if c.Bias != nil {
+							s = float64(c.Bias.Value.Data[o])
+						}
+						for ci := range g.cg {
+							for ky := range cfg.Kernel {
+								for kx := range cfg.Kernel {
+									iy, ix := oy*cfg.Stride-cfg.Padding+ky*d, ox*cfg.Stride-cfg.Padding+kx*d
+									if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
+										continue
+									}
+									wv := c.Weight.Value.Data[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx]
+									s += float64(wv) * float64(x.Data[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix])
+								}
+							}
+						}
+						want[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox] = float32(s)
+					}
+				}
+			}
+		}
+		closeSlices(t, cfg, "y", y.Data, want)
+	}
+}
+
+// BenchmarkConvForward times layers of VGG-16, ResNet-18/20 and LeNet-5 at
+// batch 1 or 64 (the name's b), each with its panels packed from the
+// images where Conv2d.implicit chooses to and with the input unrolled
+// first: `go test -run X -bench ConvForward ./nn`.
+func BenchmarkConvForward(b *testing.B) {
+	for _, s := range []struct{ in, out, hw, k, s, p, n int }{
+		{3, 64, 224, 3, 1, 1, 1}, {64, 64, 224, 3, 1, 1, 1}, {128, 128, 112, 3, 1, 1, 1}, {256, 256, 56, 3, 1, 1, 1},
+		{512, 512, 28, 3, 1, 1, 1}, {3, 64, 224, 7, 2, 3, 1}, {64, 64, 56, 3, 1, 1, 1}, {64, 128, 56, 3, 2, 1, 1},
+		{128, 128, 28, 3, 1, 1, 1}, {16, 16, 32, 3, 1, 1, 64}, {64, 64, 8, 3, 1, 1, 64}, {6, 16, 14, 5, 1, 0, 64},
+	} {
+		c := NewConv2d("c", s.in, s.out, s.k, s.s, s.p, true)
+		rng := rand.New(rand.NewPCG(1, 2))
+		Init([]Layer{c}, rng)
+		x := randTensor(rng, s.n, s.in, s.hw, s.hw)
+		g, _ := c.geometry(x)
+		if !c.implicit(g) {
+			continue
+		}
+		for _, unrolled := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%dx%d-%dx%ds%d-b%d/packed", s.in, s.out, s.hw, s.k, s.k, s.s, s.n)
+			if unrolled {
+				name = strings.Replace(name, "packed", "unrolled", 1)
+			}
+			b.Run(name, func(b *testing.B) {
+				noImplicit = unrolled
+				defer func() { noImplicit = false }()
+				ctx := &Context{Arena: NewArena()}
+				for b.Loop() {
+					ctx.Arena.Reset()
+					if _, _, err := c.Forward(x, ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		}
 	}
 }

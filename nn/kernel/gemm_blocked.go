@@ -53,6 +53,7 @@ func (ks *kernelSet) nr() int { return ks.nv * ks.w }
 type workspace struct {
 	b, a, t, s []float32 // packed B, packed A (transA), edge tile, transpose scratch
 	narrow     []float32 // sgemmNarrow's transposed C
+	taps       []tap     // an implicit product's rows of this kc block
 }
 
 // grow is s resized to n values, reallocated (not copied) if too small.
@@ -64,8 +65,9 @@ func grow[T any](s []T, n int) []T {
 }
 
 // gemm computes the whole product on one goroutine. a, b and c start at
-// op(A)[0][0], op(B)[0][0] and C[0][0] of the part to compute.
-func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// op(A)[0][0], op(B)[0][0] and C[0][0] of the part to compute. When src is
+// not nil, B is src's unrolled images (implicit GEMM) and b is unused.
+func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, src *ConvInput) {
 	mr, w, nr := ks.mr, ks.w, ks.nr()
 	// Equal kc blocks, as large as allowed, whole transpose blocks but for
 	// the last.
@@ -106,11 +108,17 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 						// First use of this panel: pack it, in the first
 						// tile's kernel when B needs no transposing and the
 						// panel is whole vectors wide.
-						if ks.pack != nil && !transB && nw == v*w {
+						switch {
+						case src != nil:
+							if jr == 0 {
+								ws.taps = src.taps(ws.taps, pc, kb)
+							}
+							src.pack(ws.b[jr*kb:jr*kb+kb*v*w], ws.taps, jc+jr, nw, v*w)
+						case ks.pack != nil && !transB && nw == v*w:
 							rows := min(mr, mb)
 							ks.pack[rows-1][v-1](kb, &ap[0], alda, &b[pc*ldb+jc+jr], ldb, &c[jc+jr], ldc, alpha, be, bp)
 							ir = rows
-						} else {
+						default:
 							ks.packPanel(ws.b[jr*kb:jr*kb+kb*v*w], transB, b, ldb, pc, jc+jr, kb, nw, v*w, &ws.s)
 						}
 					}

@@ -138,6 +138,7 @@ type gemmJob struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	src            ConvInput // B when src.X is not nil: its part of an implicit product
 	call           *gemmCall
 	helped         bool // handed to a helper (else the caller computes it)
 	// labels are the caller's pprof labels (profiling only), which the
@@ -147,7 +148,11 @@ type gemmJob struct {
 
 func (j *gemmJob) run() {
 	ws := wsPool.Get().(*workspace)
-	j.ks.gemm(ws, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc)
+	var src *ConvInput
+	if j.src.X != nil {
+		src = &j.src
+	}
+	j.ks.gemm(ws, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.beta, j.c, j.ldc, src)
 	wsPool.Put(ws)
 }
 
@@ -188,6 +193,12 @@ func (c *gemmCall) wait() {
 // whole tiles of rows (each part packs all of B, which is then the narrow
 // operand).
 func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemmParallelFrom(ks, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, beta, c, ldc)
+}
+
+// sgemmParallelFrom is sgemmParallel with B taken from src's unrolled
+// images when src is not nil (b is then unused).
+func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, src *ConvInput, beta float32, c []float32, ldc int) {
 	// One part per core, but no part below parMin, and one part when the
 	// cores are already busy with the caller's siblings (saturating).
 	parts := min(Workers(), max(1, m*n*k/parMin))
@@ -203,7 +214,7 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 	}
 	if parts <= 1 {
 		ws := wsPool.Get().(*workspace)
-		ks.gemm(ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		ks.gemm(ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, src)
 		wsPool.Put(ws)
 		return
 	}
@@ -230,9 +241,13 @@ func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float3
 		} else {
 			j.a = a[m0*lda:]
 		}
-		if transB {
+		switch {
+		case src != nil:
+			j.src = *src
+			j.src.col0 += n0
+		case transB:
 			j.b = b[n0*ldb:]
-		} else {
+		default:
 			j.b = b[n0:]
 		}
 		j.c = c[m0*ldc+n0:]
