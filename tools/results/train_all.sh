@@ -34,7 +34,7 @@ recipes=(
   "mobilenet_v1_small|15|-opt sgd -lr 0.05 -batch 64 -augment crop-flip -wd 4e-5"
   "mobilenet_v1_small_050|15|-opt sgd -lr 0.05 -batch 64 -augment crop-flip -wd 4e-5"
   "mobilenet_v2_small|15|-opt sgd -lr 0.05 -batch 64 -augment crop-flip -wd 4e-5"
-  "convnext_mini|26|-opt adamw -lr 0.006 -wd 0.05 -schedule warmup-cosine -warmup 1 -batch 128 -augment crop-flip -crop-padding 1 -label-smoothing 0.1"
+  "convnext_mini|26|-opt adamw -lr 0.006 -wd 0.05 -schedule warmup-cosine -warmup 1 -batch 128 -augment crop-flip -crop-padding 1 -label-smoothing 0.1 -erase 0.5"
 )
 for r in "${recipes[@]}"; do
   IFS='|' read -r model epochs flags <<<"$r"

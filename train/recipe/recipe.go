@@ -109,7 +109,7 @@ func Default(model string) Recipe {
 		r.WeightDecay = 4e-5
 	case "convnext_mini":
 		r.Epochs, r.Optimizer, r.LR, r.WeightDecay, r.Schedule, r.Warmup = 26, "adamw", 0.006, 0.05, "warmup-cosine", 1
-		r.Batch, r.CropPadding, r.LabelSmoothing = 128, 1, 0.1
+		r.Batch, r.CropPadding, r.LabelSmoothing, r.Erase = 128, 1, 0.1, 0.5
 	}
 	return r
 }
