@@ -118,3 +118,30 @@ func TestBrowserEpochSlider(t *testing.T) {
 		t.Errorf("after a reload the slider says %q", got)
 	}
 }
+
+// Choosing a model on the training page fills the form with that model's
+// recipe (recipe.Default): ConvNeXt-mini's AdamW, batch, crop padding and
+// random erasing, then LeNet-5's plain SGD without them.
+func TestBrowserTrainingDefaults(t *testing.T) {
+	b := newBrowserWith(t, 1280, 1000, func(d *web.Deps) {
+		runs, err := training.NewManager(t.TempDir(), "", d.Catalog, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(runs.Close)
+		d.Training = runs
+	})
+	b.do("open the page", chromedp.Navigate(b.url+"/train"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="train-form"]`)))
+	fields := `['opt', 'lr', 'batch', 'epochs', 'crop_padding', 'erase', 'smoothing'].map((n) => document.querySelector('[data-testid="train-form"] [name="' + n + '"]').value).join(' ')`
+	choose := func(model string) string {
+		b.do("choose "+model, chromedp.SetValue(chromedp.CSS(`[data-testid="train-form"] [name="model"]`), model),
+			chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="train-form"] [name="model"]').dispatchEvent(new Event('change'))`))
+		return eval[string](b, fields)
+	}
+	if got, want := choose("convnext_mini"), "adamw 0.006 128 26 1 0.5 0.1"; got != want {
+		t.Errorf("ConvNeXt-mini's form reads %q, want %q", got, want)
+	}
+	if got, want := choose("lenet5"), "sgd 0.05 64 20 0 0 0"; got != want {
+		t.Errorf("LeNet-5's form reads %q, want %q", got, want)
+	}
+}

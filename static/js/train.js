@@ -14,6 +14,7 @@ if (form) {
     set('epochs', d.epochs); set('batch', d.batch); set('opt', d.optimizer); set('lr', d.lr);
     set('schedule', d.schedule); set('warmup', d.warmup || 0); set('wd', d.weight_decay);
     set('smoothing', d.label_smoothing || 0); set('ema', d.ema || 0); set('augment', d.augment); set('crop_padding', d.crop_padding || 0);
+    set('erase', d.erase || 0);
     set('seed', d.seed);
     // a fine-tune starts from a trained model of the same architecture
     const from = form.querySelector('[name="from"]');
