@@ -30,6 +30,10 @@
 // needs no pass of its own to be packed where it is not transposed: the
 // first tile of each panel reads it in place and stores the packed copy;
 // transposed operands are packed with 16×16 (8×8) register transposes.
+// SgemmConv is the implicit GEMM of a convolution (implicit.go): B is a
+// batch of images seen as their Im2col matrix (ConvInput), and each panel
+// is packed straight from the images, so the unrolled matrix is never
+// stored.
 //
 // Products of at least parMin multiply-adds are split across cores
 // (pool.go): C is cut into one rectangle per core, along columns when it is

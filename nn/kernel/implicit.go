@@ -10,7 +10,7 @@ package kernel
 // ConvInput is a batch of images seen as the matrix Im2col unrolls them
 // to, side by side: row (c,ky,kx), column (b,oy,ox) holds
 // X[b*Stride + c*H*W + (oy*S-P+ky*D)*W + ox*S-P+kx*D], or 0 in the
-// padding. It has C*K*K rows and Samples()*OH*OW columns.
+// padding. It has C*K*K rows and OH*OW columns per sample.
 type ConvInput struct {
 	X          []float32
 	Stride     int // floats from one sample's start to the next's
@@ -24,9 +24,9 @@ type ConvInput struct {
 type segment struct{ out, n, base, oy, ox int }
 
 // tap is one row (c,ky,kx) of the unrolled matrix: where its window starts
-// in a sample (plane c, shifted by the tap's offsets), its row offset, and
-// the output columns [lo, hi) that fall inside the image.
-// yLo and yHi bound the output rows that fall inside.
+// in a sample (plane c, shifted by the tap's column offset), its row
+// offset, and the output columns [lo, hi) and rows [yLo, yHi) that fall
+// inside the image.
 type tap struct{ start, offY, lo, hi, yLo, yHi int }
 
 // taps returns rows [pc, pc+kb)'s taps in t (grown as needed).
