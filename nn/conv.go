@@ -330,7 +330,7 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 			return
 		}
 		s := &sc[wk]
-		if s.col == nil && (!c.direct(g) && !c.implicit(g) || widest > g.cols && !c.implicit(g)) {
+		if s.col == nil && !c.implicit(g) && (!c.direct(g) || widest > g.cols) {
 			s.col = getScratch(g.rows * widest)
 		}
 		if s.out == nil && widest > g.cols {

@@ -8,9 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/convscope/convscope/web"
 	"github.com/convscope/convscope/web/i18n"
-	"github.com/convscope/convscope/web/training"
 )
 
 // Every page of the app in Vietnamese, after its scripts have drawn it: no
@@ -19,14 +17,7 @@ import (
 // Vietnamese one differs. (The lessons have their own walk,
 // TestBrowserLessons.)
 func TestBrowserEveryPageInVietnamese(t *testing.T) {
-	b := newBrowserWith(t, 1280, 1000, func(d *web.Deps) {
-		runs, err := training.NewManager(t.TempDir(), "", d.Catalog, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(runs.Close)
-		d.Training = runs
-	})
+	b := newBrowserWith(t, 1280, 1000, withTraining(t, nil))
 	// English messages long enough to be sure of (a short one, "map",
 	// may be a layer's name) with no argument to fill, that read
 	// differently in Vietnamese.

@@ -21,15 +21,7 @@ func TestBrowserTraining(t *testing.T) {
 	if _, err := data.Find("fashion-mnist", ""); err != nil {
 		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
 	}
-	b := newBrowserWith(t, 1280, 1000, func(d *web.Deps) {
-		runs, err := training.NewManager(t.TempDir(), "", d.Catalog, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runs.PictureEvery = 0
-		t.Cleanup(runs.Close)
-		d.Training = runs
-	})
+	b := newBrowserWith(t, 1280, 1000, withTraining(t, func(runs *training.Manager) { runs.PictureEvery = 0 }))
 	b.do("open the page", chromedp.Navigate(b.url+"/train"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="train-form"]`)))
 	b.do("write the recipe", chromedp.SetValue(chromedp.CSS(`[data-testid="train-epochs"]`), "3"),
 		chromedp.SetValue(chromedp.CSS(`[data-testid="train-limit"]`), "6400"),
@@ -67,15 +59,7 @@ func TestBrowserEpochSlider(t *testing.T) {
 		t.Skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist):", err)
 	}
 	var runs *training.Manager
-	b := newBrowserWith(t, 1280, 1000, func(d *web.Deps) {
-		var err error
-		if runs, err = training.NewManager(t.TempDir(), "", d.Catalog, nil); err != nil {
-			t.Fatal(err)
-		}
-		runs.PictureEvery = 0
-		t.Cleanup(runs.Close)
-		d.Training = runs
-	})
+	b := newBrowserWith(t, 1280, 1000, withTraining(t, func(m *training.Manager) { runs, m.PictureEvery = m, 0 }))
 	rec := recipe.Default("lenet5")
 	rec.Epochs, rec.Limit = 2, 640
 	run, err := runs.Start(rec)
@@ -123,14 +107,7 @@ func TestBrowserEpochSlider(t *testing.T) {
 // recipe (recipe.Default): ConvNeXt-mini's AdamW, batch, crop padding and
 // random erasing, then LeNet-5's plain SGD without them.
 func TestBrowserTrainingDefaults(t *testing.T) {
-	b := newBrowserWith(t, 1280, 1000, func(d *web.Deps) {
-		runs, err := training.NewManager(t.TempDir(), "", d.Catalog, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(runs.Close)
-		d.Training = runs
-	})
+	b := newBrowserWith(t, 1280, 1000, withTraining(t, nil))
 	b.do("open the page", chromedp.Navigate(b.url+"/train"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="train-form"]`)))
 	fields := `['opt', 'lr', 'batch', 'epochs', 'crop_padding', 'erase', 'smoothing'].map((n) => document.querySelector('[data-testid="train-form"] [name="' + n + '"]').value).join(' ')`
 	choose := func(model string) string {
@@ -143,5 +120,22 @@ func TestBrowserTrainingDefaults(t *testing.T) {
 	}
 	if got, want := choose("lenet5"), "sgd 0.05 64 20 0 0 0"; got != want {
 		t.Errorf("LeNet-5's form reads %q, want %q", got, want)
+	}
+}
+
+// withTraining gives a browser's server a training manager of its own, in
+// a temporary folder and closed when the test ends; adjust, when not nil,
+// sees it first.
+func withTraining(t *testing.T, adjust func(*training.Manager)) func(*web.Deps) {
+	return func(d *web.Deps) {
+		runs, err := training.NewManager(t.TempDir(), "", d.Catalog, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if adjust != nil {
+			adjust(runs)
+		}
+		t.Cleanup(runs.Close)
+		d.Training = runs
 	}
 }

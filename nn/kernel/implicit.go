@@ -20,8 +20,15 @@ type ConvInput struct {
 	col0       int // the first column a part of a split product sees
 }
 
-// segment is a run of a panel's columns on one output row of one sample.
+// segment is a run of a panel's columns on one output row of one sample:
+// n columns from the panel's column out, at (oy, ox) of the sample that
+// starts at X[base].
 type segment struct{ out, n, base, oy, ox int }
+
+// span is a run of a panel's columns within one sample: n columns from
+// the panel's column out, from output position at (oy*OW+ox) of the sample
+// that starts at X[base].
+type span struct{ out, n, base, at int }
 
 // tap is one row (c,ky,kx) of the unrolled matrix: where its window starts
 // in a sample (plane c, shifted by the tap's column offset), its row
@@ -99,13 +106,13 @@ func (u *ConvInput) pack(dst []float32, taps []tap, j0, nw, pw int) {
 // run of the input shifted by the tap's offset, copied whole, and the
 // margin columns it wrapped into are zeroed after.
 func (u *ConvInput) packRuns(dst []float32, taps []tap, j0, nw, pw int) {
-	var runs [maxPanel + 1]segment // out, n, base; ox holds the first column's position in its sample
+	var runs [maxPanel + 1]span
 	per, ow := u.OH*u.OW, u.OW
 	nr := 0
 	for out, j := 0, u.col0+j0; out < nw; nr++ {
 		b, rem := j/per, j%per
 		n := min(per-rem, nw-out)
-		runs[nr] = segment{out: out, n: n, base: b * u.Stride, ox: rem}
+		runs[nr] = span{out: out, n: n, base: b * u.Stride, at: rem}
 		out, j = out+n, j+n
 	}
 	for p, tp := range taps {
@@ -114,23 +121,23 @@ func (u *ConvInput) packRuns(dst []float32, taps []tap, j0, nw, pw int) {
 		inLo, inHi := tp.yLo*ow+tp.lo, (tp.yHi-1)*ow+tp.hi
 		for _, r := range runs[:nr] {
 			seg := d[r.out : r.out+r.n]
-			first, last := max(r.ox, inLo), min(r.ox+r.n, inHi)
+			first, last := max(r.at, inLo), min(r.at+r.n, inHi)
 			if tp.yLo >= tp.yHi || tp.lo >= tp.hi || first >= last {
 				clear(seg)
 				continue
 			}
-			clear(seg[:first-r.ox])
-			clear(seg[last-r.ox:])
-			copy(seg[first-r.ox:last-r.ox], u.X[r.base+tp.start+tp.offY*u.W+first:])
+			clear(seg[:first-r.at])
+			clear(seg[last-r.at:])
+			copy(seg[first-r.at:last-r.at], u.X[r.base+tp.start+tp.offY*u.W+first:])
 			if tp.lo == 0 && tp.hi == ow {
 				continue
 			}
 			for row := first / ow * ow; row < last; row += ow {
 				for i := max(row, first); i < min(row+tp.lo, last); i++ {
-					seg[i-r.ox] = 0
+					seg[i-r.at] = 0
 				}
 				for i := max(row+tp.hi, first); i < min(row+ow, last); i++ {
-					seg[i-r.ox] = 0
+					seg[i-r.at] = 0
 				}
 			}
 		}

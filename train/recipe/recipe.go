@@ -210,14 +210,13 @@ func (r Recipe) Prepare(dataDir string) (*Prepared, error) {
 	case "flip":
 		steps = data.Compose{data.RandomHorizontalFlip{P: 0.5}}
 	}
-	if r.Erase > 0 {
-		steps = append(steps, data.Normalize{Mean: pre.Mean, Std: pre.Std}, data.RandomErasing{P: r.Erase})
-	} else if len(steps) > 0 {
-		steps = append(steps, data.Normalize{Mean: pre.Mean, Std: pre.Std})
-	}
-	if len(steps) == 0 {
-		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std
+	if len(steps) == 0 && r.Erase == 0 {
+		trainSet.Mean, trainSet.Std = pre.Mean, pre.Std // the dataset normalises
 	} else {
+		steps = append(steps, data.Normalize{Mean: pre.Mean, Std: pre.Std})
+		if r.Erase > 0 {
+			steps = append(steps, data.RandomErasing{P: r.Erase})
+		}
 		source = data.Augment(source.(data.Dataset), steps, r.Seed)
 	}
 	m, err := zoo.BuildVariant(r.Model, r.Variant, trainSet.Shape(), len(trainSet.Classes), r.Seed)
