@@ -138,8 +138,8 @@ func (c *Conv2d) dense(g convGeometry) bool { return c.direct(g) && g.cols == 1 
 // Measured against unrolling (BenchmarkConvForward, nn/conv_test.go), it
 // wins in two cases: a single sample (serving at batch 1) whose unrolled
 // matrix would not stay in L2 (colBudget), on maps wide enough to fill the
-// product's tiles (1.1-2.2x on VGG's and ResNet's layers at 224); and an
-// unpadded stride-1 convolution (LeNet-5's second layer: 1.5x at batch 64),
+// product's tiles (1.05-1.5x on VGG's and ResNet's layers at 224); and an
+// unpadded stride-1 convolution (LeNet-5's second layer: 1.06x, batch 64),
 // whose unrolling is a short copy per output row and tap either way. On
 // batches of padded maps, where Im2col copies each tap's rows as one run
 // and its product packs the panels while it multiplies, unrolling is
