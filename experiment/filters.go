@@ -167,6 +167,7 @@ func judgeDead(ctx context.Context, net *nn.Sequential, name string, sample Imag
 		peaks[i] = float32(math.Inf(-1))
 	}
 	arena := nn.NewArena()
+	var slicer nn.Slicer
 	for from := 0; from < n; from += 128 {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -177,7 +178,9 @@ func judgeDead(ctx context.Context, net *nn.Sequential, name string, sample Imag
 		for i := from; i < to; i++ {
 			sample.Fill(i, x.Data[(i-from)*per:(i-from+1)*per])
 		}
-		y, err := Reach(net, x, name, &nn.Context{Arena: arena, Fuse: true, InPlace: true, Keep: name})
+		y, err := slicer.Run(x, arena, func(x *nn.Tensor, a *nn.Arena) (*nn.Tensor, error) {
+			return Reach(net, x, name, &nn.Context{Arena: a, Fuse: true, InPlace: true, Keep: name})
+		})
 		if err != nil {
 			return err
 		}

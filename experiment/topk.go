@@ -89,6 +89,7 @@ func ScanTopK(ctx context.Context, net *nn.Sequential, name string, set Images, 
 	}
 	per := nn.Numel(set.Shape())
 	arena := nn.NewArena()
+	var slicer nn.Slicer
 	var tops [][]Hit
 	for from := 0; from < n; from += opt.Batch {
 		if err := ctx.Err(); err != nil {
@@ -100,7 +101,9 @@ func ScanTopK(ctx context.Context, net *nn.Sequential, name string, set Images, 
 		for i := from; i < to; i++ {
 			set.Fill(i, x.Data[(i-from)*per:(i-from+1)*per])
 		}
-		out, err := Reach(net, x, name, &nn.Context{Arena: arena, Fuse: true, InPlace: true, Keep: name})
+		out, err := slicer.Run(x, arena, func(x *nn.Tensor, a *nn.Arena) (*nn.Tensor, error) {
+			return Reach(net, x, name, &nn.Context{Arena: a, Fuse: true, InPlace: true, Keep: name})
+		})
 		if err != nil {
 			return nil, err
 		}

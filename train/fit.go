@@ -416,7 +416,8 @@ func Evaluate(m *zoo.Model, s Source, batchSize int) (Evaluation, error) {
 		return ev, fmt.Errorf("train: empty evaluation set")
 	}
 	var correct int
-	arena := nn.NewArena() // each batch's activations are dropped before the next
+	arena := nn.NewArena() // each batch's logits are dropped before the next
+	var slicer nn.Slicer
 	for lo := 0; lo < s.Len(); lo += batchSize {
 		arena.Reset()
 		idx := make([]int, 0, batchSize)
@@ -424,11 +425,10 @@ func Evaluate(m *zoo.Model, s Source, batchSize int) (Evaluation, error) {
 			idx = append(idx, i)
 		}
 		x, labels := batch(s, idx)
-		tr, err := m.Net.Forward(x, &nn.Context{Arena: arena, Fuse: true, InPlace: true}, nil) // only the logits are read
+		logits, err := slicer.Logits(m.Net, x, arena)
 		if err != nil {
 			return ev, err
 		}
-		logits := tr.Output()
 		loss, _, err := nn.CrossEntropy(logits, labels)
 		if err != nil {
 			return ev, err

@@ -251,17 +251,21 @@ func inferImagesPerSecond(model string, input []int, bs, passes int) (float64, e
 	for i := range x.Data {
 		x.Data[i] = float32(r.NormFloat64())
 	}
-	arena := nn.NewArena()
-	ctx := &nn.Context{Arena: arena, Fuse: true, InPlace: true} // as train.Evaluate's
-	if _, err := m.Net.Forward(x, ctx, nil); err != nil {
+	slicer := &nn.Slicer{}
+	out := nn.NewArena()
+	pass := func() error {
+		out.Reset()
+		_, err := slicer.Logits(m.Net, x, out) // as train.Evaluate's
+		return err
+	}
+	if err := pass(); err != nil {
 		return 0, err
 	}
 	best := 0.0
 	for w := 0; w < 3; w++ {
 		t := time.Now()
 		for i := 0; i < passes; i++ {
-			arena.Reset()
-			if _, err := m.Net.Forward(x, ctx, nil); err != nil {
+			if err := pass(); err != nil {
 				return 0, err
 			}
 		}
