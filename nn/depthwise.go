@@ -14,6 +14,10 @@ func (c *Conv2d) depthwise() bool { return c.Groups == c.In && c.Groups > 1 }
 // depthwiseForward sets y = conv(x, W) + b (g.kg = m outputs per input channel).
 func (c *Conv2d) depthwiseForward(g convGeometry, x, y *Tensor, e *epilogue) {
 	k2, plane, cols := c.Kernel*c.Kernel, g.h*g.w, g.cols
+	if g.kg == 1 && c.Bias == nil {
+		c.depthwisePlanes(g, x, y, e)
+		return
+	}
 	kernel.ParallelFor(c.In, func(_, ci int) {
 		for i := 0; i < g.n; i++ {
 			xp := x.Data[(i*c.In+ci)*plane:][:plane]
@@ -29,6 +33,31 @@ func (c *Conv2d) depthwiseForward(g convGeometry, x, y *Tensor, e *epilogue) {
 						yp[j] += b
 					}
 				}
+			}
+		}
+	})
+}
+
+// depthwisePlanes is depthwiseForward for one filter per channel and no
+// bias (MobileNet's and ConvNeXt's layers): each task runs a sample's
+// channels lo..hi-1 in one kernel.DepthwisePlanes call, with the fused
+// epilogue's batch norm and rectifier inside it when there is one.
+func (c *Conv2d) depthwisePlanes(g convGeometry, x, y *Tensor, e *epilogue) {
+	k2, plane, cols := c.Kernel*c.Kernel, g.h*g.w, g.cols
+	parts := kernel.Workers()
+	kernel.ParallelFor(g.n*parts, func(_, t int) {
+		i, part := t/parts, t%parts
+		lo, hi := part*c.In/parts, (part+1)*c.In/parts
+		if lo == hi {
+			return
+		}
+		xs := x.Data[(i*c.In+lo)*plane : (i*c.In+hi)*plane]
+		ys := y.Data[(i*c.Out+lo)*cols : (i*c.Out+hi)*cols]
+		ep := e.planes(lo, hi)
+		kernel.DepthwisePlanes(xs, hi-lo, g.h, g.w, c.Weight.Value.Data[lo*k2:hi*k2], c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, ys, ep)
+		if e != nil && ep == nil {
+			for o := lo; o < hi; o++ {
+				e.plane(ys[(o-lo)*cols:(o-lo+1)*cols], o)
 			}
 		}
 	})

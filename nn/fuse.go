@@ -37,19 +37,53 @@ func (e *epilogue) plane(y []float32, k int) { e.planeFrom(y, y, k) }
 // one pass that reads src and writes y (src may be y), the clamp then
 // running over y while it is in cache.
 func (e *epilogue) planeFrom(y, src []float32, k int) {
-	sc := float32(1)
-	if e.scale != nil {
-		sc = e.scale[k]
+	if a, b, lo, hi, ok := e.affine(k); ok {
+		kernel.AffineClamp(y, src, a, b, lo, hi)
+		return
 	}
-	switch {
-	case e.shift != nil:
-		kernel.Affine(y, src, sc, e.shift[k])
-	case len(y) > 0 && &y[0] != &src[0]:
+	if len(y) > 0 && &y[0] != &src[0] {
 		copy(y, src)
 	}
 	if e.clamp {
 		kernel.Clamp(y, y, e.lo, e.hi)
 	}
+}
+
+// affine is the epilogue of plane k as kernel.AffineClamp's arguments;
+// ok is false for a nil epilogue and one with no shift, only a clamp.
+func (e *epilogue) affine(k int) (a, b, lo, hi float32, ok bool) {
+	if e == nil || e.shift == nil {
+		return 0, 0, 0, 0, false
+	}
+	a = 1
+	if e.scale != nil {
+		a = e.scale[k]
+	}
+	lo, hi = e.bounds()
+	return a, e.shift[k], lo, hi, true
+}
+
+// planes is the epilogue of planes lo..hi-1 for kernel.DepthwisePlanes,
+// nil for a nil epilogue and one with no shift.
+func (e *epilogue) planes(lo, hi int) *kernel.PlaneEpilogue {
+	if e == nil || e.shift == nil {
+		return nil
+	}
+	ep := &kernel.PlaneEpilogue{Shift: e.shift[lo:hi]}
+	if e.scale != nil {
+		ep.Scale = e.scale[lo:hi]
+	}
+	ep.Lo, ep.Hi = e.bounds()
+	return ep
+}
+
+// bounds is the clamp's range, -Inf to +Inf for an epilogue that does not
+// clamp.
+func (e *epilogue) bounds() (lo, hi float32) {
+	if e.clamp {
+		return e.lo, e.hi
+	}
+	return float32(math.Inf(-1)), float32(math.Inf(1))
 }
 
 // row applies the epilogue to one sample's outputs of a dense convolution

@@ -18,7 +18,7 @@ import "sync"
 //	y[oy][ox] = sum_{ky,kx} wt[ky][kx] * x[oy*s-p+ky*d][ox*s-p+kx*d]
 func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []float32) {
 	y = y[:oh*ow]
-	if useAVX2 && d == 1 && (s == 1 || s == 2 && ow >= lanes/2) && oh > 0 && ow > 0 && k*k <= 64 {
+	if paddedDepthwise(k, s, d, oh, ow) {
 		depthwisePadded(x, h, w, wt[:k*k], k, s, p, oh, ow, y)
 		return
 	}
@@ -47,6 +47,95 @@ func Depthwise(x []float32, h, w int, wt []float32, k, s, p, d, oh, ow int, y []
 			}
 		}
 	}
+}
+
+// paddedDepthwise reports whether Depthwise takes the vector path over a
+// padded copy of the plane (depthwisePadded).
+func paddedDepthwise(k, s, d, oh, ow int) bool {
+	return useAVX2 && d == 1 && (s == 1 || s == 2 && ow >= lanes/2) && oh > 0 && ow > 0 && k*k <= 64
+}
+
+// PlaneEpilogue is a fused evaluation's batch norm and rectifier after a
+// depthwise convolution: plane j's values v become
+// min(max(Scale[j]*v + Shift[j], Lo), Hi), as AffineClamp computes them
+// (Scale nil: 1; Lo -Inf and Hi +Inf for no clamp).
+type PlaneEpilogue struct {
+	Scale, Shift []float32
+	Lo, Hi       float32
+}
+
+// at is plane j's epilogue.
+func (ep *PlaneEpilogue) at(j int) tapEpilogue {
+	a := float32(1)
+	if ep.Scale != nil {
+		a = ep.Scale[j]
+	}
+	return tapEpilogue{a, ep.Shift[j], ep.Lo, ep.Hi}
+}
+
+// DepthwisePlanes is Depthwise over consecutive planes: plane j of x (h*w
+// floats each) with the filter wt[j*k*k:(j+1)*k*k] into plane j of y
+// (oh*ow floats each), followed, when ep is not nil, by plane j's
+// epilogue. On the vector path the planes share one scratch plane and one
+// set of tap offsets, and the epilogue is applied to each sum in its
+// register before it is stored: a small plane (MobileNet's 7x7) costs
+// little more than its taps.
+func DepthwisePlanes(x []float32, planes, h, w int, wt []float32, k, s, p, d, oh, ow int, y []float32, ep *PlaneEpilogue) {
+	k2, in, out := k*k, h*w, oh*ow
+	if !paddedDepthwise(k, s, d, oh, ow) {
+		for j := range planes {
+			yj := y[j*out : (j+1)*out]
+			Depthwise(x[j*in:(j+1)*in], h, w, wt[j*k2:(j+1)*k2], k, s, p, d, oh, ow, yj)
+			if ep != nil {
+				e := ep.at(j)
+				AffineClamp(yj, yj, e.a, e.b, e.lo, e.hi)
+			}
+		}
+		return
+	}
+	_, _, _ = x[planes*in-1], y[planes*out-1], wt[planes*k2-1]
+	ps := planeScratches.Get().(*planeScratch)
+	var offs [64]int
+	var e tapEpilogue
+	epilogue := func(j int) *tapEpilogue {
+		if ep == nil {
+			return nil
+		}
+		e = ep.at(j)
+		return &e
+	}
+	if s == 1 {
+		n := paddedRun(oh, w, p)
+		plane, wp := paddedPlane(ps, x[:in], h, w, p, k, n, 0)
+		res := ps.buf[len(plane) : len(plane)+n]
+		planeOffsets(offs[:k2], k, wp)
+		for j := range planes {
+			if j > 0 { // the fill is the first plane's
+				copyRows(plane[p*wp+p:], x[j*in:(j+1)*in], h, w, wp)
+			}
+			taps(res, plane, offs[:k2], wt[j*k2:(j+1)*k2], n, epilogue(j))
+			compactRows(y[j*out:(j+1)*out], res, oh, ow, wp)
+		}
+	} else {
+		for j := range planes {
+			depthwiseStride2(ps, x[j*in:(j+1)*in], h, w, wt[j*k2:(j+1)*k2], k, p, oh, ow, y[j*out:(j+1)*out], epilogue(j))
+		}
+	}
+	planeScratches.Put(ps)
+}
+
+// tapEpilogue is what depthwiseTapsAffineClampAVX2 does to each sum:
+// min(max(a*sum + b, lo), hi).
+type tapEpilogue struct{ a, b, lo, hi float32 }
+
+// taps runs the depthwise taps kernel over n outputs, with the epilogue e
+// when it is not nil.
+func taps(out, base []float32, offs []int, wt []float32, n int, e *tapEpilogue) {
+	if e == nil {
+		depthwiseTapsAVX2(&out[0], &base[0], &offs[0], &wt[0], len(wt), n)
+		return
+	}
+	depthwiseTapsAffineClampAVX2(&out[0], &base[0], &offs[0], &wt[0], len(wt), n, e.a, e.b, e.lo, e.hi)
 }
 
 // DepthwiseInputGrad adds to dx (H,W) the gradient of Depthwise with respect
@@ -224,13 +313,20 @@ func DepthwiseWeightGradNaive(x []float32, h, w int, dy []float32, k, s, p, d, o
 // tap, in the order (ky,kx), from zero, as Depthwise's rows).
 func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y []float32) {
 	if s == 1 {
-		depthwisePlane(x, h, w, wt, k, p, oh, ow, y)
+		DepthwisePlanes(x, 1, h, w, wt, k, 1, p, 1, oh, ow, y, nil)
 		return
 	}
-	// Stride 2: one call per output row, over the even/odd halves, in
-	// whole vectors; the last vector's extra outputs are dropped.
-	owv := (ow + lanes - 1) &^ (lanes - 1)
 	ps := planeScratches.Get().(*planeScratch)
+	depthwiseStride2(ps, x, h, w, wt, k, p, oh, ow, y, nil)
+	planeScratches.Put(ps)
+}
+
+// depthwiseStride2 is depthwisePadded for stride 2, in ps, with the
+// epilogue e when it is not nil: one call of the taps kernel per output
+// row, over the even/odd halves, in whole vectors; the last vector's extra
+// outputs are dropped.
+func depthwiseStride2(ps *planeScratch, x []float32, h, w int, wt []float32, k, p, oh, ow int, y []float32, e *tapEpilogue) {
+	owv := (ow + lanes - 1) &^ (lanes - 1)
 	pl := evenOddPlane(ps, x, h, w, k, p, oh, owv, 0)
 	row := ps.buf[len(pl.plane) : len(pl.plane)+owv]
 	var offs [64]int
@@ -238,28 +334,12 @@ func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y
 		pl.rowOffsets(offs[:k*k], oy, k)
 		out := y[oy*ow : (oy+1)*ow]
 		if owv == ow {
-			depthwiseTapsAVX2(&out[0], &pl.plane[0], &offs[0], &wt[0], k*k, ow)
+			taps(out, pl.plane, offs[:k*k], wt, ow, e)
 			continue
 		}
-		depthwiseTapsAVX2(&row[0], &pl.plane[0], &offs[0], &wt[0], k*k, owv)
+		taps(row, pl.plane, offs[:k*k], wt, owv, e)
 		copyShort(out, row)
 	}
-	planeScratches.Put(ps)
-}
-
-// depthwisePlane is depthwisePadded for stride 1: the whole padded plane in
-// one call of the taps kernel (see paddedPlane), the rows then compacted
-// into y.
-func depthwisePlane(x []float32, h, w int, wt []float32, k, p, oh, ow int, y []float32) {
-	n := paddedRun(oh, w, p)
-	ps := planeScratches.Get().(*planeScratch)
-	plane, wp := paddedPlane(ps, x, h, w, p, k, n, 0)
-	out := ps.buf[len(plane) : len(plane)+n]
-	var offs [64]int
-	planeOffsets(offs[:k*k], k, wp)
-	depthwiseTapsAVX2(&out[0], &plane[0], &offs[0], &wt[0], k*k, n)
-	compactRows(y, out, oh, ow, wp)
-	planeScratches.Put(ps)
 }
 
 // depthwiseScratch holds DepthwiseInputGrad's sum between calls.

@@ -44,6 +44,28 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 		Depthwise(x, h, w, wt, k, s, p, d, oh, ow, y1)
 		DepthwiseNaive(x, h, w, wt, k, s, p, d, oh, ow, y2)
 		close("Depthwise", g, y1, y2, k*k)
+		// Three planes at once, with and without the fused epilogue:
+		// Depthwise, then AffineClamp, on each.
+		x3, wt3 := randSlice(r, 3*h*w), randSlice(r, 3*k*k)
+		ep := &PlaneEpilogue{Scale: []float32{1.5, -0.5, 2}, Shift: []float32{-0.25, 0.5, 0}, Lo: 0, Hi: 1}
+		for _, e := range []*PlaneEpilogue{nil, ep, {Shift: ep.Shift, Lo: float32(math.Inf(-1)), Hi: float32(math.Inf(1))}} {
+			y3 := randSlice(r, 3*oh*ow)
+			DepthwisePlanes(x3, 3, h, w, wt3, k, s, p, d, oh, ow, y3, e)
+			for j := range 3 {
+				want := make([]float32, oh*ow)
+				DepthwiseNaive(x3[j*h*w:(j+1)*h*w], h, w, wt3[j*k*k:(j+1)*k*k], k, s, p, d, oh, ow, want)
+				if e != nil {
+					sc := float32(1)
+					if e.Scale != nil {
+						sc = e.Scale[j]
+					}
+					for i, v := range want {
+						want[i] = min(max(sc*v+e.Shift[j], e.Lo), e.Hi)
+					}
+				}
+				close(fmt.Sprintf("DepthwisePlanes plane %d epilogue %v", j, e), g, y3[j*oh*ow:(j+1)*oh*ow], want, k*k)
+			}
+		}
 		dx1 := randSlice(r, h*w)
 		dx2 := append([]float32(nil), dx1...)
 		DepthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx1)

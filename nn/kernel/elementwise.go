@@ -88,14 +88,33 @@ func Clamp(dst, x []float32, lo, hi float32) {
 		clampAVX2(&dst[0], &x[0], head, lo, hi)
 	}
 	for i, v := range x[head:] {
-		if v < lo {
-			v = lo
-		}
-		if v > hi {
-			v = hi
-		}
-		dst[head+i] = v
+		dst[head+i] = clampTo(v, lo, hi)
 	}
+}
+
+// AffineClamp sets dst = min(max(a*x + b, lo), hi): Affine, then Clamp,
+// in one pass (a fused evaluation's batch norm and rectifier). Pass lo
+// -Inf and hi +Inf for no clamp.
+func AffineClamp(dst, x []float32, a, b, lo, hi float32) {
+	dst = dst[:len(x)]
+	head := vectorHead(len(x))
+	if head > 0 {
+		affineClampAVX2(&dst[0], &x[0], head, a, b, lo, hi)
+	}
+	for i, v := range x[head:] {
+		dst[head+i] = clampTo(a*v+b, lo, hi)
+	}
+}
+
+// clampTo is Clamp's arithmetic on one value: a NaN stays NaN.
+func clampTo(v, lo, hi float32) float32 {
+	if v < lo {
+		v = lo
+	}
+	if v > hi {
+		v = hi
+	}
+	return v
 }
 
 // MaskBetween sets dst = dy where lo < x < hi and +0 elsewhere (where x

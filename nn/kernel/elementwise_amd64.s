@@ -293,6 +293,63 @@ done1:
 	VZEROUPPER
 	RET
 
+// func affineClampAVX2(dst *float32, x *float32, n int, a float32, b float32, lo float32, hi float32)
+// Requires: AVX, FMA3
+TEXT ·affineClampAVX2(SB), NOSPLIT, $0-40
+	MOVQ         dst+0(FP), AX
+	MOVQ         x+8(FP), CX
+	MOVQ         n+16(FP), DX
+	VBROADCASTSS a+24(FP), Y0
+	VBROADCASTSS b+28(FP), Y1
+	VBROADCASTSS lo+32(FP), Y2
+	VBROADCASTSS hi+36(FP), Y3
+
+loop4:
+	CMPQ        DX, $0x20
+	JL          done4
+	VMOVUPS     (CX), Y4
+	VFMADD213PS Y1, Y0, Y4
+	VMAXPS      Y4, Y2, Y4
+	VMINPS      Y4, Y3, Y4
+	VMOVUPS     Y4, (AX)
+	VMOVUPS     32(CX), Y4
+	VFMADD213PS Y1, Y0, Y4
+	VMAXPS      Y4, Y2, Y4
+	VMINPS      Y4, Y3, Y4
+	VMOVUPS     Y4, 32(AX)
+	VMOVUPS     64(CX), Y4
+	VFMADD213PS Y1, Y0, Y4
+	VMAXPS      Y4, Y2, Y4
+	VMINPS      Y4, Y3, Y4
+	VMOVUPS     Y4, 64(AX)
+	VMOVUPS     96(CX), Y4
+	VFMADD213PS Y1, Y0, Y4
+	VMAXPS      Y4, Y2, Y4
+	VMINPS      Y4, Y3, Y4
+	VMOVUPS     Y4, 96(AX)
+	ADDQ        $0x80, AX
+	ADDQ        $0x80, CX
+	SUBQ        $0x20, DX
+	JMP         loop4
+
+done4:
+loop1:
+	CMPQ        DX, $0x08
+	JL          done1
+	VMOVUPS     (CX), Y4
+	VFMADD213PS Y1, Y0, Y4
+	VMAXPS      Y4, Y2, Y4
+	VMINPS      Y4, Y3, Y4
+	VMOVUPS     Y4, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	SUBQ        $0x08, DX
+	JMP         loop1
+
+done1:
+	VZEROUPPER
+	RET
+
 // func maskBetweenAVX2(dst *float32, dy *float32, x *float32, n int, lo float32, hi float32)
 // Requires: AVX
 TEXT ·maskBetweenAVX2(SB), NOSPLIT, $0-40
@@ -1486,6 +1543,116 @@ tap1:
 	CMPQ         R8, SI
 	JL           tap1
 	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	SUBQ         $0x08, DI
+	JMP          loop1
+
+done1:
+	VZEROUPPER
+	RET
+
+// func depthwiseTapsAffineClampAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int, a float32, b float32, lo float32, hi float32)
+// Requires: AVX, FMA3
+TEXT ·depthwiseTapsAffineClampAVX2(SB), NOSPLIT, $0-64
+	MOVQ         out+0(FP), AX
+	MOVQ         base+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         w+24(FP), BX
+	MOVQ         taps+32(FP), SI
+	MOVQ         n+40(FP), DI
+	VBROADCASTSS a+48(FP), Y0
+	VBROADCASTSS b+52(FP), Y1
+	VBROADCASTSS lo+56(FP), Y2
+	VBROADCASTSS hi+60(FP), Y3
+
+loop4:
+	CMPQ   DI, $0x20
+	JL     done4
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	XORQ   R8, R8
+
+tap4:
+	MOVQ         (DX)(R8*8), R9
+	VBROADCASTSS (BX)(R8*4), Y8
+	VFMADD231PS  (CX)(R9*4), Y8, Y4
+	VFMADD231PS  32(CX)(R9*4), Y8, Y5
+	VFMADD231PS  64(CX)(R9*4), Y8, Y6
+	VFMADD231PS  96(CX)(R9*4), Y8, Y7
+	INCQ         R8
+	CMPQ         R8, SI
+	JL           tap4
+	VFMADD213PS  Y1, Y0, Y4
+	VMAXPS       Y4, Y2, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      Y4, (AX)
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	VMOVUPS      Y5, 32(AX)
+	VFMADD213PS  Y1, Y0, Y6
+	VMAXPS       Y6, Y2, Y6
+	VMINPS       Y6, Y3, Y6
+	VMOVUPS      Y6, 64(AX)
+	VFMADD213PS  Y1, Y0, Y7
+	VMAXPS       Y7, Y2, Y7
+	VMINPS       Y7, Y3, Y7
+	VMOVUPS      Y7, 96(AX)
+	ADDQ         $0x80, AX
+	ADDQ         $0x80, CX
+	SUBQ         $0x20, DI
+	JMP          loop4
+
+done4:
+loop2:
+	CMPQ   DI, $0x10
+	JL     done2
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	XORQ   R8, R8
+
+tap2:
+	MOVQ         (DX)(R8*8), R9
+	VBROADCASTSS (BX)(R8*4), Y6
+	VFMADD231PS  (CX)(R9*4), Y6, Y4
+	VFMADD231PS  32(CX)(R9*4), Y6, Y5
+	INCQ         R8
+	CMPQ         R8, SI
+	JL           tap2
+	VFMADD213PS  Y1, Y0, Y4
+	VMAXPS       Y4, Y2, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      Y4, (AX)
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	SUBQ         $0x10, DI
+	JMP          loop2
+
+done2:
+loop1:
+	CMPQ   DI, $0x08
+	JL     done1
+	VXORPS Y4, Y4, Y4
+	XORQ   R8, R8
+
+tap1:
+	MOVQ         (DX)(R8*8), R9
+	VBROADCASTSS (BX)(R8*4), Y5
+	VFMADD231PS  (CX)(R9*4), Y5, Y4
+	INCQ         R8
+	CMPQ         R8, SI
+	JL           tap1
+	VFMADD213PS  Y1, Y0, Y4
+	VMAXPS       Y4, Y2, Y4
+	VMINPS       Y4, Y3, Y4
+	VMOVUPS      Y4, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	SUBQ         $0x08, DI

@@ -29,6 +29,11 @@ func linearCombinationAVX2(dst *float32, d *float32, x *float32, n int, a float3
 //go:noescape
 func clampAVX2(dst *float32, x *float32, n int, lo float32, hi float32)
 
+// affineClampAVX2 sets dst = min(max(a*x + b, lo), hi): affineAVX2, then clampAVX2, in one pass.
+//
+//go:noescape
+func affineClampAVX2(dst *float32, x *float32, n int, a float32, b float32, lo float32, hi float32)
+
 // maskBetweenAVX2 sets dst = dy where lo < x < hi, else +0 (also where x is NaN).
 //
 //go:noescape
@@ -85,6 +90,12 @@ func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 f
 //
 //go:noescape
 func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int)
+
+// depthwiseTapsAffineClampAVX2 is depthwiseTapsAVX2 with each sum s stored as
+// min(max(a*s + b, lo), hi) (a fused multiply-add, then the clamp; a NaN stays NaN).
+//
+//go:noescape
+func depthwiseTapsAffineClampAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int, a float32, b float32, lo float32, hi float32)
 
 // tapDotsAVX2 adds to sums[t], for t < taps, the dot product of dy[:n] with base[offs[t]:]:
 // the weight gradient of a depthwise convolution whose output gradient dy is laid out

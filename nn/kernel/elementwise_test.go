@@ -77,11 +77,13 @@ func TestElementwiseMapsMatchGoLoops(t *testing.T) {
 			x[3], x[9] = nan, float32(math.Copysign(0, -1))
 			x[n-1] = 6 // on ReLU6's edge
 		}
-		type out struct{ affine, comb, relu, relu6, mask, mask6, add, axpy, mul, mulAdd []float32 }
+		type out struct {
+			affine, comb, relu, relu6, mask, mask6, add, axpy, mul, mulAdd, affine6 []float32
+		}
 		run := func() out {
 			o := out{make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n),
 				make([]float32, n), make([]float32, n), make([]float32, n), append([]float32(nil), d...),
-				make([]float32, n), append([]float32(nil), x...)}
+				make([]float32, n), append([]float32(nil), x...), make([]float32, n)}
 			Affine(o.affine, x, 1.5, -0.25)
 			LinearCombination(o.comb, d, x, 0.7, -1.3, 0.5, 0.125)
 			Clamp(o.relu, x, 0, float32(math.Inf(1)))
@@ -92,6 +94,7 @@ func TestElementwiseMapsMatchGoLoops(t *testing.T) {
 			Axpy(o.axpy, x, -0.75)
 			Mul(o.mul, x, d)
 			MulAdd(o.mulAdd, d, d, o.mulAdd) // in place: x + d²
+			AffineClamp(o.affine6, x, 1.5, -0.25, 0, 6)
 			return o
 		}
 		vec := run()
@@ -117,6 +120,10 @@ func TestElementwiseMapsMatchGoLoops(t *testing.T) {
 		check("Axpy", vec.axpy, ref.axpy, false)
 		check("Mul", vec.mul, ref.mul, true)
 		check("MulAdd", vec.mulAdd, ref.mulAdd, false)
+		check("AffineClamp", vec.affine6, ref.affine6, false)
+		clamped := make([]float32, n)
+		Clamp(clamped, vec.affine, 0, 6)
+		check("AffineClamp against Affine then Clamp", vec.affine6, clamped, true)
 		if n > 9 && (!math.IsNaN(float64(vec.relu[3])) || vec.mask[3] != 0 || vec.mask6[n-1] != 0) {
 			t.Errorf("n=%d: NaN must stay NaN through Clamp and mask the gradient; x = 6 is outside ReLU6's (0, 6)", n)
 		}

@@ -34,6 +34,7 @@ func main() {
 	affine()
 	linearCombination()
 	clamp()
+	affineClamp()
 	maskBetween()
 	add()
 	mulAdd()
@@ -224,6 +225,19 @@ func clamp() {
 			VMAXPS(x, c[0], y)
 			VMINPS(y, c[1], y)
 			VMOVUPS(y, at(p[0], v))
+		})
+}
+
+func affineClamp() {
+	mapKernel("affineClampAVX2", "func(dst, x *float32, n int, a, b, lo, hi float32)",
+		"affineClampAVX2 sets dst = min(max(a*x + b, lo), hi): affineAVX2, then clampAVX2, in one pass.",
+		[]string{"dst", "x"}, []string{"a", "b", "lo", "hi"}, func(p []GPVirtual, c []VecVirtual, v int) {
+			x := YMM()
+			VMOVUPS(at(p[1], v), x)
+			VFMADD213PS(c[1], c[0], x)
+			VMAXPS(x, c[2], x) // x first among the sources: a NaN stays NaN, as in clampAVX2
+			VMINPS(x, c[3], x)
+			VMOVUPS(x, at(p[0], v))
 		})
 }
 
@@ -570,15 +584,35 @@ func tanhGrad() {
 }
 
 func depthwiseTaps() {
-	TEXT("depthwiseTapsAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, n int)")
-	Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-	Doc("depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]",
-		"(one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise",
-		"convolution whose taps read rows of a zero-padded plane.")
+	depthwiseTapsKernel(false)
+	depthwiseTapsKernel(true)
+}
+
+// depthwiseTapsKernel emits depthwiseTapsAVX2, or with epilogue
+// depthwiseTapsAffineClampAVX2, which scales, shifts and clamps each sum
+// before it stores it, as affineClampAVX2 does (a fused evaluation's batch
+// norm and rectifier).
+func depthwiseTapsKernel(epilogue bool) {
+	if epilogue {
+		TEXT("depthwiseTapsAffineClampAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, n int, a, b, lo, hi float32)")
+		Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
+		Doc("depthwiseTapsAffineClampAVX2 is depthwiseTapsAVX2 with each sum s stored as",
+			"min(max(a*s + b, lo), hi) (a fused multiply-add, then the clamp; a NaN stays NaN).")
+	} else {
+		TEXT("depthwiseTapsAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, n int)")
+		Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
+		Doc("depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]",
+			"(one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise",
+			"convolution whose taps read rows of a zero-padded plane.")
+	}
 	ptrs := pointers("out", "base", "offs", "w")
 	out, base, offs, w := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
 	taps := Load(Param("taps"), GP64()).(GPVirtual)
 	n := Load(Param("n"), GP64()).(GPVirtual)
+	var a, b, lo, hi VecVirtual
+	if epilogue {
+		a, b, lo, hi = broadcast("a"), broadcast("b"), broadcast("lo"), broadcast("hi")
+	}
 	for _, k := range []int{4, 2, 1} { // 4 vectors: 4 chains of multiply-adds in flight
 		top, done := fmt.Sprintf("loop%d", k), fmt.Sprintf("done%d", k)
 		Label(top)
@@ -598,6 +632,11 @@ func depthwiseTaps() {
 		CMPQ(t, taps)
 		JL(LabelRef(tap))
 		for v := 0; v < k; v++ {
+			if epilogue { // as affineClampAVX2
+				VFMADD213PS(b, a, acc[v])
+				VMAXPS(acc[v], lo, acc[v])
+				VMINPS(acc[v], hi, acc[v])
+			}
 			VMOVUPS(acc[v], at(out, v))
 		}
 		ADDQ(Imm(uint64(vbytes*k)), out)
