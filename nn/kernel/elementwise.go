@@ -117,6 +117,29 @@ func clampTo(v, lo, hi float32) float32 {
 	return v
 }
 
+// longStride2 is the shortest row of a stride-2 gather that evens runs in
+// vectors; shorter rows cost less in their callers' inlined loops.
+const longStride2 = 2 * lanes
+
+// evens sets dst[j] = src[2*j] for j < len(dst): a row of a stride-2
+// convolution's or pooling's inputs. The vectors read one value past the
+// last one they keep where src has it.
+func evens(dst, src []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	_ = src[2*(len(dst)-1)]
+	head := min(len(dst), len(src)/2) &^ (lanes - 1)
+	if head > 0 && useAVX2 {
+		evensAVX2(&dst[0], &src[0], head)
+	} else {
+		head = 0
+	}
+	for j := head; j < len(dst); j++ {
+		dst[j] = src[2*j]
+	}
+}
+
 // MaskBetween sets dst = dy where lo < x < hi and +0 elsewhere (where x
 // is NaN too): the gradient of Clamp as PyTorch's threshold_backward and
 // hardtanh_backward compute it. dst and x are at least as long as dy.

@@ -1891,3 +1891,27 @@ DATA copyRowsLanes<>+20(SB)/4, $0x00000005
 DATA copyRowsLanes<>+24(SB)/4, $0x00000006
 DATA copyRowsLanes<>+28(SB)/4, $0x00000007
 GLOBL copyRowsLanes<>(SB), RODATA|NOPTR, $32
+
+// func evensAVX2(dst *float32, src *float32, n int)
+// Requires: AVX, AVX2
+TEXT ·evensAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+loop:
+	CMPQ    DX, $0x08
+	JL      done
+	VMOVUPS (CX), Y0
+	VMOVUPS 32(CX), Y1
+	VSHUFPS $0x88, Y1, Y0, Y0
+	VPERMPD $0xd8, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x40, CX
+	SUBQ    $0x08, DX
+	JMP     loop
+
+done:
+	VZEROUPPER
+	RET

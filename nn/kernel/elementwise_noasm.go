@@ -21,6 +21,7 @@ func tanhAVX2(dst, x *float32, n int, s, a float32)                            {
 func geluAVX2(dst, x *float32, n int, s, a float32)                            { panic("no assembly") }
 func geluGradAVX2(dst, dy, x *float32, n int)                                  { panic("no assembly") }
 func tanhGradAVX2(dst, dy, y *float32, n int, c0, c1 float32)                  { panic("no assembly") }
+func evensAVX2(dst, src *float32, n int)                                       { panic("no assembly") }
 func depthwiseTapsAVX2(out, base *float32, offs *int, w *float32, taps, n int) { panic("no assembly") }
 func depthwiseTapsAffineClampAVX2(out, base *float32, offs *int, w *float32, taps, n int, a, b, lo, hi float32) {
 	panic("no assembly")

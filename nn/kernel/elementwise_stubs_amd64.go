@@ -115,3 +115,8 @@ func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n
 //
 //go:noescape
 func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int)
+
+// evensAVX2 sets dst[j] = src[2*j] for j < n, n a multiple of 8; it reads src[:2*n].
+//
+//go:noescape
+func evensAVX2(dst *float32, src *float32, n int)

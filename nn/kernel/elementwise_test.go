@@ -266,3 +266,21 @@ func TestGELUGradMatchesFloat64(t *testing.T) {
 		}
 	}
 }
+
+// evens gathers every other value, in vectors where it can, for every
+// length, up to the last value it must read and no further.
+func TestEvens(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 50; n++ {
+		for _, extra := range []int{0, 1, 9} { // the values past the last one read
+			src := randomSlice(r, max(0, 2*(n-1)+1)+extra)
+			got := randomSlice(r, n)
+			evens(got, src)
+			for j := range got {
+				if got[j] != src[2*j] {
+					t.Fatalf("%d values, %d more in src: dst[%d] = %g, want src[%d] = %g", n, extra, j, got[j], 2*j, src[2*j])
+				}
+			}
+		}
+	}
+}

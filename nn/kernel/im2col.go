@@ -77,6 +77,10 @@ func Im2colLd(x []float32, c, h, w, k, s, p, d, oh, ow int, cols []float32, ld i
 						continue
 					}
 					mid := out[oxLo:oxHi]
+					if s == 2 && len(mid) >= longStride2 {
+						evens(mid, src[ix:])
+						continue
+					}
 					src = src[ix : ix+(len(mid)-1)*s+1]
 					for j := range mid {
 						mid[j] = src[j*s]

@@ -92,6 +92,10 @@ func (u *ConvInput) pack(dst []float32, taps []tap, j0, nw, pw int) {
 				copy(mid, u.X[at:])
 				continue
 			}
+			if u.S == 2 && len(mid) >= longStride2 {
+				evens(mid, u.X[at:])
+				continue
+			}
 			src := u.X[at : at+(len(mid)-1)*u.S+1]
 			for i := range mid {
 				mid[i] = src[i*u.S]

@@ -132,6 +132,11 @@ func evenOddPlane(ps *planeScratch, x []float32, h, w, k, p, oh, owv int, fill f
 		if p&1 == 1 {
 			even, odd = odd, even
 		}
+		if w/2 >= longStride2 {
+			evens(even[p>>1:p>>1+(w+1)/2], src)
+			evens(odd[p>>1+p&1:p>>1+p&1+w/2], src[1:])
+			continue
+		}
 		for ix, o := 0, p>>1; ix+1 < w; ix, o = ix+2, o+1 {
 			even[o], odd[o+p&1] = src[ix], src[ix+1]
 		}

@@ -48,6 +48,7 @@ func main() {
 	tapDots()
 	maxTaps()
 	copyRows()
+	evens()
 	Generate()
 }
 
@@ -556,6 +557,33 @@ func copyRows() {
 	ADDQ(ld, dst)
 	DECQ(rows)
 	JMP(LabelRef("rows"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// evens emits evensAVX2, the gather of a stride-2 convolution's or
+// pooling's inputs: two vectors in, their even lanes out.
+func evens() {
+	TEXT("evensAVX2", NOSPLIT, "func(dst, src *float32, n int)")
+	Pragma("noescape") // nothing is kept
+	Doc("evensAVX2 sets dst[j] = src[2*j] for j < n, n a multiple of 8; it reads src[:2*n].")
+	p := pointers("dst", "src")
+	dst, src := p[0], p[1]
+	n := Load(Param("n"), GP64()).(GPVirtual)
+	Label("loop")
+	CMPQ(n, Imm(lanes))
+	JL(LabelRef("done"))
+	a, b := YMM(), YMM()
+	VMOVUPS(Mem{Base: src}, a)
+	VMOVUPS(Mem{Base: src, Disp: vbytes}, b)
+	VSHUFPS(Imm(0x88), b, a, a) // per 128-bit lane: a0 a2 b0 b2
+	VPERMPD(Imm(0xd8), a, a)    // the 64-bit pairs back in order
+	VMOVUPS(a, Mem{Base: dst})
+	ADDQ(Imm(vbytes), dst)
+	ADDQ(Imm(2*vbytes), src)
+	SUBQ(Imm(lanes), n)
+	JMP(LabelRef("loop"))
 	Label("done")
 	VZEROUPPER()
 	RET()
