@@ -87,7 +87,7 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 // BenchmarkDepthwise runs MobileNet v2's and ConvNeXt's depthwise planes,
 // (h, k, s, p), each loop beside its naive version.
 func BenchmarkDepthwise(b *testing.B) {
-	for _, g := range [][4]int{{112, 3, 1, 1}, {56, 3, 2, 1}, {14, 3, 1, 1}, {56, 7, 1, 3}} {
+	for _, g := range [][4]int{{112, 3, 1, 1}, {56, 3, 2, 1}, {14, 3, 2, 1}, {14, 3, 1, 1}, {56, 7, 1, 3}} {
 		h, k, s, p := g[0], g[1], g[2], g[3]
 		o := outSize(h, k, s, p, 1)
 		x, wt, y := make([]float32, h*h), make([]float32, k*k), make([]float32, o*o)
