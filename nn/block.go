@@ -32,6 +32,25 @@ func runChain(layers []Layer, x *Tensor, ctx *Context, onStep StepFunc) (*Trace,
 			cur, i = steps[n-1].Out, i+n-1
 			continue
 		}
+		if a := rectifierAfter(layers[i:], ctx); a != nil {
+			// A batch norm and the rectifier that may write over its
+			// output: one pass, both steps holding the rectified values.
+			y, saved, err := forward(rectified{l.(*BatchNorm2d), a}, cur, ctx)
+			if err != nil {
+				return nil, err
+			}
+			tr.Steps = append(tr.Steps, Step{Layer: l, In: cur, Out: y, Saved: saved, arena: ctx.arena()},
+				Step{Layer: a, In: y, Out: y, arena: ctx.arena()})
+			if onStep != nil {
+				for k := i; k < i+2; k++ {
+					if err := onStep(k, &tr.Steps[k]); err != nil {
+						return nil, err
+					}
+				}
+			}
+			cur, i = y, i+1
+			continue
+		}
 		private := i > 0 && keepsOutputPrivate(layers[i-1]) && !ctx.keeps(layers[i-1]) // the chain's input is its caller's
 		y, saved, err := forwardOver(l, private, cur, ctx)
 		if err != nil {
@@ -46,6 +65,22 @@ func runChain(layers []Layer, x *Tensor, ctx *Context, onStep StepFunc) (*Trace,
 		cur = y
 	}
 	return tr, nil
+}
+
+// rectifierAfter is the rectifier of ls[1] when ls[0] is a batch norm
+// whose output it may write over (Context.InPlace, the norm's output not
+// kept), nil otherwise.
+func rectifierAfter(ls []Layer, ctx *Context) *Activation {
+	if len(ls) < 2 || ctx == nil || !ctx.InPlace || ctx.keeps(ls[0]) {
+		return nil
+	}
+	if _, ok := ls[0].(*BatchNorm2d); !ok {
+		return nil
+	}
+	if a, ok := ls[1].(*Activation); ok && a.overwrites() {
+		return a
+	}
+	return nil
 }
 
 // backChain walks tr's steps from `from` down to its input.

@@ -76,6 +76,26 @@ type bnSaved struct {
 // per-plane sums are then added in sample order, so the result does not
 // depend on the split.
 func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	return b.forward(x, ctx, nil)
+}
+
+// rectified is a batch norm whose output goes through the rectifier r
+// in the same pass: y = min(max(scale*x + shift, 0), ceiling). runChain
+// runs it for a batch norm followed by a rectifier that may write over
+// the norm's output (Context.InPlace), which then leaves the values as
+// the two steps would, in one pass over them instead of two.
+type rectified struct {
+	*BatchNorm2d
+	r *Activation
+}
+
+// Forward is the batch norm's, rectified.
+func (n rectified) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	return n.BatchNorm2d.forward(x, ctx, n.r)
+}
+
+// forward is Forward, rectified by r when r is not nil.
+func (b *BatchNorm2d) forward(x *Tensor, ctx *Context, r *Activation) (*Tensor, any, error) {
 	if len(x.Shape) != 4 || x.Shape[1] != b.Features {
 		return nil, nil, shapeError(b, fmt.Sprintf("(N,%d,H,W)", b.Features), x.Shape)
 	}
@@ -115,6 +135,11 @@ func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		s.invstd[ch] = float32(inv)
 		sc := float64(b.Weight.Value.Data[ch]) * inv
 		scale[ch], shift[ch] = float32(sc), float32(float64(b.Bias.Value.Data[ch])-mean[ch]*sc)
+	}
+	if r != nil {
+		ceiling := r.ceiling()
+		eachPlane(n, c, hw, func(lo, hi, ch int) { kernel.AffineClamp(y.Data[lo:hi], x.Data[lo:hi], scale[ch], shift[ch], 0, ceiling) })
+		return y, s, nil
 	}
 	eachPlane(n, c, hw, func(lo, hi, ch int) { kernel.Affine(y.Data[lo:hi], x.Data[lo:hi], scale[ch], shift[ch]) })
 	return y, s, nil
