@@ -138,7 +138,9 @@ func (b *BatchNorm2d) forward(x *Tensor, ctx *Context, r *Activation) (*Tensor, 
 	}
 	if r != nil {
 		ceiling := r.ceiling()
-		eachPlane(n, c, hw, func(lo, hi, ch int) { kernel.AffineClamp(y.Data[lo:hi], x.Data[lo:hi], scale[ch], shift[ch], 0, ceiling) })
+		eachPlane(n, c, hw, func(lo, hi, ch int) {
+			kernel.AffineClamp(y.Data[lo:hi], x.Data[lo:hi], scale[ch], shift[ch], 0, ceiling)
+		})
 		return y, s, nil
 	}
 	eachPlane(n, c, hw, func(lo, hi, ch int) { kernel.Affine(y.Data[lo:hi], x.Data[lo:hi], scale[ch], shift[ch]) })
