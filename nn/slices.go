@@ -76,7 +76,10 @@ func (s *Slicer) Run(x *Tensor, dst *Arena, pass func(x *Tensor, a *Arena) (*Ten
 		a.Reset()
 		xs := FromData(x.Data[lo*per:hi*per], append([]int{hi - lo}, x.Shape[1:]...)...)
 		y, err := pass(xs, a)
-		if err == nil && (len(y.Shape) == 0 || y.Shape[0] != hi-lo) {
+		switch {
+		case err == nil && y == nil:
+			err = fmt.Errorf("nn: a slice of %d samples gave no output", hi-lo)
+		case err == nil && (len(y.Shape) == 0 || y.Shape[0] != hi-lo):
 			err = fmt.Errorf("nn: a slice of %d samples gave an output of shape %s", hi-lo, ShapeString(y.Shape))
 		}
 		mu.Lock()

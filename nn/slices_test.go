@@ -81,6 +81,10 @@ func TestSlicerReportsFailures(t *testing.T) {
 	if !errors.Is(err, broken) {
 		t.Errorf("a failing slice: error %v", err)
 	}
+	_, err = s.Run(x, nil, func(x *Tensor, a *Arena) (*Tensor, error) { return nil, nil })
+	if err == nil || !strings.Contains(err.Error(), "no output") {
+		t.Errorf("no output and no error: error %v", err)
+	}
 	_, err = s.Run(x, nil, func(x *Tensor, a *Arena) (*Tensor, error) { return New(1, 3), nil })
 	if err == nil || !strings.Contains(err.Error(), "slice of 3 samples") {
 		t.Errorf("an output of one sample for three: error %v", err)
