@@ -24,13 +24,8 @@ func TestConvBatchRunsMatchSingleSamples(t *testing.T) {
 		{In: 3, Out: 5, Kernel: hw, Bias: true}, // one output pixel: a linear layer
 		{In: 4, Out: 6, Kernel: hw, Groups: 2},  // the same per group
 	} {
-		c := NewConv("conv", cfg)
 		rng := rand.New(rand.NewPCG(3, 4))
-		Init([]Layer{c}, rng)
-		if c.Bias != nil {
-			copy(c.Bias.Value.Data, randTensor(rng, cfg.Out).Data)
-		}
-		x := randTensor(rng, n, cfg.In, hw, hw)
+		c, x := randomConv(cfg, rng, n, hw)
 		g, err := c.geometry(x)
 		if err != nil {
 			t.Fatal(err)
@@ -101,13 +96,8 @@ func TestConvImplicitIsTheConvolution(t *testing.T) {
 		{ConvConfig{In: 4, Out: 6, Kernel: 3, Stride: 1, Groups: 2}, 5, 12},
 	} {
 		cfg, n, hw := tc.cfg, tc.n, tc.hw
-		c := NewConv("conv", cfg)
 		rng := rand.New(rand.NewPCG(5, 6))
-		Init([]Layer{c}, rng)
-		if c.Bias != nil {
-			copy(c.Bias.Value.Data, randTensor(rng, cfg.Out).Data)
-		}
-		x := randTensor(rng, n, cfg.In, hw, hw)
+		c, x := randomConv(cfg, rng, n, hw)
 		g, err := c.geometry(x)
 		if err != nil {
 			t.Fatal(err)
@@ -187,4 +177,15 @@ func BenchmarkConvForward(b *testing.B) {
 			})
 		}
 	}
+}
+
+// randomConv is a convolution of cfg with random weights and bias, and a
+// random input of n samples hw x hw for it, drawn from rng in that order.
+func randomConv(cfg ConvConfig, rng *rand.Rand, n, hw int) (*Conv2d, *Tensor) {
+	c := NewConv("conv", cfg)
+	Init([]Layer{c}, rng)
+	if c.Bias != nil {
+		copy(c.Bias.Value.Data, randTensor(rng, cfg.Out).Data)
+	}
+	return c, randTensor(rng, n, cfg.In, hw, hw)
 }

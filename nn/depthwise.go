@@ -53,9 +53,13 @@ func (c *Conv2d) depthwisePlanes(g convGeometry, x, y *Tensor, e *epilogue) {
 		}
 		xs := x.Data[(i*c.In+lo)*plane : (i*c.In+hi)*plane]
 		ys := y.Data[(i*c.Out+lo)*cols : (i*c.Out+hi)*cols]
-		ep := e.planes(lo, hi)
-		kernel.DepthwisePlanes(xs, hi-lo, g.h, g.w, c.Weight.Value.Data[lo*k2:hi*k2], c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, ys, ep)
-		if e != nil && ep == nil {
+		ep, fused := e.planes(lo, hi)
+		var epp *kernel.PlaneEpilogue
+		if fused {
+			epp = &ep
+		}
+		kernel.DepthwisePlanes(xs, hi-lo, g.h, g.w, c.Weight.Value.Data[lo*k2:hi*k2], c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, ys, epp)
+		if e != nil && !fused {
 			for o := lo; o < hi; o++ {
 				e.plane(ys[(o-lo)*cols:(o-lo+1)*cols], o)
 			}

@@ -37,8 +37,8 @@ func (e *epilogue) plane(y []float32, k int) { e.planeFrom(y, y, k) }
 // one pass that reads src and writes y (src may be y), the clamp then
 // running over y while it is in cache.
 func (e *epilogue) planeFrom(y, src []float32, k int) {
-	if a, b, lo, hi, ok := e.affine(k); ok {
-		kernel.AffineClamp(y, src, a, b, lo, hi)
+	if ep, ok := e.planes(k, k+1); ok {
+		ep.Apply(y, src, 0)
 		return
 	}
 	if len(y) > 0 && &y[0] != &src[0] {
@@ -49,41 +49,20 @@ func (e *epilogue) planeFrom(y, src []float32, k int) {
 	}
 }
 
-// affine is the epilogue of plane k as kernel.AffineClamp's arguments;
-// ok is false for a nil epilogue and one with no shift, only a clamp.
-func (e *epilogue) affine(k int) (a, b, lo, hi float32, ok bool) {
+// planes is the epilogue of planes lo..hi-1 as the kernels take it; ok is
+// false for a nil epilogue and one with no shift (only a clamp).
+func (e *epilogue) planes(lo, hi int) (ep kernel.PlaneEpilogue, ok bool) {
 	if e == nil || e.shift == nil {
-		return 0, 0, 0, 0, false
+		return ep, false
 	}
-	a = 1
-	if e.scale != nil {
-		a = e.scale[k]
-	}
-	lo, hi = e.bounds()
-	return a, e.shift[k], lo, hi, true
-}
-
-// planes is the epilogue of planes lo..hi-1 for kernel.DepthwisePlanes,
-// nil for a nil epilogue and one with no shift.
-func (e *epilogue) planes(lo, hi int) *kernel.PlaneEpilogue {
-	if e == nil || e.shift == nil {
-		return nil
-	}
-	ep := &kernel.PlaneEpilogue{Shift: e.shift[lo:hi]}
+	ep = kernel.PlaneEpilogue{Shift: e.shift[lo:hi], Lo: float32(math.Inf(-1)), Hi: float32(math.Inf(1))}
 	if e.scale != nil {
 		ep.Scale = e.scale[lo:hi]
 	}
-	ep.Lo, ep.Hi = e.bounds()
-	return ep
-}
-
-// bounds is the clamp's range, -Inf to +Inf for an epilogue that does not
-// clamp.
-func (e *epilogue) bounds() (lo, hi float32) {
 	if e.clamp {
-		return e.lo, e.hi
+		ep.Lo, ep.Hi = e.lo, e.hi
 	}
-	return float32(math.Inf(-1)), float32(math.Inf(1))
+	return ep, true
 }
 
 // row applies the epilogue to one sample's outputs of a dense convolution

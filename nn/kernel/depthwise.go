@@ -64,8 +64,14 @@ type PlaneEpilogue struct {
 	Lo, Hi       float32
 }
 
+// Apply sets dst to src with plane j's epilogue applied (AffineClamp).
+func (ep PlaneEpilogue) Apply(dst, src []float32, j int) {
+	e := ep.at(j)
+	AffineClamp(dst, src, e.a, e.b, e.lo, e.hi)
+}
+
 // at is plane j's epilogue.
-func (ep *PlaneEpilogue) at(j int) tapEpilogue {
+func (ep PlaneEpilogue) at(j int) tapEpilogue {
 	a := float32(1)
 	if ep.Scale != nil {
 		a = ep.Scale[j]
@@ -87,8 +93,7 @@ func DepthwisePlanes(x []float32, planes, h, w int, wt []float32, k, s, p, d, oh
 			yj := y[j*out : (j+1)*out]
 			Depthwise(x[j*in:(j+1)*in], h, w, wt[j*k2:(j+1)*k2], k, s, p, d, oh, ow, yj)
 			if ep != nil {
-				e := ep.at(j)
-				AffineClamp(yj, yj, e.a, e.b, e.lo, e.hi)
+				ep.Apply(yj, yj, j)
 			}
 		}
 		return
