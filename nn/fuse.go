@@ -37,8 +37,13 @@ func (e *epilogue) plane(y []float32, k int) { e.planeFrom(y, y, k) }
 // one pass that reads src and writes y (src may be y), the clamp then
 // running over y while it is in cache.
 func (e *epilogue) planeFrom(y, src []float32, k int) {
-	if ep, ok := e.planes(k, k+1); ok {
-		ep.Apply(y, src, 0)
+	if e.shift != nil { // the scalars straight to the kernel: planes of 49 floats feel any more
+		a := float32(1)
+		if e.scale != nil {
+			a = e.scale[k]
+		}
+		lo, hi := e.bounds()
+		kernel.AffineClamp(y, src, a, e.shift[k], lo, hi)
 		return
 	}
 	if len(y) > 0 && &y[0] != &src[0] {
@@ -49,20 +54,27 @@ func (e *epilogue) planeFrom(y, src []float32, k int) {
 	}
 }
 
-// planes is the epilogue of planes lo..hi-1 as the kernels take it; ok is
-// false for a nil epilogue and one with no shift (only a clamp).
+// planes is the epilogue of planes lo..hi-1 for kernel.DepthwisePlanes;
+// ok is false for a nil epilogue and one with no shift (only a clamp).
 func (e *epilogue) planes(lo, hi int) (ep kernel.PlaneEpilogue, ok bool) {
 	if e == nil || e.shift == nil {
 		return ep, false
 	}
-	ep = kernel.PlaneEpilogue{Shift: e.shift[lo:hi], Lo: float32(math.Inf(-1)), Hi: float32(math.Inf(1))}
+	ep = kernel.PlaneEpilogue{Shift: e.shift[lo:hi]}
 	if e.scale != nil {
 		ep.Scale = e.scale[lo:hi]
 	}
-	if e.clamp {
-		ep.Lo, ep.Hi = e.lo, e.hi
-	}
+	ep.Lo, ep.Hi = e.bounds()
 	return ep, true
+}
+
+// bounds is the clamp's range, -Inf to +Inf for an epilogue that does not
+// clamp.
+func (e *epilogue) bounds() (lo, hi float32) {
+	if e.clamp {
+		return e.lo, e.hi
+	}
+	return float32(math.Inf(-1)), float32(math.Inf(1))
 }
 
 // row applies the epilogue to one sample's outputs of a dense convolution

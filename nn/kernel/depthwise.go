@@ -65,13 +65,13 @@ type PlaneEpilogue struct {
 }
 
 // Apply sets dst to src with plane j's epilogue applied (AffineClamp).
-func (ep PlaneEpilogue) Apply(dst, src []float32, j int) {
+func (ep *PlaneEpilogue) Apply(dst, src []float32, j int) {
 	e := ep.at(j)
 	AffineClamp(dst, src, e.a, e.b, e.lo, e.hi)
 }
 
 // at is plane j's epilogue.
-func (ep PlaneEpilogue) at(j int) tapEpilogue {
+func (ep *PlaneEpilogue) at(j int) tapEpilogue {
 	a := float32(1)
 	if ep.Scale != nil {
 		a = ep.Scale[j]
