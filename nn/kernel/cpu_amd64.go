@@ -12,7 +12,7 @@ import "golang.org/x/sys/cpu"
 var avx512Kernels = &kernelSet{
 	name: "avx512", mr: 6, w: 16, nv: 4,
 	kc: 128, mc: 768, nc: 2048,
-	tile: tilesAVX512, pack: tilesAVX512P,
+	tile: tilesAVX512, pack: tilesAVX512P, rows: tilesAVX512T,
 	transpose: transposeAVX512, tb: 16,
 }
 
@@ -21,7 +21,7 @@ var avx512Kernels = &kernelSet{
 var avx2Kernels = &kernelSet{
 	name: "avx2", mr: 6, w: 8, nv: 2,
 	kc: 256, mc: 384, nc: 2048,
-	tile: tilesAVX2, pack: tilesAVX2P,
+	tile: tilesAVX2, pack: tilesAVX2P, rows: tilesAVX2T,
 	transpose: transposeAVX2, tb: 8,
 }
 

@@ -32,6 +32,14 @@ type microKernel func(k int, a *float32, lda int, b *float32, c *float32, ldc in
 // ldb apart) and, as it goes, writes them packed to bp for the later tiles.
 type packKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha, beta float32, bp *float32)
 
+// rowsKernel is a packKernel for a B whose row p starts rows[p] floats
+// after b; rows holds k+rowsAhead entries (the last ones only prefetched).
+type rowsKernel func(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32, bp *float32)
+
+// rowsAhead is how many rows ahead the rowsKernels prefetch
+// (asm/main.go's 1<<prefetchShift).
+const rowsAhead = 8
+
 // kernelSet is one path: its tile kernels and the blocking sized for them.
 type kernelSet struct {
 	name       string
@@ -41,6 +49,7 @@ type kernelSet struct {
 	kc, mc, nc int             // block sizes (kc: k, mc: rows, nc: columns)
 	tile       [][]microKernel // tile[r-1][v-1]: r rows, v vectors
 	pack       [][]packKernel  // the same, packing B on the way; nil: pack in Go
+	rows       [][]rowsKernel  // the same, B's rows where a table says; nil: pack in Go
 	// transpose sets dst[c*ld+r] = src[r*ls+c] on rows×cols, multiples of
 	// tb; nil: transposes are plain Go.
 	transpose func(rows, cols int, src *float32, ls int, dst *float32, ld int)
@@ -54,6 +63,7 @@ type workspace struct {
 	b, a, t, s []float32 // packed B, packed A (transA), edge tile, transpose scratch
 	narrow     []float32 // sgemmNarrow's transposed C
 	taps       []tap     // an implicit product's rows of this kc block
+	rows       []int     // a row-table product's rows of this kc block, padded for prefetching
 }
 
 // grow is s resized to n values, reallocated (not copied) if too small.
@@ -66,8 +76,9 @@ func grow[T any](s []T, n int) []T {
 
 // gemm computes the whole product on one goroutine. a, b and c start at
 // op(A)[0][0], op(B)[0][0] and C[0][0] of the part to compute. When src is
-// not nil, B is src's unrolled images (implicit GEMM) and b is unused.
-func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, src *ConvInput) {
+// not nil, B is src's unrolled images (implicit GEMM) and b is unused; when
+// rows is not nil, B's row r is b[rows[r]:] (SgemmRows) and ldb is unused.
+func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, rows []int, beta float32, c []float32, ldc int, src *ConvInput) {
 	mr, w, nr := ks.mr, ks.w, ks.nr()
 	// Equal kc blocks, as large as allowed, whole transpose blocks but for
 	// the last.
@@ -114,6 +125,15 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 								ws.taps = src.taps(ws.taps, pc, kb)
 							}
 							src.pack(ws.b[jr*kb:jr*kb+kb*v*w], ws.taps, jc+jr, nw, v*w)
+						case rows != nil && ks.rows != nil && nw == v*w:
+							if jr == 0 {
+								ws.rows = rowTable(ws.rows, rows[pc:pc+kb])
+							}
+							r := min(mr, mb)
+							ks.rows[r-1][v-1](kb, &ap[0], alda, &b[jc+jr], &ws.rows[0], &c[jc+jr], ldc, alpha, be, bp)
+							ir = r
+						case rows != nil:
+							packRows(ws.b[jr*kb:jr*kb+kb*v*w], b, rows[pc:pc+kb], jc+jr, nw, v*w)
 						case ks.pack != nil && !transB && nw == v*w:
 							rows := min(mr, mb)
 							ks.pack[rows-1][v-1](kb, &ap[0], alda, &b[pc*ldb+jc+jr], ldb, &c[jc+jr], ldc, alpha, be, bp)
@@ -156,6 +176,27 @@ func mergeTile(c []float32, ldc int, t []float32, ldt, rows, cols int, alpha, be
 		for j, x := range tr {
 			cr[j] = alpha*x + beta*cr[j]
 		}
+	}
+}
+
+// rowTable is the row offsets of one kc block with rowsAhead copies of
+// the last one after them, for the rowsKernels to prefetch from.
+func rowTable(t, rows []int) []int {
+	t = grow(t, len(rows)+rowsAhead)
+	copy(t, rows)
+	for i := len(rows); i < len(t); i++ {
+		t[i] = rows[len(rows)-1]
+	}
+	return t
+}
+
+// packRows copies columns [j0, j0+nw) of the rows that start at b[rows[p]]
+// into dst as len(rows) rows of pw floats (pw >= nw), padded with zeros.
+func packRows(dst, b []float32, rows []int, j0, nw, pw int) {
+	for p, r := range rows {
+		d := dst[p*pw : p*pw+pw]
+		copy(d[:nw], b[r+j0:])
+		clear(d[nw:])
 	}
 }
 

@@ -83,6 +83,13 @@ func copyRows(dst, src []float32, rows, w, ld int) { copyStrided(dst, src, rows,
 // contiguous rows in dst: a plane out of a padded-width result.
 func compactRows(dst, src []float32, rows, w, ld int) { copyStrided(dst, src, rows, w, w, ld) }
 
+// CopyStrided copies rows rows of w floats, ldSrc apart in src, to rows
+// ldDst apart in dst, as copyRows does (a padded layout's interior, or a
+// plane out of a padded-width product).
+func CopyStrided(dst, src []float32, rows, w, ldDst, ldSrc int) {
+	copyStrided(dst, src, rows, w, ldDst, ldSrc)
+}
+
 // copyStrided copies rows rows of w floats, ldSrc apart in src, to rows
 // ldDst apart in dst.
 func copyStrided(dst, src []float32, rows, w, ldDst, ldSrc int) {

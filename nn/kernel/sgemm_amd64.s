@@ -9252,6 +9252,5218 @@ sgemmAVX512R6V4P_beta0:
 	VZEROUPPER
 	RET
 
+// func sgemmAVX512R1V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R1V1T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R1V1T_tail
+
+sgemmAVX512R1V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z4
+	VMOVUPS      Z4, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z4
+	VMOVUPS      Z4, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z4
+	VMOVUPS      Z4, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z4
+	VMOVUPS      Z4, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R1V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R1V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R1V1T_store
+
+sgemmAVX512R1V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z4
+	VMOVUPS      Z4, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX512R1V1T_one
+
+sgemmAVX512R1V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Z1, Z0, Z0
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z0, Z0
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R1V1T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R1V1T_beta0:
+	VMOVUPS Z0, (SI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R1V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R1V2T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R1V2T_tail
+
+sgemmAVX512R1V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000200, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R1V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R1V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R1V2T_store
+
+sgemmAVX512R1V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000080, R9
+	DECQ         AX
+	JNE          sgemmAVX512R1V2T_one
+
+sgemmAVX512R1V2T_store:
+	// Sum the accumulator sets.
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R1V2T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R1V2T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R1V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R1V3T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R1V3T_tail
+
+sgemmAVX512R1V3T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 192(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 256(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 448(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 512(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 576(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 640(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000300, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R1V3T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R1V3T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R1V3T_store
+
+sgemmAVX512R1V3T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	ADDQ         $0x04, SI
+	ADDQ         $0x000000c0, R9
+	DECQ         AX
+	JNE          sgemmAVX512R1V3T_one
+
+sgemmAVX512R1V3T_store:
+	// Sum the accumulator sets.
+	VADDPS Z3, Z0, Z0
+	VADDPS Z4, Z1, Z1
+	VADDPS Z5, Z2, Z2
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z11, Z2, Z2
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R1V3T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R1V3T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R1V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R1V4T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R1V4T_tail
+
+sgemmAVX512R1V4T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 320(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 384(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 512(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 576(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 640(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 768(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 832(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 896(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 960(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000400, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R1V4T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R1V4T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R1V4T_store
+
+sgemmAVX512R1V4T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000100, R9
+	DECQ         AX
+	JNE          sgemmAVX512R1V4T_one
+
+sgemmAVX512R1V4T_store:
+	// Sum the accumulator sets.
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R1V4T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  192(SI), Z31, Z3
+	VMOVUPS      Z3, 192(SI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R1V4T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, 192(SI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R2V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R2V1T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R2V1T_tail
+
+sgemmAVX512R2V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 8(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 12(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R2V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R2V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R2V1T_store
+
+sgemmAVX512R2V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX512R2V1T_one
+
+sgemmAVX512R2V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R2V1T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z1
+	VMOVUPS      Z1, (SI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R2V1T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, (SI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R2V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R2V2T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R2V2T_tail
+
+sgemmAVX512R2V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 4(SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000200, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R2V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R2V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R2V2T_store
+
+sgemmAVX512R2V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000080, R9
+	DECQ         AX
+	JNE          sgemmAVX512R2V2T_one
+
+sgemmAVX512R2V2T_store:
+	// Sum the accumulator sets.
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R2V2T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, 64(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R2V2T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, (SI)(BX*1)
+	VMOVUPS Z3, 64(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R2V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R2V3T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R2V3T_tail
+
+sgemmAVX512R2V3T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS (SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 192(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 256(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 4(SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 448(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 512(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 576(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 640(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 12(SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000300, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R2V3T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R2V3T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R2V3T_store
+
+sgemmAVX512R2V3T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS (SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	ADDQ         $0x04, SI
+	ADDQ         $0x000000c0, R9
+	DECQ         AX
+	JNE          sgemmAVX512R2V3T_one
+
+sgemmAVX512R2V3T_store:
+	// Sum the accumulator sets.
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z10, Z4, Z4
+	VADDPS Z11, Z5, Z5
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R2V3T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 128(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R2V3T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, (SI)(BX*1)
+	VMOVUPS Z4, 64(SI)(BX*1)
+	VMOVUPS Z5, 128(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R2V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R2V4T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R2V4T_tail
+
+sgemmAVX512R2V4T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (SI)(BX*1), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 320(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 384(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 4(SI)(BX*1), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 512(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 576(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 640(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(SI)(BX*1), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 768(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 832(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 896(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 960(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 12(SI)(BX*1), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000400, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R2V4T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R2V4T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R2V4T_store
+
+sgemmAVX512R2V4T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z10
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z11
+	VMOVUPS      Z11, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (SI)(BX*1), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000100, R9
+	DECQ         AX
+	JNE          sgemmAVX512R2V4T_one
+
+sgemmAVX512R2V4T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R2V4T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  192(SI), Z31, Z3
+	VMOVUPS      Z3, 192(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z6
+	VMOVUPS      Z6, 128(SI)(BX*1)
+	VFMADD231PS  192(SI)(BX*1), Z31, Z7
+	VMOVUPS      Z7, 192(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R2V4T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS Z4, (SI)(BX*1)
+	VMOVUPS Z5, 64(SI)(BX*1)
+	VMOVUPS Z6, 128(SI)(BX*1)
+	VMOVUPS Z7, 192(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R3V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R3V1T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R3V1T_tail
+
+sgemmAVX512R3V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 4(SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 4(SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 8(SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 8(SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 12(SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 12(SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R3V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R3V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R3V1T_store
+
+sgemmAVX512R3V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX512R3V1T_one
+
+sgemmAVX512R3V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Z3, Z0, Z0
+	VADDPS Z4, Z1, Z1
+	VADDPS Z5, Z2, Z2
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z0, Z0
+	VADDPS Z10, Z1, Z1
+	VADDPS Z11, Z2, Z2
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R3V1T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z1
+	VMOVUPS      Z1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R3V1T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, (SI)(BX*1)
+	VMOVUPS Z2, (SI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R3V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R3V2T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R3V2T_tail
+
+sgemmAVX512R3V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 4(SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 4(SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 12(SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 12(SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000200, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R3V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R3V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R3V2T_store
+
+sgemmAVX512R3V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000080, R9
+	DECQ         AX
+	JNE          sgemmAVX512R3V2T_one
+
+sgemmAVX512R3V2T_store:
+	// Sum the accumulator sets.
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z10, Z4, Z4
+	VADDPS Z11, Z5, Z5
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R3V2T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, 64(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R3V2T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, (SI)(BX*1)
+	VMOVUPS Z3, 64(SI)(BX*1)
+	VMOVUPS Z4, (SI)(BX*2)
+	VMOVUPS Z5, 64(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R3V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R3V3T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R3V3T_tail
+
+sgemmAVX512R3V3T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      64(CX)(R11*4), Z10
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z11
+	VMOVUPS      Z11, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z9, Z12, Z0
+	VFMADD231PS  Z10, Z12, Z1
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS (SI)(BX*1), Z12
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (SI)(BX*2), Z12
+	VFMADD231PS  Z9, Z12, Z6
+	VFMADD231PS  Z10, Z12, Z7
+	VFMADD231PS  Z11, Z12, Z8
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z9
+	VMOVUPS      Z9, 192(R9)
+	VMOVUPS      64(CX)(R11*4), Z10
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      128(CX)(R11*4), Z11
+	VMOVUPS      Z11, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z12
+	VFMADD231PS  Z9, Z12, Z0
+	VFMADD231PS  Z10, Z12, Z1
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z12
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 4(SI)(BX*2), Z12
+	VFMADD231PS  Z9, Z12, Z6
+	VFMADD231PS  Z10, Z12, Z7
+	VFMADD231PS  Z11, Z12, Z8
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z9
+	VMOVUPS      Z9, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z10
+	VMOVUPS      Z10, 448(R9)
+	VMOVUPS      128(CX)(R11*4), Z11
+	VMOVUPS      Z11, 512(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z12
+	VFMADD231PS  Z9, Z12, Z0
+	VFMADD231PS  Z10, Z12, Z1
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z12
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 8(SI)(BX*2), Z12
+	VFMADD231PS  Z9, Z12, Z6
+	VFMADD231PS  Z10, Z12, Z7
+	VFMADD231PS  Z11, Z12, Z8
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z9
+	VMOVUPS      Z9, 576(R9)
+	VMOVUPS      64(CX)(R11*4), Z10
+	VMOVUPS      Z10, 640(R9)
+	VMOVUPS      128(CX)(R11*4), Z11
+	VMOVUPS      Z11, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z12
+	VFMADD231PS  Z9, Z12, Z0
+	VFMADD231PS  Z10, Z12, Z1
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS 12(SI)(BX*1), Z12
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(SI)(BX*2), Z12
+	VFMADD231PS  Z9, Z12, Z6
+	VFMADD231PS  Z10, Z12, Z7
+	VFMADD231PS  Z11, Z12, Z8
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000300, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R3V3T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R3V3T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R3V3T_store
+
+sgemmAVX512R3V3T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z9
+	VMOVUPS      Z9, (R9)
+	VMOVUPS      64(CX)(R11*4), Z10
+	VMOVUPS      Z10, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z11
+	VMOVUPS      Z11, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z9, Z12, Z0
+	VFMADD231PS  Z10, Z12, Z1
+	VFMADD231PS  Z11, Z12, Z2
+	VBROADCASTSS (SI)(BX*1), Z12
+	VFMADD231PS  Z9, Z12, Z3
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (SI)(BX*2), Z12
+	VFMADD231PS  Z9, Z12, Z6
+	VFMADD231PS  Z10, Z12, Z7
+	VFMADD231PS  Z11, Z12, Z8
+	ADDQ         $0x04, SI
+	ADDQ         $0x000000c0, R9
+	DECQ         AX
+	JNE          sgemmAVX512R3V3T_one
+
+sgemmAVX512R3V3T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R3V3T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 128(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z6
+	VMOVUPS      Z6, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z7
+	VMOVUPS      Z7, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, 128(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R3V3T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, (SI)(BX*1)
+	VMOVUPS Z4, 64(SI)(BX*1)
+	VMOVUPS Z5, 128(SI)(BX*1)
+	VMOVUPS Z6, (SI)(BX*2)
+	VMOVUPS Z7, 64(SI)(BX*2)
+	VMOVUPS Z8, 128(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R3V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R3V4T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R3V4T_tail
+
+sgemmAVX512R3V4T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z15
+	VMOVUPS      Z15, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z16
+	VFMADD231PS  Z12, Z16, Z0
+	VFMADD231PS  Z13, Z16, Z1
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS (SI)(BX*1), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS (SI)(BX*2), Z16
+	VFMADD231PS  Z12, Z16, Z8
+	VFMADD231PS  Z13, Z16, Z9
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 320(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 384(R9)
+	VMOVUPS      192(CX)(R11*4), Z15
+	VMOVUPS      Z15, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z16
+	VFMADD231PS  Z12, Z16, Z0
+	VFMADD231PS  Z13, Z16, Z1
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 4(SI)(BX*1), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 4(SI)(BX*2), Z16
+	VFMADD231PS  Z12, Z16, Z8
+	VFMADD231PS  Z13, Z16, Z9
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 512(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 576(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 640(R9)
+	VMOVUPS      192(CX)(R11*4), Z15
+	VMOVUPS      Z15, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z16
+	VFMADD231PS  Z12, Z16, Z0
+	VFMADD231PS  Z13, Z16, Z1
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 8(SI)(BX*1), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 8(SI)(BX*2), Z16
+	VFMADD231PS  Z12, Z16, Z8
+	VFMADD231PS  Z13, Z16, Z9
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 768(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 832(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 896(R9)
+	VMOVUPS      192(CX)(R11*4), Z15
+	VMOVUPS      Z15, 960(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z16
+	VFMADD231PS  Z12, Z16, Z0
+	VFMADD231PS  Z13, Z16, Z1
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS 12(SI)(BX*1), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS 12(SI)(BX*2), Z16
+	VFMADD231PS  Z12, Z16, Z8
+	VFMADD231PS  Z13, Z16, Z9
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000400, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R3V4T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R3V4T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R3V4T_store
+
+sgemmAVX512R3V4T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z15
+	VMOVUPS      Z15, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z16
+	VFMADD231PS  Z12, Z16, Z0
+	VFMADD231PS  Z13, Z16, Z1
+	VFMADD231PS  Z14, Z16, Z2
+	VFMADD231PS  Z15, Z16, Z3
+	VBROADCASTSS (SI)(BX*1), Z16
+	VFMADD231PS  Z12, Z16, Z4
+	VFMADD231PS  Z13, Z16, Z5
+	VFMADD231PS  Z14, Z16, Z6
+	VFMADD231PS  Z15, Z16, Z7
+	VBROADCASTSS (SI)(BX*2), Z16
+	VFMADD231PS  Z12, Z16, Z8
+	VFMADD231PS  Z13, Z16, Z9
+	VFMADD231PS  Z14, Z16, Z10
+	VFMADD231PS  Z15, Z16, Z11
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000100, R9
+	DECQ         AX
+	JNE          sgemmAVX512R3V4T_one
+
+sgemmAVX512R3V4T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R3V4T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  192(SI), Z31, Z3
+	VMOVUPS      Z3, 192(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z6
+	VMOVUPS      Z6, 128(SI)(BX*1)
+	VFMADD231PS  192(SI)(BX*1), Z31, Z7
+	VMOVUPS      Z7, 192(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z9
+	VMOVUPS      Z9, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z10
+	VMOVUPS      Z10, 128(SI)(BX*2)
+	VFMADD231PS  192(SI)(BX*2), Z31, Z11
+	VMOVUPS      Z11, 192(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R3V4T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS Z4, (SI)(BX*1)
+	VMOVUPS Z5, 64(SI)(BX*1)
+	VMOVUPS Z6, 128(SI)(BX*1)
+	VMOVUPS Z7, 192(SI)(BX*1)
+	VMOVUPS Z8, (SI)(BX*2)
+	VMOVUPS Z9, 64(SI)(BX*2)
+	VMOVUPS Z10, 128(SI)(BX*2)
+	VMOVUPS Z11, 192(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R4V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R4V1T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R4V1T_tail
+
+sgemmAVX512R4V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (SI)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (DI), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 4(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 4(SI)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 4(DI), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS 8(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS 8(SI)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS 8(DI), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z9
+	VFMADD231PS  Z8, Z9, Z4
+	VBROADCASTSS 12(SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z5
+	VBROADCASTSS 12(SI)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z6
+	VBROADCASTSS 12(DI), Z9
+	VFMADD231PS  Z8, Z9, Z7
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R4V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R4V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R4V1T_store
+
+sgemmAVX512R4V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z9
+	VFMADD231PS  Z8, Z9, Z0
+	VBROADCASTSS (SI)(BX*1), Z9
+	VFMADD231PS  Z8, Z9, Z1
+	VBROADCASTSS (SI)(BX*2), Z9
+	VFMADD231PS  Z8, Z9, Z2
+	VBROADCASTSS (DI), Z9
+	VFMADD231PS  Z8, Z9, Z3
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX512R4V1T_one
+
+sgemmAVX512R4V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Z4, Z0, Z0
+	VADDPS Z5, Z1, Z1
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z3, Z3
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R4V1T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z1
+	VMOVUPS      Z1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z3
+	VMOVUPS      Z3, (DI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R4V1T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, (SI)(BX*1)
+	VMOVUPS Z2, (SI)(BX*2)
+	VMOVUPS Z3, (DI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R4V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R4V2T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R4V2T_tail
+
+sgemmAVX512R4V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (SI)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 128(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 4(SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 4(SI)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 4(DI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 8(SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 8(SI)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 8(DI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 12(SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 12(SI)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 12(DI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000200, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R4V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R4V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R4V2T_store
+
+sgemmAVX512R4V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z8
+	VMOVUPS      Z8, (R9)
+	VMOVUPS      64(CX)(R11*4), Z9
+	VMOVUPS      Z9, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS (SI)(BX*1), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS (SI)(BX*2), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS (DI), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000080, R9
+	DECQ         AX
+	JNE          sgemmAVX512R4V2T_one
+
+sgemmAVX512R4V2T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R4V2T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, 64(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z6
+	VMOVUPS      Z6, (DI)
+	VFMADD231PS  64(DI), Z31, Z7
+	VMOVUPS      Z7, 64(DI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R4V2T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, (SI)(BX*1)
+	VMOVUPS Z3, 64(SI)(BX*1)
+	VMOVUPS Z4, (SI)(BX*2)
+	VMOVUPS Z5, 64(SI)(BX*2)
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R4V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R4V3T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R4V3T_tail
+
+sgemmAVX512R4V3T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS (SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS (SI)(BX*2), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS (DI), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 192(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 256(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 4(SI)(BX*2), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 4(DI), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 448(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 512(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 8(SI)(BX*2), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 8(DI), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 576(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 640(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS 12(SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS 12(SI)(BX*2), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS 12(DI), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000300, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R4V3T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R4V3T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R4V3T_store
+
+sgemmAVX512R4V3T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z14
+	VMOVUPS      Z14, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z15
+	VFMADD231PS  Z12, Z15, Z0
+	VFMADD231PS  Z13, Z15, Z1
+	VFMADD231PS  Z14, Z15, Z2
+	VBROADCASTSS (SI)(BX*1), Z15
+	VFMADD231PS  Z12, Z15, Z3
+	VFMADD231PS  Z13, Z15, Z4
+	VFMADD231PS  Z14, Z15, Z5
+	VBROADCASTSS (SI)(BX*2), Z15
+	VFMADD231PS  Z12, Z15, Z6
+	VFMADD231PS  Z13, Z15, Z7
+	VFMADD231PS  Z14, Z15, Z8
+	VBROADCASTSS (DI), Z15
+	VFMADD231PS  Z12, Z15, Z9
+	VFMADD231PS  Z13, Z15, Z10
+	VFMADD231PS  Z14, Z15, Z11
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x000000c0, R9
+	DECQ         AX
+	JNE          sgemmAVX512R4V3T_one
+
+sgemmAVX512R4V3T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R4V3T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 128(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z6
+	VMOVUPS      Z6, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z7
+	VMOVUPS      Z7, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, 128(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z9
+	VMOVUPS      Z9, (DI)
+	VFMADD231PS  64(DI), Z31, Z10
+	VMOVUPS      Z10, 64(DI)
+	VFMADD231PS  128(DI), Z31, Z11
+	VMOVUPS      Z11, 128(DI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R4V3T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, (SI)(BX*1)
+	VMOVUPS Z4, 64(SI)(BX*1)
+	VMOVUPS Z5, 128(SI)(BX*1)
+	VMOVUPS Z6, (SI)(BX*2)
+	VMOVUPS Z7, 64(SI)(BX*2)
+	VMOVUPS Z8, 128(SI)(BX*2)
+	VMOVUPS Z9, (DI)
+	VMOVUPS Z10, 64(DI)
+	VMOVUPS Z11, 128(DI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R4V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R4V4T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R4V4T_tail
+
+sgemmAVX512R4V4T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z16
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      64(CX)(R11*4), Z17
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z18
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z19
+	VMOVUPS      Z19, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS (SI)(BX*1), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS (SI)(BX*2), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS (DI), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z16
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z17
+	VMOVUPS      Z17, 320(R9)
+	VMOVUPS      128(CX)(R11*4), Z18
+	VMOVUPS      Z18, 384(R9)
+	VMOVUPS      192(CX)(R11*4), Z19
+	VMOVUPS      Z19, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 4(SI)(BX*1), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 4(SI)(BX*2), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 4(DI), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z16
+	VMOVUPS      Z16, 512(R9)
+	VMOVUPS      64(CX)(R11*4), Z17
+	VMOVUPS      Z17, 576(R9)
+	VMOVUPS      128(CX)(R11*4), Z18
+	VMOVUPS      Z18, 640(R9)
+	VMOVUPS      192(CX)(R11*4), Z19
+	VMOVUPS      Z19, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 8(SI)(BX*1), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 8(SI)(BX*2), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 8(DI), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z16
+	VMOVUPS      Z16, 768(R9)
+	VMOVUPS      64(CX)(R11*4), Z17
+	VMOVUPS      Z17, 832(R9)
+	VMOVUPS      128(CX)(R11*4), Z18
+	VMOVUPS      Z18, 896(R9)
+	VMOVUPS      192(CX)(R11*4), Z19
+	VMOVUPS      Z19, 960(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS 12(SI)(BX*1), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS 12(SI)(BX*2), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS 12(DI), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000400, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R4V4T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R4V4T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R4V4T_store
+
+sgemmAVX512R4V4T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z16
+	VMOVUPS      Z16, (R9)
+	VMOVUPS      64(CX)(R11*4), Z17
+	VMOVUPS      Z17, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z18
+	VMOVUPS      Z18, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z19
+	VMOVUPS      Z19, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z20
+	VFMADD231PS  Z16, Z20, Z0
+	VFMADD231PS  Z17, Z20, Z1
+	VFMADD231PS  Z18, Z20, Z2
+	VFMADD231PS  Z19, Z20, Z3
+	VBROADCASTSS (SI)(BX*1), Z20
+	VFMADD231PS  Z16, Z20, Z4
+	VFMADD231PS  Z17, Z20, Z5
+	VFMADD231PS  Z18, Z20, Z6
+	VFMADD231PS  Z19, Z20, Z7
+	VBROADCASTSS (SI)(BX*2), Z20
+	VFMADD231PS  Z16, Z20, Z8
+	VFMADD231PS  Z17, Z20, Z9
+	VFMADD231PS  Z18, Z20, Z10
+	VFMADD231PS  Z19, Z20, Z11
+	VBROADCASTSS (DI), Z20
+	VFMADD231PS  Z16, Z20, Z12
+	VFMADD231PS  Z17, Z20, Z13
+	VFMADD231PS  Z18, Z20, Z14
+	VFMADD231PS  Z19, Z20, Z15
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000100, R9
+	DECQ         AX
+	JNE          sgemmAVX512R4V4T_one
+
+sgemmAVX512R4V4T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	VMULPS       Z30, Z12, Z12
+	VMULPS       Z30, Z13, Z13
+	VMULPS       Z30, Z14, Z14
+	VMULPS       Z30, Z15, Z15
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R4V4T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  192(SI), Z31, Z3
+	VMOVUPS      Z3, 192(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z6
+	VMOVUPS      Z6, 128(SI)(BX*1)
+	VFMADD231PS  192(SI)(BX*1), Z31, Z7
+	VMOVUPS      Z7, 192(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z9
+	VMOVUPS      Z9, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z10
+	VMOVUPS      Z10, 128(SI)(BX*2)
+	VFMADD231PS  192(SI)(BX*2), Z31, Z11
+	VMOVUPS      Z11, 192(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z12
+	VMOVUPS      Z12, (DI)
+	VFMADD231PS  64(DI), Z31, Z13
+	VMOVUPS      Z13, 64(DI)
+	VFMADD231PS  128(DI), Z31, Z14
+	VMOVUPS      Z14, 128(DI)
+	VFMADD231PS  192(DI), Z31, Z15
+	VMOVUPS      Z15, 192(DI)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R4V4T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS Z4, (SI)(BX*1)
+	VMOVUPS Z5, 64(SI)(BX*1)
+	VMOVUPS Z6, 128(SI)(BX*1)
+	VMOVUPS Z7, 192(SI)(BX*1)
+	VMOVUPS Z8, (SI)(BX*2)
+	VMOVUPS Z9, 64(SI)(BX*2)
+	VMOVUPS Z10, 128(SI)(BX*2)
+	VMOVUPS Z11, 192(SI)(BX*2)
+	VMOVUPS Z12, (DI)
+	VMOVUPS Z13, 64(DI)
+	VMOVUPS Z14, 128(DI)
+	VMOVUPS Z15, 192(DI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R5V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R5V1T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R5V1T_tail
+
+sgemmAVX512R5V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS (SI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS (SI)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS (DI), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS (DI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 4(SI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 4(SI)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 4(DI), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 4(DI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS 8(SI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS 8(SI)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS 8(DI), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS 8(DI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z11
+	VFMADD231PS  Z10, Z11, Z5
+	VBROADCASTSS 12(SI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z6
+	VBROADCASTSS 12(SI)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z7
+	VBROADCASTSS 12(DI), Z11
+	VFMADD231PS  Z10, Z11, Z8
+	VBROADCASTSS 12(DI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z9
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R5V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R5V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R5V1T_store
+
+sgemmAVX512R5V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z11
+	VFMADD231PS  Z10, Z11, Z0
+	VBROADCASTSS (SI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z1
+	VBROADCASTSS (SI)(BX*2), Z11
+	VFMADD231PS  Z10, Z11, Z2
+	VBROADCASTSS (DI), Z11
+	VFMADD231PS  Z10, Z11, Z3
+	VBROADCASTSS (DI)(BX*1), Z11
+	VFMADD231PS  Z10, Z11, Z4
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX512R5V1T_one
+
+sgemmAVX512R5V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Z5, Z0, Z0
+	VADDPS Z6, Z1, Z1
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z3, Z3
+	VADDPS Z9, Z4, Z4
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R5V1T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z1
+	VMOVUPS      Z1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z3
+	VMOVUPS      Z3, (DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, (DI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R5V1T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, (SI)(BX*1)
+	VMOVUPS Z2, (SI)(BX*2)
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, (DI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R5V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R5V2T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R5V2T_tail
+
+sgemmAVX512R5V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      64(CX)(R11*4), Z11
+	VMOVUPS      Z11, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS (SI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (SI)(BX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (DI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, 128(R9)
+	VMOVUPS      64(CX)(R11*4), Z11
+	VMOVUPS      Z11, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 4(SI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 4(SI)(BX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 4(DI), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 4(DI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z11
+	VMOVUPS      Z11, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 8(SI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 8(SI)(BX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 8(DI), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 8(DI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z11
+	VMOVUPS      Z11, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS 12(SI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 12(SI)(BX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS 12(DI), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS 12(DI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000200, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R5V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R5V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R5V2T_store
+
+sgemmAVX512R5V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z10
+	VMOVUPS      Z10, (R9)
+	VMOVUPS      64(CX)(R11*4), Z11
+	VMOVUPS      Z11, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z12
+	VFMADD231PS  Z10, Z12, Z0
+	VFMADD231PS  Z11, Z12, Z1
+	VBROADCASTSS (SI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS (SI)(BX*2), Z12
+	VFMADD231PS  Z10, Z12, Z4
+	VFMADD231PS  Z11, Z12, Z5
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VBROADCASTSS (DI)(BX*1), Z12
+	VFMADD231PS  Z10, Z12, Z8
+	VFMADD231PS  Z11, Z12, Z9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000080, R9
+	DECQ         AX
+	JNE          sgemmAVX512R5V2T_one
+
+sgemmAVX512R5V2T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R5V2T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, 64(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z6
+	VMOVUPS      Z6, (DI)
+	VFMADD231PS  64(DI), Z31, Z7
+	VMOVUPS      Z7, 64(DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z8
+	VMOVUPS      Z8, (DI)(BX*1)
+	VFMADD231PS  64(DI)(BX*1), Z31, Z9
+	VMOVUPS      Z9, 64(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R5V2T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, (SI)(BX*1)
+	VMOVUPS Z3, 64(SI)(BX*1)
+	VMOVUPS Z4, (SI)(BX*2)
+	VMOVUPS Z5, 64(SI)(BX*2)
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z8, (DI)(BX*1)
+	VMOVUPS Z9, 64(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R5V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R5V3T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R5V3T_tail
+
+sgemmAVX512R5V3T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z15
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      64(CX)(R11*4), Z16
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z17
+	VMOVUPS      Z17, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS (SI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (SI)(BX*2), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS (DI), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (DI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z15
+	VMOVUPS      Z15, 192(R9)
+	VMOVUPS      64(CX)(R11*4), Z16
+	VMOVUPS      Z16, 256(R9)
+	VMOVUPS      128(CX)(R11*4), Z17
+	VMOVUPS      Z17, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 4(SI)(BX*2), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS 4(DI), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 4(DI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z15
+	VMOVUPS      Z15, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z16
+	VMOVUPS      Z16, 448(R9)
+	VMOVUPS      128(CX)(R11*4), Z17
+	VMOVUPS      Z17, 512(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 8(SI)(BX*2), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS 8(DI), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 8(DI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z15
+	VMOVUPS      Z15, 576(R9)
+	VMOVUPS      64(CX)(R11*4), Z16
+	VMOVUPS      Z16, 640(R9)
+	VMOVUPS      128(CX)(R11*4), Z17
+	VMOVUPS      Z17, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS 12(SI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 12(SI)(BX*2), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS 12(DI), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 12(DI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000300, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R5V3T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R5V3T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R5V3T_store
+
+sgemmAVX512R5V3T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z15
+	VMOVUPS      Z15, (R9)
+	VMOVUPS      64(CX)(R11*4), Z16
+	VMOVUPS      Z16, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z17
+	VMOVUPS      Z17, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z18
+	VFMADD231PS  Z15, Z18, Z0
+	VFMADD231PS  Z16, Z18, Z1
+	VFMADD231PS  Z17, Z18, Z2
+	VBROADCASTSS (SI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z3
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS (SI)(BX*2), Z18
+	VFMADD231PS  Z15, Z18, Z6
+	VFMADD231PS  Z16, Z18, Z7
+	VFMADD231PS  Z17, Z18, Z8
+	VBROADCASTSS (DI), Z18
+	VFMADD231PS  Z15, Z18, Z9
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS (DI)(BX*1), Z18
+	VFMADD231PS  Z15, Z18, Z12
+	VFMADD231PS  Z16, Z18, Z13
+	VFMADD231PS  Z17, Z18, Z14
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x000000c0, R9
+	DECQ         AX
+	JNE          sgemmAVX512R5V3T_one
+
+sgemmAVX512R5V3T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	VMULPS       Z30, Z12, Z12
+	VMULPS       Z30, Z13, Z13
+	VMULPS       Z30, Z14, Z14
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R5V3T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 128(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z6
+	VMOVUPS      Z6, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z7
+	VMOVUPS      Z7, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, 128(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z9
+	VMOVUPS      Z9, (DI)
+	VFMADD231PS  64(DI), Z31, Z10
+	VMOVUPS      Z10, 64(DI)
+	VFMADD231PS  128(DI), Z31, Z11
+	VMOVUPS      Z11, 128(DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z12
+	VMOVUPS      Z12, (DI)(BX*1)
+	VFMADD231PS  64(DI)(BX*1), Z31, Z13
+	VMOVUPS      Z13, 64(DI)(BX*1)
+	VFMADD231PS  128(DI)(BX*1), Z31, Z14
+	VMOVUPS      Z14, 128(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R5V3T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, (SI)(BX*1)
+	VMOVUPS Z4, 64(SI)(BX*1)
+	VMOVUPS Z5, 128(SI)(BX*1)
+	VMOVUPS Z6, (SI)(BX*2)
+	VMOVUPS Z7, 64(SI)(BX*2)
+	VMOVUPS Z8, 128(SI)(BX*2)
+	VMOVUPS Z9, (DI)
+	VMOVUPS Z10, 64(DI)
+	VMOVUPS Z11, 128(DI)
+	VMOVUPS Z12, (DI)(BX*1)
+	VMOVUPS Z13, 64(DI)(BX*1)
+	VMOVUPS Z14, 128(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R5V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R5V4T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R5V4T_tail
+
+sgemmAVX512R5V4T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z20
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      64(CX)(R11*4), Z21
+	VMOVUPS      Z21, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z22
+	VMOVUPS      Z22, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z23
+	VMOVUPS      Z23, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS (SI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS (SI)(BX*2), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS (DI), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS (DI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z20
+	VMOVUPS      Z20, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z21
+	VMOVUPS      Z21, 320(R9)
+	VMOVUPS      128(CX)(R11*4), Z22
+	VMOVUPS      Z22, 384(R9)
+	VMOVUPS      192(CX)(R11*4), Z23
+	VMOVUPS      Z23, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 4(SI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 4(SI)(BX*2), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 4(DI), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 4(DI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z20
+	VMOVUPS      Z20, 512(R9)
+	VMOVUPS      64(CX)(R11*4), Z21
+	VMOVUPS      Z21, 576(R9)
+	VMOVUPS      128(CX)(R11*4), Z22
+	VMOVUPS      Z22, 640(R9)
+	VMOVUPS      192(CX)(R11*4), Z23
+	VMOVUPS      Z23, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 8(SI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 8(SI)(BX*2), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 8(DI), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 8(DI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z20
+	VMOVUPS      Z20, 768(R9)
+	VMOVUPS      64(CX)(R11*4), Z21
+	VMOVUPS      Z21, 832(R9)
+	VMOVUPS      128(CX)(R11*4), Z22
+	VMOVUPS      Z22, 896(R9)
+	VMOVUPS      192(CX)(R11*4), Z23
+	VMOVUPS      Z23, 960(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS 12(SI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS 12(SI)(BX*2), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS 12(DI), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS 12(DI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000400, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R5V4T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R5V4T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R5V4T_store
+
+sgemmAVX512R5V4T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z20
+	VMOVUPS      Z20, (R9)
+	VMOVUPS      64(CX)(R11*4), Z21
+	VMOVUPS      Z21, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z22
+	VMOVUPS      Z22, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z23
+	VMOVUPS      Z23, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z24
+	VFMADD231PS  Z20, Z24, Z0
+	VFMADD231PS  Z21, Z24, Z1
+	VFMADD231PS  Z22, Z24, Z2
+	VFMADD231PS  Z23, Z24, Z3
+	VBROADCASTSS (SI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z4
+	VFMADD231PS  Z21, Z24, Z5
+	VFMADD231PS  Z22, Z24, Z6
+	VFMADD231PS  Z23, Z24, Z7
+	VBROADCASTSS (SI)(BX*2), Z24
+	VFMADD231PS  Z20, Z24, Z8
+	VFMADD231PS  Z21, Z24, Z9
+	VFMADD231PS  Z22, Z24, Z10
+	VFMADD231PS  Z23, Z24, Z11
+	VBROADCASTSS (DI), Z24
+	VFMADD231PS  Z20, Z24, Z12
+	VFMADD231PS  Z21, Z24, Z13
+	VFMADD231PS  Z22, Z24, Z14
+	VFMADD231PS  Z23, Z24, Z15
+	VBROADCASTSS (DI)(BX*1), Z24
+	VFMADD231PS  Z20, Z24, Z16
+	VFMADD231PS  Z21, Z24, Z17
+	VFMADD231PS  Z22, Z24, Z18
+	VFMADD231PS  Z23, Z24, Z19
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000100, R9
+	DECQ         AX
+	JNE          sgemmAVX512R5V4T_one
+
+sgemmAVX512R5V4T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	VMULPS       Z30, Z12, Z12
+	VMULPS       Z30, Z13, Z13
+	VMULPS       Z30, Z14, Z14
+	VMULPS       Z30, Z15, Z15
+	VMULPS       Z30, Z16, Z16
+	VMULPS       Z30, Z17, Z17
+	VMULPS       Z30, Z18, Z18
+	VMULPS       Z30, Z19, Z19
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R5V4T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  192(SI), Z31, Z3
+	VMOVUPS      Z3, 192(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z6
+	VMOVUPS      Z6, 128(SI)(BX*1)
+	VFMADD231PS  192(SI)(BX*1), Z31, Z7
+	VMOVUPS      Z7, 192(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z9
+	VMOVUPS      Z9, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z10
+	VMOVUPS      Z10, 128(SI)(BX*2)
+	VFMADD231PS  192(SI)(BX*2), Z31, Z11
+	VMOVUPS      Z11, 192(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z12
+	VMOVUPS      Z12, (DI)
+	VFMADD231PS  64(DI), Z31, Z13
+	VMOVUPS      Z13, 64(DI)
+	VFMADD231PS  128(DI), Z31, Z14
+	VMOVUPS      Z14, 128(DI)
+	VFMADD231PS  192(DI), Z31, Z15
+	VMOVUPS      Z15, 192(DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z16
+	VMOVUPS      Z16, (DI)(BX*1)
+	VFMADD231PS  64(DI)(BX*1), Z31, Z17
+	VMOVUPS      Z17, 64(DI)(BX*1)
+	VFMADD231PS  128(DI)(BX*1), Z31, Z18
+	VMOVUPS      Z18, 128(DI)(BX*1)
+	VFMADD231PS  192(DI)(BX*1), Z31, Z19
+	VMOVUPS      Z19, 192(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R5V4T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS Z4, (SI)(BX*1)
+	VMOVUPS Z5, 64(SI)(BX*1)
+	VMOVUPS Z6, 128(SI)(BX*1)
+	VMOVUPS Z7, 192(SI)(BX*1)
+	VMOVUPS Z8, (SI)(BX*2)
+	VMOVUPS Z9, 64(SI)(BX*2)
+	VMOVUPS Z10, 128(SI)(BX*2)
+	VMOVUPS Z11, 192(SI)(BX*2)
+	VMOVUPS Z12, (DI)
+	VMOVUPS Z13, 64(DI)
+	VMOVUPS Z14, 128(DI)
+	VMOVUPS Z15, 192(DI)
+	VMOVUPS Z16, (DI)(BX*1)
+	VMOVUPS Z17, 64(DI)(BX*1)
+	VMOVUPS Z18, 128(DI)(BX*1)
+	VMOVUPS Z19, 192(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R6V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R6V1T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R6V1T_tail
+
+sgemmAVX512R6V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS (DI), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS (DI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS (DI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 4(SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 4(SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 4(DI), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 4(DI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 4(DI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS 8(SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS 8(SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS 8(DI), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS 8(DI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS 8(DI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z13
+	VFMADD231PS  Z12, Z13, Z6
+	VBROADCASTSS 12(SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z7
+	VBROADCASTSS 12(SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z8
+	VBROADCASTSS 12(DI), Z13
+	VFMADD231PS  Z12, Z13, Z9
+	VBROADCASTSS 12(DI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z10
+	VBROADCASTSS 12(DI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R6V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R6V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R6V1T_store
+
+sgemmAVX512R6V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z13
+	VFMADD231PS  Z12, Z13, Z0
+	VBROADCASTSS (SI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z1
+	VBROADCASTSS (SI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z2
+	VBROADCASTSS (DI), Z13
+	VFMADD231PS  Z12, Z13, Z3
+	VBROADCASTSS (DI)(BX*1), Z13
+	VFMADD231PS  Z12, Z13, Z4
+	VBROADCASTSS (DI)(BX*2), Z13
+	VFMADD231PS  Z12, Z13, Z5
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX512R6V1T_one
+
+sgemmAVX512R6V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Z6, Z0, Z0
+	VADDPS Z7, Z1, Z1
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z3, Z3
+	VADDPS Z10, Z4, Z4
+	VADDPS Z11, Z5, Z5
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R6V1T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z1
+	VMOVUPS      Z1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z3
+	VMOVUPS      Z3, (DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, (DI)(BX*1)
+	VFMADD231PS  (DI)(BX*2), Z31, Z5
+	VMOVUPS      Z5, (DI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R6V1T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, (SI)(BX*1)
+	VMOVUPS Z2, (SI)(BX*2)
+	VMOVUPS Z3, (DI)
+	VMOVUPS Z4, (DI)(BX*1)
+	VMOVUPS Z5, (DI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R6V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R6V2T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R6V2T_tail
+
+sgemmAVX512R6V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (DI), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS (DI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (DI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 128(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 4(SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 4(SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 4(DI), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 4(DI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 4(DI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 8(SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 8(SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 8(DI), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 8(DI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 8(DI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS 12(SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS 12(SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS 12(DI), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS 12(DI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS 12(DI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000200, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R6V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R6V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R6V2T_store
+
+sgemmAVX512R6V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z12
+	VMOVUPS      Z12, (R9)
+	VMOVUPS      64(CX)(R11*4), Z13
+	VMOVUPS      Z13, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z14
+	VFMADD231PS  Z12, Z14, Z0
+	VFMADD231PS  Z13, Z14, Z1
+	VBROADCASTSS (SI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z2
+	VFMADD231PS  Z13, Z14, Z3
+	VBROADCASTSS (SI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z4
+	VFMADD231PS  Z13, Z14, Z5
+	VBROADCASTSS (DI), Z14
+	VFMADD231PS  Z12, Z14, Z6
+	VFMADD231PS  Z13, Z14, Z7
+	VBROADCASTSS (DI)(BX*1), Z14
+	VFMADD231PS  Z12, Z14, Z8
+	VFMADD231PS  Z13, Z14, Z9
+	VBROADCASTSS (DI)(BX*2), Z14
+	VFMADD231PS  Z12, Z14, Z10
+	VFMADD231PS  Z13, Z14, Z11
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000080, R9
+	DECQ         AX
+	JNE          sgemmAVX512R6V2T_one
+
+sgemmAVX512R6V2T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R6V2T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z2
+	VMOVUPS      Z2, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, 64(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z6
+	VMOVUPS      Z6, (DI)
+	VFMADD231PS  64(DI), Z31, Z7
+	VMOVUPS      Z7, 64(DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z8
+	VMOVUPS      Z8, (DI)(BX*1)
+	VFMADD231PS  64(DI)(BX*1), Z31, Z9
+	VMOVUPS      Z9, 64(DI)(BX*1)
+	VFMADD231PS  (DI)(BX*2), Z31, Z10
+	VMOVUPS      Z10, (DI)(BX*2)
+	VFMADD231PS  64(DI)(BX*2), Z31, Z11
+	VMOVUPS      Z11, 64(DI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R6V2T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, (SI)(BX*1)
+	VMOVUPS Z3, 64(SI)(BX*1)
+	VMOVUPS Z4, (SI)(BX*2)
+	VMOVUPS Z5, 64(SI)(BX*2)
+	VMOVUPS Z6, (DI)
+	VMOVUPS Z7, 64(DI)
+	VMOVUPS Z8, (DI)(BX*1)
+	VMOVUPS Z9, 64(DI)(BX*1)
+	VMOVUPS Z10, (DI)(BX*2)
+	VMOVUPS Z11, 64(DI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R6V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R6V3T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R6V3T_tail
+
+sgemmAVX512R6V3T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z18
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      64(CX)(R11*4), Z19
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z20
+	VMOVUPS      Z20, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS (SI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS (SI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS (DI), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS (DI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS (DI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z18
+	VMOVUPS      Z18, 192(R9)
+	VMOVUPS      64(CX)(R11*4), Z19
+	VMOVUPS      Z19, 256(R9)
+	VMOVUPS      128(CX)(R11*4), Z20
+	VMOVUPS      Z20, 320(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS 4(SI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS 4(SI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS 4(DI), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS 4(DI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS 4(DI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z18
+	VMOVUPS      Z18, 384(R9)
+	VMOVUPS      64(CX)(R11*4), Z19
+	VMOVUPS      Z19, 448(R9)
+	VMOVUPS      128(CX)(R11*4), Z20
+	VMOVUPS      Z20, 512(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS 8(SI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS 8(SI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS 8(DI), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS 8(DI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS 8(DI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z18
+	VMOVUPS      Z18, 576(R9)
+	VMOVUPS      64(CX)(R11*4), Z19
+	VMOVUPS      Z19, 640(R9)
+	VMOVUPS      128(CX)(R11*4), Z20
+	VMOVUPS      Z20, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS 12(SI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS 12(SI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS 12(DI), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS 12(DI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS 12(DI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000300, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R6V3T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R6V3T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R6V3T_store
+
+sgemmAVX512R6V3T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z18
+	VMOVUPS      Z18, (R9)
+	VMOVUPS      64(CX)(R11*4), Z19
+	VMOVUPS      Z19, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z20
+	VMOVUPS      Z20, 128(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z21
+	VFMADD231PS  Z18, Z21, Z0
+	VFMADD231PS  Z19, Z21, Z1
+	VFMADD231PS  Z20, Z21, Z2
+	VBROADCASTSS (SI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z3
+	VFMADD231PS  Z19, Z21, Z4
+	VFMADD231PS  Z20, Z21, Z5
+	VBROADCASTSS (SI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z6
+	VFMADD231PS  Z19, Z21, Z7
+	VFMADD231PS  Z20, Z21, Z8
+	VBROADCASTSS (DI), Z21
+	VFMADD231PS  Z18, Z21, Z9
+	VFMADD231PS  Z19, Z21, Z10
+	VFMADD231PS  Z20, Z21, Z11
+	VBROADCASTSS (DI)(BX*1), Z21
+	VFMADD231PS  Z18, Z21, Z12
+	VFMADD231PS  Z19, Z21, Z13
+	VFMADD231PS  Z20, Z21, Z14
+	VBROADCASTSS (DI)(BX*2), Z21
+	VFMADD231PS  Z18, Z21, Z15
+	VFMADD231PS  Z19, Z21, Z16
+	VFMADD231PS  Z20, Z21, Z17
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x000000c0, R9
+	DECQ         AX
+	JNE          sgemmAVX512R6V3T_one
+
+sgemmAVX512R6V3T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	VMULPS       Z30, Z12, Z12
+	VMULPS       Z30, Z13, Z13
+	VMULPS       Z30, Z14, Z14
+	VMULPS       Z30, Z15, Z15
+	VMULPS       Z30, Z16, Z16
+	VMULPS       Z30, Z17, Z17
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R6V3T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z3
+	VMOVUPS      Z3, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 128(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z6
+	VMOVUPS      Z6, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z7
+	VMOVUPS      Z7, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, 128(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z9
+	VMOVUPS      Z9, (DI)
+	VFMADD231PS  64(DI), Z31, Z10
+	VMOVUPS      Z10, 64(DI)
+	VFMADD231PS  128(DI), Z31, Z11
+	VMOVUPS      Z11, 128(DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z12
+	VMOVUPS      Z12, (DI)(BX*1)
+	VFMADD231PS  64(DI)(BX*1), Z31, Z13
+	VMOVUPS      Z13, 64(DI)(BX*1)
+	VFMADD231PS  128(DI)(BX*1), Z31, Z14
+	VMOVUPS      Z14, 128(DI)(BX*1)
+	VFMADD231PS  (DI)(BX*2), Z31, Z15
+	VMOVUPS      Z15, (DI)(BX*2)
+	VFMADD231PS  64(DI)(BX*2), Z31, Z16
+	VMOVUPS      Z16, 64(DI)(BX*2)
+	VFMADD231PS  128(DI)(BX*2), Z31, Z17
+	VMOVUPS      Z17, 128(DI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R6V3T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, (SI)(BX*1)
+	VMOVUPS Z4, 64(SI)(BX*1)
+	VMOVUPS Z5, 128(SI)(BX*1)
+	VMOVUPS Z6, (SI)(BX*2)
+	VMOVUPS Z7, 64(SI)(BX*2)
+	VMOVUPS Z8, 128(SI)(BX*2)
+	VMOVUPS Z9, (DI)
+	VMOVUPS Z10, 64(DI)
+	VMOVUPS Z11, 128(DI)
+	VMOVUPS Z12, (DI)(BX*1)
+	VMOVUPS Z13, 64(DI)(BX*1)
+	VMOVUPS Z14, 128(DI)(BX*1)
+	VMOVUPS Z15, (DI)(BX*2)
+	VMOVUPS Z16, 64(DI)(BX*2)
+	VMOVUPS Z17, 128(DI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX512R6V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·sgemmAVX512R6V4T(SB), NOSPLIT, $0-72
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX512R6V4T_tail
+
+sgemmAVX512R6V4T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z24
+	VMOVUPS      Z24, (R9)
+	VMOVUPS      64(CX)(R11*4), Z25
+	VMOVUPS      Z25, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z26
+	VMOVUPS      Z26, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z27
+	VMOVUPS      Z27, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS (SI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS (SI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS (DI), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS (DI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS (DI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z24
+	VMOVUPS      Z24, 256(R9)
+	VMOVUPS      64(CX)(R11*4), Z25
+	VMOVUPS      Z25, 320(R9)
+	VMOVUPS      128(CX)(R11*4), Z26
+	VMOVUPS      Z26, 384(R9)
+	VMOVUPS      192(CX)(R11*4), Z27
+	VMOVUPS      Z27, 448(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 4(SI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 4(SI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 4(DI), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 4(DI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 4(DI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z24
+	VMOVUPS      Z24, 512(R9)
+	VMOVUPS      64(CX)(R11*4), Z25
+	VMOVUPS      Z25, 576(R9)
+	VMOVUPS      128(CX)(R11*4), Z26
+	VMOVUPS      Z26, 640(R9)
+	VMOVUPS      192(CX)(R11*4), Z27
+	VMOVUPS      Z27, 704(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 8(SI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 8(SI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 8(DI), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 8(DI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 8(DI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z24
+	VMOVUPS      Z24, 768(R9)
+	VMOVUPS      64(CX)(R11*4), Z25
+	VMOVUPS      Z25, 832(R9)
+	VMOVUPS      128(CX)(R11*4), Z26
+	VMOVUPS      Z26, 896(R9)
+	VMOVUPS      192(CX)(R11*4), Z27
+	VMOVUPS      Z27, 960(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 12(SI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 12(SI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 12(DI), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 12(DI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 12(DI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000400, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX512R6V4T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX512R6V4T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX512R6V4T_store
+
+sgemmAVX512R6V4T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Z24
+	VMOVUPS      Z24, (R9)
+	VMOVUPS      64(CX)(R11*4), Z25
+	VMOVUPS      Z25, 64(R9)
+	VMOVUPS      128(CX)(R11*4), Z26
+	VMOVUPS      Z26, 128(R9)
+	VMOVUPS      192(CX)(R11*4), Z27
+	VMOVUPS      Z27, 192(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	PREFETCHT0   64(CX)(R10*4)
+	PREFETCHT0   128(CX)(R10*4)
+	PREFETCHT0   192(CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Z28
+	VFMADD231PS  Z24, Z28, Z0
+	VFMADD231PS  Z25, Z28, Z1
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS (SI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z4
+	VFMADD231PS  Z25, Z28, Z5
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS (SI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z8
+	VFMADD231PS  Z25, Z28, Z9
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS (DI), Z28
+	VFMADD231PS  Z24, Z28, Z12
+	VFMADD231PS  Z25, Z28, Z13
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS (DI)(BX*1), Z28
+	VFMADD231PS  Z24, Z28, Z16
+	VFMADD231PS  Z25, Z28, Z17
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS (DI)(BX*2), Z28
+	VFMADD231PS  Z24, Z28, Z20
+	VFMADD231PS  Z25, Z28, Z21
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000100, R9
+	DECQ         AX
+	JNE          sgemmAVX512R6V4T_one
+
+sgemmAVX512R6V4T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Z30
+	VMULPS       Z30, Z0, Z0
+	VMULPS       Z30, Z1, Z1
+	VMULPS       Z30, Z2, Z2
+	VMULPS       Z30, Z3, Z3
+	VMULPS       Z30, Z4, Z4
+	VMULPS       Z30, Z5, Z5
+	VMULPS       Z30, Z6, Z6
+	VMULPS       Z30, Z7, Z7
+	VMULPS       Z30, Z8, Z8
+	VMULPS       Z30, Z9, Z9
+	VMULPS       Z30, Z10, Z10
+	VMULPS       Z30, Z11, Z11
+	VMULPS       Z30, Z12, Z12
+	VMULPS       Z30, Z13, Z13
+	VMULPS       Z30, Z14, Z14
+	VMULPS       Z30, Z15, Z15
+	VMULPS       Z30, Z16, Z16
+	VMULPS       Z30, Z17, Z17
+	VMULPS       Z30, Z18, Z18
+	VMULPS       Z30, Z19, Z19
+	VMULPS       Z30, Z20, Z20
+	VMULPS       Z30, Z21, Z21
+	VMULPS       Z30, Z22, Z22
+	VMULPS       Z30, Z23, Z23
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX512R6V4T_beta0
+	VBROADCASTSS beta+60(FP), Z31
+	VFMADD231PS  (SI), Z31, Z0
+	VMOVUPS      Z0, (SI)
+	VFMADD231PS  64(SI), Z31, Z1
+	VMOVUPS      Z1, 64(SI)
+	VFMADD231PS  128(SI), Z31, Z2
+	VMOVUPS      Z2, 128(SI)
+	VFMADD231PS  192(SI), Z31, Z3
+	VMOVUPS      Z3, 192(SI)
+	VFMADD231PS  (SI)(BX*1), Z31, Z4
+	VMOVUPS      Z4, (SI)(BX*1)
+	VFMADD231PS  64(SI)(BX*1), Z31, Z5
+	VMOVUPS      Z5, 64(SI)(BX*1)
+	VFMADD231PS  128(SI)(BX*1), Z31, Z6
+	VMOVUPS      Z6, 128(SI)(BX*1)
+	VFMADD231PS  192(SI)(BX*1), Z31, Z7
+	VMOVUPS      Z7, 192(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Z31, Z8
+	VMOVUPS      Z8, (SI)(BX*2)
+	VFMADD231PS  64(SI)(BX*2), Z31, Z9
+	VMOVUPS      Z9, 64(SI)(BX*2)
+	VFMADD231PS  128(SI)(BX*2), Z31, Z10
+	VMOVUPS      Z10, 128(SI)(BX*2)
+	VFMADD231PS  192(SI)(BX*2), Z31, Z11
+	VMOVUPS      Z11, 192(SI)(BX*2)
+	VFMADD231PS  (DI), Z31, Z12
+	VMOVUPS      Z12, (DI)
+	VFMADD231PS  64(DI), Z31, Z13
+	VMOVUPS      Z13, 64(DI)
+	VFMADD231PS  128(DI), Z31, Z14
+	VMOVUPS      Z14, 128(DI)
+	VFMADD231PS  192(DI), Z31, Z15
+	VMOVUPS      Z15, 192(DI)
+	VFMADD231PS  (DI)(BX*1), Z31, Z16
+	VMOVUPS      Z16, (DI)(BX*1)
+	VFMADD231PS  64(DI)(BX*1), Z31, Z17
+	VMOVUPS      Z17, 64(DI)(BX*1)
+	VFMADD231PS  128(DI)(BX*1), Z31, Z18
+	VMOVUPS      Z18, 128(DI)(BX*1)
+	VFMADD231PS  192(DI)(BX*1), Z31, Z19
+	VMOVUPS      Z19, 192(DI)(BX*1)
+	VFMADD231PS  (DI)(BX*2), Z31, Z20
+	VMOVUPS      Z20, (DI)(BX*2)
+	VFMADD231PS  64(DI)(BX*2), Z31, Z21
+	VMOVUPS      Z21, 64(DI)(BX*2)
+	VFMADD231PS  128(DI)(BX*2), Z31, Z22
+	VMOVUPS      Z22, 128(DI)(BX*2)
+	VFMADD231PS  192(DI)(BX*2), Z31, Z23
+	VMOVUPS      Z23, 192(DI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX512R6V4T_beta0:
+	VMOVUPS Z0, (SI)
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS Z4, (SI)(BX*1)
+	VMOVUPS Z5, 64(SI)(BX*1)
+	VMOVUPS Z6, 128(SI)(BX*1)
+	VMOVUPS Z7, 192(SI)(BX*1)
+	VMOVUPS Z8, (SI)(BX*2)
+	VMOVUPS Z9, 64(SI)(BX*2)
+	VMOVUPS Z10, 128(SI)(BX*2)
+	VMOVUPS Z11, 192(SI)(BX*2)
+	VMOVUPS Z12, (DI)
+	VMOVUPS Z13, 64(DI)
+	VMOVUPS Z14, 128(DI)
+	VMOVUPS Z15, 192(DI)
+	VMOVUPS Z16, (DI)(BX*1)
+	VMOVUPS Z17, 64(DI)(BX*1)
+	VMOVUPS Z18, 128(DI)(BX*1)
+	VMOVUPS Z19, 192(DI)(BX*1)
+	VMOVUPS Z20, (DI)(BX*2)
+	VMOVUPS Z21, 64(DI)(BX*2)
+	VMOVUPS Z22, 128(DI)(BX*2)
+	VMOVUPS Z23, 192(DI)(BX*2)
+	VZEROUPPER
+	RET
+
 // func sgemmAVX2R1V1(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
 // Requires: AVX, FMA3
 TEXT ·sgemmAVX2R1V1(SB), NOSPLIT, $0-56
@@ -12823,6 +18035,2018 @@ sgemmAVX2R6V2P_store:
 	RET
 
 sgemmAVX2R6V2P_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, (SI)(BX*1)
+	VMOVUPS Y3, 32(SI)(BX*1)
+	VMOVUPS Y4, (SI)(BX*2)
+	VMOVUPS Y5, 32(SI)(BX*2)
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VMOVUPS Y8, (DI)(BX*1)
+	VMOVUPS Y9, 32(DI)(BX*1)
+	VMOVUPS Y10, (DI)(BX*2)
+	VMOVUPS Y11, 32(DI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R1V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R1V1T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R1V1T_tail
+
+sgemmAVX2R1V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y4
+	VMOVUPS      Y4, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y4
+	VMOVUPS      Y4, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y4
+	VMOVUPS      Y4, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y4
+	VMOVUPS      Y4, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R1V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R1V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R1V1T_store
+
+sgemmAVX2R1V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y4
+	VMOVUPS      Y4, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000020, R9
+	DECQ         AX
+	JNE          sgemmAVX2R1V1T_one
+
+sgemmAVX2R1V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Y1, Y0, Y0
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y0, Y0
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R1V1T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R1V1T_beta0:
+	VMOVUPS Y0, (SI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R1V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R1V2T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R1V2T_tail
+
+sgemmAVX2R1V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 64(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 128(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 160(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 192(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 224(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R1V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R1V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R1V2T_store
+
+sgemmAVX2R1V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX2R1V2T_one
+
+sgemmAVX2R1V2T_store:
+	// Sum the accumulator sets.
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R1V2T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  32(SI), Y15, Y1
+	VMOVUPS      Y1, 32(SI)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R1V2T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R2V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R2V1T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R2V1T_tail
+
+sgemmAVX2R2V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS 4(SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VBROADCASTSS 8(SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y9
+	VFMADD231PS  Y8, Y9, Y6
+	VBROADCASTSS 12(SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R2V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R2V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R2V1T_store
+
+sgemmAVX2R2V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000020, R9
+	DECQ         AX
+	JNE          sgemmAVX2R2V1T_one
+
+sgemmAVX2R2V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R2V1T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y1
+	VMOVUPS      Y1, (SI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R2V1T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, (SI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R2V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R2V2T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R2V2T_tail
+
+sgemmAVX2R2V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 64(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 4(SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 128(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 160(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 8(SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 192(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 224(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R2V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R2V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R2V2T_store
+
+sgemmAVX2R2V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX2R2V2T_one
+
+sgemmAVX2R2V2T_store:
+	// Sum the accumulator sets.
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R2V2T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  32(SI), Y15, Y1
+	VMOVUPS      Y1, 32(SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*1)
+	VFMADD231PS  32(SI)(BX*1), Y15, Y3
+	VMOVUPS      Y3, 32(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R2V2T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, (SI)(BX*1)
+	VMOVUPS Y3, 32(SI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R3V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R3V1T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R3V1T_tail
+
+sgemmAVX2R3V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y13
+	VFMADD231PS  Y12, Y13, Y0
+	VBROADCASTSS (SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y1
+	VBROADCASTSS (SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y2
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS  Y12, Y13, Y3
+	VBROADCASTSS 4(SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y4
+	VBROADCASTSS 4(SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y13
+	VFMADD231PS  Y12, Y13, Y6
+	VBROADCASTSS 8(SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y7
+	VBROADCASTSS 8(SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y8
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y13
+	VFMADD231PS  Y12, Y13, Y9
+	VBROADCASTSS 12(SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y10
+	VBROADCASTSS 12(SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y11
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R3V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R3V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R3V1T_store
+
+sgemmAVX2R3V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y13
+	VFMADD231PS  Y12, Y13, Y0
+	VBROADCASTSS (SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y1
+	VBROADCASTSS (SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y2
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000020, R9
+	DECQ         AX
+	JNE          sgemmAVX2R3V1T_one
+
+sgemmAVX2R3V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Y3, Y0, Y0
+	VADDPS Y4, Y1, Y1
+	VADDPS Y5, Y2, Y2
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y0, Y0
+	VADDPS Y10, Y1, Y1
+	VADDPS Y11, Y2, Y2
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R3V1T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y1
+	VMOVUPS      Y1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R3V1T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, (SI)(BX*1)
+	VMOVUPS Y2, (SI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R3V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R3V2T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R3V2T_tail
+
+sgemmAVX2R3V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 64(R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 4(SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 4(SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 128(R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 160(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 8(SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 8(SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 192(R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 224(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 12(SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 12(SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R3V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R3V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R3V2T_store
+
+sgemmAVX2R3V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	ADDQ         $0x04, SI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX2R3V2T_one
+
+sgemmAVX2R3V2T_store:
+	// Sum the accumulator sets.
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y3, Y3
+	VADDPS Y10, Y4, Y4
+	VADDPS Y11, Y5, Y5
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R3V2T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  32(SI), Y15, Y1
+	VMOVUPS      Y1, 32(SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*1)
+	VFMADD231PS  32(SI)(BX*1), Y15, Y3
+	VMOVUPS      Y3, 32(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y4
+	VMOVUPS      Y4, (SI)(BX*2)
+	VFMADD231PS  32(SI)(BX*2), Y15, Y5
+	VMOVUPS      Y5, 32(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R3V2T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, (SI)(BX*1)
+	VMOVUPS Y3, 32(SI)(BX*1)
+	VMOVUPS Y4, (SI)(BX*2)
+	VMOVUPS Y5, 32(SI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R4V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R4V1T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R4V1T_tail
+
+sgemmAVX2R4V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	VBROADCASTSS (SI)(BX*2), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (DI), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VBROADCASTSS 4(SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y5
+	VBROADCASTSS 4(SI)(BX*2), Y9
+	VFMADD231PS  Y8, Y9, Y6
+	VBROADCASTSS 4(DI), Y9
+	VFMADD231PS  Y8, Y9, Y7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS 8(SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	VBROADCASTSS 8(SI)(BX*2), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS 8(DI), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y9
+	VFMADD231PS  Y8, Y9, Y4
+	VBROADCASTSS 12(SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y5
+	VBROADCASTSS 12(SI)(BX*2), Y9
+	VFMADD231PS  Y8, Y9, Y6
+	VBROADCASTSS 12(DI), Y9
+	VFMADD231PS  Y8, Y9, Y7
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R4V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R4V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R4V1T_store
+
+sgemmAVX2R4V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y9
+	VFMADD231PS  Y8, Y9, Y0
+	VBROADCASTSS (SI)(BX*1), Y9
+	VFMADD231PS  Y8, Y9, Y1
+	VBROADCASTSS (SI)(BX*2), Y9
+	VFMADD231PS  Y8, Y9, Y2
+	VBROADCASTSS (DI), Y9
+	VFMADD231PS  Y8, Y9, Y3
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000020, R9
+	DECQ         AX
+	JNE          sgemmAVX2R4V1T_one
+
+sgemmAVX2R4V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R4V1T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y1
+	VMOVUPS      Y1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*2)
+	VFMADD231PS  (DI), Y15, Y3
+	VMOVUPS      Y3, (DI)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R4V1T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, (SI)(BX*1)
+	VMOVUPS Y2, (SI)(BX*2)
+	VMOVUPS Y3, (DI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R4V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R4V2T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R4V2T_tail
+
+sgemmAVX2R4V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (SI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 64(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 4(SI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 4(DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 128(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 160(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 8(SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(SI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 8(DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, 192(R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 224(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 12(SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 12(SI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R4V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R4V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R4V2T_store
+
+sgemmAVX2R4V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y8
+	VMOVUPS      Y8, (R9)
+	VMOVUPS      32(CX)(R11*4), Y9
+	VMOVUPS      Y9, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS (SI)(BX*1), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS (SI)(BX*2), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX2R4V2T_one
+
+sgemmAVX2R4V2T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R4V2T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  32(SI), Y15, Y1
+	VMOVUPS      Y1, 32(SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*1)
+	VFMADD231PS  32(SI)(BX*1), Y15, Y3
+	VMOVUPS      Y3, 32(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y4
+	VMOVUPS      Y4, (SI)(BX*2)
+	VFMADD231PS  32(SI)(BX*2), Y15, Y5
+	VMOVUPS      Y5, 32(SI)(BX*2)
+	VFMADD231PS  (DI), Y15, Y6
+	VMOVUPS      Y6, (DI)
+	VFMADD231PS  32(DI), Y15, Y7
+	VMOVUPS      Y7, 32(DI)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R4V2T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, (SI)(BX*1)
+	VMOVUPS Y3, 32(SI)(BX*1)
+	VMOVUPS Y4, (SI)(BX*2)
+	VMOVUPS Y5, 32(SI)(BX*2)
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R5V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R5V1T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R5V1T_tail
+
+sgemmAVX2R5V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y11
+	VFMADD231PS  Y10, Y11, Y0
+	VBROADCASTSS (SI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y1
+	VBROADCASTSS (SI)(BX*2), Y11
+	VFMADD231PS  Y10, Y11, Y2
+	VBROADCASTSS (DI), Y11
+	VFMADD231PS  Y10, Y11, Y3
+	VBROADCASTSS (DI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y4
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y11
+	VFMADD231PS  Y10, Y11, Y5
+	VBROADCASTSS 4(SI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y6
+	VBROADCASTSS 4(SI)(BX*2), Y11
+	VFMADD231PS  Y10, Y11, Y7
+	VBROADCASTSS 4(DI), Y11
+	VFMADD231PS  Y10, Y11, Y8
+	VBROADCASTSS 4(DI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y11
+	VFMADD231PS  Y10, Y11, Y0
+	VBROADCASTSS 8(SI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y1
+	VBROADCASTSS 8(SI)(BX*2), Y11
+	VFMADD231PS  Y10, Y11, Y2
+	VBROADCASTSS 8(DI), Y11
+	VFMADD231PS  Y10, Y11, Y3
+	VBROADCASTSS 8(DI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y4
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y11
+	VFMADD231PS  Y10, Y11, Y5
+	VBROADCASTSS 12(SI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y6
+	VBROADCASTSS 12(SI)(BX*2), Y11
+	VFMADD231PS  Y10, Y11, Y7
+	VBROADCASTSS 12(DI), Y11
+	VFMADD231PS  Y10, Y11, Y8
+	VBROADCASTSS 12(DI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y9
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R5V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R5V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R5V1T_store
+
+sgemmAVX2R5V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y11
+	VFMADD231PS  Y10, Y11, Y0
+	VBROADCASTSS (SI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y1
+	VBROADCASTSS (SI)(BX*2), Y11
+	VFMADD231PS  Y10, Y11, Y2
+	VBROADCASTSS (DI), Y11
+	VFMADD231PS  Y10, Y11, Y3
+	VBROADCASTSS (DI)(BX*1), Y11
+	VFMADD231PS  Y10, Y11, Y4
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000020, R9
+	DECQ         AX
+	JNE          sgemmAVX2R5V1T_one
+
+sgemmAVX2R5V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Y5, Y0, Y0
+	VADDPS Y6, Y1, Y1
+	VADDPS Y7, Y2, Y2
+	VADDPS Y8, Y3, Y3
+	VADDPS Y9, Y4, Y4
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R5V1T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y1
+	VMOVUPS      Y1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*2)
+	VFMADD231PS  (DI), Y15, Y3
+	VMOVUPS      Y3, (DI)
+	VFMADD231PS  (DI)(BX*1), Y15, Y4
+	VMOVUPS      Y4, (DI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R5V1T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, (SI)(BX*1)
+	VMOVUPS Y2, (SI)(BX*2)
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, (DI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R5V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R5V2T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R5V2T_tail
+
+sgemmAVX2R5V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, (R9)
+	VMOVUPS      32(CX)(R11*4), Y11
+	VMOVUPS      Y11, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS (SI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (SI)(BX*2), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (DI), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS (DI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, 64(R9)
+	VMOVUPS      32(CX)(R11*4), Y11
+	VMOVUPS      Y11, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS 4(SI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS 4(SI)(BX*2), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS 4(DI), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS 4(DI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, 128(R9)
+	VMOVUPS      32(CX)(R11*4), Y11
+	VMOVUPS      Y11, 160(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS 8(SI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS 8(SI)(BX*2), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS 8(DI), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS 8(DI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, 192(R9)
+	VMOVUPS      32(CX)(R11*4), Y11
+	VMOVUPS      Y11, 224(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS 12(SI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS 12(SI)(BX*2), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS 12(DI), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS 12(DI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R5V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R5V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R5V2T_store
+
+sgemmAVX2R5V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y10
+	VMOVUPS      Y10, (R9)
+	VMOVUPS      32(CX)(R11*4), Y11
+	VMOVUPS      Y11, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y12
+	VFMADD231PS  Y10, Y12, Y0
+	VFMADD231PS  Y11, Y12, Y1
+	VBROADCASTSS (SI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y2
+	VFMADD231PS  Y11, Y12, Y3
+	VBROADCASTSS (SI)(BX*2), Y12
+	VFMADD231PS  Y10, Y12, Y4
+	VFMADD231PS  Y11, Y12, Y5
+	VBROADCASTSS (DI), Y12
+	VFMADD231PS  Y10, Y12, Y6
+	VFMADD231PS  Y11, Y12, Y7
+	VBROADCASTSS (DI)(BX*1), Y12
+	VFMADD231PS  Y10, Y12, Y8
+	VFMADD231PS  Y11, Y12, Y9
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX2R5V2T_one
+
+sgemmAVX2R5V2T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R5V2T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  32(SI), Y15, Y1
+	VMOVUPS      Y1, 32(SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*1)
+	VFMADD231PS  32(SI)(BX*1), Y15, Y3
+	VMOVUPS      Y3, 32(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y4
+	VMOVUPS      Y4, (SI)(BX*2)
+	VFMADD231PS  32(SI)(BX*2), Y15, Y5
+	VMOVUPS      Y5, 32(SI)(BX*2)
+	VFMADD231PS  (DI), Y15, Y6
+	VMOVUPS      Y6, (DI)
+	VFMADD231PS  32(DI), Y15, Y7
+	VMOVUPS      Y7, 32(DI)
+	VFMADD231PS  (DI)(BX*1), Y15, Y8
+	VMOVUPS      Y8, (DI)(BX*1)
+	VFMADD231PS  32(DI)(BX*1), Y15, Y9
+	VMOVUPS      Y9, 32(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R5V2T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, (SI)(BX*1)
+	VMOVUPS Y3, 32(SI)(BX*1)
+	VMOVUPS Y4, (SI)(BX*2)
+	VMOVUPS Y5, 32(SI)(BX*2)
+	VMOVUPS Y6, (DI)
+	VMOVUPS Y7, 32(DI)
+	VMOVUPS Y8, (DI)(BX*1)
+	VMOVUPS Y9, 32(DI)(BX*1)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R6V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R6V1T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R6V1T_tail
+
+sgemmAVX2R6V1T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y13
+	VFMADD231PS  Y12, Y13, Y0
+	VBROADCASTSS (SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y1
+	VBROADCASTSS (SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y2
+	VBROADCASTSS (DI), Y13
+	VFMADD231PS  Y12, Y13, Y3
+	VBROADCASTSS (DI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y4
+	VBROADCASTSS (DI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y13
+	VFMADD231PS  Y12, Y13, Y6
+	VBROADCASTSS 4(SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y7
+	VBROADCASTSS 4(SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y8
+	VBROADCASTSS 4(DI), Y13
+	VFMADD231PS  Y12, Y13, Y9
+	VBROADCASTSS 4(DI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y10
+	VBROADCASTSS 4(DI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 64(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y13
+	VFMADD231PS  Y12, Y13, Y0
+	VBROADCASTSS 8(SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y1
+	VBROADCASTSS 8(SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y2
+	VBROADCASTSS 8(DI), Y13
+	VFMADD231PS  Y12, Y13, Y3
+	VBROADCASTSS 8(DI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y4
+	VBROADCASTSS 8(DI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y5
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y13
+	VFMADD231PS  Y12, Y13, Y6
+	VBROADCASTSS 12(SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y7
+	VBROADCASTSS 12(SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y8
+	VBROADCASTSS 12(DI), Y13
+	VFMADD231PS  Y12, Y13, Y9
+	VBROADCASTSS 12(DI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y10
+	VBROADCASTSS 12(DI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y11
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R6V1T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R6V1T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R6V1T_store
+
+sgemmAVX2R6V1T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y13
+	VFMADD231PS  Y12, Y13, Y0
+	VBROADCASTSS (SI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y1
+	VBROADCASTSS (SI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y2
+	VBROADCASTSS (DI), Y13
+	VFMADD231PS  Y12, Y13, Y3
+	VBROADCASTSS (DI)(BX*1), Y13
+	VFMADD231PS  Y12, Y13, Y4
+	VBROADCASTSS (DI)(BX*2), Y13
+	VFMADD231PS  Y12, Y13, Y5
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000020, R9
+	DECQ         AX
+	JNE          sgemmAVX2R6V1T_one
+
+sgemmAVX2R6V1T_store:
+	// Sum the accumulator sets.
+	VADDPS Y6, Y0, Y0
+	VADDPS Y7, Y1, Y1
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y3, Y3
+	VADDPS Y10, Y4, Y4
+	VADDPS Y11, Y5, Y5
+
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R6V1T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y1
+	VMOVUPS      Y1, (SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*2)
+	VFMADD231PS  (DI), Y15, Y3
+	VMOVUPS      Y3, (DI)
+	VFMADD231PS  (DI)(BX*1), Y15, Y4
+	VMOVUPS      Y4, (DI)(BX*1)
+	VFMADD231PS  (DI)(BX*2), Y15, Y5
+	VMOVUPS      Y5, (DI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R6V1T_beta0:
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, (SI)(BX*1)
+	VMOVUPS Y2, (SI)(BX*2)
+	VMOVUPS Y3, (DI)
+	VMOVUPS Y4, (DI)(BX*1)
+	VMOVUPS Y5, (DI)(BX*2)
+	VZEROUPPER
+	RET
+
+// func sgemmAVX2R6V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+// Requires: AVX, FMA3, MMX+
+TEXT ·sgemmAVX2R6V2T(SB), NOSPLIT, $0-72
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   k+0(FP), AX
+	MOVQ   lda+16(FP), BX
+	SHLQ   $0x02, BX
+	MOVQ   b+24(FP), CX
+	MOVQ   rows+32(FP), R8
+	MOVQ   bp+64(FP), R9
+	MOVQ   a+8(FP), SI
+	LEAQ   (BX)(BX*2), DI
+	ADDQ   SI, DI
+
+	// Main loop: four k steps a turn.
+	CMPQ AX, $0x04
+	JL   sgemmAVX2R6V2T_tail
+
+sgemmAVX2R6V2T_loop:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (DI), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (DI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (DI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 64(R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 96(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 4(SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 4(SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 4(DI), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 4(DI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 4(DI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 128(R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 160(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 8(SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 8(SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 8(DI), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 8(DI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 8(DI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, 192(R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 224(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS 12(SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 12(SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 12(SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(DI), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 12(DI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 12(DI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x10, SI
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000100, R9
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          sgemmAVX2R6V2T_loop
+
+	// Remaining k steps, one at a time.
+sgemmAVX2R6V2T_tail:
+	TESTQ AX, AX
+	JE    sgemmAVX2R6V2T_store
+
+sgemmAVX2R6V2T_one:
+	MOVQ         (R8), R11
+	VMOVUPS      (CX)(R11*4), Y12
+	VMOVUPS      Y12, (R9)
+	VMOVUPS      32(CX)(R11*4), Y13
+	VMOVUPS      Y13, 32(R9)
+	MOVQ         64(R8), R10
+	PREFETCHT0   (CX)(R10*4)
+	ADDQ         $0x08, R8
+	VBROADCASTSS (SI), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS (SI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS (SI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS (DI), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS (DI)(BX*1), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS (DI)(BX*2), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x04, SI
+	ADDQ         $0x04, DI
+	ADDQ         $0x00000040, R9
+	DECQ         AX
+	JNE          sgemmAVX2R6V2T_one
+
+sgemmAVX2R6V2T_store:
+	// Write back: c = alpha*acc + beta*c, never reading c when beta is 0.
+	MOVQ         ldc+48(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         c+40(FP), SI
+	LEAQ         (BX)(BX*2), DI
+	ADDQ         SI, DI
+	VBROADCASTSS alpha+56(FP), Y14
+	VMULPS       Y14, Y0, Y0
+	VMULPS       Y14, Y1, Y1
+	VMULPS       Y14, Y2, Y2
+	VMULPS       Y14, Y3, Y3
+	VMULPS       Y14, Y4, Y4
+	VMULPS       Y14, Y5, Y5
+	VMULPS       Y14, Y6, Y6
+	VMULPS       Y14, Y7, Y7
+	VMULPS       Y14, Y8, Y8
+	VMULPS       Y14, Y9, Y9
+	VMULPS       Y14, Y10, Y10
+	VMULPS       Y14, Y11, Y11
+	MOVL         beta+60(FP), DX
+	ANDL         $0x7fffffff, DX
+	JE           sgemmAVX2R6V2T_beta0
+	VBROADCASTSS beta+60(FP), Y15
+	VFMADD231PS  (SI), Y15, Y0
+	VMOVUPS      Y0, (SI)
+	VFMADD231PS  32(SI), Y15, Y1
+	VMOVUPS      Y1, 32(SI)
+	VFMADD231PS  (SI)(BX*1), Y15, Y2
+	VMOVUPS      Y2, (SI)(BX*1)
+	VFMADD231PS  32(SI)(BX*1), Y15, Y3
+	VMOVUPS      Y3, 32(SI)(BX*1)
+	VFMADD231PS  (SI)(BX*2), Y15, Y4
+	VMOVUPS      Y4, (SI)(BX*2)
+	VFMADD231PS  32(SI)(BX*2), Y15, Y5
+	VMOVUPS      Y5, 32(SI)(BX*2)
+	VFMADD231PS  (DI), Y15, Y6
+	VMOVUPS      Y6, (DI)
+	VFMADD231PS  32(DI), Y15, Y7
+	VMOVUPS      Y7, 32(DI)
+	VFMADD231PS  (DI)(BX*1), Y15, Y8
+	VMOVUPS      Y8, (DI)(BX*1)
+	VFMADD231PS  32(DI)(BX*1), Y15, Y9
+	VMOVUPS      Y9, 32(DI)(BX*1)
+	VFMADD231PS  (DI)(BX*2), Y15, Y10
+	VMOVUPS      Y10, (DI)(BX*2)
+	VFMADD231PS  32(DI)(BX*2), Y15, Y11
+	VMOVUPS      Y11, 32(DI)(BX*2)
+	VZEROUPPER
+	RET
+
+sgemmAVX2R6V2T_beta0:
 	VMOVUPS Y0, (SI)
 	VMOVUPS Y1, 32(SI)
 	VMOVUPS Y2, (SI)(BX*1)

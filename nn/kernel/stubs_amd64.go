@@ -148,6 +148,78 @@ func sgemmAVX512R6V3P(k int, a *float32, lda int, b *float32, ldb int, c *float3
 // sgemmAVX512R6V4P computes a 6x64 tile: c = alpha*a*b + beta*c, b unpacked (ldb apart), and packs b into bp.
 func sgemmAVX512R6V4P(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
 
+// sgemmAVX512R1V1T computes a 1x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R1V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R1V2T computes a 1x32 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R1V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R1V3T computes a 1x48 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R1V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R1V4T computes a 1x64 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R1V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V1T computes a 2x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R2V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V2T computes a 2x32 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R2V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V3T computes a 2x48 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R2V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V4T computes a 2x64 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R2V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V1T computes a 3x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R3V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V2T computes a 3x32 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R3V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V3T computes a 3x48 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R3V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V4T computes a 3x64 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R3V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V1T computes a 4x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R4V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V2T computes a 4x32 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R4V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V3T computes a 4x48 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R4V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V4T computes a 4x64 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R4V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V1T computes a 5x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R5V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V2T computes a 5x32 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R5V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V3T computes a 5x48 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R5V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V4T computes a 5x64 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R5V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V1T computes a 6x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R6V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V2T computes a 6x32 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R6V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V3T computes a 6x48 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R6V3T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V4T computes a 6x64 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX512R6V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
 // sgemmAVX2R1V1 computes a 1x8 tile: c = alpha*a*b + beta*c, b packed.
 func sgemmAVX2R1V1(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
 
@@ -219,6 +291,42 @@ func sgemmAVX2R6V1P(k int, a *float32, lda int, b *float32, ldb int, c *float32,
 
 // sgemmAVX2R6V2P computes a 6x16 tile: c = alpha*a*b + beta*c, b unpacked (ldb apart), and packs b into bp.
 func sgemmAVX2R6V2P(k int, a *float32, lda int, b *float32, ldb int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R1V1T computes a 1x8 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R1V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R1V2T computes a 1x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R1V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R2V1T computes a 2x8 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R2V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R2V2T computes a 2x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R2V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R3V1T computes a 3x8 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R3V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R3V2T computes a 3x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R3V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R4V1T computes a 4x8 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R4V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R4V2T computes a 4x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R4V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R5V1T computes a 5x8 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R5V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R5V2T computes a 5x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R5V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R6V1T computes a 6x8 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R6V1T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX2R6V2T computes a 6x16 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
+func sgemmAVX2R6V2T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
 
 // transposeAVX512 sets dst[c*ld+r] = src[r*ls+c] for r < rows, c < cols, both multiples of 16.
 func transposeAVX512(rows int, cols int, src *float32, ls int, dst *float32, ld int)

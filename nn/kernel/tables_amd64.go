@@ -24,6 +24,16 @@ var tilesAVX512P = [][]packKernel{
 	{sgemmAVX512R6V1P, sgemmAVX512R6V2P, sgemmAVX512R6V3P, sgemmAVX512R6V4P},
 }
 
+// tilesAVX512T[r-1][v-1] is the AVX512 kernel for r rows and v vectors.
+var tilesAVX512T = [][]rowsKernel{
+	{sgemmAVX512R1V1T, sgemmAVX512R1V2T, sgemmAVX512R1V3T, sgemmAVX512R1V4T},
+	{sgemmAVX512R2V1T, sgemmAVX512R2V2T, sgemmAVX512R2V3T, sgemmAVX512R2V4T},
+	{sgemmAVX512R3V1T, sgemmAVX512R3V2T, sgemmAVX512R3V3T, sgemmAVX512R3V4T},
+	{sgemmAVX512R4V1T, sgemmAVX512R4V2T, sgemmAVX512R4V3T, sgemmAVX512R4V4T},
+	{sgemmAVX512R5V1T, sgemmAVX512R5V2T, sgemmAVX512R5V3T, sgemmAVX512R5V4T},
+	{sgemmAVX512R6V1T, sgemmAVX512R6V2T, sgemmAVX512R6V3T, sgemmAVX512R6V4T},
+}
+
 // tilesAVX2[r-1][v-1] is the AVX2 kernel for r rows and v vectors.
 var tilesAVX2 = [][]microKernel{
 	{sgemmAVX2R1V1, sgemmAVX2R1V2},
@@ -42,4 +52,14 @@ var tilesAVX2P = [][]packKernel{
 	{sgemmAVX2R4V1P, sgemmAVX2R4V2P},
 	{sgemmAVX2R5V1P, sgemmAVX2R5V2P},
 	{sgemmAVX2R6V1P, sgemmAVX2R6V2P},
+}
+
+// tilesAVX2T[r-1][v-1] is the AVX2 kernel for r rows and v vectors.
+var tilesAVX2T = [][]rowsKernel{
+	{sgemmAVX2R1V1T, sgemmAVX2R1V2T},
+	{sgemmAVX2R2V1T, sgemmAVX2R2V2T},
+	{sgemmAVX2R3V1T, sgemmAVX2R3V2T},
+	{sgemmAVX2R4V1T, sgemmAVX2R4V2T},
+	{sgemmAVX2R5V1T, sgemmAVX2R5V2T},
+	{sgemmAVX2R6V1T, sgemmAVX2R6V2T},
 }
