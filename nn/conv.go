@@ -260,7 +260,13 @@ const (
 // many and run i's samples [lo, hi). Batch 1, and large maps, give one
 // sample a run.
 func sampleChunks(n, cols, rows int) (count int, span func(i int) (lo, hi int)) {
-	per := max(1, min(wideColumns/cols, colBudget/(rows*cols)))
+	return runsOf(n, max(1, min(wideColumns/cols, colBudget/(rows*cols))))
+}
+
+// runsOf splits n samples into runs of at most per consecutive samples,
+// the same number of runs for every worker: it returns how many and run
+// i's samples [lo, hi).
+func runsOf(n, per int) (count int, span func(i int) (lo, hi int)) {
 	w := kernel.Workers()
 	count = min(n, w*(((n+w-1)/w+per-1)/per))
 	return count, func(i int) (int, int) { return i * n / count, (i + 1) * n / count }
@@ -317,6 +323,21 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 	y := ctx.arena().Uninit(g.n, c.Out, g.oh, g.ow) // every value is written (beta 0, or cleared by the depthwise kernel)
 	if c.depthwise() {
 		c.depthwiseForward(g, x, y, e)
+		return y, nil
+	}
+	if c.shifted(g) {
+		count, span := runsOf(g.n, c.shiftedPerRun(g))
+		sc := make([]shiftedRun, kernel.Workers())
+		kernel.ParallelFor(count, func(wk, ci int) {
+			lo, hi := span(ci)
+			c.forwardShifted(g, x, y, lo, hi, &sc[wk], e)
+		})
+		for _, s := range sc {
+			if s.padded != nil {
+				putScratch(s.padded)
+				putScratch(s.out)
+			}
+		}
 		return y, nil
 	}
 	count, span := sampleChunks(g.n, g.cols, g.rows)

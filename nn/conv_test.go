@@ -109,35 +109,77 @@ func TestConvImplicitIsTheConvolution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := max(cfg.Dilation, 1)
-		want := make([]float32, len(y.Data))
-		for b := range n {
-			for o := range cfg.Out {
-				gi := o / g.kg
-				for oy := range g.oh {
-					for ox := range g.ow {
-						var s float64
-						if c.Bias != nil {
-							s = float64(c.Bias.Value.Data[o])
-						}
-						for ci := range g.cg {
-							for ky := range cfg.Kernel {
-								for kx := range cfg.Kernel {
-									iy, ix := oy*cfg.Stride-cfg.Padding+ky*d, ox*cfg.Stride-cfg.Padding+kx*d
-									if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
-										continue
-									}
-									wv := c.Weight.Value.Data[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx]
-									s += float64(wv) * float64(x.Data[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix])
+		closeSlices(t, cfg, "y", y.Data, convByDefinition(c, g, x))
+	}
+}
+
+// convByDefinition is c's output on x summed pixel by pixel in float64:
+// stride, padding, dilation, groups and bias as PyTorch defines them.
+func convByDefinition(c *Conv2d, g convGeometry, x *Tensor) []float32 {
+	cfg, n, hw := c.ConvConfig, g.n, g.h
+	d := max(cfg.Dilation, 1)
+	want := make([]float32, n*cfg.Out*g.oh*g.ow)
+	for b := range n {
+		for o := range cfg.Out {
+			gi := o / g.kg
+			for oy := range g.oh {
+				for ox := range g.ow {
+					var s float64
+					if c.Bias != nil {
+						s = float64(c.Bias.Value.Data[o])
+					}
+					for ci := range g.cg {
+						for ky := range cfg.Kernel {
+							for kx := range cfg.Kernel {
+								iy, ix := oy*cfg.Stride-cfg.Padding+ky*d, ox*cfg.Stride-cfg.Padding+kx*d
+								if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
+									continue
 								}
+								wv := c.Weight.Value.Data[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx]
+								s += float64(wv) * float64(x.Data[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix])
 							}
 						}
-						want[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox] = float32(s)
 					}
+					want[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox] = float32(s)
 				}
 			}
 		}
-		closeSlices(t, cfg, "y", y.Data, want)
+	}
+	return want
+}
+
+// Stride-1 "same" convolutions over several samples take the shifted path
+// (convshift.go), one run or several (a small budget), groups and bias or
+// none, kernels of 3, 5 and 7: the output must be the convolution's
+// definition.
+func TestConvShiftedIsTheConvolution(t *testing.T) {
+	for _, tc := range []struct {
+		cfg           ConvConfig
+		n, hw, budget int
+	}{
+		{ConvConfig{In: 16, Out: 16, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 2, 28, 1 << 19},
+		{ConvConfig{In: 5, Out: 7, Kernel: 3, Stride: 1, Padding: 1}, 17, 7, 1 << 19},
+		{ConvConfig{In: 4, Out: 7, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 17, 9, 500},
+		{ConvConfig{In: 8, Out: 6, Kernel: 5, Stride: 1, Padding: 2, Groups: 2, Bias: true}, 5, 12, 3000},
+		{ConvConfig{In: 4, Out: 5, Kernel: 7, Stride: 1, Padding: 3}, 3, 4, 1 << 19},
+	} {
+		cfg, n, hw := tc.cfg, tc.n, tc.hw
+		c, x := randomConv(cfg, rand.New(rand.NewPCG(7, 8)), n, hw)
+		g, err := c.geometry(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.shifted(g) {
+			t.Fatalf("%+v: not on the shifted path", cfg)
+		}
+		prev := shiftedBudget
+		shiftedBudget = tc.budget
+		y, _, err := c.Forward(x, &Context{})
+		shiftedBudget = prev
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeSlices(t, cfg, "y", y.Data, convByDefinition(c, g, x))
 	}
 }
 
@@ -188,4 +230,32 @@ func randomConv(cfg ConvConfig, rng *rand.Rand, n, hw int) (*Conv2d, *Tensor) {
 		copy(c.Bias.Value.Data, randTensor(rng, cfg.Out).Data)
 	}
 	return c, randTensor(rng, n, cfg.In, hw, hw)
+}
+
+// BenchmarkConvShifted compares the shifted path (convshift.go) with
+// unrolling on ResNet-20's "same" convolutions, at a Slicer's 16 samples
+// and a training batch of 128 (run with -cpu 1 for a slice's single core).
+func BenchmarkConvShifted(b *testing.B) {
+	for _, s := range []struct{ ch, hw, n int }{
+		{16, 28, 16}, {32, 14, 16}, {64, 7, 16}, {16, 32, 16}, {32, 16, 16}, {64, 8, 16}, {16, 28, 128}, {64, 7, 128},
+	} {
+		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
+		for _, unrolled := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%dx%d-b%d/shifted", s.ch, s.ch, s.hw, s.n)
+			if unrolled {
+				name = strings.Replace(name, "shifted", "unrolled", 1)
+			}
+			b.Run(name, func(b *testing.B) {
+				noShifted = unrolled
+				defer func() { noShifted = false }()
+				ctx := &Context{Arena: NewArena()}
+				for b.Loop() {
+					ctx.Arena.Reset()
+					if _, _, err := c.Forward(x, ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }
