@@ -326,17 +326,14 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 		return y, nil
 	}
 	if c.shifted(g) {
-		count, span := runsOf(g.n, c.shiftedPerRun(g))
+		count, span := runsOf(g.n, c.shiftedConv(g).perRun())
 		sc := make([]shiftedRun, kernel.Workers())
 		kernel.ParallelFor(count, func(wk, ci int) {
 			lo, hi := span(ci)
 			c.forwardShifted(g, x, y, lo, hi, &sc[wk], e)
 		})
-		for _, s := range sc {
-			if s.padded != nil {
-				putScratch(s.padded)
-				putScratch(s.out)
-			}
+		for i := range sc {
+			sc[i].release()
 		}
 		return y, nil
 	}
@@ -476,7 +473,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		c.depthwiseBackward(g, x, dy, dx, grads)
 		return dx, nil
 	}
-	flip := c.flipped(g)
+	flip, shiftDx := c.flipped(g), c.shiftedBack(g) && !skipDx
 	var wf []float32
 	if flip && !skipDx {
 		wf = c.flipWeights(g)
@@ -497,6 +494,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	type work struct {
 		col, dcol, out *[]float32
 		dwT, db        []float32 // dW transposed per group (C/G*k*k, K/G), and db
+		shifted        shiftedRun
 	}
 	sc := make([]*work, kernel.Workers())
 	kernel.ParallelFor(count, func(wk, ci int) {
@@ -504,14 +502,14 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		if s == nil {
 			s = &work{}
 			if !c.direct(g) {
-				if !skipDx {
+				if !skipDx && !shiftDx {
 					s.dcol = getScratch(dcolLen)
 				}
 				if grads != nil {
 					s.col = getScratch(g.rows * g.cols)
 				}
 			}
-			if !skipDx && outLen > 0 {
+			if !skipDx && !shiftDx && outLen > 0 {
 				s.out = getScratch(outLen)
 			}
 			if grads != nil {
@@ -525,6 +523,10 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			c.weightGradRun(g, x, dy, lo, hi, s.col, s.dwT, s.db)
 		}
 		if skipDx {
+			return
+		}
+		if shiftDx {
+			c.inputGradShifted(g, dy, dx, wf, lo, hi, &s.shifted)
 			return
 		}
 		for gi := 0; gi < c.Groups; gi++ {
@@ -566,6 +568,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		if s == nil {
 			continue
 		}
+		s.shifted.release()
 		for _, b := range []*[]float32{s.col, s.dcol, s.out} {
 			if b != nil {
 				putScratch(b)

@@ -13,7 +13,9 @@ import (
 // it gets alone, and the weight and bias gradients the sum of the
 // samples' own. Covered: the flipped input gradient (3x3, stride 1), col2im
 // (stride 2), a pointwise convolution (the input is its own unrolled
-// matrix), two groups, and a kernel as large as the input (dense).
+// matrix), two groups, a kernel as large as the input (dense), and the
+// shifted path (convshift.go; the first case's input gradient too), which
+// single samples never take.
 func TestConvBatchRunsMatchSingleSamples(t *testing.T) {
 	const n, hw = 9, 4
 	for _, cfg := range []ConvConfig{
@@ -21,8 +23,10 @@ func TestConvBatchRunsMatchSingleSamples(t *testing.T) {
 		{In: 3, Out: 4, Kernel: 3, Stride: 2, Padding: 1},
 		{In: 6, Out: 4, Kernel: 1, Bias: true},
 		{In: 4, Out: 6, Kernel: 3, Stride: 1, Padding: 1, Groups: 2},
-		{In: 3, Out: 5, Kernel: hw, Bias: true}, // one output pixel: a linear layer
-		{In: 4, Out: 6, Kernel: hw, Groups: 2},  // the same per group
+		{In: 3, Out: 5, Kernel: hw, Bias: true},                                  // one output pixel: a linear layer
+		{In: 4, Out: 6, Kernel: hw, Groups: 2},                                   // the same per group
+		{In: 5, Out: 6, Kernel: 3, Stride: 1, Padding: 1, Bias: true},            // the shifted path, forward and back
+		{In: 8, Out: 8, Kernel: 5, Stride: 1, Padding: 2, Groups: 2, Bias: true}, // the same, per group
 	} {
 		rng := rand.New(rand.NewPCG(3, 4))
 		c, x := randomConv(cfg, rng, n, hw)

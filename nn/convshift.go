@@ -26,23 +26,43 @@ import "github.com/convscope/convscope/nn/kernel"
 // 3-channel inputs, whose product is too short to pay for the padded copy.
 // A single sample stays on the implicit path: at 224, shifted was 1.1x on
 // 64 channels but 0.8x on 512 channels and on the 3-channel stem.
-func (c *Conv2d) shifted(g convGeometry) bool {
+func (c *Conv2d) shifted(g convGeometry) bool { return c.shiftable(g) && g.rows >= 36 }
+
+// shiftedBack reports a convolution whose input gradient takes the shifted
+// path: dy convolved with the flipped filters, whose input rows are the
+// output channels' taps.
+func (c *Conv2d) shiftedBack(g convGeometry) bool {
+	return c.shiftable(g) && g.kg*c.Kernel*c.Kernel >= 36
+}
+
+// shiftable is the shifted path's geometry: stride 1, no dilation, a
+// padding that keeps the map's size, several samples.
+func (c *Conv2d) shiftable(g convGeometry) bool {
 	return !noShifted && c.Stride == 1 && c.Dilation == 1 && c.Padding > 0 && 2*c.Padding == c.Kernel-1 &&
-		g.n > 1 && g.w >= c.Padding && g.rows >= 36
+		g.n > 1 && g.w >= c.Padding
 }
 
 // noShifted turns the shifted path off (the benchmarks' comparison).
 var noShifted bool
+
+// shiftedConv is one product on the shifted path: cin channels of h×w
+// maps convolved with a k×k kernel, padding p (2p = k-1, stride 1), into
+// cout channels.
+type shiftedConv struct{ h, w, k, p, cin, cout int }
+
+func (c *Conv2d) shiftedConv(g convGeometry) shiftedConv {
+	return shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, cin: g.cg, cout: g.kg}
+}
 
 // shiftedLayout is the padded layout of a run of nb samples: rows of wp
 // floats, a sample every sp floats, each channel's plane plane floats,
 // and the product's n columns.
 type shiftedLayout struct{ wp, sp, plane, n int }
 
-func (c *Conv2d) shiftedLayout(g convGeometry, nb int) shiftedLayout {
-	p := c.Padding
-	l := shiftedLayout{wp: g.w + p}
-	l.sp = (g.h + p) * l.wp
+func (sc shiftedConv) layout(nb int) shiftedLayout {
+	p := sc.p
+	l := shiftedLayout{wp: sc.w + p}
+	l.sp = (sc.h + p) * l.wp
 	l.n = nb * l.sp
 	// The last column's widest tap reads 2p rows and 2p floats past it,
 	// which covers the p rows above the first sample too.
@@ -50,11 +70,10 @@ func (c *Conv2d) shiftedLayout(g convGeometry, nb int) shiftedLayout {
 	return l
 }
 
-// shiftedPerRun is how many samples a run holds: its padded images and
-// its product's output together within shiftedBudget.
-func (c *Conv2d) shiftedPerRun(g convGeometry) int {
-	l := c.shiftedLayout(g, 1)
-	return max(1, shiftedBudget/((g.cg+g.kg)*l.sp))
+// perRun is how many samples a run holds: its padded images and its
+// product's output together within shiftedBudget.
+func (sc shiftedConv) perRun() int {
+	return max(1, shiftedBudget/((sc.cin+sc.cout)*sc.layout(1).sp))
 }
 
 // shiftedRun is a worker's buffers for the shifted path.
@@ -63,55 +82,81 @@ type shiftedRun struct {
 	rows        []int
 }
 
-// forwardShifted computes samples [lo, hi) of y on the shifted path,
-// applying e (or the bias) as it copies the product's columns out.
-func (c *Conv2d) forwardShifted(g convGeometry, x, y *Tensor, lo, hi int, s *shiftedRun, e *epilogue) {
-	if e == nil && c.Bias != nil {
-		e = &epilogue{shift: c.Bias.Value.Data}
+func (s *shiftedRun) release() {
+	if s.padded != nil {
+		putScratch(s.padded)
+		putScratch(s.out)
 	}
-	nb, p, plane := hi-lo, c.Padding, g.h*g.w
-	l := c.shiftedLayout(g, nb)
+}
+
+// run convolves channels [x0, x0+cin) of samples [lo, hi) of x (xc
+// channels a sample) with wt (cout rows of cin*k*k, in the weights' order)
+// into channels [y0, y0+cout) of y (yc channels a sample), applying e to
+// output channel y0+k (when e is not nil) before it copies the product's
+// columns out.
+func (sc shiftedConv) run(x []float32, xc, x0 int, wt []float32, y []float32, yc, y0, lo, hi int, s *shiftedRun, e *epilogue) {
+	nb, p, plane := hi-lo, sc.p, sc.h*sc.w
+	l := sc.layout(nb)
 	if s.padded == nil {
-		s.padded, s.out = getScratch(g.cg*l.plane), getScratch(g.kg*l.n)
+		s.padded, s.out = getScratch(sc.cin*l.plane), getScratch(sc.cout*l.n)
 	}
-	xp, out := grown(s.padded, g.cg*l.plane), grown(s.out, g.kg*l.n)
-	s.rows = c.shiftedRows(s.rows, g, l)
-	in := c.In * plane
-	for gi := 0; gi < c.Groups; gi++ {
-		clear(xp)
-		for b := 0; b < nb; b++ {
-			for ci := 0; ci < g.cg; ci++ {
-				src := x.Data[(lo+b)*in+(gi*g.cg+ci)*plane:][:plane]
-				kernel.CopyStrided(xp[ci*l.plane+(p+b*(g.h+p))*l.wp+p:], src, g.h, g.w, l.wp, g.w)
-			}
+	xp, out := grown(s.padded, sc.cin*l.plane), grown(s.out, sc.cout*l.n)
+	s.rows = sc.rows(s.rows, l)
+	clear(xp)
+	for b := 0; b < nb; b++ {
+		for ci := 0; ci < sc.cin; ci++ {
+			src := x[((lo+b)*xc+x0+ci)*plane:][:plane]
+			kernel.CopyStrided(xp[ci*l.plane+(p+b*(sc.h+p))*l.wp+p:], src, sc.h, sc.w, l.wp, sc.w)
 		}
-		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
-		kernel.SgemmRows(g.kg, l.n, 1, w, g.rows, xp, s.rows, 0, out, l.n)
-		if e != nil { // over whole rows of the product, margins and all: one call a channel
-			for k := 0; k < g.kg; k++ {
-				e.plane(out[k*l.n:(k+1)*l.n], gi*g.kg+k)
-			}
+	}
+	kernel.SgemmRows(sc.cout, l.n, 1, wt, len(s.rows), xp, s.rows, 0, out, l.n)
+	if e != nil { // over whole rows of the product, margins and all: one call a channel
+		for k := 0; k < sc.cout; k++ {
+			e.plane(out[k*l.n:(k+1)*l.n], y0+k)
 		}
-		for b := 0; b < nb; b++ {
-			for k := 0; k < g.kg; k++ {
-				kernel.CopyStrided(y.Data[((lo+b)*c.Out+gi*g.kg+k)*plane:], out[k*l.n+b*l.sp:], g.h, g.w, g.w, l.wp)
-			}
+	}
+	for b := 0; b < nb; b++ {
+		for k := 0; k < sc.cout; k++ {
+			kernel.CopyStrided(y[((lo+b)*yc+y0+k)*plane:], out[k*l.n+b*l.sp:], sc.h, sc.w, sc.w, l.wp)
 		}
 	}
 }
 
-// shiftedRows is the product's input rows, in the weights' order (c, ky,
-// kx): channel c's padded plane shifted by the tap.
-func (c *Conv2d) shiftedRows(rows []int, g convGeometry, l shiftedLayout) []int {
+// rows is the product's input rows, in the weights' order (c, ky, kx):
+// channel c's padded plane shifted by the tap.
+func (sc shiftedConv) rows(rows []int, l shiftedLayout) []int {
 	rows = rows[:0]
-	for ci := 0; ci < g.cg; ci++ {
-		for ky := 0; ky < c.Kernel; ky++ {
-			for kx := 0; kx < c.Kernel; kx++ {
+	for ci := 0; ci < sc.cin; ci++ {
+		for ky := 0; ky < sc.k; ky++ {
+			for kx := 0; kx < sc.k; kx++ {
 				rows = append(rows, ci*l.plane+ky*l.wp+kx)
 			}
 		}
 	}
 	return rows
+}
+
+// inputGradShifted computes samples [lo, hi) of dx on the shifted path:
+// dy convolved with the flipped, transposed filters wf (flipWeights).
+func (c *Conv2d) inputGradShifted(g convGeometry, dy, dx *Tensor, wf []float32, lo, hi int, s *shiftedRun) {
+	sc := shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, cin: g.kg, cout: g.cg}
+	fr := g.kg * c.Kernel * c.Kernel
+	for gi := 0; gi < c.Groups; gi++ {
+		sc.run(dy.Data, c.Out, gi*g.kg, wf[gi*g.cg*fr:(gi+1)*g.cg*fr], dx.Data, c.In, gi*g.cg, lo, hi, s, nil)
+	}
+}
+
+// forwardShifted computes samples [lo, hi) of y on the shifted path, with
+// the epilogue e (or the bias).
+func (c *Conv2d) forwardShifted(g convGeometry, x, y *Tensor, lo, hi int, s *shiftedRun, e *epilogue) {
+	if e == nil && c.Bias != nil {
+		e = &epilogue{shift: c.Bias.Value.Data}
+	}
+	sc := c.shiftedConv(g)
+	for gi := 0; gi < c.Groups; gi++ {
+		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
+		sc.run(x.Data, c.In, gi*g.cg, w, y.Data, c.Out, gi*g.kg, lo, hi, s, e)
+	}
 }
 
 // grown is *b resized to n floats, reallocated if too small.

@@ -90,6 +90,7 @@ func TestGradients(t *testing.T) {
 		in    []int
 	}{
 		{NewConv2d("conv", 3, 4, 3, 1, 1, true), 1e-2, []int{2, 3, 5, 6}},
+		{NewConv("conv_shifted", ConvConfig{In: 4, Out: 4, Kernel: 5, Stride: 1, Padding: 2, Groups: 2, Bias: true}), 1e-2, []int{2, 4, 6, 5}},
 		{NewConv2d("conv_s2", 2, 3, 3, 2, 0, false), 1e-2, []int{2, 2, 7, 7}},
 		{NewConv2d("conv_s3_p2", 2, 2, 2, 3, 2, true), 1e-2, []int{1, 2, 6, 5}},
 		{NewConv("conv_dilated", ConvConfig{In: 2, Out: 3, Kernel: 3, Padding: 2, Dilation: 2, Bias: true}), 1e-2, []int{2, 2, 6, 7}},
