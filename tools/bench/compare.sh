@@ -13,6 +13,14 @@
 # give convscope's logits on its own weights (go test ./cmd/convscope
 # -run TestBenchTwins checks that).
 #
+# PyTorch runs with glibc's heap kept (MALLOC_MMAP_THRESHOLD_ and
+# MALLOC_TRIM_THRESHOLD_ fixed): by default glibc hands freed heap back to
+# the kernel and PyTorch's next tensors fault their pages in again, which
+# made the same twin run at 350-500 or 3,000-3,600 images/s (ResNet-20's
+# batch inference) depending on what the process had allocated before
+# (docs/PERFORMANCE.md, sixteenth session). Kept, it runs at its best every
+# time, the fair anchor. Convscope's arenas never give memory back.
+#
 # The anchor needs OpenBLAS: without Debian's libopenblas0-pthread, numpy and
 # PyTorch's matrix products fall back to the reference BLAS (libblas3, about
 # 6 GFLOPS here), which is no anchor at all. The script refuses to run then.
@@ -28,11 +36,12 @@ if [ ! -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ]; then
 fi
 go build -o "$tmp/convscope" ./cmd/convscope
 lscpu | sed -n 's/^Model name: *//p' > "$tmp/cpu"
+torch=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 /usr/bin/python3)
 echo "== PyTorch / OpenBLAS (default kernels)" >&2
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$anchor" --json ${only:+--only "${only[@]}"} > "$tmp/anchor.json"
+"${torch[@]}" "$anchor" --json ${only:+--only "${only[@]}"} > "$tmp/anchor.json"
 if [ ${#only[@]} -gt 0 ] && printf '%s\n' "${only[@]}" | grep -q '_small_img_per_s'; then
   echo "== PyTorch twins of the small forms" >&2
-  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 tools/bench/twins.py --json --only "${only[@]}" > "$tmp/twins.json"
+  "${torch[@]}" tools/bench/twins.py --json --only "${only[@]}" > "$tmp/twins.json"
   /usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); a.update(json.load(open(sys.argv[2]))); json.dump(a, open(sys.argv[1], "w"))' "$tmp/anchor.json" "$tmp/twins.json"
 fi
 echo "== OpenBLAS AVX-512 (SGEMM only)" >&2

@@ -13,7 +13,8 @@ embedded weights/, e.g. weights/convnext-mini-fashion-mnist.safetensors) with st
 fails when a key or a shape differs; with --convscope BIN (a built cmd/convscope) it also runs
 four random pictures through the twin and through `BIN infer -tensor` and fails when their
 logits differ by more than 1e-3, so strides, paddings and poolings are the same too. Two threads, as the development machine's two cores.
-Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for this side of a comparison (tools/bench/compare.sh).
+Unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for this side of a comparison, and keep glibc's heap
+(MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_): tools/bench/compare.sh does both.
 """
 import importlib, json, struct, sys, time
 from functools import partial
