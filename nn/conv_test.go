@@ -102,6 +102,8 @@ func TestConvImplicitIsTheConvolution(t *testing.T) {
 		cfg, n, hw := tc.cfg, tc.n, tc.hw
 		rng := rand.New(rand.NewPCG(5, 6))
 		c, x := randomConv(cfg, rng, n, hw)
+		noShifted = true // the shifted path comes first where it applies
+		defer func() { noShifted = false }()
 		g, err := c.geometry(x)
 		if err != nil {
 			t.Fatal(err)
@@ -166,6 +168,8 @@ func TestConvShiftedIsTheConvolution(t *testing.T) {
 		{ConvConfig{In: 4, Out: 7, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 17, 9, 500},
 		{ConvConfig{In: 8, Out: 6, Kernel: 5, Stride: 1, Padding: 2, Groups: 2, Bias: true}, 5, 12, 3000},
 		{ConvConfig{In: 4, Out: 5, Kernel: 7, Stride: 1, Padding: 3}, 3, 4, 1 << 19},
+		{ConvConfig{In: 16, Out: 24, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 1, 40, 1 << 19}, // one sample, both cores on the product
+		{ConvConfig{In: 96, Out: 8, Kernel: 3, Stride: 1, Padding: 1}, 1, 7, 1 << 19},               // one sample on a 7x7 map
 	} {
 		cfg, n, hw := tc.cfg, tc.n, tc.hw
 		c, x := randomConv(cfg, rand.New(rand.NewPCG(7, 8)), n, hw)
