@@ -1,6 +1,10 @@
 package nn
 
-import "github.com/convscope/convscope/nn/kernel"
+import (
+	"slices"
+
+	"github.com/convscope/convscope/nn/kernel"
+)
 
 // The shifted path: a stride-1 "same" convolution over a run of samples as
 // one product whose input rows are windows of the padded images
@@ -129,7 +133,7 @@ func (sc shiftedConv) run(x []float32, xc, x0 int, wt []float32, y []float32, yc
 // rows is the product's input rows, in the weights' order (c, ky, kx):
 // channel c's padded plane shifted by the tap.
 func (sc shiftedConv) rows(rows []int, l shiftedLayout) []int {
-	rows = rows[:0]
+	rows = slices.Grow(rows[:0], sc.cin*sc.k*sc.k)
 	for ci := 0; ci < sc.cin; ci++ {
 		for ky := 0; ky < sc.k; ky++ {
 			for kx := 0; kx < sc.k; kx++ {
