@@ -170,6 +170,10 @@ func TestConvShiftedIsTheConvolution(t *testing.T) {
 		{ConvConfig{In: 4, Out: 5, Kernel: 7, Stride: 1, Padding: 3}, 3, 4, 1 << 19},
 		{ConvConfig{In: 16, Out: 24, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 1, 40, 1 << 19}, // one sample, both cores on the product
 		{ConvConfig{In: 96, Out: 8, Kernel: 3, Stride: 1, Padding: 1}, 1, 7, 1 << 19},               // one sample on a 7x7 map
+		{ConvConfig{In: 8, Out: 6, Kernel: 3, Stride: 2, Padding: 1, Bias: true}, 5, 9, 1 << 19},    // stride 2: phase planes, odd size
+		{ConvConfig{In: 16, Out: 8, Kernel: 3, Stride: 2, Padding: 1}, 17, 8, 2000},                 // several runs
+		{ConvConfig{In: 4, Out: 6, Kernel: 5, Stride: 2, Padding: 2, Groups: 2}, 3, 10, 1 << 19},    // groups, a 5x5 kernel
+		{ConvConfig{In: 3, Out: 4, Kernel: 7, Stride: 2, Padding: 3, Bias: true}, 2, 13, 1 << 19},   // a ResNet stem
 	} {
 		cfg, n, hw := tc.cfg, tc.n, tc.hw
 		c, x := randomConv(cfg, rand.New(rand.NewPCG(7, 8)), n, hw)
@@ -177,7 +181,7 @@ func TestConvShiftedIsTheConvolution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !c.shifted(g) {
+		if !c.shifted(g) && !c.shiftedHalving(g) {
 			t.Fatalf("%+v: not on the shifted path", cfg)
 		}
 		prev := shiftedBudget
@@ -250,6 +254,32 @@ func BenchmarkConvShifted(b *testing.B) {
 		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
 		for _, unrolled := range []bool{false, true} {
 			name := fmt.Sprintf("%dx%dx%d-b%d/shifted", s.ch, s.ch, s.hw, s.n)
+			if unrolled {
+				name = strings.Replace(name, "shifted", "unrolled", 1)
+			}
+			b.Run(name, func(b *testing.B) {
+				noShifted = unrolled
+				defer func() { noShifted = false }()
+				ctx := &Context{Arena: NewArena()}
+				for b.Loop() {
+					ctx.Arena.Reset()
+					if _, _, err := c.Forward(x, ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkConvHalving compares the stride-2 shifted path (phase planes)
+// with unrolling on ResNet-20's stride-2 convolutions at a Slicer's 16
+// samples (-cpu 1) and ResNet-18's at 128 channels.
+func BenchmarkConvHalving(b *testing.B) {
+	for _, s := range []struct{ in, out, hw, n int }{{16, 32, 28, 16}, {32, 64, 14, 16}, {16, 32, 32, 16}, {64, 128, 56, 16}} {
+		c, x := randomConv(ConvConfig{In: s.in, Out: s.out, Kernel: 3, Stride: 2, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
+		for _, unrolled := range []bool{false, true} {
+			name := fmt.Sprintf("%dx%dx%d-b%d/shifted", s.in, s.out, s.hw, s.n)
 			if unrolled {
 				name = strings.Replace(name, "shifted", "unrolled", 1)
 			}

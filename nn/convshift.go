@@ -50,26 +50,53 @@ func (c *Conv2d) shiftable(g convGeometry) bool {
 		g.w >= c.Padding && (g.n > 1 || g.cg <= 64 || g.cols <= 64)
 }
 
+// shiftedHalving reports a stride-2 convolution that takes the shifted
+// path through phase planes: no dilation, padding (k-1)/2, several
+// samples, at least 36 input rows.
+func (c *Conv2d) shiftedHalving(g convGeometry) bool {
+	return !noShifted && c.Stride == 2 && c.Dilation == 1 && c.Padding > 0 && 2*c.Padding == c.Kernel-1 &&
+		g.n > 1 && g.rows >= 36
+}
+
 // noShifted turns the shifted path off (the benchmarks' comparison).
 var noShifted bool
 
 // shiftedConv is one product on the shifted path: cin channels of h×w
-// maps convolved with a k×k kernel, padding p (2p = k-1, stride 1), into
-// cout channels.
-type shiftedConv struct{ h, w, k, p, cin, cout int }
+// maps convolved with a k×k kernel, padding p (2p = k-1) and stride s (1
+// or 2), into cout channels.
+type shiftedConv struct{ h, w, k, p, s, cin, cout int }
 
 func (c *Conv2d) shiftedConv(g convGeometry) shiftedConv {
-	return shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, cin: g.cg, cout: g.kg}
+	return shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, s: c.Stride, cin: g.cg, cout: g.kg}
 }
 
-// shiftedLayout is the padded layout of a run of nb samples: rows of wp
-// floats, a sample every sp floats, each channel's plane plane floats,
-// and the product's n columns.
-type shiftedLayout struct{ wp, sp, plane, n int }
+// out is the output's size: (h-1)/s+1 by (w-1)/s+1 for a padding of (k-1)/2.
+func (sc shiftedConv) out() (oh, ow int) { return (sc.h-1)/sc.s + 1, (sc.w-1)/sc.s + 1 }
 
+// shiftedLayout is the padded layout of a run of nb samples: rows of wp
+// floats, a sample every sp floats, each channel's phase planes (one at
+// stride 1, four at stride 2) plane floats each, and the product's n
+// columns.
+type shiftedLayout struct{ wp, sp, plane, phases, n int }
+
+// layout places a run of nb samples. At stride 1 a channel's plane is
+// the padded images themselves, their rows sharing margins. At stride 2 it
+// is four phase planes, (a, b) holding the padded images' pixels (2i+a,
+// 2j+b): tap (ky, kx) of output (oy, ox) is pixel (oy+ky/2, ox+kx/2) of
+// phase plane (ky%2, kx%2), a contiguous window again; each phase plane
+// has oh+p rows of ow+p a sample, written whole, margins included.
 func (sc shiftedConv) layout(nb int) shiftedLayout {
 	p := sc.p
-	l := shiftedLayout{wp: sc.w + p}
+	if sc.s == 2 {
+		oh, ow := sc.out()
+		l := shiftedLayout{wp: ow + p, phases: 4}
+		l.sp = (oh + p) * l.wp
+		l.n = nb * l.sp
+		// The last column's widest tap reads p rows and p floats past it.
+		l.plane = l.n + p*(l.wp+1)
+		return l
+	}
+	l := shiftedLayout{wp: sc.w + p, phases: 1}
 	l.sp = (sc.h + p) * l.wp
 	l.n = nb * l.sp
 	// The last column's widest tap reads 2p rows and 2p floats past it,
@@ -81,7 +108,8 @@ func (sc shiftedConv) layout(nb int) shiftedLayout {
 // perRun is how many samples a run holds: its padded images and its
 // product's output together within shiftedBudget.
 func (sc shiftedConv) perRun() int {
-	return max(1, shiftedBudget/((sc.cin+sc.cout)*sc.layout(1).sp))
+	l := sc.layout(1)
+	return max(1, shiftedBudget/(sc.cin*l.phases*l.sp+sc.cout*l.sp))
 }
 
 // shiftedRun is a worker's buffers for the shifted path.
@@ -103,18 +131,26 @@ func (s *shiftedRun) release() {
 // output channel y0+k (when e is not nil) before it copies the product's
 // columns out.
 func (sc shiftedConv) run(x []float32, xc, x0 int, wt []float32, y []float32, yc, y0, lo, hi int, s *shiftedRun, e *epilogue) {
-	nb, p, plane := hi-lo, sc.p, sc.h*sc.w
+	nb, plane := hi-lo, sc.h*sc.w
+	oh, ow := sc.out()
 	l := sc.layout(nb)
+	chans := sc.cin * l.phases * l.plane
 	if s.padded == nil {
-		s.padded, s.out = getScratch(sc.cin*l.plane), getScratch(sc.cout*l.n)
+		s.padded, s.out = getScratch(chans), getScratch(sc.cout*l.n)
 	}
-	xp, out := grown(s.padded, sc.cin*l.plane), grown(s.out, sc.cout*l.n)
+	xp, out := grown(s.padded, chans), grown(s.out, sc.cout*l.n)
 	s.rows = sc.rows(s.rows, l)
-	clear(xp)
+	if sc.s == 1 {
+		clear(xp)
+	}
 	for b := 0; b < nb; b++ {
 		for ci := 0; ci < sc.cin; ci++ {
 			src := x[((lo+b)*xc+x0+ci)*plane:][:plane]
-			kernel.CopyStrided(xp[ci*l.plane+(p+b*(sc.h+p))*l.wp+p:], src, sc.h, sc.w, l.wp, sc.w)
+			if sc.s == 2 {
+				sc.phases(xp[ci*l.phases*l.plane:], src, l, b)
+				continue
+			}
+			kernel.CopyStrided(xp[ci*l.plane+(sc.p+b*(sc.h+sc.p))*l.wp+sc.p:], src, sc.h, sc.w, l.wp, sc.w)
 		}
 	}
 	kernel.SgemmRows(sc.cout, l.n, 1, wt, len(s.rows), xp, s.rows, 0, out, l.n)
@@ -125,18 +161,46 @@ func (sc shiftedConv) run(x []float32, xc, x0 int, wt []float32, y []float32, yc
 	}
 	for b := 0; b < nb; b++ {
 		for k := 0; k < sc.cout; k++ {
-			kernel.CopyStrided(y[((lo+b)*yc+y0+k)*plane:], out[k*l.n+b*l.sp:], sc.h, sc.w, sc.w, l.wp)
+			kernel.CopyStrided(y[((lo+b)*yc+y0+k)*oh*ow:], out[k*l.n+b*l.sp:], oh, ow, ow, l.wp)
+		}
+	}
+}
+
+// phases writes sample b's plane src (h×w) into its place in the four
+// phase planes of a channel (stride 2), zeros in the padding included.
+func (sc shiftedConv) phases(dst, src []float32, l shiftedLayout, b int) {
+	rq := l.sp / l.wp
+	for ph := 0; ph < 4; ph++ {
+		a, c := ph>>1, ph&1
+		d := dst[ph*l.plane+b*l.sp:][:l.sp]
+		for i := 0; i < rq; i++ {
+			row := d[i*l.wp : (i+1)*l.wp]
+			y := 2*i + a - sc.p
+			if y < 0 || y >= sc.h {
+				clear(row)
+				continue
+			}
+			// Columns j with 0 <= 2j+c-p < w are inside the image.
+			lo, hi := max(0, (sc.p-c+1)/2), min(l.wp, (sc.w-1+sc.p-c)/2+1)
+			clear(row[:lo])
+			kernel.Evens(row[lo:hi], src[y*sc.w+2*lo+c-sc.p:(y+1)*sc.w])
+			clear(row[hi:])
 		}
 	}
 }
 
 // rows is the product's input rows, in the weights' order (c, ky, kx):
-// channel c's padded plane shifted by the tap.
+// channel c's padded plane (stride 1) or the tap's phase plane (stride 2)
+// shifted by the tap.
 func (sc shiftedConv) rows(rows []int, l shiftedLayout) []int {
 	rows = slices.Grow(rows[:0], sc.cin*sc.k*sc.k)
 	for ci := 0; ci < sc.cin; ci++ {
 		for ky := 0; ky < sc.k; ky++ {
 			for kx := 0; kx < sc.k; kx++ {
+				if sc.s == 2 {
+					rows = append(rows, (ci*4+(ky&1)*2+(kx&1))*l.plane+(ky>>1)*l.wp+(kx>>1))
+					continue
+				}
 				rows = append(rows, ci*l.plane+ky*l.wp+kx)
 			}
 		}
@@ -147,7 +211,7 @@ func (sc shiftedConv) rows(rows []int, l shiftedLayout) []int {
 // inputGradShifted computes samples [lo, hi) of dx on the shifted path:
 // dy convolved with the flipped, transposed filters wf (flipWeights).
 func (c *Conv2d) inputGradShifted(g convGeometry, dy, dx *Tensor, wf []float32, lo, hi int, s *shiftedRun) {
-	sc := shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, cin: g.kg, cout: g.cg}
+	sc := shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, s: 1, cin: g.kg, cout: g.cg}
 	fr := g.kg * c.Kernel * c.Kernel
 	for gi := 0; gi < c.Groups; gi++ {
 		sc.run(dy.Data, c.Out, gi*g.kg, wf[gi*g.cg*fr:(gi+1)*g.cg*fr], dx.Data, c.In, gi*g.cg, lo, hi, s, nil)

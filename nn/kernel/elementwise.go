@@ -121,6 +121,10 @@ func clampTo(v, lo, hi float32) float32 {
 // vectors; shorter rows cost less in their callers' inlined loops.
 const longStride2 = 2 * lanes
 
+// Evens sets dst[j] = src[2*j] for j < len(dst), as evens: a row of a
+// stride-2 convolution's phase plane (nn's shifted path).
+func Evens(dst, src []float32) { evens(dst, src) }
+
 // evens sets dst[j] = src[2*j] for j < len(dst): a row of a stride-2
 // convolution's or pooling's inputs. The vectors read one value past the
 // last one they keep where src has it.
