@@ -14,12 +14,14 @@ import (
 //
 // x is (N,C,H,W); y is (N,K,H',W') with H' = (H+2p-d(k-1)-1)/s + 1. Weight is
 // (K,C/G,k,k), Bias is (K) or nil. Groups G split C and K into G independent
-// convolutions (G = C is a depthwise convolution). It runs as im2col + SGEMM
-// per group and run of samples (one sample on large maps, several side by
-// side on small ones: sampleChunks); one whose kernel covers its whole input
-// runs as a linear layer over the batch (dense); a depthwise convolution
-// (G = C = K) runs a direct kernel instead (depthwise.go), as does one with a
-// channel multiplier (K = mC).
+// convolutions (G = C is a depthwise convolution). A convolution whose
+// padding keeps the map's size (or halves it at stride 2) runs as one
+// product over the padded images per run of samples (convshift.go);
+// others run as im2col + SGEMM per group and run of samples (one sample on
+// large maps, several side by side on small ones: sampleChunks); one whose
+// kernel covers its whole input runs as a linear layer over the batch
+// (dense); a depthwise convolution (G = C = K) runs a direct kernel
+// instead (depthwise.go), as does one with a channel multiplier (K = mC).
 type Conv2d struct {
 	base
 	ConvConfig

@@ -18,8 +18,11 @@ import (
 // window, so the product packs its panels straight from the padded images
 // (the first tile of each panel, in assembly). The columns that fall in the
 // margins are computed and dropped: (H+P)(W+P)/(HW) of the work, 1.07 at
-// 28x28 and 1.3 at 7x7. Measured against unrolling, in
-// BenchmarkConvForward's ResNet-20 layers (docs/PERFORMANCE.md).
+// 28x28 and 1.3 at 7x7. A stride-2 convolution runs the same way over the
+// four phase planes of each channel (shiftedConv.layout). The input
+// gradient of a stride-1 one is the same product on dy with the flipped
+// filters. Measured against unrolling in BenchmarkConvShifted and
+// BenchmarkConvHalving (docs/PERFORMANCE.md).
 
 // shifted reports a convolution that takes the shifted path: stride 1,
 // no dilation, padding that keeps the map's size, and at least 36 input
