@@ -33,7 +33,11 @@
 // SgemmConv is the implicit GEMM of a convolution (implicit.go): B is a
 // batch of images seen as their Im2col matrix (ConvInput), and each panel
 // is packed straight from the images, so the unrolled matrix is never
-// stored.
+// stored. SgemmRows (rows.go) is a product whose B rows are windows of one
+// array at offsets a table gives; its first tiles pack them in the tabled
+// kernels (the ...T variants). nn's shifted convolutions run on it: over
+// padded images whose rows share their margins, every tap of the unrolled
+// matrix is such a window.
 //
 // Products of at least parMin multiply-adds are split across cores
 // (pool.go): C is cut into one rectangle per core, along columns when it is
