@@ -165,6 +165,17 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 
 // mergeTile sets c = alpha*t + beta*c on rows×cols, not reading c if beta is 0.
 func mergeTile(c []float32, ldc int, t []float32, ldt, rows, cols int, alpha, beta float32) {
+	if alpha == 1 && (beta == 0 || beta == 1) { // the usual case, as whole-row copies or vector adds
+		for i := 0; i < rows; i++ {
+			cr, tr := c[i*ldc:i*ldc+cols], t[i*ldt:i*ldt+cols]
+			if beta == 0 {
+				copy(cr, tr)
+			} else {
+				Add(cr, tr, cr)
+			}
+		}
+		return
+	}
 	for i := 0; i < rows; i++ {
 		cr, tr := c[i*ldc:i*ldc+cols], t[i*ldt:i*ldt+cols]
 		if beta == 0 {
