@@ -327,7 +327,7 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 		c.depthwiseForward(g, x, y, e)
 		return y, nil
 	}
-	if c.shifted(g) || c.shiftedHalving(g) {
+	if c.shifted(g) {
 		count, span := runsOf(g.n, c.shiftedConv(g).perRun())
 		sc := make([]shiftedRun, kernel.Workers())
 		kernel.ParallelFor(count, func(wk, ci int) {

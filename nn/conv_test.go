@@ -181,7 +181,7 @@ func TestConvShiftedIsTheConvolution(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !c.shifted(g) && !c.shiftedHalving(g) {
+		if !c.shifted(g) {
 			t.Fatalf("%+v: not on the shifted path", cfg)
 		}
 		prev := shiftedBudget
@@ -252,23 +252,29 @@ func BenchmarkConvShifted(b *testing.B) {
 		{16, 28, 16}, {32, 14, 16}, {64, 7, 16}, {16, 32, 16}, {32, 16, 16}, {64, 8, 16}, {16, 28, 128}, {64, 7, 128},
 	} {
 		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
-		for _, unrolled := range []bool{false, true} {
-			name := fmt.Sprintf("%dx%dx%d-b%d/shifted", s.ch, s.ch, s.hw, s.n)
-			if unrolled {
-				name = strings.Replace(name, "shifted", "unrolled", 1)
-			}
-			b.Run(name, func(b *testing.B) {
-				noShifted = unrolled
-				defer func() { noShifted = false }()
-				ctx := &Context{Arena: NewArena()}
-				for b.Loop() {
-					ctx.Arena.Reset()
-					if _, _, err := c.Forward(x, ctx); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
+		benchShiftedAndUnrolled(b, fmt.Sprintf("%dx%dx%d-b%d", s.ch, s.ch, s.hw, s.n), c, x)
+	}
+}
+
+// benchShiftedAndUnrolled times c's forward pass on x on the shifted path
+// (NAME/shifted) and with it turned off (NAME/unrolled).
+func benchShiftedAndUnrolled(b *testing.B, name string, c *Conv2d, x *Tensor) {
+	for _, unrolled := range []bool{false, true} {
+		path := "shifted"
+		if unrolled {
+			path = "unrolled"
 		}
+		b.Run(name+"/"+path, func(b *testing.B) {
+			noShifted = unrolled
+			defer func() { noShifted = false }()
+			ctx := &Context{Arena: NewArena()}
+			for b.Loop() {
+				ctx.Arena.Reset()
+				if _, _, err := c.Forward(x, ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 
@@ -278,22 +284,6 @@ func BenchmarkConvShifted(b *testing.B) {
 func BenchmarkConvHalving(b *testing.B) {
 	for _, s := range []struct{ in, out, hw, n int }{{16, 32, 28, 16}, {32, 64, 14, 16}, {16, 32, 32, 16}, {64, 128, 56, 16}} {
 		c, x := randomConv(ConvConfig{In: s.in, Out: s.out, Kernel: 3, Stride: 2, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
-		for _, unrolled := range []bool{false, true} {
-			name := fmt.Sprintf("%dx%dx%d-b%d/shifted", s.in, s.out, s.hw, s.n)
-			if unrolled {
-				name = strings.Replace(name, "shifted", "unrolled", 1)
-			}
-			b.Run(name, func(b *testing.B) {
-				noShifted = unrolled
-				defer func() { noShifted = false }()
-				ctx := &Context{Arena: NewArena()}
-				for b.Loop() {
-					ctx.Arena.Reset()
-					if _, _, err := c.Forward(x, ctx); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
+		benchShiftedAndUnrolled(b, fmt.Sprintf("%dx%dx%d-b%d", s.in, s.out, s.hw, s.n), c, x)
 	}
 }

@@ -24,41 +24,42 @@ import (
 // filters. Measured against unrolling in BenchmarkConvShifted and
 // BenchmarkConvHalving (docs/PERFORMANCE.md).
 
-// shifted reports a convolution that takes the shifted path: stride 1,
-// no dilation, padding that keeps the map's size, and at least 36 input
-// rows (4 channels of 3x3). Against unrolling, at 16 samples on one core
-// (BenchmarkConvShifted; other layers measured the same way): 1.1-1.3x on
-// ResNet-20's and VGG's layers (16 to 512 channels, 7x7 to 32x32 maps)
-// and LeNet-like 6-channel inputs; 0.8-0.86x on 1- and 3-channel inputs,
-// whose product is too short to pay for the padded copy. A single sample
-// (serving, both cores on one product) takes it with at most 64 input
-// channels or maps of at most 64 pixels: 1.15-1.3x on 64 channels at 56
-// and 224 and on 512 at 7x7 (no weight transposes for a narrow product),
-// but 0.8-0.98x on 128 to 512 channels at 14 to 28; ResNet-18 at batch 1
-// gained about 1.1x, ResNet-50 1.03x.
+// shifted reports a convolution that takes the shifted path: no
+// dilation, padding (k-1)/2, stride 1 or 2, and at least 36 input rows (4
+// channels of 3x3). Against unrolling, at 16 samples on one core
+// (BenchmarkConvShifted, BenchmarkConvHalving; other layers measured the
+// same way): 1.1-1.3x on ResNet-20's and VGG's layers (16 to 512 channels,
+// 7x7 to 32x32 maps) and LeNet-like 6-channel inputs; 0.8-0.86x on 1- and
+// 3-channel inputs, whose product is too short to pay for the padded copy.
+// A single sample (serving, both cores on one product) takes it at stride
+// 1 with at most 64 input channels or maps of at most 64 pixels: 1.15-1.3x
+// on 64 channels at 56 and 224 and on 512 at 7x7 (no weight transposes for
+// a narrow product), but 0.8-0.98x on 128 to 512 channels at 14 to 28, and
+// 0.6-0.9x at stride 2; ResNet-18 at batch 1 gained about 1.1x, ResNet-50
+// 1.03x.
 func (c *Conv2d) shifted(g convGeometry) bool { return c.shiftable(g) && g.rows >= 36 }
 
 // shiftedBack reports a convolution whose input gradient takes the shifted
-// path: dy convolved with the flipped filters, whose input rows are the
-// output channels' taps.
+// path: dy convolved with the flipped filters (stride 1), whose input rows
+// are the output channels' taps.
 func (c *Conv2d) shiftedBack(g convGeometry) bool {
-	return c.shiftable(g) && g.kg*c.Kernel*c.Kernel >= 36
+	return c.Stride == 1 && c.shiftable(g) && g.kg*c.Kernel*c.Kernel >= 36
 }
 
-// shiftable is the shifted path's geometry: stride 1, no dilation, a
-// padding that keeps the map's size; several samples, or one on a product
-// that the path measured faster for.
+// shiftable is the shifted path's geometry: no dilation, padding (k-1)/2;
+// at stride 2 several samples, at stride 1 several samples or one on a
+// product that the path measured faster for.
 func (c *Conv2d) shiftable(g convGeometry) bool {
-	return !noShifted && c.Stride == 1 && c.Dilation == 1 && c.Padding > 0 && 2*c.Padding == c.Kernel-1 &&
-		g.w >= c.Padding && (g.n > 1 || g.cg <= 64 || g.cols <= 64)
-}
-
-// shiftedHalving reports a stride-2 convolution that takes the shifted
-// path through phase planes: no dilation, padding (k-1)/2, several
-// samples, at least 36 input rows.
-func (c *Conv2d) shiftedHalving(g convGeometry) bool {
-	return !noShifted && c.Stride == 2 && c.Dilation == 1 && c.Padding > 0 && 2*c.Padding == c.Kernel-1 &&
-		g.n > 1 && g.rows >= 36
+	if noShifted || c.Dilation != 1 || c.Padding == 0 || 2*c.Padding != c.Kernel-1 {
+		return false
+	}
+	switch c.Stride {
+	case 1:
+		return g.w >= c.Padding && (g.n > 1 || g.cg <= 64 || g.cols <= 64)
+	case 2:
+		return g.n > 1
+	}
+	return false
 }
 
 // noShifted turns the shifted path off (the benchmarks' comparison).
