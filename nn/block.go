@@ -91,7 +91,16 @@ func backChain(tr *Trace, from int, dy *Tensor, rule Rule, g Grads) (*Tensor, er
 	in := dy
 	for i := from; i >= 0; i-- {
 		st := &tr.Steps[i]
-		dx, err := backward(st.Layer, dy, st, rule, g)
+		l := st.Layer
+		if m, ok := maskedNormAt(tr.Steps, i, rule); ok {
+			// The rectifier's backward inside the norm's: one step fewer.
+			if st.Watch != nil {
+				st.Watch(dy)
+			}
+			i--
+			st, l = &tr.Steps[i], m
+		}
+		dx, err := backward(l, dy, st, rule, g)
 		if err != nil {
 			return nil, err
 		}
