@@ -87,13 +87,17 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 				o := ci*g.kg + m
 				dyp := dy.Data[(i*c.Out+o)*cols:][:cols]
 				wt := c.Weight.Value.Data[o*k2 : (o+1)*k2]
-				if g.kg == 1 { // the plane's only filter: dx is set, not added to
-					kernel.DepthwiseInputGradSet(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
+				var dWo []float32
+				if dW != nil {
+					dWo = dW[o*k2 : (o+1)*k2]
+				}
+				if g.kg == 1 { // the plane's only filter: dx is set, not added to, from the same padded dy as dW
+					kernel.DepthwiseGradsSet(xp, g.h, g.w, dyp, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp, dWo)
 				} else {
 					kernel.DepthwiseInputGrad(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
-				}
-				if dW != nil {
-					kernel.DepthwiseWeightGrad(xp, g.h, g.w, dyp, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dW[o*k2:(o+1)*k2])
+					if dWo != nil {
+						kernel.DepthwiseWeightGrad(xp, g.h, g.w, dyp, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dWo)
+					}
 				}
 				if db != nil {
 					var sum float32

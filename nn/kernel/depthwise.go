@@ -216,6 +216,45 @@ func depthwiseInputGrad(dy []float32, h, w int, wt []float32, k, s, p, d, oh, ow
 	}
 }
 
+// DepthwiseGradsSet is DepthwiseInputGradSet and DepthwiseWeightGrad of
+// one plane in one call (dwt nil: the input gradient only), with the same
+// values. A stride-2 plane's dy is upsampled once for both, and a stride-1
+// "same" convolution (2p = k-1) pads dy once for both: the input gradient's
+// padded dy, read from its first interior value, is the weight gradient's
+// dy laid out as wide as the padded input, zeros between the rows.
+func DepthwiseGradsSet(x []float32, h, w int, dy, wt []float32, k, s, p, d, oh, ow int, dx, dwt []float32) {
+	switch {
+	case dwt == nil:
+		depthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx, false)
+	case upsampledStride2(k, s, p, d, h, w):
+		bp := depthwiseScratch.Get().(*[]float32)
+		up, uh, uw := upsample(bp, dy, oh, ow, h+2*p-k+1, w+2*p-k+1)
+		DepthwiseGradsSet(x, h, w, up, wt, k, 1, p, 1, uh, uw, dx, dwt)
+		depthwiseScratch.Put(bp)
+	case useAVX2 && s == 1 && d == 1 && 2*p == k-1 && k*k <= 64 && oh > 0 && ow > 0:
+		var flipped [64]float32
+		for i, v := range wt[:k*k] {
+			flipped[k*k-1-i] = v
+		}
+		n := paddedRun(oh, w, p)
+		pdy, px := planeScratches.Get().(*planeScratch), planeScratches.Get().(*planeScratch)
+		dyPlane, wp := paddedPlane(pdy, dy, oh, ow, p, k, n, 0) // as DepthwisePlanes pads it for the input gradient
+		var offs [64]int
+		planeOffsets(offs[:k*k], k, wp)
+		res := pdy.buf[len(dyPlane) : len(dyPlane)+n]
+		taps(res, dyPlane, offs[:k*k], flipped[:k*k], n, nil)
+		compactRows(dx[:h*w], res, h, w, wp)
+		plane, _ := paddedPlane(px, x, h, w, p, k, n, 0)
+		_ = dwt[k*k-1]
+		tapDotsAVX2(&dwt[0], &dyPlane[p*wp+p], &plane[0], &offs[0], k*k, n)
+		planeScratches.Put(pdy)
+		planeScratches.Put(px)
+	default:
+		depthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx, false)
+		DepthwiseWeightGrad(x, h, w, dy, k, s, p, d, oh, ow, dwt)
+	}
+}
+
 // DepthwiseWeightGrad adds to dwt (k,k) the gradient of Depthwise with
 // respect to its filter:
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -81,6 +82,20 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 		DepthwiseWeightGrad(x, h, w, dy, k, s, p, d, oh, ow, dw1)
 		DepthwiseWeightGradNaive(x, h, w, dy, k, s, p, d, oh, ow, dw2)
 		close("DepthwiseWeightGrad", g, dw1, dw2, oh*ow)
+		// Both in one call: the bits of the two calls, with and without
+		// the weight gradient.
+		dx4, dw4 := randSlice(r, h*w), append([]float32(nil), dw2...)
+		DepthwiseGradsSet(x, h, w, dy, wt, k, s, p, d, oh, ow, dx4, dw4)
+		dw3 := append([]float32(nil), dw2...)
+		DepthwiseWeightGrad(x, h, w, dy, k, s, p, d, oh, ow, dw3)
+		if !slices.Equal(dx4, dx3) || !slices.Equal(dw4, dw3) {
+			t.Fatalf("DepthwiseGradsSet %v: not the bits of DepthwiseInputGradSet and DepthwiseWeightGrad", g)
+		}
+		dx5 := randSlice(r, h*w)
+		DepthwiseGradsSet(x, h, w, dy, wt, k, s, p, d, oh, ow, dx5, nil)
+		if !slices.Equal(dx5, dx3) {
+			t.Fatalf("DepthwiseGradsSet %v without dwt: not the bits of DepthwiseInputGradSet", g)
+		}
 	}
 }
 
@@ -113,6 +128,29 @@ func BenchmarkDepthwise(b *testing.B) {
 		b.Run(fmt.Sprintf("dw_naive/%dx%d_k%ds%d", h, h, k, s), func(b *testing.B) {
 			for b.Loop() {
 				DepthwiseWeightGradNaive(x, h, h, y, k, s, p, 1, o, o, wt)
+			}
+		})
+	}
+}
+
+// BenchmarkDepthwiseGrads times a depthwise layer's two gradients of one
+// plane, from two calls and from DepthwiseGradsSet's one, at MobileNet
+// v1-small's planes (h, k, s, p).
+func BenchmarkDepthwiseGrads(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, g := range [][4]int{{32, 3, 1, 1}, {16, 3, 1, 1}, {8, 3, 1, 1}, {16, 3, 2, 1}} {
+		h, k, s, p := g[0], g[1], g[2], g[3]
+		o := outSize(h, k, s, p, 1)
+		x, wt, dy, dx, dw := randSlice(r, h*h), randSlice(r, k*k), randSlice(r, o*o), make([]float32, h*h), make([]float32, k*k)
+		b.Run(fmt.Sprintf("apart/%dx%d_k%ds%d", h, h, k, s), func(b *testing.B) {
+			for b.Loop() {
+				DepthwiseInputGradSet(dy, h, h, wt, k, s, p, 1, o, o, dx)
+				DepthwiseWeightGrad(x, h, h, dy, k, s, p, 1, o, o, dw)
+			}
+		})
+		b.Run(fmt.Sprintf("together/%dx%d_k%ds%d", h, h, k, s), func(b *testing.B) {
+			for b.Loop() {
+				DepthwiseGradsSet(x, h, h, dy, wt, k, s, p, 1, o, o, dx, dw)
 			}
 		})
 	}
