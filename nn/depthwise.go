@@ -69,18 +69,32 @@ func (c *Conv2d) depthwisePlanes(g convGeometry, x, y *Tensor, e *epilogue) {
 
 // depthwiseBackward sets dx to the input gradient (dx is zero on entry when
 // the channel multiplier g.kg is above 1: the filters of a plane add to it)
-// and, when grads is not nil, adds the filter and bias gradients.
+// and, when grads is not nil, adds the filter and bias gradients. The
+// planes are walked in memory order, each task a sample's run of channels
+// (as the forward pass), so that each core streams through one stretch of
+// x and dy; each plane's filter and bias gradients go to their own slot,
+// added to the gradients in sample order after, which gives the bits of
+// adding them one plane at a time.
 func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grads) {
-	var dW, db []float32
+	var dW, db, partW, partB []float32
+	k2, plane, cols := c.Kernel*c.Kernel, g.h*g.w, g.cols
 	if grads != nil {
 		dW = grads.For(c.Weight).Data
+		pw := getScratch(g.n * c.Out * k2)
+		defer putScratch(pw)
+		partW = *pw
+		clear(partW)
 		if c.Bias != nil {
 			db = grads.For(c.Bias).Data
+			pb := getScratch(g.n * c.Out)
+			defer putScratch(pb)
+			partB = *pb
 		}
 	}
-	k2, plane, cols := c.Kernel*c.Kernel, g.h*g.w, g.cols
-	kernel.ParallelFor(c.In, func(_, ci int) {
-		for i := 0; i < g.n; i++ {
+	parts := kernel.Workers()
+	kernel.ParallelFor(g.n*parts, func(_, t int) {
+		i, part := t/parts, t%parts
+		for ci := part * c.In / parts; ci < (part+1)*c.In/parts; ci++ {
 			xp := x.Data[(i*c.In+ci)*plane:][:plane]
 			dxp := dx.Data[(i*c.In+ci)*plane:][:plane]
 			for m := 0; m < g.kg; m++ {
@@ -89,7 +103,7 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 				wt := c.Weight.Value.Data[o*k2 : (o+1)*k2]
 				var dWo []float32
 				if dW != nil {
-					dWo = dW[o*k2 : (o+1)*k2]
+					dWo = partW[(i*c.Out+o)*k2:][:k2]
 				}
 				if g.kg == 1 { // the plane's only filter: dx is set, not added to, from the same padded dy as dW
 					kernel.DepthwiseGradsSet(xp, g.h, g.w, dyp, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp, dWo)
@@ -104,9 +118,15 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 					for _, v := range dyp {
 						sum += v
 					}
-					db[o] += sum
+					partB[i*c.Out+o] = sum
 				}
 			}
 		}
 	})
+	for i := 0; i < g.n && dW != nil; i++ {
+		kernel.Add(dW, dW, partW[i*c.Out*k2:(i+1)*c.Out*k2])
+		if db != nil {
+			kernel.Add(db, db, partB[i*c.Out:(i+1)*c.Out])
+		}
+	}
 }
