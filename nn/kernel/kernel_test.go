@@ -3,6 +3,9 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -89,6 +92,55 @@ func TestParallelForCoversRange(t *testing.T) {
 				t.Fatalf("n=%d: index %d ran %d times", n, i, v)
 			}
 		}
+	}
+}
+
+// A parallel loop's shares beyond the caller's run on Sgemm's pool helpers
+// (fanOut), no new goroutine per loop; loops nested in a share, and loops
+// from many goroutines at once, which find the helpers busy, run their
+// shares on goroutines of their own and still cover their range once.
+func TestParallelLoopsShareTheHelpers(t *testing.T) {
+	if Workers() < 2 {
+		t.Skip("one core: nothing to share")
+	}
+	ParallelFor(Workers(), func(int, int) {}) // the helpers exist from here on
+	before := runtime.NumGoroutine()
+	var during atomic.Int32
+	ParallelFor(Workers(), func(w, _ int) {
+		if w == 1 {
+			during.Store(int32(runtime.NumGoroutine()))
+		}
+	})
+	if int(during.Load()) != before {
+		t.Errorf("%d goroutines during a loop, %d before: its shares did not run on the helpers", during.Load(), before)
+	}
+	const n = 37
+	var wg sync.WaitGroup
+	counts := make([][n]atomic.Int32, 8)
+	for c := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ParallelFor(n, func(_, i int) {
+				var covered atomic.Int64
+				ParallelRange(4*elemChunk, func(lo, hi int) { covered.Add(int64(hi - lo)) })
+				if covered.Load() != 4*elemChunk {
+					t.Errorf("a nested ParallelRange covered %d of %d", covered.Load(), 4*elemChunk)
+				}
+				counts[c][i].Add(1)
+			})
+		}()
+	}
+	wg.Wait()
+	for c := range counts {
+		for i := range counts[c] {
+			if v := counts[c][i].Load(); v != 1 {
+				t.Fatalf("caller %d: index %d ran %d times", c, i, v)
+			}
+		}
+	}
+	if crowded.Load() != 0 || saturating.Load() != 0 {
+		t.Errorf("crowded %d, saturating %d after every loop returned", crowded.Load(), saturating.Load())
 	}
 }
 

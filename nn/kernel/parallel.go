@@ -7,11 +7,15 @@ import (
 )
 
 // saturating counts the ParallelFor and ParallelRange calls now running a
-// goroutine on every core. While one does, a product started inside it
-// stays on its goroutine (the other cores are busy with its siblings) and
+// share on every core. While one does, a product started inside it stays
+// on its goroutine (the other cores are busy with its siblings).
+var saturating atomic.Int32
+
+// crowded counts the parallel calls now running shares on goroutines of
+// their own, beside the helpers (fanOut found them busy). While one does,
 // Sgemm's idle helpers park instead of polling, which would take turns on
 // the busy cores: in ResNet-20's training step the polling cost 6%.
-var saturating atomic.Int32
+var crowded atomic.Int32
 
 // saturate marks a parallel call that uses w goroutines; the returned
 // function unmarks it.
@@ -21,6 +25,62 @@ func saturate(w int) func() {
 	}
 	saturating.Add(1)
 	return func() { saturating.Add(-1) }
+}
+
+// fanOut calls share(id) for every id in [0, w) and returns when all are
+// done: share(0) on the caller's goroutine, the others on Sgemm's pool
+// helpers (pool.go) where they are free, else on goroutines of their own.
+// A helper that has just finished work polls for more before it parks, so
+// a stream of parallel loops (a training step's) hands each share over in
+// microseconds; a new goroutine waited 100µs on average to start in a
+// ResNet-32 training step (runtime/trace), the other core idle meanwhile.
+func fanOut(w int, share func(id int)) {
+	defer saturate(w)()
+	hs := startHelpers(w - 1)
+	call := callPool.Get().(*gemmCall)
+	if cap(call.jobs) < w {
+		call.jobs = make([]gemmJob, w)
+	}
+	call.jobs = call.jobs[:w]
+	call.pending.Store(0)
+	call.state.Store(0)
+	labels := profileLabels.Load()
+	var wg sync.WaitGroup
+	helped, spawned := 0, false
+	for id, h := 1, 0; id < w; id++ {
+		j := &call.jobs[id]
+		*j = gemmJob{task: share, id: id, call: call, labels: labels}
+		claimed := false
+		for ; h < len(hs) && !claimed; h++ {
+			call.pending.Add(1)
+			if claimed = hs[h].claim(j); !claimed {
+				call.pending.Add(-1)
+			}
+		}
+		if claimed {
+			helped++
+			continue
+		}
+		if !spawned {
+			crowded.Add(1)
+			defer crowded.Add(-1)
+			spawned = true
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			share(id)
+		}()
+	}
+	share(0)
+	wg.Wait()
+	if helped > 0 {
+		call.wait()
+	}
+	for i := range call.jobs {
+		call.jobs[i] = gemmJob{}
+	}
+	callPool.Put(call)
 }
 
 // Workers is the number of goroutines ParallelFor uses: one per core.
@@ -37,22 +97,11 @@ func ParallelFor(n int, fn func(worker, i int)) {
 		}
 		return
 	}
-	defer saturate(w)()
-	var wg sync.WaitGroup
-	for id := 1; id < w; id++ {
-		lo, hi := id*n/w, (id+1)*n/w
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				fn(id, i)
-			}
-		}()
-	}
-	for i := 0; i < n/w; i++ { // the first chunk on the caller's goroutine
-		fn(0, i)
-	}
-	wg.Wait()
+	fanOut(w, func(id int) {
+		for i := id * n / w; i < (id+1)*n/w; i++ {
+			fn(id, i)
+		}
+	})
 }
 
 // elemChunk is the fewest elements an elementwise pass gives a goroutine of
@@ -71,17 +120,7 @@ func ParallelRange(n int, fn func(lo, hi int)) {
 		}
 		return
 	}
-	defer saturate(w)()
-	var wg sync.WaitGroup
-	for id := 1; id < w; id++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			fn(id*n/w, (id+1)*n/w)
-		}()
-	}
-	fn(0, n/w)
-	wg.Wait()
+	fanOut(w, func(id int) { fn(id*n/w, (id+1)*n/w) })
 }
 
 // ParallelTasks calls fn(i) for every i in [0, n), each on whichever
@@ -96,21 +135,10 @@ func ParallelTasks(n int, fn func(i int)) {
 		}
 		return
 	}
-	defer saturate(w)()
 	var next atomic.Int32
-	var wg sync.WaitGroup
-	work := func() {
+	fanOut(w, func(int) {
 		for i := int(next.Add(1)) - 1; i < n; i = int(next.Add(1)) - 1 {
 			fn(i)
 		}
-	}
-	for id := 1; id < w; id++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	})
 }

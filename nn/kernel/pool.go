@@ -6,7 +6,8 @@ package kernel
 // it, as when convolution already runs one sample per core) it computes that
 // part too, so nested callers never wait on each other. Each part is a
 // rectangle of C, computed by the blocked driver with its own workspace;
-// parts never share memory they write.
+// parts never share memory they write. The same helpers run the shares of
+// the parallel loops (ParallelFor, ParallelRange, ParallelTasks: fanOut).
 //
 // Handing work over through the Go scheduler alone is slow here: a goroutine
 // woken by a channel send waits in the sender's run queue, often until the
@@ -86,7 +87,7 @@ func (h *helper) poll() *gemmJob {
 		if j := h.job.Load(); j != nil {
 			return j
 		}
-		if saturating.Load() > 0 {
+		if crowded.Load() > 0 {
 			return nil // every core is busy: park until claimed
 		}
 		runtime.Gosched()
@@ -142,12 +143,20 @@ type gemmJob struct {
 	rows           []int     // B's row offsets into b, when not nil (SgemmRows)
 	call           *gemmCall
 	helped         bool // handed to a helper (else the caller computes it)
+	// task, when not nil, is what the job runs instead of a product: a
+	// parallel loop's share, task(id) (fanOut).
+	task func(id int)
+	id   int
 	// labels are the caller's pprof labels (profiling only), which the
 	// helper wears while it computes the part.
 	labels *context.Context
 }
 
 func (j *gemmJob) run() {
+	if j.task != nil {
+		j.task(j.id)
+		return
+	}
 	ws := wsPool.Get().(*workspace)
 	var src *ConvInput
 	if j.src.X != nil {
