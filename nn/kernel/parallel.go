@@ -42,11 +42,10 @@ func fanOut(w int, share func(id int)) {
 		call.jobs = make([]gemmJob, w)
 	}
 	call.jobs = call.jobs[:w]
-	call.pending.Store(0)
-	call.state.Store(0)
+	call.begin()
 	labels := profileLabels.Load()
 	var wg sync.WaitGroup
-	helped, spawned := 0, false
+	spawned := false
 	for id, h := 1, 0; id < w; id++ {
 		j := &call.jobs[id]
 		*j = gemmJob{task: share, id: id, call: call, labels: labels}
@@ -58,7 +57,6 @@ func fanOut(w int, share func(id int)) {
 			}
 		}
 		if claimed {
-			helped++
 			continue
 		}
 		if !spawned {
@@ -74,9 +72,7 @@ func fanOut(w int, share func(id int)) {
 	}
 	share(0)
 	wg.Wait()
-	if helped > 0 {
-		call.wait()
-	}
+	call.wait()
 	for i := range call.jobs {
 		call.jobs[i] = gemmJob{}
 	}

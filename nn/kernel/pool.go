@@ -167,8 +167,10 @@ func (j *gemmJob) run() {
 }
 
 // gemmCall is one parallel Sgemm call's parts, reused through callPool.
-// pending counts parts still with helpers; the last one to finish and the
-// caller about to block race on state (0 → 1: helpers done first; 0 → 2: the
+// pending counts parts still with helpers, plus one that the caller holds
+// until it waits (begin, wait), so that it cannot reach zero while the
+// caller is still handing parts out; the last one to finish and the caller
+// about to block race on state (0 → 1: helpers done first; 0 → 2: the
 // caller sleeps on done and the last helper must wake it).
 type gemmCall struct {
 	jobs    []gemmJob
@@ -177,14 +179,24 @@ type gemmCall struct {
 	done    chan struct{}
 }
 
+// begin readies c for a call: no part handed out, the caller's count held.
+func (c *gemmCall) begin() {
+	c.pending.Store(1)
+	c.state.Store(0)
+}
+
 func (c *gemmCall) finish() {
 	if c.pending.Add(-1) == 0 && !c.state.CompareAndSwap(0, 1) {
 		c.done <- struct{}{}
 	}
 }
 
-// wait returns once every helped part is done; at least one must have been.
+// wait drops the caller's count and returns once every helped part is
+// done (at once when none was handed out).
 func (c *gemmCall) wait() {
+	if c.pending.Add(-1) == 0 {
+		return
+	}
 	start := time.Now()
 	for i := 1; c.pending.Load() > 0; i++ {
 		runtime.Gosched()
@@ -235,8 +247,7 @@ func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha fl
 		call.jobs = make([]gemmJob, parts)
 	}
 	call.jobs = call.jobs[:parts]
-	call.pending.Store(0)
-	call.state.Store(0)
+	call.begin()
 	for i := range call.jobs {
 		m0, m1, n0, n1 := 0, m, 0, n
 		if splitN {
@@ -264,13 +275,11 @@ func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha fl
 		j.c = c[m0*ldc+n0:]
 	}
 	// Hand parts 1.. to free helpers; compute part 0 and the rest here.
-	helped := 0
 	for i, h := 1, 0; i < parts && h < len(hs); h++ {
 		j := &call.jobs[i]
 		call.pending.Add(1)
 		if hs[h].claim(j) {
 			j.helped = true
-			helped++
 			i++
 		} else {
 			call.pending.Add(-1)
@@ -283,9 +292,7 @@ func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha fl
 			call.jobs[i].run()
 		}
 	}
-	if helped > 0 {
-		call.wait()
-	}
+	call.wait()
 	for i := range call.jobs {
 		call.jobs[i] = gemmJob{}
 	}
