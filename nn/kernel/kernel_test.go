@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func randSlice(r *rand.Rand, n int) []float32 {
@@ -141,6 +142,28 @@ func TestParallelLoopsShareTheHelpers(t *testing.T) {
 	}
 	if crowded.Load() != 0 || saturating.Load() != 0 {
 		t.Errorf("crowded %d, saturating %d after every loop returned", crowded.Load(), saturating.Load())
+	}
+}
+
+// A parallel call returns only once every share is done, however the
+// helpers' finishing interleaves with the caller handing shares out: with
+// four workers, the first helper done at once and the others past the
+// caller's polling (helperSpin).
+func TestParallelLoopsWaitForEveryHelper(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for range 20 {
+		var done [4]atomic.Bool
+		ParallelFor(4, func(w, _ int) {
+			if w >= 2 {
+				time.Sleep(2 * helperSpin)
+			}
+			done[w].Store(true)
+		})
+		for w := range done {
+			if !done[w].Load() {
+				t.Fatalf("ParallelFor returned before worker %d's share was done", w)
+			}
+		}
 	}
 }
 
