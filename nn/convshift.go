@@ -135,15 +135,20 @@ func (s *shiftedRun) release() {
 // output channel y0+k (when e is not nil) before it copies the product's
 // columns out.
 func (sc shiftedConv) run(x []float32, xc, x0 int, wt []float32, y []float32, yc, y0, lo, hi int, s *shiftedRun, e *epilogue) {
+	xp, l := sc.pad(x, xc, x0, lo, hi, s)
+	sc.multiply(xp, l, wt, y, yc, y0, lo, hi, s, e)
+}
+
+// pad writes channels [x0, x0+cin) of samples [lo, hi) of x (xc channels
+// a sample) into s's padded buffer in the run's layout, and returns it.
+func (sc shiftedConv) pad(x []float32, xc, x0, lo, hi int, s *shiftedRun) ([]float32, shiftedLayout) {
 	nb, plane := hi-lo, sc.h*sc.w
-	oh, ow := sc.out()
 	l := sc.layout(nb)
 	chans := sc.cin * l.phases * l.plane
 	if s.padded == nil {
 		s.padded, s.out = getScratch(chans), getScratch(sc.cout*l.n)
 	}
-	xp, out := grown(s.padded, chans), grown(s.out, sc.cout*l.n)
-	s.rows = sc.rows(s.rows, l)
+	xp := grown(s.padded, chans)
 	if sc.s == 1 {
 		clear(xp)
 	}
@@ -157,6 +162,16 @@ func (sc shiftedConv) run(x []float32, xc, x0 int, wt []float32, y []float32, yc
 			kernel.CopyStrided(xp[ci*l.plane+(sc.p+b*(sc.h+sc.p))*l.wp+sc.p:], src, sc.h, sc.w, l.wp, sc.w)
 		}
 	}
+	return xp, l
+}
+
+// multiply is the product of a run padded by pad, e applied and its
+// columns copied out into y (as run).
+func (sc shiftedConv) multiply(xp []float32, l shiftedLayout, wt []float32, y []float32, yc, y0, lo, hi int, s *shiftedRun, e *epilogue) {
+	nb := hi - lo
+	oh, ow := sc.out()
+	out := grown(s.out, sc.cout*l.n)
+	s.rows = sc.rows(s.rows, l)
 	kernel.SgemmRows(sc.cout, l.n, 1, wt, len(s.rows), xp, s.rows, 0, out, l.n)
 	if e != nil { // over whole rows of the product, margins and all: one call a channel
 		for k := 0; k < sc.cout; k++ {

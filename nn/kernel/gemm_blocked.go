@@ -93,6 +93,9 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 	if transA {
 		ws.a = grow(ws.a, min(ks.mc, m)*kc)
 	}
+	// A B of whole vectors no wider than a panel, its rows packed
+	// together, is its own packed panel: the tiles read it where it is.
+	inPlace := !transB && rows == nil && src == nil && n <= nr && n%w == 0 && ldb == n
 	for jc := 0; jc < n; jc += ks.nc {
 		nb := min(ks.nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -115,7 +118,9 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 					v := (nw + w - 1) / w
 					bp := &ws.b[jr*kb]
 					ir := 0
-					if ic == 0 {
+					if inPlace {
+						bp = &b[pc*ldb]
+					} else if ic == 0 {
 						// First use of this panel: pack it, in the first
 						// tile's kernel when B needs no transposing and the
 						// panel is whole vectors wide.

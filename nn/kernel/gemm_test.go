@@ -148,6 +148,23 @@ func TestSgemmPathsMatchNaive(t *testing.T) {
 	})
 }
 
+// A B of whole vectors no wider than a tile, its rows packed together
+// (ldb = n), is read where it is, with no packing: over several kc blocks,
+// a ragged last block and both betas it agrees with the naive loop.
+func TestSgemmNarrowBReadInPlace(t *testing.T) {
+	eachPath(t, func(path string) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for _, n := range []int{16, 32, 48, 64} {
+			for _, k := range []int{7, 128, 385} {
+				for _, beta := range []float32{0, 1} {
+					g := gemmCase{m: 17, n: n, k: k, alpha: 1, beta: beta, padA: 3, padC: 1}
+					t.Run(path, func(t *testing.T) { checkGemmCase(t, r, g) })
+				}
+			}
+		}
+	})
+}
+
 // Sgemm's single-row, transposed-B products (gonum's dot products) agree
 // with the naive loop too.
 func TestSgemmSingleRow(t *testing.T) {
