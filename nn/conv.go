@@ -493,9 +493,13 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			outLen = g.cg * plane * widest
 		}
 	}
+	// On the shifted path the weight gradient comes from the input
+	// gradient's padded dy (weightGradShifted) instead of an unrolled x.
+	tapped := grads != nil && c.tappedGrad(g)
 	type work struct {
 		col, dcol, out *[]float32
 		dwT, db        []float32 // dW transposed per group (C/G*k*k, K/G), and db
+		taps           []float32 // or dW per group as k*k (K/G, C/G) matrices
 		shifted        shiftedRun
 	}
 	sc := make([]*work, kernel.Workers())
@@ -507,28 +511,35 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 				if !skipDx && !shiftDx {
 					s.dcol = getScratch(dcolLen)
 				}
-				if grads != nil {
+				if grads != nil && !tapped {
 					s.col = getScratch(g.rows * g.cols)
 				}
 			}
 			if !skipDx && !shiftDx && outLen > 0 {
 				s.out = getScratch(outLen)
 			}
-			if grads != nil {
+			switch {
+			case tapped:
+				s.taps = make([]float32, c.Weight.Value.Len())
+				s.db = make([]float32, c.Out)
+			case grads != nil:
 				s.dwT = make([]float32, c.Weight.Value.Len())
 				s.db = make([]float32, c.Out)
 			}
 			sc[wk] = s
 		}
 		lo, hi := span(ci)
-		if grads != nil {
+		switch {
+		case tapped:
+			addBiasGrad(s.db, dy.Data, lo, hi, g.cols)
+		case grads != nil:
 			c.weightGradRun(g, x, dy, lo, hi, s.col, s.dwT, s.db)
 		}
-		if skipDx {
+		if tapped || shiftDx {
+			c.backwardShifted(g, x, dy, dx, wf, lo, hi, &s.shifted, s.taps)
 			return
 		}
-		if shiftDx {
-			c.inputGradShifted(g, dy, dx, wf, lo, hi, &s.shifted)
+		if skipDx {
 			return
 		}
 		for gi := 0; gi < c.Groups; gi++ {
@@ -559,6 +570,10 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			}
 			for gi := 0; gi < c.Groups; gi++ {
 				lo := gi * g.kg * g.rows
+				if tapped {
+					addTaps(dW[lo:lo+g.kg*g.rows], s.taps[lo:lo+g.kg*g.rows], g.kg, g.cg, c.Kernel*c.Kernel)
+					continue
+				}
 				addTransposed(dW[lo:lo+g.kg*g.rows], s.dwT[lo:lo+g.kg*g.rows], g.rows, g.kg)
 			}
 			for j := range db {
@@ -606,8 +621,32 @@ func (c *Conv2d) weightGradRun(g convGeometry, x, dy *Tensor, lo, hi int, col *[
 			cols := c.im2col(g, xi, gi, buf)
 			kernel.Sgemm(false, true, g.rows, g.kg, g.cols, 1, cols, g.cols, dyg, g.cols, 1, dwT[gi*g.kg*g.rows:(gi+1)*g.kg*g.rows], g.kg)
 		}
+	}
+	addBiasGrad(db, dy.Data, lo, hi, g.cols)
+}
+
+// addBiasGrad adds samples [lo, hi)'s bias gradient to db: the sum of each
+// output channel's plane of dy (cols floats).
+func addBiasGrad(db, dy []float32, lo, hi, cols int) {
+	out := len(db)
+	for i := lo; i < hi; i++ {
+		dyi := dy[i*out*cols : (i+1)*out*cols]
 		for k := range db {
-			db[k] += kernel.Sum(dyi[k*g.cols : (k+1)*g.cols])
+			db[k] += kernel.Sum(dyi[k*cols : (k+1)*cols])
+		}
+	}
+}
+
+// addTaps adds to d (rows of the weights' (C/G, k, k) order, K/G of them)
+// the gradient t of weightGradShifted (kk matrices of K/G rows and C/G
+// columns, one a tap).
+func addTaps(d, t []float32, kg, cg, kk int) {
+	for tap := 0; tap < kk; tap++ {
+		for k := 0; k < kg; k++ {
+			row, src := d[k*cg*kk:(k+1)*cg*kk], t[(tap*kg+k)*cg:][:cg]
+			for ci, v := range src {
+				row[ci*kk+tap] += v
+			}
 		}
 	}
 }

@@ -195,6 +195,93 @@ func TestConvShiftedIsTheConvolution(t *testing.T) {
 	}
 }
 
+// A stride-1 "same" convolution of at least 16 input channels a group
+// takes its weight gradient from the padded dy its input gradient uses
+// (weightGradShifted): over one run or several (a small budget), groups,
+// kernels of 3 and 5, one sample, and with the input gradient skipped, the
+// weight and bias gradients must be their definitions, summed pixel by
+// pixel.
+func TestConvWeightGradFromPaddedDy(t *testing.T) {
+	for _, tc := range []struct {
+		cfg           ConvConfig
+		n, hw, budget int
+		skipDx        bool
+	}{
+		{ConvConfig{In: 16, Out: 16, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 3, 8, 1 << 19, false},
+		{ConvConfig{In: 16, Out: 20, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 7, 9, 2500, false}, // several runs
+		{ConvConfig{In: 32, Out: 6, Kernel: 5, Stride: 1, Padding: 2, Groups: 2}, 3, 7, 1 << 19, false},
+		{ConvConfig{In: 48, Out: 8, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 1, 10, 1 << 19, false},
+		{ConvConfig{In: 16, Out: 8, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 4, 6, 1 << 19, true},
+	} {
+		cfg, n, hw := tc.cfg, tc.n, tc.hw
+		rng := rand.New(rand.NewPCG(9, 10))
+		c, x := randomConv(cfg, rng, n, hw)
+		g, err := c.geometry(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.tappedGrad(g) {
+			t.Fatalf("%+v: weight gradient not from the padded dy", cfg)
+		}
+		dy := randTensor(rng, n, cfg.Out, g.oh, g.ow)
+		prev := shiftedBudget
+		shiftedBudget = tc.budget
+		ctx := &Context{}
+		y, _, err := c.Forward(x, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads := Grads{}
+		_, err = c.Backward(dy, &Step{Layer: c, In: x, Out: y, arena: ctx.arena(), SkipInputGrad: tc.skipDx}, Gradient, grads)
+		shiftedBudget = prev
+		if err != nil {
+			t.Fatal(err)
+		}
+		dW, db := weightGradByDefinition(c, g, x, dy)
+		closeSlices(t, cfg, "dW", grads.For(c.Weight).Data, dW)
+		if c.Bias != nil {
+			closeSlices(t, cfg, "db", grads.For(c.Bias).Data, db)
+		}
+	}
+}
+
+// weightGradByDefinition is c's weight and bias gradients for dy at x,
+// summed pixel by pixel in float64 (stride 1, no dilation).
+func weightGradByDefinition(c *Conv2d, g convGeometry, x, dy *Tensor) (dW, db []float32) {
+	cfg, hw := c.ConvConfig, g.h
+	dW, db = make([]float32, c.Weight.Value.Len()), make([]float32, cfg.Out)
+	for o := range cfg.Out {
+		gi := o / g.kg
+		var sb float64
+		for b := range g.n {
+			for p := range g.oh * g.ow {
+				sb += float64(dy.Data[(b*cfg.Out+o)*g.oh*g.ow+p])
+			}
+		}
+		db[o] = float32(sb)
+		for ci := range g.cg {
+			for ky := range cfg.Kernel {
+				for kx := range cfg.Kernel {
+					var s float64
+					for b := range g.n {
+						for oy := range g.oh {
+							for ox := range g.ow {
+								iy, ix := oy-cfg.Padding+ky, ox-cfg.Padding+kx
+								if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
+									continue
+								}
+								s += float64(dy.Data[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox]) * float64(x.Data[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix])
+							}
+						}
+					}
+					dW[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx] = float32(s)
+				}
+			}
+		}
+	}
+	return dW, db
+}
+
 // BenchmarkConvForward times layers of VGG-16, ResNet-18/20 and LeNet-5 at
 // batch 1 or 64 (the name's b), each with its panels packed from the
 // images where Conv2d.implicit chooses to and with the input unrolled
@@ -275,6 +362,40 @@ func benchShiftedAndUnrolled(b *testing.B, name string, c *Conv2d, x *Tensor) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkConvBackward compares a training step's backward pass of
+// ResNet-20/32's "same" convolutions (batch 128, both gradients) with the
+// weight gradient from the padded dy (NAME/tapped) and from the unrolled
+// input (NAME/unrolled).
+func BenchmarkConvBackward(b *testing.B) {
+	for _, s := range []struct{ ch, hw int }{{16, 32}, {32, 16}, {64, 8}} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rng, 128, s.hw)
+		dy := randTensor(rng, 128, s.ch, s.hw, s.hw)
+		for _, unrolled := range []bool{false, true} {
+			path := "tapped"
+			if unrolled {
+				path = "unrolled"
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d-b128/%s", s.ch, s.ch, s.hw, path), func(b *testing.B) {
+				noTapped = unrolled
+				defer func() { noTapped = false }()
+				ctx := &Context{Arena: NewArena()}
+				y, _, err := c.Forward(x, ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				grads, back := Grads{}, NewArena()
+				for b.Loop() {
+					back.Reset()
+					if _, err := c.Backward(dy, &Step{Layer: c, In: x, Out: y, arena: back}, Gradient, grads); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
 

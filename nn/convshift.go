@@ -120,13 +120,18 @@ func (sc shiftedConv) perRun() int {
 type shiftedRun struct {
 	padded, out *[]float32
 	rows        []int
+	// The weight gradient's input, channels last (weightGradShifted), and
+	// one sample's transpose on the way there.
+	last, sample *[]float32
 }
 
 func (s *shiftedRun) release() {
-	if s.padded != nil {
-		putScratch(s.padded)
-		putScratch(s.out)
+	for _, b := range []*[]float32{s.padded, s.out, s.last, s.sample} {
+		if b != nil {
+			putScratch(b)
+		}
 	}
+	*s = shiftedRun{}
 }
 
 // run convolves channels [x0, x0+cin) of samples [lo, hi) of x (xc
@@ -227,13 +232,68 @@ func (sc shiftedConv) rows(rows []int, l shiftedLayout) []int {
 	return rows
 }
 
-// inputGradShifted computes samples [lo, hi) of dx on the shifted path:
-// dy convolved with the flipped, transposed filters wf (flipWeights).
-func (c *Conv2d) inputGradShifted(g convGeometry, dy, dx *Tensor, wf []float32, lo, hi int, s *shiftedRun) {
+// tappedGrad reports a convolution whose weight gradient comes from its
+// padded dy (weightGradShifted): the input gradient's geometry, and at
+// least 16 input channels a group, each tap's product being C/G wide.
+func (c *Conv2d) tappedGrad(g convGeometry) bool {
+	return !noTapped && c.Stride == 1 && c.shiftable(g) && g.kg*c.Kernel*c.Kernel >= 36 && g.cg >= 16
+}
+
+// noTapped turns weightGradShifted off (the benchmarks' comparison).
+var noTapped bool
+
+// backwardShifted computes samples [lo, hi) of dx on the shifted path: dy
+// convolved with the flipped, transposed filters wf (flipWeights); dx nil
+// skips it. With taps, it also adds the samples' weight gradient to taps
+// (the layout of weightGradShifted), from the same padded dy.
+func (c *Conv2d) backwardShifted(g convGeometry, x, dy, dx *Tensor, wf []float32, lo, hi int, s *shiftedRun, taps []float32) {
 	sc := shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, s: 1, cin: g.kg, cout: g.cg}
 	fr := g.kg * c.Kernel * c.Kernel
 	for gi := 0; gi < c.Groups; gi++ {
-		sc.run(dy.Data, c.Out, gi*g.kg, wf[gi*g.cg*fr:(gi+1)*g.cg*fr], dx.Data, c.In, gi*g.cg, lo, hi, s, nil)
+		dyp, l := sc.pad(dy.Data, c.Out, gi*g.kg, lo, hi, s)
+		if taps != nil {
+			c.weightGradShifted(g, x, dyp, l, gi, lo, hi, s, taps[gi*g.kg*g.rows:(gi+1)*g.kg*g.rows])
+		}
+		if dx != nil {
+			sc.multiply(dyp, l, wf[gi*g.cg*fr:(gi+1)*g.cg*fr], dx.Data, c.In, gi*g.cg, lo, hi, s, nil)
+		}
+	}
+}
+
+// weightGradShifted adds group gi's weight gradient over samples [lo, hi)
+// to taps, k*k matrices of K/G rows and C/G columns, tap (ky, kx) by tap:
+// dW[k][c, ky, kx] is the sum over output pixels of dy[k] at the pixel
+// times x[c] at the pixel shifted by (ky-p, kx-p). dyp is group gi's dy
+// in the run's padded layout (zeros in the margins), and x goes into the
+// same layout channels last, so that for each tap the product
+// dyp · x_shifted reads both in place: dyp's rows are the output
+// channels, and the shifted x's rows are the pixels' channel vectors,
+// tap*C/G floats further on. No unrolling; the margins' zero columns
+// of dyp are (H+p)(W+p)/(HW) of the work, as on the forward pass.
+func (c *Conv2d) weightGradShifted(g convGeometry, x *Tensor, dyp []float32, l shiftedLayout, gi, lo, hi int, s *shiftedRun, taps []float32) {
+	p, cg, plane := c.Padding, g.cg, g.h*g.w
+	if s.last == nil {
+		s.last, s.sample = getScratch(l.plane*cg), getScratch(plane*cg)
+	}
+	last, sample := grown(s.last, l.plane*cg), grown(s.sample, plane*cg)
+	end := 0 // pixels of last written so far
+	for b := 0; b < hi-lo; b++ {
+		kernel.Transpose(sample, x.Data[((lo+b)*c.In+gi*cg)*plane:][:cg*plane], cg, plane)
+		for y := 0; y < g.h; y++ {
+			at := (p+b*(g.h+p)+y)*l.wp + p
+			clear(last[end*cg : at*cg])
+			copy(last[at*cg:(at+g.w)*cg], sample[y*g.w*cg:(y+1)*g.w*cg])
+			end = at + g.w
+		}
+	}
+	clear(last[end*cg:])
+	q0 := p*l.wp + p // dy's first pixel in dyp
+	for ky := 0; ky < c.Kernel; ky++ {
+		for kx := 0; kx < c.Kernel; kx++ {
+			t := ky*c.Kernel + kx
+			off := ky*l.wp + kx // x's pixel under the tap, from the output pixel's place
+			kernel.Sgemm(false, false, g.kg, cg, l.n, 1, dyp[q0:], l.plane, last[off*cg:], cg, 1, taps[t*g.kg*cg:(t+1)*g.kg*cg], cg)
+		}
 	}
 }
 
