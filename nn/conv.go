@@ -481,6 +481,13 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		wf = c.flipWeights(g)
 	}
 	count, span := sampleChunks(g.n, g.cols, g.rows)
+	// On the shifted path, runs as long as the path's budget allows: the
+	// input gradient's product gets wider and the weight gradient's longer.
+	tapped := grads != nil && c.tappedGrad(g)
+	if shiftDx || tapped {
+		sc := shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, s: 1, cin: g.kg, cout: g.cg}
+		count, span = runsOf(g.n, sc.perRunWithin(shiftedBackBudget))
+	}
 	widest := (g.n + count - 1) / count
 	plane := g.h * g.w
 	// dcol is, with flip, the unrolled dy of a run of samples (K/G*k*k,
@@ -495,7 +502,6 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	}
 	// On the shifted path the weight gradient comes from the input
 	// gradient's padded dy (weightGradShifted) instead of an unrolled x.
-	tapped := grads != nil && c.tappedGrad(g)
 	type work struct {
 		col, dcol, out *[]float32
 		dwT, db        []float32 // dW transposed per group (C/G*k*k, K/G), and db

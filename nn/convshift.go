@@ -111,9 +111,12 @@ func (sc shiftedConv) layout(nb int) shiftedLayout {
 
 // perRun is how many samples a run holds: its padded images and its
 // product's output together within shiftedBudget.
-func (sc shiftedConv) perRun() int {
+func (sc shiftedConv) perRun() int { return sc.perRunWithin(shiftedBudget) }
+
+// perRunWithin is perRun for a budget of so many floats.
+func (sc shiftedConv) perRunWithin(budget int) int {
 	l := sc.layout(1)
-	return max(1, shiftedBudget/(sc.cin*l.phases*l.sp+sc.cout*l.sp))
+	return max(1, budget/(sc.cin*l.phases*l.sp+sc.cout*l.sp))
 }
 
 // shiftedRun is a worker's buffers for the shifted path.
@@ -324,3 +327,10 @@ func grown(b *[]float32, n int) []float32 {
 // BenchmarkConvShifted (wider products fill their tiles better; 4 MiB was
 // slower again).
 var shiftedBudget = 1 << 19
+
+// shiftedBackBudget is shiftedBudget for the backward pass, whose runs
+// also hold x channels last for the weight gradient: 512 KiB, measured
+// best of 1<<16 to 1<<19 on BenchmarkConvBackward (1<<19 was 0.87x at
+// 16x32x32, 1<<16 no better; the unrolled path's runs of one to three
+// samples were 0.94-0.97x).
+var shiftedBackBudget = 1 << 17
