@@ -463,9 +463,10 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	skipDx := st.SkipInputGrad && grads != nil
 	var dx *Tensor
 	if !skipDx {
-		// Col2im and the depthwise kernel with a channel multiplier
-		// accumulate into dx; the other paths write every value of it.
-		if c.depthwise() && g.kg > 1 || !c.depthwise() && !(c.flipped(g) || c.direct(g)) {
+		// The depthwise kernel with a channel multiplier accumulates into
+		// dx, and so does Col2im, which clears its samples first (in
+		// parallel); the other paths write every value of dx.
+		if c.depthwise() && g.kg > 1 {
 			dx = st.arena.Zeros(x.Shape...)
 		} else {
 			dx = st.arena.Uninit(x.Shape...)
@@ -504,8 +505,9 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 	// gradient's padded dy (weightGradShifted) instead of an unrolled x.
 	type work struct {
 		col, dcol, out *[]float32
-		dwT, db        []float32 // dW transposed per group (C/G*k*k, K/G), and db
-		taps           []float32 // or dW per group as k*k (K/G, C/G) matrices
+		sums           *[]float32 // dwT or taps, then db
+		dwT, db        []float32  // dW transposed per group (C/G*k*k, K/G), and db
+		taps           []float32  // or dW per group as k*k (K/G, C/G) matrices
 		shifted        shiftedRun
 	}
 	sc := make([]*work, kernel.Workers())
@@ -524,13 +526,16 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			if !skipDx && !shiftDx && outLen > 0 {
 				s.out = getScratch(outLen)
 			}
-			switch {
-			case tapped:
-				s.taps = make([]float32, c.Weight.Value.Len())
-				s.db = make([]float32, c.Out)
-			case grads != nil:
-				s.dwT = make([]float32, c.Weight.Value.Len())
-				s.db = make([]float32, c.Out)
+			if grads != nil { // the worker's sums: taps or dwT, and db
+				s.sums = getScratch(c.Weight.Value.Len() + c.Out)
+				clear(*s.sums)
+				s.taps, s.dwT = nil, nil
+				if tapped {
+					s.taps = (*s.sums)[:c.Weight.Value.Len()]
+				} else {
+					s.dwT = (*s.sums)[:c.Weight.Value.Len()]
+				}
+				s.db = (*s.sums)[c.Weight.Value.Len():]
 			}
 			sc[wk] = s
 		}
@@ -558,6 +563,10 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 				w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
 				kernel.Sgemm(false, false, hi-lo, g.rows, g.kg, 1, dy.Data[lo*c.Out+gi*g.kg:], c.Out, w, g.rows, 0, dx.Data[lo*in+gi*g.rows:], in)
 				continue
+			}
+			if gi == 0 && !c.direct(g) { // Col2im adds into dx
+				in := c.In * plane
+				clear(dx.Data[lo*in : hi*in])
 			}
 			for i := lo; i < hi; i++ {
 				c.inputGradSample(g, dy, dx, gi, i, s.dcol)
@@ -592,7 +601,7 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			continue
 		}
 		s.shifted.release()
-		for _, b := range []*[]float32{s.col, s.dcol, s.out} {
+		for _, b := range []*[]float32{s.col, s.dcol, s.out, s.sums} {
 			if b != nil {
 				putScratch(b)
 			}
