@@ -37,22 +37,47 @@ fi
 go build -o "$tmp/convscope" ./cmd/convscope
 lscpu | sed -n 's/^Model name: *//p' > "$tmp/cpu"
 torch=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824 /usr/bin/python3)
-echo "== PyTorch / OpenBLAS (default kernels)" >&2
-"${torch[@]}" "$anchor" --json ${only:+--only "${only[@]}"} > "$tmp/anchor.json"
-if [ ${#only[@]} -gt 0 ] && printf '%s\n' "${only[@]}" | grep -q '_small_img_per_s'; then
-  echo "== PyTorch twins of the small forms" >&2
-  "${torch[@]}" tools/bench/twins.py --json --only "${only[@]}" > "$tmp/twins.json"
-  /usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); a.update(json.load(open(sys.argv[2]))); json.dump(a, open(sys.argv[1], "w"))' "$tmp/anchor.json" "$tmp/twins.json"
-fi
+# Each row's two sides run back to back, PyTorch's and then convscope's, key
+# by key (a prefix that names several keys, as mobilenet_v1_small and its
+# _050 form, runs them together): on a shared machine whose speed drifts
+# by tens of percent within minutes, a row whose sides were measured
+# minutes apart compared the drift more than the code (seventeenth
+# session's table: one slow stretch of convscope's took ten rows under 1).
+keys=$(cd "$(dirname "$anchor")" && /usr/bin/python3 - "$OLDPWD/tools/bench" "$@" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+only = sys.argv[2:]
+import torch_anchor
+jobs = list(torch_anchor.JOBS)
+if any("_small_img_per_s" in o for o in only):
+    import twins
+    jobs += list(twins.JOBS)
+for k in jobs:
+    if not only or any(k.startswith(o) for o in only):
+        print(k)
+PY
+)
+echo '{}' > "$tmp/anchor.json"
+echo '{}' > "$tmp/convscope.json"
+merge() { /usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); a.update(json.load(open(sys.argv[2]))); json.dump(a, open(sys.argv[1], "w"))' "$1" "$2"; }
+for key in $keys; do
+  if /usr/bin/python3 -c 'import json,sys; sys.exit(0 if sys.argv[2] in json.load(open(sys.argv[1])) else 1)' "$tmp/convscope.json" "$key"; then
+    continue # measured with an earlier key's prefix
+  fi
+  echo "== $key" >&2
+  script=$anchor
+  case $key in *_small_img_per_s.*) script=tools/bench/twins.py ;; esac
+  "${torch[@]}" "$script" --json --only "$key" > "$tmp/one.json"
+  merge "$tmp/anchor.json" "$tmp/one.json"
+  "$tmp/convscope" bench -json -only "$key" > "$tmp/one.json"
+  merge "$tmp/convscope.json" "$tmp/one.json"
+done
 echo "== OpenBLAS AVX-512 (SGEMM only)" >&2
-if [ ${#only[@]} -eq 0 ] || printf '%s\n' "${only[@]}" | grep -q '^sgemm'; then
+if printf '%s\n' $keys | grep -q '^sgemm'; then
   OPENBLAS_CORETYPE=SkylakeX /usr/bin/python3 "$anchor" --json --only sgemm > "$tmp/avx512.json"
 else
   echo '{}' > "$tmp/avx512.json"
 fi
-echo "== convscope" >&2
-prefixes=$(IFS=,; echo "${only[*]:-}")
-"$tmp/convscope" bench -json ${prefixes:+-only "$prefixes"} > "$tmp/convscope.json"
 /usr/bin/python3 - "$tmp" <<'PY'
 import json, sys
 d = sys.argv[1]
