@@ -156,3 +156,24 @@ func BenchmarkNormRectifierBackward(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNormForward times a training batch norm's forward pass (the
+// batch's moments, then the affine pass) at the shapes of ResNet-20's and
+// MobileNet v1-small's blocks at batch 128.
+func BenchmarkNormForward(b *testing.B) {
+	for _, shape := range [][]int{{128, 16, 32, 32}, {128, 64, 16, 16}, {128, 64, 8, 8}, {128, 256, 4, 4}} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		bn := NewBatchNorm2d("bn", shape[1])
+		Init([]Layer{bn}, rng)
+		x := randTensor(rng, shape...)
+		b.Run(ShapeString(shape), func(b *testing.B) {
+			ctx := &Context{Train: true, Arena: NewArena()}
+			for b.Loop() {
+				ctx.Arena.Reset()
+				if _, _, err := bn.Forward(x, ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
