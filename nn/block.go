@@ -262,11 +262,30 @@ type residualSaved struct {
 
 // Forward computes the sum and the optional activation after it.
 func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
-	var s residualSaved
-	var err error
-	if s.body, err = stepOf(r.Body, x, ctx); err != nil {
+	if a := r.fusedRectifier(ctx); a != nil {
+		switch body := r.Body.Layers; {
+		case ctx.Train && len(body) >= 2:
+			if _, ok := body[len(body)-1].(*BatchNorm2d); ok {
+				return r.forwardTail(x, ctx, a, 1)
+			}
+		case !ctx.Train && len(body) >= 3:
+			if n, _ := fusedGroup(body[len(body)-2:], ctx); n == 2 {
+				return r.forwardTail(x, ctx, a, 2)
+			}
+		}
+	}
+	body, err := stepOf(r.Body, x, ctx)
+	if err != nil {
 		return nil, nil, err
 	}
+	return r.sumAfter(x, body, ctx)
+}
+
+// sumAfter is Forward after the body's step: the shortcut, the sum and
+// the layer after it.
+func (r *Residual) sumAfter(x *Tensor, body Step, ctx *Context) (*Tensor, any, error) {
+	s := residualSaved{body: body}
+	var err error
 	short := x
 	if r.Shortcut != nil {
 		if s.short, err = stepOf(r.Shortcut, x, ctx); err != nil {
@@ -303,6 +322,86 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 	}
 	s.after = &Step{Layer: r.After, In: sum, Out: y, Saved: saved, arena: ctx.arena()}
 	return y, s, nil
+}
+
+// fusedRectifier is the rectifier after the sum when Forward may run the
+// body's last layers itself, the sum and the rectifier inside their pass
+// (forwardTail): in a training pass that writes rectifiers over their
+// input (Context.InPlace) or an evaluation pass with Fuse, where nothing
+// inside the block is kept. It is nil otherwise.
+func (r *Residual) fusedRectifier(ctx *Context) *Activation {
+	if ctx == nil || ctx.keepsInside(r) || !(ctx.Train && ctx.InPlace || !ctx.Train && ctx.Fuse) {
+		return nil
+	}
+	if a, ok := r.After.(*Activation); ok && a.overwrites() {
+		return a
+	}
+	return nil
+}
+
+// forwardTail runs the body's layers but its last tail ones, then the
+// shortcut, then the tail with the shortcut added and the sum rectified
+// by a in the tail's own pass: one pass over the block's output fewer,
+// and no tensor for the body's output. The tail is a training batch norm
+// (tail 1: its backward reads only its input) or, in a fused evaluation,
+// a convolution and batch norm on the shifted path (tail 2: the sum in
+// the product's copy-out); other convolutions run the usual way. The
+// tail's steps hold the sum as their output.
+func (r *Residual) forwardTail(x *Tensor, ctx *Context, a *Activation, tail int) (*Tensor, any, error) {
+	body := r.Body.Layers
+	head := body[:len(body)-tail]
+	tr, err := runChain(head, x, ctx, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	in := tr.Output()
+	var out []int // the convolution's output shape (tail 2)
+	if tail == 2 {
+		c := body[len(body)-2].(*Conv2d)
+		g, err := c.geometry(in)
+		out = []int{g.n, c.Out, g.oh, g.ow}
+		if err != nil || !c.shifted(g) {
+			// The usual way: the rest of the body, then the sum.
+			rest, err := runChain(body[len(head):], in, ctx, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			tr.Steps = append(tr.Steps, rest.Steps...)
+			return r.sumAfter(x, Step{Layer: r.Body, In: x, Out: tr.Output(), Saved: tr, arena: ctx.arena()}, ctx)
+		}
+	}
+	var s residualSaved
+	short := x
+	if r.Shortcut != nil {
+		if s.short, err = stepOf(r.Shortcut, x, ctx); err != nil {
+			return nil, nil, err
+		}
+		short = s.short.Out
+	}
+	var sum *Tensor
+	if tail == 1 {
+		bn := body[len(body)-1].(*BatchNorm2d)
+		var saved any
+		if sum, saved, err = forward(summed{bn, a, short}, in, ctx); err != nil {
+			return nil, nil, err
+		}
+		tr.Steps = append(tr.Steps, Step{Layer: bn, In: in, Out: sum, Saved: saved, arena: ctx.arena()})
+	} else {
+		if !SameShape(out, short.Shape) {
+			return nil, nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(out), ShapeString(short.Shape))
+		}
+		_, e := fusedGroup(body[len(body)-2:], ctx)
+		e.residual, e.sumHi = short, a.ceiling()
+		steps, err := runFused(body[len(body)-2:], 2, e, in, ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		sum = steps[1].Out
+		tr.Steps = append(tr.Steps, steps...)
+	}
+	s.body = Step{Layer: r.Body, In: x, Out: sum, Saved: tr, arena: ctx.arena()}
+	s.after = &Step{Layer: r.After, In: sum, Out: sum, arena: ctx.arena()}
+	return sum, s, nil
 }
 
 // Backward sends the signal through After, then into both paths, and adds

@@ -188,7 +188,13 @@ func (sc shiftedConv) multiply(xp []float32, l shiftedLayout, wt []float32, y []
 	}
 	for b := 0; b < nb; b++ {
 		for k := 0; k < sc.cout; k++ {
-			kernel.CopyStrided(y[((lo+b)*yc+y0+k)*oh*ow:], out[k*l.n+b*l.sp:], oh, ow, ow, l.wp)
+			at := ((lo+b)*yc + y0 + k) * oh * ow
+			kernel.CopyStrided(y[at:], out[k*l.n+b*l.sp:], oh, ow, ow, l.wp)
+			if e != nil && e.residual != nil { // the residual sum, on the plane in cache
+				p := y[at : at+oh*ow]
+				kernel.Add(p, p, e.residual.Data[at:at+oh*ow])
+				kernel.Clamp(p, p, 0, e.sumHi)
+			}
 		}
 	}
 }

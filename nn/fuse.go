@@ -28,6 +28,11 @@ type epilogue struct {
 	scale, shift []float32
 	clamp        bool
 	lo, hi       float32
+	// residual, when not nil, is added to the output after the rest, and
+	// the sum clamped to [0, sumHi] (Residual.forwardTail); only the
+	// shifted path's copy-out applies it.
+	residual *Tensor
+	sumHi    float32
 }
 
 // plane applies the epilogue to plane k.

@@ -76,7 +76,7 @@ type bnSaved struct {
 // per-plane sums are then added in sample order, so the result does not
 // depend on the split.
 func (b *BatchNorm2d) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
-	return b.forward(x, ctx, nil)
+	return b.forward(x, ctx, nil, nil)
 }
 
 // rectified is a batch norm whose output goes through the rectifier r
@@ -91,11 +91,27 @@ type rectified struct {
 
 // Forward is the batch norm's, rectified.
 func (n rectified) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
-	return n.BatchNorm2d.forward(x, ctx, n.r)
+	return n.BatchNorm2d.forward(x, ctx, n.r, nil)
 }
 
-// forward is Forward, rectified by r when r is not nil.
-func (b *BatchNorm2d) forward(x *Tensor, ctx *Context, r *Activation) (*Tensor, any, error) {
+// summed is a batch norm whose output goes into a residual sum, short
+// added and the sum rectified by r, in the norm's own pass
+// (Residual.Forward's fused tail): the norm's output is never stored, its
+// backward reading only its input.
+type summed struct {
+	*BatchNorm2d
+	r     *Activation
+	short *Tensor
+}
+
+// Forward is r(norm(x) + short).
+func (n summed) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
+	return n.BatchNorm2d.forward(x, ctx, n.r, n.short)
+}
+
+// forward is Forward, with short added (when not nil) and then rectified
+// by r (when not nil).
+func (b *BatchNorm2d) forward(x *Tensor, ctx *Context, r *Activation, short *Tensor) (*Tensor, any, error) {
 	if len(x.Shape) != 4 || x.Shape[1] != b.Features {
 		return nil, nil, shapeError(b, fmt.Sprintf("(N,%d,H,W)", b.Features), x.Shape)
 	}
@@ -135,6 +151,21 @@ func (b *BatchNorm2d) forward(x *Tensor, ctx *Context, r *Activation) (*Tensor, 
 		s.invstd[ch] = float32(inv)
 		sc := float64(b.Weight.Value.Data[ch]) * inv
 		scale[ch], shift[ch] = float32(sc), float32(float64(b.Bias.Value.Data[ch])-mean[ch]*sc)
+	}
+	if short != nil {
+		if !SameShape(short.Shape, x.Shape) {
+			return nil, nil, fmt.Errorf("%s (BatchNorm2d): residual sum of %s and %s", b.name, ShapeString(x.Shape), ShapeString(short.Shape))
+		}
+		lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+		if r != nil {
+			lo, hi = 0, r.ceiling()
+		}
+		eachPlane(n, c, hw, func(i, j, ch int) { // three calls on a plane in cache
+			kernel.Affine(y.Data[i:j], x.Data[i:j], scale[ch], shift[ch])
+			kernel.Add(y.Data[i:j], y.Data[i:j], short.Data[i:j])
+			kernel.Clamp(y.Data[i:j], y.Data[i:j], lo, hi)
+		})
+		return y, s, nil
 	}
 	if r != nil {
 		ceiling := r.ceiling()
