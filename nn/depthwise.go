@@ -94,7 +94,24 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 	parts := kernel.Workers()
 	kernel.ParallelFor(g.n*parts, func(_, t int) {
 		i, part := t/parts, t%parts
-		for ci := part * c.In / parts; ci < (part+1)*c.In/parts; ci++ {
+		lo, hi := part*c.In/parts, (part+1)*c.In/parts
+		if g.kg == 1 { // each plane's only filter: dx is set, not added to, from the same padded dy as dW
+			var dWs []float32
+			if dW != nil {
+				dWs = partW[(i*c.Out+lo)*k2 : (i*c.Out+hi)*k2]
+			}
+			kernel.DepthwiseGradsSetPlanes(x.Data[(i*c.In+lo)*plane:(i*c.In+hi)*plane], hi-lo, g.h, g.w, dy.Data[(i*c.Out+lo)*cols:(i*c.Out+hi)*cols],
+				c.Weight.Value.Data[lo*k2:hi*k2], c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dx.Data[(i*c.In+lo)*plane:(i*c.In+hi)*plane], dWs)
+			for o := lo; o < hi && db != nil; o++ {
+				var sum float32
+				for _, v := range dy.Data[(i*c.Out+o)*cols:][:cols] {
+					sum += v
+				}
+				partB[i*c.Out+o] = sum
+			}
+			return
+		}
+		for ci := lo; ci < hi; ci++ {
 			xp := x.Data[(i*c.In+ci)*plane:][:plane]
 			dxp := dx.Data[(i*c.In+ci)*plane:][:plane]
 			for m := 0; m < g.kg; m++ {
@@ -105,13 +122,9 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 				if dW != nil {
 					dWo = partW[(i*c.Out+o)*k2:][:k2]
 				}
-				if g.kg == 1 { // the plane's only filter: dx is set, not added to, from the same padded dy as dW
-					kernel.DepthwiseGradsSet(xp, g.h, g.w, dyp, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp, dWo)
-				} else {
-					kernel.DepthwiseInputGrad(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
-					if dWo != nil {
-						kernel.DepthwiseWeightGrad(xp, g.h, g.w, dyp, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dWo)
-					}
+				kernel.DepthwiseInputGrad(dyp, g.h, g.w, wt, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dxp)
+				if dWo != nil {
+					kernel.DepthwiseWeightGrad(xp, g.h, g.w, dyp, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dWo)
 				}
 				if db != nil {
 					var sum float32

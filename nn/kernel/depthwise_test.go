@@ -96,6 +96,23 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 		if !slices.Equal(dx5, dx3) {
 			t.Fatalf("DepthwiseGradsSet %v without dwt: not the bits of DepthwiseInputGradSet", g)
 		}
+		// Three planes in one call: the bits of three DepthwiseGradsSet,
+		// with and without the weight gradients.
+		x3, dy3, wt3 := randSlice(r, 3*h*w), randSlice(r, 3*oh*ow), randSlice(r, 3*k*k)
+		dw6 := randSlice(r, 3*k*k)
+		dx6, dw7, dx7 := randSlice(r, 3*h*w), append([]float32(nil), dw6...), randSlice(r, 3*h*w)
+		DepthwiseGradsSetPlanes(x3, 3, h, w, dy3, wt3, k, s, p, d, oh, ow, dx6, dw6)
+		for j := range 3 {
+			in, out, kk := h*w, oh*ow, k*k
+			DepthwiseGradsSet(x3[j*in:(j+1)*in], h, w, dy3[j*out:(j+1)*out], wt3[j*kk:(j+1)*kk], k, s, p, d, oh, ow, dx7[j*in:(j+1)*in], dw7[j*kk:(j+1)*kk])
+		}
+		if !slices.Equal(dx6, dx7) || !slices.Equal(dw6, dw7) {
+			t.Fatalf("DepthwiseGradsSetPlanes %v: not the bits of DepthwiseGradsSet plane by plane", g)
+		}
+		DepthwiseGradsSetPlanes(x3, 3, h, w, dy3, wt3, k, s, p, d, oh, ow, dx6, nil)
+		if !slices.Equal(dx6, dx7) {
+			t.Fatalf("DepthwiseGradsSetPlanes %v without dwt: not the bits of DepthwiseGradsSet plane by plane", g)
+		}
 	}
 }
 

@@ -1,6 +1,9 @@
 package kernel
 
-import "sync"
+import (
+	"math"
+	"sync"
+)
 
 // Padded copies of a plane for the tap kernels (depthwise convolution and
 // max pooling). With the padding in memory every tap of a window reads a
@@ -35,11 +38,18 @@ type planeLayout struct {
 	fill       float32
 }
 
+// same is l == o, field by field in line (== on a struct with a float
+// field is a call of its own, and the kernels ask once a plane).
+func (l planeLayout) same(o planeLayout) bool {
+	return l.h == o.h && l.w == o.w && l.p == o.p && l.k == o.k && l.a == o.a && l.b == o.b &&
+		l.evenOdd == o.evenOdd && math.Float32bits(l.fill) == math.Float32bits(o.fill)
+}
+
 // prepare returns the first size floats of ps's buffer, grown to hold
 // size+extra, with every float set to fill unless the buffer already holds
 // a plane of layout l.
 func (ps *planeScratch) prepare(l planeLayout, size, extra int) []float32 {
-	if ps.layout != l || cap(ps.buf) < size+extra {
+	if !ps.layout.same(l) || cap(ps.buf) < size+extra {
 		ps.buf = grow(ps.buf, size+extra)
 		fillWith(ps.buf[:size], l.fill)
 		ps.layout = l
