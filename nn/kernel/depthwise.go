@@ -122,8 +122,16 @@ func DepthwisePlanes(x []float32, planes, h, w int, wt []float32, k, s, p, d, oh
 			compactRows(y[j*out:(j+1)*out], res, oh, ow, wp)
 		}
 	} else {
+		n := (oh*(ow+(k-1)/2) + lanes - 1) &^ (lanes - 1)
+		q := quartersPlane(ps, x[:in], h, w, k, p, oh, ow, n, 0)
+		res := ps.buf[len(q.plane) : len(q.plane)+n]
+		q.offsets(offs[:k2], k)
 		for j := range planes {
-			depthwiseStride2(ps, x[j*in:(j+1)*in], h, w, wt[j*k2:(j+1)*k2], k, p, oh, ow, y[j*out:(j+1)*out], epilogue(j))
+			if j > 0 { // the fill is the first plane's
+				q.copyIn(x[j*in : (j+1)*in])
+			}
+			taps(res, q.plane, offs[:k2], wt[j*k2:(j+1)*k2], n, epilogue(j))
+			compactRows(y[j*out:(j+1)*out], res, oh, ow, q.qw)
 		}
 	}
 	planeScratches.Put(ps)

@@ -33,6 +33,7 @@ type planeScratch struct {
 // paddedPlane; oh and owv for evenOddPlane) and the fill value.
 type planeLayout struct {
 	evenOdd    bool
+	quarters   bool
 	h, w, p, k int
 	a, b       int
 	fill       float32
@@ -42,7 +43,7 @@ type planeLayout struct {
 // field is a call of its own, and the kernels ask once a plane).
 func (l planeLayout) same(o planeLayout) bool {
 	return l.h == o.h && l.w == o.w && l.p == o.p && l.k == o.k && l.a == o.a && l.b == o.b &&
-		l.evenOdd == o.evenOdd && math.Float32bits(l.fill) == math.Float32bits(o.fill)
+		l.evenOdd == o.evenOdd && l.quarters == o.quarters && math.Float32bits(l.fill) == math.Float32bits(o.fill)
 }
 
 // prepare returns the first size floats of ps's buffer, grown to hold
@@ -162,6 +163,80 @@ func evenOddPlane(ps *planeScratch, x []float32, h, w, k, p, oh, owv int, fill f
 		}
 	}
 	return hv
+}
+
+// quarters is a stride-2 padded plane as its four phase planes: quarter
+// (a, b) holds the padded pixels (2i+a, 2j+b) at i*qw+j, hq rows of qw. Tap
+// (ky, kx) of output (oy, ox) is then pixel (oy+ky/2, ox+kx/2) of quarter
+// (ky%2, kx%2): every output's tap at one offset from oy*qw+ox, so one
+// call of a tap kernel covers the whole plane, as at stride 1 (with qw-ow
+// throwaway columns a row), where the halves took a call a row.
+type quarters struct {
+	plane  []float32
+	hq, qw int
+	h, w   int
+	p      int
+}
+
+// quartersPlane copies x (h,w) padded by p (with fill) into quarters in
+// ps, for oh×ow outputs of a k×k window at stride 2, with room for a
+// kernel that reads n values from each tap and n floats of capacity after
+// it (the kernel's output).
+func quartersPlane(ps *planeScratch, x []float32, h, w, k, p, oh, ow, n int, fill float32) quarters {
+	q := quarters{hq: oh + (k-1)/2, qw: ow + (k-1)/2, h: h, w: w, p: p}
+	// Padded rows and columns past 2*hq and 2*qw are never read; the last
+	// quarter's taps read up to n values past its tap offset.
+	size := 3*q.hq*q.qw + ((k-1)/2)*(q.qw+1) + n
+	l := planeLayout{quarters: true, h: h, w: w, p: p, k: k, a: oh, b: ow, fill: fill}
+	q.plane = ps.prepare(l, size, n)
+	q.copyIn(x)
+	return q
+}
+
+// copyIn copies x (h,w) into the quarters' interior (the fill is left).
+func (q quarters) copyIn(x []float32) {
+	quarter := q.hq * q.qw
+	for iy := 0; iy < q.h; iy++ {
+		r := iy + q.p // padded row: quarter row parity r&1, row r>>1
+		if r>>1 >= q.hq {
+			break
+		}
+		src := x[iy*q.w : (iy+1)*q.w]
+		rowAt := (r&1)*2*quarter + (r>>1)*q.qw
+		// Padded column c = ix+p goes to quarter column parity c&1 at c>>1.
+		even := q.plane[rowAt : rowAt+q.qw]
+		odd := q.plane[rowAt+quarter : rowAt+quarter+q.qw]
+		if q.p&1 == 1 {
+			even, odd = odd, even
+		}
+		a, b := q.p>>1, q.p>>1+q.p&1 // where x's even and odd columns start
+		if a+(q.w+1)/2 <= q.qw && b+q.w/2 <= q.qw {
+			evens(even[a:a+(q.w+1)/2], src)
+			evens(odd[b:b+q.w/2], src[1:])
+			continue
+		}
+		for ix := 0; ix < q.w; ix++ {
+			c := ix + q.p
+			if c>>1 >= q.qw {
+				break
+			}
+			if ix&1 == 0 {
+				even[c>>1] = src[ix]
+			} else {
+				odd[c>>1] = src[ix]
+			}
+		}
+	}
+}
+
+// offsets sets the k*k tap offsets of the quarters.
+func (q quarters) offsets(offs []int, k int) {
+	quarter := q.hq * q.qw
+	for ky := 0; ky < k; ky++ {
+		for kx := 0; kx < k; kx++ {
+			offs[ky*k+kx] = ((ky&1)*2+kx&1)*quarter + (ky>>1)*q.qw + kx>>1
+		}
+	}
 }
 
 // rowOffsets sets the k*k tap offsets of output row oy.
