@@ -237,32 +237,49 @@ func TestConvWeightGradFromPaddedDy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dW, db := weightGradByDefinition(c, g, x, dy)
-		closeSlices(t, cfg, "dW", grads.For(c.Weight).Data, dW)
+		dW, db, dWAbs, dbAbs := weightGradByDefinition(c, g, x, dy)
+		closeSums(t, cfg, "dW", grads.For(c.Weight).Data, dW, dWAbs, g.n*g.oh*g.ow)
 		if c.Bias != nil {
-			closeSlices(t, cfg, "db", grads.For(c.Bias).Data, db)
+			closeSums(t, cfg, "db", grads.For(c.Bias).Data, db, dbAbs, g.n*g.oh*g.ow)
+		}
+	}
+}
+
+// closeSums fails if got differs from want, sums of up to terms terms
+// whose absolute values sum to abs, by more than float32 rounding allows
+// in any order of summation: (terms+1) ulps of abs, twice.
+func closeSums(t *testing.T, cfg ConvConfig, what string, got, want, abs []float32, terms int) {
+	t.Helper()
+	const eps = 1.0 / (1 << 23)
+	for j := range got {
+		tol := 2*float64(terms+1)*eps*float64(abs[j]) + 1e-7
+		if d := math.Abs(float64(got[j] - want[j])); !(d <= tol) {
+			t.Fatalf("%+v: %s[%d] = %g, by definition %g (|diff| %g > %g)", cfg, what, j, got[j], want[j], d, tol)
 		}
 	}
 }
 
 // weightGradByDefinition is c's weight and bias gradients for dy at x,
-// summed pixel by pixel in float64 (stride 1, no dilation).
-func weightGradByDefinition(c *Conv2d, g convGeometry, x, dy *Tensor) (dW, db []float32) {
+// summed pixel by pixel in float64 (stride 1, no dilation), and the sums
+// of their terms' absolute values.
+func weightGradByDefinition(c *Conv2d, g convGeometry, x, dy *Tensor) (dW, db, dWAbs, dbAbs []float32) {
 	cfg, hw := c.ConvConfig, g.h
 	dW, db = make([]float32, c.Weight.Value.Len()), make([]float32, cfg.Out)
+	dWAbs, dbAbs = make([]float32, c.Weight.Value.Len()), make([]float32, cfg.Out)
 	for o := range cfg.Out {
 		gi := o / g.kg
-		var sb float64
+		var sb, ab float64
 		for b := range g.n {
 			for p := range g.oh * g.ow {
-				sb += float64(dy.Data[(b*cfg.Out+o)*g.oh*g.ow+p])
+				v := float64(dy.Data[(b*cfg.Out+o)*g.oh*g.ow+p])
+				sb, ab = sb+v, ab+math.Abs(v)
 			}
 		}
-		db[o] = float32(sb)
+		db[o], dbAbs[o] = float32(sb), float32(ab)
 		for ci := range g.cg {
 			for ky := range cfg.Kernel {
 				for kx := range cfg.Kernel {
-					var s float64
+					var s, a float64
 					for b := range g.n {
 						for oy := range g.oh {
 							for ox := range g.ow {
@@ -270,16 +287,18 @@ func weightGradByDefinition(c *Conv2d, g convGeometry, x, dy *Tensor) (dW, db []
 								if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
 									continue
 								}
-								s += float64(dy.Data[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox]) * float64(x.Data[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix])
+								v := float64(dy.Data[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox]) * float64(x.Data[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix])
+								s, a = s+v, a+math.Abs(v)
 							}
 						}
 					}
-					dW[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx] = float32(s)
+					at := ((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel + kx
+					dW[at], dWAbs[at] = float32(s), float32(a)
 				}
 			}
 		}
 	}
-	return dW, db
+	return dW, db, dWAbs, dbAbs
 }
 
 // BenchmarkConvForward times layers of VGG-16, ResNet-18/20 and LeNet-5 at
