@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/convscope/convscope/nn/kernel"
 )
 
 // A batch of small maps runs as products several samples wide
@@ -17,7 +19,9 @@ import (
 // shifted path (convshift.go; the first case's input gradient too), which
 // single samples never take.
 func TestConvBatchRunsMatchSingleSamples(t *testing.T) {
-	const n, hw = 9, 4
+	// At least four samples a worker, so that runs hold several (go test
+	// -cpu 8 gave runs of one sample to nine).
+	n, hw := max(9, 4*kernel.Workers()+1), 4
 	for _, cfg := range []ConvConfig{
 		{In: 3, Out: 5, Kernel: 3, Stride: 1, Padding: 1, Bias: true},
 		{In: 3, Out: 4, Kernel: 3, Stride: 2, Padding: 1},
