@@ -266,11 +266,11 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 		switch body := r.Body.Layers; {
 		case ctx.Train && len(body) >= 2:
 			if _, ok := body[len(body)-1].(*BatchNorm2d); ok {
-				return r.forwardTail(x, ctx, a, 1)
+				return r.forwardTail(x, ctx, a, nil)
 			}
 		case !ctx.Train && len(body) >= 3:
-			if n, _ := fusedGroup(body[len(body)-2:], ctx); n == 2 {
-				return r.forwardTail(x, ctx, a, 2)
+			if n, e := fusedGroup(body[len(body)-2:], ctx); n == 2 {
+				return r.forwardTail(x, ctx, a, e)
 			}
 		}
 	}
@@ -286,13 +286,10 @@ func (r *Residual) Forward(x *Tensor, ctx *Context) (*Tensor, any, error) {
 func (r *Residual) sumAfter(x *Tensor, body Step, ctx *Context) (*Tensor, any, error) {
 	s := residualSaved{body: body}
 	var err error
-	short := x
-	if r.Shortcut != nil {
-		if s.short, err = stepOf(r.Shortcut, x, ctx); err != nil {
-			return nil, nil, err
-		}
-		short = s.short.Out
+	if s.short, err = r.shortcut(x, ctx); err != nil {
+		return nil, nil, err
 	}
+	short := s.short.Out
 	if !SameShape(s.body.Out.Shape, short.Shape) {
 		return nil, nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(s.body.Out.Shape), ShapeString(short.Shape))
 	}
@@ -324,6 +321,15 @@ func (r *Residual) sumAfter(x *Tensor, body Step, ctx *Context) (*Tensor, any, e
 	return y, s, nil
 }
 
+// shortcut is the shortcut's step on x: the identity's is x itself, with
+// no layer.
+func (r *Residual) shortcut(x *Tensor, ctx *Context) (Step, error) {
+	if r.Shortcut == nil {
+		return Step{In: x, Out: x}, nil
+	}
+	return stepOf(r.Shortcut, x, ctx)
+}
+
 // fusedRectifier is the rectifier after the sum when Forward may run the
 // body's last layers itself, the sum and the rectifier inside their pass
 // (forwardTail): in a training pass that writes rectifiers over their
@@ -345,10 +351,15 @@ func (r *Residual) fusedRectifier(ctx *Context) *Activation {
 // and no tensor for the body's output. The tail is a training batch norm
 // (tail 1: its backward reads only its input) or, in a fused evaluation,
 // a convolution and batch norm on the shifted path (tail 2: the sum in
-// the product's copy-out); other convolutions run the usual way. The
-// tail's steps hold the sum as their output.
-func (r *Residual) forwardTail(x *Tensor, ctx *Context, a *Activation, tail int) (*Tensor, any, error) {
+// the product's copy-out, e the pair's fused epilogue); other
+// convolutions run the usual way. The tail's steps hold the sum as their
+// output.
+func (r *Residual) forwardTail(x *Tensor, ctx *Context, a *Activation, e *epilogue) (*Tensor, any, error) {
 	body := r.Body.Layers
+	tail := 1
+	if e != nil {
+		tail = 2
+	}
 	head := body[:len(body)-tail]
 	tr, err := runChain(head, x, ctx, nil)
 	if err != nil {
@@ -371,13 +382,10 @@ func (r *Residual) forwardTail(x *Tensor, ctx *Context, a *Activation, tail int)
 		}
 	}
 	var s residualSaved
-	short := x
-	if r.Shortcut != nil {
-		if s.short, err = stepOf(r.Shortcut, x, ctx); err != nil {
-			return nil, nil, err
-		}
-		short = s.short.Out
+	if s.short, err = r.shortcut(x, ctx); err != nil {
+		return nil, nil, err
 	}
+	short := s.short.Out
 	var sum *Tensor
 	if tail == 1 {
 		bn := body[len(body)-1].(*BatchNorm2d)
@@ -390,7 +398,6 @@ func (r *Residual) forwardTail(x *Tensor, ctx *Context, a *Activation, tail int)
 		if !SameShape(out, short.Shape) {
 			return nil, nil, fmt.Errorf("%s (Residual): body gives %s, shortcut %s", r.name, ShapeString(out), ShapeString(short.Shape))
 		}
-		_, e := fusedGroup(body[len(body)-2:], ctx)
 		e.residual, e.sumHi = short, a.ceiling()
 		steps, err := runFused(body[len(body)-2:], 2, e, in, ctx)
 		if err != nil {

@@ -482,12 +482,13 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 		wf = c.flipWeights(g)
 	}
 	count, span := sampleChunks(g.n, g.cols, g.rows)
-	// On the shifted path, runs as long as the path's budget allows: the
-	// input gradient's product gets wider and the weight gradient's longer.
+	// On the shifted path the weight gradient comes from the input
+	// gradient's padded dy (weightGradShifted) instead of an unrolled x,
+	// and runs are as long as the path's budget allows: the input
+	// gradient's product gets wider and the weight gradient's longer.
 	tapped := grads != nil && c.tappedGrad(g)
 	if shiftDx || tapped {
-		sc := shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, s: 1, cin: g.kg, cout: g.cg}
-		count, span = runsOf(g.n, sc.perRunWithin(shiftedBackBudget))
+		count, span = runsOf(g.n, c.backShiftedConv(g).perRunWithin(shiftedBackBudget))
 	}
 	widest := (g.n + count - 1) / count
 	plane := g.h * g.w
@@ -501,8 +502,6 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			outLen = g.cg * plane * widest
 		}
 	}
-	// On the shifted path the weight gradient comes from the input
-	// gradient's padded dy (weightGradShifted) instead of an unrolled x.
 	type work struct {
 		col, dcol, out *[]float32
 		sums           *[]float32 // dwT or taps, then db
@@ -529,7 +528,6 @@ func (c *Conv2d) Backward(dy *Tensor, st *Step, _ Rule, grads Grads) (*Tensor, e
 			if grads != nil { // the worker's sums: taps or dwT, and db
 				s.sums = getScratch(c.Weight.Value.Len() + c.Out)
 				clear(*s.sums)
-				s.taps, s.dwT = nil, nil
 				if tapped {
 					s.taps = (*s.sums)[:c.Weight.Value.Len()]
 				} else {

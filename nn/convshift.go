@@ -46,6 +46,12 @@ func (c *Conv2d) shiftedBack(g convGeometry) bool {
 	return c.Stride == 1 && c.shiftable(g) && g.kg*c.Kernel*c.Kernel >= 36
 }
 
+// backShiftedConv is the input gradient's product on the shifted path: dy's
+// K/G channels convolved, stride 1, into dx's C/G.
+func (c *Conv2d) backShiftedConv(g convGeometry) shiftedConv {
+	return shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, s: 1, cin: g.kg, cout: g.cg}
+}
+
 // shiftable is the shifted path's geometry: no dilation, padding (k-1)/2;
 // at stride 2 several samples, at stride 1 several samples or one on a
 // product that the path measured faster for.
@@ -242,10 +248,11 @@ func (sc shiftedConv) rows(rows []int, l shiftedLayout) []int {
 }
 
 // tappedGrad reports a convolution whose weight gradient comes from its
-// padded dy (weightGradShifted): the input gradient's geometry, and at
-// least 16 input channels a group, each tap's product being C/G wide.
+// padded dy (weightGradShifted): the shifted input gradient's geometry,
+// and at least 16 input channels a group, each tap's product being C/G
+// wide.
 func (c *Conv2d) tappedGrad(g convGeometry) bool {
-	return !noTapped && c.Stride == 1 && c.shiftable(g) && g.kg*c.Kernel*c.Kernel >= 36 && g.cg >= 16
+	return !noTapped && c.shiftedBack(g) && g.cg >= 16
 }
 
 // noTapped turns weightGradShifted off (the benchmarks' comparison).
@@ -256,7 +263,7 @@ var noTapped bool
 // skips it. With taps, it also adds the samples' weight gradient to taps
 // (the layout of weightGradShifted), from the same padded dy.
 func (c *Conv2d) backwardShifted(g convGeometry, x, dy, dx *Tensor, wf []float32, lo, hi int, s *shiftedRun, taps []float32) {
-	sc := shiftedConv{h: g.h, w: g.w, k: c.Kernel, p: c.Padding, s: 1, cin: g.kg, cout: g.cg}
+	sc := c.backShiftedConv(g)
 	fr := g.kg * c.Kernel * c.Kernel
 	for gi := 0; gi < c.Groups; gi++ {
 		dyp, l := sc.pad(dy.Data, c.Out, gi*g.kg, lo, hi, s)

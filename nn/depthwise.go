@@ -102,16 +102,8 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 			}
 			kernel.DepthwiseGradsSetPlanes(x.Data[(i*c.In+lo)*plane:(i*c.In+hi)*plane], hi-lo, g.h, g.w, dy.Data[(i*c.Out+lo)*cols:(i*c.Out+hi)*cols],
 				c.Weight.Value.Data[lo*k2:hi*k2], c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dx.Data[(i*c.In+lo)*plane:(i*c.In+hi)*plane], dWs)
-			for o := lo; o < hi && db != nil; o++ {
-				var sum float32
-				for _, v := range dy.Data[(i*c.Out+o)*cols:][:cols] {
-					sum += v
-				}
-				partB[i*c.Out+o] = sum
-			}
-			return
 		}
-		for ci := lo; ci < hi; ci++ {
+		for ci := lo; ci < hi && g.kg > 1; ci++ {
 			xp := x.Data[(i*c.In+ci)*plane:][:plane]
 			dxp := dx.Data[(i*c.In+ci)*plane:][:plane]
 			for m := 0; m < g.kg; m++ {
@@ -126,14 +118,14 @@ func (c *Conv2d) depthwiseBackward(g convGeometry, x, dy, dx *Tensor, grads Grad
 				if dWo != nil {
 					kernel.DepthwiseWeightGrad(xp, g.h, g.w, dyp, c.Kernel, c.Stride, c.Padding, c.Dilation, g.oh, g.ow, dWo)
 				}
-				if db != nil {
-					var sum float32
-					for _, v := range dyp {
-						sum += v
-					}
-					partB[i*c.Out+o] = sum
-				}
 			}
+		}
+		for o := lo * g.kg; o < hi*g.kg && db != nil; o++ { // the filters of the task's planes
+			var sum float32
+			for _, v := range dy.Data[(i*c.Out+o)*cols:][:cols] {
+				sum += v
+			}
+			partB[i*c.Out+o] = sum
 		}
 	})
 	for i := 0; i < g.n && dW != nil; i++ {

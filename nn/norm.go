@@ -115,6 +115,9 @@ func (b *BatchNorm2d) forward(x *Tensor, ctx *Context, r *Activation, short *Ten
 	if len(x.Shape) != 4 || x.Shape[1] != b.Features {
 		return nil, nil, shapeError(b, fmt.Sprintf("(N,%d,H,W)", b.Features), x.Shape)
 	}
+	if short != nil && !SameShape(short.Shape, x.Shape) { // before the running statistics move
+		return nil, nil, fmt.Errorf("%s (BatchNorm2d): residual sum of %s and %s", b.name, ShapeString(x.Shape), ShapeString(short.Shape))
+	}
 	n, c, hw := x.Shape[0], x.Shape[1], x.Shape[2]*x.Shape[3]
 	train := ctx != nil && ctx.Train
 	s := bnSaved{mean: make([]float32, c), invstd: make([]float32, c), train: train}
@@ -153,9 +156,6 @@ func (b *BatchNorm2d) forward(x *Tensor, ctx *Context, r *Activation, short *Ten
 		scale[ch], shift[ch] = float32(sc), float32(float64(b.Bias.Value.Data[ch])-mean[ch]*sc)
 	}
 	if short != nil {
-		if !SameShape(short.Shape, x.Shape) {
-			return nil, nil, fmt.Errorf("%s (BatchNorm2d): residual sum of %s and %s", b.name, ShapeString(x.Shape), ShapeString(short.Shape))
-		}
 		lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
 		if r != nil {
 			lo, hi = 0, r.ceiling()

@@ -239,24 +239,8 @@ func DepthwiseGradsSet(x []float32, h, w int, dy, wt []float32, k, s, p, d, oh, 
 		up, uh, uw := upsample(bp, dy, oh, ow, h+2*p-k+1, w+2*p-k+1)
 		DepthwiseGradsSet(x, h, w, up, wt, k, 1, p, 1, uh, uw, dx, dwt)
 		depthwiseScratch.Put(bp)
-	case useAVX2 && s == 1 && d == 1 && 2*p == k-1 && k*k <= 64 && oh > 0 && ow > 0:
-		var flipped [64]float32
-		for i, v := range wt[:k*k] {
-			flipped[k*k-1-i] = v
-		}
-		n := paddedRun(oh, w, p)
-		pdy, px := planeScratches.Get().(*planeScratch), planeScratches.Get().(*planeScratch)
-		dyPlane, wp := paddedPlane(pdy, dy, oh, ow, p, k, n, 0) // as DepthwisePlanes pads it for the input gradient
-		var offs [64]int
-		planeOffsets(offs[:k*k], k, wp)
-		res := pdy.buf[len(dyPlane) : len(dyPlane)+n]
-		taps(res, dyPlane, offs[:k*k], flipped[:k*k], n, nil)
-		compactRows(dx[:h*w], res, h, w, wp)
-		plane, _ := paddedPlane(px, x, h, w, p, k, n, 0)
-		_ = dwt[k*k-1]
-		tapDotsAVX2(&dwt[0], &dyPlane[p*wp+p], &plane[0], &offs[0], k*k, n)
-		planeScratches.Put(pdy)
-		planeScratches.Put(px)
+	case paddedGrads(k, s, p, d, oh, ow):
+		gradsPadded(x, 1, h, w, dy, wt, k, p, oh, ow, dx, dwt)
 	default:
 		depthwiseInputGrad(dy, h, w, wt, k, s, p, d, oh, ow, dx, false)
 		DepthwiseWeightGrad(x, h, w, dy, k, s, p, d, oh, ow, dwt)
@@ -275,20 +259,36 @@ func DepthwiseGradsSetPlanes(x []float32, planes, h, w int, dy, wt []float32, k,
 		return
 	}
 	_, _, _, _ = x[planes*in-1], dy[planes*out-1], dx[planes*in-1], wt[planes*k2-1]
-	if dwt == nil || !(useAVX2 && s == 1 && d == 1 && 2*p == k-1 && k2 <= 64 && oh > 0 && ow > 0) {
-		for j := range planes {
-			var dwj []float32
-			if dwt != nil {
-				dwj = dwt[j*k2 : (j+1)*k2]
-			}
-			DepthwiseGradsSet(x[j*in:(j+1)*in], h, w, dy[j*out:(j+1)*out], wt[j*k2:(j+1)*k2], k, s, p, d, oh, ow, dx[j*in:(j+1)*in], dwj)
-		}
+	if dwt != nil && paddedGrads(k, s, p, d, oh, ow) {
+		gradsPadded(x, planes, h, w, dy, wt, k, p, oh, ow, dx, dwt)
 		return
 	}
+	for j := range planes {
+		var dwj []float32
+		if dwt != nil {
+			dwj = dwt[j*k2 : (j+1)*k2]
+		}
+		DepthwiseGradsSet(x[j*in:(j+1)*in], h, w, dy[j*out:(j+1)*out], wt[j*k2:(j+1)*k2], k, s, p, d, oh, ow, dx[j*in:(j+1)*in], dwj)
+	}
+}
+
+// paddedGrads reports the geometry whose two gradients gradsPadded takes:
+// stride 1, "same" padding, on the vector path.
+func paddedGrads(k, s, p, d, oh, ow int) bool {
+	return useAVX2 && s == 1 && d == 1 && 2*p == k-1 && k*k <= 64 && oh > 0 && ow > 0
+}
+
+// gradsPadded is DepthwiseGradsSetPlanes with the weight gradients on
+// paddedGrads' geometry: each plane's dx is dy correlated with the
+// flipped filter over one padded dy, whose taps' dot products with the
+// padded x are the filter's gradient; one pair of padded planes serves
+// every plane.
+func gradsPadded(x []float32, planes, h, w int, dy, wt []float32, k, p, oh, ow int, dx, dwt []float32) {
+	k2, in, out := k*k, h*w, oh*ow
 	_ = dwt[planes*k2-1]
 	n := paddedRun(oh, w, p)
 	pdy, px := planeScratches.Get().(*planeScratch), planeScratches.Get().(*planeScratch)
-	dyPlane, wp := paddedPlane(pdy, dy[:out], oh, ow, p, k, n, 0) // as DepthwiseGradsSet
+	dyPlane, wp := paddedPlane(pdy, dy[:out], oh, ow, p, k, n, 0) // as DepthwisePlanes pads it for the input gradient
 	plane, _ := paddedPlane(px, x[:in], h, w, p, k, n, 0)
 	res := pdy.buf[len(dyPlane) : len(dyPlane)+n]
 	var offs [64]int
@@ -450,34 +450,7 @@ func DepthwiseWeightGradNaive(x []float32, h, w int, dy []float32, k, s, p, d, o
 // kernel keeps each output's sum in registers (one fused multiply-add a
 // tap, in the order (ky,kx), from zero, as Depthwise's rows).
 func depthwisePadded(x []float32, h, w int, wt []float32, k, s, p, oh, ow int, y []float32) {
-	if s == 1 {
-		DepthwisePlanes(x, 1, h, w, wt, k, 1, p, 1, oh, ow, y, nil)
-		return
-	}
-	ps := planeScratches.Get().(*planeScratch)
-	depthwiseStride2(ps, x, h, w, wt, k, p, oh, ow, y, nil)
-	planeScratches.Put(ps)
-}
-
-// depthwiseStride2 is depthwisePadded for stride 2, in ps, with the
-// epilogue e when it is not nil: one call of the taps kernel per output
-// row, over the even/odd halves, in whole vectors; the last vector's extra
-// outputs are dropped.
-func depthwiseStride2(ps *planeScratch, x []float32, h, w int, wt []float32, k, p, oh, ow int, y []float32, e *tapEpilogue) {
-	owv := (ow + lanes - 1) &^ (lanes - 1)
-	pl := evenOddPlane(ps, x, h, w, k, p, oh, owv, 0)
-	row := ps.buf[len(pl.plane) : len(pl.plane)+owv]
-	var offs [64]int
-	for oy := 0; oy < oh; oy++ {
-		pl.rowOffsets(offs[:k*k], oy, k)
-		out := y[oy*ow : (oy+1)*ow]
-		if owv == ow {
-			taps(out, pl.plane, offs[:k*k], wt, ow, e)
-			continue
-		}
-		taps(row, pl.plane, offs[:k*k], wt, owv, e)
-		copyShort(out, row)
-	}
+	DepthwisePlanes(x, 1, h, w, wt, k, s, p, 1, oh, ow, y, nil)
 }
 
 // depthwiseScratch holds DepthwiseInputGrad's sum between calls.

@@ -14,9 +14,12 @@ import (
 // the same place plus ky*wp+kx, so one kernel call covers every row (and
 // wp-ow throwaway columns between them).
 //
-// Stride 2 (evenOddPlane): the padded plane's even and odd columns go to
-// two half planes, so that the taps of consecutive outputs are consecutive
-// again; the kernels then run one output row at a time.
+// Stride 2, depthwise (quartersPlane): the padded plane's four phase
+// planes (even and odd rows and columns), where every output's taps sit at
+// one offset again, so one kernel call covers every row, as at stride 1.
+// Stride 2, max pooling (evenOddPlane): the even and odd columns go to two
+// half planes, so that the taps of consecutive outputs are consecutive;
+// the kernels then run one output row at a time.
 
 // planeScratch is a padded plane's buffer between calls, with the layout
 // whose fill it still holds. The kernels write only a plane's interior and
