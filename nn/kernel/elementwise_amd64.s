@@ -1915,3 +1915,492 @@ loop:
 done:
 	VZEROUPPER
 	RET
+
+// func winogradInputAVX2(v *float32, ds int, q *float32, ps int, rs int, tw int)
+// Requires: AVX
+TEXT ·winogradInputAVX2(SB), NOSPLIT, $0-48
+	MOVQ v+0(FP), AX
+	MOVQ q+16(FP), CX
+	MOVQ ds+8(FP), DX
+	MOVQ ps+24(FP), BX
+	MOVQ rs+32(FP), SI
+	MOVQ tw+40(FP), DI
+	SHLQ $0x02, DX
+	SHLQ $0x02, BX
+	SHLQ $0x02, SI
+	MOVQ CX, R8
+	ADDQ BX, R8
+	ADDQ BX, R8
+	MOVQ CX, R9
+	ADDQ SI, R9
+	MOVQ R8, R10
+	ADDQ SI, R10
+	MOVQ DX, SI
+	SHLQ $0x01, SI
+	MOVQ $0x00000020, R12
+	CMPQ DI, $0x08
+	JL   short
+
+whole:
+	MOVQ    AX, R11
+	VMOVUPS (CX), Y0
+	VSUBPS  4(CX), Y0, Y0
+	VMOVUPS (R8), Y1
+	VSUBPS  4(R8), Y1, Y1
+	VMOVUPS (R9), Y2
+	VSUBPS  4(R9), Y2, Y2
+	VMOVUPS (R10), Y3
+	VSUBPS  4(R10), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS (CX)(BX*1), Y0
+	VADDPS  4(CX), Y0, Y0
+	VMOVUPS (R8)(BX*1), Y1
+	VADDPS  4(R8), Y1, Y1
+	VMOVUPS (R9)(BX*1), Y2
+	VADDPS  4(R9), Y2, Y2
+	VMOVUPS (R10)(BX*1), Y3
+	VADDPS  4(R10), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS 4(CX), Y0
+	VSUBPS  (CX)(BX*1), Y0, Y0
+	VMOVUPS 4(R8), Y1
+	VSUBPS  (R8)(BX*1), Y1, Y1
+	VMOVUPS 4(R9), Y2
+	VSUBPS  (R9)(BX*1), Y2, Y2
+	VMOVUPS 4(R10), Y3
+	VSUBPS  (R10)(BX*1), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS (CX)(BX*1), Y0
+	VSUBPS  4(CX)(BX*1), Y0, Y0
+	VMOVUPS (R8)(BX*1), Y1
+	VSUBPS  4(R8)(BX*1), Y1, Y1
+	VMOVUPS (R9)(BX*1), Y2
+	VSUBPS  4(R9)(BX*1), Y2, Y2
+	VMOVUPS (R10)(BX*1), Y3
+	VSUBPS  4(R10)(BX*1), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+	ADDQ    R12, CX
+	ADDQ    R12, R8
+	ADDQ    R12, R9
+	ADDQ    R12, R10
+	ADDQ    R12, AX
+	SUBQ    $0x08, DI
+	CMPQ    DI, $0x08
+	JGE     whole
+	TESTQ   DI, DI
+	JZ      done
+	MOVQ    $0x00000008, R11
+	SUBQ    DI, R11
+	SHLQ    $0x02, R11
+	SUBQ    R11, CX
+	SUBQ    R11, R8
+	SUBQ    R11, R9
+	SUBQ    R11, R10
+	SUBQ    R11, AX
+
+short:
+	MOVQ    AX, R11
+	VMOVUPS (CX), Y0
+	VSUBPS  4(CX), Y0, Y0
+	VMOVUPS (R8), Y1
+	VSUBPS  4(R8), Y1, Y1
+	VMOVUPS (R9), Y2
+	VSUBPS  4(R9), Y2, Y2
+	VMOVUPS (R10), Y3
+	VSUBPS  4(R10), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS (CX)(BX*1), Y0
+	VADDPS  4(CX), Y0, Y0
+	VMOVUPS (R8)(BX*1), Y1
+	VADDPS  4(R8), Y1, Y1
+	VMOVUPS (R9)(BX*1), Y2
+	VADDPS  4(R9), Y2, Y2
+	VMOVUPS (R10)(BX*1), Y3
+	VADDPS  4(R10), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS 4(CX), Y0
+	VSUBPS  (CX)(BX*1), Y0, Y0
+	VMOVUPS 4(R8), Y1
+	VSUBPS  (R8)(BX*1), Y1, Y1
+	VMOVUPS 4(R9), Y2
+	VSUBPS  (R9)(BX*1), Y2, Y2
+	VMOVUPS 4(R10), Y3
+	VSUBPS  (R10)(BX*1), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS (CX)(BX*1), Y0
+	VSUBPS  4(CX)(BX*1), Y0, Y0
+	VMOVUPS (R8)(BX*1), Y1
+	VSUBPS  4(R8)(BX*1), Y1, Y1
+	VMOVUPS (R9)(BX*1), Y2
+	VSUBPS  4(R9)(BX*1), Y2, Y2
+	VMOVUPS (R10)(BX*1), Y3
+	VSUBPS  4(R10)(BX*1), Y3, Y3
+	VSUBPS  Y2, Y0, Y0
+	VADDPS  Y2, Y1, Y4
+	VSUBPS  Y1, Y2, Y2
+	VSUBPS  Y3, Y1, Y1
+	VMOVUPS Y0, (R11)
+	VMOVUPS Y4, (R11)(DX*1)
+	ADDQ    SI, R11
+	VMOVUPS Y2, (R11)
+	VMOVUPS Y1, (R11)(DX*1)
+	ADDQ    SI, R11
+
+done:
+	VZEROUPPER
+	RET
+
+// func winogradOutputAVX2(y *float32, w int, m *float32, ms int, tw int)
+// Requires: AVX
+TEXT ·winogradOutputAVX2(SB), NOSPLIT, $0-40
+	MOVQ y+0(FP), AX
+	MOVQ m+16(FP), CX
+	MOVQ w+8(FP), DX
+	MOVQ ms+24(FP), BX
+	MOVQ tw+32(FP), SI
+	SHLQ $0x02, DX
+	SHLQ $0x02, BX
+	MOVQ BX, DI
+	SHLQ $0x01, DI
+	CMPQ SI, $0x08
+	JL   short
+
+whole:
+	MOVQ       CX, R8
+	VMOVUPS    (R8), Y0
+	VMOVUPS    (R8)(BX*1), Y1
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y2
+	VMOVUPS    (R8)(BX*1), Y3
+	ADDQ       DI, R8
+	VADDPS     Y1, Y0, Y0
+	VADDPS     Y2, Y0, Y0
+	VSUBPS     Y2, Y1, Y1
+	VSUBPS     Y3, Y1, Y1
+	VMOVUPS    (R8), Y2
+	VMOVUPS    (R8)(BX*1), Y3
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	ADDQ       DI, R8
+	VADDPS     Y3, Y2, Y2
+	VADDPS     Y4, Y2, Y2
+	VSUBPS     Y4, Y3, Y3
+	VSUBPS     Y5, Y3, Y3
+	VMOVUPS    (R8), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y6
+	VMOVUPS    (R8)(BX*1), Y7
+	ADDQ       DI, R8
+	VADDPS     Y5, Y4, Y4
+	VADDPS     Y6, Y4, Y4
+	VSUBPS     Y6, Y5, Y5
+	VSUBPS     Y7, Y5, Y5
+	VMOVUPS    (R8), Y6
+	VMOVUPS    (R8)(BX*1), Y7
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y8
+	VMOVUPS    (R8)(BX*1), Y9
+	ADDQ       DI, R8
+	VADDPS     Y7, Y6, Y6
+	VADDPS     Y8, Y6, Y6
+	VSUBPS     Y8, Y7, Y7
+	VSUBPS     Y9, Y7, Y7
+	VADDPS     Y2, Y0, Y0
+	VADDPS     Y4, Y0, Y0
+	VSUBPS     Y4, Y2, Y2
+	VSUBPS     Y6, Y2, Y2
+	VUNPCKLPS  Y2, Y0, Y4
+	VUNPCKHPS  Y2, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y4, Y2
+	VPERM2F128 $0x31, Y0, Y4, Y0
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y0, 32(AX)
+	VADDPS     Y3, Y1, Y0
+	VADDPS     Y5, Y0, Y0
+	VSUBPS     Y5, Y3, Y1
+	VSUBPS     Y7, Y1, Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y2, Y1
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y1, (AX)(DX*1)
+	VMOVUPS    Y0, 32(AX)(DX*1)
+	ADDQ       $0x20, CX
+	ADDQ       $0x40, AX
+	SUBQ       $0x08, SI
+	CMPQ       SI, $0x08
+	JGE        whole
+	TESTQ      SI, SI
+	JZ         done
+	MOVQ       $0x00000008, R8
+	SUBQ       SI, R8
+	SHLQ       $0x02, R8
+	SUBQ       R8, CX
+	SUBQ       R8, AX
+	SUBQ       R8, AX
+
+short:
+	MOVQ       CX, R8
+	VMOVUPS    (R8), Y0
+	VMOVUPS    (R8)(BX*1), Y1
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y2
+	VMOVUPS    (R8)(BX*1), Y3
+	ADDQ       DI, R8
+	VADDPS     Y1, Y0, Y0
+	VADDPS     Y2, Y0, Y0
+	VSUBPS     Y2, Y1, Y1
+	VSUBPS     Y3, Y1, Y1
+	VMOVUPS    (R8), Y2
+	VMOVUPS    (R8)(BX*1), Y3
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	ADDQ       DI, R8
+	VADDPS     Y3, Y2, Y2
+	VADDPS     Y4, Y2, Y2
+	VSUBPS     Y4, Y3, Y3
+	VSUBPS     Y5, Y3, Y3
+	VMOVUPS    (R8), Y4
+	VMOVUPS    (R8)(BX*1), Y5
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y6
+	VMOVUPS    (R8)(BX*1), Y7
+	ADDQ       DI, R8
+	VADDPS     Y5, Y4, Y4
+	VADDPS     Y6, Y4, Y4
+	VSUBPS     Y6, Y5, Y5
+	VSUBPS     Y7, Y5, Y5
+	VMOVUPS    (R8), Y6
+	VMOVUPS    (R8)(BX*1), Y7
+	ADDQ       DI, R8
+	VMOVUPS    (R8), Y8
+	VMOVUPS    (R8)(BX*1), Y9
+	ADDQ       DI, R8
+	VADDPS     Y7, Y6, Y6
+	VADDPS     Y8, Y6, Y6
+	VSUBPS     Y8, Y7, Y7
+	VSUBPS     Y9, Y7, Y7
+	VADDPS     Y2, Y0, Y0
+	VADDPS     Y4, Y0, Y0
+	VSUBPS     Y4, Y2, Y2
+	VSUBPS     Y6, Y2, Y2
+	VUNPCKLPS  Y2, Y0, Y4
+	VUNPCKHPS  Y2, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y4, Y2
+	VPERM2F128 $0x31, Y0, Y4, Y0
+	VMOVUPS    Y2, (AX)
+	VMOVUPS    Y0, 32(AX)
+	VADDPS     Y3, Y1, Y0
+	VADDPS     Y5, Y0, Y0
+	VSUBPS     Y5, Y3, Y1
+	VSUBPS     Y7, Y1, Y1
+	VUNPCKLPS  Y1, Y0, Y2
+	VUNPCKHPS  Y1, Y0, Y0
+	VPERM2F128 $0x20, Y0, Y2, Y1
+	VPERM2F128 $0x31, Y0, Y2, Y0
+	VMOVUPS    Y1, (AX)(DX*1)
+	VMOVUPS    Y0, 32(AX)(DX*1)
+
+done:
+	VZEROUPPER
+	RET
+
+// func winogradPhasesAVX2(q *float32, ps int, rs int, src *float32, th int, w int, masks *[12]int32)
+// Requires: AVX, AVX2
+TEXT ·winogradPhasesAVX2(SB), NOSPLIT, $0-56
+	MOVQ    q+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    masks+48(FP), DX
+	MOVQ    ps+8(FP), BX
+	MOVQ    rs+16(FP), SI
+	MOVQ    th+32(FP), DI
+	MOVQ    w+40(FP), R8
+	SHLQ    $0x02, BX
+	SHLQ    $0x02, SI
+	MOVQ    AX, R10
+	ADDQ    SI, R10
+	ADDQ    $0x04, R10
+	MOVQ    AX, R9
+	ADDQ    BX, R9
+	ADDQ    SI, R9
+	MOVQ    AX, R11
+	ADDQ    BX, R11
+	ADDQ    BX, R11
+	ADDQ    $0x04, R11
+	MOVQ    R11, AX
+	ADDQ    BX, AX
+	SUBQ    $0x04, AX
+	VMOVDQU (DX), Y0
+	VMOVDQU 32(DX), X1
+
+rows:
+	TESTQ DI, DI
+	JZ    end
+	XORQ  DX, DX
+	MOVQ  R8, BX
+
+evenpairs:
+	CMPQ    BX, $0x10
+	JL      eventail
+	VMOVUPS (CX), Y2
+	VMOVUPS 32(CX), Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y4, (AX)(DX*1)
+	VMOVUPS Y2, (R11)(DX*1)
+	ADDQ    $0x40, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x10, BX
+	JMP     evenpairs
+
+eventail:
+	CMPQ    BX, $0x08
+	JL      evenpartial
+	VMOVUPS (CX), Y2
+	VSHUFPS $0x88, Y2, Y2, Y3
+	VSHUFPS $0xdd, Y2, Y2, Y2
+	VPERMPD $0xd8, Y3, Y3
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS X3, (AX)(DX*1)
+	VMOVUPS X2, (R11)(DX*1)
+	ADDQ    $0x20, CX
+	ADDQ    $0x10, DX
+	SUBQ    $0x08, BX
+
+evenpartial:
+	TESTQ      BX, BX
+	JZ         evendone
+	VMASKMOVPS (CX), Y0, Y2
+	VSHUFPS    $0x88, Y2, Y2, Y3
+	VSHUFPS    $0xdd, Y2, Y2, Y2
+	VPERMPD    $0xd8, Y3, Y3
+	VPERMPD    $0xd8, Y2, Y2
+	VMASKMOVPS X3, X1, (AX)(DX*1)
+	VMASKMOVPS X2, X1, (R11)(DX*1)
+	LEAQ       (CX)(BX*4), CX
+
+evendone:
+	XORQ DX, DX
+	MOVQ R8, BX
+
+oddpairs:
+	CMPQ    BX, $0x10
+	JL      oddtail
+	VMOVUPS (CX), Y2
+	VMOVUPS 32(CX), Y3
+	VSHUFPS $0x88, Y3, Y2, Y4
+	VSHUFPS $0xdd, Y3, Y2, Y2
+	VPERMPD $0xd8, Y4, Y4
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS Y4, (R9)(DX*1)
+	VMOVUPS Y2, (R10)(DX*1)
+	ADDQ    $0x40, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x10, BX
+	JMP     oddpairs
+
+oddtail:
+	CMPQ    BX, $0x08
+	JL      oddpartial
+	VMOVUPS (CX), Y2
+	VSHUFPS $0x88, Y2, Y2, Y3
+	VSHUFPS $0xdd, Y2, Y2, Y2
+	VPERMPD $0xd8, Y3, Y3
+	VPERMPD $0xd8, Y2, Y2
+	VMOVUPS X3, (R9)(DX*1)
+	VMOVUPS X2, (R10)(DX*1)
+	ADDQ    $0x20, CX
+	ADDQ    $0x10, DX
+	SUBQ    $0x08, BX
+
+oddpartial:
+	TESTQ      BX, BX
+	JZ         odddone
+	VMASKMOVPS (CX), Y0, Y2
+	VSHUFPS    $0x88, Y2, Y2, Y3
+	VSHUFPS    $0xdd, Y2, Y2, Y2
+	VPERMPD    $0xd8, Y3, Y3
+	VPERMPD    $0xd8, Y2, Y2
+	VMASKMOVPS X3, X1, (R9)(DX*1)
+	VMASKMOVPS X2, X1, (R10)(DX*1)
+	LEAQ       (CX)(BX*4), CX
+
+odddone:
+	ADDQ SI, AX
+	ADDQ SI, R11
+	ADDQ SI, R9
+	ADDQ SI, R10
+	DECQ DI
+	JMP  rows
+
+end:
+	VZEROUPPER
+	RET

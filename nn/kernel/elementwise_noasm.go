@@ -31,3 +31,8 @@ func tapDotsAVX2(sums, dy, base *float32, offs *int, taps, n int)  { panic("no a
 func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps, n int) {
 	panic("no assembly")
 }
+func winogradInputAVX2(v *float32, ds int, q *float32, ps, rs, tw int) { panic("no assembly") }
+func winogradOutputAVX2(y *float32, w int, m *float32, ms, tw int)     { panic("no assembly") }
+func winogradPhasesAVX2(q *float32, ps, rs int, src *float32, th, w int, masks *[12]int32) {
+	panic("no assembly")
+}

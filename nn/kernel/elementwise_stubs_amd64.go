@@ -120,3 +120,26 @@ func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc 
 //
 //go:noescape
 func evensAVX2(dst *float32, src *float32, n int)
+
+// winogradInputAVX2 sets v[(4*j+i)*ds+t] = (Bᵀ d B)[i][j] for the tw tiles t of one tile row,
+// d[a][b] = q[(2*(a%2)+b%2)*ps + (a/2)*rs + b/2 + t] (four phase planes of the padded map).
+// With tw < 8 it writes (and reads) a whole vector of 8 tiles; with more, the last vector
+// overlaps the one before.
+//
+//go:noescape
+func winogradInputAVX2(v *float32, ds int, q *float32, ps int, rs int, tw int)
+
+// winogradOutputAVX2 sets y[r*w + 2*t + c] = (Aᵀ M A)[r][c] for the tw tiles t of one tile row,
+// M[i][j] = m[(4*j+i)*ms + t]. With tw < 8 it writes (and reads) a whole vector of 8 tiles,
+// 16 floats a row; with more, the last vector overlaps the one before.
+//
+//go:noescape
+func winogradOutputAVX2(y *float32, w int, m *float32, ms int, tw int)
+
+// winogradPhasesAVX2 writes the image rows of the four phase planes of the map src
+// (2*th rows of w floats, w even): padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1),
+// goes to q[(2a+b)*ps + r*rs + c]. The padding's zeros are not written. A row's last w%8
+// floats are read under masks[:8] and their halves written under masks[8:].
+//
+//go:noescape
+func winogradPhasesAVX2(q *float32, ps int, rs int, src *float32, th int, w int, masks *[12]int32)

@@ -49,6 +49,9 @@ func main() {
 	maxTaps()
 	copyRows()
 	evens()
+	winogradInput()
+	winogradOutput()
+	winogradPhases()
 	Generate()
 }
 
@@ -778,6 +781,296 @@ func maxTaps() {
 		JMP(LabelRef(top))
 		Label(done)
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// winogradInput emits winogradInputAVX2: one tile row of Winograd's
+// F(2x2, 3x3) input transform, Bᵀ d B, 8 tiles a step (nn/winograd.go).
+func winogradInput() {
+	TEXT("winogradInputAVX2", NOSPLIT, "func(v *float32, ds int, q *float32, ps, rs, tw int)")
+	Pragma("noescape") // nothing is kept
+	Doc("winogradInputAVX2 sets v[(4*j+i)*ds+t] = (Bᵀ d B)[i][j] for the tw tiles t of one tile row,",
+		"d[a][b] = q[(2*(a%2)+b%2)*ps + (a/2)*rs + b/2 + t] (four phase planes of the padded map).",
+		"With tw < 8 it writes (and reads) a whole vector of 8 tiles; with more, the last vector",
+		"overlaps the one before.")
+	ptrs := pointers("v", "q")
+	o, q := ptrs[0], ptrs[1]
+	ds := Load(Param("ds"), GP64()).(GPVirtual)
+	ps := Load(Param("ps"), GP64()).(GPVirtual)
+	rs := Load(Param("rs"), GP64()).(GPVirtual)
+	n := Load(Param("tw"), GP64()).(GPVirtual)
+	SHLQ(Imm(2), ds)
+	SHLQ(Imm(2), ps)
+	SHLQ(Imm(2), rs)
+	// Row a's base: phase 2*(a%2) (+1 for odd b, through ps), row a/2.
+	rows := [4]GPVirtual{q, GP64(), GP64(), GP64()}
+	MOVQ(q, rows[1])
+	ADDQ(ps, rows[1])
+	ADDQ(ps, rows[1])
+	MOVQ(q, rows[2])
+	ADDQ(rs, rows[2])
+	MOVQ(rows[1], rows[3])
+	ADDQ(rs, rows[3])
+	ds2, p := GP64(), GP64()
+	MOVQ(ds, ds2)
+	SHLQ(Imm(1), ds2)
+	// d[a][b] for this step's 8 tiles.
+	d := func(a, b int) Mem {
+		m := Mem{Base: rows[a], Disp: 4 * (b / 2)}
+		if b%2 == 1 {
+			m.Index, m.Scale = ps, 1
+		}
+		return m
+	}
+	step := func() {
+		MOVQ(o, p)
+		for j := 0; j < 4; j++ {
+			var t [4]VecVirtual
+			for a := 0; a < 4; a++ {
+				t[a] = YMM()
+				switch j { // (Bᵀ row j) · (d[a][0], d[a][1], d[a][2], d[a][3])
+				case 0:
+					VMOVUPS(d(a, 0), t[a])
+					VSUBPS(d(a, 2), t[a], t[a])
+				case 1:
+					VMOVUPS(d(a, 1), t[a])
+					VADDPS(d(a, 2), t[a], t[a])
+				case 2:
+					VMOVUPS(d(a, 2), t[a])
+					VSUBPS(d(a, 1), t[a], t[a])
+				case 3:
+					VMOVUPS(d(a, 1), t[a])
+					VSUBPS(d(a, 3), t[a], t[a])
+				}
+			}
+			r := [4]VecVirtual{YMM(), YMM(), YMM(), YMM()}
+			VSUBPS(t[2], t[0], r[0]) // t0 - t2
+			VADDPS(t[2], t[1], r[1]) // t1 + t2
+			VSUBPS(t[1], t[2], r[2]) // t2 - t1
+			VSUBPS(t[3], t[1], r[3]) // t1 - t3
+			VMOVUPS(r[0], Mem{Base: p})
+			VMOVUPS(r[1], Mem{Base: p, Index: ds, Scale: 1})
+			ADDQ(ds2, p)
+			VMOVUPS(r[2], Mem{Base: p})
+			VMOVUPS(r[3], Mem{Base: p, Index: ds, Scale: 1})
+			ADDQ(ds2, p)
+		}
+	}
+	advance := func(by GPVirtual, sub bool) {
+		for _, r := range append(rows[:], o) {
+			if sub {
+				SUBQ(by, r)
+			} else {
+				ADDQ(by, r)
+			}
+		}
+	}
+	vb := GP64()
+	MOVQ(U32(vbytes), vb)
+	windowedLoop(n, step, func() { advance(vb, false) }, func(back GPVirtual) { advance(back, true) })
+	VZEROUPPER()
+	RET()
+}
+
+// windowedLoop runs step over n tiles, 8 a step (advance moves the
+// pointers on by a vector): with n < 8 once, over a whole vector; else
+// over whole vectors, and a last one moved back (retreat, by that many
+// bytes) to end at the n-th tile.
+func windowedLoop(n GPVirtual, step, advance func(), retreat func(back GPVirtual)) {
+	CMPQ(n, Imm(lanes))
+	JL(LabelRef("short"))
+	Label("whole")
+	step()
+	advance()
+	SUBQ(Imm(lanes), n)
+	CMPQ(n, Imm(lanes))
+	JGE(LabelRef("whole"))
+	TESTQ(n, n)
+	JZ(LabelRef("done"))
+	back := GP64()
+	MOVQ(U32(lanes), back)
+	SUBQ(n, back)
+	SHLQ(Imm(2), back)
+	retreat(back)
+	Label("short")
+	step()
+	Label("done")
+}
+
+// winogradOutput emits winogradOutputAVX2: one tile row of Winograd's
+// F(2x2, 3x3) output transform, Aᵀ m A, 8 tiles a step.
+func winogradOutput() {
+	TEXT("winogradOutputAVX2", NOSPLIT, "func(y *float32, w int, m *float32, ms, tw int)")
+	Pragma("noescape") // nothing is kept
+	Doc("winogradOutputAVX2 sets y[r*w + 2*t + c] = (Aᵀ M A)[r][c] for the tw tiles t of one tile row,",
+		"M[i][j] = m[(4*j+i)*ms + t]. With tw < 8 it writes (and reads) a whole vector of 8 tiles,",
+		"16 floats a row; with more, the last vector overlaps the one before.")
+	ptrs := pointers("y", "m")
+	y, m := ptrs[0], ptrs[1]
+	w := Load(Param("w"), GP64()).(GPVirtual)
+	ms := Load(Param("ms"), GP64()).(GPVirtual)
+	n := Load(Param("tw"), GP64()).(GPVirtual)
+	SHLQ(Imm(2), w)
+	SHLQ(Imm(2), ms)
+	ms2, p := GP64(), GP64()
+	MOVQ(ms, ms2)
+	SHLQ(Imm(1), ms2)
+	step := func() {
+		MOVQ(m, p)
+		var s [2][4]VecVirtual
+		for j := 0; j < 4; j++ {
+			var mv [4]VecVirtual
+			for i := range mv {
+				mv[i] = YMM()
+			}
+			VMOVUPS(Mem{Base: p}, mv[0])
+			VMOVUPS(Mem{Base: p, Index: ms, Scale: 1}, mv[1])
+			ADDQ(ms2, p)
+			VMOVUPS(Mem{Base: p}, mv[2])
+			VMOVUPS(Mem{Base: p, Index: ms, Scale: 1}, mv[3])
+			ADDQ(ms2, p)
+			s[0][j], s[1][j] = YMM(), YMM()
+			VADDPS(mv[1], mv[0], s[0][j])
+			VADDPS(mv[2], s[0][j], s[0][j]) // m0 + m1 + m2
+			VSUBPS(mv[2], mv[1], s[1][j])
+			VSUBPS(mv[3], s[1][j], s[1][j]) // m1 - m2 - m3
+		}
+		for r := 0; r < 2; r++ {
+			y0, y1 := YMM(), YMM()
+			VADDPS(s[r][1], s[r][0], y0)
+			VADDPS(s[r][2], y0, y0) // s0 + s1 + s2
+			VSUBPS(s[r][2], s[r][1], y1)
+			VSUBPS(s[r][3], y1, y1) // s1 - s2 - s3
+			lo, hi := YMM(), YMM()
+			VUNPCKLPS(y1, y0, lo) // per 128-bit lane: y0[0] y1[0] y0[1] y1[1]
+			VUNPCKHPS(y1, y0, hi) // y0[2] y1[2] y0[3] y1[3]
+			first, second := YMM(), YMM()
+			VPERM2F128(Imm(0x20), hi, lo, first)  // both low lanes: tiles 0-3
+			VPERM2F128(Imm(0x31), hi, lo, second) // both high lanes: tiles 4-7
+			row := Mem{Base: y}
+			if r == 1 {
+				row = Mem{Base: y, Index: w, Scale: 1}
+			}
+			VMOVUPS(first, row)
+			row.Disp = vbytes
+			VMOVUPS(second, row)
+		}
+	}
+	advance := func(back GPVirtual, sub bool) {
+		if sub {
+			SUBQ(back, m)
+			SUBQ(back, y)
+			SUBQ(back, y) // two outputs a tile
+			return
+		}
+		ADDQ(Imm(vbytes), m)
+		ADDQ(Imm(2*vbytes), y)
+	}
+	windowedLoop(n, step, func() { advance(nil, false) }, func(back GPVirtual) { advance(back, true) })
+	VZEROUPPER()
+	RET()
+}
+
+// winogradPhases emits winogradPhasesAVX2: a map's four phase planes for
+// the Winograd input transform, its even and odd columns split in
+// registers as evensAVX2 does.
+func winogradPhases() {
+	TEXT("winogradPhasesAVX2", NOSPLIT, "func(q *float32, ps, rs int, src *float32, th, w int, masks *[12]int32)")
+	Pragma("noescape") // nothing is kept
+	Doc("winogradPhasesAVX2 writes the image rows of the four phase planes of the map src",
+		"(2*th rows of w floats, w even): padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1),",
+		"goes to q[(2a+b)*ps + r*rs + c]. The padding's zeros are not written. A row's last w%8",
+		"floats are read under masks[:8] and their halves written under masks[8:].")
+	ptrs := pointers("q", "src", "masks")
+	q, src, masks := ptrs[0], ptrs[1], ptrs[2]
+	ps := Load(Param("ps"), GP64()).(GPVirtual)
+	rs := Load(Param("rs"), GP64()).(GPVirtual)
+	th := Load(Param("th"), GP64()).(GPVirtual)
+	w := Load(Param("w"), GP64()).(GPVirtual)
+	SHLQ(Imm(2), ps)
+	SHLQ(Imm(2), rs)
+	// Image row 2k is padded row 2k+1: its even columns go to plane 3
+	// (odd row, odd column) row k, its odd ones to plane 2 row k from
+	// column 1. Image row 2k+1 goes to planes 1 and 0, row k+1.
+	e3, o2, e1, o0 := GP64(), GP64(), GP64(), GP64()
+	MOVQ(q, o0)
+	ADDQ(rs, o0)
+	ADDQ(Imm(4), o0) // plane 0, row 1, column 1
+	MOVQ(q, e1)
+	ADDQ(ps, e1)
+	ADDQ(rs, e1) // plane 1, row 1
+	MOVQ(q, o2)
+	ADDQ(ps, o2)
+	ADDQ(ps, o2)
+	ADDQ(Imm(4), o2) // plane 2, row 0, column 1
+	MOVQ(o2, e3)
+	ADDQ(ps, e3)
+	SUBQ(Imm(4), e3) // plane 3, row 0
+	off, n := GP64(), GP64()
+	loadMask, storeMask := YMM(), XMM()
+	VMOVDQU(Mem{Base: masks}, loadMask)
+	VMOVDQU(Mem{Base: masks, Disp: 32}, storeMask)
+	split := func(e, o GPVirtual, label string) {
+		XORQ(off, off) // bytes into the phase rows; src moves on by twice that
+		MOVQ(w, n)
+		Label(label + "pairs")
+		CMPQ(n, Imm(2*lanes))
+		JL(LabelRef(label + "tail"))
+		a, b, ev, od := YMM(), YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, a)
+		VMOVUPS(Mem{Base: src, Disp: vbytes}, b)
+		VSHUFPS(Imm(0x88), b, a, ev) // per 128-bit lane: a0 a2 b0 b2
+		VSHUFPS(Imm(0xdd), b, a, od) // a1 a3 b1 b3
+		VPERMPD(Imm(0xd8), ev, ev)   // the 64-bit pairs back in order
+		VPERMPD(Imm(0xd8), od, od)
+		VMOVUPS(ev, Mem{Base: e, Index: off, Scale: 1})
+		VMOVUPS(od, Mem{Base: o, Index: off, Scale: 1})
+		ADDQ(Imm(2*vbytes), src)
+		ADDQ(Imm(vbytes), off)
+		SUBQ(Imm(2*lanes), n)
+		JMP(LabelRef(label + "pairs"))
+		Label(label + "tail")
+		CMPQ(n, Imm(lanes))
+		JL(LabelRef(label + "partial"))
+		a2, ev2, od2 := YMM(), YMM(), YMM()
+		VMOVUPS(Mem{Base: src}, a2)
+		VSHUFPS(Imm(0x88), a2, a2, ev2)
+		VSHUFPS(Imm(0xdd), a2, a2, od2)
+		VPERMPD(Imm(0xd8), ev2, ev2) // the low half: a0 a2 a4 a6
+		VPERMPD(Imm(0xd8), od2, od2)
+		VMOVUPS(ev2.AsX(), Mem{Base: e, Index: off, Scale: 1})
+		VMOVUPS(od2.AsX(), Mem{Base: o, Index: off, Scale: 1})
+		ADDQ(Imm(vbytes), src)
+		ADDQ(Imm(vbytes/2), off)
+		SUBQ(Imm(lanes), n)
+		Label(label + "partial")
+		TESTQ(n, n)
+		JZ(LabelRef(label + "done"))
+		// The row's last n < 8 floats, under masks: nothing past the row is
+		// read, nothing past its halves written.
+		a3, ev3, od3 := YMM(), YMM(), YMM()
+		VMASKMOVPS(Mem{Base: src}, loadMask, a3)
+		VSHUFPS(Imm(0x88), a3, a3, ev3)
+		VSHUFPS(Imm(0xdd), a3, a3, od3)
+		VPERMPD(Imm(0xd8), ev3, ev3)
+		VPERMPD(Imm(0xd8), od3, od3)
+		VMASKMOVPS(ev3.AsX(), storeMask, Mem{Base: e, Index: off, Scale: 1})
+		VMASKMOVPS(od3.AsX(), storeMask, Mem{Base: o, Index: off, Scale: 1})
+		LEAQ(Mem{Base: src, Index: n, Scale: 4}, src)
+		Label(label + "done")
+	}
+	Label("rows")
+	TESTQ(th, th)
+	JZ(LabelRef("end"))
+	split(e3, o2, "even")
+	split(e1, o0, "odd")
+	for _, r := range []GPVirtual{e3, o2, e1, o0} {
+		ADDQ(rs, r)
+	}
+	DECQ(th)
+	JMP(LabelRef("rows"))
+	Label("end")
 	VZEROUPPER()
 	RET()
 }
