@@ -327,6 +327,10 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 		c.depthwiseForward(g, x, y, e)
 		return y, nil
 	}
+	if ctx != nil && ctx.Fuse && !ctx.Train && c.winograd(g) {
+		c.forwardWinograd(g, x, y, e)
+		return y, nil
+	}
 	if c.shifted(g) {
 		count, span := runsOf(g.n, c.shiftedConv(g).perRun())
 		sc := make([]shiftedRun, kernel.Workers())
