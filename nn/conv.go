@@ -14,7 +14,9 @@ import (
 //
 // x is (N,C,H,W); y is (N,K,H',W') with H' = (H+2p-d(k-1)-1)/s + 1. Weight is
 // (K,C/G,k,k), Bias is (K) or nil. Groups G split C and K into G independent
-// convolutions (G = C is a depthwise convolution). A convolution whose
+// convolutions (G = C is a depthwise convolution). In a fused evaluation a
+// 3x3 "same" convolution with enough channels and pixels runs Winograd's
+// F(2x2, 3x3) (winograd.go). Otherwise a convolution whose
 // padding keeps the map's size (or halves it at stride 2) runs as one
 // product over the padded images per run of samples (convshift.go);
 // others run as im2col + SGEMM per group and run of samples (one sample on

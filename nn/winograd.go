@@ -21,26 +21,32 @@ import (
 // transform, the 16 products and the output transform.
 
 // winogradConv is one convolution on the Winograd path: cin channels of
-// h×w maps (h and w even) into cout, 3x3, stride 1, padding 1.
+// h×w maps into cout, 3x3, stride 1, padding 1.
 type winogradConv struct{ h, w, cin, cout int }
 
 // winograd reports a convolution that takes the Winograd path in a fused
 // evaluation (Context.Fuse: batch passes that read only the logits or one
-// layer's maps, and serving): 3x3, stride 1, padding 1, no dilation or
-// groups, even maps, and enough channels and pixels for the products to
-// pay for the transforms. Measured with BenchmarkWinograd against the
-// path taken without it: at batch 64, 1.2-1.4x on 32 and 64 channels at
-// 8x8 to 16x16 but 0.87-1.1x on 16 channels (products 16 deep); at batch
-// 1, 1.7-2.2x on VGG-16's 64 and 128 channels at 224 and 112, about 1.1x
-// at 56 and 0.6-0.9x at 28 and below, where transforming the filters on
-// every pass (16/9 of the weights, written and read again) costs more
-// than the products save. Other passes keep the direct sums: Winograd's
-// rounding is a few ulps further from them, enough to flip a rectifier
-// or a max-pool's choice under a gradient (SmoothGrad on GoogLeNet moved
-// by 1% of its largest value against PyTorch's).
+// layer's maps): 3x3, stride 1, padding 1, no dilation or groups, and
+// enough channels and pixels for the products to pay for the transforms.
+// Measured with BenchmarkWinograd against the path taken without it:
+//   - batch 64 (and a Slicer's 16 on one core): 1.2-1.5x on 32 and 64
+//     channels at 8x8 to 16x16, but 0.87-1.1x on 16 channels, whose
+//     products are only 16 deep;
+//   - batch 1: 1.7-2.2x on VGG-16's 64 and 128 channels at 224 and 112,
+//     about 1.1x at 56, and 0.6-0.9x at 28 and below, where transforming
+//     the filters on every pass (16/9 of the weights, written and read
+//     again) costs more than the products save;
+//   - odd maps, whose last tiles hang over the edge (8x8 tiles' work for
+//     7x7 outputs) and whose rows go through a scratch plane: 0.95x on 64
+//     channels at 7x7, 1.03-1.2x on 128.
+//
+// Other passes keep the direct sums: Winograd's rounding is a few ulps
+// further from them, enough to flip a rectifier or a max-pool's choice
+// under a gradient (SmoothGrad on GoogLeNet moved by 1% of its largest
+// value against PyTorch's).
 func (c *Conv2d) winograd(g convGeometry) bool {
 	if noWinograd || c.Kernel != 3 || c.Stride != 1 || c.Padding != 1 || c.Dilation != 1 || c.Groups != 1 ||
-		g.h%2 != 0 || g.w%2 != 0 || g.cg < 32 || g.kg < 32 {
+		g.cg < 32 || g.kg < 32 || (g.h%2 == 1 || g.w%2 == 1) && min(g.cg, g.kg) < 128 {
 		return false
 	}
 	if g.n == 1 {
@@ -56,8 +62,9 @@ func (c *Conv2d) winogradConv(g convGeometry) winogradConv {
 	return winogradConv{h: g.h, w: g.w, cin: g.cg, cout: g.kg}
 }
 
-// tiles is the number of 2x2 output tiles down and across a map.
-func (wc winogradConv) tiles() (th, tw int) { return wc.h / 2, wc.w / 2 }
+// tiles is the number of 2x2 output tiles down and across a map; on an
+// odd map the last ones hang over its edge (zeros in, outputs dropped).
+func (wc winogradConv) tiles() (th, tw int) { return (wc.h + 1) / 2, (wc.w + 1) / 2 }
 
 // filters returns U: 16 matrices of cout rows and cin columns, U[ξ][k][c]
 // = (G w[k][c] Gᵀ)[ξ], from w in the weights' order (cout, cin, 3, 3).
@@ -145,7 +152,6 @@ func (wc winogradConv) input(x []float32, bl block, v []float32, c0, c1 int, s *
 // bandPhases writes the phase planes of padded rows 2*ty0 .. 2*ty0+2*rows-1
 // of the map src, as kernel.WinogradPhases does for a whole map.
 func (wc winogradConv) bandPhases(q []float32, ps, rs int, src []float32, ty0, rows int) {
-	tw := wc.w / 2
 	for pa := 0; pa < 2; pa++ {
 		for i := 0; i < rows; i++ {
 			even, odd := q[(2*pa)*ps+i*rs:][:rs], q[(2*pa+1)*ps+i*rs:][:rs]
@@ -156,11 +162,14 @@ func (wc winogradConv) bandPhases(q []float32, ps, rs int, src []float32, ty0, r
 				continue
 			}
 			row := src[y*wc.w : (y+1)*wc.w]
-			// Padded column 2j is image column 2j-1, 2j+1 is 2j.
+			// Padded column 2j is image column 2j-1, 2j+1 is 2j; the rest
+			// is padding.
+			odds, evens := wc.w/2, (wc.w+1)/2
 			even[0] = 0
-			kernel.Evens(even[1:], row[1:])
-			kernel.Evens(odd[:tw], row)
-			odd[tw] = 0
+			kernel.Evens(even[1:1+odds], row[1:])
+			clear(even[1+odds:])
+			kernel.Evens(odd[:evens], row)
+			clear(odd[evens:])
 		}
 	}
 }
@@ -172,19 +181,32 @@ func (wc winogradConv) output(m []float32, bl block, y []float32, k0, k1 int, s 
 	th, tw := wc.tiles()
 	plane := wc.h * wc.w
 	ms := wc.cout * bl.ld
-	inPlace := tw >= kernel.WinogradSlack // else a row's vector runs past the plane's rows
+	// Tiles write whole 2x2 outputs, and rows shorter than a vector write
+	// past their end: such maps go through s's plane, 2*tw floats a row,
+	// and on into y.
+	inPlace := tw >= kernel.WinogradSlack && wc.w%2 == 0
+	wo := wc.w // out's row length
+	if !inPlace {
+		wo = 2 * tw
+	}
 	bl.samples(th, func(b, ty0, ty1, at int) {
+		y0, y1 := 2*ty0, min(2*ty1, wc.h) // the map's rows these tiles hold
 		for k := k0; k < k1; k++ {
 			dst := y[(b*wc.cout+k)*plane:][:plane]
-			rows := dst[2*ty0*wc.w : 2*ty1*wc.w]
+			rows := dst[y0*wc.w : y1*wc.w]
 			out := dst
 			if !inPlace {
-				out = grown(s.plane, plane+2*wc.w+2*kernel.WinogradSlack)
+				out = grown(s.plane, 2*th*wo+2*wo+2*kernel.WinogradSlack)
 			}
 			for ty := ty0; ty < ty1; ty++ {
-				kernel.WinogradOutputRow(out[2*ty*wc.w:], wc.w, m[k*bl.ld+(at+ty-ty0)*tw:], ms, tw)
+				kernel.WinogradOutputRow(out[2*ty*wo:], wo, m[k*bl.ld+(at+ty-ty0)*tw:], ms, tw)
 			}
-			src := out[2*ty0*wc.w : 2*ty1*wc.w]
+			if wo != wc.w { // an odd width: the rows closed up, dropping the last column
+				for r := y0; r < y1; r++ {
+					copy(out[r*wc.w:(r+1)*wc.w], out[r*wo:])
+				}
+			}
+			src := out[y0*wc.w : y1*wc.w]
 			if e == nil {
 				if !inPlace {
 					copy(rows, src)
@@ -193,7 +215,7 @@ func (wc winogradConv) output(m []float32, bl block, y []float32, k0, k1 int, s 
 			}
 			e.planeFrom(rows, src, k)
 			if e.residual != nil {
-				r := e.residual.Data[(b*wc.cout+k)*plane+2*ty0*wc.w:][:len(rows)]
+				r := e.residual.Data[(b*wc.cout+k)*plane+y0*wc.w:][:len(rows)]
 				kernel.Add(rows, rows, r)
 				kernel.Clamp(rows, rows, 0, e.sumHi)
 			}

@@ -17,7 +17,8 @@ func TestWinogradIsTheConvolution(t *testing.T) {
 	for _, s := range []struct{ cin, cout, hw, n, budget int }{
 		{16, 16, 2, 3, 1 << 18}, {16, 24, 8, 3, 1 << 18}, {24, 16, 14, 1, 1 << 18}, {16, 16, 28, 2, 1}, {32, 32, 28, 3, 1 << 16},
 		{32, 16, 16, 5, 1 << 12}, {17, 19, 30, 1, 1 << 18}, {16, 32, 56, 1, 1 << 14}, {16, 16, 6, 2, 1 << 18}, {40, 36, 14, 4, 1 << 18},
-		{17, 19, 6, 1, 1 << 10},
+		{17, 19, 6, 1, 1 << 10}, {32, 32, 7, 5, 1 << 18}, {16, 20, 15, 2, 1 << 12}, {19, 17, 1, 3, 1 << 18},
+		{16, 16, 33, 1, 1 << 12}, {20, 16, 9, 1, 1 << 18},
 	} {
 		winogradBudget, winogradMinTiles, winogradWideBudget, winogradWideTiles = s.budget, 1, s.budget, 1
 		cfg := ConvConfig{In: s.cin, Out: s.cout, Kernel: 3, Stride: 1, Padding: 1, Bias: true}
@@ -34,7 +35,7 @@ func TestWinogradIsTheConvolution(t *testing.T) {
 // maps written in place (8 tiles a row and more) and through the scratch
 // plane (fewer).
 func TestWinogradEpilogue(t *testing.T) {
-	for _, hw := range []int{8, 16, 20} {
+	for _, hw := range []int{7, 8, 16, 20, 23} {
 		rng := rand.New(rand.NewPCG(13, 14))
 		cfg := ConvConfig{In: 32, Out: 32, Kernel: 3, Stride: 1, Padding: 1}
 		c, x := randomConv(cfg, rng, 3, hw)
@@ -59,7 +60,7 @@ func TestWinogradEpilogue(t *testing.T) {
 // ResNet-20's layers at batch 64 and VGG-16's and ResNet-18's at batch 1.
 func BenchmarkWinograd(b *testing.B) {
 	for _, s := range []struct{ ch, hw, n int }{
-		{16, 28, 64}, {32, 14, 64}, {16, 32, 64}, {32, 16, 64}, {64, 8, 64}, {64, 224, 1}, {128, 112, 1}, {256, 56, 1}, {512, 28, 1}, {64, 56, 1}, {128, 28, 1}, {256, 28, 1},
+		{32, 14, 64}, {64, 7, 64}, {128, 7, 64}, {16, 32, 64}, {32, 16, 64}, {64, 8, 64}, {64, 224, 1}, {128, 112, 1}, {256, 56, 1}, {512, 28, 1}, {64, 56, 1}, {128, 28, 1}, {256, 28, 1},
 	} {
 		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
 		name := fmt.Sprintf("%dx%d-b%d", s.ch, s.hw, s.n)

@@ -2271,7 +2271,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func winogradPhasesAVX2(q *float32, ps int, rs int, src *float32, th int, w int, masks *[12]int32)
+// func winogradPhasesAVX2(q *float32, ps int, rs int, src *float32, h int, w int, masks *[16]int32)
 // Requires: AVX, AVX2
 TEXT ·winogradPhasesAVX2(SB), NOSPLIT, $0-56
 	MOVQ    q+0(FP), AX
@@ -2279,7 +2279,7 @@ TEXT ·winogradPhasesAVX2(SB), NOSPLIT, $0-56
 	MOVQ    masks+48(FP), DX
 	MOVQ    ps+8(FP), BX
 	MOVQ    rs+16(FP), SI
-	MOVQ    th+32(FP), DI
+	MOVQ    h+32(FP), DI
 	MOVQ    w+40(FP), R8
 	SHLQ    $0x02, BX
 	SHLQ    $0x02, SI
@@ -2298,6 +2298,7 @@ TEXT ·winogradPhasesAVX2(SB), NOSPLIT, $0-56
 	SUBQ    $0x04, AX
 	VMOVDQU (DX), Y0
 	VMOVDQU 32(DX), X1
+	VMOVDQU 48(DX), X2
 
 rows:
 	TESTQ DI, DI
@@ -2308,14 +2309,14 @@ rows:
 evenpairs:
 	CMPQ    BX, $0x10
 	JL      eventail
-	VMOVUPS (CX), Y2
-	VMOVUPS 32(CX), Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y4, Y4
-	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y4, (AX)(DX*1)
-	VMOVUPS Y2, (R11)(DX*1)
+	VMOVUPS (CX), Y3
+	VMOVUPS 32(CX), Y4
+	VSHUFPS $0x88, Y4, Y3, Y5
+	VSHUFPS $0xdd, Y4, Y3, Y3
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y3, Y3
+	VMOVUPS Y5, (AX)(DX*1)
+	VMOVUPS Y3, (R11)(DX*1)
 	ADDQ    $0x40, CX
 	ADDQ    $0x20, DX
 	SUBQ    $0x10, BX
@@ -2324,13 +2325,13 @@ evenpairs:
 eventail:
 	CMPQ    BX, $0x08
 	JL      evenpartial
-	VMOVUPS (CX), Y2
-	VSHUFPS $0x88, Y2, Y2, Y3
-	VSHUFPS $0xdd, Y2, Y2, Y2
+	VMOVUPS (CX), Y3
+	VSHUFPS $0x88, Y3, Y3, Y4
+	VSHUFPS $0xdd, Y3, Y3, Y3
+	VPERMPD $0xd8, Y4, Y4
 	VPERMPD $0xd8, Y3, Y3
-	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS X3, (AX)(DX*1)
-	VMOVUPS X2, (R11)(DX*1)
+	VMOVUPS X4, (AX)(DX*1)
+	VMOVUPS X3, (R11)(DX*1)
 	ADDQ    $0x20, CX
 	ADDQ    $0x10, DX
 	SUBQ    $0x08, BX
@@ -2338,30 +2339,32 @@ eventail:
 evenpartial:
 	TESTQ      BX, BX
 	JZ         evendone
-	VMASKMOVPS (CX), Y0, Y2
-	VSHUFPS    $0x88, Y2, Y2, Y3
-	VSHUFPS    $0xdd, Y2, Y2, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VSHUFPS    $0x88, Y3, Y3, Y4
+	VSHUFPS    $0xdd, Y3, Y3, Y3
+	VPERMPD    $0xd8, Y4, Y4
 	VPERMPD    $0xd8, Y3, Y3
-	VPERMPD    $0xd8, Y2, Y2
-	VMASKMOVPS X3, X1, (AX)(DX*1)
-	VMASKMOVPS X2, X1, (R11)(DX*1)
+	VMASKMOVPS X4, X1, (AX)(DX*1)
+	VMASKMOVPS X3, X2, (R11)(DX*1)
 	LEAQ       (CX)(BX*4), CX
 
 evendone:
+	DECQ DI
+	JZ   end
 	XORQ DX, DX
 	MOVQ R8, BX
 
 oddpairs:
 	CMPQ    BX, $0x10
 	JL      oddtail
-	VMOVUPS (CX), Y2
-	VMOVUPS 32(CX), Y3
-	VSHUFPS $0x88, Y3, Y2, Y4
-	VSHUFPS $0xdd, Y3, Y2, Y2
-	VPERMPD $0xd8, Y4, Y4
-	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS Y4, (R9)(DX*1)
-	VMOVUPS Y2, (R10)(DX*1)
+	VMOVUPS (CX), Y3
+	VMOVUPS 32(CX), Y4
+	VSHUFPS $0x88, Y4, Y3, Y5
+	VSHUFPS $0xdd, Y4, Y3, Y3
+	VPERMPD $0xd8, Y5, Y5
+	VPERMPD $0xd8, Y3, Y3
+	VMOVUPS Y5, (R9)(DX*1)
+	VMOVUPS Y3, (R10)(DX*1)
 	ADDQ    $0x40, CX
 	ADDQ    $0x20, DX
 	SUBQ    $0x10, BX
@@ -2370,13 +2373,13 @@ oddpairs:
 oddtail:
 	CMPQ    BX, $0x08
 	JL      oddpartial
-	VMOVUPS (CX), Y2
-	VSHUFPS $0x88, Y2, Y2, Y3
-	VSHUFPS $0xdd, Y2, Y2, Y2
+	VMOVUPS (CX), Y3
+	VSHUFPS $0x88, Y3, Y3, Y4
+	VSHUFPS $0xdd, Y3, Y3, Y3
+	VPERMPD $0xd8, Y4, Y4
 	VPERMPD $0xd8, Y3, Y3
-	VPERMPD $0xd8, Y2, Y2
-	VMOVUPS X3, (R9)(DX*1)
-	VMOVUPS X2, (R10)(DX*1)
+	VMOVUPS X4, (R9)(DX*1)
+	VMOVUPS X3, (R10)(DX*1)
 	ADDQ    $0x20, CX
 	ADDQ    $0x10, DX
 	SUBQ    $0x08, BX
@@ -2384,21 +2387,21 @@ oddtail:
 oddpartial:
 	TESTQ      BX, BX
 	JZ         odddone
-	VMASKMOVPS (CX), Y0, Y2
-	VSHUFPS    $0x88, Y2, Y2, Y3
-	VSHUFPS    $0xdd, Y2, Y2, Y2
+	VMASKMOVPS (CX), Y0, Y3
+	VSHUFPS    $0x88, Y3, Y3, Y4
+	VSHUFPS    $0xdd, Y3, Y3, Y3
+	VPERMPD    $0xd8, Y4, Y4
 	VPERMPD    $0xd8, Y3, Y3
-	VPERMPD    $0xd8, Y2, Y2
-	VMASKMOVPS X3, X1, (R9)(DX*1)
-	VMASKMOVPS X2, X1, (R10)(DX*1)
+	VMASKMOVPS X4, X1, (R9)(DX*1)
+	VMASKMOVPS X3, X2, (R10)(DX*1)
 	LEAQ       (CX)(BX*4), CX
 
 odddone:
+	DECQ DI
 	ADDQ SI, AX
 	ADDQ SI, R11
 	ADDQ SI, R9
 	ADDQ SI, R10
-	DECQ DI
 	JMP  rows
 
 end:

@@ -33,6 +33,6 @@ func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps, n int
 }
 func winogradInputAVX2(v *float32, ds int, q *float32, ps, rs, tw int) { panic("no assembly") }
 func winogradOutputAVX2(y *float32, w int, m *float32, ms, tw int)     { panic("no assembly") }
-func winogradPhasesAVX2(q *float32, ps, rs int, src *float32, th, w int, masks *[12]int32) {
+func winogradPhasesAVX2(q *float32, ps, rs int, src *float32, h, w int, masks *[16]int32) {
 	panic("no assembly")
 }

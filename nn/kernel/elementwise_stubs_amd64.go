@@ -137,9 +137,9 @@ func winogradInputAVX2(v *float32, ds int, q *float32, ps int, rs int, tw int)
 func winogradOutputAVX2(y *float32, w int, m *float32, ms int, tw int)
 
 // winogradPhasesAVX2 writes the image rows of the four phase planes of the map src
-// (2*th rows of w floats, w even): padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1),
-// goes to q[(2a+b)*ps + r*rs + c]. The padding's zeros are not written. A row's last w%8
-// floats are read under masks[:8] and their halves written under masks[8:].
+// (h rows of w floats): padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1), goes to
+// q[(2a+b)*ps + r*rs + c]. The padding's zeros are not written. A row's last w%8 floats
+// are read under masks[:8], their even ones written under masks[8:12], odd ones under masks[12:].
 //
 //go:noescape
-func winogradPhasesAVX2(q *float32, ps int, rs int, src *float32, th int, w int, masks *[12]int32)
+func winogradPhasesAVX2(q *float32, ps int, rs int, src *float32, h int, w int, masks *[16]int32)

@@ -97,41 +97,59 @@ func WinogradFilter(u []float32, stride int, g []float32) {
 }
 
 // WinogradPhases writes the four phase planes of the zero-padded h×w map
-// src (h and w even) that WinogradInputRow reads: padded pixel (2r+a,
-// 2c+b) goes to q[(2a+b)*ps + r*rs + c] for r <= h/2 and c <= w/2 (rs at
-// least w/2+1, ps at least (h/2+1)*rs), the padding's zeros included.
+// src that WinogradInputRow reads, the map padded to (h+1)/2 by (w+1)/2
+// whole tiles: padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1),
+// goes to q[(2a+b)*ps + r*rs + c] for r <= th = (h+1)/2 and c <= tw =
+// (w+1)/2 (rs at least tw+1, ps at least (th+1)*rs), zeros outside the
+// image included.
 func WinogradPhases(q []float32, ps, rs int, src []float32, h, w int) {
-	th, tw := h/2, w/2
-	if h <= 0 || w <= 0 || h%2 != 0 || w%2 != 0 || rs <= tw || ps < (th+1)*rs {
-		panic("kernel: WinogradPhases on an odd map or planes too small")
+	th, tw := (h+1)/2, (w+1)/2
+	if h <= 0 || w <= 0 || rs <= tw || ps < (th+1)*rs {
+		panic("kernel: WinogradPhases on an empty map or planes too small")
 	}
 	_, _ = q[3*ps+th*rs+tw], src[h*w-1]
-	// The padding: row 0 of planes 0 and 1 (padded row 0), row th of
-	// planes 2 and 3 (padded row h+1), column 0 of planes 0 and 2
-	// (padded column 0), column tw of planes 1 and 3 (padded column w+1).
+	// Outside the image: row 0 of planes 0 and 1 (padded row 0), row th
+	// of planes 2 and 3 (padded row 2th+1) and, for an odd h, of planes 0
+	// and 1 (padded row 2th, image row h); column 0 of planes 0 and 2,
+	// column tw of planes 1 and 3 and, for an odd w, of planes 0 and 2.
 	clear(q[:tw+1])
 	clear(q[ps : ps+tw+1])
-	clear(q[2*ps+th*rs:][:tw+1])
-	clear(q[3*ps+th*rs:][:tw+1])
+	for ph := 2 - 2*(h%2); ph < 4; ph++ {
+		clear(q[ph*ps+th*rs:][:tw+1])
+	}
 	for r := 0; r <= th; r++ {
 		q[r*rs], q[2*ps+r*rs] = 0, 0
 		q[ps+r*rs+tw], q[3*ps+r*rs+tw] = 0, 0
+		if w%2 == 1 {
+			q[r*rs+tw], q[2*ps+r*rs+tw] = 0, 0
+		}
 	}
 	if useAVX2 {
-		var masks [12]int32 // the last w%8 floats of a row, and their halves
-		for i := 0; i < w%lanes; i++ {
-			masks[i] = -1
-			masks[lanes+i/2] = -1
-		}
-		winogradPhasesAVX2(&q[0], ps, rs, &src[0], th, w, &masks)
+		winogradPhasesAVX2(&q[0], ps, rs, &src[0], h, w, &phaseMasks[w%lanes])
 		return
 	}
 	for y := 0; y < h; y++ {
 		a, r := (y+1)%2, (y+1)/2
 		row := src[y*w : (y+1)*w]
 		even, odd := q[(2*a)*ps+r*rs:][:tw+1], q[(2*a+1)*ps+r*rs:][:tw+1]
-		for c := 0; c < tw; c++ { // image column 2c is padded 2c+1, 2c+1 is padded 2c+2
-			odd[c], even[c+1] = row[2*c], row[2*c+1]
+		for x, v := range row { // image column x is padded column x+1
+			if x%2 == 0 {
+				odd[x/2] = v
+			} else {
+				even[x/2+1] = v
+			}
 		}
 	}
 }
+
+// phaseMasks[n] are winogradPhasesAVX2's masks for a row's last n floats:
+// the n loaded, then the even and the odd ones among them as stored.
+var phaseMasks = func() (m [lanes][16]int32) {
+	for n := range m {
+		for i := 0; i < n; i++ {
+			m[n][i] = -1
+			m[n][lanes+lanes/2*(i%2)+i/2] = -1
+		}
+	}
+	return m
+}()

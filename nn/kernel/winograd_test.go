@@ -134,11 +134,11 @@ func TestWinogradFilter(t *testing.T) {
 // nothing else.
 func TestWinogradPhases(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, hw := range [][2]int{{2, 2}, {8, 8}, {4, 16}, {16, 16}, {6, 24}, {32, 32}, {14, 14}, {8, 40}, {28, 28}, {4, 2}, {2, 4}, {6, 6}, {10, 22}} {
+	for _, hw := range [][2]int{{2, 2}, {8, 8}, {4, 16}, {16, 16}, {6, 24}, {32, 32}, {14, 14}, {8, 40}, {28, 28}, {4, 2}, {2, 4}, {6, 6}, {10, 22}, {7, 7}, {1, 1}, {3, 5}, {5, 3}, {9, 17}, {15, 15}, {7, 24}, {8, 31}} {
 		h, w := hw[0], hw[1]
 		for _, goLoops := range []bool{false, true} {
 			src := randomSlice(r, h*w)
-			th, tw := h/2, w/2
+			th, tw := (h+1)/2, (w+1)/2
 			rs := tw + 3
 			ps := (th+1)*rs + 2
 			q := make([]float32, 4*ps)

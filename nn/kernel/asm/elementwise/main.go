@@ -976,17 +976,17 @@ func winogradOutput() {
 // the Winograd input transform, its even and odd columns split in
 // registers as evensAVX2 does.
 func winogradPhases() {
-	TEXT("winogradPhasesAVX2", NOSPLIT, "func(q *float32, ps, rs int, src *float32, th, w int, masks *[12]int32)")
+	TEXT("winogradPhasesAVX2", NOSPLIT, "func(q *float32, ps, rs int, src *float32, h, w int, masks *[16]int32)")
 	Pragma("noescape") // nothing is kept
 	Doc("winogradPhasesAVX2 writes the image rows of the four phase planes of the map src",
-		"(2*th rows of w floats, w even): padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1),",
-		"goes to q[(2a+b)*ps + r*rs + c]. The padding's zeros are not written. A row's last w%8",
-		"floats are read under masks[:8] and their halves written under masks[8:].")
+		"(h rows of w floats): padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1), goes to",
+		"q[(2a+b)*ps + r*rs + c]. The padding's zeros are not written. A row's last w%8 floats",
+		"are read under masks[:8], their even ones written under masks[8:12], odd ones under masks[12:].")
 	ptrs := pointers("q", "src", "masks")
 	q, src, masks := ptrs[0], ptrs[1], ptrs[2]
 	ps := Load(Param("ps"), GP64()).(GPVirtual)
 	rs := Load(Param("rs"), GP64()).(GPVirtual)
-	th := Load(Param("th"), GP64()).(GPVirtual)
+	h := Load(Param("h"), GP64()).(GPVirtual)
 	w := Load(Param("w"), GP64()).(GPVirtual)
 	SHLQ(Imm(2), ps)
 	SHLQ(Imm(2), rs)
@@ -1008,9 +1008,10 @@ func winogradPhases() {
 	ADDQ(ps, e3)
 	SUBQ(Imm(4), e3) // plane 3, row 0
 	off, n := GP64(), GP64()
-	loadMask, storeMask := YMM(), XMM()
+	loadMask, evenMask, oddMask := YMM(), XMM(), XMM()
 	VMOVDQU(Mem{Base: masks}, loadMask)
-	VMOVDQU(Mem{Base: masks, Disp: 32}, storeMask)
+	VMOVDQU(Mem{Base: masks, Disp: 32}, evenMask)
+	VMOVDQU(Mem{Base: masks, Disp: 48}, oddMask)
 	split := func(e, o GPVirtual, label string) {
 		XORQ(off, off) // bytes into the phase rows; src moves on by twice that
 		MOVQ(w, n)
@@ -1055,20 +1056,22 @@ func winogradPhases() {
 		VSHUFPS(Imm(0xdd), a3, a3, od3)
 		VPERMPD(Imm(0xd8), ev3, ev3)
 		VPERMPD(Imm(0xd8), od3, od3)
-		VMASKMOVPS(ev3.AsX(), storeMask, Mem{Base: e, Index: off, Scale: 1})
-		VMASKMOVPS(od3.AsX(), storeMask, Mem{Base: o, Index: off, Scale: 1})
+		VMASKMOVPS(ev3.AsX(), evenMask, Mem{Base: e, Index: off, Scale: 1})
+		VMASKMOVPS(od3.AsX(), oddMask, Mem{Base: o, Index: off, Scale: 1})
 		LEAQ(Mem{Base: src, Index: n, Scale: 4}, src)
 		Label(label + "done")
 	}
 	Label("rows")
-	TESTQ(th, th)
+	TESTQ(h, h)
 	JZ(LabelRef("end"))
 	split(e3, o2, "even")
+	DECQ(h)
+	JZ(LabelRef("end"))
 	split(e1, o0, "odd")
+	DECQ(h)
 	for _, r := range []GPVirtual{e3, o2, e1, o0} {
 		ADDQ(rs, r)
 	}
-	DECQ(th)
 	JMP(LabelRef("rows"))
 	Label("end")
 	VZEROUPPER()
