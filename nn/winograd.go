@@ -33,9 +33,10 @@ type winogradConv struct{ h, w, cin, cout int }
 //     channels at 8x8 to 16x16, but 0.87-1.1x on 16 channels, whose
 //     products are only 16 deep;
 //   - batch 1: 1.7-2.2x on VGG-16's 64 and 128 channels at 224 and 112,
-//     about 1.1x at 56, and 0.6-0.9x at 28 and below, where transforming
-//     the filters on every pass (16/9 of the weights, written and read
-//     again) costs more than the products save;
+//     1.3-1.5x on 64 to 256 channels at 56; at 28x28 1.35x on 128
+//     channels but 0.6-0.95x on 256 and 512, where transforming the
+//     filters on every pass (16/9 of the weights, written and read again)
+//     costs as much as 196 tiles' products save;
 //   - odd maps, whose last tiles hang over the edge (8x8 tiles' work for
 //     7x7 outputs) and whose rows go through a scratch plane: 0.95x on 64
 //     channels at 7x7, 1.03-1.2x on 128.
@@ -50,7 +51,7 @@ func (c *Conv2d) winograd(g convGeometry) bool {
 		return false
 	}
 	if g.n == 1 {
-		return g.h*g.w >= 112*112
+		return g.h*g.w >= 56*56
 	}
 	return g.n*g.h*g.w >= 28*28
 }
@@ -241,13 +242,17 @@ func (wc winogradConv) buffers(s *winogradBlock, bl block) (v, m []float32) {
 	return grown(s.v, 16*wc.cin*bl.ld), grown(s.m, 16*wc.cout*bl.ld)
 }
 
+// The Winograd path's blocking, measured on BenchmarkWinograd:
 // winogradBudget caps a block's V and M, in floats, unless that leaves
-// fewer than winogradMinTiles tiles for the products' columns.
+// fewer than winogradMinTiles tiles for the products' columns. A single
+// image whose U is larger than winogradUBudget floats (each block reads it
+// all), or that has fewer blocks than twice the cores, runs its blocks
+// one at a time with each step split across the cores, within
+// winogradWideBudget and at least winogradWideTiles tiles a block.
 var (
-	winogradBudget   = 1 << 18
-	winogradMinTiles = 128
-	winogradUBudget  = 1 << 18
-	// The same for a single image's blocks, one at a time.
+	winogradBudget     = 1 << 18
+	winogradMinTiles   = 128
+	winogradUBudget    = 1 << 22
 	winogradWideBudget = 1 << 20
 	winogradWideTiles  = 128
 )

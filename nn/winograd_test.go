@@ -60,7 +60,7 @@ func TestWinogradEpilogue(t *testing.T) {
 // ResNet-20's layers at batch 64 and VGG-16's and ResNet-18's at batch 1.
 func BenchmarkWinograd(b *testing.B) {
 	for _, s := range []struct{ ch, hw, n int }{
-		{32, 14, 64}, {64, 7, 64}, {128, 7, 64}, {16, 32, 64}, {32, 16, 64}, {64, 8, 64}, {64, 224, 1}, {128, 112, 1}, {256, 56, 1}, {512, 28, 1}, {64, 56, 1}, {128, 28, 1}, {256, 28, 1},
+		{32, 14, 64}, {64, 7, 64}, {128, 7, 64}, {16, 32, 64}, {32, 16, 64}, {64, 8, 64}, {64, 224, 1}, {128, 112, 1}, {256, 56, 1}, {512, 28, 1}, {64, 56, 1}, {128, 28, 1}, {256, 28, 1}, {512, 14, 1},
 	} {
 		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
 		name := fmt.Sprintf("%dx%d-b%d", s.ch, s.hw, s.n)
