@@ -71,7 +71,7 @@ func (wc winogradConv) tiles() (th, tw int) { return (wc.h + 1) / 2, (wc.w + 1) 
 // = (G w[k][c] Gᵀ)[ξ], from w in the weights' order (cout, cin, 3, 3).
 // Runs of filters are transformed into a small buffer and copied out 16
 // rows at a time: written straight, the 16 entries of a filter land a
-// whole matrix apart, in the same cache sets (3x slower at 512x512).
+// whole matrix apart, in the same cache sets (twice as slow at 512x512).
 func (wc winogradConv) filters(w []float32) *[]float32 {
 	const run = 64
 	kc := wc.cout * wc.cin
@@ -103,20 +103,28 @@ func (s *winogradBlock) release() {
 	*s = winogradBlock{}
 }
 
-// block is tile rows [r0, r1) of the batch (tile row r being row r%th
+// allocate takes s's buffers from the scratch pool, where it has none yet;
+// they grow as blocks need.
+func (s *winogradBlock) allocate() {
+	if s.v == nil {
+		s.v, s.m, s.q, s.plane = getScratch(0), getScratch(0), getScratch(0), getScratch(0)
+	}
+}
+
+// tileBlock is tile rows [r0, r1) of the batch (tile row r being row r%th
 // of sample r/th): its V and M hold (r1-r0)*tw tiles in rows of ld
 // floats, ld leaving WinogradSlack past the last.
-type block struct{ r0, r1, tw, ld int }
+type tileBlock struct{ r0, r1, tw, ld int }
 
-func (wc winogradConv) block(r0, r1 int) block {
+func (wc winogradConv) block(r0, r1 int) tileBlock {
 	_, tw := wc.tiles()
 	nt := (r1 - r0) * tw
-	return block{r0: r0, r1: r1, tw: tw, ld: nt + kernel.WinogradSlack}
+	return tileBlock{r0: r0, r1: r1, tw: tw, ld: nt + kernel.WinogradSlack}
 }
 
 // samples calls f for each sample b the block covers, with its tile rows
 // [ty0, ty1) and the block's tile row of ty0.
-func (bl block) samples(th int, f func(b, ty0, ty1, at int)) {
+func (bl tileBlock) samples(th int, f func(b, ty0, ty1, at int)) {
 	for r := bl.r0; r < bl.r1; {
 		b, ty0 := r/th, r%th
 		ty1 := min(th, ty0+bl.r1-r)
@@ -127,7 +135,7 @@ func (bl block) samples(th int, f func(b, ty0, ty1, at int)) {
 
 // input writes channels [c0, c1) of the block's V (V[ξ][c][tile], ξ
 // cin*ld floats apart) from x, through s's phase planes.
-func (wc winogradConv) input(x []float32, bl block, v []float32, c0, c1 int, s *winogradBlock) {
+func (wc winogradConv) input(x []float32, bl tileBlock, v []float32, c0, c1 int, s *winogradBlock) {
 	th, tw := wc.tiles()
 	rs := tw + 1
 	plane := wc.h * wc.w
@@ -178,7 +186,7 @@ func (wc winogradConv) bandPhases(q []float32, ps, rs int, src []float32, ty0, r
 // output writes channels [k0, k1) of the block's tiles of y from M
 // (M[ξ][k][tile], ξ cout*ld floats apart), applying e (or nothing) to
 // each plane's rows once they are written.
-func (wc winogradConv) output(m []float32, bl block, y []float32, k0, k1 int, s *winogradBlock, e *epilogue) {
+func (wc winogradConv) output(m []float32, bl tileBlock, y []float32, k0, k1 int, s *winogradBlock, e *epilogue) {
 	th, tw := wc.tiles()
 	plane := wc.h * wc.w
 	ms := wc.cout * bl.ld
@@ -225,7 +233,7 @@ func (wc winogradConv) output(m []float32, bl block, y []float32, k0, k1 int, s 
 }
 
 // multiply is the block's 16 products, M[ξ] = U[ξ] · V[ξ].
-func (wc winogradConv) multiply(u, v, m []float32, bl block) {
+func (wc winogradConv) multiply(u, v, m []float32, bl tileBlock) {
 	nt := (bl.r1 - bl.r0) * bl.tw
 	kc := wc.cout * wc.cin
 	for xi := 0; xi < 16; xi++ {
@@ -235,10 +243,8 @@ func (wc winogradConv) multiply(u, v, m []float32, bl block) {
 }
 
 // buffers returns s's V and M, grown for the block.
-func (wc winogradConv) buffers(s *winogradBlock, bl block) (v, m []float32) {
-	if s.v == nil {
-		s.v, s.m, s.q, s.plane = getScratch(0), getScratch(0), getScratch(0), getScratch(0)
-	}
+func (wc winogradConv) buffers(s *winogradBlock, bl tileBlock) (v, m []float32) {
+	s.allocate()
 	return grown(s.v, 16*wc.cin*bl.ld), grown(s.m, 16*wc.cout*bl.ld)
 }
 
@@ -260,8 +266,9 @@ var (
 // forwardWinograd computes y on the Winograd path, with the epilogue e
 // (or the bias). Blocks of tile rows within winogradBudget go to the
 // workers, each doing its blocks' transforms and products on its own; a
-// batch with fewer tiles than that (serving one image) runs one block
-// at a time, each step split across the workers.
+// single image with fewer than two blocks a worker, or whose U is larger
+// than winogradUBudget, runs its blocks one at a time instead, each step
+// split across the workers.
 func (c *Conv2d) forwardWinograd(g convGeometry, x, y *Tensor, e *epilogue) {
 	if e == nil && c.Bias != nil {
 		e = &epilogue{shift: c.Bias.Value.Data}
@@ -295,9 +302,7 @@ func (c *Conv2d) forwardWinograd(g convGeometry, x, y *Tensor, e *epilogue) {
 		bl := wc.block(i*th/count, (i+1)*th/count)
 		v, m := wc.buffers(&sc[0], bl)
 		kernel.ParallelFor(wc.cin, func(wk, c int) {
-			if sc[wk].q == nil {
-				wc.buffers(&sc[wk], wc.block(0, 0))
-			}
+			sc[wk].allocate()
 			wc.input(x.Data, bl, v, c, c+1, &sc[wk])
 		})
 		wc.multiply(*u, v, m, bl)
