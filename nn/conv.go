@@ -380,9 +380,7 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 func (c *Conv2d) forwardRun(g convGeometry, x, y *Tensor, lo, hi int, col, out *[]float32, e *epilogue) {
 	nb, in := hi-lo, c.In*g.h*g.w
 	width := nb * g.cols
-	if e == nil && c.Bias != nil {
-		e = &epilogue{shift: c.Bias.Value.Data} // the bias, as a plain pass's epilogue
-	}
+	e = c.withBias(e)
 	for gi := 0; gi < c.Groups; gi++ {
 		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]
 		if c.implicit(g) {

@@ -369,18 +369,26 @@ func BenchmarkConvShifted(b *testing.B) {
 // benchShiftedAndUnrolled times c's forward pass on x on the shifted path
 // (NAME/shifted) and with it turned off (NAME/unrolled).
 func benchShiftedAndUnrolled(b *testing.B, name string, c *Conv2d, x *Tensor) {
-	for _, unrolled := range []bool{false, true} {
-		path := "shifted"
-		if unrolled {
-			path = "unrolled"
+	benchWithAndWithout(b, name, c, x, &Context{}, &noShifted, "shifted", "unrolled")
+}
+
+// benchWithAndWithout times c's forward pass on x in passes like ctx,
+// with the path that *off turns off (NAME/with) and without it
+// (NAME/without, run first).
+func benchWithAndWithout(b *testing.B, name string, c *Conv2d, x *Tensor, ctx *Context, off *bool, with, without string) {
+	for _, turnedOff := range []bool{true, false} {
+		path := with
+		if turnedOff {
+			path = without
 		}
 		b.Run(name+"/"+path, func(b *testing.B) {
-			noShifted = unrolled
-			defer func() { noShifted = false }()
-			ctx := &Context{Arena: NewArena()}
+			*off = turnedOff
+			defer func() { *off = false }()
+			pass := *ctx
+			pass.Arena = NewArena()
 			for b.Loop() {
-				ctx.Arena.Reset()
-				if _, _, err := c.Forward(x, ctx); err != nil {
+				pass.Arena.Reset()
+				if _, _, err := c.Forward(x, &pass); err != nil {
 					b.Fatal(err)
 				}
 			}

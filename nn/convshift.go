@@ -196,11 +196,7 @@ func (sc shiftedConv) multiply(xp []float32, l shiftedLayout, wt []float32, y []
 		for k := 0; k < sc.cout; k++ {
 			at := ((lo+b)*yc + y0 + k) * oh * ow
 			kernel.CopyStrided(y[at:], out[k*l.n+b*l.sp:], oh, ow, ow, l.wp)
-			if e != nil && e.residual != nil { // the residual sum, on the plane in cache
-				p := y[at : at+oh*ow]
-				kernel.Add(p, p, e.residual.Data[at:at+oh*ow])
-				kernel.Clamp(p, p, 0, e.sumHi)
-			}
+			e.addResidual(y[at:at+oh*ow], at) // the residual sum, on the plane in cache
 		}
 	}
 }
@@ -316,9 +312,7 @@ func (c *Conv2d) weightGradShifted(g convGeometry, x *Tensor, dyp []float32, l s
 // forwardShifted computes samples [lo, hi) of y on the shifted path, with
 // the epilogue e (or the bias).
 func (c *Conv2d) forwardShifted(g convGeometry, x, y *Tensor, lo, hi int, s *shiftedRun, e *epilogue) {
-	if e == nil && c.Bias != nil {
-		e = &epilogue{shift: c.Bias.Value.Data}
-	}
+	e = c.withBias(e)
 	sc := c.shiftedConv(g)
 	for gi := 0; gi < c.Groups; gi++ {
 		w := c.Weight.Value.Data[gi*g.kg*g.rows : (gi+1)*g.kg*g.rows]

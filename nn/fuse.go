@@ -29,10 +29,29 @@ type epilogue struct {
 	clamp        bool
 	lo, hi       float32
 	// residual, when not nil, is added to the output after the rest, and
-	// the sum clamped to [0, sumHi] (Residual.forwardTail); only the
-	// shifted path's copy-out applies it.
+	// the sum clamped to [0, sumHi] (Residual.forwardTail, addResidual);
+	// the shifted path's copy-out and the Winograd path's output apply it.
 	residual *Tensor
 	sumHi    float32
+}
+
+// withBias is e, or for a nil e the plain pass's epilogue of c: its bias
+// (nil when it has none).
+func (c *Conv2d) withBias(e *epilogue) *epilogue {
+	if e == nil && c.Bias != nil {
+		return &epilogue{shift: c.Bias.Value.Data}
+	}
+	return e
+}
+
+// addResidual adds the residual's values at [at, at+len(y)) to y and
+// clamps the sum to [0, sumHi], for an epilogue that has a residual.
+func (e *epilogue) addResidual(y []float32, at int) {
+	if e == nil || e.residual == nil {
+		return
+	}
+	kernel.Add(y, y, e.residual.Data[at:at+len(y)])
+	kernel.Clamp(y, y, 0, e.sumHi)
 }
 
 // plane applies the epilogue to plane k.

@@ -48,8 +48,14 @@ type winogradConv struct{ h, w, cin, cout int }
 // under a gradient (SmoothGrad on GoogLeNet moved by 1% of its largest
 // value against PyTorch's).
 func (c *Conv2d) winograd(g convGeometry) bool {
-	if noWinograd || c.Kernel != 3 || c.Stride != 1 || c.Padding != 1 || c.Dilation != 1 || c.Groups != 1 ||
-		g.cg < 32 || g.kg < 32 || g.h < 4 || g.w < 4 || (g.h%2 == 1 || g.w%2 == 1) && min(g.cg, g.kg) < 128 {
+	if noWinograd || c.Kernel != 3 || c.Stride != 1 || c.Padding != 1 || c.Dilation != 1 || c.Groups != 1 {
+		return false
+	}
+	if forceWinograd {
+		return true
+	}
+	odd := g.h%2 == 1 || g.w%2 == 1
+	if g.cg < 32 || g.kg < 32 || g.h < 4 || g.w < 4 || odd && min(g.cg, g.kg) < 128 {
 		return false
 	}
 	if g.n == 1 {
@@ -58,8 +64,10 @@ func (c *Conv2d) winograd(g convGeometry) bool {
 	return g.n*g.h*g.w >= 28*28
 }
 
-// noWinograd turns the Winograd path off (the benchmarks' comparison).
-var noWinograd bool
+// noWinograd turns the Winograd path off, and forceWinograd takes it for
+// any 3x3 "same" convolution, past the bounds above (the benchmarks'
+// comparisons, the layers it declines included).
+var noWinograd, forceWinograd bool
 
 func (c *Conv2d) winogradConv(g convGeometry) winogradConv {
 	return winogradConv{h: g.h, w: g.w, cin: g.cg, cout: g.kg}
@@ -148,41 +156,12 @@ func (wc winogradConv) input(x []float32, bl tileBlock, v []float32, c0, c1 int,
 		q := grown(s.q, 4*ps+kernel.WinogradSlack+2)
 		for c := c0; c < c1; c++ {
 			src := x[(b*wc.cin+c)*plane:][:plane]
-			if ty0 == 0 && ty1 == th { // the whole map
-				kernel.WinogradPhases(q, ps, rs, src, wc.h, wc.w)
-			} else {
-				wc.bandPhases(q, ps, rs, src, ty0, rows)
-			}
+			kernel.WinogradPhases(q, ps, rs, src, wc.h, wc.w, ty0, rows)
 			for ty := ty0; ty < ty1; ty++ {
 				kernel.WinogradInputRow(v[c*bl.ld+(at+ty-ty0)*tw:], ds, q[(ty-ty0)*rs:], ps, rs, tw)
 			}
 		}
 	})
-}
-
-// bandPhases writes the phase planes of padded rows 2*ty0 .. 2*ty0+2*rows-1
-// of the map src, as kernel.WinogradPhases does for a whole map.
-func (wc winogradConv) bandPhases(q []float32, ps, rs int, src []float32, ty0, rows int) {
-	for pa := 0; pa < 2; pa++ {
-		for i := 0; i < rows; i++ {
-			even, odd := q[(2*pa)*ps+i*rs:][:rs], q[(2*pa+1)*ps+i*rs:][:rs]
-			y := 2*(ty0+i) + pa - 1 // padded row 2*(ty0+i)+pa is image row y
-			if y < 0 || y >= wc.h {
-				clear(even)
-				clear(odd)
-				continue
-			}
-			row := src[y*wc.w : (y+1)*wc.w]
-			// Padded column 2j is image column 2j-1, 2j+1 is 2j; the rest
-			// is padding.
-			odds, evens := wc.w/2, (wc.w+1)/2
-			even[0] = 0
-			kernel.Evens(even[1:1+odds], row[1:])
-			clear(even[1+odds:])
-			kernel.Evens(odd[:evens], row)
-			clear(odd[evens:])
-		}
-	}
 }
 
 // output writes channels [k0, k1) of the block's tiles of y from M
@@ -225,11 +204,7 @@ func (wc winogradConv) output(m []float32, bl tileBlock, y []float32, k0, k1 int
 				continue
 			}
 			e.planeFrom(rows, src, k)
-			if e.residual != nil {
-				r := e.residual.Data[(b*wc.cout+k)*plane+y0*wc.w:][:len(rows)]
-				kernel.Add(rows, rows, r)
-				kernel.Clamp(rows, rows, 0, e.sumHi)
-			}
+			e.addResidual(rows, (b*wc.cout+k)*plane+y0*wc.w)
 		}
 	})
 }
@@ -272,9 +247,7 @@ var (
 // than winogradUBudget, runs its blocks one at a time instead, each step
 // split across the workers.
 func (c *Conv2d) forwardWinograd(g convGeometry, x, y *Tensor, e *epilogue) {
-	if e == nil && c.Bias != nil {
-		e = &epilogue{shift: c.Bias.Value.Data}
-	}
+	e = c.withBias(e)
 	wc := c.winogradConv(g)
 	u := wc.filters(c.Weight.Value.Data)
 	defer putScratch(u)

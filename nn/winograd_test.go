@@ -57,33 +57,15 @@ func TestWinogradEpilogue(t *testing.T) {
 
 // BenchmarkWinograd compares the Winograd path with the one a
 // convolution takes without it (the shifted path, or unrolling) on
-// ResNet-20's layers at batch 64 and VGG-16's and ResNet-18's at batch 1.
+// ResNet-20's layers at batch 64 and VGG-16's and ResNet-18's at batch 1,
+// those it declines (Conv2d.winograd) included.
 func BenchmarkWinograd(b *testing.B) {
+	forceWinograd = true
+	defer func() { forceWinograd = false }()
 	for _, s := range []struct{ ch, hw, n int }{
-		{32, 14, 64}, {64, 7, 64}, {128, 7, 64}, {16, 32, 64}, {32, 16, 64}, {64, 8, 64}, {64, 224, 1}, {128, 112, 1}, {256, 56, 1}, {512, 28, 1}, {64, 56, 1}, {128, 28, 1}, {256, 28, 1}, {512, 14, 1},
+		{32, 14, 64}, {64, 7, 64}, {128, 7, 64}, {16, 28, 64}, {16, 32, 64}, {32, 16, 64}, {64, 8, 64}, {64, 224, 1}, {128, 112, 1}, {256, 56, 1}, {512, 28, 1}, {64, 56, 1}, {128, 28, 1}, {256, 28, 1}, {512, 14, 1},
 	} {
 		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rand.New(rand.NewPCG(1, 2)), s.n, s.hw)
-		name := fmt.Sprintf("%dx%d-b%d", s.ch, s.hw, s.n)
-		for _, off := range []bool{true, false} {
-			path := "winograd"
-			if off {
-				path = "before"
-			}
-			b.Run(name+"/"+path, func(b *testing.B) {
-				noWinograd = off
-				defer func() { noWinograd = false }()
-				g, _ := c.geometry(x)
-				if !off && !c.winograd(g) {
-					b.Skip("not taken")
-				}
-				ctx := &Context{Arena: NewArena(), Fuse: true}
-				for b.Loop() {
-					ctx.Arena.Reset()
-					if _, _, err := c.Forward(x, ctx); err != nil {
-						b.Fatal(err)
-					}
-				}
-			})
-		}
+		benchWithAndWithout(b, fmt.Sprintf("%dx%d-b%d", s.ch, s.hw, s.n), c, x, &Context{Fuse: true}, &noWinograd, "winograd", "before")
 	}
 }

@@ -96,48 +96,59 @@ func WinogradFilter(u []float32, stride int, g []float32) {
 	}
 }
 
-// WinogradPhases writes the four phase planes of the zero-padded h×w map
-// src that WinogradInputRow reads, the map padded to (h+1)/2 by (w+1)/2
-// whole tiles: padded pixel (2r+a, 2c+b), image pixel (2r+a-1, 2c+b-1),
-// goes to q[(2a+b)*ps + r*rs + c] for r <= th = (h+1)/2 and c <= tw =
-// (w+1)/2 (rs at least tw+1, ps at least (th+1)*rs), zeros outside the
-// image included.
-func WinogradPhases(q []float32, ps, rs int, src []float32, h, w int) {
+// WinogradPhases writes phase rows [r0, r0+rows) of the four phase planes
+// of the zero-padded h×w map src that WinogradInputRow reads, the map
+// padded to th = (h+1)/2 by tw = (w+1)/2 whole tiles: padded pixel
+// (2(r0+r)+a, 2c+b), image pixel (2(r0+r)+a-1, 2c+b-1), goes to
+// q[(2a+b)*ps + r*rs + c] for r < rows and c <= tw (rs at least tw+1, ps
+// at least rows*rs), zeros outside the image included. The whole map is
+// r0 = 0, rows = th+1; a band of tile rows [ty0, ty1) needs phase rows
+// [ty0, ty1+1).
+func WinogradPhases(q []float32, ps, rs int, src []float32, h, w, r0, rows int) {
 	th, tw := (h+1)/2, (w+1)/2
-	if h <= 0 || w <= 0 || rs <= tw || ps < (th+1)*rs {
-		panic("kernel: WinogradPhases on an empty map or planes too small")
+	if h <= 0 || w <= 0 || r0 < 0 || rows <= 0 || r0+rows > th+1 || rs <= tw || ps < rows*rs {
+		panic("kernel: WinogradPhases on an empty map, rows outside it or planes too small")
 	}
-	_, _ = q[3*ps+th*rs+tw], src[h*w-1]
-	// Outside the image: row 0 of planes 0 and 1 (padded row 0), row th
-	// of planes 2 and 3 (padded row 2th+1) and, for an odd h, of planes 0
-	// and 1 (padded row 2th, image row h); column 0 of planes 0 and 2,
-	// column tw of planes 1 and 3 and, for an odd w, of planes 0 and 2.
-	clear(q[:tw+1])
-	clear(q[ps : ps+tw+1])
-	for ph := 2 - 2*(h%2); ph < 4; ph++ {
-		clear(q[ph*ps+th*rs:][:tw+1])
-	}
-	for r := 0; r <= th; r++ {
-		q[r*rs], q[2*ps+r*rs] = 0, 0
-		q[ps+r*rs+tw], q[3*ps+r*rs+tw] = 0, 0
-		if w%2 == 1 {
-			q[r*rs+tw], q[2*ps+r*rs+tw] = 0, 0
+	_, _ = q[3*ps+(rows-1)*rs+tw], src[h*w-1]
+	if useAVX2 && r0 == 0 && rows == th+1 {
+		// Outside the image: row 0 of planes 0 and 1 (padded row 0), row
+		// th of planes 2 and 3 (padded row 2th+1) and, for an odd h, of
+		// planes 0 and 1 (padded row 2th, image row h); column 0 of planes
+		// 0 and 2, column tw of planes 1 and 3 and, for an odd w, of
+		// planes 0 and 2. The image's rows, in registers.
+		clear(q[:tw+1])
+		clear(q[ps : ps+tw+1])
+		for ph := 2 - 2*(h%2); ph < 4; ph++ {
+			clear(q[ph*ps+th*rs:][:tw+1])
 		}
-	}
-	if useAVX2 {
+		for r := 0; r <= th; r++ {
+			q[r*rs], q[2*ps+r*rs] = 0, 0
+			q[ps+r*rs+tw], q[3*ps+r*rs+tw] = 0, 0
+			if w%2 == 1 {
+				q[r*rs+tw], q[2*ps+r*rs+tw] = 0, 0
+			}
+		}
 		winogradPhasesAVX2(&q[0], ps, rs, &src[0], h, w, &phaseMasks[w%lanes])
 		return
 	}
-	for y := 0; y < h; y++ {
-		a, r := (y+1)%2, (y+1)/2
-		row := src[y*w : (y+1)*w]
-		even, odd := q[(2*a)*ps+r*rs:][:tw+1], q[(2*a+1)*ps+r*rs:][:tw+1]
-		for x, v := range row { // image column x is padded column x+1
-			if x%2 == 0 {
-				odd[x/2] = v
-			} else {
-				even[x/2+1] = v
+	odds, evens := w/2, (w+1)/2 // image columns 2j+1 and 2j
+	for a := 0; a < 2; a++ {
+		for r := 0; r < rows; r++ {
+			even, odd := q[(2*a)*ps+r*rs:][:tw+1], q[(2*a+1)*ps+r*rs:][:tw+1]
+			y := 2*(r0+r) + a - 1
+			if y < 0 || y >= h {
+				clear(even)
+				clear(odd)
+				continue
 			}
+			row := src[y*w : (y+1)*w]
+			// Padded column 2j is image column 2j-1, 2j+1 is 2j; the rest
+			// is padding.
+			even[0] = 0
+			Evens(even[1:1+odds], row[1:])
+			clear(even[1+odds:])
+			Evens(odd[:evens], row)
+			clear(odd[evens:])
 		}
 	}
 }

@@ -130,44 +130,50 @@ func TestWinogradFilter(t *testing.T) {
 }
 
 // WinogradPhases must place every padded pixel, zeros included, on the
-// assembly (widths that are multiples of 8) and the Go loops, and write
-// nothing else.
+// assembly (whole maps) and the Go loops (bands of rows, and whole maps
+// without the assembly), and write nothing else.
 func TestWinogradPhases(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, hw := range [][2]int{{2, 2}, {8, 8}, {4, 16}, {16, 16}, {6, 24}, {32, 32}, {14, 14}, {8, 40}, {28, 28}, {4, 2}, {2, 4}, {6, 6}, {10, 22}, {7, 7}, {1, 1}, {3, 5}, {5, 3}, {9, 17}, {15, 15}, {7, 24}, {8, 31}} {
 		h, w := hw[0], hw[1]
-		for _, goLoops := range []bool{false, true} {
-			src := randomSlice(r, h*w)
-			th, tw := (h+1)/2, (w+1)/2
-			rs := tw + 3
-			ps := (th+1)*rs + 2
-			q := make([]float32, 4*ps)
-			const canary = 12345
-			for i := range q {
-				q[i] = canary
-			}
-			run := func() { WinogradPhases(q, ps, rs, src, h, w) }
-			if goLoops {
-				withGoLoops(run)
-			} else {
-				run()
-			}
-			for i := range q {
-				ph, at := i/ps, i%ps
-				row, col := at/rs, at%rs
-				if row > th || col > tw {
-					if q[i] != canary {
-						t.Fatalf("%dx%d (Go loops %v): wrote q[%d], outside the planes", h, w, goLoops, i)
+		th, tw := (h+1)/2, (w+1)/2
+		src := randomSlice(r, h*w)
+		// The whole map, and bands: the first phase rows, the last ones,
+		// and one row inside.
+		bands := [][2]int{{0, th + 1}, {0, min(2, th+1)}, {th, 1}, {th / 2, 1}}
+		for _, band := range bands {
+			r0, rows := band[0], band[1]
+			for _, goLoops := range []bool{false, true} {
+				rs := tw + 3
+				ps := rows*rs + 2
+				q := make([]float32, 4*ps)
+				const canary = 12345
+				for i := range q {
+					q[i] = canary
+				}
+				run := func() { WinogradPhases(q, ps, rs, src, h, w, r0, rows) }
+				if goLoops {
+					withGoLoops(run)
+				} else {
+					run()
+				}
+				for i := range q {
+					ph, at := i/ps, i%ps
+					row, col := at/rs, at%rs
+					if row >= rows || col > tw {
+						if q[i] != canary {
+							t.Fatalf("%dx%d rows %d+%d (Go loops %v): wrote q[%d], outside the planes", h, w, r0, rows, goLoops, i)
+						}
+						continue
 					}
-					continue
-				}
-				y, x := 2*row+ph/2-1, 2*col+ph%2-1
-				var want float32
-				if y >= 0 && y < h && x >= 0 && x < w {
-					want = src[y*w+x]
-				}
-				if q[i] != want {
-					t.Fatalf("%dx%d (Go loops %v): plane %d (%d, %d) = %v, want %v", h, w, goLoops, ph, row, col, q[i], want)
+					y, x := 2*(r0+row)+ph/2-1, 2*col+ph%2-1
+					var want float32
+					if y >= 0 && y < h && x >= 0 && x < w {
+						want = src[y*w+x]
+					}
+					if q[i] != want {
+						t.Fatalf("%dx%d rows %d+%d (Go loops %v): plane %d (%d, %d) = %v, want %v", h, w, r0, rows, goLoops, ph, row, col, q[i], want)
+					}
 				}
 			}
 		}
