@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/convscope/convscope/nn/kernel"
@@ -235,13 +236,25 @@ func (c *Conv2d) flipWeights(g convGeometry) []float32 {
 var scratch sync.Pool
 
 func getScratch(n int) *[]float32 {
-	if b, ok := scratch.Get().(*[]float32); ok && cap(*b) >= n {
+	b, ok := scratch.Get().(*[]float32)
+	if ok && cap(*b) >= n {
 		*b = (*b)[:n]
-		return b
+	} else {
+		s := make([]float32, n)
+		b = &s
 	}
-	b := make([]float32, n)
-	return &b
+	if poisonScratch {
+		for i := range *b {
+			(*b)[i] = float32(math.NaN())
+		}
+	}
+	return b
 }
+
+// poisonScratch fills every scratch buffer with NaN as it is handed out,
+// so that a test sees any value a path reads without writing it first
+// (a fresh buffer's zeros would hide it).
+var poisonScratch bool
 
 func putScratch(b *[]float32) { scratch.Put(b) }
 

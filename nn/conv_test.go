@@ -163,6 +163,8 @@ func convByDefinition(c *Conv2d, g convGeometry, x *Tensor) []float32 {
 // none, kernels of 3, 5 and 7: the output must be the convolution's
 // definition.
 func TestConvShiftedIsTheConvolution(t *testing.T) {
+	poisonScratch = true // the padded planes' margins must be written, not found zero
+	defer func() { poisonScratch = false }()
 	for _, tc := range []struct {
 		cfg           ConvConfig
 		n, hw, budget int
@@ -206,6 +208,8 @@ func TestConvShiftedIsTheConvolution(t *testing.T) {
 // weight and bias gradients must be their definitions, summed pixel by
 // pixel.
 func TestConvWeightGradFromPaddedDy(t *testing.T) {
+	poisonScratch = true
+	defer func() { poisonScratch = false }()
 	for _, tc := range []struct {
 		cfg           ConvConfig
 		n, hw, budget int
