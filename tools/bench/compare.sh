@@ -43,6 +43,12 @@ torch=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE MALLOC_MMAP_THRESHOLD_=33554
 # by tens of percent within minutes, a row whose sides were measured
 # minutes apart compared the drift more than the code (seventeenth
 # session's table: one slow stretch of convscope's took ten rows under 1).
+# And they alternate ROUNDS times (default 2: PyTorch, convscope,
+# PyTorch, convscope), each side keeping its best, so that a slow stretch
+# of a few seconds that falls on one side's only turn does not decide the
+# row (nineteenth session's table: PyTorch's LeNet-5-small training ran
+# at 12975 to 17385 images/s in three runs minutes apart).
+rounds=${ROUNDS:-2}
 keys=$(cd "$(dirname "$anchor")" && /usr/bin/python3 - "$OLDPWD/tools/bench" "$@" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -59,7 +65,19 @@ PY
 )
 echo '{}' > "$tmp/anchor.json"
 echo '{}' > "$tmp/convscope.json"
-merge() { /usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); a.update(json.load(open(sys.argv[2]))); json.dump(a, open(sys.argv[1], "w"))' "$1" "$2"; }
+# best merges a round's figures into a side's, keeping each key's best
+# (the lower for milliseconds, the higher for GFLOPS and images/s).
+best() {
+  /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for k, v in b.items():
+    if k in a:
+        v = min(a[k], v) if k.startswith("infer_ms") else max(a[k], v)
+    a[k] = v
+json.dump(a, open(sys.argv[1], "w"))
+PY
+}
 for key in $keys; do
   if /usr/bin/python3 -c 'import json,sys; sys.exit(0 if sys.argv[2] in json.load(open(sys.argv[1])) else 1)' "$tmp/convscope.json" "$key"; then
     continue # measured with an earlier key's prefix
@@ -67,10 +85,12 @@ for key in $keys; do
   echo "== $key" >&2
   script=$anchor
   case $key in *_small_img_per_s.*) script=tools/bench/twins.py ;; esac
-  "${torch[@]}" "$script" --json --only "$key" > "$tmp/one.json"
-  merge "$tmp/anchor.json" "$tmp/one.json"
-  "$tmp/convscope" bench -json -only "$key" > "$tmp/one.json"
-  merge "$tmp/convscope.json" "$tmp/one.json"
+  for round in $(seq "$rounds"); do
+    "${torch[@]}" "$script" --json --only "$key" > "$tmp/one.json"
+    best "$tmp/anchor.json" "$tmp/one.json"
+    "$tmp/convscope" bench -json -only "$key" > "$tmp/one.json"
+    best "$tmp/convscope.json" "$tmp/one.json"
+  done
 done
 echo "== OpenBLAS AVX-512 (SGEMM only)" >&2
 if printf '%s\n' $keys | grep -q '^sgemm'; then
