@@ -27,7 +27,7 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 	// MobileNet's and ConvNeXt's planes too: whole vectors of outputs and
 	// ragged ones, for the padded-plane path of stride 1 and 2.
 	geometries := im2colGeometries()
-	for _, hw := range [][2]int{{14, 14}, {15, 17}, {28, 28}, {56, 56}, {9, 30}} {
+	for _, hw := range [][2]int{{14, 14}, {15, 17}, {28, 28}, {56, 56}, {9, 30}, {2, 2}, {4, 4}, {7, 7}, {3, 11}, {16, 16}} {
 		for _, kp := range [][2]int{{3, 1}, {3, 0}, {5, 2}, {7, 3}} {
 			for _, s := range []int{1, 2} {
 				geometries = append(geometries, [7]int{1, hw[0], hw[1], kp[0], s, kp[1], 1})
@@ -50,8 +50,9 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 		x3, wt3 := randSlice(r, 3*h*w), randSlice(r, 3*k*k)
 		ep := &PlaneEpilogue{Scale: []float32{1.5, -0.5, 2}, Shift: []float32{-0.25, 0.5, 0}, Lo: 0, Hi: 1}
 		for _, e := range []*PlaneEpilogue{nil, ep, {Shift: ep.Shift, Lo: float32(math.Inf(-1)), Hi: float32(math.Inf(1))}} {
-			y3 := randSlice(r, 3*oh*ow)
+			y3 := withCanary(r, 3*oh*ow)
 			DepthwisePlanes(x3, 3, h, w, wt3, k, s, p, d, oh, ow, y3, e)
+			checkCanary(t, fmt.Sprintf("DepthwisePlanes %v", g), y3)
 			for j := range 3 {
 				want := make([]float32, oh*ow)
 				DepthwiseNaive(x3[j*h*w:(j+1)*h*w], h, w, wt3[j*k*k:(j+1)*k*k], k, s, p, d, oh, ow, want)
@@ -100,8 +101,9 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 		// with and without the weight gradients.
 		x3, dy3, wt3 := randSlice(r, 3*h*w), randSlice(r, 3*oh*ow), randSlice(r, 3*k*k)
 		dw6 := randSlice(r, 3*k*k)
-		dx6, dw7, dx7 := randSlice(r, 3*h*w), append([]float32(nil), dw6...), randSlice(r, 3*h*w)
+		dx6, dw7, dx7 := withCanary(r, 3*h*w), append([]float32(nil), dw6...), randSlice(r, 3*h*w)
 		DepthwiseGradsSetPlanes(x3, 3, h, w, dy3, wt3, k, s, p, d, oh, ow, dx6, dw6)
+		checkCanary(t, fmt.Sprintf("DepthwiseGradsSetPlanes %v", g), dx6)
 		for j := range 3 {
 			in, out, kk := h*w, oh*ow, k*k
 			DepthwiseGradsSet(x3[j*in:(j+1)*in], h, w, dy3[j*out:(j+1)*out], wt3[j*kk:(j+1)*kk], k, s, p, d, oh, ow, dx7[j*in:(j+1)*in], dw7[j*kk:(j+1)*kk])
@@ -112,6 +114,30 @@ func TestDepthwiseMatchesNaive(t *testing.T) {
 		DepthwiseGradsSetPlanes(x3, 3, h, w, dy3, wt3, k, s, p, d, oh, ow, dx6, nil)
 		if !slices.Equal(dx6, dx7) {
 			t.Fatalf("DepthwiseGradsSetPlanes %v without dwt: not the bits of DepthwiseGradsSet plane by plane", g)
+		}
+	}
+}
+
+// canary is what withCanary leaves past a slice's end.
+const canary = float32(-12345)
+
+// withCanary is n random floats with a vector's worth of canaries behind
+// them (in the slice's capacity), for a kernel that stores whole vectors.
+func withCanary(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n+16)
+	copy(s, randSlice(r, n))
+	for i := n; i < len(s); i++ {
+		s[i] = canary
+	}
+	return s[:n]
+}
+
+// checkCanary fails if anything was written past s's end.
+func checkCanary(t *testing.T, what string, s []float32) {
+	t.Helper()
+	for i, v := range s[len(s):cap(s)] {
+		if v != canary {
+			t.Fatalf("%s: wrote %g past the output's end, at +%d", what, v, i)
 		}
 	}
 }
