@@ -1,6 +1,9 @@
 package kernel
 
-import "sync"
+import (
+	"slices"
+	"sync"
+)
 
 // Direct depthwise convolution, one channel plane at a time: the filter of
 // a depthwise convolution has one input channel, so im2col would copy every
@@ -112,26 +115,22 @@ func DepthwisePlanes(x []float32, planes, h, w int, wt []float32, k, s, p, d, oh
 	if s == 1 {
 		n := paddedRun(oh, w, p)
 		plane, wp := paddedPlane(ps, x[:in], h, w, p, k, n, 0)
-		res := ps.buf[len(plane) : len(plane)+n]
 		planeOffsets(offs[:k2], k, wp)
 		for j := range planes {
 			if j > 0 { // the fill is the first plane's
 				copyRows(plane[p*wp+p:], x[j*in:(j+1)*in], h, w, wp)
 			}
-			taps(res, plane, offs[:k2], wt[j*k2:(j+1)*k2], n, epilogue(j))
-			compactRows(y[j*out:(j+1)*out], res, oh, ow, wp)
+			tapRows(y[j*out:(j+1)*out], plane, offs[:k2], wt[j*k2:(j+1)*k2], oh, ow, wp, epilogue(j))
 		}
 	} else {
 		n := (oh*(ow+(k-1)/2) + lanes - 1) &^ (lanes - 1)
 		q := quartersPlane(ps, x[:in], h, w, k, p, oh, ow, n, 0)
-		res := ps.buf[len(q.plane) : len(q.plane)+n]
 		q.offsets(offs[:k2], k)
 		for j := range planes {
 			if j > 0 { // the fill is the first plane's
 				q.copyIn(x[j*in : (j+1)*in])
 			}
-			taps(res, q.plane, offs[:k2], wt[j*k2:(j+1)*k2], n, epilogue(j))
-			compactRows(y[j*out:(j+1)*out], res, oh, ow, q.qw)
+			tapRows(y[j*out:(j+1)*out], q.plane, offs[:k2], wt[j*k2:(j+1)*k2], oh, ow, q.qw, epilogue(j))
 		}
 	}
 	planeScratches.Put(ps)
@@ -141,14 +140,24 @@ func DepthwisePlanes(x []float32, planes, h, w int, wt []float32, k, s, p, d, oh
 // min(max(a*sum + b, lo), hi).
 type tapEpilogue struct{ a, b, lo, hi float32 }
 
-// taps runs the depthwise taps kernel over n outputs, with the epilogue e
-// when it is not nil.
-func taps(out, base []float32, offs []int, wt []float32, n int, e *tapEpilogue) {
-	if e == nil {
-		depthwiseTapsAVX2(&out[0], &base[0], &offs[0], &wt[0], len(wt), n)
+// tapRows runs the depthwise taps kernel over rows rows of n outputs,
+// written n apart in out (a plane's rows in place), whose taps read base
+// at offs from ld floats further on each row (a padded plane's row), with
+// the epilogue e when it is not nil. A row's last vector reads base up to
+// the next multiple of 8 floats past its outputs, inside what a padded run
+// of rows*ld outputs would read (and the scratch behind base holds).
+func tapRows(out, base []float32, offs []int, wt []float32, rows, n, ld int, e *tapEpilogue) {
+	if rows <= 0 || n <= 0 {
 		return
 	}
-	depthwiseTapsAffineClampAVX2(&out[0], &base[0], &offs[0], &wt[0], len(wt), n, e.a, e.b, e.lo, e.hi)
+	_ = out[(rows-1)*n+n-1]
+	// The padded planes' scratch has room for their runs past the plane.
+	_ = base[:cap(base)][(rows-1)*ld+(n+lanes-1)&^(lanes-1)-1+slices.Max(offs)]
+	if e == nil {
+		depthwiseTapsAVX2(&out[0], &base[0], &offs[0], &wt[0], len(wt), rows, n, n, ld)
+		return
+	}
+	depthwiseTapsAffineClampAVX2(&out[0], &base[0], &offs[0], &wt[0], len(wt), rows, n, n, ld, e.a, e.b, e.lo, e.hi)
 }
 
 // DepthwiseInputGrad adds to dx (H,W) the gradient of Depthwise with respect
@@ -290,7 +299,6 @@ func gradsPadded(x []float32, planes, h, w int, dy, wt []float32, k, p, oh, ow i
 	pdy, px := planeScratches.Get().(*planeScratch), planeScratches.Get().(*planeScratch)
 	dyPlane, wp := paddedPlane(pdy, dy[:out], oh, ow, p, k, n, 0) // as DepthwisePlanes pads it for the input gradient
 	plane, _ := paddedPlane(px, x[:in], h, w, p, k, n, 0)
-	res := pdy.buf[len(dyPlane) : len(dyPlane)+n]
 	var offs [64]int
 	planeOffsets(offs[:k2], k, wp)
 	var flipped [64]float32
@@ -302,8 +310,7 @@ func gradsPadded(x []float32, planes, h, w int, dy, wt []float32, k, p, oh, ow i
 		for i, v := range wt[j*k2 : (j+1)*k2] {
 			flipped[k2-1-i] = v
 		}
-		taps(res, dyPlane, offs[:k2], flipped[:k2], n, nil)
-		compactRows(dx[j*in:(j+1)*in], res, h, w, wp)
+		tapRows(dx[j*in:(j+1)*in], dyPlane, offs[:k2], flipped[:k2], h, w, wp, nil)
 		tapDotsAVX2(&dwt[j*k2], &dyPlane[p*wp+p], &plane[0], &offs[0], k2, n)
 	}
 	planeScratches.Put(pdy)

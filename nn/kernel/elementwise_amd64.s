@@ -1467,200 +1467,974 @@ done1:
 	VZEROUPPER
 	RET
 
-// func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int)
-// Requires: AVX, FMA3
-TEXT ·depthwiseTapsAVX2(SB), NOSPLIT, $0-48
-	MOVQ out+0(FP), AX
-	MOVQ base+8(FP), CX
-	MOVQ offs+16(FP), DX
-	MOVQ w+24(FP), BX
-	MOVQ taps+32(FP), SI
-	MOVQ n+40(FP), DI
-
-loop4:
-	CMPQ   DI, $0x20
-	JL     done4
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	XORQ   R8, R8
-
-tap4:
-	MOVQ         (DX)(R8*8), R9
-	VBROADCASTSS (BX)(R8*4), Y4
-	VFMADD231PS  (CX)(R9*4), Y4, Y0
-	VFMADD231PS  32(CX)(R9*4), Y4, Y1
-	VFMADD231PS  64(CX)(R9*4), Y4, Y2
-	VFMADD231PS  96(CX)(R9*4), Y4, Y3
-	INCQ         R8
-	CMPQ         R8, SI
-	JL           tap4
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y1, 32(AX)
-	VMOVUPS      Y2, 64(AX)
-	VMOVUPS      Y3, 96(AX)
-	ADDQ         $0x80, AX
-	ADDQ         $0x80, CX
-	SUBQ         $0x20, DI
-	JMP          loop4
-
-done4:
-loop2:
-	CMPQ   DI, $0x10
-	JL     done2
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	XORQ   R8, R8
-
-tap2:
-	MOVQ         (DX)(R8*8), R9
-	VBROADCASTSS (BX)(R8*4), Y2
-	VFMADD231PS  (CX)(R9*4), Y2, Y0
-	VFMADD231PS  32(CX)(R9*4), Y2, Y1
-	INCQ         R8
-	CMPQ         R8, SI
-	JL           tap2
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y1, 32(AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	SUBQ         $0x10, DI
-	JMP          loop2
-
-done2:
-loop1:
-	CMPQ   DI, $0x08
-	JL     done1
-	VXORPS Y0, Y0, Y0
-	XORQ   R8, R8
-
-tap1:
-	MOVQ         (DX)(R8*8), R9
-	VBROADCASTSS (BX)(R8*4), Y1
-	VFMADD231PS  (CX)(R9*4), Y1, Y0
-	INCQ         R8
-	CMPQ         R8, SI
-	JL           tap1
-	VMOVUPS      Y0, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	SUBQ         $0x08, DI
-	JMP          loop1
-
-done1:
-	VZEROUPPER
-	RET
-
-// func depthwiseTapsAffineClampAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int, a float32, b float32, lo float32, hi float32)
-// Requires: AVX, FMA3
-TEXT ·depthwiseTapsAffineClampAVX2(SB), NOSPLIT, $0-64
+// func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, rows int, n int, ldOut int, ldIn int)
+// Requires: AVX, AVX2, FMA3
+TEXT ·depthwiseTapsAVX2(SB), NOSPLIT, $0-72
 	MOVQ         out+0(FP), AX
 	MOVQ         base+8(FP), CX
 	MOVQ         offs+16(FP), DX
 	MOVQ         w+24(FP), BX
-	MOVQ         taps+32(FP), SI
-	MOVQ         n+40(FP), DI
-	VBROADCASTSS a+48(FP), Y0
-	VBROADCASTSS b+52(FP), Y1
-	VBROADCASTSS lo+56(FP), Y2
-	VBROADCASTSS hi+60(FP), Y3
+	MOVQ         rows+40(FP), SI
+	MOVQ         n+48(FP), DI
+	SUBQ         $0x01, DI
+	ANDQ         $0x07, DI
+	ADDQ         $0x01, DI
+	VMOVQ        DI, X0
+	VPBROADCASTD X0, Y0
+	VPCMPGTD     depthwiseTapsLanes<>+0(SB), Y0, Y0
+	MOVQ         n+48(FP), DI
+	ADDQ         $0x07, DI
+	SHRQ         $0x03, DI
+	SHLQ         $0x05, DI
+	CMPQ         DI, $0x80
+	JGE          row
+	CMPQ         SI, $0x04
+	JL           row
 
-loop4:
-	CMPQ   DI, $0x20
-	JL     done4
+quad:
+	CMPQ   SI, $0x04
+	JL     mquadrest
+	MOVQ   n+48(FP), DI
+	ADDQ   $0x07, DI
+	SHRQ   $0x03, DI
+	SHLQ   $0x05, DI
+	MOVQ   SI, R8
+	SUBQ   $0x04, R8
+	IMULQ  ldOut+56(FP), R8
+	ADDQ   n+48(FP), R8
+	SHLQ   $0x02, R8
+	CMPQ   R8, DI
+	JL     mquad
+	MOVQ   ldIn+64(FP), DI
+	SHLQ   $0x02, DI
+	MOVQ   n+48(FP), R8
+	ADDQ   $0x07, R8
+	SHRQ   $0x03, R8
+	SHLQ   $0x05, R8
+	LEAQ   (CX)(R8*1), R9
+	LEAQ   (R9)(DI*1), R10
+	LEAQ   (R10)(DI*1), R11
+	LEAQ   (R11)(DI*1), DI
+	LEAQ   (AX)(R8*1), R8
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   R12, R12
+
+qlasttap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y5
+	VFMADD231PS  (R9)(R13*4), Y5, Y1
+	VFMADD231PS  (R10)(R13*4), Y5, Y2
+	VFMADD231PS  (R11)(R13*4), Y5, Y3
+	VFMADD231PS  (DI)(R13*4), Y5, Y4
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           qlasttap
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      Y1, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y2, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y3, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y4, (R13)
+	CMPQ         R8, AX
+	JLE          qend
+
+qvec:
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   R12, R12
+
+qvectap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y5
+	VFMADD231PS  (R9)(R13*4), Y5, Y1
+	VFMADD231PS  (R10)(R13*4), Y5, Y2
+	VFMADD231PS  (R11)(R13*4), Y5, Y3
+	VFMADD231PS  (DI)(R13*4), Y5, Y4
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           qvectap
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      Y1, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y2, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y3, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y4, (R13)
+	CMPQ         R8, AX
+	JLE          qend
+	JMP          qvec
+
+qend:
+	MOVQ ldOut+56(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, AX
+	MOVQ ldIn+64(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, CX
+	SUBQ $0x04, SI
+	JMP  quad
+
+mquad:
+	CMPQ   SI, $0x04
+	JL     mquadrest
+	MOVQ   ldIn+64(FP), DI
+	SHLQ   $0x02, DI
+	MOVQ   n+48(FP), R8
+	ADDQ   $0x07, R8
+	SHRQ   $0x03, R8
+	SHLQ   $0x05, R8
+	LEAQ   (CX)(R8*1), R9
+	LEAQ   (R9)(DI*1), R10
+	LEAQ   (R10)(DI*1), R11
+	LEAQ   (R11)(DI*1), DI
+	LEAQ   (AX)(R8*1), R8
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   R12, R12
+
+mlasttap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y5
+	VFMADD231PS  (R9)(R13*4), Y5, Y1
+	VFMADD231PS  (R10)(R13*4), Y5, Y2
+	VFMADD231PS  (R11)(R13*4), Y5, Y3
+	VFMADD231PS  (DI)(R13*4), Y5, Y4
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           mlasttap
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMASKMOVPS   Y1, Y0, (R13)
+	ADDQ         R12, R13
+	VMASKMOVPS   Y2, Y0, (R13)
+	ADDQ         R12, R13
+	VMASKMOVPS   Y3, Y0, (R13)
+	ADDQ         R12, R13
+	VMASKMOVPS   Y4, Y0, (R13)
+	CMPQ         R8, AX
+	JLE          mend
+
+mvec:
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   R12, R12
+
+mvectap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y5
+	VFMADD231PS  (R9)(R13*4), Y5, Y1
+	VFMADD231PS  (R10)(R13*4), Y5, Y2
+	VFMADD231PS  (R11)(R13*4), Y5, Y3
+	VFMADD231PS  (DI)(R13*4), Y5, Y4
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           mvectap
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      Y1, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y2, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y3, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y4, (R13)
+	CMPQ         R8, AX
+	JLE          mend
+	JMP          mvec
+
+mend:
+	MOVQ ldOut+56(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, AX
+	MOVQ ldIn+64(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, CX
+	SUBQ $0x04, SI
+	JMP  mquad
+
+mquadrest:
+	CMPQ   SI, $0x00
+	JE     done
+	SUBQ   $0x04, SI
+	MOVQ   ldOut+56(FP), DI
+	SHLQ   $0x02, DI
+	IMULQ  SI, DI
+	ADDQ   DI, AX
+	MOVQ   ldIn+64(FP), DI
+	SHLQ   $0x02, DI
+	IMULQ  SI, DI
+	ADDQ   DI, CX
+	MOVQ   ldIn+64(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   n+48(FP), DI
+	ADDQ   $0x07, DI
+	SHRQ   $0x03, DI
+	SHLQ   $0x05, DI
+	LEAQ   (CX)(DI*1), CX
+	LEAQ   (CX)(SI*1), R8
+	LEAQ   (R8)(SI*1), R9
+	LEAQ   (R9)(SI*1), SI
+	LEAQ   (AX)(DI*1), DI
+	SUBQ   $0x20, DI
+	SUBQ   $0x20, CX
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, SI
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   R10, R10
+
+rlasttap:
+	MOVQ         (DX)(R10*8), R11
+	VBROADCASTSS (BX)(R10*4), Y5
+	VFMADD231PS  (CX)(R11*4), Y5, Y1
+	VFMADD231PS  (R8)(R11*4), Y5, Y2
+	VFMADD231PS  (R9)(R11*4), Y5, Y3
+	VFMADD231PS  (SI)(R11*4), Y5, Y4
+	INCQ         R10
+	CMPQ         R10, taps+32(FP)
+	JL           rlasttap
+	MOVQ         ldOut+56(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DI, R11
+	VMASKMOVPS   Y1, Y0, (R11)
+	ADDQ         R10, R11
+	VMASKMOVPS   Y2, Y0, (R11)
+	ADDQ         R10, R11
+	VMASKMOVPS   Y3, Y0, (R11)
+	ADDQ         R10, R11
+	VMASKMOVPS   Y4, Y0, (R11)
+	CMPQ         DI, AX
+	JLE          rend
+
+rvec:
+	SUBQ   $0x20, DI
+	SUBQ   $0x20, CX
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ   R10, R10
+
+rvectap:
+	MOVQ         (DX)(R10*8), R11
+	VBROADCASTSS (BX)(R10*4), Y4
+	VFMADD231PS  (CX)(R11*4), Y4, Y0
+	VFMADD231PS  (R8)(R11*4), Y4, Y1
+	VFMADD231PS  (R9)(R11*4), Y4, Y2
+	VFMADD231PS  (SI)(R11*4), Y4, Y3
+	INCQ         R10
+	CMPQ         R10, taps+32(FP)
+	JL           rvectap
+	MOVQ         ldOut+56(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DI, R11
+	VMOVUPS      Y0, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      Y1, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      Y2, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      Y3, (R11)
+	CMPQ         DI, AX
+	JLE          rend
+	JMP          rvec
+
+rend:
+	JMP done
+
+row:
+	CMPQ SI, $0x00
+	JE   done
+	MOVQ n+48(FP), DI
+	ADDQ $0x07, DI
+	SHRQ $0x03, DI
+	SHLQ $0x05, DI
+	XORQ R8, R8
+
+rowvec:
+	LEAQ   128(R8), R9
+	CMPQ   R9, DI
+	JG     rowend
+	LEAQ   (CX)(R8*1), R10
+	LEAQ   (AX)(R8*1), R8
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	XORQ   R11, R11
+
+rowtap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y5
+	VFMADD231PS  (R10)(R12*4), Y5, Y1
+	VFMADD231PS  32(R10)(R12*4), Y5, Y2
+	VFMADD231PS  64(R10)(R12*4), Y5, Y3
+	VFMADD231PS  96(R10)(R12*4), Y5, Y4
+	INCQ         R11
+	CMPQ         R11, taps+32(FP)
+	JL           rowtap
+	VMOVUPS      Y1, (R8)
+	VMOVUPS      Y2, 32(R8)
+	VMOVUPS      Y3, 64(R8)
+	CMPQ         R9, DI
+	JNE          rowwhole
+	MOVQ         SI, R10
+	SUBQ         $0x01, R10
+	IMULQ        ldOut+56(FP), R10
+	ADDQ         n+48(FP), R10
+	SHLQ         $0x02, R10
+	CMPQ         R10, DI
+	JL           rowmasked
+	JMP          rowwhole
+
+rowmasked:
+	VMASKMOVPS Y4, Y0, 96(R8)
+	JMP        rowdone
+
+rowwhole:
+	VMOVUPS Y4, 96(R8)
+	MOVQ    R9, R8
+	JMP     rowvec
+
+rowend:
+	CMPQ R8, DI
+	JE   rowdone
+	CMPQ DI, $0x80
+	JL   rowone
+	MOVQ DI, R8
+	SUBQ $0x80, R8
+	JMP  rowvec
+
+rowone:
+	LEAQ   (CX)(R8*1), R9
+	LEAQ   (AX)(R8*1), R10
+	VXORPS Y1, Y1, Y1
+	XORQ   R11, R11
+
+onetap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y2
+	VFMADD231PS  (R9)(R12*4), Y2, Y1
+	INCQ         R11
+	CMPQ         R11, taps+32(FP)
+	JL           onetap
+	ADDQ         $0x20, R8
+	CMPQ         R8, DI
+	JNE          onewhole
+	MOVQ         SI, R9
+	SUBQ         $0x01, R9
+	IMULQ        ldOut+56(FP), R9
+	ADDQ         n+48(FP), R9
+	SHLQ         $0x02, R9
+	CMPQ         R9, DI
+	JL           onemasked
+	JMP          onewhole
+
+onemasked:
+	VMASKMOVPS Y1, Y0, (R10)
+	JMP        rowdone
+
+onewhole:
+	VMOVUPS Y1, (R10)
+	JMP     rowend
+
+rowdone:
+	MOVQ ldOut+56(FP), DI
+	SHLQ $0x02, DI
+	ADDQ DI, AX
+	MOVQ ldIn+64(FP), DI
+	SHLQ $0x02, DI
+	ADDQ DI, CX
+	DECQ SI
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA depthwiseTapsLanes<>+0(SB)/4, $0x00000000
+DATA depthwiseTapsLanes<>+4(SB)/4, $0x00000001
+DATA depthwiseTapsLanes<>+8(SB)/4, $0x00000002
+DATA depthwiseTapsLanes<>+12(SB)/4, $0x00000003
+DATA depthwiseTapsLanes<>+16(SB)/4, $0x00000004
+DATA depthwiseTapsLanes<>+20(SB)/4, $0x00000005
+DATA depthwiseTapsLanes<>+24(SB)/4, $0x00000006
+DATA depthwiseTapsLanes<>+28(SB)/4, $0x00000007
+GLOBL depthwiseTapsLanes<>(SB), RODATA|NOPTR, $32
+
+// func depthwiseTapsAffineClampAVX2(out *float32, base *float32, offs *int, w *float32, taps int, rows int, n int, ldOut int, ldIn int, a float32, b float32, lo float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·depthwiseTapsAffineClampAVX2(SB), NOSPLIT, $0-88
+	MOVQ         out+0(FP), AX
+	MOVQ         base+8(FP), CX
+	MOVQ         offs+16(FP), DX
+	MOVQ         w+24(FP), BX
+	MOVQ         rows+40(FP), SI
+	VBROADCASTSS a+72(FP), Y0
+	VBROADCASTSS b+76(FP), Y1
+	VBROADCASTSS lo+80(FP), Y2
+	VBROADCASTSS hi+84(FP), Y3
+	MOVQ         n+48(FP), DI
+	SUBQ         $0x01, DI
+	ANDQ         $0x07, DI
+	ADDQ         $0x01, DI
+	VMOVQ        DI, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     depthwiseTapsAffineClampLanes<>+0(SB), Y4, Y4
+	MOVQ         n+48(FP), DI
+	ADDQ         $0x07, DI
+	SHRQ         $0x03, DI
+	SHLQ         $0x05, DI
+	CMPQ         DI, $0x80
+	JGE          row
+	CMPQ         SI, $0x04
+	JL           row
+
+quad:
+	CMPQ   SI, $0x04
+	JL     mquadrest
+	MOVQ   n+48(FP), DI
+	ADDQ   $0x07, DI
+	SHRQ   $0x03, DI
+	SHLQ   $0x05, DI
+	MOVQ   SI, R8
+	SUBQ   $0x04, R8
+	IMULQ  ldOut+56(FP), R8
+	ADDQ   n+48(FP), R8
+	SHLQ   $0x02, R8
+	CMPQ   R8, DI
+	JL     mquad
+	MOVQ   ldIn+64(FP), DI
+	SHLQ   $0x02, DI
+	MOVQ   n+48(FP), R8
+	ADDQ   $0x07, R8
+	SHRQ   $0x03, R8
+	SHLQ   $0x05, R8
+	LEAQ   (CX)(R8*1), R9
+	LEAQ   (R9)(DI*1), R10
+	LEAQ   (R10)(DI*1), R11
+	LEAQ   (R11)(DI*1), DI
+	LEAQ   (AX)(R8*1), R8
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   R12, R12
+
+qlasttap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y9
+	VFMADD231PS  (R9)(R13*4), Y9, Y5
+	VFMADD231PS  (R10)(R13*4), Y9, Y6
+	VFMADD231PS  (R11)(R13*4), Y9, Y7
+	VFMADD231PS  (DI)(R13*4), Y9, Y8
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           qlasttap
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	VFMADD213PS  Y1, Y0, Y6
+	VMAXPS       Y6, Y2, Y6
+	VMINPS       Y6, Y3, Y6
+	VFMADD213PS  Y1, Y0, Y7
+	VMAXPS       Y7, Y2, Y7
+	VMINPS       Y7, Y3, Y7
+	VFMADD213PS  Y1, Y0, Y8
+	VMAXPS       Y8, Y2, Y8
+	VMINPS       Y8, Y3, Y8
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      Y5, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y6, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y7, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y8, (R13)
+	CMPQ         R8, AX
+	JLE          qend
+
+qvec:
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   R12, R12
+
+qvectap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y9
+	VFMADD231PS  (R9)(R13*4), Y9, Y5
+	VFMADD231PS  (R10)(R13*4), Y9, Y6
+	VFMADD231PS  (R11)(R13*4), Y9, Y7
+	VFMADD231PS  (DI)(R13*4), Y9, Y8
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           qvectap
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	VFMADD213PS  Y1, Y0, Y6
+	VMAXPS       Y6, Y2, Y6
+	VMINPS       Y6, Y3, Y6
+	VFMADD213PS  Y1, Y0, Y7
+	VMAXPS       Y7, Y2, Y7
+	VMINPS       Y7, Y3, Y7
+	VFMADD213PS  Y1, Y0, Y8
+	VMAXPS       Y8, Y2, Y8
+	VMINPS       Y8, Y3, Y8
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      Y5, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y6, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y7, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y8, (R13)
+	CMPQ         R8, AX
+	JLE          qend
+	JMP          qvec
+
+qend:
+	MOVQ ldOut+56(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, AX
+	MOVQ ldIn+64(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, CX
+	SUBQ $0x04, SI
+	JMP  quad
+
+mquad:
+	CMPQ   SI, $0x04
+	JL     mquadrest
+	MOVQ   ldIn+64(FP), DI
+	SHLQ   $0x02, DI
+	MOVQ   n+48(FP), R8
+	ADDQ   $0x07, R8
+	SHRQ   $0x03, R8
+	SHLQ   $0x05, R8
+	LEAQ   (CX)(R8*1), R9
+	LEAQ   (R9)(DI*1), R10
+	LEAQ   (R10)(DI*1), R11
+	LEAQ   (R11)(DI*1), DI
+	LEAQ   (AX)(R8*1), R8
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   R12, R12
+
+mlasttap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y9
+	VFMADD231PS  (R9)(R13*4), Y9, Y5
+	VFMADD231PS  (R10)(R13*4), Y9, Y6
+	VFMADD231PS  (R11)(R13*4), Y9, Y7
+	VFMADD231PS  (DI)(R13*4), Y9, Y8
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           mlasttap
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	VFMADD213PS  Y1, Y0, Y6
+	VMAXPS       Y6, Y2, Y6
+	VMINPS       Y6, Y3, Y6
+	VFMADD213PS  Y1, Y0, Y7
+	VMAXPS       Y7, Y2, Y7
+	VMINPS       Y7, Y3, Y7
+	VFMADD213PS  Y1, Y0, Y8
+	VMAXPS       Y8, Y2, Y8
+	VMINPS       Y8, Y3, Y8
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMASKMOVPS   Y5, Y4, (R13)
+	ADDQ         R12, R13
+	VMASKMOVPS   Y6, Y4, (R13)
+	ADDQ         R12, R13
+	VMASKMOVPS   Y7, Y4, (R13)
+	ADDQ         R12, R13
+	VMASKMOVPS   Y8, Y4, (R13)
+	CMPQ         R8, AX
+	JLE          mend
+
+mvec:
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, R10
+	SUBQ   $0x20, R11
+	SUBQ   $0x20, DI
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   R12, R12
+
+mvectap:
+	MOVQ         (DX)(R12*8), R13
+	VBROADCASTSS (BX)(R12*4), Y9
+	VFMADD231PS  (R9)(R13*4), Y9, Y5
+	VFMADD231PS  (R10)(R13*4), Y9, Y6
+	VFMADD231PS  (R11)(R13*4), Y9, Y7
+	VFMADD231PS  (DI)(R13*4), Y9, Y8
+	INCQ         R12
+	CMPQ         R12, taps+32(FP)
+	JL           mvectap
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	VFMADD213PS  Y1, Y0, Y6
+	VMAXPS       Y6, Y2, Y6
+	VMINPS       Y6, Y3, Y6
+	VFMADD213PS  Y1, Y0, Y7
+	VMAXPS       Y7, Y2, Y7
+	VMINPS       Y7, Y3, Y7
+	VFMADD213PS  Y1, Y0, Y8
+	VMAXPS       Y8, Y2, Y8
+	VMINPS       Y8, Y3, Y8
+	MOVQ         ldOut+56(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      Y5, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y6, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y7, (R13)
+	ADDQ         R12, R13
+	VMOVUPS      Y8, (R13)
+	CMPQ         R8, AX
+	JLE          mend
+	JMP          mvec
+
+mend:
+	MOVQ ldOut+56(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, AX
+	MOVQ ldIn+64(FP), DI
+	SHLQ $0x04, DI
+	ADDQ DI, CX
+	SUBQ $0x04, SI
+	JMP  mquad
+
+mquadrest:
+	CMPQ   SI, $0x00
+	JE     done
+	SUBQ   $0x04, SI
+	MOVQ   ldOut+56(FP), DI
+	SHLQ   $0x02, DI
+	IMULQ  SI, DI
+	ADDQ   DI, AX
+	MOVQ   ldIn+64(FP), DI
+	SHLQ   $0x02, DI
+	IMULQ  SI, DI
+	ADDQ   DI, CX
+	MOVQ   ldIn+64(FP), SI
+	SHLQ   $0x02, SI
+	MOVQ   n+48(FP), DI
+	ADDQ   $0x07, DI
+	SHRQ   $0x03, DI
+	SHLQ   $0x05, DI
+	LEAQ   (CX)(DI*1), CX
+	LEAQ   (CX)(SI*1), R8
+	LEAQ   (R8)(SI*1), R9
+	LEAQ   (R9)(SI*1), SI
+	LEAQ   (AX)(DI*1), DI
+	SUBQ   $0x20, DI
+	SUBQ   $0x20, CX
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, SI
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   R10, R10
+
+rlasttap:
+	MOVQ         (DX)(R10*8), R11
+	VBROADCASTSS (BX)(R10*4), Y9
+	VFMADD231PS  (CX)(R11*4), Y9, Y5
+	VFMADD231PS  (R8)(R11*4), Y9, Y6
+	VFMADD231PS  (R9)(R11*4), Y9, Y7
+	VFMADD231PS  (SI)(R11*4), Y9, Y8
+	INCQ         R10
+	CMPQ         R10, taps+32(FP)
+	JL           rlasttap
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	VFMADD213PS  Y1, Y0, Y6
+	VMAXPS       Y6, Y2, Y6
+	VMINPS       Y6, Y3, Y6
+	VFMADD213PS  Y1, Y0, Y7
+	VMAXPS       Y7, Y2, Y7
+	VMINPS       Y7, Y3, Y7
+	VFMADD213PS  Y1, Y0, Y8
+	VMAXPS       Y8, Y2, Y8
+	VMINPS       Y8, Y3, Y8
+	MOVQ         ldOut+56(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DI, R11
+	VMASKMOVPS   Y5, Y4, (R11)
+	ADDQ         R10, R11
+	VMASKMOVPS   Y6, Y4, (R11)
+	ADDQ         R10, R11
+	VMASKMOVPS   Y7, Y4, (R11)
+	ADDQ         R10, R11
+	VMASKMOVPS   Y8, Y4, (R11)
+	CMPQ         DI, AX
+	JLE          rend
+
+rvec:
+	SUBQ   $0x20, DI
+	SUBQ   $0x20, CX
+	SUBQ   $0x20, R8
+	SUBQ   $0x20, R9
+	SUBQ   $0x20, SI
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	XORQ   R8, R8
+	XORQ   R10, R10
 
-tap4:
-	MOVQ         (DX)(R8*8), R9
-	VBROADCASTSS (BX)(R8*4), Y8
-	VFMADD231PS  (CX)(R9*4), Y8, Y4
-	VFMADD231PS  32(CX)(R9*4), Y8, Y5
-	VFMADD231PS  64(CX)(R9*4), Y8, Y6
-	VFMADD231PS  96(CX)(R9*4), Y8, Y7
-	INCQ         R8
-	CMPQ         R8, SI
-	JL           tap4
+rvectap:
+	MOVQ         (DX)(R10*8), R11
+	VBROADCASTSS (BX)(R10*4), Y8
+	VFMADD231PS  (CX)(R11*4), Y8, Y4
+	VFMADD231PS  (R8)(R11*4), Y8, Y5
+	VFMADD231PS  (R9)(R11*4), Y8, Y6
+	VFMADD231PS  (SI)(R11*4), Y8, Y7
+	INCQ         R10
+	CMPQ         R10, taps+32(FP)
+	JL           rvectap
 	VFMADD213PS  Y1, Y0, Y4
 	VMAXPS       Y4, Y2, Y4
 	VMINPS       Y4, Y3, Y4
-	VMOVUPS      Y4, (AX)
 	VFMADD213PS  Y1, Y0, Y5
 	VMAXPS       Y5, Y2, Y5
 	VMINPS       Y5, Y3, Y5
-	VMOVUPS      Y5, 32(AX)
 	VFMADD213PS  Y1, Y0, Y6
 	VMAXPS       Y6, Y2, Y6
 	VMINPS       Y6, Y3, Y6
-	VMOVUPS      Y6, 64(AX)
 	VFMADD213PS  Y1, Y0, Y7
 	VMAXPS       Y7, Y2, Y7
 	VMINPS       Y7, Y3, Y7
-	VMOVUPS      Y7, 96(AX)
-	ADDQ         $0x80, AX
-	ADDQ         $0x80, CX
-	SUBQ         $0x20, DI
-	JMP          loop4
+	MOVQ         ldOut+56(FP), R10
+	SHLQ         $0x02, R10
+	MOVQ         DI, R11
+	VMOVUPS      Y4, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      Y5, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      Y6, (R11)
+	ADDQ         R10, R11
+	VMOVUPS      Y7, (R11)
+	CMPQ         DI, AX
+	JLE          rend
+	JMP          rvec
 
-done4:
-loop2:
-	CMPQ   DI, $0x10
-	JL     done2
-	VXORPS Y4, Y4, Y4
+rend:
+	JMP done
+
+row:
+	CMPQ SI, $0x00
+	JE   done
+	MOVQ n+48(FP), DI
+	ADDQ $0x07, DI
+	SHRQ $0x03, DI
+	SHLQ $0x05, DI
+	XORQ R8, R8
+
+rowvec:
+	LEAQ   128(R8), R9
+	CMPQ   R9, DI
+	JG     rowend
+	LEAQ   (CX)(R8*1), R10
+	LEAQ   (AX)(R8*1), R8
 	VXORPS Y5, Y5, Y5
-	XORQ   R8, R8
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	XORQ   R11, R11
 
-tap2:
-	MOVQ         (DX)(R8*8), R9
-	VBROADCASTSS (BX)(R8*4), Y6
-	VFMADD231PS  (CX)(R9*4), Y6, Y4
-	VFMADD231PS  32(CX)(R9*4), Y6, Y5
-	INCQ         R8
-	CMPQ         R8, SI
-	JL           tap2
-	VFMADD213PS  Y1, Y0, Y4
-	VMAXPS       Y4, Y2, Y4
-	VMINPS       Y4, Y3, Y4
-	VMOVUPS      Y4, (AX)
+rowtap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y9
+	VFMADD231PS  (R10)(R12*4), Y9, Y5
+	VFMADD231PS  32(R10)(R12*4), Y9, Y6
+	VFMADD231PS  64(R10)(R12*4), Y9, Y7
+	VFMADD231PS  96(R10)(R12*4), Y9, Y8
+	INCQ         R11
+	CMPQ         R11, taps+32(FP)
+	JL           rowtap
 	VFMADD213PS  Y1, Y0, Y5
 	VMAXPS       Y5, Y2, Y5
 	VMINPS       Y5, Y3, Y5
-	VMOVUPS      Y5, 32(AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	SUBQ         $0x10, DI
-	JMP          loop2
+	VFMADD213PS  Y1, Y0, Y6
+	VMAXPS       Y6, Y2, Y6
+	VMINPS       Y6, Y3, Y6
+	VFMADD213PS  Y1, Y0, Y7
+	VMAXPS       Y7, Y2, Y7
+	VMINPS       Y7, Y3, Y7
+	VFMADD213PS  Y1, Y0, Y8
+	VMAXPS       Y8, Y2, Y8
+	VMINPS       Y8, Y3, Y8
+	VMOVUPS      Y5, (R8)
+	VMOVUPS      Y6, 32(R8)
+	VMOVUPS      Y7, 64(R8)
+	CMPQ         R9, DI
+	JNE          rowwhole
+	MOVQ         SI, R10
+	SUBQ         $0x01, R10
+	IMULQ        ldOut+56(FP), R10
+	ADDQ         n+48(FP), R10
+	SHLQ         $0x02, R10
+	CMPQ         R10, DI
+	JL           rowmasked
+	JMP          rowwhole
 
-done2:
-loop1:
-	CMPQ   DI, $0x08
-	JL     done1
-	VXORPS Y4, Y4, Y4
-	XORQ   R8, R8
+rowmasked:
+	VMASKMOVPS Y8, Y4, 96(R8)
+	JMP        rowdone
 
-tap1:
-	MOVQ         (DX)(R8*8), R9
-	VBROADCASTSS (BX)(R8*4), Y5
-	VFMADD231PS  (CX)(R9*4), Y5, Y4
-	INCQ         R8
-	CMPQ         R8, SI
-	JL           tap1
-	VFMADD213PS  Y1, Y0, Y4
-	VMAXPS       Y4, Y2, Y4
-	VMINPS       Y4, Y3, Y4
-	VMOVUPS      Y4, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	SUBQ         $0x08, DI
-	JMP          loop1
+rowwhole:
+	VMOVUPS Y8, 96(R8)
+	MOVQ    R9, R8
+	JMP     rowvec
 
-done1:
+rowend:
+	CMPQ R8, DI
+	JE   rowdone
+	CMPQ DI, $0x80
+	JL   rowone
+	MOVQ DI, R8
+	SUBQ $0x80, R8
+	JMP  rowvec
+
+rowone:
+	LEAQ   (CX)(R8*1), R9
+	LEAQ   (AX)(R8*1), R10
+	VXORPS Y5, Y5, Y5
+	XORQ   R11, R11
+
+onetap:
+	MOVQ         (DX)(R11*8), R12
+	VBROADCASTSS (BX)(R11*4), Y6
+	VFMADD231PS  (R9)(R12*4), Y6, Y5
+	INCQ         R11
+	CMPQ         R11, taps+32(FP)
+	JL           onetap
+	VFMADD213PS  Y1, Y0, Y5
+	VMAXPS       Y5, Y2, Y5
+	VMINPS       Y5, Y3, Y5
+	ADDQ         $0x20, R8
+	CMPQ         R8, DI
+	JNE          onewhole
+	MOVQ         SI, R9
+	SUBQ         $0x01, R9
+	IMULQ        ldOut+56(FP), R9
+	ADDQ         n+48(FP), R9
+	SHLQ         $0x02, R9
+	CMPQ         R9, DI
+	JL           onemasked
+	JMP          onewhole
+
+onemasked:
+	VMASKMOVPS Y5, Y4, (R10)
+	JMP        rowdone
+
+onewhole:
+	VMOVUPS Y5, (R10)
+	JMP     rowend
+
+rowdone:
+	MOVQ ldOut+56(FP), DI
+	SHLQ $0x02, DI
+	ADDQ DI, AX
+	MOVQ ldIn+64(FP), DI
+	SHLQ $0x02, DI
+	ADDQ DI, CX
+	DECQ SI
+	JMP  row
+
+done:
 	VZEROUPPER
 	RET
+
+DATA depthwiseTapsAffineClampLanes<>+0(SB)/4, $0x00000000
+DATA depthwiseTapsAffineClampLanes<>+4(SB)/4, $0x00000001
+DATA depthwiseTapsAffineClampLanes<>+8(SB)/4, $0x00000002
+DATA depthwiseTapsAffineClampLanes<>+12(SB)/4, $0x00000003
+DATA depthwiseTapsAffineClampLanes<>+16(SB)/4, $0x00000004
+DATA depthwiseTapsAffineClampLanes<>+20(SB)/4, $0x00000005
+DATA depthwiseTapsAffineClampLanes<>+24(SB)/4, $0x00000006
+DATA depthwiseTapsAffineClampLanes<>+28(SB)/4, $0x00000007
+GLOBL depthwiseTapsAffineClampLanes<>(SB), RODATA|NOPTR, $32
 
 // func tapDotsAVX2(sums *float32, dy *float32, base *float32, offs *int, taps int, n int)
 // Requires: AVX, FMA3

@@ -84,18 +84,22 @@ func geluGradAVX2(dst *float32, dy *float32, x *float32, n int)
 //go:noescape
 func tanhGradAVX2(dst *float32, dy *float32, y *float32, n int, c0 float32, c1 float32)
 
-// depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]
-// (one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise
-// convolution whose taps read rows of a zero-padded plane.
+// depthwiseTapsAVX2 sets out[r*ldOut+j] = sum over t < taps, in order, of
+// w[t]*base[r*ldIn+offs[t]+j] (one fused multiply-add a tap, from 0), for r < rows
+// and j < n: the output rows of a depthwise convolution whose taps read rows of a
+// zero-padded plane. Each row's sums are computed in whole vectors, reading base up
+// to the next multiple of 8 past j; a row's last vector is stored whole, into
+// the outputs after it (written after it), unless that would run past
+// out[(rows-1)*ldOut+n], where it is masked.
 //
 //go:noescape
-func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int)
+func depthwiseTapsAVX2(out *float32, base *float32, offs *int, w *float32, taps int, rows int, n int, ldOut int, ldIn int)
 
 // depthwiseTapsAffineClampAVX2 is depthwiseTapsAVX2 with each sum s stored as
 // min(max(a*s + b, lo), hi) (a fused multiply-add, then the clamp; a NaN stays NaN).
 //
 //go:noescape
-func depthwiseTapsAffineClampAVX2(out *float32, base *float32, offs *int, w *float32, taps int, n int, a float32, b float32, lo float32, hi float32)
+func depthwiseTapsAffineClampAVX2(out *float32, base *float32, offs *int, w *float32, taps int, rows int, n int, ldOut int, ldIn int, a float32, b float32, lo float32, hi float32)
 
 // tapDotsAVX2 adds to sums[t], for t < taps, the dot product of dy[:n] with base[offs[t]:]:
 // the weight gradient of a depthwise convolution whose output gradient dy is laid out

@@ -9,10 +9,12 @@ import (
 // max pooling). With the padding in memory every tap of a window reads a
 // contiguous run at a fixed offset, so the kernels need no bounds tests.
 //
-// Stride 1 (paddedPlane): output (oy,ox) sits at oy*wp+ox of a plane as
-// wide as the padded input (wp), and tap (ky,kx) reads the padded input at
-// the same place plus ky*wp+kx, so one kernel call covers every row (and
-// wp-ow throwaway columns between them).
+// Stride 1 (paddedPlane): output (oy,ox)'s window starts at oy*wp+ox of
+// the padded input (wp wide), and tap (ky,kx) reads it at that place plus
+// ky*wp+kx, so one kernel call covers every row: the depthwise kernel
+// writes each row to its place in the output; the max-pool kernel runs as
+// if the output were wp wide (wp-ow throwaway columns between rows) and
+// its rows are copied out.
 //
 // Stride 2, depthwise (quartersPlane): the padded plane's four phase
 // planes (even and odd rows and columns), where every output's taps sit at

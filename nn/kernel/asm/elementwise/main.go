@@ -70,13 +70,19 @@ func pointers(names ...string) []GPVirtual {
 // cores (measured: 300 ns instead of 19 ns a LinearCombination of 49
 // floats). Kernels here use VEX-encoded instructions only.
 func broadcast(name string) VecVirtual {
+	y := YMM()
+	VBROADCASTSS(argAddr(name), y)
+	return y
+}
+
+// argAddr is the named argument's place in memory, for instructions that
+// read it from there.
+func argAddr(name string) Mem {
 	arg, err := Param(name).Resolve()
 	if err != nil {
 		panic(err)
 	}
-	y := YMM()
-	VBROADCASTSS(arg.Addr, y)
-	return y
+	return arg.Addr
 }
 
 // at is the v-th vector from p.
@@ -622,60 +628,283 @@ func depthwiseTaps() {
 // depthwiseTapsKernel emits depthwiseTapsAVX2, or with epilogue
 // depthwiseTapsAffineClampAVX2, which scales, shifts and clamps each sum
 // before it stores it, as affineClampAVX2 does (a fused evaluation's batch
-// norm and rectifier).
+// norm and rectifier). They write a plane's rows straight to their places
+// in the output, which has no room for a padded plane's throwaway columns,
+// and keep four chains of multiply-adds in flight: rows of four vectors or
+// more four vectors at a time, their last four ending at the row's end
+// (overlapping the ones before: the same sums again); shorter rows four
+// rows at a time, a vector of each a step. A row's last n%8 outputs are
+// computed as a whole vector; its store runs into the rows after it,
+// which are written after it, except where it would run past the output's
+// end, where it is masked.
 func depthwiseTapsKernel(epilogue bool) {
 	if epilogue {
-		TEXT("depthwiseTapsAffineClampAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, n int, a, b, lo, hi float32)")
+		TEXT("depthwiseTapsAffineClampAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, rows, n, ldOut, ldIn int, a, b, lo, hi float32)")
 		Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
 		Doc("depthwiseTapsAffineClampAVX2 is depthwiseTapsAVX2 with each sum s stored as",
 			"min(max(a*s + b, lo), hi) (a fused multiply-add, then the clamp; a NaN stays NaN).")
 	} else {
-		TEXT("depthwiseTapsAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, n int)")
+		TEXT("depthwiseTapsAVX2", NOSPLIT, "func(out, base *float32, offs *int, w *float32, taps, rows, n, ldOut, ldIn int)")
 		Pragma("noescape") // nothing is kept: out arrays and offsets may live on the stack
-		Doc("depthwiseTapsAVX2 sets out[j] = sum over t < taps, in order, of w[t]*base[offs[t]+j]",
-			"(one fused multiply-add a tap, from 0), for j < n: one output row of a depthwise",
-			"convolution whose taps read rows of a zero-padded plane.")
+		Doc("depthwiseTapsAVX2 sets out[r*ldOut+j] = sum over t < taps, in order, of",
+			"w[t]*base[r*ldIn+offs[t]+j] (one fused multiply-add a tap, from 0), for r < rows",
+			"and j < n: the output rows of a depthwise convolution whose taps read rows of a",
+			"zero-padded plane. Each row's sums are computed in whole vectors, reading base up",
+			"to the next multiple of 8 past j; a row's last vector is stored whole, into",
+			"the outputs after it (written after it), unless that would run past",
+			"out[(rows-1)*ldOut+n], where it is masked.")
 	}
 	ptrs := pointers("out", "base", "offs", "w")
 	out, base, offs, w := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
-	taps := Load(Param("taps"), GP64()).(GPVirtual)
-	n := Load(Param("n"), GP64()).(GPVirtual)
+	rows := Load(Param("rows"), GP64()).(GPVirtual)
+	taps := argAddr("taps") // compared from memory: registers are short
 	var a, b, lo, hi VecVirtual
 	if epilogue {
 		a, b, lo, hi = broadcast("a"), broadcast("b"), broadcast("lo"), broadcast("hi")
 	}
-	for _, k := range []int{4, 2, 1} { // 4 vectors: 4 chains of multiply-adds in flight
-		top, done := fmt.Sprintf("loop%d", k), fmt.Sprintf("done%d", k)
-		Label(top)
-		CMPQ(n, Imm(uint64(lanes*k)))
-		JL(LabelRef(done))
-		acc := zeros(k)
+	prefix := "depthwiseTaps"
+	if epilogue {
+		prefix = "depthwiseTapsAffineClamp"
+	}
+	idx := GLOBL(prefix+"Lanes", RODATA|NOPTR)
+	for l := 0; l < lanes; l++ {
+		DATA(4*l, U32(l))
+	}
+	mask := YMM() // lane l on where l < n%8, or all lanes when n%8 is 0
+	{
+		r := Load(Param("n"), GP64()).(GPVirtual)
+		SUBQ(Imm(1), r)
+		ANDQ(Imm(lanes-1), r)
+		ADDQ(Imm(1), r)
+		rx := XMM()
+		VMOVQ(r, rx) // not MOVQ: see broadcast
+		VPBROADCASTD(rx, mask)
+		VPCMPGTD(idx, mask, mask)
+	}
+	// sums computes one vector of sums for each base in bs (at disp),
+	// reading them at the taps' offsets (four: four chains in flight),
+	// and applies the epilogue.
+	sums := func(label string, bs []GPVirtual, disp []int) []VecVirtual {
+		acc := zeros(len(bs))
 		t, off, wt := GP64(), GP64(), YMM()
 		XORQ(t, t)
-		tap := fmt.Sprintf("tap%d", k)
-		Label(tap)
+		Label(label)
 		MOVQ(Mem{Base: offs, Index: t, Scale: 8}, off)
 		VBROADCASTSS(Mem{Base: w, Index: t, Scale: 4}, wt)
-		for v := 0; v < k; v++ {
-			VFMADD231PS(Mem{Base: base, Index: off, Scale: 4, Disp: v * vbytes}, wt, acc[v])
+		for v, bp := range bs {
+			VFMADD231PS(Mem{Base: bp, Index: off, Scale: 4, Disp: disp[v]}, wt, acc[v])
 		}
 		INCQ(t)
 		CMPQ(t, taps)
-		JL(LabelRef(tap))
-		for v := 0; v < k; v++ {
-			if epilogue { // as affineClampAVX2
+		JL(LabelRef(label))
+		if epilogue { // as affineClampAVX2
+			for v := range acc {
 				VFMADD213PS(b, a, acc[v])
 				VMAXPS(acc[v], lo, acc[v])
 				VMINPS(acc[v], hi, acc[v])
 			}
-			VMOVUPS(acc[v], at(out, v))
 		}
-		ADDQ(Imm(uint64(vbytes*k)), out)
-		ADDQ(Imm(uint64(vbytes*k)), base)
-		SUBQ(Imm(uint64(lanes*k)), n)
-		JMP(LabelRef(top))
-		Label(done)
+		return acc
 	}
+	// rowBytes is the vectors a row takes, (n+7)/8, in bytes: the row's
+	// last vector starts 32 bytes before it.
+	rowBytes := func() GPVirtual {
+		nv := Load(Param("n"), GP64()).(GPVirtual)
+		ADDQ(Imm(lanes-1), nv)
+		SHRQ(Imm(3), nv)
+		SHLQ(Imm(5), nv)
+		return nv
+	}
+	// reaches emits a jump to label when the output from the current row
+	// on, past its first skip rows, ends within nv bytes of where it
+	// starts: ((rows-skip-1)*ldOut + n)*4 < nv, so that a whole vector
+	// stored there would run past the output.
+	reaches := func(skip int, nv GPVirtual, label string) {
+		t := GP64()
+		MOVQ(rows, t)
+		SUBQ(Imm(uint64(skip+1)), t)
+		IMULQ(argAddr("ldOut"), t)
+		ADDQ(argAddr("n"), t)
+		SHLQ(Imm(2), t)
+		CMPQ(t, nv)
+		JL(LabelRef(label))
+	}
+	CMPQ(rowBytes(), Imm(4*vbytes))
+	JGE(LabelRef("row"))
+
+	// Short rows go four at a time, each row's vectors from the last to
+	// the first, so that a row's last vector, stored whole, runs into the
+	// rows after it before they are written; where it would run past the
+	// output, the four rows' last vectors are stored under the mask. The
+	// rows left at the end (one to three) go as the last four rows again,
+	// masked. Fewer than four rows in all go one at a time.
+	CMPQ(rows, Imm(4))
+	JL(LabelRef("row"))
+	// quad computes four rows from out and base, their last vectors
+	// under the mask when masked.
+	quad := func(name string, masked bool) {
+		ldi := Load(Param("ldIn"), GP64()).(GPVirtual)
+		SHLQ(Imm(2), ldi)
+		nv := rowBytes()
+		rb := []GPVirtual{GP64(), GP64(), GP64(), GP64()}
+		LEAQ(Mem{Base: base, Index: nv, Scale: 1}, rb[0])
+		for r := 1; r < 4; r++ {
+			LEAQ(Mem{Base: rb[r-1], Index: ldi, Scale: 1}, rb[r])
+		}
+		o := GP64() // row 0's vector
+		LEAQ(Mem{Base: out, Index: nv, Scale: 1}, o)
+		for _, last := range []bool{true, false} {
+			label := name + "vec"
+			if last {
+				label = name + "last"
+			} else {
+				Label(label)
+			}
+			SUBQ(Imm(vbytes), o)
+			for r := 0; r < 4; r++ {
+				SUBQ(Imm(vbytes), rb[r])
+			}
+			acc := sums(label+"tap", rb, []int{0, 0, 0, 0})
+			ldo := Load(Param("ldOut"), GP64()).(GPVirtual)
+			SHLQ(Imm(2), ldo)
+			at := GP64()
+			MOVQ(o, at)
+			for r := 0; r < 4; r++ {
+				if last && masked {
+					VMASKMOVPS(acc[r], mask, Mem{Base: at})
+				} else {
+					VMOVUPS(acc[r], Mem{Base: at})
+				}
+				if r < 3 {
+					ADDQ(ldo, at)
+				}
+			}
+			CMPQ(o, out)
+			JLE(LabelRef(name + "end"))
+		}
+		JMP(LabelRef(name + "vec"))
+		Label(name + "end")
+	}
+	// four moves out and base four rows on, and rows four down.
+	four := func() {
+		for _, arg := range []struct {
+			p  GPVirtual
+			ld string
+		}{{out, "ldOut"}, {base, "ldIn"}} {
+			ld := Load(Param(arg.ld), GP64()).(GPVirtual)
+			SHLQ(Imm(4), ld) // four rows of 4-byte floats
+			ADDQ(ld, arg.p)
+		}
+		SUBQ(Imm(4), rows)
+	}
+	Label("quad")
+	CMPQ(rows, Imm(4))
+	JL(LabelRef("mquadrest"))
+	reaches(3, rowBytes(), "mquad") // the fourth row's last vector would run past the output
+	quad("q", false)
+	four()
+	JMP(LabelRef("quad"))
+	Label("mquad")
+	CMPQ(rows, Imm(4))
+	JL(LabelRef("mquadrest"))
+	quad("m", true)
+	four()
+	JMP(LabelRef("mquad"))
+	Label("mquadrest")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("done"))
+	{
+		// Back to the last four rows: out and base by rows-4 rows.
+		k := GP64()
+		MOVQ(rows, k)
+		SUBQ(Imm(4), k)
+		for _, arg := range []struct {
+			p  GPVirtual
+			ld string
+		}{{out, "ldOut"}, {base, "ldIn"}} {
+			ld := Load(Param(arg.ld), GP64()).(GPVirtual)
+			SHLQ(Imm(2), ld)
+			IMULQ(k, ld)
+			ADDQ(ld, arg.p)
+		}
+	}
+	quad("r", true)
+	JMP(LabelRef("done"))
+
+	// One row at a time: four vectors a step while four are left, then
+	// the four that end the row (or, on a row shorter than four vectors,
+	// one vector a step).
+	Label("row")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("done"))
+	{
+		nv := rowBytes()
+		j := GP64()
+		XORQ(j, j)
+		Label("rowvec")
+		end := GP64()
+		LEAQ(Mem{Base: j, Disp: 4 * vbytes}, end)
+		CMPQ(end, nv)
+		JG(LabelRef("rowend"))
+		bp, o := GP64(), GP64()
+		LEAQ(Mem{Base: base, Index: j, Scale: 1}, bp)
+		LEAQ(Mem{Base: out, Index: j, Scale: 1}, o)
+		acc := sums("rowtap", []GPVirtual{bp, bp, bp, bp}, []int{0, vbytes, 2 * vbytes, 3 * vbytes})
+		for v := 0; v < 3; v++ {
+			VMOVUPS(acc[v], at(o, v))
+		}
+		// The row's last vector (when these four end it) is masked on the
+		// last row.
+		CMPQ(end, nv)
+		JNE(LabelRef("rowwhole"))
+		reaches(0, nv, "rowmasked")
+		JMP(LabelRef("rowwhole"))
+		Label("rowmasked")
+		VMASKMOVPS(acc[3], mask, at(o, 3))
+		JMP(LabelRef("rowdone"))
+		Label("rowwhole")
+		VMOVUPS(acc[3], at(o, 3))
+		MOVQ(end, j)
+		JMP(LabelRef("rowvec"))
+		Label("rowend")
+		// What is left: if the row has four vectors or more, its last
+		// four (again); else its vectors one at a time.
+		CMPQ(j, nv)
+		JE(LabelRef("rowdone"))
+		CMPQ(nv, Imm(4*vbytes))
+		JL(LabelRef("rowone"))
+		MOVQ(nv, j)
+		SUBQ(Imm(4*vbytes), j)
+		JMP(LabelRef("rowvec"))
+		Label("rowone")
+		bp1, o1 := GP64(), GP64()
+		LEAQ(Mem{Base: base, Index: j, Scale: 1}, bp1)
+		LEAQ(Mem{Base: out, Index: j, Scale: 1}, o1)
+		one := sums("onetap", []GPVirtual{bp1}, []int{0})
+		ADDQ(Imm(vbytes), j)
+		CMPQ(j, nv)
+		JNE(LabelRef("onewhole"))
+		reaches(0, nv, "onemasked")
+		JMP(LabelRef("onewhole"))
+		Label("onemasked")
+		VMASKMOVPS(one[0], mask, Mem{Base: o1})
+		JMP(LabelRef("rowdone"))
+		Label("onewhole")
+		VMOVUPS(one[0], Mem{Base: o1})
+		JMP(LabelRef("rowend"))
+	}
+	Label("rowdone")
+	{
+		ld := Load(Param("ldOut"), GP64()).(GPVirtual)
+		SHLQ(Imm(2), ld)
+		ADDQ(ld, out)
+		ldi := Load(Param("ldIn"), GP64()).(GPVirtual)
+		SHLQ(Imm(2), ldi)
+		ADDQ(ldi, base)
+		DECQ(rows)
+		JMP(LabelRef("row"))
+	}
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
