@@ -187,16 +187,11 @@ func (sc shiftedConv) multiply(xp []float32, l shiftedLayout, wt []float32, y []
 	out := grown(s.out, sc.cout*l.n)
 	s.rows = sc.rows(s.rows, l)
 	kernel.SgemmRows(sc.cout, l.n, 1, wt, len(s.rows), xp, s.rows, 0, out, l.n)
-	if e != nil { // over whole rows of the product, margins and all: one call a channel
-		for k := 0; k < sc.cout; k++ {
-			e.plane(out[k*l.n:(k+1)*l.n], y0+k)
-		}
-	}
 	for b := 0; b < nb; b++ {
 		for k := 0; k < sc.cout; k++ {
 			at := ((lo+b)*yc + y0 + k) * oh * ow
-			kernel.CopyStrided(y[at:], out[k*l.n+b*l.sp:], oh, ow, ow, l.wp)
-			e.addResidual(y[at:at+oh*ow], at) // the residual sum, on the plane in cache
+			// The epilogue and the residual sum on the way out: one pass.
+			e.rowsFrom(y[at:at+oh*ow], out[k*l.n+b*l.sp:], oh, ow, l.wp, y0+k, at)
 		}
 	}
 }

@@ -29,8 +29,8 @@ type epilogue struct {
 	clamp        bool
 	lo, hi       float32
 	// residual, when not nil, is added to the output after the rest, and
-	// the sum clamped to [0, sumHi] (Residual.forwardTail, addResidual);
-	// the shifted path's copy-out and the Winograd path's output apply it.
+	// the sum clamped to [0, sumHi] (Residual.forwardTail); the shifted
+	// path's copy-out and the Winograd path's output apply it (rowsFrom).
 	residual *Tensor
 	sumHi    float32
 }
@@ -42,16 +42,6 @@ func (c *Conv2d) withBias(e *epilogue) *epilogue {
 		return &epilogue{shift: c.Bias.Value.Data}
 	}
 	return e
-}
-
-// addResidual adds the residual's values at [at, at+len(y)) to y and
-// clamps the sum to [0, sumHi], for an epilogue that has a residual.
-func (e *epilogue) addResidual(y []float32, at int) {
-	if e == nil || e.residual == nil {
-		return
-	}
-	kernel.Add(y, y, e.residual.Data[at:at+len(y)])
-	kernel.Clamp(y, y, 0, e.sumHi)
 }
 
 // plane applies the epilogue to plane k.
@@ -76,6 +66,30 @@ func (e *epilogue) planeFrom(y, src []float32, k int) {
 	if e.clamp {
 		kernel.Clamp(y, y, e.lo, e.hi)
 	}
+}
+
+// rowsFrom sets y, plane k of the output (at floats into the output
+// tensor), to rows rows of w floats of a product, ld floats apart in
+// src, with the epilogue and the residual applied (kernel.EpilogueRows):
+// the copy-out of a padded-width product in one pass. A nil e copies.
+func (e *epilogue) rowsFrom(y, src []float32, rows, w, ld, k, at int) {
+	if e == nil {
+		kernel.CopyStrided(y, src, rows, w, w, ld)
+		return
+	}
+	a, b := float32(1), float32(math.Copysign(0, -1)) // v*1 + -0 is v, -0 included
+	if e.scale != nil {
+		a = e.scale[k]
+	}
+	if e.shift != nil {
+		b = e.shift[k]
+	}
+	lo, hi := e.bounds()
+	var res []float32
+	if e.residual != nil {
+		res = e.residual.Data[at : at+len(y)]
+	}
+	kernel.EpilogueRows(y, src, res, rows, w, w, ld, a, b, lo, hi, e.sumHi)
 }
 
 // planes is the epilogue of planes lo..hi-1 for kernel.DepthwisePlanes;

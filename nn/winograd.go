@@ -203,8 +203,8 @@ func (wc winogradConv) output(m []float32, bl tileBlock, y []float32, k0, k1 int
 				}
 				continue
 			}
-			e.planeFrom(rows, src, k)
-			e.addResidual(rows, (b*wc.cout+k)*plane+y0*wc.w)
+			// The epilogue and the residual sum: one pass.
+			e.rowsFrom(rows, src, 1, len(rows), len(rows), k, (b*wc.cout+k)*plane+y0*wc.w)
 		}
 	})
 }

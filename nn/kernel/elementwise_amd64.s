@@ -2666,6 +2666,153 @@ DATA copyRowsLanes<>+24(SB)/4, $0x00000006
 DATA copyRowsLanes<>+28(SB)/4, $0x00000007
 GLOBL copyRowsLanes<>(SB), RODATA|NOPTR, $32
 
+// func epilogueRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int, a float32, b float32, lo float32, hi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·epilogueRowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         w+24(FP), BX
+	VBROADCASTSS a+48(FP), Y0
+	VBROADCASTSS b+52(FP), Y1
+	VBROADCASTSS lo+56(FP), Y2
+	VBROADCASTSS hi+60(FP), Y3
+	MOVQ         BX, SI
+	ANDQ         $0x07, SI
+	VMOVQ        SI, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     epilogueRowsAVX2Lanes<>+0(SB), Y4, Y4
+	SHRQ         $0x03, BX
+	SHLQ         $0x03, BX
+	MOVQ         ldDst+32(FP), DI
+	MOVQ         ldSrc+40(FP), R8
+	SHLQ         $0x02, DI
+	SHLQ         $0x02, R8
+
+rows:
+	CMPQ DX, $0x00
+	JE   done
+	XORQ R9, R9
+
+vectors:
+	CMPQ        R9, BX
+	JGE         tail
+	VMOVUPS     (CX)(R9*4), Y5
+	VFMADD213PS Y1, Y0, Y5
+	VMAXPS      Y5, Y2, Y5
+	VMINPS      Y5, Y3, Y5
+	VMOVUPS     Y5, (AX)(R9*4)
+	ADDQ        $0x08, R9
+	JMP         vectors
+
+tail:
+	CMPQ        SI, $0x00
+	JE          next
+	VMASKMOVPS  (CX)(R9*4), Y4, Y5
+	VFMADD213PS Y1, Y0, Y5
+	VMAXPS      Y5, Y2, Y5
+	VMINPS      Y5, Y3, Y5
+	VMASKMOVPS  Y5, Y4, (AX)(R9*4)
+
+next:
+	ADDQ R8, CX
+	ADDQ DI, AX
+	DECQ DX
+	JMP  rows
+
+done:
+	VZEROUPPER
+	RET
+
+DATA epilogueRowsAVX2Lanes<>+0(SB)/4, $0x00000000
+DATA epilogueRowsAVX2Lanes<>+4(SB)/4, $0x00000001
+DATA epilogueRowsAVX2Lanes<>+8(SB)/4, $0x00000002
+DATA epilogueRowsAVX2Lanes<>+12(SB)/4, $0x00000003
+DATA epilogueRowsAVX2Lanes<>+16(SB)/4, $0x00000004
+DATA epilogueRowsAVX2Lanes<>+20(SB)/4, $0x00000005
+DATA epilogueRowsAVX2Lanes<>+24(SB)/4, $0x00000006
+DATA epilogueRowsAVX2Lanes<>+28(SB)/4, $0x00000007
+GLOBL epilogueRowsAVX2Lanes<>(SB), RODATA|NOPTR, $32
+
+// func epilogueRowsResidualAVX2(dst *float32, src *float32, res *float32, rows int, w int, ldDst int, ldSrc int, a float32, b float32, lo float32, hi float32, sumHi float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·epilogueRowsResidualAVX2(SB), NOSPLIT, $0-76
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         res+16(FP), DX
+	MOVQ         rows+24(FP), BX
+	MOVQ         w+32(FP), SI
+	VBROADCASTSS a+56(FP), Y0
+	VBROADCASTSS b+60(FP), Y1
+	VBROADCASTSS lo+64(FP), Y2
+	VBROADCASTSS hi+68(FP), Y3
+	VBROADCASTSS sumHi+72(FP), Y4
+	VXORPS       Y5, Y5, Y5
+	MOVQ         SI, DI
+	ANDQ         $0x07, DI
+	VMOVQ        DI, X6
+	VPBROADCASTD X6, Y6
+	VPCMPGTD     epilogueRowsResidualAVX2Lanes<>+0(SB), Y6, Y6
+	SHRQ         $0x03, SI
+	SHLQ         $0x03, SI
+	MOVQ         ldDst+40(FP), R8
+	MOVQ         ldSrc+48(FP), R9
+	SHLQ         $0x02, R8
+	SHLQ         $0x02, R9
+
+rows:
+	CMPQ BX, $0x00
+	JE   done
+	XORQ R10, R10
+
+vectors:
+	CMPQ        R10, SI
+	JGE         tail
+	VMOVUPS     (CX)(R10*4), Y7
+	VFMADD213PS Y1, Y0, Y7
+	VMAXPS      Y7, Y2, Y7
+	VMINPS      Y7, Y3, Y7
+	VADDPS      (DX)(R10*4), Y7, Y7
+	VMAXPS      Y7, Y5, Y7
+	VMINPS      Y7, Y4, Y7
+	VMOVUPS     Y7, (AX)(R10*4)
+	ADDQ        $0x08, R10
+	JMP         vectors
+
+tail:
+	CMPQ        DI, $0x00
+	JE          next
+	VMASKMOVPS  (CX)(R10*4), Y6, Y7
+	VFMADD213PS Y1, Y0, Y7
+	VMAXPS      Y7, Y2, Y7
+	VMINPS      Y7, Y3, Y7
+	VMASKMOVPS  (DX)(R10*4), Y6, Y8
+	VADDPS      Y8, Y7, Y7
+	VMAXPS      Y7, Y5, Y7
+	VMINPS      Y7, Y4, Y7
+	VMASKMOVPS  Y7, Y6, (AX)(R10*4)
+
+next:
+	ADDQ R9, CX
+	ADDQ R8, AX
+	ADDQ R8, DX
+	DECQ BX
+	JMP  rows
+
+done:
+	VZEROUPPER
+	RET
+
+DATA epilogueRowsResidualAVX2Lanes<>+0(SB)/4, $0x00000000
+DATA epilogueRowsResidualAVX2Lanes<>+4(SB)/4, $0x00000001
+DATA epilogueRowsResidualAVX2Lanes<>+8(SB)/4, $0x00000002
+DATA epilogueRowsResidualAVX2Lanes<>+12(SB)/4, $0x00000003
+DATA epilogueRowsResidualAVX2Lanes<>+16(SB)/4, $0x00000004
+DATA epilogueRowsResidualAVX2Lanes<>+20(SB)/4, $0x00000005
+DATA epilogueRowsResidualAVX2Lanes<>+24(SB)/4, $0x00000006
+DATA epilogueRowsResidualAVX2Lanes<>+28(SB)/4, $0x00000007
+GLOBL epilogueRowsResidualAVX2Lanes<>(SB), RODATA|NOPTR, $32
+
 // func evensAVX2(dst *float32, src *float32, n int)
 // Requires: AVX, AVX2
 TEXT ·evensAVX2(SB), NOSPLIT, $0-24

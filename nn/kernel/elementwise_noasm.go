@@ -38,3 +38,9 @@ func winogradOutputAVX2(y *float32, w int, m *float32, ms, tw int)     { panic("
 func winogradPhasesAVX2(q *float32, ps, rs int, src *float32, h, w int, masks *[16]int32) {
 	panic("no assembly")
 }
+func epilogueRowsAVX2(dst, src *float32, rows, w, ldDst, ldSrc int, a, b, lo, hi float32) {
+	panic("no assembly")
+}
+func epilogueRowsResidualAVX2(dst, src, res *float32, rows, w, ldDst, ldSrc int, a, b, lo, hi, sumHi float32) {
+	panic("no assembly")
+}

@@ -120,6 +120,18 @@ func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n
 //go:noescape
 func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int)
 
+// epilogueRowsAVX2 sets dst's rows (ldDst floats apart) to min(max(a*v + b, lo), hi) for src's values v
+// (rows ldSrc apart): rows rows of w floats.
+//
+//go:noescape
+func epilogueRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int, a float32, b float32, lo float32, hi float32)
+
+// epilogueRowsResidualAVX2 sets dst's rows (ldDst floats apart) to min(max(min(max(a*v + b, lo), hi) + r, 0), sumHi)
+// for src's values v (rows ldSrc apart) and res's r (rows ldDst apart): rows rows of w floats.
+//
+//go:noescape
+func epilogueRowsResidualAVX2(dst *float32, src *float32, res *float32, rows int, w int, ldDst int, ldSrc int, a float32, b float32, lo float32, hi float32, sumHi float32)
+
 // evensAVX2 sets dst[j] = src[2*j] for j < n, n a multiple of 8; it reads src[:2*n].
 //
 //go:noescape

@@ -106,6 +106,42 @@ func CopyStrided(dst, src []float32, rows, w, ldDst, ldSrc int) {
 	copyStrided(dst, src, rows, w, ldDst, ldSrc)
 }
 
+// EpilogueRows is CopyStrided with a fused evaluation's epilogue applied
+// on the way: each value v of src's rows is written to dst as
+// min(max(a*v + b, lo), hi) (AffineClamp), and then, when res is not
+// nil, res's value at the same place as dst's (res has dst's rows) is
+// added and the sum clamped to [0, sumHi] (Add, Clamp): the batch norm,
+// rectifier and residual sum after a convolution, applied in one pass
+// while the product's padded-width rows are copied out.
+func EpilogueRows(dst, src, res []float32, rows, w, ldDst, ldSrc int, a, b, lo, hi, sumHi float32) {
+	if rows == 0 || w == 0 {
+		return
+	}
+	_, _ = src[(rows-1)*ldSrc+w-1], dst[(rows-1)*ldDst+w-1]
+	if res != nil {
+		_ = res[(rows-1)*ldDst+w-1]
+	}
+	switch {
+	case useAVX2 && res == nil:
+		epilogueRowsAVX2(&dst[0], &src[0], rows, w, ldDst, ldSrc, a, b, lo, hi)
+		return
+	case useAVX2:
+		epilogueRowsResidualAVX2(&dst[0], &src[0], &res[0], rows, w, ldDst, ldSrc, a, b, lo, hi, sumHi)
+		return
+	}
+	for r := 0; r < rows; r++ {
+		d, s := dst[r*ldDst:r*ldDst+w], src[r*ldSrc:r*ldSrc+w]
+		for i, v := range s {
+			d[i] = clampTo(a*v+b, lo, hi)
+		}
+		if res != nil {
+			for i, v := range res[r*ldDst : r*ldDst+w] {
+				d[i] = clampTo(d[i]+v, 0, sumHi)
+			}
+		}
+	}
+}
+
 // copyStrided copies rows rows of w floats, ldSrc apart in src, to rows
 // ldDst apart in dst.
 func copyStrided(dst, src []float32, rows, w, ldDst, ldSrc int) {

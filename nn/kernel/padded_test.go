@@ -92,3 +92,63 @@ func BenchmarkPaddedPlane(b *testing.B) {
 		})
 	}
 }
+
+// EpilogueRows writes exactly the rows' floats, each AffineClamp's value
+// of its source, then with a residual the sum clamped as Add and Clamp
+// give it (a NaN staying NaN), whatever the width's remainder of a
+// vector, and leaves everything around them alone, in the assembly and
+// in the Go loop.
+func TestEpilogueRowsIsAffineClampThenTheResidual(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	const a, b, lo, hi, sumHi = 1.5, -0.25, 0, 6, 4
+	nan := float32(math.NaN())
+	for _, w := range []int{1, 3, 4, 7, 8, 9, 14, 16, 17, 28, 31} {
+		for _, rows := range []int{1, 2, 5} {
+			ldDst, ldSrc := w+r.IntN(3), w+1+r.IntN(3)
+			src := randSlice(r, (rows-1)*ldSrc+w)
+			src[r.IntN(len(src))] = nan
+			res := randSlice(r, (rows-1)*ldDst+w)
+			for _, residual := range []bool{false, true} {
+				for _, goLoop := range []bool{false, true} {
+					dst := make([]float32, 1+rows*ldDst+8)
+					for i := range dst {
+						dst[i] = -1
+					}
+					var rs []float32
+					if residual {
+						rs = res
+					}
+					run := func() { EpilogueRows(dst[1:], src, rs, rows, w, ldDst, ldSrc, a, b, lo, hi, sumHi) }
+					if goLoop {
+						withGoLoops(run)
+					} else {
+						run()
+					}
+					for i, v := range dst {
+						o := i - 1
+						if o < 0 || o%ldDst >= w || o/ldDst >= rows {
+							if v != -1 {
+								t.Fatalf("w=%d rows=%d residual=%v Go=%v: dst[%d] = %g, outside the rows", w, rows, residual, goLoop, i, v)
+							}
+							continue
+						}
+						x := src[o/ldDst*ldSrc+o%ldDst]
+						want := min(max(a*x+b, lo), hi)
+						if residual {
+							want = min(max(want+res[o], 0), sumHi)
+						}
+						if math.IsNaN(float64(x)) {
+							if !math.IsNaN(float64(v)) {
+								t.Fatalf("w=%d rows=%d residual=%v Go=%v: dst[%d] = %g from a NaN", w, rows, residual, goLoop, i, v)
+							}
+							continue
+						}
+						if !sameUpToRounding(v, want, 1) {
+							t.Fatalf("w=%d rows=%d residual=%v Go=%v: dst[%d] = %g, want %g", w, rows, residual, goLoop, i, v, want)
+						}
+					}
+				}
+			}
+		}
+	}
+}

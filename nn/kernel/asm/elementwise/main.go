@@ -48,6 +48,8 @@ func main() {
 	tapDots()
 	maxTaps()
 	copyRows()
+	epilogueRows(false)
+	epilogueRows(true)
 	evens()
 	winogradInput()
 	winogradOutput()
@@ -564,6 +566,116 @@ func copyRows() {
 	Label("next")
 	ADDQ(lds, src)
 	ADDQ(ld, dst)
+	DECQ(rows)
+	JMP(LabelRef("rows"))
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// epilogueRows emits epilogueRowsAVX2, or with residual
+// epilogueRowsResidualAVX2: copyRowsAVX2 with a fused evaluation's
+// epilogue applied on the way, each value v written as
+// min(max(a*v + b, lo), hi) (as affineClampAVX2), then, with residual,
+// the residual's value added and the sum clamped to [0, sumHi] (as
+// addAVX2 and clampAVX2). The residual's rows are dst's.
+func epilogueRows(residual bool) {
+	name, sig := "epilogueRowsAVX2", "func(dst, src *float32, rows, w, ldDst, ldSrc int, a, b, lo, hi float32)"
+	names := []string{"dst", "src"}
+	if residual {
+		name, sig = "epilogueRowsResidualAVX2", "func(dst, src, res *float32, rows, w, ldDst, ldSrc int, a, b, lo, hi, sumHi float32)"
+		names = append(names, "res")
+	}
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape") // nothing is kept
+	if residual {
+		Doc(name+" sets dst's rows (ldDst floats apart) to min(max(min(max(a*v + b, lo), hi) + r, 0), sumHi)",
+			"for src's values v (rows ldSrc apart) and res's r (rows ldDst apart): rows rows of w floats.")
+	} else {
+		Doc(name+" sets dst's rows (ldDst floats apart) to min(max(a*v + b, lo), hi) for src's values v",
+			"(rows ldSrc apart): rows rows of w floats.")
+	}
+	p := pointers(names...)
+	dst, src := p[0], p[1]
+	var res GPVirtual
+	if residual {
+		res = p[2]
+	}
+	rows := Load(Param("rows"), GP64()).(GPVirtual)
+	w := Load(Param("w"), GP64()).(GPVirtual)
+	a, b, lo, hi := broadcast("a"), broadcast("b"), broadcast("lo"), broadcast("hi")
+	var sumHi, zero VecVirtual
+	if residual {
+		sumHi = broadcast("sumHi")
+		zero = YMM()
+		VXORPS(zero, zero, zero)
+	}
+	idx := GLOBL(name+"Lanes", RODATA|NOPTR)
+	for l := 0; l < lanes; l++ {
+		DATA(4*l, U32(l))
+	}
+	// mask: lane l on where l < w%8.
+	r := GP64()
+	MOVQ(w, r)
+	ANDQ(Imm(lanes-1), r)
+	rx, mask := XMM(), YMM()
+	VMOVQ(r, rx) // not MOVQ: see broadcast
+	VPBROADCASTD(rx, mask)
+	VPCMPGTD(idx, mask, mask)
+	wv := GP64() // the floats of a row in whole vectors
+	MOVQ(w, wv)
+	SHRQ(Imm(3), wv)
+	SHLQ(Imm(3), wv)
+	ld := Load(Param("ldDst"), GP64()).(GPVirtual)
+	lds := Load(Param("ldSrc"), GP64()).(GPVirtual)
+	SHLQ(Imm(2), ld) // bytes from row to row
+	SHLQ(Imm(2), lds)
+	// apply computes the epilogue on v, with the residual's value at
+	// res[j] (under the mask when masked).
+	apply := func(v VecVirtual, j GPVirtual, masked bool) {
+		VFMADD213PS(b, a, v)
+		VMAXPS(v, lo, v)
+		VMINPS(v, hi, v)
+		if !residual {
+			return
+		}
+		if masked {
+			t := YMM()
+			VMASKMOVPS(Mem{Base: res, Index: j, Scale: 4}, mask, t)
+			VADDPS(t, v, v)
+		} else {
+			VADDPS(Mem{Base: res, Index: j, Scale: 4}, v, v)
+		}
+		VMAXPS(v, zero, v)
+		VMINPS(v, sumHi, v)
+	}
+	Label("rows")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("done"))
+	j := GP64()
+	XORQ(j, j)
+	Label("vectors")
+	CMPQ(j, wv)
+	JGE(LabelRef("tail"))
+	v := YMM()
+	VMOVUPS(Mem{Base: src, Index: j, Scale: 4}, v)
+	apply(v, j, false)
+	VMOVUPS(v, Mem{Base: dst, Index: j, Scale: 4})
+	ADDQ(Imm(lanes), j)
+	JMP(LabelRef("vectors"))
+	Label("tail")
+	CMPQ(r, Imm(0))
+	JE(LabelRef("next"))
+	t := YMM()
+	VMASKMOVPS(Mem{Base: src, Index: j, Scale: 4}, mask, t)
+	apply(t, j, true)
+	VMASKMOVPS(t, mask, Mem{Base: dst, Index: j, Scale: 4})
+	Label("next")
+	ADDQ(lds, src)
+	ADDQ(ld, dst)
+	if residual {
+		ADDQ(ld, res)
+	}
 	DECQ(rows)
 	JMP(LabelRef("rows"))
 	Label("done")
