@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -93,5 +94,34 @@ func TestFusedDenseConvolution(t *testing.T) {
 	}
 	if clamped[0] == 0 || clamped[1] == 0 {
 		t.Errorf("the values clamped at 0 and 6: %v; the test needs both", clamped)
+	}
+}
+
+// BenchmarkFusedEpilogue times a fused convolution (batch norm's scale and
+// shift, a rectifier, and with res=true a residual sum) on a Slicer's 16
+// samples, on the shifted path (16 channels) and Winograd's (32 and 64):
+// run with -cpu 1 for a slice's core, and against another build to
+// compare epilogues.
+func BenchmarkFusedEpilogue(b *testing.B) {
+	for _, s := range []struct{ ch, hw, n int }{{16, 32, 16}, {16, 28, 16}, {32, 16, 16}, {64, 8, 16}} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		c, x := randomConv(ConvConfig{In: s.ch, Out: s.ch, Kernel: 3, Stride: 1, Padding: 1}, rng, s.n, s.hw)
+		scale, shift := randTensor(rng, s.ch).Data, randTensor(rng, s.ch).Data
+		res := randTensor(rng, s.n, s.ch, s.hw, s.hw)
+		for _, withRes := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%dx%d-b%d/res=%v", s.ch, s.hw, s.n, withRes), func(b *testing.B) {
+				e := &epilogue{scale: scale, shift: shift, clamp: true, lo: 0, hi: 1e30}
+				if withRes {
+					e.residual, e.sumHi = res, 1e30
+				}
+				ctx := &Context{Fuse: true, Arena: NewArena()}
+				for b.Loop() {
+					ctx.Arena.Reset()
+					if _, err := c.forward(x, ctx, e); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
