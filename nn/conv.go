@@ -271,6 +271,12 @@ const (
 	colBudget   = 1 << 17
 )
 
+// pointwiseAlone is the narrowest map on which a pointwise convolution
+// runs a product a sample, reading the sample's planes where they are and
+// writing its output in place, rather than copying samples side by side
+// into one wider product and its output back out.
+var pointwiseAlone = 64
+
 // sampleChunks splits n samples, each cols output columns and an unrolled
 // matrix of rows rows, into runs of consecutive samples (wideColumns and
 // colBudget), the same number of runs for every worker: it returns how
@@ -359,6 +365,9 @@ func (c *Conv2d) forward(x *Tensor, ctx *Context, e *epilogue) (*Tensor, error) 
 		return y, nil
 	}
 	count, span := sampleChunks(g.n, g.cols, g.rows)
+	if c.pointwise() && g.cols >= pointwiseAlone {
+		count, span = runsOf(g.n, 1)
+	}
 	widest := (g.n + count - 1) / count * g.cols
 	type work struct{ col, out *[]float32 }
 	sc := make([]work, kernel.Workers())

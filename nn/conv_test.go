@@ -443,3 +443,41 @@ func BenchmarkConvHalving(b *testing.B) {
 		benchShiftedAndUnrolled(b, fmt.Sprintf("%dx%dx%d-b%d", s.in, s.out, s.hw, s.n), c, x)
 	}
 }
+
+// A pointwise convolution on maps of at least pointwiseAlone pixels runs a
+// product a sample, in place, with the bias or a fused epilogue after it:
+// over several samples, the output must be the definition's, and the
+// epilogue's values of it.
+func TestPointwiseSamplesAloneAreTheConvolution(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	cfg := ConvConfig{In: 6, Out: 5, Kernel: 1, Bias: true}
+	c, x := randomConv(cfg, rng, 7, 8)
+	g, err := c.geometry(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.cols < pointwiseAlone {
+		t.Fatalf("%d columns: not alone", g.cols)
+	}
+	want := convByDefinition(c, g, x)
+	y, _, err := c.Forward(x, &Context{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeSlices(t, cfg, "y", y.Data, want)
+	// Fused: (conv + b)*scale + shift, clamped to [0, 6].
+	scale, shift := randTensor(rng, cfg.Out).Data, randTensor(rng, cfg.Out).Data
+	e := &epilogue{scale: scale, shift: append([]float32(nil), shift...), clamp: true, lo: 0, hi: 6}
+	for k := range e.shift {
+		e.shift[k] += c.Bias.Value.Data[k] * scale[k]
+	}
+	fused, err := c.forward(x, &Context{Fuse: true}, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		k := i / g.cols % cfg.Out
+		want[i] = min(max((want[i]-c.Bias.Value.Data[k])*scale[k]+e.shift[k], 0), 6)
+	}
+	closeSlices(t, cfg, "fused y", fused.Data, want)
+}
