@@ -116,21 +116,23 @@ func DepthwisePlanes(x []float32, planes, h, w int, wt []float32, k, s, p, d, oh
 		n := paddedRun(oh, w, p)
 		plane, wp := paddedPlane(ps, x[:in], h, w, p, k, n, 0)
 		planeOffsets(offs[:k2], k, wp)
+		reach := slices.Max(offs[:k2])
 		for j := range planes {
 			if j > 0 { // the fill is the first plane's
 				copyRows(plane[p*wp+p:], x[j*in:(j+1)*in], h, w, wp)
 			}
-			tapRows(y[j*out:(j+1)*out], plane, offs[:k2], wt[j*k2:(j+1)*k2], oh, ow, wp, epilogue(j))
+			tapRows(y[j*out:(j+1)*out], plane, offs[:k2], reach, wt[j*k2:(j+1)*k2], oh, ow, wp, epilogue(j))
 		}
 	} else {
 		n := (oh*(ow+(k-1)/2) + lanes - 1) &^ (lanes - 1)
 		q := quartersPlane(ps, x[:in], h, w, k, p, oh, ow, n, 0)
 		q.offsets(offs[:k2], k)
+		reach := slices.Max(offs[:k2])
 		for j := range planes {
 			if j > 0 { // the fill is the first plane's
 				q.copyIn(x[j*in : (j+1)*in])
 			}
-			tapRows(y[j*out:(j+1)*out], q.plane, offs[:k2], wt[j*k2:(j+1)*k2], oh, ow, q.qw, epilogue(j))
+			tapRows(y[j*out:(j+1)*out], q.plane, offs[:k2], reach, wt[j*k2:(j+1)*k2], oh, ow, q.qw, epilogue(j))
 		}
 	}
 	planeScratches.Put(ps)
@@ -142,17 +144,18 @@ type tapEpilogue struct{ a, b, lo, hi float32 }
 
 // tapRows runs the depthwise taps kernel over rows rows of n outputs,
 // written n apart in out (a plane's rows in place), whose taps read base
-// at offs from ld floats further on each row (a padded plane's row), with
+// at offs (reach the largest) from ld floats further on each row (a
+// padded plane's row), with
 // the epilogue e when it is not nil. A row's last vector reads base up to
 // the next multiple of 8 floats past its outputs, inside what a padded run
 // of rows*ld outputs would read (and the scratch behind base holds).
-func tapRows(out, base []float32, offs []int, wt []float32, rows, n, ld int, e *tapEpilogue) {
+func tapRows(out, base []float32, offs []int, reach int, wt []float32, rows, n, ld int, e *tapEpilogue) {
 	if rows <= 0 || n <= 0 {
 		return
 	}
 	_ = out[(rows-1)*n+n-1]
 	// The padded planes' scratch has room for their runs past the plane.
-	_ = base[:cap(base)][(rows-1)*ld+(n+lanes-1)&^(lanes-1)-1+slices.Max(offs)]
+	_ = base[:cap(base)][(rows-1)*ld+(n+lanes-1)&^(lanes-1)-1+reach]
 	if e == nil {
 		depthwiseTapsAVX2(&out[0], &base[0], &offs[0], &wt[0], len(wt), rows, n, n, ld)
 		return
@@ -301,6 +304,7 @@ func gradsPadded(x []float32, planes, h, w int, dy, wt []float32, k, p, oh, ow i
 	plane, _ := paddedPlane(px, x[:in], h, w, p, k, n, 0)
 	var offs [64]int
 	planeOffsets(offs[:k2], k, wp)
+	reach := slices.Max(offs[:k2])
 	var flipped [64]float32
 	for j := range planes {
 		if j > 0 { // the interiors; the fill is the first plane's
@@ -310,7 +314,7 @@ func gradsPadded(x []float32, planes, h, w int, dy, wt []float32, k, p, oh, ow i
 		for i, v := range wt[j*k2 : (j+1)*k2] {
 			flipped[k2-1-i] = v
 		}
-		tapRows(dx[j*in:(j+1)*in], dyPlane, offs[:k2], flipped[:k2], h, w, wp, nil)
+		tapRows(dx[j*in:(j+1)*in], dyPlane, offs[:k2], reach, flipped[:k2], h, w, wp, nil)
 		tapDotsAVX2(&dwt[j*k2], &dyPlane[p*wp+p], &plane[0], &offs[0], k2, n)
 	}
 	planeScratches.Put(pdy)
