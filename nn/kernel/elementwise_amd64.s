@@ -2608,6 +2608,157 @@ done1:
 	VZEROUPPER
 	RET
 
+// func maxPool2x2AVX2(y *float32, sw *int32, x *float32, w int, rows int, ow int)
+// Requires: AVX, AVX2
+TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-48
+	MOVQ         y+0(FP), AX
+	MOVQ         sw+8(FP), CX
+	MOVQ         x+16(FP), DX
+	MOVQ         rows+32(FP), BX
+	VMOVDQU      maxPool2x2Lanes<>+0(SB), Y0
+	MOVQ         ow+40(FP), SI
+	ANDQ         $0x07, SI
+	VMOVQ        SI, X3
+	VPBROADCASTD X3, Y1
+	VPCMPGTD     Y0, Y1, Y1
+	SHLQ         $0x01, SI
+	VMOVQ        SI, X3
+	VPBROADCASTD X3, Y2
+	VPCMPGTD     Y0, Y2, Y2
+	SUBQ         $0x08, SI
+	VMOVQ        SI, X3
+	VPBROADCASTD X3, Y3
+	VPCMPGTD     Y0, Y3, Y3
+	VPCMPEQD     Y4, Y4, Y4
+	VPSRLD       $0x1f, Y4, Y4
+	MOVQ         w+24(FP), SI
+	VMOVQ        SI, X5
+	VPBROADCASTD X5, Y5
+	VPADDD       Y4, Y5, Y6
+	VPADDD       Y0, Y0, Y0
+	VPSLLD       $0x04, Y4, Y7
+	XORQ         SI, SI
+
+row:
+	CMPQ         BX, $0x00
+	JE           done
+	LEAQ         (DX)(SI*4), DI
+	MOVQ         AX, R8
+	MOVQ         CX, R9
+	MOVQ         ow+40(FP), R10
+	VMOVQ        SI, X8
+	VPBROADCASTD X8, Y8
+	VPADDD       Y0, Y8, Y8
+
+vec:
+	CMPQ      R10, $0x08
+	JL        tail
+	MOVQ      w+24(FP), R11
+	SHLQ      $0x02, R11
+	VMOVUPS   (DI), Y9
+	VMOVUPS   32(DI), Y10
+	VMOVUPS   (DI)(R11*1), Y11
+	VMOVUPS   32(DI)(R11*1), Y12
+	VSHUFPS   $0x88, Y10, Y9, Y13
+	VPERMPD   $0xd8, Y13, Y13
+	VSHUFPS   $0xdd, Y10, Y9, Y9
+	VPERMPD   $0xd8, Y9, Y9
+	VSHUFPS   $0x88, Y12, Y11, Y10
+	VPERMPD   $0xd8, Y10, Y10
+	VSHUFPS   $0xdd, Y12, Y11, Y11
+	VPERMPD   $0xd8, Y11, Y11
+	VMOVDQU   Y8, Y12
+	VCMPPS    $0x1e, Y13, Y9, Y14
+	VCMPPS    $0x03, Y9, Y9, Y15
+	VORPS     Y15, Y14, Y14
+	VBLENDVPS Y14, Y9, Y13, Y13
+	VPADDD    Y4, Y8, Y9
+	VBLENDVPS Y14, Y9, Y12, Y12
+	VCMPPS    $0x1e, Y13, Y10, Y9
+	VCMPPS    $0x03, Y10, Y10, Y14
+	VORPS     Y14, Y9, Y9
+	VBLENDVPS Y9, Y10, Y13, Y13
+	VPADDD    Y5, Y8, Y10
+	VBLENDVPS Y9, Y10, Y12, Y12
+	VCMPPS    $0x1e, Y13, Y11, Y9
+	VCMPPS    $0x03, Y11, Y11, Y10
+	VORPS     Y10, Y9, Y9
+	VBLENDVPS Y9, Y11, Y13, Y13
+	VPADDD    Y6, Y8, Y10
+	VBLENDVPS Y9, Y10, Y12, Y12
+	VMOVUPS   Y13, (R8)
+	VMOVDQU   Y12, (R9)
+	ADDQ      $0x40, DI
+	ADDQ      $0x20, R8
+	ADDQ      $0x20, R9
+	VPADDD    Y7, Y8, Y8
+	SUBQ      $0x08, R10
+	JMP       vec
+
+tail:
+	CMPQ       R10, $0x00
+	JE         next
+	MOVQ       w+24(FP), R10
+	SHLQ       $0x02, R10
+	VMASKMOVPS (DI), Y2, Y9
+	VMASKMOVPS 32(DI), Y3, Y10
+	VMASKMOVPS (DI)(R10*1), Y2, Y11
+	VMASKMOVPS 32(DI)(R10*1), Y3, Y12
+	VSHUFPS    $0x88, Y10, Y9, Y13
+	VPERMPD    $0xd8, Y13, Y13
+	VSHUFPS    $0xdd, Y10, Y9, Y9
+	VPERMPD    $0xd8, Y9, Y9
+	VSHUFPS    $0x88, Y12, Y11, Y10
+	VPERMPD    $0xd8, Y10, Y10
+	VSHUFPS    $0xdd, Y12, Y11, Y11
+	VPERMPD    $0xd8, Y11, Y11
+	VMOVDQU    Y8, Y12
+	VCMPPS     $0x1e, Y13, Y9, Y14
+	VCMPPS     $0x03, Y9, Y9, Y15
+	VORPS      Y15, Y14, Y14
+	VBLENDVPS  Y14, Y9, Y13, Y13
+	VPADDD     Y4, Y8, Y9
+	VBLENDVPS  Y14, Y9, Y12, Y12
+	VCMPPS     $0x1e, Y13, Y10, Y9
+	VCMPPS     $0x03, Y10, Y10, Y14
+	VORPS      Y14, Y9, Y9
+	VBLENDVPS  Y9, Y10, Y13, Y13
+	VPADDD     Y5, Y8, Y10
+	VBLENDVPS  Y9, Y10, Y12, Y12
+	VCMPPS     $0x1e, Y13, Y11, Y9
+	VCMPPS     $0x03, Y11, Y11, Y10
+	VORPS      Y10, Y9, Y9
+	VBLENDVPS  Y9, Y11, Y13, Y13
+	VPADDD     Y6, Y8, Y8
+	VBLENDVPS  Y9, Y8, Y12, Y12
+	VMASKMOVPS Y13, Y1, (R8)
+	VMASKMOVPS Y12, Y1, (R9)
+
+next:
+	MOVQ ow+40(FP), DI
+	SHLQ $0x02, DI
+	ADDQ DI, AX
+	ADDQ DI, CX
+	MOVQ w+24(FP), DI
+	SHLQ $0x01, DI
+	ADDQ DI, SI
+	DECQ BX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA maxPool2x2Lanes<>+0(SB)/4, $0x00000000
+DATA maxPool2x2Lanes<>+4(SB)/4, $0x00000001
+DATA maxPool2x2Lanes<>+8(SB)/4, $0x00000002
+DATA maxPool2x2Lanes<>+12(SB)/4, $0x00000003
+DATA maxPool2x2Lanes<>+16(SB)/4, $0x00000004
+DATA maxPool2x2Lanes<>+20(SB)/4, $0x00000005
+DATA maxPool2x2Lanes<>+24(SB)/4, $0x00000006
+DATA maxPool2x2Lanes<>+28(SB)/4, $0x00000007
+GLOBL maxPool2x2Lanes<>(SB), RODATA|NOPTR, $32
+
 // func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int)
 // Requires: AVX, AVX2
 TEXT ·copyRowsAVX2(SB), NOSPLIT, $0-48

@@ -15,6 +15,12 @@ import (
 // planes) and computes each output row in whole vectors. A window whose
 // every value is -Inf is redone by a plain loop.
 func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bool {
+	if useAVX2 && k == 2 && s == 2 && p == 0 && 2*oh <= h && 2*ow <= w && oh > 0 && ow > 0 {
+		// VGG's pools: every window inside the plane, read in place.
+		_, _, _ = x[(2*oh-1)*w+2*ow-1], y[oh*ow-1], sw[oh*ow-1]
+		maxPool2x2AVX2(&y[0], &sw[0], &x[0], w, oh, ow)
+		return true
+	}
 	if !useAVX2 || (s != 1 && s != 2) || oh <= 0 || ow <= 0 || k*k > 64 {
 		return false
 	}

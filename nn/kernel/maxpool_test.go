@@ -68,8 +68,14 @@ func TestMaxPoolMatchesLoop(t *testing.T) {
 								x[i] = float32(math.Inf(-1))
 							}
 						}
-						y1, y2 := make([]float32, oh*ow), make([]float32, oh*ow)
-						s1, s2 := make([]int32, oh*ow), make([]int32, oh*ow)
+						// y1 and s1 have canaries past their ends, for the
+						// kernels' whole-vector stores.
+						y1, y2 := make([]float32, oh*ow+8), make([]float32, oh*ow)
+						s1, s2 := make([]int32, oh*ow+8), make([]int32, oh*ow)
+						for i := oh * ow; i < len(y1); i++ {
+							y1[i], s1[i] = -12345, -12345
+						}
+						y1, s1 = y1[:oh*ow], s1[:oh*ow]
 						if !MaxPool(x, h, w, k, s, p, oh, ow, y1, s1) {
 							if useAVX2 && s <= 2 {
 								t.Fatalf("k%d s%d: no vector path", k, s)
@@ -78,6 +84,11 @@ func TestMaxPoolMatchesLoop(t *testing.T) {
 						}
 						n++
 						maxPoolNaive(x, h, w, k, s, p, oh, ow, y2, s2)
+						for i := oh * ow; i < oh*ow+8; i++ {
+							if y1[:i+1][i] != -12345 || s1[:i+1][i] != -12345 {
+								t.Fatalf("%dx%d k%d s%d p%d ceil %v: wrote past the output, at +%d", h, w, k, s, p, ceil, i-oh*ow)
+							}
+						}
 						for i := range y2 {
 							same := y1[i] == y2[i] || math.IsNaN(float64(y1[i])) && math.IsNaN(float64(y2[i]))
 							if !same || s1[i] != s2[i] {

@@ -47,6 +47,7 @@ func main() {
 	depthwiseTaps()
 	tapDots()
 	maxTaps()
+	maxPool2x2()
 	copyRows()
 	epilogueRows(false)
 	epilogueRows(true)
@@ -1061,6 +1062,167 @@ func tapDots() {
 	INCQ(t)
 	CMPQ(t, taps)
 	JL(LabelRef("tap"))
+	VZEROUPPER()
+	RET()
+}
+
+// maxPool2x2 emits maxPool2x2AVX2, VGG's max pooling (2x2 windows,
+// stride 2, no padding) straight from the plane: two vectors of a row
+// split into their even and odd columns in registers (VSHUFPS, VPERMPD),
+// each window's four values compared in order as maxTapsAVX2 does, and
+// the winners' positions kept as vectors of int32, so that there is no
+// padded copy and no tap number to turn into a position. A row's last
+// ow%8 outputs go through masks.
+func maxPool2x2() {
+	TEXT("maxPool2x2AVX2", NOSPLIT, "func(y *float32, sw *int32, x *float32, w, rows, ow int)")
+	Pragma("noescape") // nothing is kept
+	Doc("maxPool2x2AVX2 sets y[r*ow+j] to the largest of x[2r*w+2j], x[2r*w+2j+1], x[(2r+1)*w+2j] and",
+		"x[(2r+1)*w+2j+1], in that order (a later value wins only if it is larger or NaN, as",
+		"PyTorch's max pooling), and sw[r*ow+j] to its position in x, for r < rows and j < ow;",
+		"2*ow <= w. It reads x[2r*w:2r*w+2*ow] and the row below only.")
+	ptrs := pointers("y", "sw", "x")
+	y, sw, x := ptrs[0], ptrs[1], ptrs[2]
+	rows := Load(Param("rows"), GP64()).(GPVirtual)
+	idx := GLOBL("maxPool2x2Lanes", RODATA|NOPTR)
+	for l := 0; l < lanes; l++ {
+		DATA(4*l, U32(l))
+	}
+	lane := YMM() // 0..7
+	VMOVDQU(idx, lane)
+	// Masks for a row's last ow%8 outputs: stores lane < r, the first
+	// vector of inputs lane < 2r, the second lane+8 < 2r.
+	storeMask, loMask, hiMask := YMM(), YMM(), YMM()
+	{
+		r := Load(Param("ow"), GP64()).(GPVirtual)
+		ANDQ(Imm(lanes-1), r)
+		rx := XMM()
+		VMOVQ(r, rx)
+		VPBROADCASTD(rx, storeMask)
+		VPCMPGTD(lane, storeMask, storeMask) // r > lane
+		SHLQ(Imm(1), r)
+		VMOVQ(r, rx)
+		VPBROADCASTD(rx, loMask)
+		VPCMPGTD(lane, loMask, loMask) // 2r > lane
+		SUBQ(Imm(lanes), r)
+		VMOVQ(r, rx)
+		VPBROADCASTD(rx, hiMask)
+		VPCMPGTD(lane, hiMask, hiMask) // 2r-8 > lane
+	}
+	// Offsets of a window's values from its first: 1, w, w+1.
+	one, wv, wv1 := YMM(), YMM(), YMM()
+	VPCMPEQD(one, one, one)
+	VPSRLD(Imm(31), one, one)
+	{
+		wg := Load(Param("w"), GP64()).(GPVirtual)
+		wx := XMM()
+		VMOVQ(wg, wx)
+		VPBROADCASTD(wx, wv)
+	}
+	VPADDD(one, wv, wv1)
+	lane2 := YMM() // 0, 2, ..., 14: the windows' first columns
+	VPADDD(lane, lane, lane2)
+	sixteen := YMM()
+	VPSLLD(Imm(4), one, sixteen)
+	row := GP64() // 2r*w: the row's first position in x
+	XORQ(row, row)
+	// body computes eight windows from r0 (and the row below) whose first
+	// positions are ev, and stores them at yo and so (under the masks
+	// when masked).
+	body := func(r0, yo, so GPVirtual, ev VecVirtual, masked bool) {
+		w4 := Load(Param("w"), GP64()).(GPVirtual)
+		SHLQ(Imm(2), w4)        // bytes
+		var in [2][2]VecVirtual // row, half
+		for rr := 0; rr < 2; rr++ {
+			for h := 0; h < 2; h++ {
+				v := YMM()
+				m := Mem{Base: r0, Disp: h * vbytes}
+				if rr == 1 {
+					m = Mem{Base: r0, Index: w4, Scale: 1, Disp: h * vbytes}
+				}
+				if masked {
+					mask := loMask
+					if h == 1 {
+						mask = hiMask
+					}
+					VMASKMOVPS(m, mask, v)
+				} else {
+					VMOVUPS(m, v)
+				}
+				in[rr][h] = v
+			}
+		}
+		split := func(a0, a1 VecVirtual, imm uint64) VecVirtual {
+			t := YMM()
+			VSHUFPS(Imm(imm), a1, a0, t)
+			VPERMPD(Imm(0xd8), t, t)
+			return t
+		}
+		e0, o0 := split(in[0][0], in[0][1], 0x88), split(in[0][0], in[0][1], 0xdd)
+		e1, o1 := split(in[1][0], in[1][1], 0x88), split(in[1][0], in[1][1], 0xdd)
+		best, at := e0, YMM()
+		VMOVDQU(ev, at)
+		for _, c := range []struct {
+			v   VecVirtual
+			off VecVirtual
+		}{{o0, one}, {e1, wv}, {o1, wv1}} {
+			gt, nan, pos := YMM(), YMM(), YMM()
+			VCMPPS(Imm(0x1e), best, c.v, gt) // GT_OQ: v > best
+			VCMPPS(Imm(0x03), c.v, c.v, nan) // UNORD_Q: v is NaN
+			VORPS(nan, gt, gt)
+			VBLENDVPS(gt, c.v, best, best)
+			VPADDD(c.off, ev, pos)
+			VBLENDVPS(gt, pos, at, at)
+		}
+		if masked {
+			VMASKMOVPS(best, storeMask, Mem{Base: yo})
+			VMASKMOVPS(at, storeMask, Mem{Base: so})
+			return
+		}
+		VMOVUPS(best, Mem{Base: yo})
+		VMOVDQU(at, Mem{Base: so})
+	}
+	Label("row")
+	CMPQ(rows, Imm(0))
+	JE(LabelRef("done"))
+	{
+		r0, yo, so := GP64(), GP64(), GP64()
+		LEAQ(Mem{Base: x, Index: row, Scale: 4}, r0)
+		MOVQ(y, yo)
+		MOVQ(sw, so)
+		m := Load(Param("ow"), GP64()).(GPVirtual)
+		ev := YMM()
+		rx := XMM()
+		VMOVQ(row, rx)
+		VPBROADCASTD(rx, ev)
+		VPADDD(lane2, ev, ev)
+		Label("vec")
+		CMPQ(m, Imm(lanes))
+		JL(LabelRef("tail"))
+		body(r0, yo, so, ev, false)
+		ADDQ(Imm(2*vbytes), r0)
+		ADDQ(Imm(vbytes), yo)
+		ADDQ(Imm(vbytes), so)
+		VPADDD(sixteen, ev, ev)
+		SUBQ(Imm(lanes), m)
+		JMP(LabelRef("vec"))
+		Label("tail")
+		CMPQ(m, Imm(0))
+		JE(LabelRef("next"))
+		body(r0, yo, so, ev, true)
+		Label("next")
+	}
+	{
+		ow4 := Load(Param("ow"), GP64()).(GPVirtual)
+		SHLQ(Imm(2), ow4)
+		ADDQ(ow4, y)
+		ADDQ(ow4, sw)
+		w2 := Load(Param("w"), GP64()).(GPVirtual)
+		SHLQ(Imm(1), w2)
+		ADDQ(w2, row)
+		DECQ(rows)
+		JMP(LabelRef("row"))
+	}
+	Label("done")
 	VZEROUPPER()
 	RET()
 }
