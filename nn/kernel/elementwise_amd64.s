@@ -2608,156 +2608,516 @@ done1:
 	VZEROUPPER
 	RET
 
-// func maxPool2x2AVX2(y *float32, sw *int32, x *float32, w int, rows int, ow int)
+// func maxPool2x2AVX2(y *float32, sw *int32, x *float32, offs *int32, w int, rows int, ow int)
 // Requires: AVX, AVX2
-TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-48
-	MOVQ         y+0(FP), AX
-	MOVQ         sw+8(FP), CX
-	MOVQ         x+16(FP), DX
-	MOVQ         rows+32(FP), BX
-	VMOVDQU      maxPool2x2Lanes<>+0(SB), Y0
-	MOVQ         ow+40(FP), SI
-	ANDQ         $0x07, SI
-	VMOVQ        SI, X3
-	VPBROADCASTD X3, Y1
-	VPCMPGTD     Y0, Y1, Y1
-	SHLQ         $0x01, SI
-	VMOVQ        SI, X3
-	VPBROADCASTD X3, Y2
-	VPCMPGTD     Y0, Y2, Y2
-	SUBQ         $0x08, SI
-	VMOVQ        SI, X3
-	VPBROADCASTD X3, Y3
-	VPCMPGTD     Y0, Y3, Y3
-	VPCMPEQD     Y4, Y4, Y4
-	VPSRLD       $0x1f, Y4, Y4
-	MOVQ         w+24(FP), SI
-	VMOVQ        SI, X5
-	VPBROADCASTD X5, Y5
-	VPADDD       Y4, Y5, Y6
-	VPADDD       Y0, Y0, Y0
-	VPSLLD       $0x04, Y4, Y7
-	XORQ         SI, SI
+TEXT ·maxPool2x2AVX2(SB), NOSPLIT, $0-56
+	MOVQ     y+0(FP), AX
+	MOVQ     sw+8(FP), CX
+	MOVQ     x+16(FP), DX
+	MOVQ     offs+24(FP), BX
+	MOVQ     rows+40(FP), SI
+	VPCMPEQD Y0, Y0, Y0
+	VPSRLD   $0x1f, Y0, Y0
+	VPSLLD   $0x04, Y0, Y0
+	XORQ     DI, DI
 
 row:
-	CMPQ         BX, $0x00
+	CMPQ         SI, $0x00
 	JE           done
-	LEAQ         (DX)(SI*4), DI
-	MOVQ         AX, R8
-	MOVQ         CX, R9
-	MOVQ         ow+40(FP), R10
-	VMOVQ        SI, X8
-	VPBROADCASTD X8, Y8
-	VPADDD       Y0, Y8, Y8
+	LEAQ         (DX)(DI*4), R8
+	MOVQ         AX, R9
+	MOVQ         CX, R10
+	MOVQ         ow+48(FP), R11
+	VMOVQ        DI, X1
+	VPBROADCASTD X1, Y1
+	VMOVDQU      maxPool2x2AVX2Lanes<>+0(SB), Y2
+	VPADDD       Y2, Y2, Y2
+	VPADDD       Y2, Y1, Y1
 
 vec:
-	CMPQ      R10, $0x08
-	JL        tail
-	MOVQ      w+24(FP), R11
-	SHLQ      $0x02, R11
-	VMOVUPS   (DI), Y9
-	VMOVUPS   32(DI), Y10
-	VMOVUPS   (DI)(R11*1), Y11
-	VMOVUPS   32(DI)(R11*1), Y12
-	VSHUFPS   $0x88, Y10, Y9, Y13
-	VPERMPD   $0xd8, Y13, Y13
-	VSHUFPS   $0xdd, Y10, Y9, Y9
-	VPERMPD   $0xd8, Y9, Y9
-	VSHUFPS   $0x88, Y12, Y11, Y10
-	VPERMPD   $0xd8, Y10, Y10
-	VSHUFPS   $0xdd, Y12, Y11, Y11
-	VPERMPD   $0xd8, Y11, Y11
-	VMOVDQU   Y8, Y12
-	VCMPPS    $0x1e, Y13, Y9, Y14
-	VCMPPS    $0x03, Y9, Y9, Y15
-	VORPS     Y15, Y14, Y14
-	VBLENDVPS Y14, Y9, Y13, Y13
-	VPADDD    Y4, Y8, Y9
-	VBLENDVPS Y14, Y9, Y12, Y12
-	VCMPPS    $0x1e, Y13, Y10, Y9
-	VCMPPS    $0x03, Y10, Y10, Y14
-	VORPS     Y14, Y9, Y9
-	VBLENDVPS Y9, Y10, Y13, Y13
-	VPADDD    Y5, Y8, Y10
-	VBLENDVPS Y9, Y10, Y12, Y12
-	VCMPPS    $0x1e, Y13, Y11, Y9
-	VCMPPS    $0x03, Y11, Y11, Y10
-	VORPS     Y10, Y9, Y9
-	VBLENDVPS Y9, Y11, Y13, Y13
-	VPADDD    Y6, Y8, Y10
-	VBLENDVPS Y9, Y10, Y12, Y12
-	VMOVUPS   Y13, (R8)
-	VMOVDQU   Y12, (R9)
-	ADDQ      $0x40, DI
-	ADDQ      $0x20, R8
-	ADDQ      $0x20, R9
-	VPADDD    Y7, Y8, Y8
-	SUBQ      $0x08, R10
-	JMP       vec
+	CMPQ         R11, $0x08
+	JL           tail
+	MOVQ         w+32(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      (R13), Y3
+	VMOVUPS      32(R13), Y4
+	VSHUFPS      $0x88, Y4, Y3, Y2
+	VPERMPD      $0xd8, Y2, Y2
+	VSHUFPS      $0xdd, Y4, Y3, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VMOVDQU      Y1, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 4(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	ADDQ         R12, R13
+	VMOVUPS      (R13), Y4
+	VMOVUPS      32(R13), Y5
+	VSHUFPS      $0x88, Y5, Y4, Y6
+	VPERMPD      $0xd8, Y6, Y6
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VCMPPS       $0x1e, Y2, Y6, Y5
+	VCMPPS       $0x03, Y6, Y6, Y7
+	VORPS        Y7, Y5, Y5
+	VBLENDVPS    Y5, Y6, Y2, Y2
+	VPBROADCASTD 8(BX), Y6
+	VPADDD       Y1, Y6, Y6
+	VBLENDVPS    Y5, Y6, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 12(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	VMOVUPS      Y2, (R9)
+	VMOVDQU      Y3, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	VPADDD       Y0, Y1, Y1
+	SUBQ         $0x08, R11
+	JMP          vec
 
 tail:
-	CMPQ       R10, $0x00
-	JE         next
-	MOVQ       w+24(FP), R10
-	SHLQ       $0x02, R10
-	VMASKMOVPS (DI), Y2, Y9
-	VMASKMOVPS 32(DI), Y3, Y10
-	VMASKMOVPS (DI)(R10*1), Y2, Y11
-	VMASKMOVPS 32(DI)(R10*1), Y3, Y12
-	VSHUFPS    $0x88, Y10, Y9, Y13
-	VPERMPD    $0xd8, Y13, Y13
-	VSHUFPS    $0xdd, Y10, Y9, Y9
-	VPERMPD    $0xd8, Y9, Y9
-	VSHUFPS    $0x88, Y12, Y11, Y10
-	VPERMPD    $0xd8, Y10, Y10
-	VSHUFPS    $0xdd, Y12, Y11, Y11
-	VPERMPD    $0xd8, Y11, Y11
-	VMOVDQU    Y8, Y12
-	VCMPPS     $0x1e, Y13, Y9, Y14
-	VCMPPS     $0x03, Y9, Y9, Y15
-	VORPS      Y15, Y14, Y14
-	VBLENDVPS  Y14, Y9, Y13, Y13
-	VPADDD     Y4, Y8, Y9
-	VBLENDVPS  Y14, Y9, Y12, Y12
-	VCMPPS     $0x1e, Y13, Y10, Y9
-	VCMPPS     $0x03, Y10, Y10, Y14
-	VORPS      Y14, Y9, Y9
-	VBLENDVPS  Y9, Y10, Y13, Y13
-	VPADDD     Y5, Y8, Y10
-	VBLENDVPS  Y9, Y10, Y12, Y12
-	VCMPPS     $0x1e, Y13, Y11, Y9
-	VCMPPS     $0x03, Y11, Y11, Y10
-	VORPS      Y10, Y9, Y9
-	VBLENDVPS  Y9, Y11, Y13, Y13
-	VPADDD     Y6, Y8, Y8
-	VBLENDVPS  Y9, Y8, Y12, Y12
-	VMASKMOVPS Y13, Y1, (R8)
-	VMASKMOVPS Y12, Y1, (R9)
+	CMPQ         R11, $0x00
+	JE           next
+	MOVQ         w+32(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	VMOVQ        R13, X2
+	VPBROADCASTD X2, Y2
+	VPCMPGTD     maxPool2x2AVX2Lanes<>+0(SB), Y2, Y2
+	VMASKMOVPS   (R8), Y2, Y3
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	SUBQ         $0x08, R13
+	VMOVQ        R13, X2
+	VPBROADCASTD X2, Y2
+	VPCMPGTD     maxPool2x2AVX2Lanes<>+0(SB), Y2, Y2
+	VMASKMOVPS   32(R8), Y2, Y4
+	VSHUFPS      $0x88, Y4, Y3, Y2
+	VPERMPD      $0xd8, Y2, Y2
+	VSHUFPS      $0xdd, Y4, Y3, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VMOVUPS      Y2, Y2
+	VMOVDQU      Y1, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 4(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	ADDQ         R12, R8
+	MOVQ         R11, R12
+	SHLQ         $0x01, R12
+	VMOVQ        R12, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     maxPool2x2AVX2Lanes<>+0(SB), Y4, Y4
+	VMASKMOVPS   (R8), Y4, Y4
+	MOVQ         R11, R12
+	SHLQ         $0x01, R12
+	SUBQ         $0x08, R12
+	VMOVQ        R12, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     maxPool2x2AVX2Lanes<>+0(SB), Y5, Y5
+	VMASKMOVPS   32(R8), Y5, Y5
+	VSHUFPS      $0x88, Y5, Y4, Y6
+	VPERMPD      $0xd8, Y6, Y6
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VCMPPS       $0x1e, Y2, Y6, Y5
+	VCMPPS       $0x03, Y6, Y6, Y7
+	VORPS        Y7, Y5, Y5
+	VBLENDVPS    Y5, Y6, Y2, Y2
+	VPBROADCASTD 8(BX), Y6
+	VPADDD       Y1, Y6, Y6
+	VBLENDVPS    Y5, Y6, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 12(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	MOVQ         R11, R8
+	VMOVQ        R8, X1
+	VPBROADCASTD X1, Y1
+	VPCMPGTD     maxPool2x2AVX2Lanes<>+0(SB), Y1, Y1
+	VMASKMOVPS   Y2, Y1, (R9)
+	VMASKMOVPS   Y3, Y1, (R10)
 
 next:
-	MOVQ ow+40(FP), DI
-	SHLQ $0x02, DI
-	ADDQ DI, AX
-	ADDQ DI, CX
-	MOVQ w+24(FP), DI
-	SHLQ $0x01, DI
-	ADDQ DI, SI
-	DECQ BX
+	MOVQ ow+48(FP), R8
+	SHLQ $0x02, R8
+	ADDQ R8, AX
+	ADDQ R8, CX
+	MOVQ w+32(FP), R8
+	SHLQ $0x01, R8
+	ADDQ R8, DI
+	DECQ SI
 	JMP  row
 
 done:
 	VZEROUPPER
 	RET
 
-DATA maxPool2x2Lanes<>+0(SB)/4, $0x00000000
-DATA maxPool2x2Lanes<>+4(SB)/4, $0x00000001
-DATA maxPool2x2Lanes<>+8(SB)/4, $0x00000002
-DATA maxPool2x2Lanes<>+12(SB)/4, $0x00000003
-DATA maxPool2x2Lanes<>+16(SB)/4, $0x00000004
-DATA maxPool2x2Lanes<>+20(SB)/4, $0x00000005
-DATA maxPool2x2Lanes<>+24(SB)/4, $0x00000006
-DATA maxPool2x2Lanes<>+28(SB)/4, $0x00000007
-GLOBL maxPool2x2Lanes<>(SB), RODATA|NOPTR, $32
+DATA maxPool2x2AVX2Lanes<>+0(SB)/4, $0x00000000
+DATA maxPool2x2AVX2Lanes<>+4(SB)/4, $0x00000001
+DATA maxPool2x2AVX2Lanes<>+8(SB)/4, $0x00000002
+DATA maxPool2x2AVX2Lanes<>+12(SB)/4, $0x00000003
+DATA maxPool2x2AVX2Lanes<>+16(SB)/4, $0x00000004
+DATA maxPool2x2AVX2Lanes<>+20(SB)/4, $0x00000005
+DATA maxPool2x2AVX2Lanes<>+24(SB)/4, $0x00000006
+DATA maxPool2x2AVX2Lanes<>+28(SB)/4, $0x00000007
+GLOBL maxPool2x2AVX2Lanes<>(SB), RODATA|NOPTR, $32
+
+// func maxPool3x3AVX2(y *float32, sw *int32, x *float32, offs *int32, w int, rows int, ow int)
+// Requires: AVX, AVX2
+TEXT ·maxPool3x3AVX2(SB), NOSPLIT, $0-56
+	MOVQ     y+0(FP), AX
+	MOVQ     sw+8(FP), CX
+	MOVQ     x+16(FP), DX
+	MOVQ     offs+24(FP), BX
+	MOVQ     rows+40(FP), SI
+	VPCMPEQD Y0, Y0, Y0
+	VPSRLD   $0x1f, Y0, Y0
+	VPSLLD   $0x04, Y0, Y0
+	XORQ     DI, DI
+
+row:
+	CMPQ         SI, $0x00
+	JE           done
+	LEAQ         (DX)(DI*4), R8
+	MOVQ         AX, R9
+	MOVQ         CX, R10
+	MOVQ         ow+48(FP), R11
+	VMOVQ        DI, X1
+	VPBROADCASTD X1, Y1
+	VMOVDQU      maxPool3x3AVX2Lanes<>+0(SB), Y2
+	VPADDD       Y2, Y2, Y2
+	VPADDD       Y2, Y1, Y1
+
+vec:
+	CMPQ         R11, $0x09
+	JL           tail
+	MOVQ         w+32(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R8, R13
+	VMOVUPS      (R13), Y3
+	VMOVUPS      32(R13), Y4
+	VSHUFPS      $0x88, Y4, Y3, Y2
+	VPERMPD      $0xd8, Y2, Y2
+	VSHUFPS      $0xdd, Y4, Y3, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VMOVUPS      8(R13), Y3
+	VMOVUPS      40(R13), Y6
+	VSHUFPS      $0x88, Y6, Y3, Y5
+	VPERMPD      $0xd8, Y5, Y5
+	VSHUFPS      $0xdd, Y6, Y3, Y3
+	VPERMPD      $0xd8, Y3, Y3
+	VMOVUPS      Y2, Y2
+	VMOVDQU      Y1, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y6
+	VCMPPS       $0x03, Y4, Y4, Y7
+	VORPS        Y7, Y6, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y2
+	VPBROADCASTD 4(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y6, Y4, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y5, Y4
+	VCMPPS       $0x03, Y5, Y5, Y6
+	VORPS        Y6, Y4, Y4
+	VBLENDVPS    Y4, Y5, Y2, Y2
+	VPBROADCASTD 8(BX), Y5
+	VPADDD       Y1, Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+	ADDQ         R12, R13
+	VMOVUPS      (R13), Y4
+	VMOVUPS      32(R13), Y5
+	VSHUFPS      $0x88, Y5, Y4, Y6
+	VPERMPD      $0xd8, Y6, Y6
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VMOVUPS      8(R13), Y5
+	VMOVUPS      40(R13), Y7
+	VSHUFPS      $0x88, Y7, Y5, Y8
+	VPERMPD      $0xd8, Y8, Y8
+	VSHUFPS      $0xdd, Y7, Y5, Y5
+	VPERMPD      $0xd8, Y5, Y5
+	VCMPPS       $0x1e, Y2, Y6, Y5
+	VCMPPS       $0x03, Y6, Y6, Y7
+	VORPS        Y7, Y5, Y5
+	VBLENDVPS    Y5, Y6, Y2, Y2
+	VPBROADCASTD 12(BX), Y6
+	VPADDD       Y1, Y6, Y6
+	VBLENDVPS    Y5, Y6, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 16(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y8, Y4
+	VCMPPS       $0x03, Y8, Y8, Y5
+	VORPS        Y5, Y4, Y4
+	VBLENDVPS    Y4, Y8, Y2, Y2
+	VPBROADCASTD 20(BX), Y5
+	VPADDD       Y1, Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+	ADDQ         R12, R13
+	VMOVUPS      (R13), Y4
+	VMOVUPS      32(R13), Y5
+	VSHUFPS      $0x88, Y5, Y4, Y6
+	VPERMPD      $0xd8, Y6, Y6
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	VMOVUPS      8(R13), Y5
+	VMOVUPS      40(R13), Y7
+	VSHUFPS      $0x88, Y7, Y5, Y8
+	VPERMPD      $0xd8, Y8, Y8
+	VSHUFPS      $0xdd, Y7, Y5, Y5
+	VPERMPD      $0xd8, Y5, Y5
+	VCMPPS       $0x1e, Y2, Y6, Y5
+	VCMPPS       $0x03, Y6, Y6, Y7
+	VORPS        Y7, Y5, Y5
+	VBLENDVPS    Y5, Y6, Y2, Y2
+	VPBROADCASTD 24(BX), Y6
+	VPADDD       Y1, Y6, Y6
+	VBLENDVPS    Y5, Y6, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 28(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y8, Y4
+	VCMPPS       $0x03, Y8, Y8, Y5
+	VORPS        Y5, Y4, Y4
+	VBLENDVPS    Y4, Y8, Y2, Y2
+	VPBROADCASTD 32(BX), Y5
+	VPADDD       Y1, Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+	VMOVUPS      Y2, (R9)
+	VMOVDQU      Y3, (R10)
+	ADDQ         $0x40, R8
+	ADDQ         $0x20, R9
+	ADDQ         $0x20, R10
+	VPADDD       Y0, Y1, Y1
+	SUBQ         $0x08, R11
+	JMP          vec
+
+tail:
+	CMPQ         R11, $0x00
+	JE           next
+	MOVQ         w+32(FP), R12
+	SHLQ         $0x02, R12
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	VMOVQ        R13, X2
+	VPBROADCASTD X2, Y2
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y2, Y2
+	VMASKMOVPS   (R8), Y2, Y3
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	SUBQ         $0x08, R13
+	VMOVQ        R13, X2
+	VPBROADCASTD X2, Y2
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y2, Y2
+	VMASKMOVPS   32(R8), Y2, Y4
+	VSHUFPS      $0x88, Y4, Y3, Y2
+	VPERMPD      $0xd8, Y2, Y2
+	VSHUFPS      $0xdd, Y4, Y3, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	SUBQ         $0x01, R13
+	VMOVQ        R13, X3
+	VPBROADCASTD X3, Y3
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y3, Y3
+	VMASKMOVPS   8(R8), Y3, Y3
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	SUBQ         $0x09, R13
+	VMOVQ        R13, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y5, Y5
+	VMASKMOVPS   40(R8), Y5, Y6
+	VSHUFPS      $0x88, Y6, Y3, Y5
+	VPERMPD      $0xd8, Y5, Y5
+	VSHUFPS      $0xdd, Y6, Y3, Y3
+	VPERMPD      $0xd8, Y3, Y3
+	VMOVUPS      Y2, Y2
+	VMOVDQU      Y1, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y6
+	VCMPPS       $0x03, Y4, Y4, Y7
+	VORPS        Y7, Y6, Y6
+	VBLENDVPS    Y6, Y4, Y2, Y2
+	VPBROADCASTD 4(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y6, Y4, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y5, Y4
+	VCMPPS       $0x03, Y5, Y5, Y6
+	VORPS        Y6, Y4, Y4
+	VBLENDVPS    Y4, Y5, Y2, Y2
+	VPBROADCASTD 8(BX), Y5
+	VPADDD       Y1, Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+	ADDQ         R12, R8
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	VMOVQ        R13, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y4, Y4
+	VMASKMOVPS   (R8), Y4, Y4
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	SUBQ         $0x08, R13
+	VMOVQ        R13, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y5, Y5
+	VMASKMOVPS   32(R8), Y5, Y5
+	VSHUFPS      $0x88, Y5, Y4, Y6
+	VPERMPD      $0xd8, Y6, Y6
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	SUBQ         $0x01, R13
+	VMOVQ        R13, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y5, Y5
+	VMASKMOVPS   8(R8), Y5, Y5
+	MOVQ         R11, R13
+	SHLQ         $0x01, R13
+	SUBQ         $0x09, R13
+	VMOVQ        R13, X7
+	VPBROADCASTD X7, Y7
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y7, Y7
+	VMASKMOVPS   40(R8), Y7, Y7
+	VSHUFPS      $0x88, Y7, Y5, Y8
+	VPERMPD      $0xd8, Y8, Y8
+	VSHUFPS      $0xdd, Y7, Y5, Y5
+	VPERMPD      $0xd8, Y5, Y5
+	VCMPPS       $0x1e, Y2, Y6, Y5
+	VCMPPS       $0x03, Y6, Y6, Y7
+	VORPS        Y7, Y5, Y5
+	VBLENDVPS    Y5, Y6, Y2, Y2
+	VPBROADCASTD 12(BX), Y6
+	VPADDD       Y1, Y6, Y6
+	VBLENDVPS    Y5, Y6, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 16(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y8, Y4
+	VCMPPS       $0x03, Y8, Y8, Y5
+	VORPS        Y5, Y4, Y4
+	VBLENDVPS    Y4, Y8, Y2, Y2
+	VPBROADCASTD 20(BX), Y5
+	VPADDD       Y1, Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+	ADDQ         R12, R8
+	MOVQ         R11, R12
+	SHLQ         $0x01, R12
+	VMOVQ        R12, X4
+	VPBROADCASTD X4, Y4
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y4, Y4
+	VMASKMOVPS   (R8), Y4, Y4
+	MOVQ         R11, R12
+	SHLQ         $0x01, R12
+	SUBQ         $0x08, R12
+	VMOVQ        R12, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y5, Y5
+	VMASKMOVPS   32(R8), Y5, Y5
+	VSHUFPS      $0x88, Y5, Y4, Y6
+	VPERMPD      $0xd8, Y6, Y6
+	VSHUFPS      $0xdd, Y5, Y4, Y4
+	VPERMPD      $0xd8, Y4, Y4
+	MOVQ         R11, R12
+	SHLQ         $0x01, R12
+	SUBQ         $0x01, R12
+	VMOVQ        R12, X5
+	VPBROADCASTD X5, Y5
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y5, Y5
+	VMASKMOVPS   8(R8), Y5, Y5
+	MOVQ         R11, R12
+	SHLQ         $0x01, R12
+	SUBQ         $0x09, R12
+	VMOVQ        R12, X7
+	VPBROADCASTD X7, Y7
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y7, Y7
+	VMASKMOVPS   40(R8), Y7, Y7
+	VSHUFPS      $0x88, Y7, Y5, Y8
+	VPERMPD      $0xd8, Y8, Y8
+	VSHUFPS      $0xdd, Y7, Y5, Y5
+	VPERMPD      $0xd8, Y5, Y5
+	VCMPPS       $0x1e, Y2, Y6, Y5
+	VCMPPS       $0x03, Y6, Y6, Y7
+	VORPS        Y7, Y5, Y5
+	VBLENDVPS    Y5, Y6, Y2, Y2
+	VPBROADCASTD 24(BX), Y6
+	VPADDD       Y1, Y6, Y6
+	VBLENDVPS    Y5, Y6, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y4, Y5
+	VCMPPS       $0x03, Y4, Y4, Y6
+	VORPS        Y6, Y5, Y5
+	VBLENDVPS    Y5, Y4, Y2, Y2
+	VPBROADCASTD 28(BX), Y4
+	VPADDD       Y1, Y4, Y4
+	VBLENDVPS    Y5, Y4, Y3, Y3
+	VCMPPS       $0x1e, Y2, Y8, Y4
+	VCMPPS       $0x03, Y8, Y8, Y5
+	VORPS        Y5, Y4, Y4
+	VBLENDVPS    Y4, Y8, Y2, Y2
+	VPBROADCASTD 32(BX), Y5
+	VPADDD       Y1, Y5, Y5
+	VBLENDVPS    Y4, Y5, Y3, Y3
+	MOVQ         R11, R8
+	VMOVQ        R8, X1
+	VPBROADCASTD X1, Y1
+	VPCMPGTD     maxPool3x3AVX2Lanes<>+0(SB), Y1, Y1
+	VMASKMOVPS   Y2, Y1, (R9)
+	VMASKMOVPS   Y3, Y1, (R10)
+
+next:
+	MOVQ ow+48(FP), R8
+	SHLQ $0x02, R8
+	ADDQ R8, AX
+	ADDQ R8, CX
+	MOVQ w+32(FP), R8
+	SHLQ $0x01, R8
+	ADDQ R8, DI
+	DECQ SI
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
+
+DATA maxPool3x3AVX2Lanes<>+0(SB)/4, $0x00000000
+DATA maxPool3x3AVX2Lanes<>+4(SB)/4, $0x00000001
+DATA maxPool3x3AVX2Lanes<>+8(SB)/4, $0x00000002
+DATA maxPool3x3AVX2Lanes<>+12(SB)/4, $0x00000003
+DATA maxPool3x3AVX2Lanes<>+16(SB)/4, $0x00000004
+DATA maxPool3x3AVX2Lanes<>+20(SB)/4, $0x00000005
+DATA maxPool3x3AVX2Lanes<>+24(SB)/4, $0x00000006
+DATA maxPool3x3AVX2Lanes<>+28(SB)/4, $0x00000007
+GLOBL maxPool3x3AVX2Lanes<>(SB), RODATA|NOPTR, $32
 
 // func copyRowsAVX2(dst *float32, src *float32, rows int, w int, ldDst int, ldSrc int)
 // Requires: AVX, AVX2

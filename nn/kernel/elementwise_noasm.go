@@ -44,4 +44,9 @@ func epilogueRowsAVX2(dst, src *float32, rows, w, ldDst, ldSrc int, a, b, lo, hi
 func epilogueRowsResidualAVX2(dst, src, res *float32, rows, w, ldDst, ldSrc int, a, b, lo, hi, sumHi float32) {
 	panic("no assembly")
 }
-func maxPool2x2AVX2(y *float32, sw *int32, x *float32, w, rows, ow int) { panic("no assembly") }
+func maxPool2x2AVX2(y *float32, sw *int32, x *float32, offs *int32, w, rows, ow int) {
+	panic("no assembly")
+}
+func maxPool3x3AVX2(y *float32, sw *int32, x *float32, offs *int32, w, rows, ow int) {
+	panic("no assembly")
+}

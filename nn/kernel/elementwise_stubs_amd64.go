@@ -115,13 +115,23 @@ func tapDotsAVX2(sums *float32, dy *float32, base *float32, offs *int, taps int,
 //go:noescape
 func maxTapsAVX2(out *float32, arg *int32, base *float32, offs *int, taps int, n int)
 
-// maxPool2x2AVX2 sets y[r*ow+j] to the largest of x[2r*w+2j], x[2r*w+2j+1], x[(2r+1)*w+2j] and
-// x[(2r+1)*w+2j+1], in that order (a later value wins only if it is larger or NaN, as
-// PyTorch's max pooling), and sw[r*ow+j] to its position in x, for r < rows and j < ow;
-// 2*ow <= w. It reads x[2r*w:2r*w+2*ow] and the row below only.
+// maxPool2x2AVX2 sets y[r*ow+j] to the largest of the 2x2 window of x at row 2r, column 2j,
+// in row-major order (a later value wins only if it is larger or NaN, as PyTorch's max
+// pooling), and sw[r*ow+j] to its position in x, for r < rows and j < ow: offs holds
+// the window's positions from its corner (t/k*w + t%k). Every window lies inside x, and
+// only the windows' rows and columns are read.
 //
 //go:noescape
-func maxPool2x2AVX2(y *float32, sw *int32, x *float32, w int, rows int, ow int)
+func maxPool2x2AVX2(y *float32, sw *int32, x *float32, offs *int32, w int, rows int, ow int)
+
+// maxPool3x3AVX2 sets y[r*ow+j] to the largest of the 3x3 window of x at row 2r, column 2j,
+// in row-major order (a later value wins only if it is larger or NaN, as PyTorch's max
+// pooling), and sw[r*ow+j] to its position in x, for r < rows and j < ow: offs holds
+// the window's positions from its corner (t/k*w + t%k). Every window lies inside x, and
+// only the windows' rows and columns are read.
+//
+//go:noescape
+func maxPool3x3AVX2(y *float32, sw *int32, x *float32, offs *int32, w int, rows int, ow int)
 
 // copyRowsAVX2 copies rows rows of w floats, ldSrc floats apart in src, to rows ldDst floats apart in dst.
 //

@@ -10,15 +10,26 @@ import (
 // into sw, as nn.MaxPool2d: the first maximum in row-major window order wins
 // ties, and a NaN wins over anything before it. It reports false, doing
 // nothing, where it has no vector path (stride other than 1 or 2, no AVX2),
-// and the caller loops. Like the depthwise kernels it reads a padded copy of
+// and the caller loops. 2x2 and 3x3 windows at stride 2 with no padding
+// (VGG's and AlexNet's pools) are read in place (maxPool2x2AVX2,
+// maxPool3x3AVX2). Otherwise, like the depthwise kernels, it reads a padded copy of
 // the plane (filled with -Inf; for stride 2 its even and odd columns as two
 // planes) and computes each output row in whole vectors. A window whose
 // every value is -Inf is redone by a plain loop.
 func MaxPool(x []float32, h, w, k, s, p, oh, ow int, y []float32, sw []int32) bool {
-	if useAVX2 && k == 2 && s == 2 && p == 0 && 2*oh <= h && 2*ow <= w && oh > 0 && ow > 0 {
-		// VGG's pools: every window inside the plane, read in place.
-		_, _, _ = x[(2*oh-1)*w+2*ow-1], y[oh*ow-1], sw[oh*ow-1]
-		maxPool2x2AVX2(&y[0], &sw[0], &x[0], w, oh, ow)
+	if useAVX2 && (k == 2 || k == 3) && s == 2 && p == 0 && 2*oh+k-2 <= h && 2*ow+k-2 <= w && oh > 0 && ow > 0 {
+		// VGG's and AlexNet's pools: every window inside the plane, read
+		// in place.
+		_, _, _ = x[(2*oh+k-3)*w+2*ow+k-3], y[oh*ow-1], sw[oh*ow-1]
+		var offs [9]int32
+		for t := range k * k {
+			offs[t] = int32(t/k*w + t%k)
+		}
+		if k == 2 {
+			maxPool2x2AVX2(&y[0], &sw[0], &x[0], &offs[0], w, oh, ow)
+		} else {
+			maxPool3x3AVX2(&y[0], &sw[0], &x[0], &offs[0], w, oh, ow)
+		}
 		return true
 	}
 	if !useAVX2 || (s != 1 && s != 2) || oh <= 0 || ow <= 0 || k*k > 64 {

@@ -47,7 +47,8 @@ func main() {
 	depthwiseTaps()
 	tapDots()
 	maxTaps()
-	maxPool2x2()
+	maxPoolStride2(2)
+	maxPoolStride2(3)
 	copyRows()
 	epilogueRows(false)
 	epilogueRows(true)
@@ -1066,116 +1067,116 @@ func tapDots() {
 	RET()
 }
 
-// maxPool2x2 emits maxPool2x2AVX2, VGG's max pooling (2x2 windows,
-// stride 2, no padding) straight from the plane: two vectors of a row
-// split into their even and odd columns in registers (VSHUFPS, VPERMPD),
-// each window's four values compared in order as maxTapsAVX2 does, and
-// the winners' positions kept as vectors of int32, so that there is no
-// padded copy and no tap number to turn into a position. A row's last
-// ow%8 outputs go through masks.
-func maxPool2x2() {
-	TEXT("maxPool2x2AVX2", NOSPLIT, "func(y *float32, sw *int32, x *float32, w, rows, ow int)")
+// maxPoolStride2 emits maxPool2x2AVX2 (k 2: VGG's pools) or
+// maxPool3x3AVX2 (k 3: AlexNet's), max pooling at stride 2 without
+// padding straight from the plane: each window row's values come from
+// two vectors of the row split into their even and odd columns in
+// registers (VSHUFPS, VPERMPD), the third column (k 3) from the same
+// split two floats on; each window's values are compared in row-major
+// order as maxTapsAVX2 does, and the winners' positions kept as vectors
+// of int32, so that there is no padded copy and no tap number to turn
+// into a position. A row's last ow%8 outputs go through masks.
+func maxPoolStride2(k int) {
+	name := fmt.Sprintf("maxPool%dx%dAVX2", k, k)
+	TEXT(name, NOSPLIT, "func(y *float32, sw *int32, x *float32, offs *int32, w, rows, ow int)")
 	Pragma("noescape") // nothing is kept
-	Doc("maxPool2x2AVX2 sets y[r*ow+j] to the largest of x[2r*w+2j], x[2r*w+2j+1], x[(2r+1)*w+2j] and",
-		"x[(2r+1)*w+2j+1], in that order (a later value wins only if it is larger or NaN, as",
-		"PyTorch's max pooling), and sw[r*ow+j] to its position in x, for r < rows and j < ow;",
-		"2*ow <= w. It reads x[2r*w:2r*w+2*ow] and the row below only.")
-	ptrs := pointers("y", "sw", "x")
-	y, sw, x := ptrs[0], ptrs[1], ptrs[2]
+	Doc(fmt.Sprintf("%s sets y[r*ow+j] to the largest of the %dx%d window of x at row 2r, column 2j,", name, k, k),
+		"in row-major order (a later value wins only if it is larger or NaN, as PyTorch's max",
+		"pooling), and sw[r*ow+j] to its position in x, for r < rows and j < ow: offs holds",
+		"the window's positions from its corner (t/k*w + t%k). Every window lies inside x, and",
+		"only the windows' rows and columns are read.")
+	ptrs := pointers("y", "sw", "x", "offs")
+	y, sw, x, offs := ptrs[0], ptrs[1], ptrs[2], ptrs[3]
 	rows := Load(Param("rows"), GP64()).(GPVirtual)
-	idx := GLOBL("maxPool2x2Lanes", RODATA|NOPTR)
+	idx := GLOBL(name+"Lanes", RODATA|NOPTR)
 	for l := 0; l < lanes; l++ {
 		DATA(4*l, U32(l))
 	}
-	lane := YMM() // 0..7
-	VMOVDQU(idx, lane)
-	// Masks for a row's last ow%8 outputs: stores lane < r, the first
-	// vector of inputs lane < 2r, the second lane+8 < 2r.
-	storeMask, loMask, hiMask := YMM(), YMM(), YMM()
-	{
-		r := Load(Param("ow"), GP64()).(GPVirtual)
-		ANDQ(Imm(lanes-1), r)
-		rx := XMM()
-		VMOVQ(r, rx)
-		VPBROADCASTD(rx, storeMask)
-		VPCMPGTD(lane, storeMask, storeMask) // r > lane
-		SHLQ(Imm(1), r)
-		VMOVQ(r, rx)
-		VPBROADCASTD(rx, loMask)
-		VPCMPGTD(lane, loMask, loMask) // 2r > lane
-		SUBQ(Imm(lanes), r)
-		VMOVQ(r, rx)
-		VPBROADCASTD(rx, hiMask)
-		VPCMPGTD(lane, hiMask, hiMask) // 2r-8 > lane
-	}
-	// Offsets of a window's values from its first: 1, w, w+1.
-	one, wv, wv1 := YMM(), YMM(), YMM()
-	VPCMPEQD(one, one, one)
-	VPSRLD(Imm(31), one, one)
-	{
-		wg := Load(Param("w"), GP64()).(GPVirtual)
-		wx := XMM()
-		VMOVQ(wg, wx)
-		VPBROADCASTD(wx, wv)
-	}
-	VPADDD(one, wv, wv1)
-	lane2 := YMM() // 0, 2, ..., 14: the windows' first columns
-	VPADDD(lane, lane, lane2)
 	sixteen := YMM()
-	VPSLLD(Imm(4), one, sixteen)
-	row := GP64() // 2r*w: the row's first position in x
+	VPCMPEQD(sixteen, sixteen, sixteen)
+	VPSRLD(Imm(31), sixteen, sixteen)
+	VPSLLD(Imm(4), sixteen, sixteen)
+	row := GP64() // 2r*w: the window row's first position in x
 	XORQ(row, row)
-	// body computes eight windows from r0 (and the row below) whose first
-	// positions are ev, and stores them at yo and so (under the masks
-	// when masked).
-	body := func(r0, yo, so GPVirtual, ev VecVirtual, masked bool) {
+	// mask returns lane < n-sub (n in a register) for the row's tail.
+	mask := func(n GPVirtual, sub int) VecVirtual {
+		t := GP64()
+		MOVQ(n, t)
+		if sub != 0 {
+			SUBQ(Imm(uint64(sub)), t)
+		}
+		tx, m := XMM(), YMM()
+		VMOVQ(t, tx)
+		VPBROADCASTD(tx, m)
+		VPCMPGTD(idx, m, m)
+		return m
+	}
+	// body computes eight windows from r0 whose corners are at positions
+	// ev, and stores them at yo and so (under masks for the last tail
+	// outputs when tail is not nil: ow%8 in a register).
+	body := func(r0, yo, so GPVirtual, ev VecVirtual, tail GPVirtual) {
+		best, at := YMM(), YMM()
 		w4 := Load(Param("w"), GP64()).(GPVirtual)
-		SHLQ(Imm(2), w4)        // bytes
-		var in [2][2]VecVirtual // row, half
-		for rr := 0; rr < 2; rr++ {
-			for h := 0; h < 2; h++ {
-				v := YMM()
-				m := Mem{Base: r0, Disp: h * vbytes}
-				if rr == 1 {
-					m = Mem{Base: r0, Index: w4, Scale: 1, Disp: h * vbytes}
-				}
-				if masked {
-					mask := loMask
-					if h == 1 {
-						mask = hiMask
+		SHLQ(Imm(2), w4) // bytes
+		rp := GP64()
+		MOVQ(r0, rp)
+		t := 0
+		for ky := 0; ky < k; ky++ {
+			// The window row's columns 2j (+2 for k 3) and 2j+1.
+			split := func(disp int) (even, odd VecVirtual) {
+				var a [2]VecVirtual
+				for h := 0; h < 2; h++ {
+					a[h] = YMM()
+					m := Mem{Base: rp, Disp: disp + h*vbytes}
+					if tail == nil {
+						VMOVUPS(m, a[h])
+						continue
 					}
-					VMASKMOVPS(m, mask, v)
-				} else {
-					VMOVUPS(m, v)
+					// Floats needed from disp: 2r (disp 0: the even and
+					// odd columns) or 2r-1 (disp 8: the even ones).
+					n := GP64()
+					MOVQ(tail, n)
+					SHLQ(Imm(1), n)
+					VMASKMOVPS(m, mask(n, disp/8+h*lanes), a[h])
 				}
-				in[rr][h] = v
+				even, odd = YMM(), YMM()
+				VSHUFPS(Imm(0x88), a[1], a[0], even)
+				VPERMPD(Imm(0xd8), even, even)
+				VSHUFPS(Imm(0xdd), a[1], a[0], odd)
+				VPERMPD(Imm(0xd8), odd, odd)
+				return even, odd
+			}
+			e, o := split(0)
+			cols := []VecVirtual{e, o}
+			if k == 3 {
+				e2, _ := split(8)
+				cols = append(cols, e2)
+			}
+			for _, v := range cols {
+				if t == 0 {
+					VMOVUPS(v, best)
+					VMOVDQU(ev, at)
+					t++
+					continue
+				}
+				gt, nan, pos := YMM(), YMM(), YMM()
+				VCMPPS(Imm(0x1e), best, v, gt) // GT_OQ: v > best
+				VCMPPS(Imm(0x03), v, v, nan)   // UNORD_Q: v is NaN
+				VORPS(nan, gt, gt)
+				VBLENDVPS(gt, v, best, best)
+				VPBROADCASTD(Mem{Base: offs, Disp: 4 * t}, pos)
+				VPADDD(ev, pos, pos)
+				VBLENDVPS(gt, pos, at, at)
+				t++
+			}
+			if ky < k-1 {
+				ADDQ(w4, rp)
 			}
 		}
-		split := func(a0, a1 VecVirtual, imm uint64) VecVirtual {
-			t := YMM()
-			VSHUFPS(Imm(imm), a1, a0, t)
-			VPERMPD(Imm(0xd8), t, t)
-			return t
-		}
-		e0, o0 := split(in[0][0], in[0][1], 0x88), split(in[0][0], in[0][1], 0xdd)
-		e1, o1 := split(in[1][0], in[1][1], 0x88), split(in[1][0], in[1][1], 0xdd)
-		best, at := e0, YMM()
-		VMOVDQU(ev, at)
-		for _, c := range []struct {
-			v   VecVirtual
-			off VecVirtual
-		}{{o0, one}, {e1, wv}, {o1, wv1}} {
-			gt, nan, pos := YMM(), YMM(), YMM()
-			VCMPPS(Imm(0x1e), best, c.v, gt) // GT_OQ: v > best
-			VCMPPS(Imm(0x03), c.v, c.v, nan) // UNORD_Q: v is NaN
-			VORPS(nan, gt, gt)
-			VBLENDVPS(gt, c.v, best, best)
-			VPADDD(c.off, ev, pos)
-			VBLENDVPS(gt, pos, at, at)
-		}
-		if masked {
-			VMASKMOVPS(best, storeMask, Mem{Base: yo})
-			VMASKMOVPS(at, storeMask, Mem{Base: so})
+		if tail != nil {
+			m := mask(tail, 0)
+			VMASKMOVPS(best, m, Mem{Base: yo})
+			VMASKMOVPS(at, m, Mem{Base: so})
 			return
 		}
 		VMOVUPS(best, Mem{Base: yo})
@@ -1190,15 +1191,21 @@ func maxPool2x2() {
 		MOVQ(y, yo)
 		MOVQ(sw, so)
 		m := Load(Param("ow"), GP64()).(GPVirtual)
-		ev := YMM()
+		ev := YMM() // the windows' corners: row + 2j
 		rx := XMM()
 		VMOVQ(row, rx)
 		VPBROADCASTD(rx, ev)
+		lane2 := YMM()
+		VMOVDQU(idx, lane2)
+		VPADDD(lane2, lane2, lane2)
 		VPADDD(lane2, ev, ev)
 		Label("vec")
-		CMPQ(m, Imm(lanes))
+		// k 3: a whole vector's third columns read one float past its
+		// last window, which may be past the plane; the last eight
+		// windows go through the masks.
+		CMPQ(m, Imm(uint64(lanes+k-2)))
 		JL(LabelRef("tail"))
-		body(r0, yo, so, ev, false)
+		body(r0, yo, so, ev, nil)
 		ADDQ(Imm(2*vbytes), r0)
 		ADDQ(Imm(vbytes), yo)
 		ADDQ(Imm(vbytes), so)
@@ -1208,7 +1215,7 @@ func maxPool2x2() {
 		Label("tail")
 		CMPQ(m, Imm(0))
 		JE(LabelRef("next"))
-		body(r0, yo, so, ev, true)
+		body(r0, yo, so, ev, m)
 		Label("next")
 	}
 	{
