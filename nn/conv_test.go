@@ -201,6 +201,101 @@ func TestConvShiftedIsTheConvolution(t *testing.T) {
 	}
 }
 
+// Where the padded layout's margins would be enough of a product
+// (gathers), the shifted path computes only the output pixels' columns
+// (kernel.SgemmGather): the output and the input gradient must be their
+// definitions, over one run or several, at stride 2 (phase planes), per
+// group, and for one sample.
+func TestConvGatheredIsTheConvolution(t *testing.T) {
+	poisonScratch = true
+	defer func() { poisonScratch = false }()
+	for _, tc := range []struct {
+		cfg           ConvConfig
+		n, hw, budget int
+		dx            bool // the input gradient gathers too
+	}{
+		{ConvConfig{In: 8, Out: 32, Kernel: 5, Stride: 1, Padding: 2, Bias: true}, 5, 13, 1 << 19, false}, // AlexNet-small's 5x5 layer
+		{ConvConfig{In: 32, Out: 24, Kernel: 3, Stride: 1, Padding: 1}, 7, 6, 9000, true},                 // runs of three samples
+		{ConvConfig{In: 16, Out: 24, Kernel: 3, Stride: 2, Padding: 1, Bias: true}, 4, 12, 1 << 19, false},
+		{ConvConfig{In: 48, Out: 48, Kernel: 3, Stride: 1, Padding: 1, Groups: 2}, 3, 6, 1 << 19, true},
+		{ConvConfig{In: 16, Out: 64, Kernel: 5, Stride: 1, Padding: 2}, 1, 13, 1 << 19, false},
+	} {
+		cfg, n, hw := tc.cfg, tc.n, tc.hw
+		rng := rand.New(rand.NewPCG(11, 12))
+		c, x := randomConv(cfg, rng, n, hw)
+		g, err := c.geometry(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prev, prevBack := shiftedBudget, shiftedBackBudget
+		shiftedBudget, shiftedBackBudget = tc.budget, tc.budget
+		if !c.shifted(g) || !gathered(c.shiftedConv(g), min(n, c.shiftedConv(g).perRun())) {
+			t.Fatalf("%+v: forward not gathered", cfg)
+		}
+		back := c.backShiftedConv(g)
+		if tc.dx && (!c.shiftedBack(g) || !gathered(back, min(n, back.perRunWithin(shiftedBackBudget)))) {
+			t.Fatalf("%+v: input gradient not gathered", cfg)
+		}
+		ctx := &Context{}
+		y, _, err := c.Forward(x, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dy := randTensor(rng, y.Shape...)
+		dx, err := c.Backward(dy, &Step{Layer: c, In: x, Out: y, arena: ctx.arena()}, Gradient, Grads{})
+		shiftedBudget, shiftedBackBudget = prev, prevBack
+		if err != nil {
+			t.Fatal(err)
+		}
+		closeSlices(t, cfg, "y", y.Data, convByDefinition(c, g, x))
+		closeSlices(t, cfg, "dx", dx.Data, inputGradByDefinition(c, g, dy))
+	}
+}
+
+// gathered reports whether a run of nb samples of sc computes only its
+// output pixels' columns.
+func gathered(sc shiftedConv, nb int) bool {
+	l := sc.layout(nb)
+	oh, ow := sc.out()
+	cols, _ := kernel.ImageColumns(nil, nil, nb, oh, ow, l.sp, l.wp)
+	return gathers(l.n, len(cols), sc.cout)
+}
+
+// inputGradByDefinition is dx for dy: each output pixel's dy spread back
+// over the input pixels its window read, through the same weights.
+func inputGradByDefinition(c *Conv2d, g convGeometry, dy *Tensor) []float32 {
+	cfg, hw := c.ConvConfig, g.h
+	d := max(cfg.Dilation, 1)
+	dx := make([]float64, g.n*cfg.In*hw*hw)
+	for b := range g.n {
+		for o := range cfg.Out {
+			gi := o / g.kg
+			for oy := range g.oh {
+				for ox := range g.ow {
+					v := float64(dy.Data[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox])
+					for ci := range g.cg {
+						for ky := range cfg.Kernel {
+							for kx := range cfg.Kernel {
+								iy, ix := oy*cfg.Stride-cfg.Padding+ky*d, ox*cfg.Stride-cfg.Padding+kx*d
+								if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
+									continue
+								}
+								wv := c.Weight.Value.Data[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx]
+								dx[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix] += float64(wv) * v
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	out := make([]float32, len(dx))
+	for i, v := range dx {
+		out[i] = float32(v)
+	}
+	return out
+}
+
 // A stride-1 "same" convolution of at least 16 input channels a group
 // takes its weight gradient from the padded dy its input gradient uses
 // (weightGradShifted): over one run or several (a small budget), groups,

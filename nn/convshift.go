@@ -17,8 +17,10 @@ import (
 // channel's padded plane shifted by ky*(W+P)+kx: every tap is a contiguous
 // window, so the product packs its panels straight from the padded images
 // (the first tile of each panel, in assembly). The columns that fall in the
-// margins are computed and dropped: (H+P)(W+P)/(HW) of the work, 1.07 at
-// 28x28 and 1.3 at 7x7. A stride-2 convolution runs the same way over the
+// margins would be (H+P)(W+P)/(HW) of the work, 1.07 at 28x28 and 1.3 at
+// 7x7: where that is enough to pay for it (gathers), the product's columns
+// are only the output pixels' places (kernel.SgemmGather), else the
+// margins' are computed and dropped. A stride-2 convolution runs the same way over the
 // four phase planes of each channel (shiftedConv.layout). The input
 // gradient of a stride-1 one is the same product on dy with the flipped
 // filters. Measured against unrolling in BenchmarkConvShifted and
@@ -129,6 +131,8 @@ func (sc shiftedConv) perRunWithin(budget int) int {
 type shiftedRun struct {
 	padded, out *[]float32
 	rows        []int
+	// The product's columns and each sample's first (columns).
+	cols, starts []int
 	// The weight gradient's input, channels last (weightGradShifted), and
 	// one sample's transpose on the way there.
 	last, sample *[]float32
@@ -158,7 +162,9 @@ func (sc shiftedConv) run(x []float32, xc, x0 int, wt []float32, y []float32, yc
 func (sc shiftedConv) pad(x []float32, xc, x0, lo, hi int, s *shiftedRun) ([]float32, shiftedLayout) {
 	nb, plane := hi-lo, sc.h*sc.w
 	l := sc.layout(nb)
-	chans := sc.cin * l.phases * l.plane
+	// The padded planes, and past them the slack that SgemmGather's
+	// windows may read.
+	chans := sc.cin*l.phases*l.plane + kernel.GatherWindow
 	if s.padded == nil {
 		s.padded, s.out = getScratch(chans), getScratch(sc.cout*l.n)
 	}
@@ -180,20 +186,62 @@ func (sc shiftedConv) pad(x []float32, xc, x0, lo, hi int, s *shiftedRun) ([]flo
 }
 
 // multiply is the product of a run padded by pad, e applied and its
-// columns copied out into y (as run).
+// columns copied out into y (as run). Where the margins would be enough
+// of the product (gathers), its columns are only the output pixels'
+// places in the padded layout (columns, kernel.SgemmGather): on
+// AlexNet-small's 13x13 maps with a 5x5 kernel the margins were a third
+// more columns. Otherwise it computes every column of the layout
+// (kernel.SgemmRows) and drops the margins' on the way out.
 func (sc shiftedConv) multiply(xp []float32, l shiftedLayout, wt []float32, y []float32, yc, y0, lo, hi int, s *shiftedRun, e *epilogue) {
 	nb := hi - lo
 	oh, ow := sc.out()
-	out := grown(s.out, sc.cout*l.n)
 	s.rows = sc.rows(s.rows, l)
-	kernel.SgemmRows(sc.cout, l.n, 1, wt, len(s.rows), xp, s.rows, 0, out, l.n)
+	s.columns(l, nb, oh, ow)
+	gather := gathers(l.n, len(s.cols), sc.cout)
+	n := l.n
+	if gather {
+		n = len(s.cols)
+	}
+	out := grown(s.out, sc.cout*n)
+	if gather {
+		kernel.SgemmGather(sc.cout, 1, wt, len(s.rows), xp, s.rows, s.cols, 0, out, n)
+	} else {
+		kernel.SgemmRows(sc.cout, n, 1, wt, len(s.rows), xp, s.rows, 0, out, n)
+	}
 	for b := 0; b < nb; b++ {
 		for k := 0; k < sc.cout; k++ {
 			at := ((lo+b)*yc + y0 + k) * oh * ow
 			// The epilogue and the residual sum on the way out: one pass.
-			e.rowsFrom(y[at:at+oh*ow], out[k*l.n+b*l.sp:], oh, ow, l.wp, y0+k, at)
+			if gather {
+				e.rowsFrom(y[at:at+oh*ow], out[k*n+s.starts[b]:], 1, oh*ow, oh*ow, y0+k, at)
+			} else {
+				e.rowsFrom(y[at:at+oh*ow], out[k*n+b*l.sp:], oh, ow, l.wp, y0+k, at)
+			}
 		}
 	}
+}
+
+// gathers reports whether a product of m rows is faster on only its
+// output pixels' columns (SgemmGather, gathered columns) than on all the
+// padded layout's (SgemmRows, all): when the margins saved, times the
+// rows, reach 6, the measured crossing on AVX-512 (the gathered panels
+// cost a permute a vector and row to pack, paid back over the rows).
+// Against SgemmRows (kernel's BenchmarkSgemmGather, both cores): 13x13
+// maps with margins of 2 (a third more columns) 1.0-1.05x at 12 and 16
+// rows, 1.2-1.26x at 64; 6x6 with margins of 1 1.03-1.14x at 12,
+// 1.28-1.33x at 64; 14x14 with 1 (15%) 0.96-1.0x at 32, 1.1x at 64;
+// 28x28 with 1 (7%) 0.8-0.9x at 16, 1.0-1.08x at 64.
+func gathers(all, gathered, m int) bool {
+	return !noGather && (all-gathered)*m >= 6*gathered
+}
+
+// noGather turns gathered columns off (the benchmarks' comparison).
+var noGather bool
+
+// columns sets s.cols to the product's columns for a run of nb samples
+// in layout l, and s.starts[b] to sample b's first (kernel.ImageColumns).
+func (s *shiftedRun) columns(l shiftedLayout, nb, oh, ow int) {
+	s.cols, s.starts = kernel.ImageColumns(s.cols[:0], s.starts[:0], nb, oh, ow, l.sp, l.wp)
 }
 
 // phases writes sample b's plane src (h×w) into its place in the four

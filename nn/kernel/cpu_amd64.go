@@ -12,7 +12,7 @@ import "golang.org/x/sys/cpu"
 var avx512Kernels = &kernelSet{
 	name: "avx512", mr: 6, w: 16, nv: 4,
 	kc: 128, mc: 768, nc: 2048,
-	tile: tilesAVX512, pack: tilesAVX512P, rows: tilesAVX512T,
+	tile: tilesAVX512, pack: tilesAVX512P, rows: tilesAVX512T, gather: tilesAVX512G,
 	transpose: transposeAVX512, tb: 16,
 }
 

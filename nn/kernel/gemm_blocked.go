@@ -21,7 +21,10 @@ package kernel
 // of vectors the kernel writes a small scratch tile that is merged into C, so
 // nothing past column n is ever touched.
 
-import "unsafe"
+import (
+	"slices"
+	"unsafe"
+)
 
 // microKernel computes one tile: c = alpha*a*b + beta*c, where a is R rows of
 // k floats, lda apart, b a packed panel of k rows of V*W floats, c R rows of
@@ -36,6 +39,30 @@ type packKernel func(k int, a *float32, lda int, b *float32, ldb int, c *float32
 // after b; rows holds k+rowsAhead entries (the last ones only prefetched).
 type rowsKernel func(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha, beta float32, bp *float32)
 
+// gatherKernel is a rowsKernel for a B whose columns are not contiguous
+// either: element (p, j) is at rows[p] floats from b plus column j's
+// place, which gv (the panel's first gatherVec) gives vector by vector.
+type gatherKernel func(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha, beta float32, bp *float32)
+
+// gatherVec is one vector's entry in a gatherKernel's table: lane i's
+// place is off/4 + idx[i] floats from a row's start, idx[i] < 32, so that
+// the kernel reads one window of two vectors a row and picks the lanes
+// with one permute (asm/main.go's gatherVecBytes: 80 bytes an entry).
+type gatherVec struct {
+	idx  [16]int32
+	off  int
+	fits bool // the kernels may read it (gatherTable)
+}
+
+// windows describes a B that is read where it lies (SgemmRows,
+// SgemmGather): row p starts at rows[p], and column j of a row is cols[j]
+// floats on from there (j itself when cols is nil). rowMax is the
+// largest row offset (SgemmGather's bound on the kernels' reads).
+type windows struct {
+	rows, cols []int
+	rowMax     int
+}
+
 // rowsAhead is how many rows ahead the rowsKernels prefetch
 // (asm/main.go's 1<<prefetchShift).
 const rowsAhead = 8
@@ -43,13 +70,14 @@ const rowsAhead = 8
 // kernelSet is one path: its tile kernels and the blocking sized for them.
 type kernelSet struct {
 	name       string
-	mr         int             // rows of a full tile
-	w          int             // floats per vector
-	nv         int             // vectors across a full tile: nr = nv*w
-	kc, mc, nc int             // block sizes (kc: k, mc: rows, nc: columns)
-	tile       [][]microKernel // tile[r-1][v-1]: r rows, v vectors
-	pack       [][]packKernel  // the same, packing B on the way; nil: pack in Go
-	rows       [][]rowsKernel  // the same, B's rows where a table says; nil: pack in Go
+	mr         int              // rows of a full tile
+	w          int              // floats per vector
+	nv         int              // vectors across a full tile: nr = nv*w
+	kc, mc, nc int              // block sizes (kc: k, mc: rows, nc: columns)
+	tile       [][]microKernel  // tile[r-1][v-1]: r rows, v vectors
+	pack       [][]packKernel   // the same, packing B on the way; nil: pack in Go
+	rows       [][]rowsKernel   // the same, B's rows where a table says; nil: pack in Go
+	gather     [][]gatherKernel // the same, B's columns where a table says too; nil: pack in Go
 	// transpose sets dst[c*ld+r] = src[r*ls+c] on rows×cols, multiples of
 	// tb; nil: transposes are plain Go.
 	transpose func(rows, cols int, src *float32, ls int, dst *float32, ld int)
@@ -60,10 +88,11 @@ func (ks *kernelSet) nr() int { return ks.nv * ks.w }
 
 // workspace holds one goroutine's packing buffers, reused across calls.
 type workspace struct {
-	b, a, t, s []float32 // packed B, packed A (transA), edge tile, transpose scratch
-	narrow     []float32 // sgemmNarrow's transposed C
-	taps       []tap     // an implicit product's rows of this kc block
-	rows       []int     // a row-table product's rows of this kc block, padded for prefetching
+	b, a, t, s []float32   // packed B, packed A (transA), edge tile, transpose scratch
+	narrow     []float32   // sgemmNarrow's transposed C
+	taps       []tap       // an implicit product's rows of this kc block
+	rows       []int       // a row-table product's rows of this kc block, padded for prefetching
+	gv         []gatherVec // a gathered product's panel, vector by vector
 }
 
 // grow is s resized to n values, reallocated (not copied) if too small.
@@ -77,9 +106,12 @@ func grow[T any](s []T, n int) []T {
 // gemm computes the whole product on one goroutine. a, b and c start at
 // op(A)[0][0], op(B)[0][0] and C[0][0] of the part to compute. When src is
 // not nil, B is src's unrolled images (implicit GEMM) and b is unused; when
-// rows is not nil, B's row r is b[rows[r]:] (SgemmRows) and ldb is unused.
-func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, rows []int, beta float32, c []float32, ldc int, src *ConvInput) {
+// win.rows is not nil, B's row r is b[win.rows[r]:] (SgemmRows) and ldb is
+// unused, and when win.cols is not nil too, B's element (r, j) is
+// b[win.rows[r]+win.cols[j]] (SgemmGather).
+func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, win windows, beta float32, c []float32, ldc int, src *ConvInput) {
 	mr, w, nr := ks.mr, ks.w, ks.nr()
+	rows, cols := win.rows, win.cols
 	// Equal kc blocks, as large as allowed, whole transpose blocks but for
 	// the last.
 	kc := k
@@ -96,6 +128,9 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 	// A B of whole vectors no wider than a panel, its rows packed
 	// together, is its own packed panel: the tiles read it where it is.
 	inPlace := !transB && rows == nil && src == nil && n <= nr && n%w == 0 && ldb == n
+	if cols != nil && ks.gather != nil {
+		ws.gatherTable(cols, w, win.rowMax, len(b))
+	}
 	for jc := 0; jc < n; jc += ks.nc {
 		nb := min(ks.nc, n-jc)
 		for pc := 0; pc < k; pc += kc {
@@ -130,6 +165,18 @@ func (ks *kernelSet) gemm(ws *workspace, transA, transB bool, m, n, k int, alpha
 								ws.taps = src.taps(ws.taps, pc, kb)
 							}
 							src.pack(ws.b[jr*kb:jr*kb+kb*v*w], ws.taps, jc+jr, nw, v*w)
+						case cols != nil:
+							if jr == 0 {
+								ws.rows = rowTable(ws.rows, rows[pc:pc+kb])
+							}
+							q := (jc + jr) / w // the panel's first vector
+							if ks.gather == nil || nw != v*w || !gathers(ws.gv[q:q+v]) {
+								packGather(ws.b[jr*kb:jr*kb+kb*v*w], b, rows[pc:pc+kb], cols[jc+jr:jc+jr+nw], v*w)
+								break
+							}
+							r := min(mr, mb)
+							ks.gather[r-1][v-1](kb, &ap[0], alda, &b[0], &ws.rows[0], &ws.gv[q].idx[0], &c[jc+jr], ldc, alpha, be, bp)
+							ir = r
 						case rows != nil && ks.rows != nil && nw == v*w:
 							if jr == 0 {
 								ws.rows = rowTable(ws.rows, rows[pc:pc+kb])
@@ -213,6 +260,46 @@ func packRows(dst, b []float32, rows []int, j0, nw, pw int) {
 		d := dst[p*pw : p*pw+pw]
 		copy(d[:nw], b[r+j0:])
 		clear(d[nw:])
+	}
+}
+
+// gatherTable fills ws.gv with the gatherVecs of a product's columns,
+// cols (whole vectors of w lanes, the last one ragged): a vector fits the
+// kernels when its places lie within 2w floats and the window of the last
+// row (rowMax) ends inside b's n floats.
+func (ws *workspace) gatherTable(cols []int, w, rowMax, n int) {
+	ws.gv = grow(ws.gv, (len(cols)+w-1)/w)
+	for v := range ws.gv {
+		lanes := cols[v*w : min(len(cols), (v+1)*w)]
+		lo, hi := slices.Min(lanes), slices.Max(lanes)
+		g := &ws.gv[v]
+		g.fits = hi-lo < 2*w && rowMax+lo+2*w <= n
+		g.off = 4 * lo
+		for i, c := range lanes {
+			g.idx[i] = int32(c - lo)
+		}
+	}
+}
+
+// gathers reports whether every vector of a panel fits the kernels.
+func gathers(gv []gatherVec) bool {
+	for _, g := range gv {
+		if !g.fits {
+			return false
+		}
+	}
+	return true
+}
+
+// packGather copies B's elements (p, j), b[rows[p]+cols[j]], into dst as
+// len(rows) rows of pw floats (pw >= len(cols)), padded with zeros.
+func packGather(dst, b []float32, rows, cols []int, pw int) {
+	for p, r := range rows {
+		d, x := dst[p*pw:p*pw+pw], b[r:]
+		for j, c := range cols {
+			d[j] = x[c]
+		}
+		clear(d[len(cols):])
 	}
 }
 

@@ -169,5 +169,5 @@ func SgemmConv(m, n, k int, alpha float32, a []float32, lda int, in *ConvInput, 
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, nil, 0, nil, in, beta, c, ldc)
+	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, nil, 0, windows{}, in, beta, c, ldc)
 }

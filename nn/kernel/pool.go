@@ -140,7 +140,7 @@ type gemmJob struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	src            ConvInput // B when src.X is not nil: its part of an implicit product
-	rows           []int     // B's row offsets into b, when not nil (SgemmRows)
+	win            windows   // B's row offsets into b (and its columns'), when not nil (SgemmRows, SgemmGather)
 	call           *gemmCall
 	helped         bool // handed to a helper (else the caller computes it)
 	// task, when not nil, is what the job runs instead of a product: a
@@ -162,7 +162,7 @@ func (j *gemmJob) run() {
 	if j.src.X != nil {
 		src = &j.src
 	}
-	j.ks.gemm(ws, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.rows, j.beta, j.c, j.ldc, src)
+	j.ks.gemm(ws, j.transA, j.transB, j.m, j.n, j.k, j.alpha, j.a, j.lda, j.b, j.ldb, j.win, j.beta, j.c, j.ldc, src)
 	wsPool.Put(ws)
 }
 
@@ -215,13 +215,14 @@ func (c *gemmCall) wait() {
 // whole tiles of rows (each part packs all of B, which is then the narrow
 // operand).
 func sgemmParallel(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmParallelFrom(ks, transA, transB, m, n, k, alpha, a, lda, b, ldb, nil, nil, beta, c, ldc)
+	sgemmParallelFrom(ks, transA, transB, m, n, k, alpha, a, lda, b, ldb, windows{}, nil, beta, c, ldc)
 }
 
 // sgemmParallelFrom is sgemmParallel with B taken from src's unrolled
 // images when src is not nil (b is then unused), or with B's row r at
-// b[rows[r]:] when rows is not nil (ldb is then unused).
-func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, rows []int, src *ConvInput, beta float32, c []float32, ldc int) {
+// b[win.rows[r]:] when win.rows is not nil (ldb is then unused), its
+// columns at win.cols when that is not nil too.
+func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, win windows, src *ConvInput, beta float32, c []float32, ldc int) {
 	// One part per core, but no part below parMin, and one part when the
 	// cores are already busy with the caller's siblings (saturating).
 	parts := min(Workers(), max(1, m*n*k/parMin))
@@ -237,7 +238,7 @@ func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha fl
 	}
 	if parts <= 1 {
 		ws := wsPool.Get().(*workspace)
-		ks.gemm(ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, rows, beta, c, ldc, src)
+		ks.gemm(ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, win, beta, c, ldc, src)
 		wsPool.Put(ws)
 		return
 	}
@@ -257,7 +258,7 @@ func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha fl
 		}
 		j := &call.jobs[i]
 		*j = gemmJob{ks: ks, transA: transA, transB: transB, m: m1 - m0, n: n1 - n0, k: k,
-			alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc, rows: rows, call: call, labels: profileLabels.Load()}
+			alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc, win: win, call: call, labels: profileLabels.Load()}
 		if transA {
 			j.a = a[m0:]
 		} else {
@@ -267,6 +268,9 @@ func sgemmParallelFrom(ks *kernelSet, transA, transB bool, m, n, k int, alpha fl
 		case src != nil:
 			j.src = *src
 			j.src.col0 += n0
+		case win.cols != nil: // the columns carry their places in b
+			j.b = b
+			j.win.cols = win.cols[n0:n1]
 		case transB:
 			j.b = b[n0*ldb:]
 		default:

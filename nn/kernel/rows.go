@@ -1,5 +1,7 @@
 package kernel
 
+import "slices"
+
 // SgemmRows computes C = alpha*A*B + beta*C where B's row r is
 // x[rows[r] : rows[r]+n]: a matrix whose rows are windows of one array,
 // never stored. A is m×k (k = len(rows)), C is m×n, both row-major.
@@ -30,5 +32,86 @@ func SgemmRows(m, n int, alpha float32, a []float32, lda int, x []float32, rows 
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, x, 0, rows, nil, beta, c, ldc)
+	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, x, 0, windows{rows: rows}, nil, beta, c, ldc)
+}
+
+// GatherLanes and GatherWindow: SgemmGather's AVX-512 kernels pack a
+// vector of GatherLanes columns at once where their places lie within
+// GatherWindow floats (and the window of the last row inside x).
+const GatherLanes, GatherWindow = 16, 32
+
+// ImageColumns appends to cols SgemmGather's columns for nb images of
+// h×w pixels in a padded layout (rows wp floats apart, an image every sp
+// floats): pixel (b, y, x) at b*sp + y*wp + x, the images' pixels one
+// after another, and to starts each image's first column. A vector of
+// GatherLanes columns is packed at once where their places lie within
+// GatherWindow floats, so an image whose first pixels would spread the
+// vector open before it wider than that starts a new one, the gap's
+// columns repeating the last place; the last vector is filled out the
+// same way.
+func ImageColumns(cols, starts []int, nb, h, w, sp, wp int) ([]int, []int) {
+	fill := func() {
+		for len(cols)%GatherLanes != 0 {
+			cols = append(cols, cols[len(cols)-1])
+		}
+	}
+	for b := 0; b < nb; b++ {
+		if open := len(cols) % GatherLanes; open > 0 {
+			// The open vector's first place, and where the last of this
+			// image's pixels to join it would be.
+			first, join := cols[len(cols)-open], min(GatherLanes-open, h*w)-1
+			if b*sp+join/w*wp+join%w-first >= GatherWindow {
+				fill()
+			}
+		}
+		starts = append(starts, len(cols))
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				cols = append(cols, b*sp+y*wp+x)
+			}
+		}
+	}
+	fill()
+	return cols, starts
+}
+
+// SgemmGather computes C = alpha*A*B + beta*C where B's element (r, j)
+// is x[rows[r]+cols[j]]: SgemmRows with columns that need not be
+// contiguous either. A is m×k (k = len(rows)), C is m×n (n = len(cols)),
+// both row-major.
+//
+// A convolution on the shifted path is such a product when its output
+// columns skip the margins of the padded images: column j is output pixel
+// j's place in the padded layout, so the margins' columns, computed and
+// dropped by SgemmRows (a third more work on 13x13 maps with a 5x5
+// kernel), are never computed. On AVX-512 the first tile of each panel
+// packs it with one window of 32 floats and one permute a vector and row,
+// wherever the 16 columns of each vector lie within 32 floats of each
+// other and that window of the last row lies inside x (callers leave 32
+// floats of slack); elsewhere, and on the other paths, the panel is packed
+// in Go. It agrees with Sgemm on the matrix B makes, bit for bit.
+func SgemmGather(m int, alpha float32, a []float32, lda int, x []float32, rows, cols []int, beta float32, c []float32, ldc int) {
+	k, n := len(rows), len(cols)
+	if m < 0 {
+		panic("kernel: SgemmGather with a negative size")
+	}
+	var rowMax int
+	if k > 0 && n > 0 {
+		rlo, chi := slices.Min(rows), slices.Max(cols)
+		rowMax = slices.Max(rows)
+		if rlo+slices.Min(cols) < 0 || rowMax+chi >= len(x) {
+			panic("kernel: SgemmGather with an element outside x")
+		}
+	}
+	if m > 0 && n > 0 && k > 0 && (lda < k || len(a) < (m-1)*lda+k) || ldc < max(1, n) || m > 0 && n > 0 && len(c) < (m-1)*ldc+n {
+		panic("kernel: SgemmGather with A or C too short")
+	}
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, x, 0, windows{rows: rows, cols: cols, rowMax: rowMax}, nil, beta, c, ldc)
 }

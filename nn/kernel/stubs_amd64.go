@@ -220,6 +220,78 @@ func sgemmAVX512R6V3T(k int, a *float32, lda int, b *float32, rows *int, c *floa
 // sgemmAVX512R6V4T computes a 6x64 tile: c = alpha*a*b + beta*c, b's row p at rows[p] floats from b, and packs b into bp.
 func sgemmAVX512R6V4T(k int, a *float32, lda int, b *float32, rows *int, c *float32, ldc int, alpha float32, beta float32, bp *float32)
 
+// sgemmAVX512R1V1G computes a 1x16 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R1V1G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R1V2G computes a 1x32 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R1V2G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R1V3G computes a 1x48 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R1V3G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R1V4G computes a 1x64 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R1V4G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V1G computes a 2x16 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R2V1G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V2G computes a 2x32 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R2V2G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V3G computes a 2x48 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R2V3G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R2V4G computes a 2x64 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R2V4G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V1G computes a 3x16 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R3V1G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V2G computes a 3x32 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R3V2G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V3G computes a 3x48 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R3V3G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R3V4G computes a 3x64 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R3V4G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V1G computes a 4x16 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R4V1G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V2G computes a 4x32 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R4V2G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V3G computes a 4x48 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R4V3G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R4V4G computes a 4x64 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R4V4G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V1G computes a 5x16 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R5V1G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V2G computes a 5x32 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R5V2G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V3G computes a 5x48 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R5V3G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R5V4G computes a 5x64 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R5V4G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V1G computes a 6x16 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R6V1G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V2G computes a 6x32 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R6V2G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V3G computes a 6x48 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R6V3G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
+// sgemmAVX512R6V4G computes a 6x64 tile: c = alpha*a*b + beta*c, b's element (p, j) at rows[p] floats from b plus column j's place in gv (a kernel.gatherVec table), and packs b into bp.
+func sgemmAVX512R6V4G(k int, a *float32, lda int, b *float32, rows *int, gv *int32, c *float32, ldc int, alpha float32, beta float32, bp *float32)
+
 // sgemmAVX2R1V1 computes a 1x8 tile: c = alpha*a*b + beta*c, b packed.
 func sgemmAVX2R1V1(k int, a *float32, lda int, b *float32, c *float32, ldc int, alpha float32, beta float32)
 

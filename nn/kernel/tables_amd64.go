@@ -34,6 +34,16 @@ var tilesAVX512T = [][]rowsKernel{
 	{sgemmAVX512R6V1T, sgemmAVX512R6V2T, sgemmAVX512R6V3T, sgemmAVX512R6V4T},
 }
 
+// tilesAVX512G[r-1][v-1] is the AVX512 kernel for r rows and v vectors.
+var tilesAVX512G = [][]gatherKernel{
+	{sgemmAVX512R1V1G, sgemmAVX512R1V2G, sgemmAVX512R1V3G, sgemmAVX512R1V4G},
+	{sgemmAVX512R2V1G, sgemmAVX512R2V2G, sgemmAVX512R2V3G, sgemmAVX512R2V4G},
+	{sgemmAVX512R3V1G, sgemmAVX512R3V2G, sgemmAVX512R3V3G, sgemmAVX512R3V4G},
+	{sgemmAVX512R4V1G, sgemmAVX512R4V2G, sgemmAVX512R4V3G, sgemmAVX512R4V4G},
+	{sgemmAVX512R5V1G, sgemmAVX512R5V2G, sgemmAVX512R5V3G, sgemmAVX512R5V4G},
+	{sgemmAVX512R6V1G, sgemmAVX512R6V2G, sgemmAVX512R6V3G, sgemmAVX512R6V4G},
+}
+
 // tilesAVX2[r-1][v-1] is the AVX2 kernel for r rows and v vectors.
 var tilesAVX2 = [][]microKernel{
 	{sgemmAVX2R1V1, sgemmAVX2R1V2},
