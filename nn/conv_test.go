@@ -297,11 +297,12 @@ func inputGradByDefinition(c *Conv2d, g convGeometry, dy *Tensor) []float32 {
 }
 
 // A stride-1 "same" convolution of at least 16 input channels a group
-// takes its weight gradient from the padded dy its input gradient uses
-// (weightGradShifted): over one run or several (a small budget), groups,
-// kernels of 3 and 5, one sample, and with the input gradient skipped, the
-// weight and bias gradients must be their definitions, summed pixel by
-// pixel.
+// takes its weight gradient tap by tap from x in the padded layout
+// (weightGradShifted), with dy padded as its input gradient uses it or,
+// on small maps, copied pixel by pixel (compactDy): over one run or
+// several (a small budget), groups, kernels of 3 and 5, one sample, and
+// with the input gradient skipped, the weight and bias gradients must be
+// their definitions, summed pixel by pixel.
 func TestConvWeightGradFromPaddedDy(t *testing.T) {
 	poisonScratch = true
 	defer func() { poisonScratch = false }()
@@ -315,6 +316,8 @@ func TestConvWeightGradFromPaddedDy(t *testing.T) {
 		{ConvConfig{In: 32, Out: 6, Kernel: 5, Stride: 1, Padding: 2, Groups: 2}, 3, 7, 1 << 17, false},
 		{ConvConfig{In: 48, Out: 8, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 1, 10, 1 << 17, false},
 		{ConvConfig{In: 16, Out: 8, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 4, 6, 1 << 17, true},
+		{ConvConfig{In: 16, Out: 12, Kernel: 3, Stride: 1, Padding: 1, Bias: true}, 5, 16, 12000, false}, // dy padded, several runs
+		{ConvConfig{In: 32, Out: 8, Kernel: 5, Stride: 1, Padding: 2, Groups: 2}, 2, 24, 1 << 17, true},  // dy padded, no dx
 	} {
 		cfg, n, hw := tc.cfg, tc.n, tc.hw
 		rng := rand.New(rand.NewPCG(9, 10))
@@ -324,7 +327,12 @@ func TestConvWeightGradFromPaddedDy(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !c.tappedGrad(g) {
-			t.Fatalf("%+v: weight gradient not from the padded dy", cfg)
+			t.Fatalf("%+v: weight gradient not tap by tap", cfg)
+		}
+		runs, _ := runsOf(n, c.backShiftedConv(g).perRunWithin(tc.budget))
+		compact := compactDy(c.backShiftedConv(g).layout((n+runs-1)/runs).n, (n+runs-1)/runs*g.h*g.w)
+		if wantCompact := hw < 16; compact != wantCompact {
+			t.Fatalf("%+v at %dx%d: dy copied %v, want %v", cfg, hw, hw, compact, wantCompact)
 		}
 		dy := randTensor(rng, n, cfg.Out, g.oh, g.ow)
 		prev := shiftedBackBudget
