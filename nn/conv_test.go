@@ -257,8 +257,7 @@ func TestConvGatheredIsTheConvolution(t *testing.T) {
 func gathered(sc shiftedConv, nb int) bool {
 	l := sc.layout(nb)
 	oh, ow := sc.out()
-	cols, _ := kernel.ImageColumns(nil, nil, nb, oh, ow, l.sp, l.wp)
-	return gathers(l.n, len(cols), sc.cout)
+	return gathers(l.n, kernel.ImageColumnsLen(nb, oh, ow, l.sp, l.wp), sc.cout)
 }
 
 // inputGradByDefinition is dx for dy: each output pixel's dy spread back

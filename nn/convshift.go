@@ -198,10 +198,10 @@ func (sc shiftedConv) multiply(xp []float32, l shiftedLayout, wt []float32, y []
 	nb := hi - lo
 	oh, ow := sc.out()
 	s.rows = sc.rows(s.rows, l)
-	s.columns(l, nb, oh, ow)
-	gather := gathers(l.n, len(s.cols), sc.cout)
 	n := l.n
+	gather := gathers(l.n, kernel.ImageColumnsLen(nb, oh, ow, l.sp, l.wp), sc.cout)
 	if gather {
+		s.columns(l, nb, oh, ow)
 		n = len(s.cols)
 	}
 	out := grown(s.out, sc.cout*n)

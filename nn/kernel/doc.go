@@ -37,7 +37,11 @@
 // array at offsets a table gives; its first tiles pack them in the tabled
 // kernels (the ...T variants). nn's shifted convolutions run on it: over
 // padded images whose rows share their margins, every tap of the unrolled
-// matrix is such a window.
+// matrix is such a window. SgemmGather is SgemmRows with B's columns at
+// places a table gives too, so that such a convolution computes its
+// output pixels' columns only, not the margins'; on AVX-512 its first
+// tiles pack each vector from one 32-float window and a permute (the
+// ...G variants).
 //
 // Products of at least parMin multiply-adds are split across cores
 // (pool.go): C is cut into one rectangle per core, along columns when it is

@@ -75,6 +75,28 @@ func ImageColumns(cols, starts []int, nb, h, w, sp, wp int) ([]int, []int) {
 	return cols, starts
 }
 
+// ImageColumnsLen is the length of ImageColumns' columns for the same
+// images, found image by image without writing them (a shifted
+// convolution decides from it whether to gather at all).
+func ImageColumnsLen(nb, h, w, sp, wp int) int {
+	n, first := 0, 0 // columns so far, and the open vector's first place
+	for b := 0; b < nb; b++ {
+		if open := n % GatherLanes; open > 0 {
+			join := min(GatherLanes-open, h*w) - 1
+			if b*sp+join/w*wp+join%w-first >= GatherWindow {
+				n += GatherLanes - open
+			}
+		}
+		start := n
+		n += h * w
+		if v := n / GatherLanes * GatherLanes; v >= start && v < n {
+			i := v - start // the new open vector starts in this image
+			first = b*sp + i/w*wp + i%w
+		}
+	}
+	return (n + GatherLanes - 1) / GatherLanes * GatherLanes
+}
+
 // SgemmGather computes C = alpha*A*B + beta*C where B's element (r, j)
 // is x[rows[r]+cols[j]]: SgemmRows with columns that need not be
 // contiguous either. A is m×k (k = len(rows)), C is m×n (n = len(cols)),

@@ -146,6 +146,36 @@ func TestSgemmGatherMatchesSgemm(t *testing.T) {
 	})
 }
 
+// ImageColumnsLen agrees with ImageColumns' length, and ImageColumns
+// lists each image's pixels in order from its start, every vector of
+// whole images' columns within the window, over images of 1x1 to 30x30
+// pixels with margins of 0 to 3.
+func TestImageColumns(t *testing.T) {
+	r := rand.New(rand.NewPCG(35, 36))
+	for range 2000 {
+		h, w, p, nb := 1+r.IntN(30), 1+r.IntN(30), r.IntN(4), 1+r.IntN(20)
+		wp, sp := w+p, (h+p)*(w+p)
+		cols, starts := ImageColumns(nil, nil, nb, h, w, sp, wp)
+		if n := ImageColumnsLen(nb, h, w, sp, wp); n != len(cols) || n%GatherLanes != 0 {
+			t.Fatalf("%d images of %dx%d, margin %d: ImageColumnsLen %d, ImageColumns %d", nb, h, w, p, n, len(cols))
+		}
+		for b, s := range starts {
+			for i := range h * w {
+				if want := b*sp + i/w*wp + i%w; cols[s+i] != want {
+					t.Fatalf("%d images of %dx%d, margin %d: image %d pixel %d at %d, want %d", nb, h, w, p, b, i, cols[s+i], want)
+				}
+			}
+		}
+		if w > 1 && (GatherLanes+w-1)/w*p+GatherLanes <= GatherWindow { // an image's own vectors fit
+			for v := 0; v < len(cols); v += GatherLanes {
+				if spread := slices.Max(cols[v:v+GatherLanes]) - slices.Min(cols[v:v+GatherLanes]); spread >= GatherWindow {
+					t.Fatalf("%d images of %dx%d, margin %d: vector at %d spread over %d", nb, h, w, p, v, spread)
+				}
+			}
+		}
+	}
+}
+
 // The AVX-512 kernels take a vector whose columns lie within 32 floats,
 // as a convolution's do on 13x13 maps with margins of 2, with each lane's
 // place relative to its window; not one spread wider, nor one whose last
