@@ -536,6 +536,56 @@ func BenchmarkConvBackward(b *testing.B) {
 	}
 }
 
+// BenchmarkConvGathered compares a training step's forward
+// (NAME/fwd-...) and backward (NAME/back-...) passes with the shifted
+// path's products over the output pixels' columns only (gathered) and
+// over every column of the padded layout (all), at batch 128:
+// AlexNet-small's 5x5 layer on 13x13 maps and a 6x6 one, ResNet's
+// 64-channel layers at 8x8 and 7x7, and 16x16 and 32x32 ones (which do
+// not gather).
+func BenchmarkConvGathered(b *testing.B) {
+	for _, s := range []struct{ in, out, hw, k int }{
+		{32, 64, 13, 5}, {64, 96, 6, 3}, {64, 64, 8, 3}, {64, 64, 7, 3}, {32, 32, 16, 3}, {16, 16, 32, 3},
+	} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		c, x := randomConv(ConvConfig{In: s.in, Out: s.out, Kernel: s.k, Stride: 1, Padding: s.k / 2, Bias: true}, rng, 128, s.hw)
+		dy := randTensor(rng, 128, s.out, s.hw, s.hw)
+		name := fmt.Sprintf("%dx%dx%d-k%d-b128", s.in, s.out, s.hw, s.k)
+		for _, off := range []bool{true, false} {
+			path := "gathered"
+			if off {
+				path = "all"
+			}
+			b.Run(name+"/fwd-"+path, func(b *testing.B) {
+				noGather = off
+				defer func() { noGather = false }()
+				ctx := &Context{Arena: NewArena()}
+				for b.Loop() {
+					ctx.Arena.Reset()
+					if _, _, err := c.Forward(x, ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run(name+"/back-"+path, func(b *testing.B) {
+				noGather = off
+				defer func() { noGather = false }()
+				y, _, err := c.Forward(x, &Context{Arena: NewArena()})
+				if err != nil {
+					b.Fatal(err)
+				}
+				grads, back := Grads{}, NewArena()
+				for b.Loop() {
+					back.Reset()
+					if _, err := c.Backward(dy, &Step{Layer: c, In: x, Out: y, arena: back}, Gradient, grads); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkConvHalving compares the stride-2 shifted path (phase planes)
 // with unrolling on ResNet-20's stride-2 convolutions at a Slicer's 16
 // samples (-cpu 1) and ResNet-18's at 128 channels.
