@@ -16,12 +16,12 @@ import (
 // (b*(H+P)+oy)*(W+P)+ox of the product, and input row (c, ky, kx) is the
 // channel's padded plane shifted by ky*(W+P)+kx: every tap is a contiguous
 // window, so the product packs its panels straight from the padded images
-// (the first tile of each panel, in assembly). The columns that fall in the
-// margins would be (H+P)(W+P)/(HW) of the work, 1.07 at 28x28 and 1.3 at
-// 7x7: where that is enough to pay for it (gathers), the product's columns
-// are only the output pixels' places (kernel.SgemmGather), else the
-// margins' are computed and dropped. A stride-2 convolution runs the same way over the
-// four phase planes of each channel (shiftedConv.layout). The input
+// (the first tile of each panel, in assembly). The columns that fall in
+// the margins would be (H+P)(W+P)/(HW) of the work, 1.07 at 28x28 and 1.3
+// at 7x7: where that is enough to pay for it (gathers), the product's
+// columns are only the output pixels' places (kernel.SgemmGather), else
+// the margins' are computed and dropped. A stride-2 convolution runs the
+// same way over the four phase planes of each channel (shiftedConv.layout). The input
 // gradient of a stride-1 one is the same product on dy with the flipped
 // filters. Measured against unrolling in BenchmarkConvShifted and
 // BenchmarkConvHalving (docs/PERFORMANCE.md).

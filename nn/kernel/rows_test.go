@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"unsafe"
 )
 
 // SgemmRows gives Sgemm's product with the matrix its rows make, bit for
@@ -144,6 +145,15 @@ func TestSgemmGatherMatchesSgemm(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The assembly reads a gatherVec's lanes at its start and its window's
+// offset 64 bytes in, 80 bytes an entry (asm/main.go's gatherVecBytes).
+func TestGatherVecLayout(t *testing.T) {
+	var g gatherVec
+	if size, off := unsafe.Sizeof(g), unsafe.Offsetof(g.off); size != 80 || off != 64 {
+		t.Fatalf("gatherVec: %d bytes, off at %d; the kernels read 80 and 64", size, off)
+	}
 }
 
 // ImageColumnsLen agrees with ImageColumns' length, and ImageColumns
