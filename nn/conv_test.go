@@ -126,18 +126,30 @@ func TestConvImplicitIsTheConvolution(t *testing.T) {
 // convByDefinition is c's output on x summed pixel by pixel in float64:
 // stride, padding, dilation, groups and bias as PyTorch defines them.
 func convByDefinition(c *Conv2d, g convGeometry, x *Tensor) []float32 {
-	cfg, n, hw := c.ConvConfig, g.n, g.h
+	sums := make([]float64, g.n*c.Out*g.oh*g.ow)
+	if c.Bias != nil {
+		for i := range sums {
+			sums[i] = float64(c.Bias.Value.Data[i/(g.oh*g.ow)%c.Out])
+		}
+	}
+	eachTap(c, g, func(yi, xi, wi int) {
+		sums[yi] += float64(c.Weight.Value.Data[wi]) * float64(x.Data[xi])
+	})
+	return float32s(sums)
+}
+
+// eachTap calls f for every output value and tap of c's window over an
+// input pixel (padding skipped), in the order of the definition's sums:
+// yi indexes the output, xi the input and wi the weights.
+func eachTap(c *Conv2d, g convGeometry, f func(yi, xi, wi int)) {
+	cfg, hw := c.ConvConfig, g.h
 	d := max(cfg.Dilation, 1)
-	want := make([]float32, n*cfg.Out*g.oh*g.ow)
-	for b := range n {
+	for b := range g.n {
 		for o := range cfg.Out {
 			gi := o / g.kg
 			for oy := range g.oh {
 				for ox := range g.ow {
-					var s float64
-					if c.Bias != nil {
-						s = float64(c.Bias.Value.Data[o])
-					}
+					yi := ((b*cfg.Out+o)*g.oh+oy)*g.ow + ox
 					for ci := range g.cg {
 						for ky := range cfg.Kernel {
 							for kx := range cfg.Kernel {
@@ -145,17 +157,23 @@ func convByDefinition(c *Conv2d, g convGeometry, x *Tensor) []float32 {
 								if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
 									continue
 								}
-								wv := c.Weight.Value.Data[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx]
-								s += float64(wv) * float64(x.Data[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix])
+								f(yi, ((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix, ((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx)
 							}
 						}
 					}
-					want[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox] = float32(s)
 				}
 			}
 		}
 	}
-	return want
+}
+
+// float32s rounds sums to float32.
+func float32s(sums []float64) []float32 {
+	out := make([]float32, len(sums))
+	for i, v := range sums {
+		out[i] = float32(v)
+	}
+	return out
 }
 
 // Stride-1 "same" convolutions over several samples take the shifted path
@@ -263,36 +281,11 @@ func gathered(sc shiftedConv, nb int) bool {
 // inputGradByDefinition is dx for dy: each output pixel's dy spread back
 // over the input pixels its window read, through the same weights.
 func inputGradByDefinition(c *Conv2d, g convGeometry, dy *Tensor) []float32 {
-	cfg, hw := c.ConvConfig, g.h
-	d := max(cfg.Dilation, 1)
-	dx := make([]float64, g.n*cfg.In*hw*hw)
-	for b := range g.n {
-		for o := range cfg.Out {
-			gi := o / g.kg
-			for oy := range g.oh {
-				for ox := range g.ow {
-					v := float64(dy.Data[((b*cfg.Out+o)*g.oh+oy)*g.ow+ox])
-					for ci := range g.cg {
-						for ky := range cfg.Kernel {
-							for kx := range cfg.Kernel {
-								iy, ix := oy*cfg.Stride-cfg.Padding+ky*d, ox*cfg.Stride-cfg.Padding+kx*d
-								if iy < 0 || iy >= hw || ix < 0 || ix >= hw {
-									continue
-								}
-								wv := c.Weight.Value.Data[((o*g.cg+ci)*cfg.Kernel+ky)*cfg.Kernel+kx]
-								dx[((b*cfg.In+gi*g.cg+ci)*hw+iy)*hw+ix] += float64(wv) * v
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	out := make([]float32, len(dx))
-	for i, v := range dx {
-		out[i] = float32(v)
-	}
-	return out
+	dx := make([]float64, g.n*c.In*g.h*g.w)
+	eachTap(c, g, func(yi, xi, wi int) {
+		dx[xi] += float64(c.Weight.Value.Data[wi]) * float64(dy.Data[yi])
+	})
+	return float32s(dx)
 }
 
 // A stride-1 "same" convolution of at least 16 input channels a group

@@ -159,14 +159,7 @@ func SgemmConv(m, n, k int, alpha float32, a []float32, lda int, in *ConvInput, 
 	if k != in.C*in.K*in.K || per == 0 || n%per != 0 || n > 0 && (n/per-1)*in.Stride+in.C*in.H*in.W > len(in.X) || n > per && in.Stride < in.C*in.H*in.W {
 		panic("kernel: SgemmConv with a matrix that is not its input's unrolling")
 	}
-	if m > 0 && n > 0 && k > 0 && (lda < k || len(a) < (m-1)*lda+k) || ldc < max(1, n) || m > 0 && n > 0 && len(c) < (m-1)*ldc+n {
-		panic("kernel: SgemmConv with A or C too short")
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if trivialProduct("SgemmConv", m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
 	}
 	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, nil, 0, windows{}, in, beta, c, ldc)

@@ -22,17 +22,28 @@ func SgemmRows(m, n int, alpha float32, a []float32, lda int, x []float32, rows 
 			panic("kernel: SgemmRows with a row outside x")
 		}
 	}
-	if m > 0 && n > 0 && k > 0 && (lda < k || len(a) < (m-1)*lda+k) || ldc < max(1, n) || m > 0 && n > 0 && len(c) < (m-1)*ldc+n {
-		panic("kernel: SgemmRows with A or C too short")
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if trivialProduct("SgemmRows", m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
 	}
 	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, x, 0, windows{rows: rows}, nil, beta, c, ldc)
+}
+
+// trivialProduct checks A (m×k, lda) and C (m×n, ldc) of a product whose
+// B is read where it lies (SgemmRows, SgemmGather, SgemmConv), panicking
+// with the caller's name if either is too short, and reports a product
+// with nothing to multiply, after applying beta to C where there is one.
+func trivialProduct(name string, m, n, k int, alpha float32, a []float32, lda int, beta float32, c []float32, ldc int) bool {
+	if m > 0 && n > 0 && k > 0 && (lda < k || len(a) < (m-1)*lda+k) || ldc < max(1, n) || m > 0 && n > 0 && len(c) < (m-1)*ldc+n {
+		panic("kernel: " + name + " with A or C too short")
+	}
+	if m == 0 || n == 0 {
+		return true
+	}
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return true
+	}
+	return false
 }
 
 // GatherLanes and GatherWindow: SgemmGather's AVX-512 kernels pack a
@@ -125,14 +136,7 @@ func SgemmGather(m int, alpha float32, a []float32, lda int, x []float32, rows, 
 			panic("kernel: SgemmGather with an element outside x")
 		}
 	}
-	if m > 0 && n > 0 && k > 0 && (lda < k || len(a) < (m-1)*lda+k) || ldc < max(1, n) || m > 0 && n > 0 && len(c) < (m-1)*ldc+n {
-		panic("kernel: SgemmGather with A or C too short")
-	}
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
+	if trivialProduct("SgemmGather", m, n, k, alpha, a, lda, beta, c, ldc) {
 		return
 	}
 	sgemmParallelFrom(active, false, false, m, n, k, alpha, a, lda, x, 0, windows{rows: rows, cols: cols, rowMax: rowMax}, nil, beta, c, ldc)
