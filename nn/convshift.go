@@ -223,18 +223,11 @@ func (sc shiftedConv) multiply(xp []float32, l shiftedLayout, wt []float32, y []
 	}
 }
 
-// gathers reports whether a product of m rows is faster on only its
-// output pixels' columns (SgemmGather, gathered columns) than on all the
-// padded layout's (SgemmRows, all): when the margins saved, times the
-// rows, reach 6, the measured crossing on AVX-512 (the gathered panels
-// cost a permute a vector and row to pack, paid back over the rows).
-// Against SgemmRows (kernel's BenchmarkSgemmGather, both cores): 13x13
-// maps with margins of 2 (a third more columns) 1.0-1.05x at 12 and 16
-// rows, 1.2-1.26x at 64; 6x6 with margins of 1 1.03-1.14x at 12,
-// 1.28-1.33x at 64; 14x14 with 1 (15%) 0.96-1.0x at 32, 1.1x at 64;
-// 28x28 with 1 (7%) 0.8-0.9x at 16, 1.0-1.08x at 64.
+// gathers reports whether a shifted product of m rows computes only its
+// output pixels' columns (gathered of the layout's all;
+// kernel.GatherPays).
 func gathers(all, gathered, m int) bool {
-	return !noGather && (all-gathered)*m >= 6*gathered
+	return !noGather && kernel.GatherPays(all, gathered, m)
 }
 
 // noGather turns gathered columns off (the benchmarks' comparison).

@@ -108,6 +108,22 @@ func ImageColumnsLen(nb, h, w, sp, wp int) int {
 	return (n + GatherLanes - 1) / GatherLanes * GatherLanes
 }
 
+// GatherPays reports whether, on the path in use, a product of m rows is
+// faster with SgemmGather on only gathered columns than with SgemmRows on
+// all of them (a convolution's padded layout, margins included): when the
+// columns saved, times the rows, reach 6 times the gathered ones, the
+// measured crossing on AVX-512, whose kernels pack a gathered vector with
+// a permute a row, paid back over the rows. Against SgemmRows
+// (BenchmarkSgemmGather, both cores): 13x13 maps with margins of 2 (a
+// third more columns) 1.0-1.05x at 12 and 16 rows, 1.2-1.26x at 64; 6x6
+// with margins of 1 1.03-1.14x at 12, 1.28-1.33x at 64; 14x14 with 1
+// (15%) 0.96-1.0x at 32, 1.1x at 64; 28x28 with 1 (7%) 0.8-0.9x at 16,
+// 1.0-1.08x at 64. Paths without gathering kernels (AVX2, noasm, wasm)
+// would pack every gathered panel in Go: never.
+func GatherPays(all, gathered, m int) bool {
+	return active.gather != nil && (all-gathered)*m >= 6*gathered
+}
+
 // SgemmGather computes C = alpha*A*B + beta*C where B's element (r, j)
 // is x[rows[r]+cols[j]]: SgemmRows with columns that need not be
 // contiguous either. A is m×k (k = len(rows)), C is m×n (n = len(cols)),

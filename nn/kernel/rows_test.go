@@ -252,3 +252,18 @@ func BenchmarkSgemmGather(b *testing.B) {
 		}
 	}
 }
+
+// GatherPays takes the gathered product only on a path with gathering
+// kernels, and there only where the columns saved times the rows reach
+// six times the gathered ones.
+func TestGatherPays(t *testing.T) {
+	eachPath(t, func(path string) {
+		hasKernels := active.gather != nil
+		if got := GatherPays(225, 176, 32); got != hasKernels { // 13x13 maps, margins of 2, 32 rows
+			t.Errorf("%s: 13x13 at 32 rows: %v, want %v", path, got, hasKernels)
+		}
+		if GatherPays(225, 176, 16) || GatherPays(841, 784, 64) { // 49*16 < 6*176; 57*64 < 6*784
+			t.Errorf("%s: gathered below the crossing", path)
+		}
+	})
+}
