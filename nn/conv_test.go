@@ -582,6 +582,45 @@ func BenchmarkConvGathered(b *testing.B) {
 	}
 }
 
+// BenchmarkConvCompactDy compares a training step's backward pass at
+// batch 128 with the weight gradient summed over the output pixels from
+// a copy of dy (NAME/compact) and over the padded layout from the padded
+// dy (NAME/padded), whatever compactDy's rule would choose, on maps of
+// 3x3 to 32x32 (the rule is read off it).
+func BenchmarkConvCompactDy(b *testing.B) {
+	for _, s := range []struct{ in, out, hw, k int }{
+		{32, 64, 13, 5}, {64, 96, 6, 3}, {64, 64, 8, 3}, {64, 64, 7, 3}, {256, 256, 3, 3}, {32, 32, 14, 3}, {32, 32, 16, 3}, {16, 16, 32, 3},
+	} {
+		rng := rand.New(rand.NewPCG(1, 2))
+		c, x := randomConv(ConvConfig{In: s.in, Out: s.out, Kernel: s.k, Stride: 1, Padding: s.k / 2, Bias: true}, rng, 128, s.hw)
+		dy := randTensor(rng, 128, s.out, s.hw, s.hw)
+		y, _, err := c.Forward(x, &Context{Arena: NewArena()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, off := range []bool{true, false} {
+			path := "compact"
+			if off {
+				path = "padded"
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d-k%d-b128/%s", s.in, s.out, s.hw, s.k, path), func(b *testing.B) {
+				compactForced = 1
+				if off {
+					compactForced = -1
+				}
+				defer func() { compactForced = 0 }()
+				grads, back := Grads{}, NewArena()
+				for b.Loop() {
+					back.Reset()
+					if _, err := c.Backward(dy, &Step{Layer: c, In: x, Out: y, arena: back}, Gradient, grads); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkConvHalving compares the stride-2 shifted path (phase planes)
 // with unrolling on ResNet-20's stride-2 convolutions at a Slicer's 16
 // samples (-cpu 1) and ResNet-18's at 128 channels.

@@ -325,12 +325,22 @@ func (c *Conv2d) backwardShifted(g convGeometry, x, dy, dx *Tensor, wf []float32
 // compactDy reports whether the weight gradient sums over the output
 // pixels only, from a copy of dy, rather than over the padded layout's
 // columns, from the padded dy in place: when the layout has a fifth more
-// columns than pixels or more. Per layer at batch 128 (the backward pass,
-// against the padded dy): 1.07-1.1x at 8x8 and 7x7, 1.1x on 13x13 maps
-// with margins of 2 and on 6x6, 1.28x at 3x3; 0.96-0.98x at 16x16 and
-// 14x14 and 0.83x at 32x32 (16 channels), where the copy costs more
-// than the margins.
-func compactDy(columns, pixels int) bool { return 5*columns >= 6*pixels }
+// columns than pixels or more. The backward pass at batch 128, copy
+// against padded (BenchmarkConvCompactDy, three counts): 1.06-1.11x at
+// 6x6, 1.07-1.09x on 13x13 maps with margins of 2, 1.05-1.07x at 8x8 and
+// 7x7, 1.27-1.51x at 3x3; on larger maps the copy costs more than the
+// margins save: 0.95-0.98x at 14x14, 0.93-0.95x at 16x16, 0.79-0.82x at
+// 32x32 (16 channels).
+func compactDy(columns, pixels int) bool {
+	if compactForced != 0 {
+		return compactForced > 0
+	}
+	return 5*columns >= 6*pixels
+}
+
+// compactForced overrides compactDy for the benchmarks' comparison: 1
+// copies dy for every weight gradient, -1 for none, 0 follows the rule.
+var compactForced int
 
 // weightGradShifted adds group gi's weight gradient over samples [lo, hi)
 // to taps, k*k matrices of K/G rows and C/G columns, tap (ky, kx) by tap:

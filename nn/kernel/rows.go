@@ -114,11 +114,15 @@ func ImageColumnsLen(nb, h, w, sp, wp int) int {
 // columns saved, times the rows, reach 6 times the gathered ones, the
 // measured crossing on AVX-512, whose kernels pack a gathered vector with
 // a permute a row, paid back over the rows. Against SgemmRows
-// (BenchmarkSgemmGather, both cores): 13x13 maps with margins of 2 (a
-// third more columns) 1.0-1.05x at 12 and 16 rows, 1.2-1.26x at 64; 6x6
-// with margins of 1 1.03-1.14x at 12, 1.28-1.33x at 64; 14x14 with 1
-// (15%) 0.96-1.0x at 32, 1.1x at 64; 28x28 with 1 (7%) 0.8-0.9x at 16,
-// 1.0-1.08x at 64. Paths without gathering kernels (AVX2, noasm, wasm)
+// (BenchmarkSgemmGather -count 3, both cores): 13x13 maps with margins of
+// 2 (a third more columns) 1.09-1.14x at 12 and 16 rows, 1.24-1.25x at 32
+// and 64; 6x6 with margins of 1 1.14-1.18x at 12 and 16, 1.26-1.35x at
+// 64; 14x14 with 1 (15%) 0.94-0.97x at 12 and 16, 1.02-1.04x at 32,
+// 1.11-1.14x at 64; 28x28 with 2 (15%) 1.0-1.03x at 12 and 16; 28x28 with
+// 1 (7%) 0.78-0.83x at 12 and 16, 0.98-1.0x at 64. (The crossing at 6
+// was set on an earlier build of the kernels that lost more at few rows;
+// these figures would allow about 4.) Paths without gathering kernels
+// (AVX2, noasm, wasm)
 // would pack every gathered panel in Go: never.
 func GatherPays(all, gathered, m int) bool {
 	return active.gather != nil && (all-gathered)*m >= 6*gathered
